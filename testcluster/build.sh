@@ -1,0 +1,79 @@
+# Builds the cluster's Go binaries through the Go module proxy.
+# Sourced by scripts/testcluster; expects versions.env and CACHE_DIR.
+
+# Writes a wrapper go.mod that requires MODULE@VERSION and turns each of its
+# local-path replaces (staging modules) into the published module at REPL_VERSION.
+_write_wrapper_mod() {
+  local dir=$1 module=$2 version=$3 repl_version=$4
+  local upstream_mod
+  mkdir -p "$dir"
+  upstream_mod=$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "$module@$version" | sed -n 's/^\s*"GoMod": "\(.*\)",$/\1/p')
+  [ -f "$upstream_mod" ] || { echo "testcluster: cannot download $module@$version" >&2; return 1; }
+  {
+    echo "module ckaprep.invalid/build"
+    echo
+    sed -n 's/^go \(.*\)$/go \1/p' "$upstream_mod" | head -n1
+    echo
+    echo "require $module $version"
+    echo
+    echo "replace ("
+    # Lines like "k8s.io/api => ./staging/src/k8s.io/api" or "go.etcd.io/etcd/api/v3 => ../api".
+    sed -n 's#^\s*\([^ ]*\) => \.\.\?/.*$#\t\1 => \1 '"$repl_version"'#p' "$upstream_mod"
+    echo ")"
+  } > "$dir/go.mod"
+}
+
+# _go_build WORKDIR OUTDIR GITVERSION_LDFLAGS PKG...
+_go_build() {
+  local dir=$1 out=$2 ldflags=$3; shift 3
+  mkdir -p "$out" "${out%.partial}"
+  (cd "$dir" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $ldflags" -o "$out/" "$@")
+}
+
+build_kubernetes() {
+  local bin=$CACHE_DIR/bin work=$CACHE_DIR/work/kubernetes
+  local minor=${K8S_VERSION#v1.}
+  local want=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+  local missing=()
+  for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing+=("k8s.io/kubernetes/cmd/$b"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "building Kubernetes $K8S_VERSION: ${missing[*]##*/} (cold builds take a while)"
+  _write_wrapper_mod "$work" k8s.io/kubernetes "$K8S_VERSION" "v0.$minor"
+  local major_minor=${K8S_VERSION#v}; major_minor=${major_minor%.*}
+  local cv=k8s.io/component-base/version
+  local ld="-X $cv.gitVersion=$K8S_VERSION -X $cv.gitMajor=${major_minor%%.*} -X $cv.gitMinor=${major_minor#*.} -X $cv.gitTreeState=clean -X $cv.buildDate=1970-01-01T00:00:00Z"
+  _go_build "$work" "$bin.partial" "$ld" "${missing[@]}"
+  for p in "${missing[@]}"; do mv "$bin.partial/${p##*/}" "$bin/"; done
+}
+
+build_etcd() {
+  local bin=$CACHE_DIR/bin work=$CACHE_DIR/work/etcd
+  [ -x "$bin/etcd" ] && return 0
+  log "building etcd $ETCD_VERSION"
+  _write_wrapper_mod "$work" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" "$ETCD_VERSION"
+  _go_build "$work" "$bin.partial" "" go.etcd.io/etcd/server/v3
+  # go names a /v3 module's binary after the path element before the suffix.
+  mv "$bin.partial/server" "$bin/etcd"
+}
+
+build_coredns() {
+  local bin=$CACHE_DIR/bin work=$CACHE_DIR/work/coredns
+  [ -x "$bin/coredns" ] && return 0
+  log "building CoreDNS $CORE_DNS_VERSION"
+  _write_wrapper_mod "$work" github.com/coredns/coredns "$CORE_DNS_VERSION" "$CORE_DNS_VERSION"
+  _go_build "$work" "$bin.partial" "" github.com/coredns/coredns
+  mv "$bin.partial/coredns" "$bin/coredns"
+}
+
+build_all() {
+  mkdir -p "$CACHE_DIR/bin"
+  build_etcd && build_coredns && build_pause && build_kubernetes
+}
+
+build_pause() {
+  local bin=$CACHE_DIR/bin
+  [ -x "$bin/pause" ] && return 0
+  log "building pause"
+  mkdir -p "$bin"
+  (cd "$TESTCLUSTER_DIR/images/pause" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$bin/pause" .)
+}

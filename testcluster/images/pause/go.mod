@@ -1,0 +1,3 @@
+module ckaprep.invalid/pause
+
+go 1.22
