@@ -1,0 +1,3 @@
+from ckaprep.cli import main
+
+main()

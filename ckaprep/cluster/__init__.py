@@ -1,0 +1,48 @@
+"""The one seam through which ckaprep reaches a cluster.
+
+Objects cross it as plain dicts in the API's JSON form (camelCase keys), so the
+grading engine can be exercised against `FakeCluster` exactly as against a
+real API server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    returncode: int | None  # None when the exit code could not be read
+    stdout: str
+    stderr: str
+    truncated: bool = False
+
+
+# kind -> (API group path, plural, namespaced)
+KINDS: dict[str, tuple[str, str, bool]] = {
+    "Namespace": ("/api/v1", "namespaces", False),
+    "Pod": ("/api/v1", "pods", True),
+    "Service": ("/api/v1", "services", True),
+    "Endpoints": ("/api/v1", "endpoints", True),
+    "ConfigMap": ("/api/v1", "configmaps", True),
+    "Deployment": ("/apis/apps/v1", "deployments", True),
+    "EndpointSlice": ("/apis/discovery.k8s.io/v1", "endpointslices", True),
+}
+
+
+class Cluster(Protocol):
+    def get(self, kind: str, namespace: str | None, name: str) -> dict | None:
+        """The object, or None when it does not exist."""
+
+    def list(self, kind: str, namespace: str | None, label_selector: str = "") -> list[dict]: ...
+
+    def create(self, manifest: dict) -> dict: ...
+
+    def delete(self, kind: str, namespace: str | None, name: str) -> None:
+        """Delete if present; a missing object is not an error."""
+
+    def exec(self, namespace: str, pod: str, argv: list[str], timeout: float) -> ExecResult: ...
+
+    def describe(self) -> str:
+        """Where this cluster is, for messages (context and server)."""

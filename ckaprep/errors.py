@@ -1,0 +1,62 @@
+"""Errors that end a command with a one-line message and a specific exit status."""
+
+from ckaprep.exit_status import ExitStatus
+
+
+class CkaprepError(Exception):
+    exit_status = ExitStatus.USAGE
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(CkaprepError):
+    exit_status = ExitStatus.USAGE
+
+
+class ExerciseFileError(UsageError):
+    """A malformed exercise file; the message names the file, the field and the problem."""
+
+    def __init__(self, source: str, field: str, problem: str):
+        super().__init__(f"{source}: {field}: {problem}")
+        self.source, self.field, self.problem = source, field, problem
+
+
+class StateError(UsageError):
+    """No active exercise, or another one is in the way."""
+
+
+class ClusterError(CkaprepError):
+    exit_status = ExitStatus.CLUSTER
+
+
+class ClusterUnreachable(ClusterError):
+    pass
+
+
+class CredentialsRejected(ClusterError):
+    pass
+
+
+class PermissionDenied(ClusterError):
+    pass
+
+
+class NotOwnedError(UsageError):
+    """A namespace exists but does not carry ckaprep's ownership label."""
+
+
+class ImagePullError(CkaprepError):
+    exit_status = ExitStatus.IMAGE_PULL
+
+    def __init__(self, image: str, reason: str, pod: str):
+        super().__init__(
+            f"cannot pull image {image} for pod {pod} ({reason}); "
+            "on an air-gapped cluster, point --probe-image or CKAPREP_PROBE_IMAGE at a reachable copy"
+        )
+        self.image, self.reason, self.pod = image, reason, pod
+
+
+class WaitTimeout(CkaprepError):
+    exit_status = ExitStatus.TIMEOUT

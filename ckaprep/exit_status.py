@@ -1,0 +1,13 @@
+"""Process exit codes. Scripts rely on them, so values never change."""
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    CHECKS_FAILED = 1
+    USAGE = 2  # bad input, malformed exercise file, or no active exercise
+    CLUSTER = 3  # cluster unreachable, credentials rejected, or permission denied
+    IMAGE_PULL = 4  # a pod image cannot be pulled
+    TIMEOUT = 5  # something did not become ready, or a namespace stayed terminating
+    INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT

@@ -1,0 +1,1 @@
+"""Grading: typed checks over cluster state, producing a report. No terminal code here."""

@@ -1,0 +1,591 @@
+"""The typed check kinds that exercise files use.
+
+Each kind is a function from the grading context and the check's rendered
+fields to an `Outcome`, or raises `Fail` with a reason. Kinds marked
+`settles` depend on the cluster converging and are polled while they fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from ckaprep.grading.context import Fail, GradingContext, created_at, parse_env
+from ckaprep.labels import matches, parse_selector, selector_string
+from ckaprep.templating import env_name
+from ckaprep.waiting import pod_is_ready
+
+
+@dataclass(frozen=True)
+class Outcome:
+    expected: str
+    found: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CheckKind:
+    name: str
+    run: Callable[[GradingContext, dict], Outcome]
+    required: frozenset[str]
+    optional: frozenset[str]
+    settles: bool
+    summary: str
+
+
+KINDS: dict[str, CheckKind] = {}
+COMMON_FIELDS = {"id", "kind", "title", "weight", "hint"}
+
+
+def check_kind(name: str, *, required=(), optional=(), settles=False):
+    def register(func):
+        KINDS[name] = CheckKind(
+            name, func, frozenset(required), frozenset(optional), settles,
+            (func.__doc__ or "").strip().splitlines()[0],
+        )  # fmt: skip
+        return func
+
+    return register
+
+
+# -- shared helpers ------------------------------------------------------------
+def _names(objs: list[dict]) -> list[str]:
+    return sorted(o["metadata"]["name"] for o in objs)
+
+
+def _labels(obj: dict) -> dict:
+    return obj["metadata"].get("labels") or {}
+
+
+def _backend_pods(ctx: GradingContext, spec: dict, field: str = "backends") -> list[dict]:
+    selector = parse_selector(spec[field])
+    namespace = spec.get("backends_namespace")
+    return [p for p in ctx.pods(namespace) if matches(selector, _labels(p))]
+
+
+def _port_label(port: dict) -> str:
+    name = f" ({port['name']})" if port.get("name") else ""
+    return f"{port['port']}/{port.get('protocol', 'TCP')}{name}"
+
+
+def find_service_port(service: dict, *, port=None, name=None) -> dict | None:
+    """Ports are matched by name when one is asked for, else by number; never by position."""
+    for entry in service["spec"].get("ports") or []:
+        if name is not None:
+            if entry.get("name") == name:
+                return entry
+        elif entry.get("port") == port:
+            return entry
+    return None
+
+
+def container_port_named(pod: dict, name: str) -> int | None:
+    for container in pod["spec"].get("containers") or []:
+        for entry in container.get("ports") or []:
+            if entry.get("name") == name:
+                return entry.get("containerPort")
+    return None
+
+
+def _describe_target(target) -> str:
+    return f"named port {target!r}" if isinstance(target, str) else f"port {target}"
+
+
+# -- Service shape ---------------------------------------------------------------
+@check_kind("service_type", required={"service"}, optional={"type", "namespace"})
+def service_type(ctx: GradingContext, spec: dict) -> Outcome:
+    """The Service exists with the expected type and a virtual IP."""
+    want = spec.get("type", "ClusterIP")
+    service = ctx.require_service(spec["service"], spec.get("namespace"))
+    got = service["spec"].get("type", "ClusterIP")
+    expected = f"Service {spec['service']!r} of type {want}"
+    if got != want:
+        raise Fail(expected, f"type {got}", f"The task asks for {want}; recreate or edit the Service.")
+    cluster_ip = service["spec"].get("clusterIP")
+    if want == "ClusterIP" and cluster_ip in (None, "", "None"):
+        raise Fail(
+            expected,
+            "a headless Service (clusterIP: None)",
+            "A headless Service has no virtual IP; DNS returns pod IPs instead. Remove clusterIP: None.",
+        )
+    return Outcome(expected, f"type {got}, ClusterIP {cluster_ip}")
+
+
+@check_kind("service_selector", required={"service", "backends"}, optional={"namespace"})
+def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
+    """The Service's selector picks exactly the intended pods, and no decoys."""
+    service = ctx.require_service(spec["service"], spec.get("namespace"))
+    wanted = _backend_pods(ctx, spec)
+    expected = f"selects exactly the {len(wanted)} backend pod(s) labelled {spec['backends']}"
+    selector = service["spec"].get("selector") or {}
+    if not selector:
+        raise Fail(expected, "the Service has no selector", "Without a selector no pod receives traffic.")
+    selected = [p for p in ctx.pods(spec.get("namespace")) if matches(selector, _labels(p))]
+    found = f"selector {selector_string(selector)} selects {len(selected)} pod(s)"
+    extra = [p for p in selected if p not in wanted]
+    missing = [p for p in wanted if p not in selected]
+    if not selected:
+        labels = sorted({selector_string(_labels(p)) for p in wanted})
+        raise Fail(
+            expected,
+            found,
+            f"No pod carries {selector_string(selector)}; the backends are labelled {'; '.join(labels)}.",
+        )
+    if extra:
+        described = ", ".join(f"{p['metadata']['name']} ({selector_string(_labels(p))})" for p in extra)
+        raise Fail(expected, found, f"It also selects pods that are not backends: {described}.")
+    if missing:
+        raise Fail(expected, found, f"It misses backend pods: {', '.join(_names(missing))}.")
+    return Outcome(expected, found)
+
+
+@check_kind(
+    "service_port",
+    required={"service", "port", "target_port"},
+    optional={"name", "protocol", "backends", "namespace"},
+)
+def service_port(ctx: GradingContext, spec: dict) -> Outcome:
+    """A Service port, found by name or number, forwards to the right container port."""
+    service = ctx.require_service(spec["service"], spec.get("namespace"))
+    want_name, want_port = spec.get("name"), spec["port"]
+    want_target, want_protocol = spec["target_port"], spec.get("protocol", "TCP")
+    label = f"port {want_port}" + (f" named {want_name!r}" if want_name else "")
+    expected = f"{label} → {_describe_target(want_target)} ({want_protocol})"
+    ports = service["spec"].get("ports") or []
+    listing = ", ".join(_port_label(p) for p in ports) or "no ports"
+    entry = find_service_port(service, port=want_port, name=want_name)
+    if entry is None:
+        by_number = find_service_port(service, port=want_port)
+        if want_name and by_number is not None:
+            raise Fail(
+                expected,
+                f"port {want_port} is named {by_number.get('name')!r}" if by_number.get("name")
+                else f"port {want_port} has no name",
+                "Multi-port Services need a name on every port; clients and SRV records use it.",
+            )
+        raise Fail(expected, f"Service ports: {listing}")
+    if entry.get("port") != want_port:
+        raise Fail(expected, f"port named {want_name!r} is {entry.get('port')}")
+    if entry.get("protocol", "TCP") != want_protocol:
+        raise Fail(expected, f"protocol {entry.get('protocol')}")
+    got_target = entry.get("targetPort", entry["port"])
+    found = f"{_port_label(entry)} → {_describe_target(got_target)}"
+    if isinstance(want_target, str):
+        if got_target == want_target:
+            return Outcome(expected, found)
+        message = f"The task asks the Service to target the container port by its name {want_target!r}."
+        if isinstance(got_target, int):
+            message += " A number works only while the container keeps that port; the name follows it."
+        raise Fail(expected, found, message)
+    if isinstance(got_target, str):
+        pods = _backend_pods(ctx, spec) if spec.get("backends") else []
+        resolved = {container_port_named(p, got_target) for p in pods}
+        if not pods:
+            raise Fail(expected, found, "A named targetPort needs backend pods to resolve it.")
+        if resolved != {want_target}:
+            shown = ", ".join(str(r) if r else "no such name" for r in sorted(resolved, key=str))
+            raise Fail(
+                expected,
+                f"{found}, which the backend pods resolve to: {shown}",
+                f"The backends listen on {want_target}; the name must be one of their containerPorts.",
+            )
+        return Outcome(expected, f"{found} (= {want_target} in the pods)")
+    if got_target != want_target:
+        raise Fail(
+            expected,
+            found,
+            f"The backends listen on {want_target}; traffic to {got_target} is refused.",
+        )
+    return Outcome(expected, found)
+
+
+@check_kind("no_selector", required={"service"}, optional={"namespace"})
+def no_selector(ctx: GradingContext, spec: dict) -> Outcome:
+    """The Service has no selector, so its endpoints are managed by hand."""
+    service = ctx.require_service(spec["service"], spec.get("namespace"))
+    selector = service["spec"].get("selector")
+    expected = f"Service {spec['service']!r} without a selector"
+    if selector:
+        raise Fail(
+            expected,
+            f"selector {selector_string(selector)}",
+            "With a selector, Kubernetes manages the endpoints itself and ignores manual ones.",
+        )
+    return Outcome(expected, "no selector")
+
+
+# -- endpoints ------------------------------------------------------------------------
+def _slices(ctx: GradingContext, service: str, namespace: str | None) -> list[dict]:
+    return ctx.list("EndpointSlice", namespace, f"kubernetes.io/service-name={service}")
+
+
+def _slice_addresses(slices: list[dict]) -> tuple[set[str], set[str]]:
+    ready, not_ready = set(), set()
+    for item in slices:
+        for endpoint in item.get("endpoints") or []:
+            # A missing "ready" condition means ready, per the EndpointSlice API.
+            is_ready = (endpoint.get("conditions") or {}).get("ready") is not False
+            (ready if is_ready else not_ready).update(endpoint.get("addresses") or [])
+    return ready, not_ready
+
+
+@check_kind("ready_endpoints", required={"service", "count"}, optional={"namespace"}, settles=True)
+def ready_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
+    """The Service has the expected number of ready endpoints in its EndpointSlices."""
+    ctx.require_service(spec["service"], spec.get("namespace"))
+    slices = _slices(ctx, spec["service"], spec.get("namespace"))
+    ready, not_ready = _slice_addresses(slices)
+    expected = f"{spec['count']} ready endpoint(s)"
+    found = f"{len(ready)} ready, {len(not_ready - ready)} not ready"
+    if len(ready) == spec["count"]:
+        return Outcome(expected, found)
+    if not slices:
+        raise Fail(expected, "no EndpointSlice for this Service", "The selector matches no pod.")
+    if not_ready and len(ready) < spec["count"]:
+        raise Fail(
+            expected,
+            found,
+            "Pods that are not Ready stay in the EndpointSlice as not ready and get no traffic.",
+        )
+    raise Fail(expected, found, "Check which pods the selector picks: kubectl get pods --show-labels.")
+
+
+@check_kind(
+    "manual_endpoints",
+    required={"service", "target_pod", "port"},
+    optional={"port_name", "target_namespace", "namespace"},
+    settles=True,
+)
+def manual_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
+    """Hand-made Endpoints or an EndpointSlice point the Service at the right IP and port."""
+    ns = spec.get("namespace")
+    name = spec["service"]
+    ctx.require_service(name, ns)
+    target = ctx.get("Pod", spec["target_pod"], spec.get("target_namespace"))
+    if target is None or not (target.get("status") or {}).get("podIP"):
+        raise Fail("the target server is running", f"pod {spec['target_pod']} has no IP")
+    want_ip, want_port, want_name = target["status"]["podIP"], spec["port"], spec.get("port_name")
+    expected = f"endpoint {want_ip}:{want_port}" + (f" on port name {want_name!r}" if want_name else "")
+    candidates = _manual_endpoint_sets(ctx, name, ns)
+    if not candidates:
+        others = _names(ctx.list("Endpoints", ns)) + _names(
+            [s for s in ctx.list("EndpointSlice", ns) if _is_manual_slice(s)]
+        )
+        hint = ""
+        if others:
+            hint = (
+                f"Found {', '.join(others)}, but Endpoints must be named exactly like the Service "
+                f"({name!r}), and an EndpointSlice needs the label kubernetes.io/service-name={name}."
+            )
+        raise Fail(expected, f"no Endpoints or EndpointSlice for Service {name!r}", hint)
+    problems = []
+    for source, ips, ports in candidates:
+        if want_ip not in ips:
+            stale = ", ".join(sorted(ips)) or "no addresses"
+            problems.append(
+                f"{source} lists {stale}, not the server's current IP {want_ip}"
+                + (" (a stale IP?)" if ips else "")
+            )
+            continue
+        matching = [p for p in ports if p.get("port") == want_port]
+        if not matching:
+            got = ", ".join(str(p.get("port")) for p in ports) or "no port"
+            problems.append(f"{source} uses port {got}, not {want_port}")
+            continue
+        if want_name is not None and not any(p.get("name") == want_name for p in matching):
+            got_names = ", ".join(repr(p.get("name")) for p in matching)
+            problems.append(
+                f"{source} names its port {got_names}; it must match the Service port name {want_name!r}"
+            )
+            continue
+        return Outcome(expected, f"{source}: {want_ip}:{want_port}")
+    raise Fail(expected, "; ".join(problems))
+
+
+def _is_manual_slice(item: dict) -> bool:
+    return _labels(item).get("endpointslice.kubernetes.io/managed-by") != (
+        "endpointslice-controller.k8s.io"
+    )
+
+
+def _manual_endpoint_sets(ctx: GradingContext, service: str, ns: str | None):
+    """(source, addresses, ports) from the v1 Endpoints object and from hand-made slices."""
+    found = []
+    endpoints = ctx.get("Endpoints", service, ns)
+    if endpoints is not None:
+        for subset in endpoints.get("subsets") or []:
+            ips = {a.get("ip") for a in subset.get("addresses") or []}
+            ips |= {a.get("ip") for a in subset.get("notReadyAddresses") or []}
+            found.append((f"Endpoints {service}", ips, subset.get("ports") or []))
+    for item in _slices(ctx, service, ns):
+        if not _is_manual_slice(item):
+            continue
+        ips = {ip for e in item.get("endpoints") or [] for ip in e.get("addresses") or []}
+        found.append((f"EndpointSlice {item['metadata']['name']}", ips, item.get("ports") or []))
+    return found
+
+
+# -- probes ------------------------------------------------------------------------------
+PROBE_VIAS = ("short", "namespaced", "fqdn", "clusterip", "env", "configmap")
+
+
+def _probe_hosts(ctx: GradingContext, spec: dict, service: dict) -> str:
+    name, ns = service["metadata"]["name"], service["metadata"]["namespace"]
+    via = spec["via"]
+    if via == "short":
+        return name
+    if via == "namespaced":
+        return f"{name}.{ns}"
+    if via == "fqdn":
+        return f"{name}.{ns}.svc.{ctx.cluster_domain(spec.get('from_namespace'))}"
+    if via == "clusterip":
+        return service["spec"]["clusterIP"]
+    raise ValueError(via)
+
+
+def _port_entries(service: dict, wanted: list | None) -> list[dict]:
+    ports = service["spec"].get("ports") or []
+    if not wanted:
+        return ports
+    chosen = []
+    for item in wanted:
+        entry = find_service_port(service, name=item) if isinstance(item, str) else (
+            find_service_port(service, port=item)
+        )
+        if entry is None:
+            raise Fail(f"Service port {item!r}", "no such port on the Service")
+        chosen.append(entry)
+    return chosen
+
+
+def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | None:
+    """None when the answer is right, else the reason it is not."""
+    if result.exit_code != 0:
+        return f"{result.url}: {result.cause}"
+    if result.http_status != 200:
+        return f"{result.url}: HTTP {result.http_status}"
+    if expect_body is not None:
+        return None if expect_body in result.body else f"{result.url}: unexpected reply {result.body[:60]!r}"
+    if result.answered_by not in backends:
+        return f"{result.url}: answered by {result.answered_by or 'an empty page'!r}, not a backend pod"
+    return None
+
+
+@check_kind(
+    "http_probe",
+    required={"service", "via"},
+    optional={"ports", "backends", "backends_namespace", "namespace", "from_namespace",
+              "expect", "expect_body", "configmap", "key"},
+    settles=True,
+)  # fmt: skip
+def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
+    """curl from a probe pod reaches a backend through the Service."""
+    via = spec["via"]
+    if via not in PROBE_VIAS:
+        raise ValueError(f"unknown via {via!r}")
+    service = ctx.require_service(spec["service"], spec.get("namespace"))
+    source_ns = spec.get("from_namespace") or ctx.namespace
+    if spec.get("expect") == "dns-failure":
+        return _expect_dns_failure(ctx, spec, service, source_ns)
+    urls = _probe_urls(ctx, spec, service, source_ns)
+    backends = {p["metadata"]["name"] for p in _backend_pods(ctx, spec)} if spec.get("backends") else set()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda url: ctx.curl(url, source_ns), urls))
+    problems = [p for p in (_judge_probe(r, backends, spec.get("expect_body")) for r in results) if p]
+    expected = f"HTTP 200 from a backend via {via}" + (f", from namespace {source_ns}" if spec.get("from_namespace") else "")
+    if problems:
+        raise Fail(expected, "; ".join(problems), _probe_advice(results))
+    answered = ", ".join(f"{r.url} → {r.answered_by}" for r in results)
+    return Outcome(expected, answered)
+
+
+def _probe_urls(ctx: GradingContext, spec: dict, service: dict, source_ns: str) -> list[str]:
+    via = spec["via"]
+    if via == "configmap":
+        cm = ctx.get("ConfigMap", spec["configmap"], source_ns)
+        value = ((cm or {}).get("data") or {}).get(spec["key"])
+        if not value:
+            raise Fail(
+                f"ConfigMap {spec['configmap']} key {spec['key']!r} holds a URL",
+                "ConfigMap missing" if cm is None else f"key {spec['key']!r} missing or empty",
+            )
+        return [value.strip()]
+    ports = _port_entries(service, spec.get("ports"))
+    if via == "env":
+        return _env_urls(ctx, service, ports, source_ns)
+    host = _probe_hosts(ctx, spec, service)
+    return [f"http://{host}:{p['port']}/" for p in ports]
+
+
+def _env_urls(ctx: GradingContext, service: dict, ports: list[dict], source_ns: str) -> list[str]:
+    env = ctx.probe_env(service, source_ns)
+    prefix = env_name(service["metadata"]["name"])
+    host = env.get(f"{prefix}_SERVICE_HOST")
+    if not host:
+        raise Fail(
+            f"{prefix}_SERVICE_HOST in a pod started after the Service",
+            "variable not set",
+            "Service links are injected only for Services in the pod's own namespace.",
+        )
+    urls = []
+    for entry in ports:
+        key = f"{prefix}_SERVICE_PORT" + (f"_{env_name(entry['name'])}" if entry.get("name") else "")
+        port = env.get(key) or env.get(f"{prefix}_SERVICE_PORT")
+        urls.append(f"http://{host}:{port}/")
+    return urls
+
+
+def _probe_advice(results) -> str:
+    codes = {r.exit_code for r in results}
+    if 6 in codes:
+        return "The name does not resolve: check the Service name, and use <svc>.<namespace> from another namespace."
+    if 7 in codes:
+        return "Nothing accepted the connection: check the Service port, the targetPort and the endpoints."
+    if 28 in codes:
+        return "No answer in time: the Service may have no ready endpoints, or the targetPort is wrong."
+    return "Something answered, but not a backend: check which pods the selector picks."
+
+
+def _expect_dns_failure(ctx: GradingContext, spec: dict, service: dict, source_ns: str) -> Outcome:
+    name = service["metadata"]["name"]
+    port = (service["spec"].get("ports") or [{}])[0].get("port", 80)
+    result = ctx.curl(f"http://{name}:{port}/", source_ns)
+    expected = f"the short name {name!r} does not resolve from namespace {source_ns}"
+    why = (
+        f"A pod's search path starts with {source_ns}.svc.<domain>, so a bare name is looked up in the "
+        f"pod's own namespace; across namespaces use {name}.{service['metadata']['namespace']}."
+    )
+    if result.exit_code == 6:
+        return Outcome(expected, f"{result.cause}", why)
+    raise Fail(expected, f"{result.url}: {result.cause}", f"Is there a Service {name!r} in {source_ns} too? {why}")
+
+
+# -- environment variables ---------------------------------------------------------------
+@check_kind("env_vars", required={"service", "pod"}, optional={"namespace", "container"})
+def env_vars(ctx: GradingContext, spec: dict) -> Outcome:
+    """A pod sees the Service's injected environment variables, with the right values."""
+    ns = spec.get("namespace")
+    service = ctx.require_service(spec["service"], ns)
+    prefix = env_name(spec["service"])
+    ports = service["spec"].get("ports") or []
+    wanted = {f"{prefix}_SERVICE_HOST": service["spec"].get("clusterIP")}
+    if ports:
+        wanted[f"{prefix}_SERVICE_PORT"] = str(ports[0]["port"])
+    for entry in ports:
+        if entry.get("name"):
+            wanted[f"{prefix}_SERVICE_PORT_{env_name(entry['name'])}"] = str(entry["port"])
+    expected = ", ".join(f"{k}={v}" for k, v in wanted.items())
+    pod = ctx.get("Pod", spec["pod"], ns)
+    if pod is None:
+        raise Fail(expected, f"no pod named {spec['pod']!r}")
+    pod_ns = pod["metadata"]["namespace"]
+    if pod["spec"].get("enableServiceLinks") is False:
+        raise Fail(expected, "the pod sets enableServiceLinks: false", "That switch turns the variables off.")
+    argv = ["env"]
+    result = ctx.cluster.exec(pod_ns, spec["pod"], argv, timeout=10)
+    if result.returncode != 0:
+        raise Fail(expected, f"cannot read the pod's environment (exit {result.returncode}): {result.stderr.strip()}")
+    env = parse_env(result.stdout)
+    missing = [k for k in wanted if k not in env]
+    if missing:
+        pod_time, svc_time = created_at(pod), created_at(service)
+        if pod_time and svc_time and pod_time <= svc_time:
+            raise Fail(
+                expected,
+                f"{', '.join(missing)} not set",
+                f"Pod {spec['pod']} was created at {pod_time:%H:%M:%S}, before Service {spec['service']} "
+                f"({svc_time:%H:%M:%S}); variables are only injected when a pod starts. Recreate the pod.",
+            )
+        raise Fail(expected, f"{', '.join(missing)} not set")
+    wrong = [f"{k}={env[k]}" for k, v in wanted.items() if env[k] != v]
+    if wrong:
+        raise Fail(expected, ", ".join(wrong), "The values come from the Service; recreate the pod after changing it.")
+    return Outcome(expected, "all set and correct")
+
+
+# -- objects the learner writes or must leave alone ------------------------------------------
+@check_kind(
+    "configmap_value",
+    required={"configmap", "key"},
+    optional={"namespace", "equals", "matches", "equals_cluster_ip_of"},
+)
+def configmap_value(ctx: GradingContext, spec: dict) -> Outcome:
+    """A ConfigMap key holds the expected value."""
+    ns = spec.get("namespace")
+    cm = ctx.get("ConfigMap", spec["configmap"], ns)
+    value = ((cm or {}).get("data") or {}).get(spec["key"])
+    if spec.get("equals_cluster_ip_of"):
+        service = ctx.require_service(spec["equals_cluster_ip_of"], ns)
+        want = service["spec"].get("clusterIP")
+        expected = f"{spec['key']} = {want} (the live ClusterIP of {spec['equals_cluster_ip_of']})"
+    elif "equals" in spec:
+        want = str(spec["equals"])
+        expected = f"{spec['key']} = {want}"
+    else:
+        want = None
+        expected = f"{spec['key']} matches {spec['matches']}"
+    if cm is None:
+        raise Fail(expected, f"no ConfigMap {spec['configmap']!r}")
+    if value is None:
+        raise Fail(expected, f"no key {spec['key']!r} (keys: {', '.join(sorted((cm.get('data') or {}))) or 'none'})")
+    value = value.strip()
+    ok = value == want if want is not None else re.fullmatch(spec["matches"], value) is not None
+    if not ok:
+        message = ""
+        if spec.get("equals_cluster_ip_of"):
+            message = "A ClusterIP changes when the Service is recreated; read it again with kubectl get svc."
+        raise Fail(expected, repr(value), message)
+    return Outcome(expected, repr(value))
+
+
+def fingerprint(obj: dict) -> str:
+    """A hash of what a learner must not change in a Deployment: labels, selector, pod template."""
+    spec = obj.get("spec") or {}
+    template = json.loads(json.dumps(spec.get("template") or {}))
+    annotations = (template.get("metadata") or {}).get("annotations") or {}
+    annotations.pop("kubectl.kubernetes.io/restartedAt", None)  # a rollout restart is harmless
+    material = {
+        "labels": obj["metadata"].get("labels") or {},
+        "selector": spec.get("selector"),
+        "template": template,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+@check_kind("deployment_unchanged", required={"deployment"}, optional={"namespace"})
+def deployment_unchanged(ctx: GradingContext, spec: dict) -> Outcome:
+    """A setup Deployment keeps its labels, selector and pod template."""
+    name = spec["deployment"]
+    expected = f"Deployment {name} unchanged (labels, selector, pod template)"
+    deployment = ctx.get("Deployment", name, spec.get("namespace"))
+    if deployment is None:
+        raise Fail(expected, "the Deployment is gone", "Fix the Service, not the Deployment.")
+    recorded = ctx.attempt.fingerprints.get(f"Deployment/{name}")
+    if recorded is None:
+        raise Fail(expected, "no record of the Deployment at start", "Run `ckaprep reset` and start again.")
+    if fingerprint(deployment) != recorded:
+        raise Fail(expected, "the Deployment was changed", "The task is to fix the Service and leave the Deployment as it was.")
+    return Outcome(expected, "unchanged")
+
+
+@check_kind("pods_ready", required={"backends", "count"}, optional={"backends_namespace"}, settles=True)
+def pods_ready(ctx: GradingContext, spec: dict) -> Outcome:
+    """The backend pods are Ready, so they receive traffic."""
+    pods = [p for p in _backend_pods(ctx, spec) if not p["metadata"].get("deletionTimestamp")]
+    ready = [p for p in pods if pod_is_ready(p)]
+    expected = f"{spec['count']} Ready pod(s) labelled {spec['backends']}"
+    found = f"{len(ready)} of {len(pods)} Ready"
+    if len(ready) == spec["count"] and len(pods) == spec["count"]:
+        return Outcome(expected, found)
+    probes = {
+        json.dumps(c.get("readinessProbe"), sort_keys=True)
+        for p in pods for c in p["spec"].get("containers") or [] if c.get("readinessProbe")
+    }
+    message = "A pod that is not Ready is kept out of the Service's endpoints, so it gets no traffic."
+    if probes and len(ready) < len(pods):
+        message += f" Its readiness probe: {', '.join(sorted(probes))}."
+    raise Fail(expected, found, message)

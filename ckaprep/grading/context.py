@@ -1,0 +1,220 @@
+"""What a check sees of the cluster during one grading run: cached reads and probe pods."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from ckaprep.cluster import Cluster, ExecResult
+from ckaprep.grading.probes import (
+    CURL_TIMEOUT_S,
+    ProbeResult,
+    cluster_domain_from_resolv_conf,
+    curl_argv,
+    parse_curl_output,
+)
+from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL, is_probe_pod
+from ckaprep.state import Attempt
+from ckaprep.waiting import Progress, no_progress, pod_is_running, raise_if_image_pull_failed, wait_until
+
+PROBE_POD_PREFIX = "ckaprep-probe"
+PROBE_POD_START_TIMEOUT_S = 120
+DEFAULT_CLUSTER_DOMAIN = "cluster.local"
+
+
+class Fail(Exception):
+    """Raised inside a check to fail it early with a reason."""
+
+    def __init__(self, expected: str, found: str, message: str = ""):
+        super().__init__(found)
+        self.expected, self.found, self.message = expected, found, message
+
+
+def created_at(obj: dict) -> datetime | None:
+    stamp = (obj.get("metadata") or {}).get("creationTimestamp")
+    return datetime.fromisoformat(stamp) if stamp else None
+
+
+class GradingContext:
+    def __init__(
+        self,
+        cluster: Cluster,
+        attempt: Attempt,
+        *,
+        probe_image: str,
+        progress: Progress = no_progress,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.cluster = cluster
+        self.attempt = attempt
+        self.probe_image = probe_image
+        self.progress = progress
+        self.clock, self.sleep = clock, sleep
+        self.notes: list[str] = []
+        self._cache: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+        self._probe_lock = threading.Lock()
+        self._probe_pods: dict[str, dict] = {}
+        self._domains: dict[str, str] = {}
+
+    @property
+    def namespace(self) -> str:
+        return self.attempt.namespace
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            if text not in self.notes:
+                self.notes.append(text)
+
+    def refresh(self) -> None:
+        """Forget cached reads before a new polling round."""
+        with self._lock:
+            self._cache.clear()
+
+    def _cached(self, key: tuple, load: Callable[[], object]):
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = load()
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    # -- reads ---------------------------------------------------------------
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict | None:
+        ns = namespace or self.namespace
+        return self._cached(("get", kind, ns, name), lambda: self.cluster.get(kind, ns, name))
+
+    def list(self, kind: str, namespace: str | None = None, selector: str = "") -> list[dict]:
+        ns = namespace or self.namespace
+        return self._cached(
+            ("list", kind, ns, selector), lambda: self.cluster.list(kind, ns, selector)
+        )
+
+    def pods(self, namespace: str | None = None) -> list[dict]:
+        """The learner's and the setup's pods, without ckaprep's probe pods."""
+        return [p for p in self.list("Pod", namespace) if not is_probe_pod(p)]
+
+    def require_service(self, name: str, namespace: str | None = None) -> dict:
+        service = self.get("Service", name, namespace)
+        if service is None:
+            ns = namespace or self.namespace
+            names = sorted(s["metadata"]["name"] for s in self.list("Service", ns))
+            found = f"no Service named {name!r} in namespace {ns}"
+            if names:
+                found += f" (Services there: {', '.join(names)})"
+            raise Fail(f"Service {name!r} exists", found)
+        return service
+
+    # -- probe pods -----------------------------------------------------------
+    def probe_pod(self, namespace: str | None = None, *, newer_than: dict | None = None) -> dict:
+        """A running probe pod; a new one when the current one predates `newer_than`.
+
+        Environment variables are fixed when a container starts, so a pod
+        started before a Service cannot show that Service's variables.
+        """
+        ns = namespace or self.namespace
+        with self._probe_lock:
+            pod = self._probe_pods.get(ns) or self._find_probe_pod(ns)
+            if pod is not None and newer_than is not None:
+                pod_time, obj_time = created_at(pod), created_at(newer_than)
+                if pod_time and obj_time and pod_time <= obj_time:
+                    self.note(
+                        f"The probe pod {pod['metadata']['name']} predates Service "
+                        f"{newer_than['metadata']['name']}, so it was recreated to see its variables."
+                    )
+                    self.cluster.delete("Pod", ns, pod["metadata"]["name"])
+                    pod = None
+            if pod is None:
+                pod = self._create_probe_pod(ns)
+            self._probe_pods[ns] = pod
+            return pod
+
+    def _find_probe_pod(self, ns: str) -> dict | None:
+        for pod in self.cluster.list("Pod", ns, f"{ROLE_LABEL}={PROBE_ROLE}"):
+            if pod_is_running(pod) and not pod["metadata"].get("deletionTimestamp"):
+                return pod
+        return None
+
+    def _create_probe_pod(self, ns: str) -> dict:
+        name = f"{PROBE_POD_PREFIX}-{int(time.time() * 1000) % 10**8:08d}"
+        self.cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": name,
+                    "namespace": ns,
+                    "labels": {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: PROBE_ROLE},
+                },
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "probe",
+                            "image": self.probe_image,
+                            "imagePullPolicy": "IfNotPresent",
+                            # Exit promptly on TERM so cleanup does not wait out the grace period.
+                            "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 86400 & wait"],
+                        }
+                    ],
+                    "automountServiceAccountToken": False,
+                    "terminationGracePeriodSeconds": 1,
+                },
+            }
+        )
+        latest: dict = {}
+
+        def running() -> bool:
+            pod = self.cluster.get("Pod", ns, name)
+            if pod:
+                latest.update(pod)
+                raise_if_image_pull_failed(pod)
+            return pod_is_running(pod)
+
+        wait_until(
+            running,
+            timeout_s=PROBE_POD_START_TIMEOUT_S,
+            what=f"starting probe pod {ns}/{name} ({self.probe_image})",
+            progress=self.progress,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+        return latest
+
+    def exec_in_probe(self, argv: list[str], namespace: str | None = None, **kw) -> ExecResult:
+        pod = self.probe_pod(namespace, **kw)
+        meta = pod["metadata"]
+        return self.cluster.exec(meta["namespace"], meta["name"], argv, timeout=CURL_TIMEOUT_S + 6)
+
+    def curl(self, url: str, namespace: str | None = None) -> ProbeResult:
+        result = self.exec_in_probe(curl_argv(url), namespace)
+        return parse_curl_output(url, result.returncode, result.stdout, result.stderr)
+
+    def probe_env(self, service: dict, namespace: str | None = None) -> dict[str, str]:
+        result = self.exec_in_probe(["env"], namespace, newer_than=service)
+        return parse_env(result.stdout)
+
+    def cluster_domain(self, namespace: str | None = None) -> str:
+        ns = namespace or self.namespace
+        if ns not in self._domains:
+            result = self.exec_in_probe(["cat", "/etc/resolv.conf"], ns)
+            domain = cluster_domain_from_resolv_conf(result.stdout, ns)
+            if domain is None:
+                self.note(
+                    f"No '{ns}.svc.<domain>' search entry in the probe pod's resolv.conf; "
+                    f"assuming {DEFAULT_CLUSTER_DOMAIN}."
+                )
+            self._domains[ns] = domain or DEFAULT_CLUSTER_DOMAIN
+        return self._domains[ns]
+
+
+def parse_env(text: str) -> dict[str, str]:
+    env = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            env[key] = value
+    return env

@@ -1,0 +1,51 @@
+"""The graded outcome of one `check` run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+PASS, FAIL, ERROR = "pass", "fail", "error"
+
+
+@dataclass
+class CheckResult:
+    id: str
+    title: str
+    status: str
+    weight: int
+    expected: str
+    found: str
+    message: str = ""
+    hint: str = ""
+
+
+@dataclass
+class Report:
+    exercise: str
+    checks: list[CheckResult]
+    elapsed_s: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        """Percentage of the weight earned, rounded to one decimal."""
+        total = sum(c.weight for c in self.checks)
+        earned = sum(c.weight for c in self.checks if c.status == PASS)
+        return round(100.0 * earned / total, 1) if total else 0.0
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.status == PASS for c in self.checks)
+
+    def to_json(self) -> dict:
+        return {
+            "exercise": self.exercise,
+            "score": self.score,
+            "passed": self.passed,
+            "elapsed_s": round(self.elapsed_s, 2),
+            "checks": [
+                {k: v for k, v in asdict(c).items() if k != "hint"} | {"hint": c.hint}
+                for c in self.checks
+            ],
+            "notes": self.notes,
+        }

@@ -1,0 +1,5 @@
+"""Pinned image references. They must match testcluster/versions.env, whose
+locally built copies stand in for the registry on the project's test cluster."""
+
+BUSYBOX_IMAGE = "docker.io/library/busybox:1.36.1"
+CURL_IMAGE = "docker.io/curlimages/curl:8.11.1"

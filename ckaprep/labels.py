@@ -1,0 +1,36 @@
+"""Labels that mark what ckaprep created. Nothing without them is ever changed or deleted."""
+
+OWNER_LABEL = "app.kubernetes.io/managed-by"
+OWNER_VALUE = "ckaprep"
+EXERCISE_LABEL = "ckaprep.io/exercise"
+ROLE_LABEL = "ckaprep.io/role"
+PROBE_ROLE = "probe"
+
+
+def is_owned(obj: dict | None) -> bool:
+    labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
+    return labels.get(OWNER_LABEL) == OWNER_VALUE
+
+
+def is_probe_pod(pod: dict) -> bool:
+    labels = (pod.get("metadata") or {}).get("labels") or {}
+    return labels.get(ROLE_LABEL) == PROBE_ROLE
+
+
+def matches(selector: dict[str, str] | None, labels: dict[str, str] | None) -> bool:
+    """Equality-based selection, as a Service selector works. An empty selector matches nothing."""
+    if not selector:
+        return False
+    labels = labels or {}
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def selector_string(selector: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in selector.items())
+
+
+def parse_selector(text: str | dict) -> dict[str, str]:
+    if isinstance(text, dict):
+        return {str(k): str(v) for k, v in text.items()}
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    return {k.strip(): v.strip() for k, v in pairs}

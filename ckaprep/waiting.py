@@ -1,0 +1,53 @@
+"""Polling until the cluster settles, and spotting pods that never will."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ckaprep.errors import ImagePullError, WaitTimeout
+
+IMAGE_PULL_REASONS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
+
+Progress = Callable[[str], None]
+
+
+def no_progress(_: str) -> None:
+    pass
+
+
+def raise_if_image_pull_failed(pod: dict) -> None:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    statuses += (pod.get("status") or {}).get("initContainerStatuses") or []
+    for status in statuses:
+        waiting = (status.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in IMAGE_PULL_REASONS:
+            name = pod["metadata"]["name"]
+            raise ImagePullError(status.get("image", "?"), waiting["reason"], name)
+
+
+def pod_is_running(pod: dict | None) -> bool:
+    return bool(pod) and (pod.get("status") or {}).get("phase") == "Running"
+
+
+def pod_is_ready(pod: dict | None) -> bool:
+    conditions = ((pod or {}).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    *,
+    timeout_s: float,
+    what: str,
+    progress: Progress = no_progress,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    interval_s: float = 1.0,
+) -> None:
+    deadline = clock() + timeout_s
+    progress(what)
+    while not condition():
+        if clock() >= deadline:
+            raise WaitTimeout(f"timed out after {timeout_s:.0f}s {what}")
+        sleep(interval_s)
