@@ -128,7 +128,8 @@ def _draw(spec: dict, rng: random.Random, chosen: dict) -> Any:
         return rng.randint(low, high)
     if "prefix" in spec:
         suffix = "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(5))
-        return f"{spec['prefix']}-{suffix}"
+        prefix = spec["prefix"]
+        return f"{rng.choice(prefix) if isinstance(prefix, list) else prefix}-{suffix}"
     if "template" in spec:
         return render(spec["template"], chosen)
     return spec["value"]

@@ -368,10 +368,11 @@ def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | N
         return f"{result.url}: {result.cause}"
     if result.http_status != 200:
         return f"{result.url}: HTTP {result.http_status}"
-    if expect_body is not None:
-        return None if expect_body in result.body else f"{result.url}: unexpected reply {result.body[:60]!r}"
-    if result.answered_by not in backends:
+    if backends and result.answered_by not in backends:
         return f"{result.url}: answered by {result.answered_by or 'an empty page'!r}, not a backend pod"
+    if expect_body is not None and expect_body not in result.body:
+        reply = " ".join(result.body.split())[:60]
+        return f"{result.url}: reached the wrong port of {result.answered_by} (reply {reply!r}, expected {expect_body!r})"
     return None
 
 

@@ -197,6 +197,9 @@ class GradingContext:
         result = self.exec_in_probe(["env"], namespace, newer_than=service)
         return parse_env(result.stdout)
 
+    def known_domains(self) -> dict[str, str]:
+        return dict(self._domains)
+
     def cluster_domain(self, namespace: str | None = None) -> str:
         ns = namespace or self.namespace
         if ns not in self._domains:

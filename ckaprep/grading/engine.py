@@ -77,7 +77,7 @@ def grade(
     report = Report(
         exercise=exercise.id,
         checks=[results[c.id] for c in checks],
-        elapsed_s=clock() - started,
+        grading_s=clock() - started,
         notes=ctx.notes,
     )
     return report, ctx

@@ -23,7 +23,7 @@ class CheckResult:
 class Report:
     exercise: str
     checks: list[CheckResult]
-    elapsed_s: float
+    grading_s: float
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -37,12 +37,14 @@ class Report:
     def passed(self) -> bool:
         return bool(self.checks) and all(c.status == PASS for c in self.checks)
 
-    def to_json(self) -> dict:
+    def to_json(self, elapsed_s: float) -> dict:
+        """`elapsed_s` is the learner's time since `start`; `grading_s` how long grading took."""
         return {
             "exercise": self.exercise,
             "score": self.score,
             "passed": self.passed,
-            "elapsed_s": round(self.elapsed_s, 2),
+            "elapsed_s": round(elapsed_s, 1),
+            "grading_s": round(self.grading_s, 2),
             "checks": [
                 {k: v for k, v in asdict(c).items() if k != "hint"} | {"hint": c.hint}
                 for c in self.checks

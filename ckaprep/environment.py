@@ -1,0 +1,47 @@
+"""Everything a command takes from the world, in one injectable object.
+
+Tests pass their own Environment (a fake cluster, a temporary state
+directory, a fixed clock) instead of patching globals.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ckaprep.cluster import Cluster
+from ckaprep.images import CURL_IMAGE
+from ckaprep.state import StateStore, state_dir, utc_now
+
+ClusterFactory = Callable[[str | None, str | None], Cluster]
+
+
+def connect_to_kubernetes(kubeconfig: str | None, context: str | None) -> Cluster:
+    # Imported here: the kubernetes client is slow to import and most commands never need it.
+    from ckaprep.cluster.kube import KubeCluster
+
+    return KubeCluster(kubeconfig=kubeconfig, context=context)
+
+
+@dataclass
+class Environment:
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    cluster_factory: ClusterFactory = connect_to_kubernetes
+    now: Callable[[], datetime] = utc_now
+    exercises_dir: Path | None = None
+    kubeconfig: str | None = None
+    context: str | None = None
+
+    @property
+    def state(self) -> StateStore:
+        return StateStore(state_dir(self.environ))
+
+    @property
+    def default_probe_image(self) -> str:
+        return self.environ.get("CKAPREP_PROBE_IMAGE") or CURL_IMAGE
+
+    def cluster(self, context: str | None = None) -> Cluster:
+        return self.cluster_factory(self.kubeconfig, self.context or context)

@@ -1,0 +1,77 @@
+"""Study notes: one Markdown file per topic with a small front matter.
+
+Never needs the cluster: personal notes are filled from the saved attempt.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from ckaprep.errors import UsageError
+from ckaprep.state import Attempt
+
+TOPICS_DIR = Path(__file__).parent / "topics"
+PRACTICE_LINE = re.compile(r"^Practice: (.+)$", re.MULTILINE)
+DEFAULT_DOMAIN = "cluster.local"
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    summary: str
+    body: str
+    personal: str = ""
+
+    @property
+    def practice(self) -> list[str]:
+        match = PRACTICE_LINE.search(self.body)
+        return [item.strip() for item in match.group(1).split(",")] if match else []
+
+
+def _parse(path: Path) -> Topic:
+    text = path.read_text(encoding="utf-8")
+    _, front, body = text.split("---\n", 2)
+    meta = YAML(typ="safe", pure=True).load(front) or {}
+    return Topic(
+        id=path.stem, summary=meta["summary"], body=body.strip(), personal=meta.get("personal", "")
+    )
+
+
+def all_topics(directory: Path = TOPICS_DIR) -> dict[str, Topic]:
+    return {p.stem: _parse(p) for p in sorted(directory.glob("*.md"))}
+
+
+def find_topic(name: str, directory: Path = TOPICS_DIR) -> Topic:
+    path = directory / f"{name}.md"
+    if not path.is_file():
+        known = sorted(p.stem for p in directory.glob("*.md"))
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
+        suggestion = f"; did you mean {' or '.join(close)}?" if close else f"; topics: {', '.join(known)}"
+        raise UsageError(f"no topic {name!r}{suggestion}")
+    return _parse(path)
+
+
+def personal_values(attempt: Attempt) -> dict[str, Any]:
+    params = attempt.params
+    return {
+        "namespace": attempt.namespace,
+        "service": params.get("service"),
+        "port": params.get("port"),
+        "domain": attempt.cluster_domain or DEFAULT_DOMAIN,
+    }
+
+
+def personal_note(topic: Topic, attempt: Attempt | None) -> str:
+    """The topic's notes for the learner's own exercise, or "" when they would not apply."""
+    if attempt is None or not topic.personal:
+        return ""
+    values = personal_values(attempt)
+    if any(value is None for value in values.values()):
+        return ""
+    return topic.personal.format_map(values).strip()

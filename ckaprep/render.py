@@ -1,0 +1,102 @@
+"""Terminal presentation with rich. Only the CLI imports this."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from ckaprep.catalogue import Exercise
+from ckaprep.grading.report import FAIL, PASS, Report
+from ckaprep.state import Attempt
+
+STATUS_STYLE = {PASS: ("PASS", "green"), FAIL: ("FAIL", "red"), "error": ("ERROR", "yellow")}
+
+
+def minutes_and_seconds(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def catalogue_table(exercises: list[Exercise]) -> Table:
+    table = Table(title="ckaprep exercises", title_justify="left")
+    for column in ("id", "title", "difficulty", "minutes", "topics"):
+        table.add_column(column, no_wrap=column in ("id", "minutes"))
+    for ex in exercises:
+        table.add_row(ex.id, ex.title, ex.difficulty, str(ex.minutes), ", ".join(ex.topics))
+    return table
+
+
+def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
+    namespaces = attempt.namespaces
+    header = Text.assemble(
+        ("Weight: ", "bold"), f"{exercise.weight}%   ",
+        ("Suggested time: ", "bold"), f"{exercise.minutes} min   ",
+        ("Difficulty: ", "bold"), exercise.difficulty,
+    )  # fmt: skip
+    where = Text.assemble(("Namespace: ", "bold"), ", ".join(namespaces))
+    switch = Text(
+        f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim"
+    )
+    body = Markdown(exercise.render(exercise.task, attempt.params))
+    footer = Text("When done, run: ckaprep check", style="bold cyan")
+    return Panel(
+        Group(header, where, switch, Text(""), body, Text(""), footer),
+        title=f"Task · {exercise.title}",
+        subtitle=exercise.id,
+        expand=False,
+    )
+
+
+def report_view(report: Report, elapsed_s: float, minutes: int) -> Group:
+    table = Table(show_lines=True, expand=True)
+    table.add_column("", no_wrap=True, width=5)
+    table.add_column("check", ratio=2)
+    table.add_column("wt", justify="right", width=3)
+    table.add_column("expected", ratio=3)
+    table.add_column("found", ratio=3)
+    for check in report.checks:
+        label, style = STATUS_STYLE[check.status]
+        found = Text(check.found)
+        if check.message:
+            found.append("\n" + check.message, style="italic")
+        if check.status != PASS and check.hint:
+            found.append("\nhint: " + check.hint, style="cyan")
+        table.add_row(Text(label, style=f"bold {style}"), check.title, str(check.weight), check.expected, found)
+    earned = sum(c.weight for c in report.checks if c.status == PASS)
+    total = sum(c.weight for c in report.checks)
+    style = "green" if report.passed else "red"
+    over = "  (over the suggested time)" if elapsed_s > minutes * 60 else ""
+    summary = Text.assemble(
+        ("Score: ", "bold"), (f"{report.score:.1f}%", f"bold {style}"), f"  ({earned}/{total} weight)   ",
+        ("Time taken: ", "bold"), f"{minutes_and_seconds(elapsed_s)} of {minutes} min{over}   ",
+        (f"graded in {report.grading_s:.1f}s", "dim"),
+    )  # fmt: skip
+    parts = [table, summary]
+    parts += [Text("note: " + note, style="dim") for note in report.notes]
+    return Group(*parts)
+
+
+def solution_view(exercise: Exercise, attempt: Attempt) -> Group:
+    solution = exercise.render(exercise.solution, attempt.params)
+    return Group(
+        Text("Imperative (kubectl)", style="bold"),
+        Syntax(solution["kubectl"].strip(), "bash", word_wrap=True),
+        Text(""),
+        Text("Declarative (YAML, apply with kubectl apply -f -)", style="bold"),
+        Syntax(solution["yaml"].strip(), "yaml"),
+    )
+
+
+def topic_view(body: str, personal: str) -> Group:
+    parts = [Markdown(body)]
+    if personal:
+        parts.append(Panel(Markdown(personal), title="In your current exercise", expand=False))
+    return Group(*parts)
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True)
