@@ -21,10 +21,18 @@ from ckaprep.errors import ExerciseFileError, UsageError
 from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
 from ckaprep.templating import UnknownPlaceholder, render
 
-TOPICS = (
-    "create", "multi-port", "selectorless", "dns", "env-vars",
-    "cluster-ip", "named-ports", "troubleshooting", "readiness",
-)  # fmt: skip
+# The topic vocabulary, each with the `ckaprep explain` page that teaches it.
+TOPICS = {
+    "create": "clusterip",
+    "multi-port": "multi-port",
+    "selectorless": "selectorless",
+    "dns": "dns",
+    "env-vars": "env-vars",
+    "cluster-ip": "clusterip",
+    "named-ports": "ports",
+    "troubleshooting": "troubleshooting",
+    "readiness": "selectors-and-endpoints",
+}
 DIFFICULTIES = ("easy", "medium", "hard")
 SETUP_WAITS = ("ready", "running")
 PARAM_KINDS = ("pick", "int", "prefix", "template", "value")

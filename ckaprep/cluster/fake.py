@@ -1,0 +1,265 @@
+"""An in-memory cluster behind the same interface as the real one, for unit tests.
+
+It simulates just enough of Kubernetes for grading: Deployments make Pods,
+Services get ClusterIPs and EndpointSlices, pods get service environment
+variables at creation, and `curl` inside a pod follows DNS, the Service's
+ports and its endpoints the way kube-proxy would.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from ckaprep.cluster import KINDS, ExecResult
+from ckaprep.errors import CkaprepError
+from ckaprep.grading.probes import STATUS_MARKER
+from ckaprep.labels import matches
+from ckaprep.templating import env_name
+
+DOMAIN = "cluster.local"
+HTTPD_PORT = re.compile(r"httpd\b[^&;]*?-p (\d+)")
+
+
+class FakeCluster:
+    def __init__(self, *, failure: CkaprepError | None = None):
+        self.objects: dict[tuple[str, str | None, str], dict] = {}
+        self.failure = failure  # raised by every call, to test error paths
+        self.exec_log: list[tuple[str, str, list[str]]] = []
+        self.pod_ready_default = True
+        self._clock = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self._next_ip = {"pod": 10, "svc": 10}
+
+    def describe(self) -> str:
+        return "fake://cluster"
+
+    # -- the Cluster interface ------------------------------------------------------
+    def get(self, kind, namespace, name):
+        self._maybe_fail()
+        if kind == "EndpointSlice":
+            return next((s for s in self._slices(namespace) if s["metadata"]["name"] == name), None)
+        obj = self.objects.get((kind, namespace if KINDS[kind][2] else None, name))
+        return copy.deepcopy(obj)
+
+    def list(self, kind, namespace, label_selector=""):
+        self._maybe_fail()
+        selector = dict(p.split("=", 1) for p in label_selector.split(",") if p)
+        items = self._slices(namespace) if kind == "EndpointSlice" else [
+            o for (k, ns, _), o in self.objects.items() if k == kind and ns == namespace
+        ]  # fmt: skip
+        if selector:
+            items = [o for o in items if matches(selector, o["metadata"].get("labels"))]
+        return copy.deepcopy(sorted(items, key=lambda o: o["metadata"]["name"]))
+
+    def create(self, manifest):
+        self._maybe_fail()
+        obj = copy.deepcopy(manifest)
+        kind, meta = obj["kind"], obj.setdefault("metadata", {})
+        ns = meta.get("namespace") if KINDS[kind][2] else None
+        key = (kind, ns, meta["name"])
+        if key in self.objects:
+            raise ValueError(f"{kind} {meta['name']} already exists")
+        meta["creationTimestamp"] = self._tick()
+        getattr(self, f"_admit_{kind.lower()}", lambda o: None)(obj)
+        self.objects[key] = obj
+        if kind == "Deployment":
+            self._spawn_pods(obj)
+        return copy.deepcopy(obj)
+
+    def delete(self, kind, namespace, name):
+        self._maybe_fail()
+        ns = namespace if KINDS[kind][2] else None
+        self.objects.pop((kind, ns, name), None)
+        if kind == "Namespace":
+            for key in [k for k in self.objects if k[1] == name]:
+                del self.objects[key]
+
+    def exec(self, namespace, pod, argv, timeout):
+        self._maybe_fail()
+        self.exec_log.append((namespace, pod, list(argv)))
+        source = self.objects.get(("Pod", namespace, pod))
+        if source is None:
+            return ExecResult(1, "", f'pods "{pod}" not found')
+        if argv == ["env"]:
+            env = source.get("_env", {})
+            return ExecResult(0, "".join(f"{k}={v}\n" for k, v in env.items()), "")
+        if argv == ["cat", "/etc/resolv.conf"]:
+            search = f"{namespace}.svc.{DOMAIN} svc.{DOMAIN} {DOMAIN}"
+            return ExecResult(0, f"search {search}\nnameserver 10.96.0.10\noptions ndots:5\n", "")
+        if argv and argv[0] == "curl":
+            return self._curl(namespace, argv[-1])
+        return ExecResult(127, "", f"{argv[0]}: not found")
+
+    # -- helpers for tests -------------------------------------------------------------
+    def apply(self, manifest: dict) -> dict:
+        """Create, or replace an existing object's spec (like kubectl apply for our needs)."""
+        kind, meta = manifest["kind"], manifest["metadata"]
+        key = (kind, meta.get("namespace") if KINDS[kind][2] else None, meta["name"])
+        if key not in self.objects:
+            return self.create(manifest)
+        obj = self.objects[key]
+        for field in ("spec", "data", "subsets", "endpoints", "ports", "addressType"):
+            if field in manifest:
+                obj[field] = copy.deepcopy(manifest[field])
+        obj["metadata"]["labels"] = copy.deepcopy(meta.get("labels") or {})
+        if kind == "Service":
+            self._admit_service(obj, keep_ip=True)
+        return copy.deepcopy(obj)
+
+    def patch(self, kind: str, namespace: str | None, name: str, update) -> None:
+        update(self.objects[(kind, namespace if KINDS[kind][2] else None, name)])
+
+    def set_ready(self, namespace: str, name: str, ready: bool) -> None:
+        self.objects[("Pod", namespace, name)]["status"]["conditions"] = [
+            {"type": "Ready", "status": "True" if ready else "False"}
+        ]
+
+    # -- simulation ---------------------------------------------------------------------
+    def _maybe_fail(self):
+        if self.failure is not None:
+            raise self.failure
+
+    def _tick(self) -> str:
+        self._clock += timedelta(seconds=5)
+        return self._clock.isoformat().replace("+00:00", "Z")
+
+    def _admit_service(self, obj, keep_ip=False):
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("type", "ClusterIP")
+        for port in spec.get("ports") or []:
+            port.setdefault("protocol", "TCP")
+            port.setdefault("targetPort", port["port"])
+        if spec.get("clusterIP") in (None, "") and not keep_ip:
+            self._next_ip["svc"] += 1
+            spec["clusterIP"] = f"10.96.0.{self._next_ip['svc']}"
+
+    def _admit_pod(self, obj):
+        ns = obj["metadata"]["namespace"]
+        self._next_ip["pod"] += 1
+        obj["status"] = {
+            "phase": "Running",
+            "podIP": f"10.244.0.{self._next_ip['pod']}",
+            "conditions": [{"type": "Ready", "status": "True" if self.pod_ready_default else "False"}],
+        }
+        env = {}
+        if obj.get("spec", {}).get("enableServiceLinks", True):
+            for (kind, svc_ns, name), svc in self.objects.items():
+                if kind == "Service" and svc_ns == ns and svc["spec"].get("clusterIP") not in (None, "None"):
+                    prefix, ports = env_name(name), svc["spec"].get("ports") or []
+                    env[f"{prefix}_SERVICE_HOST"] = svc["spec"]["clusterIP"]
+                    if ports:
+                        env[f"{prefix}_SERVICE_PORT"] = str(ports[0]["port"])
+                    for port in ports:
+                        if port.get("name"):
+                            env[f"{prefix}_SERVICE_PORT_{env_name(port['name'])}"] = str(port["port"])
+        obj["_env"] = env
+
+    def _spawn_pods(self, deployment):
+        template = deployment["spec"]["template"]
+        for i in range(deployment["spec"].get("replicas", 1)):
+            pod = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": f"{deployment['metadata']['name']}-{i}",
+                    "namespace": deployment["metadata"]["namespace"],
+                    "labels": copy.deepcopy(template["metadata"].get("labels") or {}),
+                },
+                "spec": copy.deepcopy(template["spec"]),
+            }
+            self.create(pod)
+
+    def _listening_ports(self, pod) -> set[int]:
+        ports = set()
+        for container in pod["spec"].get("containers") or []:
+            ports |= {int(p["containerPort"]) for p in container.get("ports") or []}
+            ports |= {int(m) for m in HTTPD_PORT.findall(" ".join(container.get("command") or []))}
+        return ports
+
+    def _pods(self, ns):
+        return [o for (k, pns, _), o in self.objects.items() if k == "Pod" and pns == ns]
+
+    def _slices(self, ns):
+        slices = [o for (k, sns, _), o in self.objects.items() if k == "EndpointSlice" and sns == ns]
+        for (kind, sns, name), svc in self.objects.items():
+            if kind != "Service" or sns != ns or not svc["spec"].get("selector"):
+                continue
+            pods = [p for p in self._pods(ns) if matches(svc["spec"]["selector"], p["metadata"].get("labels"))]
+            slices.append({
+                "kind": "EndpointSlice",
+                "metadata": {
+                    "name": f"{name}-auto", "namespace": ns,
+                    "labels": {"kubernetes.io/service-name": name,
+                               "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+                },
+                "endpoints": [
+                    {"addresses": [p["status"]["podIP"]],
+                     "conditions": {"ready": p["status"]["conditions"][0]["status"] == "True"},
+                     "targetRef": {"kind": "Pod", "name": p["metadata"]["name"]}}
+                    for p in pods
+                ],
+            })  # fmt: skip
+        return slices
+
+    def _resolve(self, source_ns: str, host: str):
+        """(service, None) for a Service name or IP; (None, pod) for a pod IP; DNS failure -> None."""
+        for (kind, ns, name), svc in self.objects.items():
+            if kind != "Service":
+                continue
+            names = {f"{name}.{ns}", f"{name}.{ns}.svc", f"{name}.{ns}.svc.{DOMAIN}"}
+            if ns == source_ns:
+                names.add(name)
+            if host in names or host == svc["spec"].get("clusterIP"):
+                return svc
+        return None
+
+    def _curl(self, source_ns: str, url: str) -> ExecResult:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or 80
+        svc = self._resolve(source_ns, host)
+        if svc is None:
+            is_ip = bool(re.fullmatch(r"[\d.]+", host))
+            code, message = (28, "Connection timed out") if is_ip else (6, f"Could not resolve host: {host}")
+            return ExecResult(code, "", f"curl: ({code}) {message}")
+        entry = next((p for p in svc["spec"].get("ports") or [] if p["port"] == port), None)
+        if entry is None:
+            return ExecResult(7, "", "curl: (7) Failed to connect: Connection refused")
+        for pod, target in self._endpoints(svc, entry):
+            if target in self._listening_ports(pod):
+                body = f"{pod['metadata']['name']}\nport={target}\n"
+                return ExecResult(0, body + STATUS_MARKER + "200", "")
+        return ExecResult(7, "", "curl: (7) Failed to connect: Connection refused")
+
+    def _endpoints(self, svc, entry):
+        ns = svc["metadata"]["namespace"]
+        selector = svc["spec"].get("selector")
+        if selector:
+            for pod in self._pods(ns):
+                ready = pod["status"]["conditions"][0]["status"] == "True"
+                if ready and matches(selector, pod["metadata"].get("labels")):
+                    target = entry["targetPort"]
+                    if isinstance(target, str):
+                        target = next(
+                            (int(p["containerPort"]) for c in pod["spec"]["containers"]
+                             for p in c.get("ports") or [] if p.get("name") == target), None,
+                        )  # fmt: skip
+                    yield pod, target
+            return
+        # Selectorless: hand-made Endpoints or EndpointSlices, matched by port name.
+        by_ip = {p["status"]["podIP"]: p for (k, _, _), p in self.objects.items() if k == "Pod"}
+        name = svc["metadata"]["name"]
+        sources = []
+        endpoints = self.objects.get(("Endpoints", ns, name))
+        if endpoints:
+            for subset in endpoints.get("subsets") or []:
+                sources.append(([a["ip"] for a in subset.get("addresses") or []], subset.get("ports") or []))
+        for s in self._slices(ns):
+            if (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == name:
+                sources.append(([a for e in s.get("endpoints") or [] for a in e["addresses"]], s.get("ports") or []))
+        for ips, ports in sources:
+            port = next((p["port"] for p in ports if p.get("name") == entry.get("name")), None)
+            for ip in ips:
+                if ip in by_ip and port is not None:
+                    yield by_ip[ip], port
