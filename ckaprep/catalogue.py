@@ -130,7 +130,8 @@ class Exercise:
 
 def _draw(spec: dict, rng: random.Random, chosen: dict) -> Any:
     if "pick" in spec:
-        return rng.choice(spec["pick"])
+        # A choice may build on earlier parameters, e.g. a typo of ${app}.
+        return render(rng.choice(spec["pick"]), chosen)
     if "int" in spec:
         low, high = spec["int"]
         return rng.randint(low, high)

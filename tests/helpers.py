@@ -20,14 +20,38 @@ def start_on(cluster, exercise_id: str, seed: int = 7):
     return exercise, attempt
 
 
-def solution_manifests(exercise, attempt) -> list[dict]:
+def live_values(cluster, attempt) -> dict[str, str]:
+    """Values a learner reads from the cluster and pastes into the YAML solution."""
+    params = attempt.params
+    if "server" in params:  # selectorless-endpoints: the legacy Pod's IP
+        pod = cluster.get("Pod", params["legacy_ns"], params["server"])
+        return {"SERVER_IP": pod["status"]["podIP"]}
+    if "configmap" in params and cluster.get("Service", attempt.namespace, params["service"]):
+        service = cluster.get("Service", attempt.namespace, params["service"])
+        return {"CLUSTER_IP": service["spec"]["clusterIP"]}
+    return {}
+
+
+def solution_manifests(exercise, attempt, cluster=None) -> list[dict]:
     text = exercise.render(exercise.solution["yaml"], attempt.params)
+    for placeholder, value in (live_values(cluster, attempt) if cluster else {}).items():
+        text = text.replace(placeholder, value)
     return [doc for doc in YAML(typ="safe", pure=True).load_all(text) if doc]
 
 
+def recreate_pod(fake: FakeCluster, namespace: str, name: str) -> None:
+    """What `kubectl get pod -o yaml | kubectl replace --force -f -` does."""
+    pod = fake.get("Pod", namespace, name)
+    fake.delete("Pod", namespace, name)
+    fake.create({k: v for k, v in pod.items() if k in ("apiVersion", "kind", "spec")}
+                | {"metadata": {k: pod["metadata"][k] for k in ("name", "namespace", "labels")}})
+
+
 def apply_solution(fake: FakeCluster, exercise, attempt) -> None:
-    for manifest in solution_manifests(exercise, attempt):
+    for manifest in solution_manifests(exercise, attempt, fake):
         fake.apply(manifest)
+    if exercise.id == "env-vars":  # the solution's second step
+        recreate_pod(fake, attempt.namespace, attempt.params["client"])
 
 
 def grade_now(exercise, attempt, cluster, **kw):

@@ -100,12 +100,19 @@ class FakeCluster:
         if key not in self.objects:
             return self.create(manifest)
         obj = self.objects[key]
+        cluster_ip = (obj.get("spec") or {}).get("clusterIP")
         for field in ("spec", "data", "subsets", "endpoints", "ports", "addressType"):
             if field in manifest:
                 obj[field] = copy.deepcopy(manifest[field])
         obj["metadata"]["labels"] = copy.deepcopy(meta.get("labels") or {})
         if kind == "Service":
+            obj["spec"].setdefault("clusterIP", cluster_ip)  # immutable, kept by apply
             self._admit_service(obj, keep_ip=True)
+        if kind == "Deployment":  # a rollout replaces the pods
+            for pod in self._pods(obj["metadata"]["namespace"]):
+                if matches(obj["spec"]["selector"]["matchLabels"], pod["metadata"].get("labels")):
+                    del self.objects[("Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])]
+            self._spawn_pods(obj)
         return copy.deepcopy(obj)
 
     def patch(self, kind: str, namespace: str | None, name: str, update) -> None:
@@ -138,10 +145,11 @@ class FakeCluster:
     def _admit_pod(self, obj):
         ns = obj["metadata"]["namespace"]
         self._next_ip["pod"] += 1
+        ready = self.pod_ready_default and self._readiness_probe_passes(obj)
         obj["status"] = {
             "phase": "Running",
             "podIP": f"10.244.0.{self._next_ip['pod']}",
-            "conditions": [{"type": "Ready", "status": "True" if self.pod_ready_default else "False"}],
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
         }
         env = {}
         if obj.get("spec", {}).get("enableServiceLinks", True):
@@ -155,6 +163,26 @@ class FakeCluster:
                         if port.get("name"):
                             env[f"{prefix}_SERVICE_PORT_{env_name(port['name'])}"] = str(port["port"])
         obj["_env"] = env
+
+    def _readiness_probe_passes(self, pod) -> bool:
+        """A probe passes when its port listens and, for HTTP, its path is served.
+
+        A path counts as served when the container's command writes a file of that name.
+        """
+        for container in pod["spec"].get("containers") or []:
+            probe = container.get("readinessProbe")
+            if not probe:
+                continue
+            action = probe.get("httpGet") or probe.get("tcpSocket") or {}
+            port = action.get("port")
+            if isinstance(port, str):
+                port = next((p["containerPort"] for p in container.get("ports") or [] if p.get("name") == port), None)
+            if port is None or int(port) not in self._listening_ports(pod):
+                return False
+            path = (probe.get("httpGet") or {}).get("path", "/")
+            if path != "/" and path not in " ".join(container.get("command") or []):
+                return False
+        return True
 
     def _spawn_pods(self, deployment):
         template = deployment["spec"]["template"]

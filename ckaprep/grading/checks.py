@@ -145,16 +145,18 @@ def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
 
 @check_kind(
     "service_port",
-    required={"service", "port", "target_port"},
-    optional={"name", "protocol", "backends", "namespace"},
+    required={"service", "port"},
+    optional={"name", "target_port", "protocol", "backends", "namespace"},
 )
 def service_port(ctx: GradingContext, spec: dict) -> Outcome:
     """A Service port, found by name or number, forwards to the right container port."""
     service = ctx.require_service(spec["service"], spec.get("namespace"))
     want_name, want_port = spec.get("name"), spec["port"]
-    want_target, want_protocol = spec["target_port"], spec.get("protocol", "TCP")
+    want_target, want_protocol = spec.get("target_port"), spec.get("protocol", "TCP")
     label = f"port {want_port}" + (f" named {want_name!r}" if want_name else "")
-    expected = f"{label} → {_describe_target(want_target)} ({want_protocol})"
+    expected = f"{label} ({want_protocol})"
+    if want_target is not None:
+        expected = f"{label} → {_describe_target(want_target)} ({want_protocol})"
     ports = service["spec"].get("ports") or []
     listing = ", ".join(_port_label(p) for p in ports) or "no ports"
     entry = find_service_port(service, port=want_port, name=want_name)
@@ -174,6 +176,8 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
         raise Fail(expected, f"protocol {entry.get('protocol')}")
     got_target = entry.get("targetPort", entry["port"])
     found = f"{_port_label(entry)} → {_describe_target(got_target)}"
+    if want_target is None:  # e.g. selectorless: the endpoints carry the real port
+        return Outcome(expected, found)
     if isinstance(want_target, str):
         if got_target == want_target:
             return Outcome(expected, found)
@@ -380,7 +384,7 @@ def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | N
     "http_probe",
     required={"service", "via"},
     optional={"ports", "backends", "backends_namespace", "namespace", "from_namespace",
-              "expect", "expect_body", "configmap", "key"},
+              "expect", "expect_body", "configmap", "key", "repeat"},
     settles=True,
 )  # fmt: skip
 def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
@@ -394,13 +398,18 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
         return _expect_dns_failure(ctx, spec, service, source_ns)
     urls = _probe_urls(ctx, spec, service, source_ns)
     backends = {p["metadata"]["name"] for p in _backend_pods(ctx, spec)} if spec.get("backends") else set()
+    # Repeats spread requests over the endpoints, catching backends that only some pods serve.
+    urls = urls * int(spec.get("repeat", 1))
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda url: ctx.curl(url, source_ns), urls))
-    problems = [p for p in (_judge_probe(r, backends, spec.get("expect_body")) for r in results) if p]
+    verdicts = [_judge_probe(r, backends, spec.get("expect_body")) for r in results]
+    problems = list(dict.fromkeys(v for v in verdicts if v))
+    if problems and len(results) > 1:
+        problems.insert(0, f"{sum(map(bool, verdicts))} of {len(results)} requests failed")
     expected = f"HTTP 200 from a backend via {via}" + (f", from namespace {source_ns}" if spec.get("from_namespace") else "")
     if problems:
         raise Fail(expected, "; ".join(problems), _probe_advice(results))
-    answered = ", ".join(f"{r.url} → {r.answered_by}" for r in results)
+    answered = ", ".join(sorted({f"{r.url} → {r.answered_by}" for r in results}))
     return Outcome(expected, answered)
 
 
@@ -414,7 +423,11 @@ def _probe_urls(ctx: GradingContext, spec: dict, service: dict, source_ns: str) 
                 f"ConfigMap {spec['configmap']} key {spec['key']!r} holds a URL",
                 "ConfigMap missing" if cm is None else f"key {spec['key']!r} missing or empty",
             )
-        return [value.strip()]
+        value = value.strip()
+        if "://" not in value:  # a bare address: use the Service's first port
+            first = (service["spec"].get("ports") or [{}])[0].get("port", 80)
+            value = f"http://{value if ':' in value else f'{value}:{first}'}/"
+        return [value]
     ports = _port_entries(service, spec.get("ports"))
     if via == "env":
         return _env_urls(ctx, service, ports, source_ns)
@@ -590,3 +603,22 @@ def pods_ready(ctx: GradingContext, spec: dict) -> Outcome:
     if probes and len(ready) < len(pods):
         message += f" Its readiness probe: {', '.join(sorted(probes))}."
     raise Fail(expected, found, message)
+
+
+@check_kind("readiness_probe_present", required={"deployment"}, optional={"namespace"})
+def readiness_probe_present(ctx: GradingContext, spec: dict) -> Outcome:
+    """The Deployment's containers keep a readiness probe (fixed, not removed)."""
+    name = spec["deployment"]
+    expected = f"every container of Deployment {name} has a readinessProbe"
+    deployment = ctx.get("Deployment", name, spec.get("namespace"))
+    if deployment is None:
+        raise Fail(expected, "the Deployment is gone")
+    containers = deployment["spec"]["template"]["spec"].get("containers") or []
+    without = [c["name"] for c in containers if not c.get("readinessProbe")]
+    if without:
+        raise Fail(
+            expected,
+            f"no readinessProbe on: {', '.join(without)}",
+            "Removing the probe makes the Pods Ready, but traffic then reaches Pods that cannot serve it.",
+        )
+    return Outcome(expected, "present")

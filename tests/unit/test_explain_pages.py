@@ -1,0 +1,48 @@
+"""The study notes: every topic renders, practice ids exist, every exercise topic has a page."""
+
+import io
+
+import pytest
+from rich.console import Console
+
+from ckaprep.catalogue import TOPICS, load_catalogue
+from ckaprep.explain import all_topics, personal_note
+from ckaprep.render import topic_view
+from ckaprep.state import Attempt
+
+REQUIRED_PAGES = {
+    "clusterip", "ports", "multi-port", "selectors-and-endpoints", "selectorless",
+    "dns", "env-vars", "troubleshooting", "kubectl", "best-practices",
+}  # fmt: skip
+
+
+def test_required_pages_exist():
+    assert REQUIRED_PAGES <= set(all_topics())
+
+
+@pytest.mark.parametrize("topic", sorted(all_topics()))
+def test_topic_renders_and_ends_with_practice(topic):
+    page = all_topics()[topic]
+    console = Console(file=io.StringIO(), width=100)
+    console.print(topic_view(page.body, ""))
+    assert len(console.file.getvalue()) > 500
+    assert page.body.rstrip().splitlines()[-1].startswith("Practice: ")
+    assert set(page.practice) <= set(load_catalogue()), page.practice
+
+
+def test_every_exercise_topic_has_a_page():
+    pages = all_topics()
+    for exercise in load_catalogue().values():
+        for topic in exercise.topics:
+            assert TOPICS[topic] in pages
+
+
+def test_personal_notes_fill_in_the_attempt():
+    attempt = Attempt(
+        exercise="clusterip-create", params={"service": "cart", "port": 8080},
+        namespaces=["shop-abcde"], started_at="2026-01-01T00:00:00+00:00", seed=1,
+        cluster_domain="corp.example",
+    )  # fmt: skip
+    note = personal_note(all_topics()["dns"], attempt)
+    assert "cart.shop-abcde.svc.corp.example" in note
+    assert personal_note(all_topics()["dns"], None) == ""
