@@ -197,3 +197,15 @@ def test_service_env_vars_only_in_pods_created_after_it(kubectl: KubectlFn, name
     # Both reach it by DNS, which does not depend on creation order.
     assert curl(kubectl, ns, "before", "http://late-svc/") == "late-backend"
     assert curl(kubectl, ns, "after", "http://late-svc/") == "late-backend"
+
+
+def test_limited_kubeconfig_is_confined_to_its_namespace(kubectl: KubectlFn, namespace: str, limited_kubeconfig: str):
+    ns = namespace
+    svc = json.dumps(_service("limited", [{"port": 80, "targetPort": 8080}], {"app": "x"}))
+    created = kubectl("-n", ns, "apply", "-f", "-", input=svc, kubeconfig=limited_kubeconfig, check=False)
+    assert created.returncode == 0, created.stderr
+    assert kubectl("-n", ns, "get", "svc", "limited", kubeconfig=limited_kubeconfig).returncode == 0
+    for args in (["-n", "kube-system", "get", "pods"], ["get", "nodes"], ["get", "namespaces"],
+                 ["-n", "default", "apply", "-f", "-"]):
+        p = kubectl(*args, input=svc if "apply" in args else None, kubeconfig=limited_kubeconfig, check=False)
+        assert p.returncode != 0 and "Forbidden" in p.stderr, (args, p.stdout, p.stderr)
