@@ -9,14 +9,22 @@ import json
 import re
 import subprocess
 import time
+from pathlib import Path
 from typing import Callable
 
 import pytest
 
 KubectlFn = Callable[..., subprocess.CompletedProcess]
 
-BUSYBOX = "docker.io/library/busybox:1.36.1"
-CURL = "docker.io/curlimages/curl:8.11.1"
+def _pinned_images() -> dict[str, str]:
+    """Image references from testcluster/versions.env, the one place they are pinned."""
+    env = Path(__file__).resolve().parents[2] / "testcluster" / "versions.env"
+    pairs = (line.split("=", 1) for line in env.read_text().splitlines() if re.match(r"^[A-Z_]+=", line))
+    return {k: v.strip() for k, v in pairs}
+
+
+BUSYBOX = _pinned_images()["BUSYBOX_IMAGE"]
+CURL = _pinned_images()["CURL_IMAGE"]
 WAIT = "120s"
 
 
