@@ -67,6 +67,11 @@ def _backend_pods(ctx: GradingContext, spec: dict, field: str = "backends") -> l
     return [p for p in ctx.pods(namespace) if matches(selector, _labels(p))]
 
 
+def _identity_labels(pod: dict) -> dict:
+    """A pod's labels without the hash the Deployment controller adds."""
+    return {k: v for k, v in _labels(pod).items() if k != "pod-template-hash"}
+
+
 def _port_label(port: dict) -> str:
     name = f" ({port['name']})" if port.get("name") else ""
     return f"{port['port']}/{port.get('protocol', 'TCP')}{name}"
@@ -129,14 +134,14 @@ def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
     extra = [p for p in selected if p not in wanted]
     missing = [p for p in wanted if p not in selected]
     if not selected:
-        labels = sorted({selector_string(_labels(p)) for p in wanted})
+        labels = sorted({selector_string(_identity_labels(p)) for p in wanted})
         raise Fail(
             expected,
             found,
             f"No pod carries {selector_string(selector)}; the backends are labelled {'; '.join(labels)}.",
         )
     if extra:
-        described = ", ".join(f"{p['metadata']['name']} ({selector_string(_labels(p))})" for p in extra)
+        described = ", ".join(f"{p['metadata']['name']} ({selector_string(_identity_labels(p))})" for p in extra)
         raise Fail(expected, found, f"It also selects pods that are not backends: {described}.")
     if missing:
         raise Fail(expected, found, f"It misses backend pods: {', '.join(_names(missing))}.")
@@ -249,6 +254,8 @@ def ready_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
         return Outcome(expected, found)
     if not slices:
         raise Fail(expected, "no EndpointSlice for this Service", "The selector matches no pod.")
+    if not ready and not not_ready:
+        raise Fail(expected, found, "No pod matches the selector (or its targetPort), so there are no endpoints.")
     if not_ready and len(ready) < spec["count"]:
         raise Fail(
             expected,
