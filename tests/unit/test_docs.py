@@ -1,0 +1,63 @@
+"""README stays true: every command is documented with an example, and the examples run."""
+
+import re
+import shlex
+from pathlib import Path
+
+import typer.main
+from typer.testing import CliRunner
+
+from ckaprep.cli import app
+from ckaprep.exit_status import ExitStatus
+
+README = (Path(__file__).parents[2] / "README.md").read_text()
+
+
+def _examples() -> list[list[str]]:
+    lines = []
+    for block in re.findall(r"```console\n(.*?)```", README, re.DOTALL):
+        for line in block.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("ckaprep "):
+                lines.append(shlex.split(line)[1:])
+    return lines
+
+
+def _commands() -> set[str]:
+    return set(typer.main.get_command(app).commands)
+
+
+def test_every_command_has_an_example():
+    documented = {arg for args in _examples() for arg in args if not arg.startswith("-")}
+    assert _commands() <= documented, _commands() - documented
+
+
+def test_every_command_is_in_the_reference_table():
+    for command in _commands():
+        assert f"| `ckaprep {command}" in README, command
+
+
+def test_every_exit_status_is_documented():
+    for status in ExitStatus:
+        assert re.search(rf"^\| {int(status)} \|", README, re.MULTILINE), status
+
+
+def test_the_examples_run(env):
+    """Run the README's examples in order against the fake cluster."""
+    runner = CliRunner()
+    allowed = {"check": {0, 1}}
+    for args in _examples():
+        if "<" in " ".join(args):
+            continue  # a placeholder line such as `ckaprep start <id>`
+        if args[:1] == ["start"] and env.state.load() is not None:
+            runner.invoke(app, ["reset"], obj=env)
+        result = runner.invoke(app, args, obj=env)
+        command = next((a for a in args if a in _commands()), None)
+        assert result.exit_code in allowed.get(command, {0}), (args, result.output)
+
+
+def test_every_exercise_is_listed():
+    from ckaprep.catalogue import load_catalogue
+
+    for exercise_id in load_catalogue():
+        assert f"| `{exercise_id}` |" in README

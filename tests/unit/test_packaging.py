@@ -1,0 +1,31 @@
+"""A wheel carries the exercises and the study notes, not only an editable checkout."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0 and "hatchling" in done.stderr:
+        pytest.skip("hatchling is not installed")
+    assert done.returncode == 0, done.stderr
+    return next(out.glob("ckaprep-*.whl"))
+
+
+def test_wheel_contains_exercises_and_topics(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in ROOT.glob("exercises/*.yaml"):
+        assert f"ckaprep/exercises/{path.name}" in names
+    for path in ROOT.glob("ckaprep/topics/*.md"):
+        assert f"ckaprep/topics/{path.name}" in names
