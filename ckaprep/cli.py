@@ -227,6 +227,7 @@ def check(
         report, grading = grade(
             exercise, attempt, cluster, wait_s=wait,
             probe_image=probe_image or env.default_probe_image, progress=progress,
+            clock=env.monotonic, sleep=env.sleep,
         )  # fmt: skip
     domain = next(iter(grading.known_domains().values()), None)
     if domain and domain != attempt.cluster_domain:

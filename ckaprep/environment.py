@@ -7,6 +7,7 @@ directory, a fixed clock) instead of patching globals.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,9 @@ class Environment:
     exercises_dir: Path | None = None
     kubeconfig: str | None = None
     context: str | None = None
+    # Polling time, separate from wall-clock `now` so tests can run waits instantly.
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
 
     @property
     def state(self) -> StateStore:

@@ -9,10 +9,27 @@ def fake() -> FakeCluster:
     return FakeCluster()
 
 
+class FakeTime:
+    """A monotonic clock that only moves when something sleeps."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
 def env(tmp_path, fake) -> Environment:
-    """An environment whose cluster is the fake and whose state lives in a temp dir."""
+    """An environment whose cluster is the fake, whose state lives in a temp dir,
+    and whose waits take no real time."""
+    clock = FakeTime()
     return Environment(
         environ={"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)},
         cluster_factory=lambda kubeconfig, context: fake,
+        monotonic=clock.monotonic,
+        sleep=clock.sleep,
     )

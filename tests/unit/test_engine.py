@@ -1,0 +1,124 @@
+"""The grading engine: polling, error status, probe pods, and curl's exit codes."""
+
+import pytest
+
+from ckaprep.cluster import ExecResult
+from ckaprep.errors import ImagePullError
+from ckaprep.grading.engine import grade
+from ckaprep.grading.probes import cluster_domain_from_resolv_conf, curl_argv, parse_curl_output
+from tests.conftest import FakeTime
+from tests.helpers import apply_solution, start_on
+
+
+def test_settling_checks_are_polled_until_they_pass(fake):
+    exercise, attempt = start_on(fake, "clusterip-create")
+    apply_solution(fake, exercise, attempt)
+    backends = [p["metadata"]["name"] for p in fake.list("Pod", attempt.namespace, "tier=backend")]
+    for name in backends:
+        fake.set_ready(attempt.namespace, name, False)
+    clock = FakeTime()
+
+    def sleep(seconds):
+        clock.sleep(seconds)
+        if clock.now >= 3:
+            for name in backends:
+                fake.set_ready(attempt.namespace, name, True)
+
+    report, _ = grade(exercise, attempt, fake, wait_s=10, clock=clock.monotonic, sleep=sleep)
+    assert report.passed
+    assert 3 <= clock.now < 10
+
+
+def test_polling_gives_up_after_wait_and_reports_the_last_state(fake):
+    exercise, attempt = start_on(fake, "clusterip-create")
+    apply_solution(fake, exercise, attempt)
+    for pod in fake.list("Pod", attempt.namespace, "tier=backend"):
+        fake.set_ready(attempt.namespace, pod["metadata"]["name"], False)
+    clock = FakeTime()
+    report, _ = grade(exercise, attempt, fake, wait_s=5, clock=clock.monotonic, sleep=clock.sleep)
+    endpoints = next(c for c in report.checks if c.id == "endpoints")
+    assert endpoints.status == "fail" and "0 ready, 2 not ready" in endpoints.found
+    assert "not Ready" in endpoints.message
+    assert 5 <= clock.now <= 6
+
+
+def test_no_waiting_when_everything_passes(fake):
+    exercise, attempt = start_on(fake, "clusterip-create")
+    apply_solution(fake, exercise, attempt)
+    clock = FakeTime()
+    report, _ = grade(exercise, attempt, fake, wait_s=60, clock=clock.monotonic, sleep=clock.sleep)
+    assert report.passed and clock.now == 0
+
+
+def test_a_broken_check_is_an_error_not_a_crash(fake, monkeypatch):
+    exercise, attempt = start_on(fake, "clusterip-create")
+    from ckaprep.grading import checks
+
+    def explode(ctx, spec):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(checks.KINDS, "service_type", checks.KINDS["service_type"].__class__(
+        "service_type", explode, frozenset({"service"}), frozenset({"type", "namespace"}), False, "x"))
+    report, _ = grade(exercise, attempt, fake, sleep=lambda s: None)
+    broken = next(c for c in report.checks if c.id == "service-type")
+    assert broken.status == "error" and "boom" in broken.message
+
+
+def test_probe_image_that_cannot_be_pulled_stops_grading(fake):
+    exercise, attempt = start_on(fake, "clusterip-create")
+    apply_solution(fake, exercise, attempt)
+    original = fake._admit_pod
+
+    def image_pull_backoff(pod):
+        original(pod)
+        if pod["metadata"]["name"].startswith("ckaprep-probe"):
+            pod["status"] = {"phase": "Pending", "containerStatuses": [{
+                "image": pod["spec"]["containers"][0]["image"],
+                "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}
+
+    fake._admit_pod = image_pull_backoff
+    with pytest.raises(ImagePullError, match="mirror.example/curl:1"):
+        grade(exercise, attempt, fake, probe_image="mirror.example/curl:1", sleep=lambda s: None)
+
+
+def test_env_probe_recreates_a_probe_pod_older_than_the_service(fake):
+    from ckaprep.grading.context import GradingContext
+
+    exercise, attempt = start_on(fake, "env-vars")
+    GradingContext(fake, attempt, probe_image="curl").probe_pod()  # started before the Service
+    apply_solution(fake, exercise, attempt)
+    report, ctx = grade(exercise, attempt, fake, sleep=lambda s: None)
+    assert report.passed
+    assert any("predates Service" in note for note in report.notes)
+
+
+@pytest.mark.parametrize(
+    "code, cause",
+    [(6, "DNS lookup failed"), (7, "connection refused"), (28, "timed out"), (52, "empty reply")],
+)
+def test_curl_exit_codes_name_the_cause(code, cause):
+    result = parse_curl_output("http://x/", code, "", "curl: error")
+    assert cause in result.cause and str(code) in result.cause
+
+
+def test_curl_output_separates_body_and_status():
+    argv = curl_argv("http://web:80/")
+    assert argv[0] == "curl" and argv[-1] == "http://web:80/"
+    result = parse_curl_output("http://web:80/", 0, "web-1\nport=80\n\n__ckaprep_http_status=200", "")
+    assert (result.http_status, result.answered_by) == (200, "web-1")
+
+
+def test_cluster_domain_comes_from_the_search_path():
+    text = "search shop.svc.corp.internal svc.corp.internal corp.internal\nnameserver 10.0.0.10\n"
+    assert cluster_domain_from_resolv_conf(text, "shop") == "corp.internal"
+    assert cluster_domain_from_resolv_conf("nameserver 1.1.1.1\n", "shop") is None
+
+
+def test_exec_status_fallback_reads_the_exit_code():
+    pytest.importorskip("kubernetes")
+    from ckaprep.cluster.kube import _returncode_from_status
+
+    assert _returncode_from_status('{"status": "Success"}') == 0
+    failure = '{"status":"Failure","details":{"causes":[{"reason":"ExitCode","message":"7"}]}}'
+    assert _returncode_from_status(failure) == 7
+    assert _returncode_from_status("not json") is None
