@@ -42,7 +42,12 @@ def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
         f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim"
     )
     body = Markdown(exercise.render(exercise.task, attempt.params))
-    footer = Text("When done, run: ckaprep check", style="bold cyan")
+    from ckaprep.catalogue import TOPICS
+
+    pages = ", ".join(dict.fromkeys(f"ckaprep explain {TOPICS[t]}" for t in exercise.topics))
+    footer = Text.assemble(
+        ("When done, run: ckaprep check", "bold cyan"), "\n", (f"Study notes: {pages}", "dim")
+    )
     return Panel(
         Group(header, where, switch, Text(""), body, Text(""), footer),
         title=f"Task · {exercise.title}",
