@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ckaprep import __version__
 from ckaprep.environment import Environment
@@ -282,7 +283,7 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
         _print_json({"shown": shown, "total": len(hints), "hints": hints[:shown]})
         return
     for number, text in enumerate(hints[:shown], start=1):
-        out.print(f"[bold]Hint {number}/{len(hints)}:[/] {text}")
+        out.print(f"[bold]Hint {number}/{len(hints)}:[/] {escape(text)}")
     if shown == len(hints):
         out.print("[dim]No more hints; `ckaprep solution` shows a worked answer.[/]")
 

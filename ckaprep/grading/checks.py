@@ -577,14 +577,19 @@ def fingerprint(obj: dict) -> str:
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
+def _require_deployment(ctx: GradingContext, spec: dict, expected: str) -> dict:
+    deployment = ctx.get("Deployment", spec["deployment"], spec.get("namespace"))
+    if deployment is None:
+        raise Fail(expected, f"Deployment {spec['deployment']} is gone", "The task needs it in place.")
+    return deployment
+
+
 @check_kind("deployment_unchanged", required={"deployment"}, optional={"namespace"})
 def deployment_unchanged(ctx: GradingContext, spec: dict) -> Outcome:
     """A setup Deployment keeps its labels, selector and pod template."""
     name = spec["deployment"]
     expected = f"Deployment {name} unchanged (labels, selector, pod template)"
-    deployment = ctx.get("Deployment", name, spec.get("namespace"))
-    if deployment is None:
-        raise Fail(expected, "the Deployment is gone", "Fix the Service, not the Deployment.")
+    deployment = _require_deployment(ctx, spec, expected)
     recorded = ctx.attempt.fingerprints.get(f"Deployment/{name}")
     if recorded is None:
         raise Fail(expected, "no record of the Deployment at start", "Run `ckaprep reset` and start again.")
@@ -617,9 +622,7 @@ def readiness_probe_present(ctx: GradingContext, spec: dict) -> Outcome:
     """The Deployment's containers keep a readiness probe (fixed, not removed)."""
     name = spec["deployment"]
     expected = f"every container of Deployment {name} has a readinessProbe"
-    deployment = ctx.get("Deployment", name, spec.get("namespace"))
-    if deployment is None:
-        raise Fail(expected, "the Deployment is gone")
+    deployment = _require_deployment(ctx, spec, expected)
     containers = deployment["spec"]["template"]["spec"].get("containers") or []
     without = [c["name"] for c in containers if not c.get("readinessProbe")]
     if without:

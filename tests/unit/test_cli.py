@@ -188,3 +188,11 @@ def test_explain_never_touches_the_cluster(tmp_path):
     env = Environment(environ={"CKAPREP_HOME": str(tmp_path)}, cluster_factory=no_cluster)
     result = CliRunner().invoke(app, ["explain", "env-vars"], obj=env)
     assert result.exit_code == 0
+
+
+def test_hints_with_brackets_print_literally(run, env):
+    run("start", "named-targetport", "--seed", "3")
+    for _ in range(3):
+        result = run("hint")
+        assert result.exit_code == 0, result.output
+    assert "containers[*].ports" in result.stdout
