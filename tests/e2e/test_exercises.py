@@ -42,7 +42,7 @@ def yaml_solution(p: Practice, replace: dict[str, str] | None = None):
     text = p.solution()["yaml"]
     for old, new in (replace or {}).items():
         text = text.replace(old, new)
-    p.apply(text)
+    p.cluster.kubectl("apply", "-f", "-", input=text)  # the manifests name their namespaces
 
 
 def kubectl_solution(p: Practice):
