@@ -215,7 +215,14 @@ class FakeCluster:
             if kind != "Service" or sns != ns or not svc["spec"].get("selector"):
                 continue
             pods = [p for p in self._pods(ns) if matches(svc["spec"]["selector"], p["metadata"].get("labels"))]
+            # Like the real controller: an unresolved named targetPort leaves `ports` empty.
+            ports = []
+            for entry in svc["spec"].get("ports") or []:
+                target = self._resolve_target(pods[0], entry["targetPort"]) if pods else entry["targetPort"]
+                if target is not None:
+                    ports.append({"name": entry.get("name") or "", "port": target, "protocol": "TCP"})
             slices.append({
+                "ports": ports,
                 "kind": "EndpointSlice",
                 "metadata": {
                     "name": f"{name}-auto", "namespace": ns,
@@ -230,6 +237,15 @@ class FakeCluster:
                 ],
             })  # fmt: skip
         return slices
+
+    @staticmethod
+    def _resolve_target(pod, target):
+        if not isinstance(target, str):
+            return target
+        return next(
+            (int(p["containerPort"]) for c in pod["spec"]["containers"]
+             for p in c.get("ports") or [] if p.get("name") == target), None,
+        )  # fmt: skip
 
     def _resolve(self, source_ns: str, host: str):
         """(service, None) for a Service name or IP; (None, pod) for a pod IP; DNS failure -> None."""
@@ -267,13 +283,7 @@ class FakeCluster:
             for pod in self._pods(ns):
                 ready = pod["status"]["conditions"][0]["status"] == "True"
                 if ready and matches(selector, pod["metadata"].get("labels")):
-                    target = entry["targetPort"]
-                    if isinstance(target, str):
-                        target = next(
-                            (int(p["containerPort"]) for c in pod["spec"]["containers"]
-                             for p in c.get("ports") or [] if p.get("name") == target), None,
-                        )  # fmt: skip
-                    yield pod, target
+                    yield pod, self._resolve_target(pod, entry["targetPort"])
             return
         # Selectorless: hand-made Endpoints or EndpointSlices, matched by port name.
         by_ip = {p["status"]["podIP"]: p for (k, _, _), p in self.objects.items() if k == "Pod"}

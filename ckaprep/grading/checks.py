@@ -172,7 +172,8 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
                 expected,
                 f"port {want_port} is named {by_number.get('name')!r}" if by_number.get("name")
                 else f"port {want_port} has no name",
-                "Multi-port Services need a name on every port; clients and SRV records use it.",
+                "Multi-port Services need a name on every port; clients and SRV records use it."
+                if len(ports) > 1 else f"The task asks for the port name {want_name!r}.",
             )
         raise Fail(expected, f"Service ports: {listing}")
     if entry.get("port") != want_port:
@@ -232,6 +233,12 @@ def _slices(ctx: GradingContext, service: str, namespace: str | None) -> list[di
     return ctx.list("EndpointSlice", namespace, f"kubernetes.io/service-name={service}")
 
 
+def _covers_service_ports(item: dict, service: dict) -> bool:
+    slice_ports = {p.get("name") or "": p.get("port") for p in item.get("ports") or []}
+    wanted = [p.get("name") or "" for p in service["spec"].get("ports") or []]
+    return all(slice_ports.get(name) is not None for name in wanted)
+
+
 def _slice_addresses(slices: list[dict]) -> tuple[set[str], set[str]]:
     ready, not_ready = set(), set()
     for item in slices:
@@ -245,15 +252,25 @@ def _slice_addresses(slices: list[dict]) -> tuple[set[str], set[str]]:
 @check_kind("ready_endpoints", required={"service", "count"}, optional={"namespace"}, settles=True)
 def ready_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service has the expected number of ready endpoints in its EndpointSlices."""
-    ctx.require_service(spec["service"], spec.get("namespace"))
+    service = ctx.require_service(spec["service"], spec.get("namespace"))
     slices = _slices(ctx, spec["service"], spec.get("namespace"))
-    ready, not_ready = _slice_addresses(slices)
+    # A slice whose ports do not cover the Service's ports (an unresolved named
+    # targetPort leaves `ports` empty) lists pods that kube-proxy cannot use.
+    usable = [s for s in slices if _covers_service_ports(s, service)]
+    ready, not_ready = _slice_addresses(usable)
     expected = f"{spec['count']} ready endpoint(s)"
     found = f"{len(ready)} ready, {len(not_ready - ready)} not ready"
     if len(ready) == spec["count"]:
         return Outcome(expected, found)
     if not slices:
         raise Fail(expected, "no EndpointSlice for this Service", "The selector matches no pod.")
+    unusable, _ = _slice_addresses([s for s in slices if s not in usable])
+    if unusable:
+        raise Fail(
+            expected,
+            f"{found}; {len(unusable)} selected pod(s) without a usable port",
+            "The targetPort names a port that the selected pods do not declare, so they get no traffic.",
+        )
     if not ready and not not_ready:
         raise Fail(expected, found, "No pod matches the selector (or its targetPort), so there are no endpoints.")
     if not_ready and len(ready) < spec["count"]:
@@ -486,7 +503,7 @@ def _expect_dns_failure(ctx: GradingContext, spec: dict, service: dict, source_n
 
 
 # -- environment variables ---------------------------------------------------------------
-@check_kind("env_vars", required={"service", "pod"}, optional={"namespace", "container"})
+@check_kind("env_vars", required={"service", "pod"}, optional={"namespace", "port_name"})
 def env_vars(ctx: GradingContext, spec: dict) -> Outcome:
     """A pod sees the Service's injected environment variables, with the right values."""
     ns = spec.get("namespace")
@@ -499,6 +516,10 @@ def env_vars(ctx: GradingContext, spec: dict) -> Outcome:
     for entry in ports:
         if entry.get("name"):
             wanted[f"{prefix}_SERVICE_PORT_{env_name(entry['name'])}"] = str(entry["port"])
+    if spec.get("port_name"):
+        # The task names the port, so its variable must exist even if the Service forgot the name.
+        named = find_service_port(service, name=spec["port_name"]) or (ports[0] if ports else {"port": "?"})
+        wanted[f"{prefix}_SERVICE_PORT_{env_name(spec['port_name'])}"] = str(named["port"])
     expected = ", ".join(f"{k}={v}" for k, v in wanted.items())
     pod = ctx.get("Pod", spec["pod"], ns)
     if pod is None:
@@ -521,7 +542,12 @@ def env_vars(ctx: GradingContext, spec: dict) -> Outcome:
                 f"Pod {spec['pod']} was created at {pod_time:%H:%M:%S}, before Service {spec['service']} "
                 f"({svc_time:%H:%M:%S}); variables are only injected when a pod starts. Recreate the pod.",
             )
-        raise Fail(expected, f"{', '.join(missing)} not set")
+        unnamed = spec.get("port_name") and not find_service_port(service, name=spec["port_name"])
+        raise Fail(
+            expected,
+            f"{', '.join(missing)} not set",
+            f"That variable exists only when the Service port is named {spec['port_name']!r}." if unnamed else "",
+        )
     wrong = [f"{k}={env[k]}" for k, v in wanted.items() if env[k] != v]
     if wrong:
         raise Fail(expected, ", ".join(wrong), "The values come from the Service; recreate the pod after changing it.")

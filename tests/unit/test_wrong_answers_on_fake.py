@@ -107,3 +107,36 @@ def test_multi_port_named_target_ports_are_resolved_through_the_pods(fake):
 
     report = _grade_with(fake, exercise, attempt, by_name)
     assert report.passed, failed(report)
+
+
+def test_env_vars_unnamed_port_lacks_the_named_variable(fake):
+    from tests.helpers import recreate_pod
+
+    exercise, attempt = start_on(fake, "env-vars")
+    service = _service_from_solution(exercise, attempt)
+    del service["spec"]["ports"][0]["name"]
+    fake.apply(service)
+    recreate_pod(fake, attempt.namespace, attempt.params["client"])
+    report = grade_now(exercise, attempt, fake)
+    assert failed(report) == {"port", "client-env"}
+    env_check = next(c for c in report.checks if c.id == "client-env")
+    assert "only when the Service port is named" in env_check.message
+
+
+def test_env_vars_pod_older_than_the_service(fake):
+    exercise, attempt = start_on(fake, "env-vars")
+    fake.apply(_service_from_solution(exercise, attempt))
+    report = grade_now(exercise, attempt, fake)
+    assert failed(report) == {"client-env"}
+    assert "before Service" in next(c for c in report.checks if c.id == "client-env").message
+
+
+def test_named_targetport_misspelt_name_leaves_no_usable_endpoints(fake):
+    exercise, attempt = start_on(fake, "named-targetport")
+
+    def typo(svc, p):
+        svc["spec"]["ports"][0]["targetPort"] = p["port_name"] + "x"
+
+    report = _grade_with(fake, exercise, attempt, typo)
+    assert failed(report) == {"target-by-name", "endpoints", "probe-all"}
+    assert "without a usable port" in next(c for c in report.checks if c.id == "endpoints").found
