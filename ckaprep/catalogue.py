@@ -266,7 +266,7 @@ class _Validator:
                     self.fail(key, f"unknown parameter ${{{exc.args[0]}}}")
 
 
-_yaml = YAML(typ="safe", pure=True)
+_yaml = YAML(typ="safe")  # the C loader where available
 
 
 def load_exercise(path: Path) -> Exercise:

@@ -87,6 +87,12 @@ class _Spinner:
             self._status.__exit__(*exc)
 
 
+def _waiter(env: Environment, progress):
+    from ckaprep.waiting import Waiter
+
+    return Waiter(progress=progress, clock=env.monotonic, sleep=env.sleep)
+
+
 def _version(value: bool):
     if value:
         out.print(f"ckaprep {__version__}")
@@ -167,14 +173,14 @@ def start(
                 "run `ckaprep reset` first, or start with --force to replace it"
             )
         with _Spinner() as progress:
-            delete_namespaces(cluster, active.namespaces, progress=progress)
+            delete_namespaces(cluster, active.namespaces, waiter=_waiter(env, progress))
         store.clear()
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 10**6)
     try:
         with _Spinner() as progress:
             attempt = start_attempt(
                 exercise, cluster, seed=seed, now=env.now(), record=store.save,
-                force=force, context=env.context, progress=progress,
+                force=force, context=env.context, waiter=_waiter(env, progress),
             )  # fmt: skip
     except (CkaprepError, KeyboardInterrupt):
         if store.load() is not None:
@@ -314,7 +320,7 @@ def reset(ctx: typer.Context, as_json: JsonOption = False):
     attempt = store.require()
     cluster = env.cluster(attempt.context)
     with _Spinner() as progress:
-        left_alone = delete_namespaces(cluster, attempt.namespaces, progress=progress)
+        left_alone = delete_namespaces(cluster, attempt.namespaces, waiter=_waiter(env, progress))
     store.clear()
     if as_json:
         _print_json({"deleted": [ns for ns in attempt.namespaces if ns not in left_alone],

@@ -14,14 +14,7 @@ from ckaprep.errors import NotOwnedError, StateError, WaitTimeout
 from ckaprep.grading.checks import fingerprint
 from ckaprep.labels import EXERCISE_LABEL, OWNER_LABEL, OWNER_VALUE, is_owned, matches
 from ckaprep.state import Attempt
-from ckaprep.waiting import (
-    Progress,
-    no_progress,
-    pod_is_ready,
-    pod_is_running,
-    raise_if_image_pull_failed,
-    wait_until,
-)
+from ckaprep.waiting import Waiter, pod_is_ready, pod_is_running, raise_if_image_pull_failed
 
 SETUP_TIMEOUT_S = 180
 DELETE_TIMEOUT_S = 120
@@ -36,14 +29,14 @@ def start_attempt(
     record: Callable[[Attempt], None],
     force: bool = False,
     context: str | None = None,
-    progress: Progress = no_progress,
+    waiter: Waiter = Waiter(),
     timeout_s: float = SETUP_TIMEOUT_S,
 ) -> Attempt:
     """Create the namespaces and setup objects, recording the attempt before anything is created
     so that an interrupted start can always be reset."""
     params = exercise.choose_params(seed)
     namespaces = exercise.namespaces_for(params)
-    _clear_the_way(cluster, namespaces, force=force, progress=progress)
+    _clear_the_way(cluster, namespaces, force=force, waiter=waiter)
     attempt = Attempt(
         exercise=exercise.id,
         params=params,
@@ -54,7 +47,7 @@ def start_attempt(
     )
     record(attempt)
     for ns in namespaces:
-        progress(f"creating namespace {ns}")
+        waiter.progress(f"creating namespace {ns}")
         cluster.create(
             {
                 "apiVersion": "v1",
@@ -65,9 +58,9 @@ def start_attempt(
     manifests = exercise.setup_for(params)
     for manifest in manifests:
         meta = manifest["metadata"]
-        progress(f"creating {manifest['kind']} {meta.get('namespace', '')}/{meta['name']}")
+        waiter.progress(f"creating {manifest['kind']} {meta.get('namespace', '')}/{meta['name']}")
         cluster.create(manifest)
-    wait_for_setup(cluster, manifests, namespaces, exercise.setup_wait, progress, timeout_s)
+    wait_for_setup(cluster, manifests, namespaces, exercise.setup_wait, waiter, timeout_s)
     for manifest in manifests:
         if manifest["kind"] == "Deployment":
             meta = manifest["metadata"]
@@ -77,7 +70,7 @@ def start_attempt(
     return attempt
 
 
-def _clear_the_way(cluster: Cluster, namespaces: list[str], *, force: bool, progress: Progress):
+def _clear_the_way(cluster: Cluster, namespaces: list[str], *, force: bool, waiter: Waiter):
     for ns in namespaces:
         existing = cluster.get("Namespace", None, ns)
         if existing is None:
@@ -92,7 +85,7 @@ def _clear_the_way(cluster: Cluster, namespaces: list[str], *, force: bool, prog
                 f"namespace {ns} is left over from an earlier attempt; run `ckaprep reset` or use --force"
             )
     if force:
-        delete_namespaces(cluster, namespaces, progress=progress)
+        delete_namespaces(cluster, namespaces, waiter=waiter)
 
 
 def _setup_is_settled(cluster: Cluster, manifests: list[dict], namespaces: list[str], mode: str) -> bool:
@@ -118,12 +111,11 @@ def _setup_is_settled(cluster: Cluster, manifests: list[dict], namespaces: list[
     return True
 
 
-def wait_for_setup(cluster, manifests, namespaces, mode, progress, timeout_s) -> None:
-    wait_until(
+def wait_for_setup(cluster, manifests, namespaces, mode, waiter: Waiter, timeout_s) -> None:
+    waiter.until(
         lambda: _setup_is_settled(cluster, manifests, namespaces, mode),
         timeout_s=timeout_s,
         what="waiting for the exercise's pods to be " + ("ready" if mode == "ready" else "running"),
-        progress=progress,
     )
 
 
@@ -131,7 +123,7 @@ def delete_namespaces(
     cluster: Cluster,
     namespaces: list[str],
     *,
-    progress: Progress = no_progress,
+    waiter: Waiter = Waiter(),
     timeout_s: float = DELETE_TIMEOUT_S,
 ) -> list[str]:
     """Delete the namespaces ckaprep owns and wait until they are gone. Returns what was left alone."""
@@ -147,11 +139,10 @@ def delete_namespaces(
             cluster.delete("Namespace", None, ns)
         deleting.append(ns)
     try:
-        wait_until(
+        waiter.until(
             lambda: all(cluster.get("Namespace", None, ns) is None for ns in deleting),
             timeout_s=timeout_s,
             what=f"deleting namespace(s) {', '.join(deleting)}",
-            progress=progress,
         )
     except WaitTimeout:
         stuck = [ns for ns in deleting if cluster.get("Namespace", None, ns) is not None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ckaprep.errors import ImagePullError, WaitTimeout
 
@@ -33,6 +34,19 @@ def pod_is_running(pod: dict | None) -> bool:
 def pod_is_ready(pod: dict | None) -> bool:
     conditions = ((pod or {}).get("status") or {}).get("conditions") or []
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+@dataclass(frozen=True)
+class Waiter:
+    """How to wait: where progress goes, and which clock and sleep to use (tests pass fakes)."""
+
+    progress: Progress = no_progress
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+    def until(self, condition: Callable[[], bool], *, timeout_s: float, what: str) -> None:
+        wait_until(condition, timeout_s=timeout_s, what=what, progress=self.progress,
+                   clock=self.clock, sleep=self.sleep)  # fmt: skip
 
 
 def wait_until(

@@ -196,3 +196,30 @@ def test_hints_with_brackets_print_literally(run, env):
         result = run("hint")
         assert result.exit_code == 0, result.output
     assert "containers[*].ports" in result.stdout
+
+
+def test_namespace_stuck_terminating_is_a_timeout(run, env, fake):
+    assert run("start", "clusterip-create", "--seed", "8").exit_code == 0
+    namespace = env.state.load().namespace
+    fake.delete = lambda kind, ns, name: None  # a finalizer that never finishes
+    result = run("reset")
+    assert result.exit_code == ExitStatus.TIMEOUT
+    assert f"namespace(s) {namespace} still terminating" in result.stderr
+    assert env.state.load() is not None  # still active, so reset can be retried
+
+
+def test_setup_image_that_cannot_be_pulled(run, env, fake):
+    original = fake._admit_pod
+
+    def backoff(pod):
+        original(pod)
+        pod["status"] = {"phase": "Pending", "containerStatuses": [{
+            "image": pod["spec"]["containers"][0]["image"],
+            "state": {"waiting": {"reason": "ErrImagePull"}}}]}
+
+    fake._admit_pod = backoff
+    result = run("start", "clusterip-create", "--seed", "8")
+    assert result.exit_code == ExitStatus.IMAGE_PULL
+    assert "docker.io/library/busybox:1.36.1" in result.stderr
+    assert "ckaprep reset" in result.stderr  # the half-made attempt can be removed
+    assert env.state.load() is not None
