@@ -235,6 +235,9 @@ class _Validator:
                 self.fail(f"{where}.{key}", f"is required by kind {kind.name}")
             for key in set(check) - kind.required - kind.optional - COMMON_FIELDS:
                 self.fail(f"{where}.{key}", f"is not a field of kind {kind.name}")
+            for key, allowed in kind.choices.items():
+                if key in check and check[key] not in allowed:
+                    self.fail(f"{where}.{key}", f"must be one of {', '.join(allowed)}")
             weight = check.get("weight", 1)
             if not isinstance(weight, int) or isinstance(weight, bool) or weight <= 0:
                 self.fail(f"{where}.weight", "must be a positive whole number")

@@ -70,21 +70,18 @@ def handles_errors(command):
 class _Spinner:
     """A progress line on stderr while the cluster settles."""
 
-    def __init__(self, quiet: bool = False):
-        self._status = None if quiet else err.status("")
+    def __init__(self):
+        self._status = err.status("")
 
     def __enter__(self):
-        if self._status:
-            self._status.__enter__()
+        self._status.__enter__()
         return self
 
     def __call__(self, message: str) -> None:
-        if self._status:
-            self._status.update(message + " …")
+        self._status.update(message + " …")
 
     def __exit__(self, *exc):
-        if self._status:
-            self._status.__exit__(*exc)
+        self._status.__exit__(*exc)
 
 
 def _waiter(env: Environment, progress):
@@ -128,6 +125,12 @@ def _exercise(env: Environment, exercise_id: str):
     from ckaprep.catalogue import find_exercise
 
     return find_exercise(exercise_id, env.exercises_dir)
+
+
+def _active(env: Environment):
+    """The active attempt and its exercise, or a state error."""
+    attempt = env.state.require()
+    return attempt, _exercise(env, attempt.exercise)
 
 
 @app.command("list")
@@ -226,10 +229,9 @@ def check(
 
     env = _env(ctx)
     store = env.state
-    attempt = store.require()
-    exercise = _exercise(env, attempt.exercise)
+    attempt, exercise = _active(env)
     cluster = env.cluster(attempt.context)
-    with _Spinner(quiet=False) as progress:
+    with _Spinner() as progress:
         progress("grading")
         report, grading = grade(
             exercise, attempt, cluster, wait_s=wait,
@@ -278,8 +280,7 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
     """Show the next hint for the active exercise; each call reveals one more."""
     env = _env(ctx)
     store = env.state
-    attempt = store.require()
-    exercise = _exercise(env, attempt.exercise)
+    attempt, exercise = _active(env)
     hints = exercise.render(exercise.hints, attempt.params)
     shown = min(attempt.hints_shown + 1, len(hints))
     if shown != attempt.hints_shown:
@@ -299,8 +300,7 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
 def solution(ctx: typer.Context, as_json: JsonOption = False):
     """Show a worked solution for the active exercise, with its actual names."""
     env = _env(ctx)
-    attempt = env.state.require()
-    exercise = _exercise(env, attempt.exercise)
+    attempt, exercise = _active(env)
     if as_json:
         _print_json(exercise.render(exercise.solution, attempt.params))
         return

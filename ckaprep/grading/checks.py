@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ckaprep.grading.context import Fail, GradingContext, created_at, parse_env
 from ckaprep.labels import matches, parse_selector, selector_string
@@ -35,17 +35,18 @@ class CheckKind:
     optional: frozenset[str]
     settles: bool
     summary: str
+    choices: dict[str, tuple] = field(default_factory=dict)  # fields with a fixed set of values
 
 
 KINDS: dict[str, CheckKind] = {}
 COMMON_FIELDS = {"id", "kind", "title", "weight", "hint"}
 
 
-def check_kind(name: str, *, required=(), optional=(), settles=False):
+def check_kind(name: str, *, required=(), optional=(), settles=False, choices=None):
     def register(func):
         KINDS[name] = CheckKind(
             name, func, frozenset(required), frozenset(optional), settles,
-            (func.__doc__ or "").strip().splitlines()[0],
+            (func.__doc__ or "").strip().splitlines()[0], choices or {},
         )  # fmt: skip
         return func
 
@@ -410,12 +411,11 @@ def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | N
     optional={"ports", "backends", "backends_namespace", "namespace", "from_namespace",
               "expect", "expect_body", "configmap", "key", "repeat"},
     settles=True,
+    choices={"via": PROBE_VIAS, "expect": ("reach", "dns-failure")},
 )  # fmt: skip
 def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     """curl from a probe pod reaches a backend through the Service."""
     via = spec["via"]
-    if via not in PROBE_VIAS:
-        raise ValueError(f"unknown via {via!r}")
     service = ctx.require_service(spec["service"], spec.get("namespace"))
     source_ns = spec.get("from_namespace") or ctx.namespace
     if spec.get("expect") == "dns-failure":

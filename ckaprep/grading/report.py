@@ -45,9 +45,6 @@ class Report:
             "passed": self.passed,
             "elapsed_s": round(elapsed_s, 1),
             "grading_s": round(self.grading_s, 2),
-            "checks": [
-                {k: v for k, v in asdict(c).items() if k != "hint"} | {"hint": c.hint}
-                for c in self.checks
-            ],
+            "checks": [asdict(c) for c in self.checks],
             "notes": self.notes,
         }

@@ -31,6 +31,7 @@ def _broken(tmp_path, old: str, new: str):
         ("id: probe-clusterip", "id: probe-short", "checks[5].id", "duplicate"),
         ("  port: {pick: [80, 8080, 8000, 9000]}\n", "  port: {pick: []}\n", "params.port.pick", "non-empty"),
         ("weight: 4\n", "weight: 4\ncolour: blue\n", "colour", "unknown field"),
+        ("via: clusterip", "via: carrier-pigeon", "checks[5].via", "must be one of"),
     ],
 )
 def test_malformed_files_name_the_field(tmp_path, old, new, field, problem):
