@@ -17,7 +17,7 @@ from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL, STDERR_CHANNEL, STDOUT_CHANNEL
 
 from ckaprep.cluster import KINDS, ExecResult
-from ckaprep.errors import ClusterUnreachable, CredentialsRejected, PermissionDenied
+from ckaprep.errors import ClusterUnreachable, CredentialsRejected, PermissionDenied, UsageError
 
 REQUEST_TIMEOUT_S = 15
 # The client's websocket reader cuts frames around this size; output this long may be cut.
@@ -77,7 +77,7 @@ class KubeCluster:
                 _request_timeout=REQUEST_TIMEOUT_S,
             )
         except ApiException as exc:
-            if exc.status == 404:
+            if exc.status == 404 and method in ("GET", "DELETE"):
                 return None
             raise self._translate(exc, method, path) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -92,6 +92,8 @@ class KubeCluster:
             return CredentialsRejected(f"the cluster rejected the credentials ({message})")
         if exc.status == 403:
             return PermissionDenied(f"permission denied: {message}")
+        if exc.status in (404, 409, 422):  # a write the cluster refused as stated
+            return UsageError(f"the cluster refused {method} {path}: {message}")
         if exc.status == 0 or exc.status is None:
             return ClusterUnreachable(f"cannot reach the cluster at {self.describe()}: {message}")
         return ClusterUnreachable(f"{method} {path} failed with HTTP {exc.status}: {message}")

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ckaprep.catalogue import CheckSpec, Exercise
 from ckaprep.cluster import Cluster
-from ckaprep.errors import CkaprepError
+from ckaprep.errors import CkaprepError, StateError
 from ckaprep.grading.checks import KINDS
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.grading.report import ERROR, FAIL, PASS, CheckResult, Report
@@ -56,6 +56,12 @@ def grade(
 ) -> tuple[Report, GradingContext]:
     """Grade every check; poll the ones that depend on the cluster settling for up to `wait_s`."""
     started = clock()
+    for namespace in attempt.namespaces:
+        if cluster.get("Namespace", None, namespace) is None:
+            raise StateError(
+                f"namespace {namespace} of the active exercise no longer exists; "
+                "run `ckaprep reset`, then start again"
+            )
     ctx = GradingContext(
         cluster, attempt, probe_image=probe_image, progress=progress, clock=clock, sleep=sleep
     )

@@ -223,3 +223,11 @@ def test_setup_image_that_cannot_be_pulled(run, env, fake):
     assert "docker.io/library/busybox:1.36.1" in result.stderr
     assert "ckaprep reset" in result.stderr  # the half-made attempt can be removed
     assert env.state.load() is not None
+
+
+def test_check_after_the_namespace_was_deleted_by_hand(run, env, fake):
+    assert run("start", "clusterip-create", "--seed", "8").exit_code == 0
+    fake.delete("Namespace", None, env.state.load().namespace)
+    result = run("check")
+    assert result.exit_code == ExitStatus.USAGE
+    assert "no longer exists" in result.stderr and "ckaprep reset" in result.stderr
