@@ -12,7 +12,7 @@ _write_wrapper_mod() {
   {
     echo "module ckaprep.invalid/build"
     echo
-    sed -n 's/^go \(.*\)$/go \1/p' "$upstream_mod" | head -n1
+    grep -m1 '^go ' "$upstream_mod"
     echo
     echo "require $module $version"
     echo

@@ -92,3 +92,27 @@ def test_status_through_the_real_entry_point(tmp_path, kubeconfig):
     _assert_one_line_error(result, ExitStatus.USAGE, "no active exercise")
     listing = _ckaprep(tmp_path, "list", "--json")
     assert listing.returncode == 0 and len(json.loads(listing.stdout)) == 9
+
+
+def test_ctrl_c_during_start_leaves_a_resettable_attempt(tmp_path, kubeconfig):
+    import signal
+    import time
+
+    env = {"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "ckaprep", "--kubeconfig", kubeconfig, "start", "clusterip-create", "--seed", "777"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    state_file = tmp_path / "state" / "attempt.json"
+    deadline = time.monotonic() + 30
+    while not state_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)  # while the exercise is being set up
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == ExitStatus.INTERRUPTED, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    attempt = json.loads(state_file.read_text())  # whole, never half-written
+    assert attempt["exercise"] == "clusterip-create"
+    reset = _ckaprep(tmp_path, "--kubeconfig", kubeconfig, "reset")
+    assert reset.returncode == 0, reset.stderr
+    assert not state_file.exists()
