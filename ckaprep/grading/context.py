@@ -17,7 +17,7 @@ from ckaprep.grading.probes import (
 )
 from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL, is_probe_pod
 from ckaprep.state import Attempt
-from ckaprep.waiting import Progress, no_progress, pod_is_running, raise_if_image_pull_failed, wait_until
+from ckaprep.waiting import Progress, Waiter, no_progress, pod_is_running, raise_if_image_pull_failed
 
 PROBE_POD_PREFIX = "ckaprep-probe"
 PROBE_POD_START_TIMEOUT_S = 120
@@ -51,8 +51,7 @@ class GradingContext:
         self.cluster = cluster
         self.attempt = attempt
         self.probe_image = probe_image
-        self.progress = progress
-        self.clock, self.sleep = clock, sleep
+        self.waiter = Waiter(progress=progress, clock=clock, sleep=sleep)
         self.notes: list[str] = []
         self._cache: dict[tuple, object] = {}
         self._lock = threading.Lock()
@@ -174,13 +173,10 @@ class GradingContext:
                 raise_if_image_pull_failed(pod)
             return pod_is_running(pod)
 
-        wait_until(
+        self.waiter.until(
             running,
             timeout_s=PROBE_POD_START_TIMEOUT_S,
             what=f"starting probe pod {ns}/{name} ({self.probe_image})",
-            progress=self.progress,
-            clock=self.clock,
-            sleep=self.sleep,
         )
         return latest
 
