@@ -9,12 +9,13 @@ import sys
 from typing import Annotated, Optional
 
 import typer
+import typer.main
 from rich.console import Console
 from rich.markup import escape
 
 from ckaprep import __version__
 from ckaprep.environment import Environment
-from ckaprep.errors import CkaprepError
+from ckaprep.errors import CkaprepError, UsageError
 from ckaprep.exit_status import ExitStatus
 
 app = typer.Typer(
@@ -90,6 +91,18 @@ def _waiter(env: Environment, progress):
     return Waiter(progress=progress, clock=env.monotonic, sleep=env.sleep)
 
 
+def complete_exercise(incomplete: str) -> list[str]:
+    from ckaprep.completion import exercise_ids
+
+    return exercise_ids(incomplete)
+
+
+def complete_topic(incomplete: str) -> list[str]:
+    from ckaprep.completion import topic_names
+
+    return topic_names(incomplete)
+
+
 def _version(value: bool):
     if value:
         out.print(f"ckaprep {__version__}")
@@ -151,7 +164,10 @@ def list_exercises(ctx: typer.Context, as_json: JsonOption = False):
 @handles_errors
 def start(
     ctx: typer.Context,
-    exercise_id: Annotated[str, typer.Argument(metavar="EXERCISE", help="An id from `ckaprep list`.")],
+    exercise_id: Annotated[
+        str,
+        typer.Argument(metavar="EXERCISE", help="An id from `ckaprep list`.", autocompletion=complete_exercise),
+    ],
     seed: Annotated[
         Optional[int], typer.Option(help="Seed for the random names and ports, to replay an attempt.")
     ] = None,
@@ -335,7 +351,9 @@ def reset(ctx: typer.Context, as_json: JsonOption = False):
 @handles_errors
 def explain(
     ctx: typer.Context,
-    topic: Annotated[Optional[str], typer.Argument(help="A topic; omit to list them.")] = None,
+    topic: Annotated[
+        Optional[str], typer.Argument(help="A topic; omit to list them.", autocompletion=complete_topic)
+    ] = None,
     as_json: JsonOption = False,
 ):
     """Study notes on ClusterIP Services, in the terminal. Needs no cluster."""
@@ -363,5 +381,67 @@ def explain(
     out.print(topic_view(found.body, note))
 
 
+@app.command()
+@handles_errors
+def completion(
+    shell: Annotated[str, typer.Argument(metavar="SHELL", help="bash, zsh or fish.")],
+):
+    """Print a shell completion script, like `kubectl completion`.
+
+    Enable it for the current bash session with: source <(ckaprep completion bash)
+    """
+    from ckaprep.completion import SHELLS, script
+
+    if shell not in SHELLS:
+        raise UsageError(f"no completion for shell {shell!r} (choose one of: {', '.join(SHELLS)})")
+    sys.stdout.write(script(shell) + "\n")
+
+
+PROG_NAME = "ckaprep"
+PLUGIN_PROG_NAME = "kubectl ckaprep"
+# kubectl's global flags that ckaprep also takes, wherever kubectl users put them.
+KUBECTL_FLAGS = ("--kubeconfig", "--context")
+
+
+def hoist_kubectl_flags(argv: list[str]) -> list[str]:
+    """Move --kubeconfig and --context to the front, where ckaprep reads global options.
+
+    kubectl accepts its global flags anywhere (`kubectl ckaprep check --context x`), and
+    relocates those written before a plugin's name to after it.
+    """
+    front, rest = [], []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            rest.append(arg)
+            rest.extend(args)
+            break
+        name = arg.split("=", 1)[0]
+        if name in KUBECTL_FLAGS:
+            front.append(arg)
+            if "=" not in arg:
+                value = next(args, None)
+                if value is not None:
+                    front.append(value)
+        else:
+            rest.append(arg)
+    return front + rest
+
+
 def main() -> None:
-    app()
+    from ckaprep.completion import enable_if_completing
+
+    enable_if_completing(PROG_NAME)
+    app(prog_name=PROG_NAME)
+
+
+def kubectl_plugin_main() -> None:
+    """`kubectl ckaprep ...`: kubectl runs the kubectl-ckaprep executable with the arguments."""
+    app(args=hoist_kubectl_flags(sys.argv[1:]), prog_name=PLUGIN_PROG_NAME)
+
+
+def kubectl_plugin_complete_main() -> None:
+    """`kubectl ckaprep <TAB>`: kubectl asks the kubectl_complete-ckaprep executable for candidates."""
+    from ckaprep.completion import cobra_candidates
+
+    sys.stdout.write(cobra_candidates(typer.main.get_command(app), hoist_kubectl_flags(sys.argv[1:])))
