@@ -19,7 +19,10 @@ def _examples() -> list[list[str]]:
         for line in block.splitlines():
             line = line.split("#", 1)[0].strip()
             if line.startswith("ckaprep "):
-                lines.append(shlex.split(line)[1:])
+                words = shlex.split(line, posix=True)
+                # `ckaprep completion fish | source`: only the ckaprep part runs here.
+                cut = next((i for i, w in enumerate(words) if w in ("|", ">", ">>", "&&", ";")), len(words))
+                lines.append(words[1:cut])
     return lines
 
 
