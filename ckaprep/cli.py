@@ -103,6 +103,12 @@ def complete_topic(incomplete: str) -> list[str]:
     return topic_names(incomplete)
 
 
+def _doctor_diagnoses():
+    from ckaprep.errors import ClusterError, ImagePullError, WaitTimeout
+
+    return (ClusterError, ImagePullError, WaitTimeout)
+
+
 def _version(value: bool):
     if value:
         out.print(f"ckaprep {__version__}")
@@ -201,9 +207,11 @@ def start(
                 exercise, cluster, seed=seed, now=env.now(), record=store.save,
                 force=force, context=env.context, waiter=_waiter(env, progress),
             )  # fmt: skip
-    except (CkaprepError, KeyboardInterrupt):
+    except (CkaprepError, KeyboardInterrupt) as exc:
         if store.load() is not None:
             err.print("the exercise was only partly set up; `ckaprep reset` removes it")
+        if isinstance(exc, _doctor_diagnoses()):
+            err.print("`ckaprep doctor` checks what this cluster is missing")
         raise
     if as_json:
         task = exercise.render(exercise.task, attempt.params)
@@ -379,6 +387,42 @@ def explain(
     from ckaprep.render import topic_view
 
     out.print(topic_view(found.body, note))
+
+
+@app.command()
+@handles_errors
+def doctor(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    probe_image: Annotated[
+        Optional[str],
+        typer.Option(envvar="CKAPREP_PROBE_IMAGE", help="Image for the curl probe pod, as for `check`."),
+    ] = None,
+):
+    """Check that your cluster can run ckaprep, and say how to fix what is missing.
+
+    Asks the API for the permissions ckaprep needs, then tries the images, DNS,
+    the ClusterIP, environment variables and Endpoints mirroring in a temporary
+    namespace of its own, which it removes again.
+
+    Exit status: 0 all passed (warnings allowed), 1 a cluster feature failed,
+    3 unreachable or missing permissions, 4 an image cannot be pulled, 5 timed out.
+    """
+    from ckaprep.doctor import diagnose
+
+    env = _env(ctx)
+    cluster = env.cluster()
+    with _Spinner() as progress:
+        diagnosis = diagnose(
+            cluster, probe_image=probe_image or env.default_probe_image, waiter=_waiter(env, progress)
+        )
+    if as_json:
+        _print_json(diagnosis.to_json())
+    else:
+        from ckaprep.render import doctor_view
+
+        out.print(doctor_view(diagnosis))
+    raise typer.Exit(int(diagnosis.exit_status))
 
 
 @app.command()

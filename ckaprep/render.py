@@ -105,3 +105,26 @@ def topic_view(body: str, personal: str) -> Group:
 
 def stderr_console() -> Console:
     return Console(stderr=True)
+
+
+DOCTOR_STYLE = {"pass": ("PASS", "green"), "warn": ("WARN", "yellow"), "fail": ("FAIL", "red"), "skip": ("SKIP", "dim")}
+
+
+def doctor_view(diagnosis) -> Group:
+    """One row per finding; the fix goes on its own line under a row that needs one."""
+    table = Table(title=f"ckaprep doctor: {diagnosis.server}", title_justify="left", show_lines=False)
+    table.add_column("", no_wrap=True)
+    table.add_column("check")
+    table.add_column("found")
+    for finding in diagnosis.findings:
+        label, style = DOCTOR_STYLE[finding.status]
+        found = Text(finding.detail)
+        if finding.fix and finding.status != "pass":
+            found.append("\nfix: ", style="bold").append(finding.fix)
+        table.add_row(Text(label, style=style), Text(finding.title), found)
+    verdict = (
+        Text("This cluster can run ckaprep.", style="green")
+        if diagnosis.failure_status is None
+        else Text("This cluster cannot run every exercise yet; see the fixes above.", style="red")
+    )
+    return Group(table, verdict)

@@ -46,3 +46,9 @@ class Cluster(Protocol):
 
     def describe(self) -> str:
         """Where this cluster is, for messages (context and server)."""
+
+    def version(self) -> dict:
+        """The API server's /version document (gitVersion, major, minor)."""
+
+    def can_i(self, verb: str, group: str, resource: str, subresource: str = "", *, namespace: str | None) -> bool:
+        """Whether the current user may do this, asked with a SelfSubjectAccessReview."""

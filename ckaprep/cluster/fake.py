@@ -31,11 +31,23 @@ class FakeCluster:
         self.pod_ready_default = True
         self._clock = datetime(2026, 1, 1, tzinfo=timezone.utc)
         self._next_ip = {"pod": 10, "svc": 10}
+        self.denied: set[tuple[str, str]] = set()  # (verb, resource) the user may not do
+        self.server_version = {"major": "1", "minor": "36", "gitVersion": "v1.36.0-fake"}
+        self.unpullable: set[str] = set()  # images whose pods end in ImagePullBackOff
+        self.mirrors_endpoints = False  # the real controller mirrors hand-made Endpoints into a slice
 
     def describe(self) -> str:
         return "fake://cluster"
 
     # -- the Cluster interface ------------------------------------------------------
+    def version(self):
+        self._maybe_fail()
+        return dict(self.server_version)
+
+    def can_i(self, verb, group, resource, subresource="", *, namespace):
+        self._maybe_fail()
+        return (verb, f"{resource}/{subresource}" if subresource else resource) not in self.denied
+
     def get(self, kind, namespace, name):
         self._maybe_fail()
         if kind == "EndpointSlice":
@@ -151,6 +163,15 @@ class FakeCluster:
             "podIP": f"10.244.0.{self._next_ip['pod']}",
             "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
         }
+        images = [c.get("image") for c in obj["spec"].get("containers") or []]
+        if self.unpullable & set(images):
+            image = next(i for i in images if i in self.unpullable)
+            obj["status"] = {  # the sandbox has an IP before the image is pulled
+                "phase": "Pending",
+                "podIP": obj["status"]["podIP"],
+                "conditions": [{"type": "Ready", "status": "False"}],
+                "containerStatuses": [{"image": image, "state": {"waiting": {"reason": "ImagePullBackOff"}}}],
+            }
         env = {}
         if obj.get("spec", {}).get("enableServiceLinks", True):
             for (kind, svc_ns, name), svc in self.objects.items():
@@ -211,6 +232,8 @@ class FakeCluster:
 
     def _slices(self, ns):
         slices = [o for (k, sns, _), o in self.objects.items() if k == "EndpointSlice" and sns == ns]
+        if self.mirrors_endpoints:
+            slices += [self._mirror(o) for (k, ens, _), o in self.objects.items() if k == "Endpoints" and ens == ns]
         for (kind, sns, name), svc in self.objects.items():
             if kind != "Service" or sns != ns or not svc["spec"].get("selector"):
                 continue
@@ -237,6 +260,18 @@ class FakeCluster:
                 ],
             })  # fmt: skip
         return slices
+
+    @staticmethod
+    def _mirror(endpoints: dict) -> dict:
+        name, subsets = endpoints["metadata"]["name"], endpoints.get("subsets") or []
+        return {
+            "kind": "EndpointSlice",
+            "metadata": {"name": f"{name}-mirror", "namespace": endpoints["metadata"]["namespace"],
+                         "labels": {"kubernetes.io/service-name": name,
+                                    "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io"}},
+            "ports": [p for s in subsets for p in s.get("ports") or []],
+            "endpoints": [{"addresses": [a["ip"]]} for s in subsets for a in s.get("addresses") or []],
+        }  # fmt: skip
 
     @staticmethod
     def _resolve_target(pod, target):

@@ -104,6 +104,21 @@ class KubeCluster:
         path = f"{group}/namespaces/{namespace}/{plural}" if namespaced else f"{group}/{plural}"
         return f"{path}/{name}" if name else path
 
+    def version(self):
+        return self._call("GET", "/version") or {}
+
+    def can_i(self, verb, group, resource, subresource="", *, namespace):
+        attributes = {"verb": verb, "group": group, "resource": resource, "subresource": subresource}
+        if namespace:
+            attributes["namespace"] = namespace
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attributes},
+        }
+        answer = self._call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body=review)
+        return bool(((answer or {}).get("status") or {}).get("allowed"))
+
     def get(self, kind, namespace, name):
         return self._call("GET", self._path(kind, namespace, name))
 
