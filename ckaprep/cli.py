@@ -211,7 +211,7 @@ def start(
         if store.load() is not None:
             err.print("the exercise was only partly set up; `ckaprep reset` removes it")
         if isinstance(exc, _doctor_diagnoses()):
-            err.print("`ckaprep doctor` checks what this cluster is missing")
+            exc.message += " (`ckaprep doctor` checks what this cluster is missing)"
         raise
     if as_json:
         task = exercise.render(exercise.task, attempt.params)

@@ -54,6 +54,7 @@ class Finding:
 @dataclass
 class Diagnosis:
     server: str
+    namespace: str | None = None  # the temporary one, once created
     findings: list[Finding] = field(default_factory=list)
     # What an early stop means for the exit status: the cause of the first failure.
     failure_status: ExitStatus | None = None
@@ -71,6 +72,7 @@ class Diagnosis:
     def to_json(self) -> dict:
         return {
             "server": self.server,
+            "namespace": self.namespace,
             "ok": self.failure_status is None,
             "findings": [asdict(f) for f in self.findings],
         }
@@ -89,6 +91,7 @@ def diagnose(
     if not _api(cluster, diagnosis) or not _permissions(cluster, diagnosis):
         return diagnosis
     namespace = namespace or "ckaprep-doctor-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
+    diagnosis.namespace = namespace
     waiter.progress(f"creating namespace {namespace}")
     cluster.create(
         {

@@ -126,3 +126,14 @@ def test_the_table_shows_the_fix_in_full_at_80_columns(env, fake):
     flat = " ".join(result.stdout.split())
     assert "not allowed: create namespaces" in flat
     assert "fix:" in flat and "…" not in result.stdout
+
+
+def test_start_points_to_doctor_in_its_one_error_line(tmp_path):
+    from ckaprep.environment import Environment
+
+    broken = FakeCluster(failure=ClusterUnreachable("cannot reach the cluster at https://127.0.0.1:1"))
+    env = Environment(environ={"CKAPREP_HOME": str(tmp_path)}, cluster_factory=lambda kc, ctx: broken)
+    result = CliRunner().invoke(app, ["start", "clusterip-create"], obj=env)
+    assert result.exit_code == ExitStatus.CLUSTER
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ckaprep doctor" in lines[0], result.stderr
