@@ -46,9 +46,23 @@ build_kubernetes() {
   for p in "${missing[@]}"; do mv "$bin.partial/${p##*/}" "$bin/"; done
 }
 
+# _reuse NAME: copy a binary of the same etcd and CoreDNS versions built for another
+# Kubernetes version, so that a second configuration rebuilds only Kubernetes.
+_reuse() {
+  local name=$1 other
+  for other in "$CACHE_ROOT"/*-etcd"$ETCD_VERSION"-coredns"$CORE_DNS_VERSION"/bin/"$name"; do
+    [ -x "$other" ] && [ "$other" != "$CACHE_DIR/bin/$name" ] || continue
+    cp "$other" "$CACHE_DIR/bin/$name.partial" && mv "$CACHE_DIR/bin/$name.partial" "$CACHE_DIR/bin/$name"
+    log "reused $name from ${other%/bin/*}"
+    return 0
+  done
+  return 1
+}
+
 build_etcd() {
   local bin=$CACHE_DIR/bin work=$CACHE_DIR/work/etcd
   [ -x "$bin/etcd" ] && return 0
+  _reuse etcd && return 0
   log "building etcd $ETCD_VERSION"
   _write_wrapper_mod "$work" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" "$ETCD_VERSION"
   _go_build "$work" "$bin.partial" "" go.etcd.io/etcd/server/v3
@@ -59,6 +73,7 @@ build_etcd() {
 build_coredns() {
   local bin=$CACHE_DIR/bin work=$CACHE_DIR/work/coredns
   [ -x "$bin/coredns" ] && return 0
+  _reuse coredns && return 0
   log "building CoreDNS $CORE_DNS_VERSION"
   _write_wrapper_mod "$work" github.com/coredns/coredns "$CORE_DNS_VERSION" "$CORE_DNS_VERSION"
   _go_build "$work" "$bin.partial" "" github.com/coredns/coredns
@@ -73,6 +88,7 @@ build_all() {
 build_pause() {
   local bin=$CACHE_DIR/bin
   [ -x "$bin/pause" ] && return 0
+  _reuse pause && return 0
   log "building pause"
   mkdir -p "$bin"
   (cd "$TESTCLUSTER_DIR/images/pause" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$bin/pause" .)

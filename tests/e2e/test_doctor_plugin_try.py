@@ -31,6 +31,7 @@ def _namespace_is_going(cluster, name: str) -> bool:
     return found.returncode != 0 or json.loads(found.stdout)["status"]["phase"] == "Terminating"
 
 
+@pytest.mark.second_config
 def test_doctor_passes_on_the_test_cluster_and_removes_its_namespace(tmp_path, cluster):
     result = _doctor(tmp_path, cluster.kubeconfig)
     report = json.loads(result.stdout)
