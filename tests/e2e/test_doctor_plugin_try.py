@@ -96,7 +96,8 @@ def test_kubectl_runs_ckaprep_as_a_plugin_with_kubectl_flags(tmp_path, cluster):
 @pytest.mark.skipif(os.geteuid() != 0, reason="scripts/try runs as root")
 def test_try_prints_the_task_and_the_lines_to_paste_then_reuses_everything(tmp_path, cluster):
     try_script = str(REPO_ROOT / "scripts" / "try")
-    environ = {"CKAPREP_VENV": str(BIN.parent)}
+    # The real HOME: scripts/try finds the cluster's build cache under it.
+    environ = {"CKAPREP_VENV": str(BIN.parent), "HOME": os.environ.get("HOME", "/root")}
     first = _run(tmp_path, [try_script, "--print", "clusterip-create"], timeout=600, **environ)
     assert first.returncode == 0, first.stderr
     assert "clusterip-create" in first.stdout or "Service" in first.stdout
