@@ -114,8 +114,8 @@ def doctor_view(diagnosis) -> Group:
     """One row per finding; the fix goes on its own line under a row that needs one."""
     table = Table(title=f"ckaprep doctor: {diagnosis.server}", title_justify="left", show_lines=False)
     table.add_column("", no_wrap=True)
-    table.add_column("check")
-    table.add_column("found")
+    table.add_column("check", overflow="fold")
+    table.add_column("found", overflow="fold")  # names and URLs in full, never cut
     for finding in diagnosis.findings:
         label, style = DOCTOR_STYLE[finding.status]
         found = Text(finding.detail)
