@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import os
 import random
+import re
 import sys
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from ckaprep import __version__
 from ckaprep.environment import Environment
-from ckaprep.errors import CkaprepError
+from ckaprep.errors import CkaprepError, Interrupted, UsageError, one_line, shorten
 from ckaprep.exit_status import ExitStatus
 
 app = typer.Typer(
@@ -32,8 +35,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+# No markup or emoji codes: names, messages from the API and file contents print as they are.
+out = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+EXERCISE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
@@ -50,6 +55,11 @@ def _print_json(data) -> None:
     sys.stdout.flush()
 
 
+def print_error(message: str) -> None:
+    """One line on stderr, whatever the message holds."""
+    err.print(Text.assemble(("error:", "bold red"), " ", one_line(message)))
+
+
 def handles_errors(command):
     """One-line errors with a meaningful exit status, never a traceback."""
 
@@ -58,7 +68,7 @@ def handles_errors(command):
         try:
             return command(*args, **kwargs)
         except CkaprepError as exc:
-            err.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True)
+            print_error(exc.message)
             raise typer.Exit(int(exc.exit_status)) from None
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -88,6 +98,12 @@ def _waiter(env: Environment, progress):
     from ckaprep.waiting import Waiter
 
     return Waiter(progress=progress, clock=env.monotonic, sleep=env.sleep)
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise typer.BadParameter("must be a finite number of seconds")
+    return value
 
 
 def _version(value: bool):
@@ -124,6 +140,8 @@ def _catalogue(env: Environment):
 def _exercise(env: Environment, exercise_id: str):
     from ckaprep.catalogue import find_exercise
 
+    if not EXERCISE_ID.fullmatch(exercise_id):  # a name from the catalogue, never a path
+        raise UsageError(f"no exercise {shorten(exercise_id)!r}; `ckaprep list` shows the exercise ids")
     return find_exercise(exercise_id, env.exercises_dir)
 
 
@@ -185,9 +203,13 @@ def start(
                 exercise, cluster, seed=seed, now=env.now(), record=store.save,
                 force=force, context=env.context, waiter=_waiter(env, progress),
             )  # fmt: skip
-    except (CkaprepError, KeyboardInterrupt):
-        if store.load() is not None:
-            err.print("the exercise was only partly set up; `ckaprep reset` removes it")
+    except (CkaprepError, KeyboardInterrupt) as exc:
+        if store.load() is None:
+            raise
+        partly = "the exercise was only partly set up: `ckaprep reset` removes it"
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(f"interrupted; {partly}") from None
+        exc.message = f"{exc.message}; {partly}"
         raise
     if as_json:
         task = exercise.render(exercise.task, attempt.params)
@@ -209,7 +231,8 @@ def check(
     wait: Annotated[
         float,
         typer.Option(
-            min=0, help="Seconds to keep polling checks that wait on the cluster settling (endpoints, pods)."
+            min=0, callback=_finite,
+            help="Seconds to keep polling checks that wait on the cluster settling (endpoints, pods).",
         ),
     ] = 10.0,
     probe_image: Annotated[
@@ -268,9 +291,9 @@ def status(ctx: typer.Context, as_json: JsonOption = False):
              "elapsed_s": round(elapsed, 1), "seed": attempt.seed, "params": attempt.params}
         )  # fmt: skip
         return
-    out.print(f"exercise:   {attempt.exercise}")
-    out.print(f"namespace:  {', '.join(attempt.namespaces)}")
-    out.print(f"started:    {attempt.started_at}")
+    out.print(one_line(f"exercise:   {attempt.exercise}"))
+    out.print(one_line(f"namespace:  {', '.join(attempt.namespaces)}"))
+    out.print(one_line(f"started:    {attempt.started_at}"))
     out.print(f"elapsed:    {minutes_and_seconds(elapsed)}")
 
 
@@ -290,9 +313,9 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
         _print_json({"shown": shown, "total": len(hints), "hints": hints[:shown]})
         return
     for number, text in enumerate(hints[:shown], start=1):
-        out.print(f"[bold]Hint {number}/{len(hints)}:[/] {escape(text)}")
+        out.print(Text.assemble((f"Hint {number}/{len(hints)}:", "bold"), " ", text))
     if shown == len(hints):
-        out.print("[dim]No more hints; `ckaprep solution` shows a worked answer.[/]")
+        out.print(Text("No more hints; `ckaprep solution` shows a worked answer.", style="dim"))
 
 
 @app.command()
@@ -327,8 +350,10 @@ def reset(ctx: typer.Context, as_json: JsonOption = False):
                      "left_alone": left_alone})  # fmt: skip
         return
     for ns in left_alone:
-        err.print(f"left namespace {ns} alone: it does not carry ckaprep's label")
-    out.print(f"reset {attempt.exercise}: namespace(s) {', '.join(attempt.namespaces)} removed")
+        err.print(f"left namespace {one_line(ns)} alone: it does not carry ckaprep's label")
+    removed = [ns for ns in attempt.namespaces if ns not in left_alone]
+    what = f"namespace(s) {', '.join(removed)} removed" if removed else "no namespace removed"
+    out.print(one_line(f"reset {attempt.exercise}: {what}"))
 
 
 @app.command()
@@ -349,7 +374,7 @@ def explain(
             return
         width = max(map(len, topics))
         for item in topics.values():
-            out.print(f"[bold]{item.id.ljust(width)}[/]  {item.summary}")
+            out.print(Text.assemble((item.id.ljust(width), "bold"), "  ", item.summary))
         out.print("\nRead one with: ckaprep explain <topic>")
         return
     found = find_topic(topic)
@@ -364,4 +389,34 @@ def explain(
 
 
 def main() -> None:
-    app()
+    """The installed entry point: every outcome is an exit status, a crash is reported as a bug."""
+    env = Environment()
+    try:
+        status = app(prog_name="ckaprep", standalone_mode=False, obj=env)
+    except typer.Exit as exc:
+        status = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("interrupted")
+        status = ExitStatus.INTERRUPTED
+    except typer.TyperException as exc:  # usage errors from parsing the command line
+        status = _usage_error(exc)
+    except Exception as exc:
+        from ckaprep.crash import bug_report
+
+        if env.environ.get("CKAPREP_DEBUG") == "1":
+            import traceback
+
+            traceback.print_exception(exc)
+        print_error(bug_report(exc, env.environ))
+        status = ExitStatus.BUG
+    sys.exit(int(status) if isinstance(status, int) else 0)
+
+
+def _usage_error(exc: typer.TyperException) -> int:
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # bare `ckaprep`: the help is the answer
+        sys.stdout.write(exc.format_message() + "\n")
+        return ExitStatus.OK
+    where = f"`{ctx.command_path} --help`" if ctx is not None else "`ckaprep --help`"
+    print_error(f"{exc.format_message().rstrip('.')} (see {where})")
+    return int(getattr(exc, "exit_code", ExitStatus.USAGE))
