@@ -141,7 +141,7 @@ def _exercise(env: Environment, exercise_id: str):
     from ckaprep.catalogue import find_exercise
 
     if not EXERCISE_ID.fullmatch(exercise_id):  # a name from the catalogue, never a path
-        raise UsageError(f"no exercise {shorten(exercise_id)!r}; `ckaprep list` shows the exercise ids")
+        raise UsageError(f"no exercise '{shorten(exercise_id)}'; `ckaprep list` shows the exercise ids")
     return find_exercise(exercise_id, env.exercises_dir)
 
 
