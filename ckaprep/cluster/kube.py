@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import ssl
+import stat
 import threading
 from collections.abc import Mapping
 
@@ -95,6 +96,9 @@ class KubeCluster:
                     raise KubeconfigError(f"kubeconfig {source} is a directory, not a file")
                 if not os.path.exists(kubeconfig):
                     raise KubeconfigError(f"kubeconfig {source}: no such file")
+                mode = os.stat(kubeconfig).st_mode
+                if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # /dev/zero would be read for ever
+                    raise KubeconfigError(f"kubeconfig {source} is a device, not a file")
             except (OSError, ValueError) as exc:
                 raise KubeconfigError(f"kubeconfig {source}: {_os_problem(exc)}") from None
         elif not any(_exists(path) for path in self._source.split(os.pathsep)):
