@@ -23,7 +23,7 @@ from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL, STDERR_CHANNEL, STDOUT_CHANNEL
-from websocket import WebSocketException, WebSocketTimeoutException
+from websocket import WebSocketBadStatusException, WebSocketException, WebSocketTimeoutException
 
 from ckaprep.cluster import KINDS, ExecResult
 from ckaprep.errors import (
@@ -283,6 +283,15 @@ class KubeCluster:
                 _preload_content=False,
             )
         except ApiException as exc:
+            # The client turns every failure to open the stream, Ctrl-C included, into status 0.
+            inner = exc.__context__
+            if isinstance(inner, KeyboardInterrupt):
+                raise KeyboardInterrupt from None
+            if isinstance(inner, WebSocketBadStatusException) and inner.status_code:
+                body = inner.resp_body.decode("utf-8", "replace") if isinstance(inner.resp_body, bytes) else ""
+                refused = ApiException(status=inner.status_code, reason=str(inner.status_code))
+                refused.body = body
+                raise self._translate(refused, "EXEC", f"{namespace}/{pod}") from None
             raise self._translate(exc, "EXEC", f"{namespace}/{pod}") from None
         except (urllib3.exceptions.HTTPError, OSError, WebSocketException) as exc:
             raise self.unreachable(exc, f"exec in pod {namespace}/{pod}") from None
