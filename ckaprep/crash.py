@@ -34,23 +34,28 @@ def bug_report(exc: BaseException, environ: Mapping[str, str]) -> str:
 def save_traceback(details: str, environ: Mapping[str, str]) -> str | None:
     """The path the traceback was written to, or None when no directory would take it."""
     for directory in _candidate_dirs(environ):
+        tmp = None
         try:
             directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".traceback-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
-                handle.write(details)
+            _write(fd, details)
             target = directory / TRACEBACK_FILE
             os.replace(tmp, target)
             return str(target)
         except (OSError, ValueError):
-            continue
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)
     try:  # the shared temp directory: a fresh, private file rather than a fixed name
         fd, path = tempfile.mkstemp(prefix="ckaprep-traceback-", suffix=".txt")
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(details)
+        _write(fd, details)
         return path
     except OSError:
         return None
+
+
+def _write(fd: int, text: str) -> None:
+    with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
+        handle.write(text)
 
 
 def _candidate_dirs(environ: Mapping[str, str]) -> list[Path]:
