@@ -87,7 +87,7 @@ class _Spinner:
         return self
 
     def __call__(self, message: str) -> None:
-        self._status.update(message + " …")
+        self._status.update(Text(one_line(message) + " …"))  # a str here would be read as markup
 
     def __exit__(self, *exc):
         self._status.__exit__(*exc)

@@ -98,3 +98,14 @@ def test_a_failed_start_says_how_to_clean_up_in_the_same_line(env, fake):
     assert result.exit_code == ExitStatus.IMAGE_PULL
     [line] = result.stderr.strip().splitlines()
     assert "busybox" in line and "ckaprep reset" in line
+
+
+def test_progress_lines_show_markup_literally(env, fake):
+    from tests.helpers import apply_solution
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["start", "clusterip-create", "--seed", "4"], obj=env).exit_code == 0
+    apply_solution(fake, find_exercise("clusterip-create"), env.state.load())
+    result = runner.invoke(app, ["check", "--probe-image", "[/]"], obj=env)  # named in "starting probe pod"
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == ExitStatus.OK, result.output
