@@ -115,6 +115,7 @@ def test_client_certificate_data_of_random_bytes(tmp_path, refused):
                                     "client-key-data": b64(os.urandom(64))})  # fmt: skip
     result = run_ckaprep(tmp_path, "--kubeconfig", str(config), "start", "clusterip-create")
     assert_one_line_error(result, CLUSTER, str(config), "client-certificate-data", "PEM")
+    assert list((tmp_path / "tmp").iterdir()) == []  # the client's copies of the inline data are gone
 
 
 def test_client_key_data_of_random_bytes(tmp_path, certs):
