@@ -208,6 +208,7 @@ def test_server_that_wants_a_client_certificate(tmp_path, certs):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certs / "server.crt", certs / "server.key")
     context.verify_mode = ssl.CERT_REQUIRED
+    context.maximum_version = ssl.TLSVersion.TLSv1_2  # the refusal then comes in the handshake, never as a reset
     context.load_verify_locations(certs / "other.crt")
     server = Listener(context)
     try:
