@@ -54,9 +54,17 @@ def _print_json(data) -> None:
     sys.stdout.flush()
 
 
+_reported: list[BaseException] = []  # what a command already told the user about
+
+
 def print_error(message: str) -> None:
     """One line on stderr, whatever the message holds."""
     err.print(Text.assemble(("error:", "bold red"), " ", one_line(message)))
+
+
+def _say_interrupted() -> None:
+    err.print("interrupted")
+    _reported.append(KeyboardInterrupt())
 
 
 def handles_errors(command):
@@ -68,9 +76,10 @@ def handles_errors(command):
             return command(*args, **kwargs)
         except CkaprepError as exc:
             print_error(exc.message)
+            _reported.append(exc)
             raise typer.Exit(int(exc.exit_status)) from None
         except KeyboardInterrupt:
-            err.print("interrupted")
+            _say_interrupted()
             raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
 
     return wrapper
@@ -395,7 +404,6 @@ def main() -> None:
     except typer.Exit as exc:
         status = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        err.print("interrupted")
         status = ExitStatus.INTERRUPTED
     except typer.TyperException as exc:  # usage errors from parsing the command line
         status = _usage_error(exc)
@@ -408,7 +416,10 @@ def main() -> None:
             traceback.print_exception(exc)
         print_error(bug_report(exc, env.environ))
         status = ExitStatus.BUG
-    sys.exit(int(status) if isinstance(status, int) else 0)
+    status = int(status) if isinstance(status, int) else 0
+    if status == ExitStatus.INTERRUPTED and not _reported:  # Ctrl-C outside a command's own handling
+        _say_interrupted()
+    sys.exit(status)
 
 
 def _usage_error(exc: typer.TyperException) -> int:

@@ -385,3 +385,20 @@ def test_a_broken_state_directory_is_never_a_traceback(tmp_path, fault, command)
     assert len(stderr_lines(result)) == 1, result.stderr
     # USAGE once state.py validates the file; until then the last resort reports a bug.
     assert result.returncode in (ExitStatus.USAGE, ExitStatus.BUG), result.stderr
+
+
+def test_ctrl_c_outside_any_command_still_says_interrupted(monkeypatch, capsys):
+    import typer
+
+    from ckaprep import cli
+
+    def swallowed(**_):  # what typer does with Ctrl-C while it parses the command line
+        raise typer.Exit(130)
+
+    monkeypatch.setattr(cli, "app", swallowed)
+    monkeypatch.setattr(cli, "_reported", [])
+    monkeypatch.setattr(cli, "err", cli.Console(file=sys.stderr, markup=False))
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == ExitStatus.INTERRUPTED
+    assert capsys.readouterr().err.strip() == "interrupted"
