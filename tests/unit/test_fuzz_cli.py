@@ -60,11 +60,42 @@ def command_lines(draw) -> list[str | bytes]:
     return argv
 
 
+ENVIRONMENT = ["CKAPREP_PROBE_IMAGE", "CKAPREP_REQUEST_TIMEOUT", "KUBECONFIG"]
+environments = st.dictionaries(st.sampled_from(ENVIRONMENT), values, max_size=2)
+
+
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
     home = tmp_path_factory.mktemp("fuzz")
     kubeconfig = write_kubeconfig(home / "refused.kubeconfig", f"https://127.0.0.1:{closed_port()}")
     return home, str(kubeconfig)
+
+
+@pytest.fixture(scope="module")
+def active_sandbox(tmp_path_factory):
+    """An exercise started (on the fake cluster) so that check, hint, reset and the rest get further."""
+    from typer.testing import CliRunner
+
+    from ckaprep.cli import app
+    from ckaprep.cluster.fake import FakeCluster
+    from ckaprep.environment import Environment
+
+    home = tmp_path_factory.mktemp("fuzz-active")
+    fake = FakeCluster()
+    env = Environment(environ={"CKAPREP_HOME": str(home / "state"), "HOME": str(home)},
+                      cluster_factory=lambda kubeconfig, context: fake, sleep=lambda s: None)  # fmt: skip
+    started = CliRunner().invoke(app, ["start", "dns-cross-namespace", "--seed", "3"], obj=env)
+    assert started.exit_code == 0, started.output
+    kubeconfig = write_kubeconfig(home / "refused.kubeconfig", f"https://127.0.0.1:{closed_port()}")
+    return home, str(kubeconfig)
+
+
+def assert_contract(home, kubeconfig, argv, environ=None):
+    environ = {"KUBECONFIG": kubeconfig, **(environ or {})}
+    result = run_ckaprep(home, *argv, **environ)
+    assert "Traceback" not in result.stderr, (argv, environ, result.stderr)
+    assert result.returncode in EXPECTED_STATUSES, (argv, environ, result.returncode, result.stderr)
+    assert len(stderr_lines(result)) <= 1, (argv, environ, result.stderr)
 
 
 @settings(max_examples=30, deadline=None, database=None,
@@ -80,8 +111,17 @@ def sandbox(tmp_path_factory):
 @example(argv=["--kubeconfig", "/dev/zero", "start", "dns-cross-namespace", "--json"])
 @example(argv=[b"\xc3\x28", "--json"])
 def test_hostile_command_lines(sandbox, argv):
-    home, kubeconfig = sandbox
-    result = run_ckaprep(home, *argv, KUBECONFIG=kubeconfig)
-    assert "Traceback" not in result.stderr, (argv, result.stderr)
-    assert result.returncode in EXPECTED_STATUSES, (argv, result.returncode, result.stderr)
-    assert len(stderr_lines(result)) <= 1, (argv, result.stderr)
+    assert_contract(*sandbox, argv)
+
+
+@settings(max_examples=15, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(argv=command_lines(), environ=environments)
+@example(argv=["check", "--probe-image", "[/]"], environ={})
+@example(argv=["hint"], environ={"CKAPREP_REQUEST_TIMEOUT": "[/]"})
+@example(argv=["check"], environ={"CKAPREP_REQUEST_TIMEOUT": "nan", "CKAPREP_PROBE_IMAGE": b"\xff"})
+@example(argv=["explain", "dns"], environ={"KUBECONFIG": "/dev/zero"})
+@example(argv=["reset", "--json"], environ={"KUBECONFIG": "[bold]x[/]"})
+def test_hostile_command_lines_during_an_exercise(active_sandbox, argv, environ):
+    """The exercise stays active: a closed port means check and reset never get to change it."""
+    assert_contract(*active_sandbox, argv, environ)
