@@ -151,7 +151,8 @@ class GradingContext:
     def _find_probe_pod(self, ns: str) -> dict | None:
         """A running probe pod with the image asked for; stale or failed ones are deleted."""
         found = None
-        for pod in self.cluster.list("Pod", ns, f"{ROLE_LABEL}={PROBE_ROLE}"):
+        # Only pods ckaprep made: a learner's pod is never deleted, whatever its labels say.
+        for pod in self.cluster.list("Pod", ns, f"{ROLE_LABEL}={PROBE_ROLE},{OWNER_LABEL}={OWNER_VALUE}"):
             meta = pod["metadata"]
             if meta.get("deletionTimestamp"):
                 continue

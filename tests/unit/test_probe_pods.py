@@ -109,3 +109,13 @@ def test_ctrl_c_while_a_probe_pod_starts_deletes_it(fake):
     with pytest.raises(KeyboardInterrupt):
         grade(exercise, attempt, fake, probe_image=GOOD, sleep=interrupt)
     assert probe_pods(fake, attempt.namespace) == []
+
+
+def test_a_pod_ckaprep_did_not_make_is_never_deleted(fake):
+    exercise, attempt = start_on(fake, "clusterip-create")
+    apply_solution(fake, exercise, attempt)
+    fake.create({"apiVersion": "v1", "kind": "Pod",
+                 "metadata": {"name": "learners", "namespace": attempt.namespace, "labels": {ROLE_LABEL: PROBE_ROLE}},
+                 "spec": {"containers": [{"name": "c", "image": "somebody/else:1"}]}})  # fmt: skip
+    grade(exercise, attempt, fake, probe_image=GOOD, sleep=lambda s: None)
+    assert fake.get("Pod", attempt.namespace, "learners") is not None
