@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import random
+import re
 import sys
 from typing import Annotated, Optional
 
 import typer
 import typer.main
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from ckaprep import __version__
 from ckaprep.environment import Environment
-from ckaprep.errors import CkaprepError, UsageError
+from ckaprep.errors import CkaprepError, Interrupted, UsageError, one_line, shorten
 from ckaprep.exit_status import ExitStatus
 
 app = typer.Typer(
@@ -33,8 +35,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+# No markup or emoji codes: names, messages from the API and file contents print as they are.
+out = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+EXERCISE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
@@ -51,6 +55,19 @@ def _print_json(data) -> None:
     sys.stdout.flush()
 
 
+_reported: list[BaseException] = []  # what a command already told the user about
+
+
+def print_error(message: str) -> None:
+    """One line on stderr, whatever the message holds."""
+    err.print(Text.assemble(("error:", "bold red"), " ", one_line(message)))
+
+
+def _say_interrupted() -> None:
+    err.print("interrupted")
+    _reported.append(KeyboardInterrupt())
+
+
 def handles_errors(command):
     """One-line errors with a meaningful exit status, never a traceback."""
 
@@ -59,10 +76,11 @@ def handles_errors(command):
         try:
             return command(*args, **kwargs)
         except CkaprepError as exc:
-            err.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True)
+            print_error(exc.message)
+            _reported.append(exc)
             raise typer.Exit(int(exc.exit_status)) from None
         except KeyboardInterrupt:
-            err.print("interrupted")
+            _say_interrupted()
             raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
 
     return wrapper
@@ -79,7 +97,7 @@ class _Spinner:
         return self
 
     def __call__(self, message: str) -> None:
-        self._status.update(message + " …")
+        self._status.update(Text(one_line(message) + " …"))  # a str here would be read as markup
 
     def __exit__(self, *exc):
         self._status.__exit__(*exc)
@@ -107,6 +125,12 @@ def _doctor_diagnoses():
     from ckaprep.errors import ClusterError, ImagePullError, WaitTimeout
 
     return (ClusterError, ImagePullError, WaitTimeout)
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise typer.BadParameter("must be a finite number of seconds")
+    return value
 
 
 def _version(value: bool):
@@ -143,6 +167,8 @@ def _catalogue(env: Environment):
 def _exercise(env: Environment, exercise_id: str):
     from ckaprep.catalogue import find_exercise
 
+    if not EXERCISE_ID.fullmatch(exercise_id):  # a name from the catalogue, never a path
+        raise UsageError(f"no exercise '{shorten(exercise_id)}'; `ckaprep list` shows the exercise ids")
     return find_exercise(exercise_id, env.exercises_dir)
 
 
@@ -208,10 +234,14 @@ def start(
                 force=force, context=env.context, waiter=_waiter(env, progress),
             )  # fmt: skip
     except (CkaprepError, KeyboardInterrupt) as exc:
-        if store.load() is not None:
-            err.print("the exercise was only partly set up; `ckaprep reset` removes it")
         if isinstance(exc, _doctor_diagnoses()):
             exc.message += " (`ckaprep doctor` checks what this cluster is missing)"
+        if store.load() is None:
+            raise
+        partly = "the exercise was only partly set up: `ckaprep reset` removes it"
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(f"interrupted; {partly}") from None
+        exc.message = f"{exc.message}; {partly}"
         raise
     if as_json:
         task = exercise.render(exercise.task, attempt.params)
@@ -233,7 +263,8 @@ def check(
     wait: Annotated[
         float,
         typer.Option(
-            min=0, help="Seconds to keep polling checks that wait on the cluster settling (endpoints, pods)."
+            min=0, callback=_finite,
+            help="Seconds to keep polling checks that wait on the cluster settling (endpoints, pods).",
         ),
     ] = 10.0,
     probe_image: Annotated[
@@ -292,9 +323,9 @@ def status(ctx: typer.Context, as_json: JsonOption = False):
              "elapsed_s": round(elapsed, 1), "seed": attempt.seed, "params": attempt.params}
         )  # fmt: skip
         return
-    out.print(f"exercise:   {attempt.exercise}")
-    out.print(f"namespace:  {', '.join(attempt.namespaces)}")
-    out.print(f"started:    {attempt.started_at}")
+    out.print(one_line(f"exercise:   {attempt.exercise}"))
+    out.print(one_line(f"namespace:  {', '.join(attempt.namespaces)}"))
+    out.print(one_line(f"started:    {attempt.started_at}"))
     out.print(f"elapsed:    {minutes_and_seconds(elapsed)}")
 
 
@@ -314,9 +345,9 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
         _print_json({"shown": shown, "total": len(hints), "hints": hints[:shown]})
         return
     for number, text in enumerate(hints[:shown], start=1):
-        out.print(f"[bold]Hint {number}/{len(hints)}:[/] {escape(text)}")
+        out.print(Text.assemble((f"Hint {number}/{len(hints)}:", "bold"), " ", text))
     if shown == len(hints):
-        out.print("[dim]No more hints; `ckaprep solution` shows a worked answer.[/]")
+        out.print(Text("No more hints; `ckaprep solution` shows a worked answer.", style="dim"))
 
 
 @app.command()
@@ -351,8 +382,10 @@ def reset(ctx: typer.Context, as_json: JsonOption = False):
                      "left_alone": left_alone})  # fmt: skip
         return
     for ns in left_alone:
-        err.print(f"left namespace {ns} alone: it does not carry ckaprep's label")
-    out.print(f"reset {attempt.exercise}: namespace(s) {', '.join(attempt.namespaces)} removed")
+        err.print(f"left namespace {one_line(ns)} alone: it does not carry ckaprep's label")
+    removed = [ns for ns in attempt.namespaces if ns not in left_alone]
+    what = f"namespace(s) {', '.join(removed)} removed" if removed else "no namespace removed"
+    out.print(one_line(f"reset {attempt.exercise}: {what}"))
 
 
 @app.command()
@@ -375,7 +408,7 @@ def explain(
             return
         width = max(map(len, topics))
         for item in topics.values():
-            out.print(f"[bold]{item.id.ljust(width)}[/]  {item.summary}")
+            out.print(Text.assemble((item.id.ljust(width), "bold"), "  ", item.summary))
         out.print("\nRead one with: ckaprep explain <topic>")
         return
     found = find_topic(topic)
@@ -473,15 +506,16 @@ def hoist_kubectl_flags(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
+    """The installed entry point: every outcome is an exit status, a crash is reported as a bug."""
     from ckaprep.completion import enable_if_completing
 
     enable_if_completing(PROG_NAME)
-    app(prog_name=PROG_NAME)
+    _run(None, PROG_NAME)
 
 
 def kubectl_plugin_main() -> None:
     """`kubectl ckaprep ...`: kubectl runs the kubectl-ckaprep executable with the arguments."""
-    app(args=hoist_kubectl_flags(sys.argv[1:]), prog_name=PLUGIN_PROG_NAME)
+    _run(hoist_kubectl_flags(sys.argv[1:]), PLUGIN_PROG_NAME)
 
 
 def kubectl_plugin_complete_main() -> None:
@@ -489,3 +523,38 @@ def kubectl_plugin_complete_main() -> None:
     from ckaprep.completion import cobra_candidates
 
     sys.stdout.write(cobra_candidates(typer.main.get_command(app), hoist_kubectl_flags(sys.argv[1:])))
+
+
+def _run(args: list[str] | None, prog_name: str) -> None:
+    env = Environment()
+    try:
+        status = app(args=args, prog_name=prog_name, standalone_mode=False, obj=env)
+    except typer.Exit as exc:
+        status = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        status = ExitStatus.INTERRUPTED
+    except typer.TyperException as exc:  # usage errors from parsing the command line
+        status = _usage_error(exc)
+    except Exception as exc:
+        from ckaprep.crash import bug_report
+
+        if env.environ.get("CKAPREP_DEBUG") == "1":
+            import traceback
+
+            traceback.print_exception(exc)
+        print_error(bug_report(exc, env.environ))
+        status = ExitStatus.BUG
+    status = int(status) if isinstance(status, int) else 0
+    if status == ExitStatus.INTERRUPTED and not _reported:  # Ctrl-C outside a command's own handling
+        _say_interrupted()
+    sys.exit(status)
+
+
+def _usage_error(exc: typer.TyperException) -> int:
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # bare `ckaprep`: the help is the answer
+        sys.stdout.write(exc.format_message() + "\n")
+        return ExitStatus.OK
+    where = f"`{ctx.command_path} --help`" if ctx is not None else "`ckaprep --help`"
+    print_error(f"{exc.format_message().rstrip('.')} (see {where})")
+    return int(getattr(exc, "exit_code", ExitStatus.USAGE))

@@ -39,6 +39,10 @@ class CredentialsRejected(ClusterError):
     pass
 
 
+class KubeconfigError(ClusterError):
+    """The kubeconfig is missing, unreadable or unusable; the message names the file and field."""
+
+
 class PermissionDenied(ClusterError):
     pass
 
@@ -60,3 +64,30 @@ class ImagePullError(CkaprepError):
 
 class WaitTimeout(CkaprepError):
     exit_status = ExitStatus.TIMEOUT
+
+
+class Interrupted(CkaprepError):
+    """Ctrl-C, with a note on what was left and how to clean it up."""
+
+    exit_status = ExitStatus.INTERRUPTED
+
+
+def one_line(text: str) -> str:
+    """Text as one printable line: control characters, line breaks and bytes that were not
+    UTF-8 (kept by Python as lone surrogates) are shown as escapes instead of acting."""
+    return "".join(_printable(char) for char in str(text))
+
+
+def _printable(char: str) -> str:
+    if char.isprintable() or char == " ":
+        return char
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, as os.fsdecode keeps it
+        return f"\\x{code - 0xDC00:02x}"
+    return char.encode("unicode_escape").decode("ascii")
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """A name quoted in a message, cut to a readable length."""
+    text = one_line(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

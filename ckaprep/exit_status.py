@@ -7,7 +7,8 @@ class ExitStatus(IntEnum):
     OK = 0
     CHECKS_FAILED = 1
     USAGE = 2  # bad input, malformed exercise file, or no active exercise
-    CLUSTER = 3  # cluster unreachable, credentials rejected, or permission denied
+    CLUSTER = 3  # cluster unreachable, kubeconfig unusable, credentials rejected, or permission denied
     IMAGE_PULL = 4  # a pod image cannot be pulled
     TIMEOUT = 5  # something did not become ready, or a namespace stayed terminating
+    BUG = 70  # an unexpected error inside ckaprep (EX_SOFTWARE); the traceback is saved
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT

@@ -13,7 +13,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from ckaprep.errors import UsageError
+from ckaprep.errors import UsageError, shorten
 from ckaprep.state import Attempt
 
 TOPICS_DIR = Path(__file__).parent / "topics"
@@ -47,14 +47,18 @@ def all_topics(directory: Path = TOPICS_DIR) -> dict[str, Topic]:
     return {p.stem: _parse(p) for p in sorted(directory.glob("*.md"))}
 
 
+def topic_names(directory: Path = TOPICS_DIR) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.md"))
+
+
 def find_topic(name: str, directory: Path = TOPICS_DIR) -> Topic:
-    path = directory / f"{name}.md"
-    if not path.is_file():
-        known = sorted(p.stem for p in directory.glob("*.md"))
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
+    """A topic by name. The name is looked up among the topics, never used as a path."""
+    known = topic_names(directory)
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.4) if len(name) <= 100 else []
         suggestion = f"; did you mean {' or '.join(close)}?" if close else f"; topics: {', '.join(known)}"
-        raise UsageError(f"no topic {name!r}{suggestion}")
-    return _parse(path)
+        raise UsageError(f"no topic '{shorten(name)}'{suggestion}")
+    return _parse(directory / f"{name}.md")
 
 
 def personal_values(attempt: Attempt) -> dict[str, Any]:

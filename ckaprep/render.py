@@ -1,4 +1,8 @@
-"""Terminal presentation with rich. Only the CLI imports this."""
+"""Terminal presentation with rich. Only the CLI imports this.
+
+Text from exercise files, the state file or the cluster goes in as `Text`, never as a
+string rich would read as markup.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ def catalogue_table(exercises: list[Exercise]) -> Table:
     for column in ("id", "title", "difficulty", "minutes", "topics"):
         table.add_column(column, no_wrap=column in ("id", "minutes"))
     for ex in exercises:
-        table.add_row(ex.id, ex.title, ex.difficulty, str(ex.minutes), ", ".join(ex.topics))
+        table.add_row(*map(Text, (ex.id, ex.title, ex.difficulty, str(ex.minutes), ", ".join(ex.topics))))
     return table
 
 
@@ -50,8 +54,8 @@ def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
     )
     return Panel(
         Group(header, where, switch, Text(""), body, Text(""), footer),
-        title=f"Task · {exercise.title}",
-        subtitle=exercise.id,
+        title=Text(f"Task · {exercise.title}"),
+        subtitle=Text(exercise.id),
         expand=False,
     )
 
@@ -70,7 +74,9 @@ def report_view(report: Report, elapsed_s: float, minutes: int) -> Group:
             found.append("\n" + check.message, style="italic")
         if check.status != PASS and check.hint:
             found.append("\nhint: " + check.hint, style="cyan")
-        table.add_row(Text(label, style=f"bold {style}"), check.title, str(check.weight), check.expected, found)
+        table.add_row(
+            Text(label, style=f"bold {style}"), Text(check.title), str(check.weight), Text(check.expected), found
+        )
     earned = sum(c.weight for c in report.checks if c.status == PASS)
     total = sum(c.weight for c in report.checks)
     style = "green" if report.passed else "red"

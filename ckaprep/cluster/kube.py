@@ -6,20 +6,38 @@ and `--help` and `explain` must stay fast.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import socket
+import ssl
+import stat
 import threading
+from collections.abc import Mapping
 
 import urllib3
+import yaml
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
+from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL, STDERR_CHANNEL, STDOUT_CHANNEL
+from websocket import WebSocketBadStatusException, WebSocketException, WebSocketTimeoutException
 
 from ckaprep.cluster import KINDS, ExecResult
-from ckaprep.errors import ClusterUnreachable, CredentialsRejected, PermissionDenied, UsageError
+from ckaprep.errors import (
+    ClusterUnreachable,
+    CredentialsRejected,
+    KubeconfigError,
+    PermissionDenied,
+    UsageError,
+    one_line,
+)
 
-REQUEST_TIMEOUT_S = 15
+REQUEST_TIMEOUT_S = 15.0
+REQUEST_TIMEOUT_ENV = "CKAPREP_REQUEST_TIMEOUT"
+DEFAULT_KUBECONFIG = "~/.kube/config"
 # The client's websocket reader cuts frames around this size; output this long may be cut.
 EXEC_TRUNCATION_BYTES = 32 * 1024
 
@@ -31,27 +49,154 @@ def _error_message(exc: ApiException) -> str:
         return str(exc.reason)
 
 
+def request_timeout(environ: Mapping[str, str]) -> float:
+    raw = environ.get(REQUEST_TIMEOUT_ENV)
+    if not raw:
+        return REQUEST_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 3600:
+        raise UsageError(f"{REQUEST_TIMEOUT_ENV}={one_line(raw)!r} is not a number of seconds between 0 and 3600")
+    return value
+
+
 class KubeCluster:
-    def __init__(self, kubeconfig: str | None = None, context: str | None = None):
+    def __init__(
+        self,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ):
+        environ = os.environ if environ is None else environ
+        self._timeout_s = request_timeout(environ)
         self._configuration = client.Configuration()
-        try:
-            config.load_kube_config(
-                config_file=kubeconfig, context=context, client_configuration=self._configuration
-            )
-        except ConfigException as exc:
-            try:
+        self._source = kubeconfig or environ.get("KUBECONFIG") or DEFAULT_KUBECONFIG
+        if kubeconfig is None and not environ.get("KUBECONFIG") and not _exists(DEFAULT_KUBECONFIG):
+            try:  # no kubeconfig at all: perhaps we run in a pod
                 config.load_incluster_config(client_configuration=self._configuration)
             except ConfigException:
-                raise CredentialsRejected(f"no usable kubeconfig: {exc}") from None
-        except FileNotFoundError as exc:
-            raise CredentialsRejected(f"kubeconfig not found: {exc.filename}") from None
+                raise KubeconfigError(
+                    f"no kubeconfig: {DEFAULT_KUBECONFIG} does not exist and KUBECONFIG is not set; "
+                    "pass --kubeconfig PATH"
+                ) from None
+        else:
+            self._load_kubeconfig(kubeconfig, context)
         # Fail fast on an unreachable server instead of retrying for a minute.
         self._configuration.retries = 0
         self._context = context
         self._local = threading.local()
 
+    def _load_kubeconfig(self, kubeconfig: str | None, context: str | None) -> None:
+        source = one_line(self._source)
+        if kubeconfig is not None:
+            try:
+                if os.path.isdir(kubeconfig):
+                    raise KubeconfigError(f"kubeconfig {source} is a directory, not a file")
+                if not os.path.exists(kubeconfig):
+                    raise KubeconfigError(f"kubeconfig {source}: no such file")
+                mode = os.stat(kubeconfig).st_mode
+                if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # /dev/zero would be read for ever
+                    raise KubeconfigError(f"kubeconfig {source} is a device, not a file")
+            except (OSError, ValueError) as exc:
+                raise KubeconfigError(f"kubeconfig {source}: {_os_problem(exc)}") from None
+        elif not any(_exists(path) for path in self._source.split(os.pathsep)):
+            raise KubeconfigError(f"no kubeconfig: KUBECONFIG={source} names no file that exists")
+        try:
+            config.load_kube_config(
+                config_file=kubeconfig, context=context, client_configuration=self._configuration
+            )
+        except ConfigException as exc:
+            raise KubeconfigError(f"kubeconfig {source}: {exc}") from None
+        except yaml.YAMLError as exc:
+            raise KubeconfigError(f"kubeconfig {source} is not valid YAML: {_yaml_problem(exc)}") from None
+        except UnicodeDecodeError:
+            raise KubeconfigError(f"kubeconfig {source} is not UTF-8 text") from None
+        except OSError as exc:
+            where = one_line(exc.filename) if exc.filename else source
+            raise KubeconfigError(f"kubeconfig {where}: {_os_problem(exc)}") from None
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            # The client assumes a well-formed file: a list where a mapping belongs, bad base64, ...
+            raise KubeconfigError(
+                f"kubeconfig {source} is not a usable kubeconfig ({type(exc).__name__}: {exc})"
+            ) from None
+        self._check_tls_files()
+
+    def _check_tls_files(self) -> None:
+        """Load the certificates now, so a bad one is named instead of failing inside a request."""
+        cfg, source = self._configuration, one_line(self._source)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if cfg.ssl_ca_cert:
+            field = _field("certificate-authority", cfg.ssl_ca_cert)
+            _require_pem(cfg.ssl_ca_cert, "CERTIFICATE", field, source)
+            try:
+                context.load_verify_locations(cafile=cfg.ssl_ca_cert)
+            except (ssl.SSLError, OSError, ValueError) as exc:
+                raise KubeconfigError(
+                    f"kubeconfig {source}: {field} is not a usable CA certificate ({_ssl_reason(exc)})"
+                ) from None
+        if cfg.cert_file or cfg.key_file:
+            cert = _field("client-certificate", cfg.cert_file)
+            key = _field("client-key", cfg.key_file)
+            if not (cfg.cert_file and cfg.key_file):
+                missing = key if cfg.cert_file else cert
+                raise KubeconfigError(f"kubeconfig {source}: {missing} is missing")
+            _require_pem(cfg.cert_file, "CERTIFICATE", cert, source)
+            _require_pem(cfg.key_file, "PRIVATE KEY", key, source)
+            try:
+                context.load_cert_chain(cfg.cert_file, cfg.key_file)
+            except (ssl.SSLError, OSError, ValueError) as exc:
+                raise KubeconfigError(
+                    f"kubeconfig {source}: {cert} and {key} are not a usable certificate and key "
+                    f"({_ssl_reason(exc)})"
+                ) from None
+
     def describe(self) -> str:
         return self._configuration.host
+
+    def unreachable(self, exc: BaseException, doing: str = "") -> ClusterUnreachable:
+        """Say which network fault it was: refused, timed out, TLS, or something else."""
+        host, source = one_line(self._configuration.host), one_line(self._source)
+        chain = _causes(exc)
+        doing = f" ({doing})" if doing else ""
+
+        def first(*types):
+            return next((e for e in chain if isinstance(e, types)), None)
+
+        if cause := first(ssl.SSLCertVerificationError):
+            return ClusterUnreachable(
+                f"TLS problem with the cluster at {host}{doing}: its certificate cannot be verified "
+                f"({_ssl_reason(cause)}); check certificate-authority-data in kubeconfig {source}"
+            )
+        if cause := first(ssl.SSLError, urllib3.exceptions.SSLError):
+            return ClusterUnreachable(
+                f"TLS problem with the cluster at {host}{doing}: {_ssl_reason(cause)}; check "
+                f"certificate-authority-data, client-certificate-data and client-key-data in kubeconfig {source}"
+            )
+        refused = [e for e in chain if isinstance(e, OSError) and e.errno == errno.ECONNREFUSED]
+        if refused or first(ConnectionRefusedError):
+            return ClusterUnreachable(
+                f"the cluster at {host} refused the connection{doing}; is the API server running, "
+                f"and is the server in kubeconfig {source} right?"
+            )
+        if cause := first(socket.gaierror):
+            return ClusterUnreachable(
+                f"cannot resolve the host name of the cluster at {host}{doing}: {one_line(cause.strerror or cause)}"
+            )
+        timeouts = (TimeoutError, urllib3.exceptions.TimeoutError, WebSocketTimeoutException)
+        # urllib3 2 files every failed connection under ConnectTimeoutError; only real timeouts count.
+        if any(isinstance(e, timeouts) and not isinstance(e, urllib3.exceptions.NewConnectionError) for e in chain):
+            return ClusterUnreachable(
+                f"the cluster at {host} did not answer within {self._timeout_s:g} s{doing}; "
+                f"is the server in kubeconfig {source} right? ({REQUEST_TIMEOUT_ENV} sets the limit)"
+            )
+        if (cause := first(OSError)) and cause.strerror:
+            return ClusterUnreachable(f"cannot reach the cluster at {host}{doing}: {one_line(cause.strerror)}")
+        cause = chain[-1]
+        return ClusterUnreachable(
+            f"cannot reach the cluster at {host}{doing}: {type(cause).__name__}: {one_line(cause)}"
+        )
 
     def _api_client(self) -> client.ApiClient:
         # One ApiClient per thread: the client is not safe to share during exec.
@@ -74,17 +219,21 @@ class KubeCluster:
                 auth_settings=["BearerToken"],
                 _preload_content=False,
                 _return_http_data_only=True,
-                _request_timeout=REQUEST_TIMEOUT_S,
+                _request_timeout=self._timeout_s,
             )
         except ApiException as exc:
             if exc.status == 404 and method in ("GET", "DELETE"):
                 return None
             raise self._translate(exc, method, path) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self.unreachable(exc) from None
+        try:
+            return json.loads(response.data or b"null")
+        except ValueError:
             raise ClusterUnreachable(
-                f"cannot reach the cluster at {self.describe()}: {type(exc).__name__}"
+                f"the server at {one_line(self.describe())} did not answer {method} {path} with "
+                f"Kubernetes JSON; is it an API server? (kubeconfig {one_line(self._source)})"
             ) from None
-        return json.loads(response.data or b"null")
 
     def _translate(self, exc: ApiException, method: str, path: str):
         message = _error_message(exc)
@@ -95,7 +244,7 @@ class KubeCluster:
         if exc.status in (404, 409, 422):  # a write the cluster refused as stated
             return UsageError(f"the cluster refused {method} {path}: {message}")
         if exc.status == 0 or exc.status is None:
-            return ClusterUnreachable(f"cannot reach the cluster at {self.describe()}: {message}")
+            return self.unreachable(exc)
         return ClusterUnreachable(f"{method} {path} failed with HTTP {exc.status}: {message}")
 
     @staticmethod
@@ -149,9 +298,18 @@ class KubeCluster:
                 _preload_content=False,
             )
         except ApiException as exc:
+            # The client turns every failure to open the stream, Ctrl-C included, into status 0.
+            inner = exc.__context__
+            if isinstance(inner, KeyboardInterrupt):
+                raise KeyboardInterrupt from None
+            if isinstance(inner, WebSocketBadStatusException) and inner.status_code:
+                body = inner.resp_body.decode("utf-8", "replace") if isinstance(inner.resp_body, bytes) else ""
+                refused = ApiException(status=inner.status_code, reason=str(inner.status_code))
+                refused.body = body
+                raise self._translate(refused, "EXEC", f"{namespace}/{pod}") from None
             raise self._translate(exc, "EXEC", f"{namespace}/{pod}") from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise ClusterUnreachable(f"exec in {namespace}/{pod} failed: {exc}") from None
+        except (urllib3.exceptions.HTTPError, OSError, WebSocketException) as exc:
+            raise self.unreachable(exc, f"exec in pod {namespace}/{pod}") from None
         try:
             ws.run_forever(timeout=timeout)
             # Read the exit status first: draining the channels can lose it.
@@ -170,6 +328,70 @@ class KubeCluster:
             stderr=stderr,
             truncated=len(stdout.encode()) >= EXEC_TRUNCATION_BYTES,
         )
+
+
+def _exists(path: str) -> bool:
+    try:
+        return bool(path) and os.path.exists(os.path.expanduser(path))
+    except (OSError, ValueError):
+        return False
+
+
+def _os_problem(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[0].lower() + exc.strerror[1:]
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or str(exc)
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return one_line(f"{problem}{where}")
+
+
+def _field(name: str, path: str | None) -> str:
+    """The kubeconfig field a certificate came from: inline data is written to a temp file."""
+    if path and path in getattr(kube_config, "_temp_files", {}).values():
+        return f"{name}-data"
+    return f"{name} ({one_line(path)})" if path else name
+
+
+def _require_pem(path: str, kind: str, field: str, source: str) -> None:
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise KubeconfigError(f"kubeconfig {source}: {field}: {_os_problem(exc)}") from None
+    if f"-----BEGIN ".encode() not in text or kind.encode() not in text:
+        raise KubeconfigError(
+            f"kubeconfig {source}: {field} does not hold a PEM {kind.lower()} "
+            "(inline data must be base64 of the PEM text)"
+        )
+    try:
+        text.decode("ascii")
+    except UnicodeDecodeError:
+        raise KubeconfigError(f"kubeconfig {source}: {field} is not PEM text") from None
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    message = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or str(exc)
+    return one_line(message)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The error and everything behind it, through urllib3's and the client's wrappers."""
+    chain: list[BaseException] = []
+    todo = [exc]
+    while todo and len(chain) < 20:
+        current = todo.pop(0)
+        if current is None or any(current is seen for seen in chain):
+            continue
+        chain.append(current)
+        reason = getattr(current, "reason", None)
+        todo += [reason if isinstance(reason, BaseException) else None, current.__cause__, current.__context__]
+        todo += [arg for arg in current.args if isinstance(arg, BaseException)]
+    return chain
 
 
 def _returncode_from_status(raw: str) -> int | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
 
 from ckaprep.cluster import Cluster, ExecResult
+from ckaprep.errors import CkaprepError
 from ckaprep.grading.probes import (
     CURL_TIMEOUT_S,
     ProbeResult,
@@ -17,7 +19,14 @@ from ckaprep.grading.probes import (
 )
 from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL, is_probe_pod
 from ckaprep.state import Attempt
-from ckaprep.waiting import Progress, Waiter, no_progress, pod_is_running, raise_if_image_pull_failed
+from ckaprep.waiting import (
+    IMAGE_PULL_REASONS,
+    Progress,
+    Waiter,
+    no_progress,
+    pod_is_running,
+    raise_if_image_pull_failed,
+)
 
 PROBE_POD_PREFIX = "ckaprep-probe"
 PROBE_POD_START_TIMEOUT_S = 120
@@ -57,6 +66,7 @@ class GradingContext:
         self._lock = threading.Lock()
         self._probe_lock = threading.Lock()
         self._probe_pods: dict[str, dict] = {}
+        self._probe_failures: dict[str, CkaprepError] = {}
         self._domains: dict[str, str] = {}
 
     @property
@@ -117,6 +127,8 @@ class GradingContext:
         """
         ns = namespace or self.namespace
         with self._probe_lock:
+            if ns in self._probe_failures:  # one failed pod per run, not one per check
+                raise self._probe_failures[ns]
             pod = self._probe_pods.get(ns) or self._find_probe_pod(ns)
             if pod is not None and newer_than is not None:
                 pod_time, obj_time = created_at(pod), created_at(newer_than)
@@ -128,15 +140,33 @@ class GradingContext:
                     self.cluster.delete("Pod", ns, pod["metadata"]["name"])
                     pod = None
             if pod is None:
-                pod = self._create_probe_pod(ns)
+                try:
+                    pod = self._create_probe_pod(ns)
+                except CkaprepError as exc:
+                    self._probe_failures[ns] = exc
+                    raise
             self._probe_pods[ns] = pod
             return pod
 
     def _find_probe_pod(self, ns: str) -> dict | None:
-        for pod in self.cluster.list("Pod", ns, f"{ROLE_LABEL}={PROBE_ROLE}"):
-            if pod_is_running(pod) and not pod["metadata"].get("deletionTimestamp"):
-                return pod
-        return None
+        """A running probe pod with the image asked for; stale or failed ones are deleted."""
+        found = None
+        # Only pods ckaprep made: a learner's pod is never deleted, whatever its labels say.
+        for pod in self.cluster.list("Pod", ns, f"{ROLE_LABEL}={PROBE_ROLE},{OWNER_LABEL}={OWNER_VALUE}"):
+            meta = pod["metadata"]
+            if meta.get("deletionTimestamp"):
+                continue
+            image = probe_image_of(pod)
+            if image != self.probe_image:
+                self.note(
+                    f"The probe pod {meta['name']} ran {image}, not {self.probe_image}, so it was replaced."
+                )
+                self.cluster.delete("Pod", ns, meta["name"])
+            elif probe_pod_failed(pod):
+                self.cluster.delete("Pod", ns, meta["name"])
+            elif found is None and pod_is_running(pod):
+                found = pod
+        return found
 
     def _create_probe_pod(self, ns: str) -> dict:
         name = f"{PROBE_POD_PREFIX}-{int(time.time() * 1000) % 10**8:08d}"
@@ -173,11 +203,17 @@ class GradingContext:
                 raise_if_image_pull_failed(pod)
             return pod_is_running(pod)
 
-        self.waiter.until(
-            running,
-            timeout_s=PROBE_POD_START_TIMEOUT_S,
-            what=f"starting probe pod {ns}/{name} ({self.probe_image})",
-        )
+        try:
+            self.waiter.until(
+                running,
+                timeout_s=PROBE_POD_START_TIMEOUT_S,
+                what=f"starting probe pod {ns}/{name} ({self.probe_image})",
+            )
+        except BaseException:
+            # A pod that never started is of no use to the next check either: leave nothing behind.
+            with contextlib.suppress(Exception):
+                self.cluster.delete("Pod", ns, name)
+            raise
         return latest
 
     def exec_in_probe(self, argv: list[str], namespace: str | None = None, **kw) -> ExecResult:
@@ -208,6 +244,22 @@ class GradingContext:
                 )
             self._domains[ns] = domain or DEFAULT_CLUSTER_DOMAIN
         return self._domains[ns]
+
+
+def probe_image_of(pod: dict) -> str | None:
+    containers = (pod.get("spec") or {}).get("containers") or [{}]
+    return containers[0].get("image")
+
+
+def probe_pod_failed(pod: dict) -> bool:
+    """Finished, or stuck on its image: it will never run a probe."""
+    status = pod.get("status") or {}
+    if status.get("phase") in ("Failed", "Succeeded"):
+        return True
+    for container in status.get("containerStatuses") or []:
+        if ((container.get("state") or {}).get("waiting") or {}).get("reason") in IMAGE_PULL_REASONS:
+            return True
+    return False
 
 
 def parse_env(text: str) -> dict[str, str]:

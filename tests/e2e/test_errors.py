@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from ckaprep.exit_status import ExitStatus
+from ckaprep.images import CURL_IMAGE
 from tests.e2e.practice import Practice
 
 
@@ -22,11 +25,15 @@ def _ckaprep(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
                           env=env, timeout=120)  # fmt: skip
 
 
-def _kubeconfig_variant(source: str, tmp_path: Path, *, server=None, token=None) -> str:
+def _kubeconfig_variant(source: str, tmp_path: Path, *, server=None, token=None, cluster=None, user=None) -> str:
     yaml = YAML(typ="safe", pure=True)
     config = yaml.load(Path(source).read_text())
     if server:
         config["clusters"][0]["cluster"]["server"] = server
+    if cluster:
+        config["clusters"][0]["cluster"].update(cluster)
+    if user:
+        config["users"][0]["user"].update(user)
     if token:
         user = config["users"][0]["user"]
         user.pop("client-certificate-data", None)
@@ -51,7 +58,8 @@ def test_unreachable_cluster(tmp_path, kubeconfig):
     # Loopback port 1: nothing listens, so the connection is refused at once.
     broken = _kubeconfig_variant(kubeconfig, tmp_path, server="https://127.0.0.1:1")
     result = _ckaprep(tmp_path, "--kubeconfig", broken, "start", "clusterip-create")
-    _assert_one_line_error(result, ExitStatus.CLUSTER, "cannot reach the cluster")
+    _assert_one_line_error(result, ExitStatus.CLUSTER, "refused the connection")
+    assert broken in result.stderr
 
 
 def test_rejected_credentials(tmp_path, kubeconfig):
@@ -62,7 +70,28 @@ def test_rejected_credentials(tmp_path, kubeconfig):
 
 def test_missing_kubeconfig(tmp_path):
     result = _ckaprep(tmp_path, "--kubeconfig", str(tmp_path / "nope"), "start", "clusterip-create")
-    _assert_one_line_error(result, ExitStatus.CLUSTER, "kubeconfig")
+    _assert_one_line_error(result, ExitStatus.CLUSTER, f"kubeconfig {tmp_path / 'nope'}: no such file")
+
+
+def test_server_certificate_signed_by_another_ca(tmp_path, kubeconfig):
+    # The API server's own CA replaced by an unrelated certificate: verification must fail.
+    yaml = YAML(typ="safe", pure=True)
+    config = yaml.load(Path(kubeconfig).read_text())
+    user = config["users"][0]["user"]
+    if "client-certificate-data" not in user:
+        pytest.skip("the test cluster's kubeconfig has no inline client certificate to reuse as a CA")
+    wrong = _kubeconfig_variant(kubeconfig, tmp_path, cluster={"certificate-authority-data": user["client-certificate-data"]})
+    result = _ckaprep(tmp_path, "--kubeconfig", wrong, "start", "clusterip-create")
+    _assert_one_line_error(result, ExitStatus.CLUSTER, "certificate cannot be verified")
+    assert "certificate-authority-data" in result.stderr and wrong in result.stderr
+
+
+def test_client_certificate_of_random_bytes(tmp_path, kubeconfig):
+    random_data = base64.b64encode(os.urandom(96)).decode()
+    broken = _kubeconfig_variant(kubeconfig, tmp_path, user={"client-certificate-data": random_data,
+                                                              "client-key-data": random_data})  # fmt: skip
+    result = _ckaprep(tmp_path, "--kubeconfig", broken, "start", "clusterip-create")
+    _assert_one_line_error(result, ExitStatus.CLUSTER, "client-certificate-data")
 
 
 def test_permission_denied_for_a_namespace_limited_user(tmp_path, limited_kubeconfig):
@@ -116,3 +145,46 @@ def test_ctrl_c_during_start_leaves_a_resettable_attempt(tmp_path, kubeconfig):
     reset = _ckaprep(tmp_path, "--kubeconfig", kubeconfig, "reset")
     assert reset.returncode == 0, reset.stderr
     assert not state_file.exists()
+
+
+PROBE_SELECTOR = "ckaprep.io/role=probe"
+UNPULLABLE = "docker.io/library/ckaprep-missing:0.0"
+
+
+def _probe_pods(practice: Practice, *, until_none: bool = False) -> list[str]:
+    """`name image` of each probe pod in the exercise's namespace; optionally wait for them to go."""
+    deadline = time.monotonic() + 60
+    template = "jsonpath={range .items[*]}{.metadata.name} {.spec.containers[0].image}{'\\n'}{end}"
+    while True:
+        out = practice.kubectl("get", "pods", "-l", PROBE_SELECTOR, "-o", template).stdout
+        pods = [line for line in out.splitlines() if line.strip()]
+        if not (until_none and pods) or time.monotonic() > deadline:
+            return pods
+        time.sleep(1)
+
+
+def test_probe_pods_never_left_behind_and_run_the_image_asked_for(tmp_path, cluster, kubeconfig):
+    practice = Practice(tmp_path / "state", cluster)
+    practice.start("clusterip-create", seed=515151)
+    env = {"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+
+    def check(*args, **extra):
+        return subprocess.run([sys.executable, "-m", "ckaprep", "--kubeconfig", kubeconfig, "check", *args],
+                              capture_output=True, text=True, env={**env, **extra}, timeout=300)  # fmt: skip
+
+    try:
+        x = practice.params
+        practice.kubectl("expose", "deployment", x["app"], f"--name={x['service']}", f"--port={x['port']}",
+                         f"--target-port={x['target_port']}")  # fmt: skip
+        graded = check("--wait", "30")
+        assert graded.returncode == ExitStatus.OK, graded.stdout + graded.stderr
+        [running] = _probe_pods(practice)
+        assert running.endswith(CURL_IMAGE)
+
+        # A running probe pod with another image must not stand in for the one asked for.
+        for args, extra in ((["--probe-image", UNPULLABLE], {}), ([], {"CKAPREP_PROBE_IMAGE": UNPULLABLE})):
+            failed = check(*args, **extra)
+            _assert_one_line_error(failed, ExitStatus.IMAGE_PULL, UNPULLABLE)
+            assert _probe_pods(practice, until_none=True) == [], "a probe pod was left behind"
+    finally:
+        assert practice.reset().exit_code == 0

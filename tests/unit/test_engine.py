@@ -85,7 +85,9 @@ def test_env_probe_recreates_a_probe_pod_older_than_the_service(fake):
     from ckaprep.grading.context import GradingContext
 
     exercise, attempt = start_on(fake, "env-vars")
-    GradingContext(fake, attempt, probe_image="curl").probe_pod()  # started before the Service
+    from ckaprep.images import CURL_IMAGE
+
+    GradingContext(fake, attempt, probe_image=CURL_IMAGE).probe_pod()  # started before the Service
     apply_solution(fake, exercise, attempt)
     report, ctx = grade(exercise, attempt, fake, sleep=lambda s: None)
     assert report.passed
