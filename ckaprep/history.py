@@ -53,7 +53,15 @@ class History:
     def __init__(self, path: Path):
         self.path = path
 
+    def _check_directory(self) -> None:
+        directory = self.path.parent
+        if directory.exists() and not directory.is_dir():
+            raise StateError(f"state directory {directory} is not a directory (check CKAPREP_HOME)")
+        if self.path.is_dir():
+            raise StateError(f"history file {self.path} is a directory; remove it")
+
     def append(self, *records: Record) -> None:
+        self._check_directory()
         lines = "".join(json.dumps(asdict(r), sort_keys=True) + "\n" for r in records).encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,6 +86,7 @@ class History:
 
     def read(self) -> tuple[list[Record], list[str]]:
         """The records in file order, and a warning for every line that was skipped."""
+        self._check_directory()
         try:
             text = self.path.read_bytes().decode("utf-8", errors="replace")
         except FileNotFoundError:
