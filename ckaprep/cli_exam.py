@@ -281,10 +281,6 @@ def progress_command(
     if reset:
         path = env.state.history_path
         if not yes:
-            import sys
-
-            if not sys.stdin.isatty():
-                raise UsageError("progress --reset needs a confirmation: add --yes")
             typer.confirm(f"Delete the history in {path}?", abort=True, err=True)
         History(path).clear()
         if as_json:
