@@ -20,7 +20,8 @@ exam_app = typer.Typer(
     help=(
         "A timed mock exam: several tasks at once, one clock, no hints, and a verdict against "
         "the 66% pass line at the end.\n\n"
-        "ckaprep exam start → (kubectl …) → ckaprep exam submit → ckaprep exam review → ckaprep exam reset."
+        "ckaprep exam start → (kubectl …) → ckaprep exam submit → ckaprep exam review → "
+        "ckaprep exam reset."
     ),
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -87,7 +88,8 @@ def _sheet_json(exam, exercises) -> dict:
 def exam_start(
     ctx: typer.Context,
     tasks: Annotated[
-        Optional[int], typer.Option("--tasks", min=1, help="How many tasks (default: enough to cover every topic).")
+        Optional[int],
+        typer.Option("--tasks", min=1, help="How many tasks (default: enough to cover every topic)."),
     ] = None,
     minutes: Annotated[
         Optional[int], typer.Option("--minutes", min=1, help="Time limit (default: the tasks' suggested minutes).")
@@ -99,7 +101,9 @@ def exam_start(
     practice: Annotated[
         bool, typer.Option("--practice", help="Allow hint, solution and check (on the task `exam task N` shows).")
     ] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace an earlier exam (its namespaces are deleted).")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an earlier exam (its namespaces are deleted).")
+    ] = False,
     as_json: JsonOption = False,
 ):
     """Draw tasks, set them all up in your cluster at once, and print the exam sheet."""
@@ -149,8 +153,9 @@ def exam_status(ctx: typer.Context, as_json: JsonOption = False):
         for item in data["tasks"]:
             del item["task"], item["params"]
             item["flagged"] = item["number"] in exam.flagged
+        result = exam.result or {}
         data |= {"time_left_s": round(max(0.0, exam.time_left_s(env.now())), 1), "submitted": exam.submitted,
-                 "score": (exam.result or {}).get("score"), "verdict": (exam.result or {}).get("verdict")}  # fmt: skip
+                 "score": result.get("score"), "verdict": result.get("verdict")}  # fmt: skip
         _print_json(data)
         return
     from ckaprep.render_exam import status_view
@@ -246,8 +251,9 @@ def exam_reset(ctx: typer.Context, as_json: JsonOption = False):
         exam, left_alone = reset_exam(env.state, env.cluster, waiter=_waiter(env, progress))
     deleted = [ns for ns in exam.namespaces if ns not in left_alone]
     if as_json:
+        result = exam.result or {}
         _print_json({"exam": exam.id, "deleted": deleted, "left_alone": left_alone,
-                     "score": (exam.result or {}).get("score"), "verdict": (exam.result or {}).get("verdict")})  # fmt: skip
+                     "score": result.get("score"), "verdict": result.get("verdict")})  # fmt: skip
         return
     if just_submitted:
         out.print(f"exam {exam.id} was submitted first: {exam.result['score']:.1f}% {exam.result['verdict']}")

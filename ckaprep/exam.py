@@ -304,17 +304,20 @@ def grade_exam(
         "score": _percent(total), "pass_line": PASS_LINE, "passed": verdict(total),
         "verdict": "PASS" if verdict(total) else "FAIL",
         "tasks": tasks,
-        "topics": [{"topic": t, "score": _percent(weighted_total(p)), "tasks": len(p)} for t, p in sorted(topics.items())],
+        "topics": [
+            {"topic": t, "score": _percent(weighted_total(p)), "tasks": len(p)} for t, p in sorted(topics.items())
+        ],
     }  # fmt: skip
 
 
 def history_records(exam: Exam, result: dict) -> list[Record]:
     records = []
     for task, attempt in zip(result["tasks"], exam.tasks):
+        failed = [c["id"] for c in task["checks"] if c["status"] != PASS] if task["checks"] else ["(not graded)"]
         records.append(Record(
             kind=EXAM_TASK, time=result["submitted_at"], score=task["score"], exercise=task["exercise"],
             attempt=attempt.id, exam=exam.id, seed=attempt.seed,
-            failed=[c["id"] for c in task["checks"] if c["status"] != PASS] or ([] if task["checks"] else ["(not graded)"]),
+            failed=failed,
             hints=attempt.hints_shown, solution_shown=attempt.solution_shown,
             elapsed_s=result["time_used_s"], passed=task["passed"], practice=exam.practice,
         ))  # fmt: skip

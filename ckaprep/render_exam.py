@@ -159,15 +159,19 @@ def progress_view(summary: dict, now: datetime) -> Group:
             table.add_row(item["exercise"], "0", "", "", "", "", "new", style="dim")
             continue
         first = item["time_to_first_100_s"]
-        table.add_row(item["exercise"], str(item["attempts"]), f"{item['best']:.0f}%", f"{item['last']:.0f}%",
-                      minutes_and_seconds(first) if first is not None else "-", str(item["hints"]), str(item["box"]))  # fmt: skip
+        table.add_row(
+            item["exercise"], str(item["attempts"]), f"{item['best']:.0f}%", f"{item['last']:.0f}%",
+            minutes_and_seconds(first) if first is not None else "-", str(item["hints"]), str(item["box"]),
+        )  # fmt: skip
     parts.append(table)
     topics = Table(title="topics", title_justify="left", show_edge=False)
     for column in ("topic", "mastery", "last practised"):
         topics.add_column(column, justify="right" if column == "mastery" else "left")
     for topic, item in summary["topics"].items():
         when = item["last_practised"]
-        days = f"{int((now - datetime.fromisoformat(when)).total_seconds() // 86400)} days ago" if when else "never"
+        days = "never"
+        if when:
+            days = f"{int((now - datetime.fromisoformat(when)).total_seconds() // 86400)} days ago"
         topics.add_row(topic, f"{item['mastery']:.0f}%", days)
     parts += [Text(""), topics, Text("")]
     if summary["exams"]:
@@ -175,7 +179,8 @@ def progress_view(summary: dict, now: datetime) -> Group:
         for exam in summary["exams"][-12:]:
             parts.append(Text.assemble(
                 _when(exam["time"]) + "  ", _bar(exam["score"], exam["passed"]),
-                f" {exam['score']:5.1f}% ", ("PASS" if exam["passed"] else "FAIL", "green" if exam["passed"] else "red"),
+                f" {exam['score']:5.1f}% ",
+                ("PASS", "green") if exam["passed"] else ("FAIL", "red"),
                 (" practice" if exam["practice"] else "", "dim"),
             ))  # fmt: skip
     else:

@@ -167,7 +167,9 @@ EXAM_REQUIRED = ("id", "seed", "started_at", "deadline", "minutes", "practice", 
 def _validate(path: Path, where: str, data: Any, spec: dict[str, str], required) -> dict:
     prefix = f"{where}." if where else ""
     if not isinstance(data, dict):
-        raise StateError(f"state file {path}: {where or 'top level'}: must be a mapping; remove the file to start over")
+        raise StateError(
+            f"state file {path}: {where or 'top level'}: must be a mapping; remove the file to start over"
+        )
     for key in required:
         if key not in data:
             raise StateError(f"state file {path}: field {prefix}{key}: missing; remove the file to start over")
@@ -191,7 +193,9 @@ def exam_from_json(path: Path, data: Any) -> Exam:
     _validate(path, "", data, EXAM_FIELDS, EXAM_REQUIRED)
     tasks = [attempt_from_json(path, t, f"tasks[{i}]") for i, t in enumerate(data["tasks"])]
     if not tasks or len(data["weights"]) != len(tasks):
-        raise StateError(f"state file {path}: field weights: needs one weight per task; remove the file to start over")
+        raise StateError(
+            f"state file {path}: field weights: needs one weight per task; remove the file to start over"
+        )
     return Exam(**{**data, "tasks": tasks})
 
 
@@ -262,7 +266,9 @@ class StateStore:
         except PermissionError:
             raise StateError(f"state directory {self.directory} cannot be created: permission denied") from None
         except NotADirectoryError:
-            raise StateError(f"state directory {self.directory} lies under a regular file (check CKAPREP_HOME)") from None
+            raise StateError(
+                f"state directory {self.directory} lies under a regular file (check CKAPREP_HOME)"
+            ) from None
         if not self.directory.is_dir():
             raise StateError(f"state directory {self.directory} is not a directory (check CKAPREP_HOME)")
 

@@ -235,3 +235,27 @@ def test_a_state_directory_that_cannot_be_written(run, env, monkeypatch):
         _one_line_error(run("start", "clusterip-create"), str(directory), "permission denied")
     finally:
         directory.chmod(0o700)
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda d: d.update(deadline="soon"), "field deadline"),
+        (lambda d: d["tasks"][1].update(hints_shown="x"), "field tasks[1].hints_shown"),
+        (lambda d: d["tasks"][0].update(params={}), "field tasks[0].params"),
+        (lambda d: d.update(weights=[1]), "field weights"),
+    ],
+)
+def test_an_exam_file_with_a_wrong_value_names_file_and_field(run, env, change, field):
+    assert run("exam", "start", "--tasks", "2", "--seed", "3").exit_code == 0
+    path = env.state.exam_path
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+    _one_line_error(run("exam", "status"), str(path), field)
+
+
+def test_status_during_an_exam_shows_the_exam(run, env):
+    assert run("exam", "start", "--tasks", "2", "--seed", "3").exit_code == 0
+    status = json.loads(run("status", "--json").stdout)
+    assert status["exam"] == env.state.load_exam().id and len(status["tasks"]) == 2
