@@ -115,6 +115,7 @@ def exam_start(
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 10**6)
     draw = draw_exam(catalogue, seed=seed, tasks=tasks, topics=topic or (), minutes=minutes)
     cluster = env.cluster()
+    before = store.load_exam()
     began = time.monotonic()
     try:
         with _Spinner() as progress:
@@ -128,7 +129,7 @@ def exam_start(
             partial = store.load_exam()
         except CkaprepError:
             partial = None
-        if partial is not None and partial.seed == seed and not partial.submitted:
+        if partial is not None and (before is None or partial.id != before.id):
             err.print("the exam was only partly set up; `ckaprep exam reset` removes it")
         raise
     err.print(f"set up {len(exam.tasks)} tasks in {time.monotonic() - began:.1f}s", style="dim")
