@@ -83,10 +83,10 @@ def result_view(result: dict) -> Group:
             failed.append(task["problem"], style="red")
         for check in task["checks"]:
             if check["status"] != "pass":
-                failed.append(("\n" if failed else "") + check["title"], style="bold")
-                failed.append(f"\n  expected: {check['expected']}\n  found: {check['found']}")
+                failed.append(("\n" if failed else "") + "✗ " + check["title"], style="bold")
+                failed.append(f"\n  found: {check['found']}")
                 if check["message"]:
-                    failed.append(f"\n  {check['message']}", style="italic")
+                    failed.append(f"; {check['message']}", style="italic")
         style = "green" if task["passed"] else ("yellow" if task["score"] else "red")
         table.add_row(str(task["number"]) + (" *" if task["flagged"] else ""), task["title"],
                       str(task["weight"]), Text(f"{task['score']:.1f}%", style=style), failed)  # fmt: skip
