@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from ckaprep import __version__
 from ckaprep.environment import Environment
-from ckaprep.errors import CkaprepError
+from ckaprep.errors import CkaprepError, UsageError
 from ckaprep.exit_status import ExitStatus
 
 app = typer.Typer(
@@ -159,7 +159,12 @@ def list_exercises(ctx: typer.Context, as_json: JsonOption = False):
 @handles_errors
 def start(
     ctx: typer.Context,
-    exercise_id: Annotated[str, typer.Argument(metavar="EXERCISE", help="An id from `ckaprep list`.")],
+    exercise_id: Annotated[
+        Optional[str], typer.Argument(metavar="[EXERCISE]", help="An id from `ckaprep list`.", show_default=False)
+    ] = None,
+    next_: Annotated[
+        bool, typer.Option("--next", help="Start the exercise `ckaprep next` suggests.")
+    ] = False,
     seed: Annotated[
         Optional[int], typer.Option(help="Seed for the random names and ports, to replay an attempt.")
     ] = None,
@@ -172,6 +177,12 @@ def start(
     from ckaprep.lifecycle import start_drill
 
     env = _env(ctx)
+    if (exercise_id is None) == (not next_):
+        raise UsageError("give an exercise id, or --next for the one `ckaprep next` suggests")
+    if next_:
+        from ckaprep.cli_exam import suggest
+
+        exercise_id = suggest(env).exercise
     exercise = _exercise(env, exercise_id)
     store = env.state
     cluster = env.cluster()

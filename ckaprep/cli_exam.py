@@ -310,13 +310,20 @@ def progress_command(
 @handles_errors
 def next_command(ctx: typer.Context, as_json: JsonOption = False):
     """Which exercise to practise now, and why (weakest topic first, spaced repetition)."""
-    from ckaprep.progress import next_exercise
-
-    env = _env(ctx)
-    suggestion = next_exercise(_history(env), _catalogue(env), env.now())
+    suggestion = suggest(_env(ctx), quiet=True)
     if as_json:
         _print_json({"exercise": suggestion.exercise, "reason": suggestion.reason,
                      "box": suggestion.box, "due": suggestion.due})  # fmt: skip
         return
     out.print(suggestion.reason)
-    out.print(f"start it with: ckaprep start {suggestion.exercise}", style="bold cyan")
+    out.print(f"start it with: ckaprep start {suggestion.exercise}   (or: ckaprep start --next)", style="bold cyan")
+
+
+def suggest(env, *, quiet: bool = False):
+    """The exercise to practise now; its reason goes to stderr unless quiet."""
+    from ckaprep.progress import next_exercise
+
+    suggestion = next_exercise(_history(env), _catalogue(env), env.now())
+    if not quiet:
+        err.print(f"next: {suggestion.reason}", soft_wrap=True)
+    return suggestion

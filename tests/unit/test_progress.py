@@ -189,3 +189,14 @@ def test_progress_reset_asks_first(run, env):
     assert declined.exit_code != 0 and env.state.history_path.exists()
     assert run("progress", "--reset", "--yes").exit_code == 0
     assert not env.state.history_path.exists()
+
+
+def test_start_next_starts_the_suggested_exercise(run, env):
+    env.now = lambda: NOW
+    History(env.state.history_path).append(*[rec(ex, 0, 100.0, f"{ex}-1") for ex in CATALOGUE if ex != "dns-cross-namespace"])
+    started = run("start", "--next", "--json")
+    assert started.exit_code == 0, started.output
+    assert json.loads(started.stdout)["id"] == "dns-cross-namespace"
+    assert "next: dns-cross-namespace: new" in started.stderr
+    assert run("start").exit_code == ExitStatus.USAGE
+    assert run("start", "env-vars", "--next").exit_code == ExitStatus.USAGE
