@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from ckaprep.errors import StateError
@@ -34,18 +35,31 @@ class Record:
     practice: bool = False
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_time(value) -> bool:
+    try:
+        return isinstance(value, str) and datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
 def _valid(data) -> bool:
     if not isinstance(data, dict) or data.get("kind") not in KINDS:
         return False
-    number = (int, float)
+    text_or_none = (str, type(None))
     return (
-        isinstance(data.get("time"), str)
-        and isinstance(data.get("score"), number) and not isinstance(data.get("score"), bool)
-        and isinstance(data.get("exercise"), (str, type(None)))
-        and (data["kind"] == EXAM or isinstance(data.get("exercise"), str))
+        _is_time(data.get("time"))
+        and _is_number(data.get("score"))
+        and (isinstance(data.get("exercise"), str) or (data["kind"] == EXAM and data.get("exercise") is None))
+        and isinstance(data.get("attempt"), text_or_none) and isinstance(data.get("exam"), text_or_none)
+        and (data.get("seed") is None or isinstance(data.get("seed"), int))
         and isinstance(data.get("failed", []), list)
-        and isinstance(data.get("hints", 0), int)
-        and isinstance(data.get("solution_shown", False), bool)
+        and isinstance(data.get("hints", 0), int) and not isinstance(data.get("hints", 0), bool)
+        and (data.get("elapsed_s") is None or _is_number(data.get("elapsed_s")))
+        and all(isinstance(data.get(k, False), bool) for k in ("solution_shown", "passed", "practice"))
     )  # fmt: skip
 
 

@@ -183,7 +183,7 @@ def next_exercise(records: list[Record], catalogue: dict[str, Exercise], now: da
     items = [progress[e] for e in sorted(catalogue)]
 
     def weakest(item: ExerciseProgress) -> tuple[float, str]:
-        return min((mastery[t]["mastery"], t) for t in item.topics)
+        return min(((mastery[t]["mastery"], t) for t in item.topics), default=(0.0, "(none)"))
 
     def rank(item: ExerciseProgress) -> int:
         return {1: 0, NEW: 1}.get(item.box, item.box)

@@ -36,14 +36,15 @@ def test_a_corrupt_line_is_skipped_with_a_warning_and_costs_nothing_else(tmp_pat
     history.append(rec("env-vars", 0, 40.0, "a1"))
     with open(path, "a") as handle:
         handle.write('{"kind": "check", "score": "high"}\n')  # parses, wrong types
+        handle.write('{"kind": "check", "time": "yesterday", "score": 5, "exercise": "env-vars"}\n')
         handle.write("not json at all\n")
         handle.write('{"kind": "check", "time": "2026-01-0')  # truncated by a crash, no newline
     history.append(rec("dns-cross-namespace", 1, 100.0, "b1"))
     records, warnings = history.read()
     assert [r.exercise for r in records] == ["env-vars", "dns-cross-namespace"]
-    assert len(warnings) == 3
+    assert len(warnings) == 4
     assert all(str(path) in w and "skipped" in w for w in warnings)
-    assert [w.split(" line ")[1].split()[0] for w in warnings] == ["2", "3", "4"]
+    assert [w.split(" line ")[1].split()[0] for w in warnings] == ["2", "3", "4", "5"]
 
 
 def test_progress_warns_about_a_corrupt_line_and_still_reports(env):
