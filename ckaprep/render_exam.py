@@ -171,7 +171,8 @@ def progress_view(summary: dict, now: datetime) -> Group:
         when = item["last_practised"]
         days = "never"
         if when:
-            days = f"{int((now - datetime.fromisoformat(when)).total_seconds() // 86400)} days ago"
+            count = int((now - datetime.fromisoformat(when)).total_seconds() // 86400)
+            days = "today" if count < 1 else f"{count} day{'s' if count > 1 else ''} ago"
         topics.add_row(topic, f"{item['mastery']:.0f}%", days)
     parts += [Text(""), topics, Text("")]
     if summary["exams"]:
