@@ -259,3 +259,29 @@ def test_status_during_an_exam_shows_the_exam(run, env):
     assert run("exam", "start", "--tasks", "2", "--seed", "3").exit_code == 0
     status = json.loads(run("status", "--json").stdout)
     assert status["exam"] == env.state.load_exam().id and len(status["tasks"]) == 2
+
+
+def test_the_lock_holds_across_processes(tmp_path):
+    """Another process holding the lock makes this one wait, and a killed holder releases it."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from ckaprep.state import StateStore\n"
+         "with StateStore(Path(sys.argv[1])).locked():\n"
+         "    print('held', flush=True); time.sleep(60)", str(tmp_path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StateError, match="still holds"):
+            with StateStore(tmp_path).locked(wait_s=0.5):
+                pass
+        holder.kill()
+        holder.wait(10)
+        with StateStore(tmp_path).locked(wait_s=10):  # raises if the lock were still held
+            pass
+    finally:
+        holder.kill()
+        holder.wait(10)
