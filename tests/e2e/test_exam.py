@@ -126,3 +126,32 @@ def test_two_parallel_starts_leave_no_orphaned_namespace(tmp_path, cluster, kube
     finally:
         for ns in planned[seeds[0]] + planned[seeds[1]]:
             kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+def test_ctrl_c_during_exam_setup_leaves_a_resettable_exam(tmp_path, cluster, kubectl):
+    import signal
+    import time
+
+    environ = dict(os.environ, CKAPREP_HOME=str(tmp_path / "state"))
+    ckaprep = [sys.executable, "-m", "ckaprep", "--kubeconfig", cluster.kubeconfig]
+    child = subprocess.Popen(ckaprep + ["exam", "start", "--tasks", "4", "--seed", str(_seed())],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ)  # fmt: skip
+    exam_file = tmp_path / "state" / "exam.json"
+    deadline = time.monotonic() + 60
+    while not exam_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)  # while the tasks are being set up
+    _, stderr = child.communicate(timeout=120)
+    exam = json.loads(exam_file.read_text())  # whole, never half-written
+    namespaces = [ns for task in exam["tasks"] for ns in task["namespaces"]]
+    try:
+        assert child.returncode == 130, stderr
+        assert "interrupted" in stderr and "Traceback" not in stderr
+        assert "exam reset" in stderr
+        reset = subprocess.run(ckaprep + ["exam", "reset"], env=environ, capture_output=True, text=True, timeout=300)
+        assert reset.returncode == 0, reset.stderr
+        assert _namespaces_with(kubectl, f"ckaprep.io/exam={exam['id']}") == []
+        assert not exam_file.exists()
+    finally:
+        for ns in namespaces:
+            kubectl("delete", "namespace", ns, "--wait=false", check=False)
