@@ -89,14 +89,14 @@ def exam_start(
     ctx: typer.Context,
     tasks: Annotated[
         Optional[int],
-        typer.Option("--tasks", min=1, help="How many tasks (default: enough to cover every topic)."),
+        typer.Option("--tasks", min=1, metavar="N", help="How many tasks (default: enough to cover every topic)."),
     ] = None,
     minutes: Annotated[
-        Optional[int], typer.Option("--minutes", min=1, help="Time limit (default: the tasks' suggested minutes).")
+        Optional[int], typer.Option("--minutes", min=1, metavar="M", help="Time limit (default: the tasks' suggested minutes).")
     ] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed of the draw and the names, to replay an exam.")] = None,
+    seed: Annotated[Optional[int], typer.Option(metavar="S", help="Seed of the draw and the names, to replay an exam.")] = None,
     topic: Annotated[
-        Optional[list[str]], typer.Option("--topic", help="Draw only exercises with this topic (repeatable).")
+        Optional[list[str]], typer.Option("--topic", metavar="TOPIC", help="Draw only exercises with this topic (repeatable).")
     ] = None,
     practice: Annotated[
         bool, typer.Option("--practice", help="Allow hint, solution and check (on the task `exam task N` shows).")
