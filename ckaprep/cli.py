@@ -253,21 +253,25 @@ def check(
             probe_image=probe_image or env.default_probe_image, progress=progress,
             clock=env.monotonic, sleep=env.sleep,
         )  # fmt: skip
-    domain = next(iter(grading.known_domains().values()), None)
-    if domain and domain != attempt.cluster_domain:
-        with store.locked():
-            fresh, _, exam = _active(env, "check")
-            if fresh.id == attempt.id:
-                fresh.cluster_domain = domain
-                save_current(store, fresh, exam)
     elapsed = attempt.elapsed_s(env.now())
-    History(store.history_path).append(Record(
-        kind=CHECK, time=env.now().isoformat(), score=report.score, exercise=exercise.id,
-        attempt=attempt.id, exam=attempt.exam, seed=attempt.seed,
-        failed=[c.id for c in report.checks if c.status != "pass"], hints=attempt.hints_shown,
-        solution_shown=attempt.solution_shown, elapsed_s=round(elapsed, 1), passed=report.passed,
-        practice=exam is not None,
-    ))  # fmt: skip
+    # Remembering is secondary: a state directory that cannot be written costs a warning, not the grade.
+    try:
+        domain = next(iter(grading.known_domains().values()), None)
+        if domain and domain != attempt.cluster_domain:
+            with store.locked():
+                fresh, _, current_exam = _active(env, "check")
+                if fresh.id == attempt.id:
+                    fresh.cluster_domain = domain
+                    save_current(store, fresh, current_exam)
+        History(store.history_path).append(Record(
+            kind=CHECK, time=env.now().isoformat(), score=report.score, exercise=exercise.id,
+            attempt=attempt.id, exam=attempt.exam, seed=attempt.seed,
+            failed=[c.id for c in report.checks if c.status != "pass"], hints=attempt.hints_shown,
+            solution_shown=attempt.solution_shown, elapsed_s=round(elapsed, 1), passed=report.passed,
+            practice=exam is not None,
+        ))  # fmt: skip
+    except CkaprepError as exc:
+        err.print(f"warning: {exc.message}", soft_wrap=True)
     if as_json:
         _print_json(report.to_json(elapsed))
     else:

@@ -285,3 +285,12 @@ def test_the_lock_holds_across_processes(tmp_path):
     finally:
         holder.kill()
         holder.wait(10)
+
+
+def test_check_still_grades_when_the_history_cannot_be_written(run, env):
+    assert run("start", "clusterip-create", "--seed", "3").exit_code == 0
+    env.state.history_path.mkdir()
+    result = run("check", "--json", "--wait", "0")
+    assert result.exit_code == ExitStatus.CHECKS_FAILED
+    assert json.loads(result.stdout)["exercise"] == "clusterip-create"
+    assert "warning: history file" in result.stderr and "is a directory" in result.stderr
