@@ -155,3 +155,21 @@ def test_ctrl_c_during_exam_setup_leaves_a_resettable_exam(tmp_path, cluster, ku
     finally:
         for ns in namespaces:
             kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+def test_another_state_directory_cannot_take_a_live_namespace(tmp_path, cluster, kubectl):
+    """start --seed S --force from a second state directory leaves the first one's namespace alone."""
+    first, second = Practice(tmp_path / "one", cluster), Practice(tmp_path / "two", cluster)
+    seed = _seed()
+    first.start("clusterip-create", seed=seed)
+    try:
+        uid = kubectl("get", "namespace", first.ns, "-o", "jsonpath={.metadata.uid}").stdout
+        taken = second.ckaprep("start", "clusterip-create", "--seed", str(seed), "--force")
+        assert taken.exit_code == 2, taken.output
+        assert "another ckaprep attempt" in taken.stderr
+        assert kubectl("get", "namespace", first.ns, "-o", "jsonpath={.metadata.uid}").stdout == uid
+        assert "deletionTimestamp" not in kubectl("get", "namespace", first.ns, "-o", "json").stdout
+        assert second.env.state.load() is None
+        assert first.reset().exit_code == 0
+    finally:
+        kubectl("delete", "namespace", first.ns, "--wait=false", check=False)
