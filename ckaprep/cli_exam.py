@@ -121,7 +121,7 @@ def exam_start(
         with _Spinner() as progress:
             progress(f"setting up {len(draw.exercises)} tasks")
             exam = start_exam(
-                store, catalogue, cluster, draw, seed=seed, now=env.now(), practice=practice,
+                store, cluster, draw, seed=seed, now=env.now, practice=practice,
                 force=force, context=env.context, waiter=_waiter(env, progress),
             )  # fmt: skip
     except (CkaprepError, KeyboardInterrupt):

@@ -161,12 +161,11 @@ def set_up_exam(
 
 def start_exam(
     store: StateStore,
-    catalogue: dict[str, Exercise],
     cluster: Cluster,
     draw: Draw,
     *,
     seed: int,
-    now: datetime,
+    now: Callable[[], datetime],
     practice: bool = False,
     force: bool = False,
     context: str | None = None,
@@ -174,7 +173,8 @@ def start_exam(
     timeout_s: float = SETUP_TIMEOUT_S,
 ) -> Exam:
     """`ckaprep exam start`, under the state lock: refuse or replace what is active, record the
-    exam before creating anything (so `exam reset` can always clean up), then set it up."""
+    exam before creating anything (so `exam reset` can always clean up), then set it up.
+    The clock starts when the sheet can be shown, not while the tasks are being set up."""
     with store.locked(progress=waiter.progress):
         active = store.load()
         if active is not None:
@@ -191,7 +191,7 @@ def start_exam(
                 )
             delete_attempts(cluster, old.tasks, waiter=waiter)
             store.clear_exam()
-        exam = plan_exam(draw, seed=seed, now=now, practice=practice, context=context)
+        exam = plan_exam(draw, seed=seed, now=now(), practice=practice, context=context)
         for attempt in exam.tasks:
             ensure_namespaces_free(cluster, attempt.namespaces)
         store.save_exam(exam)
@@ -199,6 +199,11 @@ def start_exam(
             exam, draw.exercises, cluster, record=store.save_exam, progress=waiter.progress,
             clock=waiter.clock, sleep=waiter.sleep, timeout_s=timeout_s,
         )  # fmt: skip
+        started = now()
+        exam.started_at = started.isoformat()
+        exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
+        for attempt in exam.tasks:
+            attempt.started_at = exam.started_at
         store.save_exam(exam)
         return exam
 
