@@ -172,10 +172,18 @@ def _exercise(env: Environment, exercise_id: str):
     return find_exercise(exercise_id, env.exercises_dir)
 
 
-def _active(env: Environment):
-    """The active attempt and its exercise, or a state error."""
-    attempt = env.state.require()
-    return attempt, _exercise(env, attempt.exercise)
+def _active(env: Environment, command: str):
+    """The attempt `command` acts on (the single exercise, or a practice exam's current task),
+    its exercise, and the exam it belongs to if any; or a state error."""
+    from ckaprep.exam import current_attempt
+    from ckaprep.state import require_params
+
+    store = env.state
+    attempt, exam = current_attempt(store, command)
+    exercise = _exercise(env, attempt.exercise)
+    where = f"tasks[{exam.current - 1}]" if exam else ""
+    require_params(store.exam_path if exam else store.path, attempt, exercise.params, where=where)
+    return attempt, exercise, exam
 
 
 @app.command("list")
@@ -197,9 +205,13 @@ def list_exercises(ctx: typer.Context, as_json: JsonOption = False):
 def start(
     ctx: typer.Context,
     exercise_id: Annotated[
-        str,
-        typer.Argument(metavar="EXERCISE", help="An id from `ckaprep list`.", autocompletion=complete_exercise),
-    ],
+        Optional[str],
+        typer.Argument(metavar="[EXERCISE]", help="An id from `ckaprep list`.", show_default=False,
+                       autocompletion=complete_exercise),
+    ] = None,
+    next_: Annotated[
+        bool, typer.Option("--next", help="Start the exercise `ckaprep next` suggests.")
+    ] = False,
     seed: Annotated[
         Optional[int], typer.Option(help="Seed for the random names and ports, to replay an attempt.")
     ] = None,
@@ -209,34 +221,36 @@ def start(
     as_json: JsonOption = False,
 ):
     """Set an exercise up in your cluster and print the task."""
-    from ckaprep.errors import StateError
-    from ckaprep.lifecycle import delete_namespaces, start_attempt
+    from ckaprep.lifecycle import start_drill
 
     env = _env(ctx)
+    if (exercise_id is None) == (not next_):
+        raise UsageError(
+            "give an exercise id, or --next for the one `ckaprep next` suggests (see `ckaprep start --help`)"
+        )
+    if next_:
+        from ckaprep.cli_exam import suggest
+
+        exercise_id = suggest(env).exercise
     exercise = _exercise(env, exercise_id)
     store = env.state
-    active = store.load()
     cluster = env.cluster()
-    if active is not None:
-        if not force:
-            raise StateError(
-                f"exercise {active.exercise} is active in namespace {active.namespace}; "
-                "run `ckaprep reset` first, or start with --force to replace it"
-            )
-        with _Spinner() as progress:
-            delete_namespaces(cluster, active.namespaces, waiter=_waiter(env, progress))
-        store.clear()
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 10**6)
+    before = store.load()
     try:
         with _Spinner() as progress:
-            attempt = start_attempt(
-                exercise, cluster, seed=seed, now=env.now(), record=store.save,
-                force=force, context=env.context, waiter=_waiter(env, progress),
+            attempt = start_drill(
+                store, exercise, cluster, seed=seed, now=env.now(), force=force,
+                context=env.context, waiter=_waiter(env, progress),
             )  # fmt: skip
     except (CkaprepError, KeyboardInterrupt) as exc:
         if isinstance(exc, _doctor_diagnoses()):
             exc.message += " (`ckaprep doctor` checks what this cluster is missing)"
-        if store.load() is None:
+        try:
+            partial = store.load()
+        except CkaprepError:
+            partial = None
+        if partial is None or (before is not None and partial.id == before.id):
             raise
         partly = "the exercise was only partly set up: `ckaprep reset` removes it"
         if isinstance(exc, KeyboardInterrupt):
@@ -280,11 +294,13 @@ def check(
     Exit status: 0 all checks passed, 1 some failed, 2 no active exercise,
     3 cluster unreachable or access denied, 4 probe image cannot be pulled.
     """
+    from ckaprep.exam import save_current
     from ckaprep.grading.engine import grade
+    from ckaprep.history import CHECK, History, Record
 
     env = _env(ctx)
     store = env.state
-    attempt, exercise = _active(env)
+    attempt, exercise, exam = _active(env, "check")
     cluster = env.cluster(attempt.context)
     with _Spinner() as progress:
         progress("grading")
@@ -293,11 +309,25 @@ def check(
             probe_image=probe_image or env.default_probe_image, progress=progress,
             clock=env.monotonic, sleep=env.sleep,
         )  # fmt: skip
-    domain = next(iter(grading.known_domains().values()), None)
-    if domain and domain != attempt.cluster_domain:
-        attempt.cluster_domain = domain
-        store.save(attempt)
     elapsed = attempt.elapsed_s(env.now())
+    # Remembering is secondary: a state directory that cannot be written costs a warning, not the grade.
+    try:
+        domain = next(iter(grading.known_domains().values()), None)
+        if domain and domain != attempt.cluster_domain:
+            with store.locked():
+                fresh, _, current_exam = _active(env, "check")
+                if fresh.id == attempt.id:
+                    fresh.cluster_domain = domain
+                    save_current(store, fresh, current_exam)
+        History(store.history_path).append(Record(
+            kind=CHECK, time=env.now().isoformat(), score=report.score, exercise=exercise.id,
+            attempt=attempt.id, exam=attempt.exam, seed=attempt.seed,
+            failed=[c.id for c in report.checks if c.status != "pass"], hints=attempt.hints_shown,
+            solution_shown=attempt.solution_shown, elapsed_s=round(elapsed, 1), passed=report.passed,
+            practice=exam is not None,
+        ))  # fmt: skip
+    except CkaprepError as exc:
+        err.print(f"warning: {exc.message}", soft_wrap=True)
     if as_json:
         _print_json(report.to_json(elapsed))
     else:
@@ -314,6 +344,10 @@ def status(ctx: typer.Context, as_json: JsonOption = False):
     from ckaprep.render import minutes_and_seconds
 
     env = _env(ctx)
+    if env.state.load() is None and env.state.load_exam() is not None:
+        from ckaprep.cli_exam import exam_status
+
+        return exam_status(ctx, as_json=as_json)
     attempt = env.state.require()
     elapsed = attempt.elapsed_s(env.now())
     if as_json:
@@ -333,14 +367,17 @@ def status(ctx: typer.Context, as_json: JsonOption = False):
 @handles_errors
 def hint(ctx: typer.Context, as_json: JsonOption = False):
     """Show the next hint for the active exercise; each call reveals one more."""
+    from ckaprep.exam import save_current
+
     env = _env(ctx)
     store = env.state
-    attempt, exercise = _active(env)
-    hints = exercise.render(exercise.hints, attempt.params)
-    shown = min(attempt.hints_shown + 1, len(hints))
-    if shown != attempt.hints_shown:
-        attempt.hints_shown = shown
-        store.save(attempt)
+    with store.locked():
+        attempt, exercise, exam = _active(env, "hint")
+        hints = exercise.render(exercise.hints, attempt.params)
+        shown = min(attempt.hints_shown + 1, len(hints))
+        if shown != attempt.hints_shown:
+            attempt.hints_shown = shown
+            save_current(store, attempt, exam)
     if as_json:
         _print_json({"shown": shown, "total": len(hints), "hints": hints[:shown]})
         return
@@ -354,8 +391,15 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
 @handles_errors
 def solution(ctx: typer.Context, as_json: JsonOption = False):
     """Show a worked solution for the active exercise, with its actual names."""
+    from ckaprep.exam import save_current
+
     env = _env(ctx)
-    attempt, exercise = _active(env)
+    store = env.state
+    with store.locked():
+        attempt, exercise, exam = _active(env, "solution")
+        if not attempt.solution_shown:
+            attempt.solution_shown = True
+            save_current(store, attempt, exam)
     if as_json:
         _print_json(exercise.render(exercise.solution, attempt.params))
         return
@@ -368,21 +412,22 @@ def solution(ctx: typer.Context, as_json: JsonOption = False):
 @handles_errors
 def reset(ctx: typer.Context, as_json: JsonOption = False):
     """Delete the active exercise's namespaces (only those ckaprep created) and clear it."""
-    from ckaprep.lifecycle import delete_namespaces
+    from ckaprep.lifecycle import reset_drill
 
     env = _env(ctx)
     store = env.state
-    attempt = store.require()
-    cluster = env.cluster(attempt.context)
+    if store.load() is None and store.load_exam() is not None:
+        from ckaprep.cli_exam import exam_reset
+
+        return exam_reset(ctx, as_json=as_json)
     with _Spinner() as progress:
-        left_alone = delete_namespaces(cluster, attempt.namespaces, waiter=_waiter(env, progress))
-    store.clear()
+        attempt, left_alone = reset_drill(store, env.cluster, waiter=_waiter(env, progress))
     if as_json:
         _print_json({"deleted": [ns for ns in attempt.namespaces if ns not in left_alone],
                      "left_alone": left_alone})  # fmt: skip
         return
     for ns in left_alone:
-        err.print(f"left namespace {one_line(ns)} alone: it does not carry ckaprep's label")
+        err.print(f"left namespace {one_line(ns)} alone: it does not carry ckaprep's labels for this attempt")
     removed = [ns for ns in attempt.namespaces if ns not in left_alone]
     what = f"namespace(s) {', '.join(removed)} removed" if removed else "no namespace removed"
     out.print(one_line(f"reset {attempt.exercise}: {what}"))
@@ -558,3 +603,6 @@ def _usage_error(exc: typer.TyperException) -> int:
     where = f"`{ctx.command_path} --help`" if ctx is not None else "`ckaprep --help`"
     print_error(f"{exc.format_message().rstrip('.')} (see {where})")
     return int(getattr(exc, "exit_code", ExitStatus.USAGE))
+
+
+from ckaprep import cli_exam  # noqa: E402,F401  (registers `exam`, `progress` and `next`)

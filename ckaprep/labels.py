@@ -3,6 +3,10 @@
 OWNER_LABEL = "app.kubernetes.io/managed-by"
 OWNER_VALUE = "ckaprep"
 EXERCISE_LABEL = "ckaprep.io/exercise"
+# The attempt (and exam) a namespace was created for. A namespace is deleted only when both
+# this and the ownership label match, so one state directory never takes another's namespace.
+ATTEMPT_LABEL = "ckaprep.io/attempt"
+EXAM_LABEL = "ckaprep.io/exam"
 ROLE_LABEL = "ckaprep.io/role"
 PROBE_ROLE = "probe"
 
@@ -10,6 +14,17 @@ PROBE_ROLE = "probe"
 def is_owned(obj: dict | None) -> bool:
     labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
     return labels.get(OWNER_LABEL) == OWNER_VALUE
+
+
+def attempt_of(obj: dict | None) -> str | None:
+    labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
+    return labels.get(ATTEMPT_LABEL)
+
+
+def belongs_to(obj: dict | None, attempt_id: str | None) -> bool:
+    """Owned by ckaprep and created for this attempt. An attempt from before attempt ids
+    (None) matches only namespaces without an attempt label."""
+    return is_owned(obj) and attempt_of(obj) == attempt_id
 
 
 def is_probe_pod(pod: dict) -> bool:

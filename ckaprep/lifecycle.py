@@ -1,6 +1,6 @@
 """Setting an exercise up in the cluster and taking it down again.
 
-Only namespaces labelled as ckaprep's own are ever deleted.
+Only namespaces labelled as ckaprep's own and as the attempt's are ever deleted.
 """
 
 from __future__ import annotations
@@ -12,12 +12,32 @@ from ckaprep.catalogue import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.errors import NotOwnedError, StateError, WaitTimeout
 from ckaprep.grading.checks import fingerprint
-from ckaprep.labels import EXERCISE_LABEL, OWNER_LABEL, OWNER_VALUE, is_owned, matches
-from ckaprep.state import Attempt
+from ckaprep.labels import (
+    ATTEMPT_LABEL, EXAM_LABEL, EXERCISE_LABEL, OWNER_LABEL, OWNER_VALUE,
+    attempt_of, belongs_to, is_owned, matches,
+)  # fmt: skip
+from ckaprep.state import Attempt, StateStore, new_id
 from ckaprep.waiting import Waiter, pod_is_ready, pod_is_running, raise_if_image_pull_failed
 
 SETUP_TIMEOUT_S = 180
 DELETE_TIMEOUT_S = 120
+
+
+def plan_attempt(
+    exercise: Exercise, *, seed: int, now: datetime, context: str | None = None, exam: str | None = None
+) -> Attempt:
+    """The attempt's id, parameters and namespaces; nothing is created yet."""
+    params = exercise.choose_params(seed)
+    return Attempt(
+        exercise=exercise.id,
+        params=params,
+        namespaces=exercise.namespaces_for(params),
+        started_at=now.isoformat(),
+        seed=seed,
+        context=context,
+        id=new_id(),
+        exam=exam,
+    )
 
 
 def start_attempt(
@@ -27,50 +47,59 @@ def start_attempt(
     seed: int,
     now: datetime,
     record: Callable[[Attempt], None],
-    force: bool = False,
     context: str | None = None,
     waiter: Waiter = Waiter(),
     timeout_s: float = SETUP_TIMEOUT_S,
 ) -> Attempt:
     """Create the namespaces and setup objects, recording the attempt before anything is created
     so that an interrupted start can always be reset."""
-    params = exercise.choose_params(seed)
-    namespaces = exercise.namespaces_for(params)
-    _clear_the_way(cluster, namespaces, force=force, waiter=waiter)
-    attempt = Attempt(
-        exercise=exercise.id,
-        params=params,
-        namespaces=namespaces,
-        started_at=now.isoformat(),
-        seed=seed,
-        context=context,
-    )
+    attempt = plan_attempt(exercise, seed=seed, now=now, context=context)
+    ensure_namespaces_free(cluster, attempt.namespaces)
     record(attempt)
-    for ns in namespaces:
+    set_up(exercise, attempt, cluster, record=record, waiter=waiter, timeout_s=timeout_s)
+    return attempt
+
+
+def set_up(
+    exercise: Exercise,
+    attempt: Attempt,
+    cluster: Cluster,
+    *,
+    record: Callable[[Attempt], None],
+    waiter: Waiter = Waiter(),
+    timeout_s: float = SETUP_TIMEOUT_S,
+) -> None:
+    """Create an already recorded attempt's namespaces and objects and wait until they settle."""
+    labels = {OWNER_LABEL: OWNER_VALUE, EXERCISE_LABEL: exercise.id}
+    if attempt.id:
+        labels[ATTEMPT_LABEL] = attempt.id
+    if attempt.exam:
+        labels[EXAM_LABEL] = attempt.exam
+    for ns in attempt.namespaces:
         waiter.progress(f"creating namespace {ns}")
         cluster.create(
-            {
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {"name": ns, "labels": {OWNER_LABEL: OWNER_VALUE, EXERCISE_LABEL: exercise.id}},
-            }
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": dict(labels)}}
         )
-    manifests = exercise.setup_for(params)
+    manifests = exercise.setup_for(attempt.params)
     for manifest in manifests:
         meta = manifest["metadata"]
         waiter.progress(f"creating {manifest['kind']} {meta.get('namespace', '')}/{meta['name']}")
         cluster.create(manifest)
-    wait_for_setup(cluster, manifests, namespaces, exercise.setup_wait, waiter, timeout_s)
+    wait_for_setup(cluster, manifests, attempt.namespaces, exercise.setup_wait, waiter, timeout_s)
+    fingerprints = dict(attempt.fingerprints)
     for manifest in manifests:
         if manifest["kind"] == "Deployment":
             meta = manifest["metadata"]
             live = cluster.get("Deployment", meta["namespace"], meta["name"])
-            attempt.fingerprints[f"Deployment/{meta['name']}"] = fingerprint(live)
+            fingerprints[f"Deployment/{meta['name']}"] = fingerprint(live)
+    # Replaced whole, never changed in place: an exam's other tasks may be saving it right now.
+    attempt.fingerprints = fingerprints
     record(attempt)
-    return attempt
 
 
-def _clear_the_way(cluster: Cluster, namespaces: list[str], *, force: bool, waiter: Waiter):
+def ensure_namespaces_free(cluster: Cluster, namespaces: list[str]) -> None:
+    """Refuse any namespace that already exists: ckaprep never reuses or replaces one it did not
+    create for the attempt at hand, even one labelled as ckaprep's from another state directory."""
     for ns in namespaces:
         existing = cluster.get("Namespace", None, ns)
         if existing is None:
@@ -80,12 +109,10 @@ def _clear_the_way(cluster: Cluster, namespaces: list[str], *, force: bool, wait
                 f"namespace {ns} already exists and was not created by ckaprep; it will not be touched "
                 "(start again with another --seed)"
             )
-        if not force:
-            raise StateError(
-                f"namespace {ns} is left over from an earlier attempt; run `ckaprep reset` or use --force"
-            )
-    if force:
-        delete_namespaces(cluster, namespaces, waiter=waiter)
+        raise StateError(
+            f"namespace {ns} already exists for another ckaprep attempt ({ATTEMPT_LABEL}="
+            f"{attempt_of(existing) or 'none'}); reset that attempt, or start again with another --seed"
+        )
 
 
 def _setup_is_settled(cluster: Cluster, manifests: list[dict], namespaces: list[str], mode: str) -> bool:
@@ -119,25 +146,27 @@ def wait_for_setup(cluster, manifests, namespaces, mode, waiter: Waiter, timeout
     )
 
 
-def delete_namespaces(
+def delete_attempts(
     cluster: Cluster,
-    namespaces: list[str],
+    attempts: list[Attempt],
     *,
     waiter: Waiter = Waiter(),
     timeout_s: float = DELETE_TIMEOUT_S,
 ) -> list[str]:
-    """Delete the namespaces ckaprep owns and wait until they are gone. Returns what was left alone."""
+    """Delete the attempts' namespaces and wait until they are gone. A namespace is deleted only
+    when it carries both ckaprep's ownership label and the attempt's id. Returns what was left alone."""
     left_alone, deleting = [], []
-    for ns in namespaces:
-        existing = cluster.get("Namespace", None, ns)
-        if existing is None:
-            continue
-        if not is_owned(existing):
-            left_alone.append(ns)
-            continue
-        if not existing["metadata"].get("deletionTimestamp"):
-            cluster.delete("Namespace", None, ns)
-        deleting.append(ns)
+    for attempt in attempts:
+        for ns in attempt.namespaces:
+            existing = cluster.get("Namespace", None, ns)
+            if existing is None:
+                continue
+            if not belongs_to(existing, attempt.id):
+                left_alone.append(ns)
+                continue
+            if not existing["metadata"].get("deletionTimestamp"):
+                cluster.delete("Namespace", None, ns)
+            deleting.append(ns)
     try:
         waiter.until(
             lambda: all(cluster.get("Namespace", None, ns) is None for ns in deleting),
@@ -151,3 +180,48 @@ def delete_namespaces(
             f"see `kubectl get namespace {stuck[0]} -o yaml` for finalizers or stuck resources"
         ) from None
     return left_alone
+
+
+def start_drill(
+    store: StateStore,
+    exercise: Exercise,
+    cluster: Cluster,
+    *,
+    seed: int,
+    now: datetime,
+    force: bool = False,
+    context: str | None = None,
+    waiter: Waiter = Waiter(),
+    timeout_s: float = SETUP_TIMEOUT_S,
+) -> Attempt:
+    """`ckaprep start`: the whole read-check-create runs under the state lock, so a second
+    start waits and then finds this attempt active instead of orphaning either one."""
+    with store.locked(progress=waiter.progress):
+        exam = store.load_exam()
+        if exam is not None:
+            raise StateError(
+                f"exam {exam.id} is active; finish it with `ckaprep exam submit`, "
+                "then remove it with `ckaprep exam reset`"
+            )
+        active = store.load()
+        if active is not None:
+            if not force:
+                raise StateError(
+                    f"exercise {active.exercise} is active in namespace {active.namespace}; "
+                    "run `ckaprep reset` first, or start with --force to replace it"
+                )
+            delete_attempts(cluster, [active], waiter=waiter)
+            store.clear()
+        return start_attempt(
+            exercise, cluster, seed=seed, now=now, record=store.save,
+            context=context, waiter=waiter, timeout_s=timeout_s,
+        )  # fmt: skip
+
+
+def reset_drill(store: StateStore, cluster_for: Callable[[str | None], Cluster], *, waiter: Waiter = Waiter()):
+    """`ckaprep reset` of a single exercise. Returns the attempt and the namespaces left alone."""
+    with store.locked(progress=waiter.progress):
+        attempt = store.require()
+        left_alone = delete_attempts(cluster_for(attempt.context), [attempt], waiter=waiter)
+        store.clear()
+    return attempt, left_alone

@@ -9,7 +9,9 @@ ports and its endpoints the way kube-proxy would.
 from __future__ import annotations
 
 import copy
+import functools
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -23,8 +25,20 @@ DOMAIN = "cluster.local"
 HTTPD_PORT = re.compile(r"httpd\b[^&;]*?-p (\d+)")
 
 
+def _serialized(method):
+    """One call at a time, as tests set exercises up and grade them from several threads."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class FakeCluster:
     def __init__(self, *, failure: CkaprepError | None = None):
+        self._lock = threading.RLock()
         self.objects: dict[tuple[str, str | None, str], dict] = {}
         self.failure = failure  # raised by every call, to test error paths
         self.exec_log: list[tuple[str, str, list[str]]] = []
@@ -48,6 +62,7 @@ class FakeCluster:
         self._maybe_fail()
         return (verb, f"{resource}/{subresource}" if subresource else resource) not in self.denied
 
+    @_serialized
     def get(self, kind, namespace, name):
         self._maybe_fail()
         if kind == "EndpointSlice":
@@ -55,6 +70,7 @@ class FakeCluster:
         obj = self.objects.get((kind, namespace if KINDS[kind][2] else None, name))
         return copy.deepcopy(obj)
 
+    @_serialized
     def list(self, kind, namespace, label_selector=""):
         self._maybe_fail()
         selector = dict(p.split("=", 1) for p in label_selector.split(",") if p)
@@ -65,6 +81,7 @@ class FakeCluster:
             items = [o for o in items if matches(selector, o["metadata"].get("labels"))]
         return copy.deepcopy(sorted(items, key=lambda o: o["metadata"]["name"]))
 
+    @_serialized
     def create(self, manifest):
         self._maybe_fail()
         obj = copy.deepcopy(manifest)
@@ -80,6 +97,7 @@ class FakeCluster:
             self._spawn_pods(obj)
         return copy.deepcopy(obj)
 
+    @_serialized
     def delete(self, kind, namespace, name):
         self._maybe_fail()
         ns = namespace if KINDS[kind][2] else None
@@ -88,6 +106,7 @@ class FakeCluster:
             for key in [k for k in self.objects if k[1] == name]:
                 del self.objects[key]
 
+    @_serialized
     def exec(self, namespace, pod, argv, timeout):
         self._maybe_fail()
         self.exec_log.append((namespace, pod, list(argv)))
@@ -105,6 +124,7 @@ class FakeCluster:
         return ExecResult(127, "", f"{argv[0]}: not found")
 
     # -- helpers for tests -------------------------------------------------------------
+    @_serialized
     def apply(self, manifest: dict) -> dict:
         """Create, or replace an existing object's spec (like kubectl apply for our needs)."""
         kind, meta = manifest["kind"], manifest["metadata"]

@@ -1,0 +1,411 @@
+"""Mock exams: drawing tasks, setting them all up at once, and grading them against the pass line.
+
+Plain library code: progress goes to a callback, time comes from the caller.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+from ckaprep.catalogue import TOPICS, Exercise
+from ckaprep.cluster import Cluster
+from ckaprep.errors import StateError, UsageError
+from ckaprep.grading.engine import grade
+from ckaprep.grading.report import PASS
+from ckaprep.history import EXAM, EXAM_TASK, History, Record
+from ckaprep.images import CURL_IMAGE
+from ckaprep.lifecycle import SETUP_TIMEOUT_S, delete_attempts, ensure_namespaces_free, plan_attempt, set_up
+from ckaprep.state import Attempt, Exam, StateStore, new_id, require_params
+from ckaprep.waiting import Progress, Waiter, no_progress
+
+PASS_LINE = 66  # percent, as in the CKA
+MAX_PARALLEL_SETUP = 5
+MAX_PARALLEL_GRADING = 3
+SUBMIT_WAIT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Draw:
+    exercises: list[Exercise]
+    seeds: list[int]
+    minutes: int
+
+
+def draw_exam(
+    catalogue: dict[str, Exercise],
+    *,
+    seed: int,
+    tasks: int | None = None,
+    topics: list[str] | tuple[str, ...] = (),
+    minutes: int | None = None,
+) -> Draw:
+    """Draw distinct exercises: first one for each topic not yet covered, in an order shuffled
+    by the seed, then the rest. Without `tasks`, just enough to cover every topic once.
+    The same seed and options always give the same exam."""
+    for topic in topics:
+        if topic not in TOPICS:
+            raise UsageError(f"unknown topic {topic!r} (known: {', '.join(TOPICS)})")
+    candidates = [ex for _, ex in sorted(catalogue.items()) if not topics or set(topics) & set(ex.topics)]
+    if not candidates:
+        raise UsageError(f"no exercise covers topic(s) {', '.join(topics)}")
+    rng = random.Random(seed)
+    rng.shuffle(candidates)
+    covering, covered = [], set()
+    for exercise in candidates:
+        wanted = set(exercise.topics) & set(topics) if topics else set(exercise.topics)
+        if wanted - covered:
+            covering.append(exercise)
+            covered |= wanted
+    ordered = covering + [ex for ex in candidates if ex not in covering]
+    count = len(covering) if tasks is None else tasks
+    if not 1 <= count <= len(candidates):
+        raise UsageError(f"--tasks must be between 1 and {len(candidates)} (the exercises that fit)")
+    chosen = ordered[:count]
+    seeds, taken = [], set()
+    for exercise in chosen:
+        while True:
+            task_seed = rng.randrange(1, 10**6)
+            namespaces = set(exercise.namespaces_for(exercise.choose_params(task_seed)))
+            if not namespaces & taken:
+                break
+        taken |= namespaces
+        seeds.append(task_seed)
+    total = minutes if minutes is not None else sum(ex.minutes for ex in chosen)
+    if total <= 0:
+        raise UsageError("--minutes must be positive")
+    return Draw(chosen, seeds, total)
+
+
+def plan_exam(draw: Draw, *, seed: int, now: datetime, practice: bool = False, context: str | None = None) -> Exam:
+    exam_id = new_id()
+    tasks = [
+        plan_attempt(ex, seed=s, now=now, context=context, exam=exam_id)
+        for ex, s in zip(draw.exercises, draw.seeds)
+    ]
+    return Exam(
+        id=exam_id, seed=seed, started_at=now.isoformat(),
+        deadline=(now + timedelta(minutes=draw.minutes)).isoformat(), minutes=draw.minutes,
+        practice=practice, tasks=tasks, weights=[ex.weight for ex in draw.exercises], context=context,
+    )  # fmt: skip
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def set_up_exam(
+    exam: Exam,
+    exercises: list[Exercise],
+    cluster: Cluster,
+    *,
+    record: Callable[[Exam], None],
+    progress: Progress = no_progress,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout_s: float = SETUP_TIMEOUT_S,
+    parallel: int = MAX_PARALLEL_SETUP,
+) -> None:
+    """Set every task up at once; progress is one line summing all of them up.
+    The first failure (or Ctrl-C) stops the other tasks at their next wait."""
+    guard = threading.Lock()
+    status = {n: "queued" for n in range(1, len(exam.tasks) + 1)}
+    cancelled = threading.Event()
+
+    def summary(number: int) -> str:
+        ready = sum(s == "ready" for s in status.values())
+        return f"{ready}/{len(status)} tasks ready · task {number}: {status[number]}"
+
+    def one(number: int, exercise: Exercise, attempt: Attempt) -> None:
+        def task_progress(message: str) -> None:
+            with guard:
+                status[number] = message
+                progress(summary(number))
+
+        def task_sleep(seconds: float) -> None:
+            if cancelled.is_set():
+                raise _Cancelled()
+            sleep(seconds)
+
+        def save(_: Attempt) -> None:
+            with guard:
+                record(exam)
+
+        waiter = Waiter(progress=task_progress, clock=clock, sleep=task_sleep)
+        set_up(exercise, attempt, cluster, record=save, waiter=waiter, timeout_s=timeout_s)
+        task_progress("ready")
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        futures = [
+            pool.submit(one, n, ex, attempt)
+            for n, (ex, attempt) in enumerate(zip(exercises, exam.tasks), start=1)
+        ]
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+        finally:  # a failed task or Ctrl-C: the others stop at their next wait
+            if not all(f.done() for f in futures):
+                cancelled.set()
+                for future in futures:
+                    future.cancel()
+    errors = [f.exception() for f in futures if not f.cancelled() and f.exception() is not None]
+    real = [e for e in errors if not isinstance(e, _Cancelled)]
+    if real:
+        raise real[0]
+
+
+def start_exam(
+    store: StateStore,
+    cluster: Cluster,
+    draw: Draw,
+    *,
+    seed: int,
+    now: Callable[[], datetime],
+    practice: bool = False,
+    force: bool = False,
+    context: str | None = None,
+    waiter: Waiter = Waiter(),
+    timeout_s: float = SETUP_TIMEOUT_S,
+) -> Exam:
+    """`ckaprep exam start`, under the state lock: refuse or replace what is active, record the
+    exam before creating anything (so `exam reset` can always clean up), then set it up.
+    The clock starts when the sheet can be shown, not while the tasks are being set up."""
+    with store.locked(progress=waiter.progress):
+        active = store.load()
+        if active is not None:
+            raise StateError(
+                f"exercise {active.exercise} is active; run `ckaprep reset` before starting an exam"
+            )
+        old = store.load_exam()
+        if old is not None:
+            if not force:
+                state = "submitted" if old.submitted else "in progress"
+                raise StateError(
+                    f"exam {old.id} is {state}; remove it with `ckaprep exam reset`, "
+                    "or start with --force to replace it"
+                )
+            delete_attempts(cluster, old.tasks, waiter=waiter)
+            store.clear_exam()
+        exam = plan_exam(draw, seed=seed, now=now(), practice=practice, context=context)
+        for attempt in exam.tasks:
+            ensure_namespaces_free(cluster, attempt.namespaces)
+        store.save_exam(exam)
+        set_up_exam(
+            exam, draw.exercises, cluster, record=store.save_exam, progress=waiter.progress,
+            clock=waiter.clock, sleep=waiter.sleep, timeout_s=timeout_s,
+        )  # fmt: skip
+        started = now()
+        exam.started_at = started.isoformat()
+        exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
+        for attempt in exam.tasks:
+            attempt.started_at = exam.started_at
+        store.save_exam(exam)
+        return exam
+
+
+def check_exam(store: StateStore, exam: Exam, catalogue: dict[str, Exercise]) -> list[Exercise]:
+    """The exercise of each task; a task whose exercise or params no longer fit is a state error."""
+    exercises = []
+    for i, attempt in enumerate(exam.tasks):
+        exercise = catalogue.get(attempt.exercise)
+        if exercise is None:
+            raise StateError(
+                f"state file {store.exam_path}: field tasks[{i}].exercise: no exercise "
+                f"{attempt.exercise!r}; run `ckaprep exam reset`"
+            )
+        require_params(store.exam_path, attempt, exercise.params, where=f"tasks[{i}]")
+        exercises.append(exercise)
+    return exercises
+
+
+# -- grading ------------------------------------------------------------------------------
+def weighted_total(parts: list[tuple[Fraction, int]]) -> Fraction:
+    """Each task's earned fraction weighted by the task's weight, as a fraction of 1."""
+    total_weight = sum(weight for _, weight in parts)
+    if not total_weight:
+        return Fraction(0)
+    return sum((fraction * weight for fraction, weight in parts), Fraction(0)) / total_weight
+
+
+def verdict(total: Fraction) -> bool:
+    """Exact arithmetic, so exactly 66% passes and 65.99…% does not."""
+    return total >= Fraction(PASS_LINE, 100)
+
+
+def _percent(fraction: Fraction) -> float:
+    return round(float(fraction * 100), 1)
+
+
+def grade_exam(
+    exam: Exam,
+    exercises: list[Exercise],
+    cluster: Cluster,
+    *,
+    now: datetime,
+    auto: bool = False,
+    wait_s: float = SUBMIT_WAIT_S,
+    probe_image: str = CURL_IMAGE,
+    progress: Progress = no_progress,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
+    """Grade every task with the same engine as `check`, and total them against the pass line."""
+    guard = threading.Lock()
+    graded = [0]
+
+    def one(number: int):
+        exercise, attempt = exercises[number - 1], exam.tasks[number - 1]
+
+        def task_progress(message: str) -> None:
+            with guard:
+                progress(f"grading: {graded[0]}/{len(exam.tasks)} tasks graded · task {number}: {message}")
+
+        try:
+            report, _ = grade(
+                exercise, attempt, cluster, wait_s=wait_s, probe_image=probe_image,
+                progress=task_progress, clock=clock, sleep=sleep,
+            )  # fmt: skip
+        except StateError as exc:  # e.g. the task's namespace was deleted by hand
+            return None, exc.message
+        finally:
+            with guard:
+                graded[0] += 1
+        return report, ""
+
+    with ThreadPoolExecutor(max_workers=MAX_PARALLEL_GRADING) as pool:
+        outcomes = list(pool.map(one, range(1, len(exam.tasks) + 1)))
+
+    tasks, parts = [], []
+    for number, ((report, problem), exercise, attempt, weight) in enumerate(
+        zip(outcomes, exercises, exam.tasks, exam.weights), start=1
+    ):
+        checks = [asdict(c) for c in report.checks] if report else []
+        total = sum(c["weight"] for c in checks)
+        earned = sum(c["weight"] for c in checks if c["status"] == PASS)
+        fraction = Fraction(earned, total) if total else Fraction(0)
+        parts.append((fraction, weight))
+        tasks.append({
+            "number": number, "exercise": exercise.id, "title": exercise.title, "weight": weight,
+            "topics": list(exercise.topics), "namespaces": attempt.namespaces,
+            "score": _percent(fraction), "passed": bool(report and report.passed),
+            "flagged": number in exam.flagged, "problem": problem, "checks": checks,
+        })  # fmt: skip
+    total = weighted_total(parts)
+    topics = {}
+    for task, part in zip(tasks, parts):
+        for topic in task["topics"]:
+            topics.setdefault(topic, []).append(part)
+    started = datetime.fromisoformat(exam.started_at)
+    ended = min(now, datetime.fromisoformat(exam.deadline))
+    return {
+        "exam": exam.id, "seed": exam.seed, "practice": exam.practice,
+        "started_at": exam.started_at, "submitted_at": now.isoformat(), "auto_submitted": auto,
+        "minutes": exam.minutes, "time_used_s": round(max(0.0, (ended - started).total_seconds()), 1),
+        "score": _percent(total), "pass_line": PASS_LINE, "passed": verdict(total),
+        "verdict": "PASS" if verdict(total) else "FAIL",
+        "tasks": tasks,
+        "topics": [
+            {"topic": t, "score": _percent(weighted_total(p)), "tasks": len(p)} for t, p in sorted(topics.items())
+        ],
+    }  # fmt: skip
+
+
+def history_records(exam: Exam, result: dict) -> list[Record]:
+    records = []
+    for task, attempt in zip(result["tasks"], exam.tasks):
+        failed = [c["id"] for c in task["checks"] if c["status"] != PASS] if task["checks"] else ["(not graded)"]
+        records.append(Record(
+            kind=EXAM_TASK, time=result["submitted_at"], score=task["score"], exercise=task["exercise"],
+            attempt=attempt.id, exam=exam.id, seed=attempt.seed,
+            failed=failed,
+            hints=attempt.hints_shown, solution_shown=attempt.solution_shown,
+            elapsed_s=result["time_used_s"], passed=task["passed"], practice=exam.practice,
+        ))  # fmt: skip
+    records.append(Record(
+        kind=EXAM, time=result["submitted_at"], score=result["score"], exam=exam.id, seed=exam.seed,
+        failed=[str(t["number"]) for t in result["tasks"] if not t["passed"]],
+        hints=sum(a.hints_shown for a in exam.tasks), solution_shown=any(a.solution_shown for a in exam.tasks),
+        elapsed_s=result["time_used_s"], passed=result["passed"], practice=exam.practice,
+    ))  # fmt: skip
+    return records
+
+
+def submit_exam(
+    store: StateStore,
+    catalogue: dict[str, Exercise],
+    cluster_for: Callable[[str | None], Cluster],
+    *,
+    now: datetime,
+    auto: bool = False,
+    **grading,
+) -> Exam:
+    """Grade, keep the result in the exam and append it to the history, under the state lock.
+    An exam already submitted is returned as it is."""
+    with store.locked(progress=grading.get("progress", no_progress)):
+        exam = store.require_exam()
+        if exam.submitted:
+            return exam
+        exercises = check_exam(store, exam, catalogue)
+        result = grade_exam(exam, exercises, cluster_for(exam.context), now=now, auto=auto, **grading)
+        exam.result, exam.submitted_at, exam.auto_submitted = result, result["submitted_at"], auto
+        store.save_exam(exam)
+        History(store.history_path).append(*history_records(exam, result))
+        return exam
+
+
+def is_overdue(exam: Exam, now: datetime) -> bool:
+    return not exam.submitted and exam.time_left_s(now) <= 0
+
+
+def reset_exam(store: StateStore, cluster_for: Callable[[str | None], Cluster], *, waiter: Waiter = Waiter()):
+    """Delete every namespace of the exam that carries its attempt's labels, then forget the exam."""
+    with store.locked(progress=waiter.progress):
+        exam = store.require_exam()
+        left_alone = delete_attempts(cluster_for(exam.context), exam.tasks, waiter=waiter)
+        store.clear_exam()
+    return exam, left_alone
+
+
+def update_exam(store: StateStore, change: Callable[[Exam], None]) -> Exam:
+    """A small read-modify-write of the exam (flag, current task) under the lock."""
+    with store.locked():
+        exam = store.require_exam()
+        change(exam)
+        store.save_exam(exam)
+        return exam
+
+
+# -- the single-exercise commands during an exam ------------------------------------------
+def current_attempt(store: StateStore, command: str) -> tuple[Attempt, Exam | None]:
+    """The attempt `hint`, `solution` and `check` act on: the single exercise, or in a practice
+    exam the current task. During a real exam they are refused, as in the CKA."""
+    attempt = store.load()
+    if attempt is not None:
+        return attempt, None
+    exam = store.load_exam()
+    if exam is None:
+        return store.require(), None
+    if exam.submitted:
+        raise StateError(
+            f"exam {exam.id} is over: `ckaprep exam review` shows each task's solution; "
+            "`ckaprep exam reset` removes it"
+        )
+    if not exam.practice:
+        raise StateError(
+            f"`ckaprep {command}` is not available during an exam, as in the real one; "
+            "`ckaprep exam submit` ends it (exams started with --practice allow it)"
+        )
+    return exam.task(exam.current), exam
+
+
+def save_current(store: StateStore, attempt: Attempt, exam: Exam | None) -> None:
+    if exam is None:
+        store.save(attempt)
+    else:
+        exam.tasks[exam.current - 1] = attempt
+        store.save_exam(exam)
