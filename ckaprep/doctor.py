@@ -20,7 +20,7 @@ from ckaprep.exit_status import ExitStatus
 from ckaprep.grading.context import DEFAULT_CLUSTER_DOMAIN, parse_env
 from ckaprep.grading.probes import cluster_domain_from_resolv_conf, curl_argv, parse_curl_output
 from ckaprep.images import BUSYBOX_IMAGE, CURL_IMAGE
-from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, ROLE_LABEL
+from ckaprep.labels import ATTEMPT_LABEL, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL
 from ckaprep.templating import env_name
 from ckaprep.waiting import Waiter, pod_is_ready, pod_is_running, raise_if_image_pull_failed
 
@@ -97,7 +97,8 @@ def diagnose(
         {
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": {"name": namespace, "labels": {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: DOCTOR_ROLE}},
+            "metadata": {"name": namespace, "labels": {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: DOCTOR_ROLE,
+                                                  ATTEMPT_LABEL: namespace}},
         }
     )
     try:
