@@ -55,6 +55,7 @@ STEP_KINDS = ("kubectl", "apply")
 STEP_FIELDS = {"kubectl", "apply", "capture", "namespace", "stdin", "may_error"}
 PROOF_FIELDS = {"name", "steps", "fails", "may_fail", "says", "wait"}
 ENV_EXERCISES = "CKAPREP_EXERCISES"
+READ_ONLY_VERBS = {"get", "wait", "describe"}
 
 
 def exercises_dir() -> Path:
@@ -95,8 +96,18 @@ class Proof:
 
     @property
     def style(self) -> str:
-        """declarative when any step applies YAML, else imperative."""
-        return "declarative" if any("apply" in step for step in self.steps) else "imperative"
+        """imperative (kubectl commands only), declarative (YAML only) or mixed.
+
+        Steps that only read or wait (a capture, `get`, `wait`) have no style.
+        """
+        acting = [
+            s for s in self.steps
+            if "capture" not in s and not ("kubectl" in s and str(s["kubectl"][0]) in READ_ONLY_VERBS)
+        ]  # fmt: skip
+        applies = sum("apply" in s for s in acting)
+        if not applies:
+            return "imperative"
+        return "declarative" if applies == len(acting) else "mixed"
 
 
 @dataclass(frozen=True)
@@ -535,3 +546,34 @@ def load_catalogue(directory: Path | None = None) -> dict[str, Exercise]:
 
 def find_exercise(exercise_id: str, directory: Path | None = None) -> Exercise:
     return Catalogue(directory).find(exercise_id)
+
+
+MIN_RIGHT_PROOFS, MIN_WRONG_PROOFS = 2, 3
+
+
+def authoring_problems(exercise: Exercise) -> list[ExerciseFileError]:
+    """What `ckaprep validate` asks of an exercise beyond loading: proofs, and a task that
+    states what the checks check."""
+    problems = []
+
+    def problem(where: str, text: str):
+        problems.append(ExerciseFileError(exercise.source, where, text))
+
+    right = [p for p in exercise.proofs if p.is_right]
+    wrong = [p for p in exercise.proofs if not p.is_right]
+    if len(right) < MIN_RIGHT_PROOFS:
+        problem("proofs", f"needs at least {MIN_RIGHT_PROOFS} right answers (proofs without fails), has {len(right)}")
+    elif len({p.style for p in right}) < 2:
+        problem(
+            "proofs",
+            f"the right answers are all {right[0].style}; give them in different styles "
+            "(kubectl commands, YAML)",
+        )
+    if len(wrong) < MIN_WRONG_PROOFS:
+        problem("proofs", f"needs at least {MIN_WRONG_PROOFS} wrong answers (proofs with fails), has {len(wrong)}")
+    in_task = placeholders(exercise.task)
+    for i, check in enumerate(exercise.checks):
+        used = placeholders({k: v for k, v in check.items() if k != "hint"}) - in_task
+        for name in sorted(used):
+            problem(f"checks[{i}]", f"check {check['id']!r} uses ${{{name}}}, which the task text never mentions")
+    return problems

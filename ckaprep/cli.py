@@ -6,6 +6,7 @@ import functools
 import json
 import random
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -106,6 +107,13 @@ def main_options(
     context: Annotated[
         Optional[str], typer.Option(help="The kubeconfig context to use (default: the current one).")
     ] = None,
+    exercises: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--exercises", metavar="DIR",
+            help="Add a directory of your own exercise files (repeatable; also $CKAPREP_EXERCISES).",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
@@ -113,18 +121,19 @@ def main_options(
     env = _env(ctx)
     env.kubeconfig = kubeconfig or env.kubeconfig
     env.context = context or env.context
+    env.extra_exercise_dirs = [*env.extra_exercise_dirs, *(exercises or [])]
 
 
 def _catalogue(env: Environment):
-    from ckaprep.catalogue import load_catalogue
-
-    return load_catalogue(env.exercises_dir)
+    """Every exercise; a broken file in a trainer's directory is reported and skipped."""
+    exercises, skipped = env.catalogue().load()
+    for problem in skipped:
+        err.print(f"warning: skipped {problem.message}", markup=False, soft_wrap=True)
+    return exercises
 
 
 def _exercise(env: Environment, exercise_id: str):
-    from ckaprep.catalogue import find_exercise
-
-    return find_exercise(exercise_id, env.exercises_dir)
+    return env.catalogue().find(exercise_id)
 
 
 def _active(env: Environment):
@@ -361,6 +370,11 @@ def explain(
     from ckaprep.render import topic_view
 
     out.print(topic_view(found.body, note))
+
+
+from ckaprep.cli_authoring import register as _register_authoring  # noqa: E402  (needs the names above)
+
+_register_authoring(app)
 
 
 def main() -> None:

@@ -250,11 +250,17 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
             raise Fail(expected, f"{found}, which the backend pods resolve to: {shown}", message)
         return Outcome(expected, f"{found} (= {want_target} in the pods)")
     if got_target != want_target:
-        raise Fail(
-            expected,
-            found,
-            f"The backends listen on {want_target}; traffic to {got_target} is refused.",
-        )
+        pods = _backend_pods(ctx, spec) if spec.get("backends") else []
+        declared = {e.get("containerPort") for p in pods for c in p["spec"].get("containers") or []
+                    for e in c.get("ports") or []}  # fmt: skip
+        if got_target in declared:
+            message = (
+                f"{got_target} is another port of the backends; the task's port forwards to "
+                f"{want_target}."
+            )
+        else:
+            message = f"The backends listen on {want_target}; traffic to {got_target} is refused."
+        raise Fail(expected, found, message)
     return Outcome(expected, found)
 
 
@@ -434,7 +440,12 @@ def _port_entries(service: dict, wanted: list | None) -> list[dict]:
             find_service_port(service, port=item)
         )
         if entry is None:
-            raise Fail(f"Service port {item!r}", "no such port on the Service")
+            listing = ", ".join(_port_label(p) for p in ports) or "none"
+            raise Fail(
+                f"the Service answers on port {item!r}",
+                f"no such port on the Service (its ports: {listing})",
+                "The task names this port, and clients use it.",
+            )
         chosen.append(entry)
     return chosen
 
@@ -499,9 +510,10 @@ def _probe_urls(ctx: GradingContext, spec: dict, service: dict, source_ns: str) 
                 "ConfigMap missing" if cm is None else f"key {spec['key']!r} missing or empty",
             )
         value = value.strip()
-        if "://" not in value:  # a bare address: use the Service's first port
-            first = (service["spec"].get("ports") or [{}])[0].get("port", 80)
-            value = f"http://{value if ':' in value else f'{value}:{first}'}/"
+        if "://" not in value:  # a bare address: use the port the task names
+            wanted = [p for p in spec.get("ports") or [] if isinstance(p, int)]
+            port = wanted[0] if wanted else (service["spec"].get("ports") or [{}])[0].get("port", 80)
+            value = f"http://{value if ':' in value else f'{value}:{port}'}/"
         return [value]
     ports = _port_entries(service, spec.get("ports"))
     if via == "env":
