@@ -31,6 +31,7 @@ class FakeCluster:
         self.pod_ready_default = True
         self._clock = datetime(2026, 1, 1, tzinfo=timezone.utc)
         self._next_ip = {"pod": 10, "svc": 10}
+        self._requests = 0
 
     def describe(self) -> str:
         return "fake://cluster"
@@ -270,7 +271,11 @@ class FakeCluster:
         entry = next((p for p in svc["spec"].get("ports") or [] if p["port"] == port), None)
         if entry is None:
             return ExecResult(7, "", "curl: (7) Failed to connect: Connection refused")
-        for pod, target in self._endpoints(svc, entry):
+        # Like kube-proxy, each request goes to one endpoint; here in turn, so repeats see them all.
+        endpoints = list(self._endpoints(svc, entry))
+        if endpoints:
+            self._requests += 1
+            pod, target = endpoints[self._requests % len(endpoints)]
             if target in self._listening_ports(pod):
                 body = f"{pod['metadata']['name']}\nport={target}\n"
                 return ExecResult(0, body + STATUS_MARKER + "200", "")
