@@ -120,7 +120,7 @@ def prove(
     unknown = [n for n in names if n not in known]
     if unknown or not plan:
         raise UsageError(f"no proof named {', '.join(map(repr, unknown or names))} in the exercises given")
-    kubectl = Kubectl(find_kubectl(env.environ), env.environ, env.kubeconfig, env.context)
+    kubectl = env.kubectl or Kubectl(find_kubectl(env.environ), env.environ, env.kubeconfig, env.context)
     total = sum(len(proofs) + fresh for _, proofs, fresh in plan)
     lock = threading.Lock()
     done: list = []

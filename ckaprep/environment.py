@@ -34,6 +34,7 @@ class Environment:
     now: Callable[[], datetime] = utc_now
     exercises_dir: Path | None = None  # the built-in catalogue; tests point it elsewhere
     extra_exercise_dirs: list[Path] = field(default_factory=list)  # from --exercises
+    kubectl: Callable | None = None  # how `prove` runs kubectl steps; None finds kubectl on PATH
     kubeconfig: str | None = None
     context: str | None = None
     # Polling time, separate from wall-clock `now` so tests can run waits instantly.
