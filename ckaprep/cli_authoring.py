@@ -89,7 +89,7 @@ def prove(
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Run every proof even after one got another verdict.")
     ] = False,
-    jobs: Annotated[int, typer.Option(min=1, max=8, help="Prove this many exercises at once.")] = 1,
+    jobs: Annotated[int, typer.Option(min=1, max=8, help="Run this many proofs at once.")] = 1,
     probe_image: Annotated[
         Optional[str],
         typer.Option(envvar="CKAPREP_PROBE_IMAGE", help="Image for the in-cluster curl probe pod."),
@@ -105,11 +105,9 @@ def prove(
     Exit status: 0 every verdict as declared, 1 some verdict differs, 2 bad input or no
     kubectl, 3 cluster unreachable or access denied, 4 probe image cannot be pulled.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from ckaprep.catalogue import FRESH_START
     from ckaprep.errors import UsageError
-    from ckaprep.proving import Kubectl, Prover, find_kubectl, select_proofs
+    from ckaprep.proving import Kubectl, Prover, find_kubectl, plan_tasks, select_proofs
 
     env = _env(ctx)
     exercises = _load_targets(env, targets or [])
@@ -142,15 +140,12 @@ def prove(
         waiter=_waiter(env, lambda message: None), now=env.now, clock=env.monotonic, sleep=env.sleep,
     )  # fmt: skip
     started = env.monotonic()
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        runs = [pool.submit(prover.exercise, ex, proofs, fresh=fresh, report=report) for ex, proofs, fresh in plan]
-        try:
-            for run in runs:
-                run.result()
-        except BaseException:
-            prover.stop.set()
-            raise
-    verdicts = sorted(done, key=lambda v: [ex.id for ex, _, _ in plan].index(v.exercise))
+    tasks = [task for ex, proofs, fresh in plan for task in plan_tasks(ex, proofs, fresh)]
+    prover.run_all(tasks, jobs=jobs, report=report)
+    order = {(ex.id, name): i for i, (ex, proof, _) in enumerate(tasks)
+             for name in ([FRESH_START] if proof is None else [proof.name])}  # fmt: skip
+    order.update({(ex.id, FRESH_START): -1 for ex, _, _ in plan})
+    verdicts = sorted(done, key=lambda v: ([ex.id for ex, _, _ in plan].index(v.exercise), order[(v.exercise, v.proof)]))
     elapsed = env.monotonic() - started
     stopped = len(verdicts) < total
     if as_json:

@@ -183,12 +183,28 @@ class Prover:
             verdicts.append(verdict)
             report(verdict)
 
-        plan: list[Proof | None] = list(proofs) or ([None] if fresh else [])
-        for index, proof in enumerate(plan):
-            if self.stop.is_set():
-                break
-            self._one(exercise, proof, fresh=fresh and index == 0, record=record)
+        for task in plan_tasks(exercise, proofs, fresh):
+            self.run(*task, record=record)
         return verdicts
+
+    def run_all(self, tasks: list[tuple], *, jobs: int, report: Callable[[Verdict], None]) -> None:
+        """Run (exercise, proof, fresh) tasks, `jobs` at a time; each has its own namespaces."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(self.run, *task, record=report) for task in tasks]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                self.stop.set()
+                for future in futures:
+                    future.cancel()
+                raise
+
+    def run(self, exercise: Exercise, proof: Proof | None, fresh: bool, *, record) -> None:
+        if not self.stop.is_set():
+            self._one(exercise, proof, fresh=fresh, record=record)
 
     def _one(self, exercise: Exercise, proof: Proof | None, *, fresh: bool, record) -> None:
         seed = self.seeds()
@@ -237,3 +253,10 @@ def select_proofs(exercise: Exercise, names: list[str]) -> tuple[list[Proof], bo
     if not names:
         return list(exercise.proofs), True
     return [p for p in exercise.proofs if p.name in names], FRESH_START in names
+
+
+def plan_tasks(exercise: Exercise, proofs: list[Proof], fresh: bool) -> list[tuple]:
+    """One task per proof; the fresh start rides on the first (or runs alone)."""
+    if not proofs:
+        return [(exercise, None, True)] if fresh else []
+    return [(exercise, proof, fresh and index == 0) for index, proof in enumerate(proofs)]
