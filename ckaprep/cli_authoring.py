@@ -138,6 +138,7 @@ def prove(
     prover = Prover(
         cluster=env.cluster(), kubectl=kubectl, probe_image=probe_image or env.default_probe_image,
         waiter=_waiter(env, lambda message: None), now=env.now, clock=env.monotonic, sleep=env.sleep,
+        on_start=lambda exercise_id, name: err.print(f"      … {exercise_id} {name}", markup=False, style="dim"),
     )  # fmt: skip
     started = env.monotonic()
     tasks = [task for ex, proofs, fresh in plan for task in plan_tasks(ex, proofs, fresh)]

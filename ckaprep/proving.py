@@ -169,6 +169,7 @@ class Prover:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     stop: threading.Event = field(default_factory=threading.Event)
+    on_start: Callable[[str, str], None] = lambda exercise, proof: None  # progress for long runs
 
     def exercise(
         self, exercise: Exercise, proofs: list[Proof], *, fresh: bool, report: Callable[[Verdict], None]
@@ -204,6 +205,7 @@ class Prover:
 
     def run(self, exercise: Exercise, proof: Proof | None, fresh: bool, *, record) -> None:
         if not self.stop.is_set():
+            self.on_start(exercise.id, proof.name if proof else FRESH_START)
             self._one(exercise, proof, fresh=fresh, record=record)
 
     def _one(self, exercise: Exercise, proof: Proof | None, *, fresh: bool, record) -> None:
