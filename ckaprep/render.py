@@ -85,22 +85,26 @@ def report_view(report: Report, elapsed_s: float, minutes: int) -> Group:
             parts.append(failure_detail(check))
     if any(c.constraint for c in report.checks):
         parts.append(Text("wt -N: a constraint the task sets; it earns nothing and costs N when broken.", style="dim"))
-    parts.append(summary)
+    parts += [Text(""), summary]
     parts += [Text("note: " + note, style="dim") for note in report.notes]
     return Group(*parts)
 
 
-def failure_detail(check) -> Text:
+def failure_detail(check) -> Group:
+    """One failed check in full, values wrapped under their own column."""
     label, style = STATUS_STYLE[check.status]
-    text = Text.assemble("\n", (label, f"bold {style}"), " ", (check.id, "bold"), ": ", check.title)
+    heading = Text.assemble("\n", (label, f"bold {style}"), " ", (check.id, "bold"), ": ", check.title)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, width=11)
+    grid.add_column(overflow="fold")
     rows = [("expected", check.expected), ("found", check.found), ("why", check.message)]
     if check.hint:
         rows.append(("hint", check.hint))
     for name, value in rows:
         if value:
-            text.append(f"\n  {name + ':':<9} ", style="bold" if name != "hint" else "cyan")
-            text.append(value, style="cyan" if name == "hint" else "")
-    return text
+            grid.add_row(Text(f"  {name}:", style="cyan" if name == "hint" else "bold"),
+                         Text(value, style="cyan" if name == "hint" else ""))  # fmt: skip
+    return Group(heading, grid)
 
 
 def proof_table(verdicts, elapsed_s: float, not_run: int) -> Group:
