@@ -119,7 +119,9 @@ def prove(
     if unknown or not plan:
         raise UsageError(f"no proof named {', '.join(map(repr, unknown or names))} in the exercises given")
     kubectl = env.kubectl or Kubectl(find_kubectl(env.environ), env.environ, env.kubeconfig, env.context)
-    total = sum(len(proofs) + fresh for _, proofs, fresh in plan)
+    rows = [(ex.id, name) for ex, proofs, fresh in plan
+            for name in ([FRESH_START] if fresh else []) + [p.name for p in proofs]]  # fmt: skip
+    total = len(rows)
     lock = threading.Lock()
     done: list = []
 
@@ -143,10 +145,7 @@ def prove(
     started = env.monotonic()
     tasks = [task for ex, proofs, fresh in plan for task in plan_tasks(ex, proofs, fresh)]
     prover.run_all(tasks, jobs=jobs, report=report)
-    order = {(ex.id, name): i for i, (ex, proof, _) in enumerate(tasks)
-             for name in ([FRESH_START] if proof is None else [proof.name])}  # fmt: skip
-    order.update({(ex.id, FRESH_START): -1 for ex, _, _ in plan})
-    verdicts = sorted(done, key=lambda v: ([ex.id for ex, _, _ in plan].index(v.exercise), order[(v.exercise, v.proof)]))
+    verdicts = sorted(done, key=lambda v: rows.index((v.exercise, v.proof)))
     elapsed = env.monotonic() - started
     stopped = len(verdicts) < total
     if as_json:
