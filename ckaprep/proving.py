@@ -8,6 +8,7 @@ active attempt and state file are never touched.
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import subprocess
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ckaprep.catalogue import FRESH_START, Exercise, Proof
-from ckaprep.cluster import Cluster
+from ckaprep.cluster import KINDS as CLUSTER_KINDS, Cluster
 from ckaprep.errors import ClusterError, CkaprepError, ImagePullError, UsageError
 from ckaprep.grading.engine import grade
 from ckaprep.grading.report import ERROR, PASS, Report
@@ -69,13 +70,13 @@ class Kubectl:
     context: str | None = None
     run: Runner = subprocess.run
 
-    def __call__(self, args: list[str], *, namespace: str, stdin: str | None = None) -> StepResult:
+    def __call__(self, args: list[str], *, namespace: str | None, stdin: str | None = None) -> StepResult:
         argv = [self.path]
         if self.kubeconfig:
             argv += ["--kubeconfig", self.kubeconfig]
         if self.context:
             argv += ["--context", self.context]
-        argv += ["-n", namespace, *args]
+        argv += (["-n", namespace] if namespace else []) + list(args)
         try:
             done = self.run(
                 argv, input=stdin, capture_output=True, text=True, timeout=STEP_TIMEOUT_S,
@@ -118,16 +119,36 @@ def run_steps(proof: Proof, params: dict, namespace: str, kubectl: Kubectl) -> d
         rendered = render({k: v for k, v in step.items() if k != "capture"}, values)
         ns = str(rendered.get("namespace") or namespace)
         if "apply" in rendered:
-            args, stdin = ["apply", "-f", "-"], rendered["apply"]
+            # Each manifest keeps its own namespace (kubectl refuses -n that differs from one).
+            args, stdin, ns = ["apply", "-f", "-"], manifests_with_namespace(rendered["apply"], ns, number), None
         else:
             args, stdin = [str(a) for a in rendered["kubectl"]], rendered.get("stdin")
         result = kubectl(args, namespace=ns, stdin=stdin)
         if result.returncode != 0 and not step.get("may_error"):
             detail = " ".join((result.stderr or result.stdout).split())[:300] or "no output"
-            raise StepFailed(f"step {number} (kubectl -n {ns} {' '.join(args)}) exited {result.returncode}: {detail}")
+            where = f"-n {ns} " if ns else ""
+            raise StepFailed(f"step {number} (kubectl {where}{' '.join(args)}) exited {result.returncode}: {detail}")
         if "capture" in step:
             values[step["capture"]] = result.stdout.strip()
     return values
+
+
+def manifests_with_namespace(text: str, namespace: str, number: int) -> str:
+    """The step's YAML as one JSON List, each namespaced manifest in `namespace` unless it names one."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        docs = [d for d in YAML(typ="safe", pure=True).load_all(text) if d]
+    except YAMLError as exc:
+        raise StepFailed(f"step {number}: the YAML does not parse: {' '.join(str(exc).split())}") from None
+    for doc in docs:
+        if not isinstance(doc, dict):
+            raise StepFailed(f"step {number}: every YAML document must be a manifest mapping")
+        cluster_scoped = CLUSTER_KINDS.get(doc.get("kind"), ("", "", True))[2] is False
+        if not cluster_scoped:
+            doc.setdefault("metadata", {}).setdefault("namespace", namespace)
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}, default=str)
 
 
 def judge(proof: Proof, report: Report, values: dict) -> list[str]:

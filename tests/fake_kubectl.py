@@ -79,8 +79,8 @@ class FakeKubectl:
     # -- verbs -------------------------------------------------------------------------------
     def _apply(self, words, flags, ns, stdin):
         for doc in _yaml.load_all(stdin):
-            if doc:
-                self._apply_manifest(json.loads(json.dumps(doc)), ns)
+            for item in (doc or {}).get("items", [doc] if doc else []):
+                self._apply_manifest(json.loads(json.dumps(item)), ns)
 
     def _create(self, words, flags, ns, stdin):
         if words[0] == "service":

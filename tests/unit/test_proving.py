@@ -1,6 +1,7 @@
 """The prover is honest: a declaration that does not match the grading is reported."""
 
 import dataclasses
+import json
 
 import pytest
 
@@ -79,12 +80,17 @@ def test_steps_are_argument_vectors_with_parameters_and_captures():
     proof = Proof(name="p", steps=[
         {"capture": "ip", "kubectl": ["get", "svc", "${service}", "-o", "jsonpath={.spec.clusterIP}"]},
         {"kubectl": ["create", "configmap", "c", "--from-literal=IP=${ip}; rm -rf /"]},
-        {"apply": "port: ${port}\n", "namespace": "${other}"},
+        {"apply": "kind: Service\nspec: {ports: [{port: ${port}}]}\n---\nkind: ConfigMap\n"
+                  "metadata: {name: c, namespace: mine}\n", "namespace": "${other}"},
     ])  # fmt: skip
     values = run_steps(proof, {"service": "web", "port": 80, "other": "ns2"}, "ns1", Recorder())
     assert values["ip"] == "10.0.0.7"
     assert seen[1] == (["create", "configmap", "c", "--from-literal=IP=10.0.0.7; rm -rf /"], "ns1", None)
-    assert seen[2] == (["apply", "-f", "-"], "ns2", "port: 80\n")
+    args, namespace, stdin = seen[2]
+    assert (args, namespace) == (["apply", "-f", "-"], None)
+    service, configmap = json.loads(stdin)["items"]
+    assert service["metadata"]["namespace"] == "ns2" and service["spec"]["ports"] == [{"port": 80}]
+    assert configmap["metadata"]["namespace"] == "mine"
 
 
 def test_kubectl_gets_its_own_argument_vector_never_a_shell():
