@@ -106,7 +106,8 @@ def prove(
     kubectl, 3 cluster unreachable or access denied, 4 probe image cannot be pulled.
     """
     from ckaprep.catalogue import FRESH_START
-    from ckaprep.errors import UsageError
+    from ckaprep.errors import CkaprepError, UsageError
+    from ckaprep.labels import OWNER_LABEL, OWNER_VALUE
     from ckaprep.proving import Kubectl, Prover, find_kubectl, plan_tasks, select_proofs
 
     env = _env(ctx)
@@ -144,7 +145,20 @@ def prove(
     )  # fmt: skip
     started = env.monotonic()
     tasks = [task for ex, proofs, fresh in plan for task in plan_tasks(ex, proofs, fresh)]
-    prover.run_all(tasks, jobs=jobs, report=report)
+    try:
+        prover.run_all(tasks, jobs=jobs, report=report)
+    except (CkaprepError, KeyboardInterrupt):
+        if done and not as_json:
+            from ckaprep.render import proof_table
+
+            out.print(proof_table(sorted(done, key=lambda v: rows.index((v.exercise, v.proof))),
+                                  env.monotonic() - started, total - len(done)))  # fmt: skip
+        err.print(
+            "prove stopped; namespaces of the proofs that were running may remain: "
+            f"kubectl get namespaces -l {OWNER_LABEL}={OWNER_VALUE}",
+            markup=False, soft_wrap=True,
+        )  # fmt: skip
+        raise
     verdicts = sorted(done, key=lambda v: rows.index((v.exercise, v.proof)))
     elapsed = env.monotonic() - started
     stopped = len(verdicts) < total

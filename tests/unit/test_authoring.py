@@ -157,3 +157,20 @@ def test_a_broken_trainer_file_is_reported_once_and_skipped(run, env, tmp_path):
     assert result.exit_code == 0
     assert "my-expose" in {e["id"] for e in json.loads(result.stdout)}
     assert result.stderr.count("broken.yaml") == 1 and "title: is required" in result.stderr
+
+
+def test_prove_stops_on_an_unreachable_cluster_with_exit_3(run, env, fake):
+    from ckaprep.errors import ClusterUnreachable
+
+    env.kubectl = FakeKubectl(fake)
+    original = fake.create
+
+    def create(manifest):
+        if manifest["kind"] == "Pod" and manifest["metadata"]["name"].startswith("ckaprep-probe"):
+            raise ClusterUnreachable("cannot reach the cluster at fake://cluster: MaxRetryError")
+        return original(manifest)
+
+    fake.create = create
+    result = run("prove", "clusterip-create", "--proof", "fresh-start", "--proof", "expose")
+    assert result.exit_code == ExitStatus.CLUSTER, result.output
+    assert "cannot reach the cluster" in result.stderr and "may remain" in result.stderr
