@@ -92,9 +92,13 @@ def test_a_wrong_declaration_fails_the_proof_in_a_trainers_directory(cluster, tm
     text = text.replace("    fails: [service-type]\n", "    fails: [selector]\n")  # type-nodeport, declared wrongly
     (trainer / "trainer-expose.yaml").write_text(text)
     env = _environment(cluster, tmp_path / "home", CKAPREP_EXERCISES=str(trainer))
-    result = CliRunner().invoke(app, ["prove", "trainer-expose", "--proof", "type-nodeport", "--json"], obj=env)
+    result = CliRunner().invoke(
+        app, ["prove", "trainer-expose", "--proof", "expose", "--proof", "type-nodeport", "--keep-going", "--json",
+              "--jobs", "2"], obj=env,
+    )  # fmt: skip
     assert result.exit_code == 1, result.output
-    [row] = json.loads(result.stdout)["proofs"]
+    right, row = json.loads(result.stdout)["proofs"]
+    assert right["proof"] == "expose" and right["ok"] and right["score"] == 100, right
     assert not row["ok"]
     assert "selector passed, but this answer must fail it" in row["problems"]
     assert any(p.startswith("service-type failed:") for p in row["problems"]), row["problems"]
