@@ -11,7 +11,7 @@ import os
 import random
 import re
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -535,9 +535,6 @@ class Catalogue:
             known = ", ".join(sorted(self._files()))
             raise UsageError(f"no exercise {exercise_id!r} (try one of: {known})")
         return load_exercise(paths[0])
-
-    def all_ids(self) -> Iterable[str]:
-        return sorted(self._files())
 
 
 def load_catalogue(directory: Path | None = None) -> dict[str, Exercise]:
