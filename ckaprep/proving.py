@@ -102,7 +102,7 @@ class Verdict:
 
     @property
     def declared(self) -> str:
-        return {RIGHT: "100%", WRONG: "fails as declared", FRESH: "0%"}[self.kind]
+        return {RIGHT: "100%", WRONG: "fails", FRESH: "0%"}[self.kind]
 
     def to_json(self) -> dict:
         return {

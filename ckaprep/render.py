@@ -110,9 +110,9 @@ def failure_detail(check) -> Group:
 def proof_table(verdicts, elapsed_s: float, not_run: int) -> Group:
     table = Table(expand=True)
     table.add_column("", no_wrap=True, width=4)
-    table.add_column("exercise", overflow="fold")
+    table.add_column("exercise", no_wrap=True)
     table.add_column("proof", overflow="fold")
-    table.add_column("declared", overflow="fold")
+    table.add_column("wants", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("s", justify="right", no_wrap=True)
     for v in verdicts:
