@@ -89,7 +89,7 @@ def prove(
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Run every proof even after one got another verdict.")
     ] = False,
-    jobs: Annotated[int, typer.Option(min=1, max=8, help="Run this many proofs at once.")] = 1,
+    jobs: Annotated[int, typer.Option(min=1, max=8, metavar="N", help="Run this many proofs at once.")] = 1,
     probe_image: Annotated[
         Optional[str],
         typer.Option(envvar="CKAPREP_PROBE_IMAGE", help="Image for the in-cluster curl probe pod."),
