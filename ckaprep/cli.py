@@ -121,7 +121,7 @@ def main_options(
     env = _env(ctx)
     env.kubeconfig = kubeconfig or env.kubeconfig
     env.context = context or env.context
-    env.extra_exercise_dirs = [*env.extra_exercise_dirs, *(exercises or [])]
+    env.extra_exercise_dirs = list(exercises or env.extra_exercise_dirs)
 
 
 def _catalogue(env: Environment):
