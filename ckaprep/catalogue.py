@@ -7,8 +7,11 @@ problem, and nothing of it is used.
 
 from __future__ import annotations
 
+import os
 import random
+import re
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ from ruamel.yaml.error import YAMLError
 from ckaprep.cluster import KINDS as CLUSTER_KINDS
 from ckaprep.errors import ExerciseFileError, UsageError
 from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
-from ckaprep.templating import UnknownPlaceholder, render
+from ckaprep.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
 
 # The topic vocabulary, each with the `ckaprep explain` page that teaches it.
 TOPICS = {
@@ -41,7 +44,18 @@ REQUIRED = {
     "id": str, "title": str, "difficulty": str, "minutes": int, "weight": int,
     "topics": list, "params": dict, "task": str, "checks": list, "hints": list, "solution": dict,
 }  # fmt: skip
-OPTIONAL = {"summary": str, "namespaces": list, "setup": list, "setup_wait": str, "notes": str}
+OPTIONAL = {
+    "summary": str, "namespaces": list, "setup": list, "setup_wait": str, "notes": str, "proofs": list,
+}  # fmt: skip
+
+# Exercise ids and proof names are names, never paths: a DNS-label-like word.
+NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+FRESH_START = "fresh-start"  # the implicit proof every exercise carries: nothing done scores 0%
+STEP_KINDS = ("kubectl", "apply")
+STEP_FIELDS = {"kubectl", "apply", "capture", "namespace", "stdin", "may_error"}
+PROOF_FIELDS = {"name", "steps", "fails", "may_fail", "says", "wait"}
+ENV_EXERCISES = "CKAPREP_EXERCISES"
+READ_ONLY_VERBS = {"get", "wait", "describe"}
 
 
 def exercises_dir() -> Path:
@@ -58,6 +72,42 @@ class CheckSpec:
     weight: int
     hint: str
     fields: dict[str, Any]
+    constraint: bool = False
+
+
+@dataclass(frozen=True)
+class Proof:
+    """An answer written as a learner would make it, and the verdict it must get.
+
+    No `fails` means a right answer (100%); otherwise the listed checks must
+    fail, those in `may_fail` may, and every other check must pass.
+    """
+
+    name: str
+    steps: list[dict]
+    fails: tuple[str, ...] = ()
+    may_fail: tuple[str, ...] = ()
+    says: dict[str, str] = field(default_factory=dict)
+    wait: float | None = None
+
+    @property
+    def is_right(self) -> bool:
+        return not self.fails
+
+    @property
+    def style(self) -> str:
+        """imperative (kubectl commands only), declarative (YAML only) or mixed.
+
+        Steps that only read or wait (a capture, `get`, `wait`) have no style.
+        """
+        acting = [
+            s for s in self.steps
+            if "capture" not in s and not ("kubectl" in s and str(s["kubectl"][0]) in READ_ONLY_VERBS)
+        ]  # fmt: skip
+        applies = sum("apply" in s for s in acting)
+        if not applies:
+            return "imperative"
+        return "declarative" if applies == len(acting) else "mixed"
 
 
 @dataclass(frozen=True)
@@ -78,6 +128,7 @@ class Exercise:
     setup: list[dict] = field(default_factory=list)
     setup_wait: str = "ready"
     notes: str = ""
+    proofs: list[Proof] = field(default_factory=list)
     source: str = ""
 
     def choose_params(self, seed: int) -> dict[str, Any]:
@@ -116,6 +167,7 @@ class Exercise:
                 CheckSpec(
                     id=rendered["id"], kind=rendered["kind"], title=rendered["title"],
                     weight=rendered.get("weight", 1), hint=rendered.get("hint", ""), fields=fields,
+                    constraint=rendered.get("constraint", False),
                 )
             )  # fmt: skip
         return result
@@ -168,26 +220,35 @@ class _Validator:
         self._params(data["params"])
         self._checks(data["checks"])
         self._setup(data.get("setup", []))
+        for i, namespace in enumerate(data.get("namespaces", [])):
+            if not isinstance(namespace, str):
+                self.fail(f"namespaces[{i}]", f"must be text, not {type(namespace).__name__}")
         if len(data["hints"]) < 2 or not all(isinstance(h, str) and h.strip() for h in data["hints"]):
             self.fail("hints", "needs at least two non-empty hints")
         for key in ("kubectl", "yaml"):
             if not isinstance(data["solution"].get(key), str):
                 self.fail(f"solution.{key}", "is required and must be text")
+        proofs = self._proofs(data.get("proofs", []), data)
         exercise = Exercise(
-            **{k: v for k, v in data.items() if k != "topics"},
+            **{k: v for k, v in data.items() if k not in ("topics", "proofs")},
             topics=tuple(data["topics"]),
+            proofs=proofs,
             source=self.source,
         )
         self._renders(exercise)
         return exercise
 
     def _metadata(self, data: dict):
+        if not NAME.fullmatch(data["id"]):
+            self.fail("id", "must be a name: lower-case letters, digits and dashes, at most 63 characters")
         if data["difficulty"] not in DIFFICULTIES:
             self.fail("difficulty", f"must be one of {', '.join(DIFFICULTIES)}")
         for key in ("minutes", "weight"):
             if data[key] <= 0:
                 self.fail(key, "must be positive")
         for i, topic in enumerate(data["topics"]):
+            if not isinstance(topic, str):
+                self.fail(f"topics[{i}]", f"must be a topic name, not a {type(topic).__name__}")
             if topic not in TOPICS:
                 self.fail(f"topics[{i}]", f"unknown topic {topic!r} (allowed: {', '.join(TOPICS)})")
         if data.get("setup_wait", "ready") not in SETUP_WAITS:
@@ -206,13 +267,32 @@ class _Validator:
             unknown = set(spec) - set(PARAM_KINDS) - {"avoid"}
             if unknown:
                 self.fail(where, f"unknown key(s) {', '.join(sorted(unknown))}")
-            if "pick" in spec and not (isinstance(spec["pick"], list) and spec["pick"]):
-                self.fail(f"{where}.pick", "must be a non-empty list")
+            if not PLACEHOLDER.fullmatch(f"${{{name}}}"):
+                self.fail(where, "a parameter name is lower-case letters, digits and underscores")
+            if "pick" in spec:
+                choices = spec["pick"]
+                if not (isinstance(choices, list) and choices):
+                    self.fail(f"{where}.pick", "must be a non-empty list")
+                for j, choice in enumerate(choices):
+                    if not _is_scalar(choice):
+                        self.fail(f"{where}.pick[{j}]", f"must be text or a number, not {type(choice).__name__}")
             if "int" in spec:
                 bounds = spec["int"]
-                if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] <= bounds[1]):
-                    self.fail(f"{where}.int", "must be [low, high]")
-            for other in spec.get("avoid", []):
+                if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(_is_int, bounds))):
+                    self.fail(f"{where}.int", "must be [low, high], two whole numbers")
+                if bounds[0] > bounds[1]:
+                    self.fail(f"{where}.int", "must be [low, high] with low <= high")
+            for key in ("prefix", "template"):
+                value = spec.get(key, "")
+                texts = value if key == "prefix" and isinstance(value, list) and value else [value]
+                if not all(isinstance(v, str) for v in texts):
+                    self.fail(f"{where}.{key}", "must be text" + (" or a list of text" if key == "prefix" else ""))
+            if "value" in spec and not _is_scalar(spec["value"]):
+                self.fail(f"{where}.value", "must be text or a number")
+            avoid = spec.get("avoid", [])
+            if not isinstance(avoid, list) or not all(isinstance(a, str) for a in avoid):
+                self.fail(f"{where}.avoid", "must be a list of parameter names")
+            for other in avoid:
                 if other not in params or list(params).index(other) >= list(params).index(name):
                     self.fail(f"{where}.avoid", f"{other!r} must be a parameter defined earlier")
 
@@ -225,6 +305,8 @@ class _Validator:
             for key in ("id", "kind", "title"):
                 if not isinstance(check.get(key), str):
                     self.fail(f"{where}.{key}", "is required text")
+            if not NAME.fullmatch(check["id"]):
+                self.fail(f"{where}.id", "must be a name: lower-case letters, digits and dashes")
             if check["id"] in seen:
                 self.fail(f"{where}.id", f"duplicate id {check['id']!r}")
             seen.add(check["id"])
@@ -238,9 +320,13 @@ class _Validator:
             for key, allowed in kind.choices.items():
                 if key in check and check[key] not in allowed:
                     self.fail(f"{where}.{key}", f"must be one of {', '.join(allowed)}")
+            if not isinstance(check.get("constraint", False), bool):
+                self.fail(f"{where}.constraint", "must be true or false")
             weight = check.get("weight", 1)
-            if not isinstance(weight, int) or isinstance(weight, bool) or weight <= 0:
+            if not _is_int(weight) or weight <= 0:
                 self.fail(f"{where}.weight", "must be a positive whole number")
+            if not isinstance(check.get("hint", ""), str):
+                self.fail(f"{where}.hint", "must be text")
         if not checks:
             self.fail("checks", "needs at least one check")
 
@@ -252,8 +338,93 @@ class _Validator:
             if manifest.get("kind") not in CLUSTER_KINDS or manifest.get("kind") == "Namespace":
                 allowed = ", ".join(k for k in CLUSTER_KINDS if k != "Namespace")
                 self.fail(f"{where}.kind", f"must be one of {allowed}")
-            if not (manifest.get("metadata") or {}).get("name"):
+            if not isinstance(manifest.get("metadata"), dict) or not manifest["metadata"].get("name"):
                 self.fail(f"{where}.metadata.name", "is required")
+
+    def _proofs(self, proofs: list, data: dict) -> list[Proof]:
+        check_ids = [c["id"] for c in data["checks"]]
+        known = set(data["params"])
+        result, names = [], set()
+        for i, raw in enumerate(proofs):
+            where = f"proofs[{i}]"
+            if not isinstance(raw, dict):
+                self.fail(where, "must be a mapping with name and steps")
+            for key in set(raw) - PROOF_FIELDS:
+                self.fail(f"{where}.{key}", f"unknown field (allowed: {', '.join(sorted(PROOF_FIELDS))})")
+            name = raw.get("name")
+            if not isinstance(name, str) or not NAME.fullmatch(name):
+                self.fail(f"{where}.name", "is required: a name of lower-case letters, digits and dashes")
+            if name == FRESH_START or name in names:
+                self.fail(f"{where}.name", f"{name!r} is taken" + (" (reserved)" if name == FRESH_START else ""))
+            names.add(name)
+            steps = raw.get("steps")
+            if not isinstance(steps, list) or not steps:
+                self.fail(f"{where}.steps", "needs at least one step")
+            captured: set[str] = set()
+            for j, step in enumerate(steps):
+                self._step(f"{where}.steps[{j}]", step, known | captured)
+                if "capture" in step:
+                    if step["capture"] in known | captured:
+                        self.fail(f"{where}.steps[{j}].capture", f"{step['capture']!r} is already a parameter")
+                    captured.add(step["capture"])
+            for key in ("fails", "may_fail"):
+                ids = raw.get(key, [])
+                if not isinstance(ids, list) or not all(isinstance(c, str) for c in ids):
+                    self.fail(f"{where}.{key}", "must be a list of check ids")
+                for check_id in ids:
+                    if check_id not in check_ids:
+                        self.fail(f"{where}.{key}", f"no check {check_id!r} (checks: {', '.join(check_ids)})")
+            overlap = set(raw.get("fails", [])) & set(raw.get("may_fail", []))
+            if overlap:
+                self.fail(f"{where}.may_fail", f"{', '.join(sorted(overlap))} also in fails")
+            says = raw.get("says", {})
+            if not isinstance(says, dict):
+                self.fail(f"{where}.says", "must map check ids to text")
+            for check_id, text in says.items():
+                if check_id not in check_ids:
+                    self.fail(f"{where}.says", f"no check {check_id!r} (checks: {', '.join(check_ids)})")
+                if not isinstance(text, str) or not text:
+                    self.fail(f"{where}.says.{check_id}", "must be non-empty text")
+            wait = raw.get("wait")
+            if wait is not None and (not isinstance(wait, (int, float)) or isinstance(wait, bool) or wait < 0):
+                self.fail(f"{where}.wait", "must be a number of seconds")
+            result.append(
+                Proof(
+                    name=name, steps=steps, fails=tuple(raw.get("fails", [])),
+                    may_fail=tuple(raw.get("may_fail", [])), says=dict(says), wait=wait,
+                )
+            )  # fmt: skip
+        return result
+
+    def _step(self, where: str, step: Any, known: set[str]):
+        if not isinstance(step, dict):
+            self.fail(where, "must be a mapping such as {kubectl: [...]} or {apply: <yaml>}")
+        kinds = [k for k in STEP_KINDS if k in step]
+        if len(kinds) != 1:
+            self.fail(where, f"needs exactly one of {', '.join(STEP_KINDS)}")
+        for key in set(step) - STEP_FIELDS:
+            self.fail(f"{where}.{key}", f"unknown field (allowed: {', '.join(sorted(STEP_FIELDS))})")
+        if "kubectl" in step:
+            argv = step["kubectl"]
+            if not isinstance(argv, list) or not argv or not all(_is_scalar(a) for a in argv):
+                self.fail(f"{where}.kubectl", "must be a non-empty list of arguments (text or numbers)")
+        elif not isinstance(step["apply"], str) or not step["apply"].strip():
+            self.fail(f"{where}.apply", "must be YAML text")
+        for key in ("namespace", "stdin", "capture"):
+            if key in step and not isinstance(step[key], str):
+                self.fail(f"{where}.{key}", "must be text")
+        if "capture" in step:
+            if "kubectl" not in step:
+                self.fail(f"{where}.capture", "needs a kubectl step whose output it keeps")
+            if not PLACEHOLDER.fullmatch(f"${{{step['capture']}}}"):
+                self.fail(f"{where}.capture", "a name of lower-case letters, digits and underscores")
+        if "stdin" in step and "kubectl" not in step:
+            self.fail(f"{where}.stdin", "goes with a kubectl step")
+        if not isinstance(step.get("may_error", False), bool):
+            self.fail(f"{where}.may_error", "must be true or false")
+        unknown = placeholders({k: v for k, v in step.items() if k != "capture"}) - known
+        if unknown:
+            self.fail(where, f"unknown parameter ${{{sorted(unknown)[0]}}}")
 
     def _renders(self, exercise: Exercise):
         """Render everything once, so a template naming an unknown parameter fails now."""
@@ -269,29 +440,137 @@ class _Validator:
                     self.fail(key, f"unknown parameter ${{{exc.args[0]}}}")
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str) or _is_int(value)
+
+
 _yaml = YAML(typ="safe")  # the C loader where available
 
 
 def load_exercise(path: Path) -> Exercise:
+    source = str(path) if path.parent != exercises_dir() else path.name
     try:
         data = _yaml.load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ExerciseFileError(source, "(encoding)", f"not UTF-8 text (byte {exc.start})") from None
     except YAMLError as exc:
-        raise ExerciseFileError(path.name, "(syntax)", str(exc).replace("\n", " ")) from None
-    exercise = _Validator(path.name).exercise(data)
+        raise ExerciseFileError(source, "(syntax)", " ".join(str(exc).split())) from None
+    except OSError as exc:
+        raise ExerciseFileError(source, "(file)", exc.strerror or str(exc)) from None
+    exercise = _Validator(source).exercise(data)
     if exercise.id != path.stem:
-        raise ExerciseFileError(path.name, "id", f"must match the file name ({path.stem!r})")
+        raise ExerciseFileError(source, "id", f"must match the file name ({path.stem!r})")
     return exercise
 
 
+def exercise_dirs_from(value: str | None) -> list[Path]:
+    """A path list such as $CKAPREP_EXERCISES (colon-separated on POSIX)."""
+    return [Path(item) for item in (value or "").split(os.pathsep) if item]
+
+
+def check_name(exercise_id: str) -> str:
+    """Exercise ids are names, never paths; refuse anything else before touching a file."""
+    if not NAME.fullmatch(exercise_id):
+        shown = exercise_id if len(exercise_id) <= 70 else exercise_id[:60] + "…"
+        raise UsageError(
+            f"{shown!r} is not an exercise id: ids are lower-case letters, digits and dashes "
+            "(at most 63 characters); see `ckaprep list`"
+        )
+    return exercise_id
+
+
+class Catalogue:
+    """The built-in exercises plus trainers' directories.
+
+    A broken file in a trainer's directory is reported and skipped when listing;
+    one in the built-in directory is an error. An id found twice is an error
+    naming both files.
+    """
+
+    def __init__(self, builtin: Path | None = None, extra: Sequence[Path] = ()):
+        self.builtin = builtin or exercises_dir()
+        self.extra = [Path(d) for d in extra]
+
+    @property
+    def dirs(self) -> list[Path]:
+        return [self.builtin, *self.extra]
+
+    def _files(self) -> dict[str, list[Path]]:
+        files: dict[str, list[Path]] = {}
+        for directory in self.dirs:
+            if directory != self.builtin and not directory.is_dir():
+                raise UsageError(f"exercise directory {directory} does not exist")
+            for path in sorted(directory.glob("*.yaml")):
+                files.setdefault(path.stem, []).append(path)
+        return files
+
+    @staticmethod
+    def _clash(exercise_id: str, paths: list[Path]) -> UsageError:
+        return UsageError(f"exercise id {exercise_id!r} is defined twice: {paths[0]} and {paths[1]}")
+
+    def load(self) -> tuple[dict[str, Exercise], list[ExerciseFileError]]:
+        """Every exercise, and the problems of the trainers' files that were skipped."""
+        exercises, skipped = {}, []
+        for exercise_id, paths in sorted(self._files().items()):
+            if len(paths) > 1:
+                raise self._clash(exercise_id, paths)
+            try:
+                exercises[exercise_id] = load_exercise(paths[0])
+            except ExerciseFileError as exc:
+                if paths[0].parent == self.builtin:
+                    raise
+                skipped.append(exc)
+        return exercises, skipped
+
+    def find(self, exercise_id: str) -> Exercise:
+        check_name(exercise_id)
+        paths = [d / f"{exercise_id}.yaml" for d in self.dirs if (d / f"{exercise_id}.yaml").is_file()]
+        if len(paths) > 1:
+            raise self._clash(exercise_id, paths)
+        if not paths:
+            known = ", ".join(sorted(self._files()))
+            raise UsageError(f"no exercise {exercise_id!r} (try one of: {known})")
+        return load_exercise(paths[0])
+
+
 def load_catalogue(directory: Path | None = None) -> dict[str, Exercise]:
-    directory = directory or exercises_dir()
-    return {ex.id: ex for ex in map(load_exercise, sorted(directory.glob("*.yaml")))}
+    return Catalogue(directory).load()[0]
 
 
 def find_exercise(exercise_id: str, directory: Path | None = None) -> Exercise:
-    directory = directory or exercises_dir()
-    path = directory / f"{exercise_id}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml")))
-        raise UsageError(f"no exercise {exercise_id!r} (try one of: {known})")
-    return load_exercise(path)
+    return Catalogue(directory).find(exercise_id)
+
+
+MIN_RIGHT_PROOFS, MIN_WRONG_PROOFS = 2, 3
+
+
+def authoring_problems(exercise: Exercise) -> list[ExerciseFileError]:
+    """What `ckaprep validate` asks of an exercise beyond loading: proofs, and a task that
+    states what the checks check."""
+    problems = []
+
+    def problem(where: str, text: str):
+        problems.append(ExerciseFileError(exercise.source, where, text))
+
+    right = [p for p in exercise.proofs if p.is_right]
+    wrong = [p for p in exercise.proofs if not p.is_right]
+    if len(right) < MIN_RIGHT_PROOFS:
+        problem("proofs", f"needs at least {MIN_RIGHT_PROOFS} right answers (proofs without fails), has {len(right)}")
+    elif len({p.style for p in right}) < 2:
+        problem(
+            "proofs",
+            f"the right answers are all {right[0].style}; give them in different styles "
+            "(kubectl commands, YAML)",
+        )
+    if len(wrong) < MIN_WRONG_PROOFS:
+        problem("proofs", f"needs at least {MIN_WRONG_PROOFS} wrong answers (proofs with fails), has {len(wrong)}")
+    in_task = placeholders(exercise.task)
+    for i, check in enumerate(exercise.checks):
+        used = placeholders({k: v for k, v in check.items() if k != "hint"}) - in_task
+        for name in sorted(used):
+            problem(f"checks[{i}]", f"check {check['id']!r} uses ${{{name}}}, which the task text never mentions")
+    return problems

@@ -8,6 +8,7 @@ import math
 import random
 import re
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -38,7 +39,6 @@ app = typer.Typer(
 # No markup or emoji codes: names, messages from the API and file contents print as they are.
 out = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
-EXERCISE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
@@ -149,6 +149,13 @@ def main_options(
     context: Annotated[
         Optional[str], typer.Option(help="The kubeconfig context to use (default: the current one).")
     ] = None,
+    exercises: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--exercises", metavar="DIR",
+            help="Add a directory of your own exercise files (repeatable; also $CKAPREP_EXERCISES).",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
@@ -156,20 +163,19 @@ def main_options(
     env = _env(ctx)
     env.kubeconfig = kubeconfig or env.kubeconfig
     env.context = context or env.context
+    env.extra_exercise_dirs = list(exercises or env.extra_exercise_dirs)
 
 
 def _catalogue(env: Environment):
-    from ckaprep.catalogue import load_catalogue
-
-    return load_catalogue(env.exercises_dir)
+    """Every exercise; a broken file in a trainer's directory is reported and skipped."""
+    exercises, skipped = env.catalogue().load()
+    for problem in skipped:
+        err.print(f"warning: skipped {problem.message}", markup=False, soft_wrap=True)
+    return exercises
 
 
 def _exercise(env: Environment, exercise_id: str):
-    from ckaprep.catalogue import find_exercise
-
-    if not EXERCISE_ID.fullmatch(exercise_id):  # a name from the catalogue, never a path
-        raise UsageError(f"no exercise '{shorten(exercise_id)}'; `ckaprep list` shows the exercise ids")
-    return find_exercise(exercise_id, env.exercises_dir)
+    return env.catalogue().find(exercise_id)  # ids are names from the catalogue, never paths
 
 
 def _active(env: Environment, command: str):
@@ -548,6 +554,11 @@ def hoist_kubectl_flags(argv: list[str]) -> list[str]:
         else:
             rest.append(arg)
     return front + rest
+
+
+from ckaprep.cli_authoring import register as _register_authoring  # noqa: E402  (needs the names above)
+
+_register_authoring(app)
 
 
 def main() -> None:

@@ -32,7 +32,9 @@ class Environment:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cluster_factory: ClusterFactory = connect_to_kubernetes
     now: Callable[[], datetime] = utc_now
-    exercises_dir: Path | None = None
+    exercises_dir: Path | None = None  # the built-in catalogue; tests point it elsewhere
+    extra_exercise_dirs: list[Path] = field(default_factory=list)  # from --exercises
+    kubectl: Callable | None = None  # how `prove` runs kubectl steps; None finds kubectl on PATH
     kubeconfig: str | None = None
     context: str | None = None
     # Polling time, separate from wall-clock `now` so tests can run waits instantly.
@@ -46,6 +48,13 @@ class Environment:
     @property
     def default_probe_image(self) -> str:
         return self.environ.get("CKAPREP_PROBE_IMAGE") or CURL_IMAGE
+
+    def catalogue(self):
+        """The built-in exercises plus --exercises directories, then $CKAPREP_EXERCISES."""
+        from ckaprep.catalogue import ENV_EXERCISES, Catalogue, exercise_dirs_from
+
+        extra = [*self.extra_exercise_dirs, *exercise_dirs_from(self.environ.get(ENV_EXERCISES))]
+        return Catalogue(self.exercises_dir, list(dict.fromkeys(extra)))
 
     def cluster(self, context: str | None = None) -> Cluster:
         return self.cluster_factory(self.kubeconfig, self.context or context)

@@ -60,34 +60,81 @@ def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
     )
 
 
+def _weight(check) -> str:
+    return f"-{check.weight}" if check.constraint else str(check.weight)
+
+
 def report_view(report: Report, elapsed_s: float, minutes: int) -> Group:
-    table = Table(show_lines=True, expand=True)
+    """A table of every check, then each failed check in full: nothing is cut at 80 columns."""
+    table = Table(show_lines=False, expand=True)
     table.add_column("", no_wrap=True, width=5)
-    table.add_column("check", ratio=2)
-    table.add_column("wt", justify="right", width=3)
-    table.add_column("expected", ratio=3)
-    table.add_column("found", ratio=3)
+    table.add_column("check", ratio=3, overflow="fold")
+    table.add_column("wt", justify="right", width=3, no_wrap=True)
+    table.add_column("found", ratio=2, overflow="fold")
     for check in report.checks:
         label, style = STATUS_STYLE[check.status]
-        found = Text(check.found)
-        if check.message:
-            found.append("\n" + check.message, style="italic")
-        if check.status != PASS and check.hint:
-            found.append("\nhint: " + check.hint, style="cyan")
-        table.add_row(
-            Text(label, style=f"bold {style}"), Text(check.title), str(check.weight), Text(check.expected), found
-        )
-    earned = sum(c.weight for c in report.checks if c.status == PASS)
-    total = sum(c.weight for c in report.checks)
+        found = Text(check.found) if check.status == PASS else Text("see below", style="dim")
+        table.add_row(Text(label, style=f"bold {style}"), Text(check.title), _weight(check), found)
     style = "green" if report.passed else "red"
     over = "  (over the suggested time)" if elapsed_s > minutes * 60 else ""
     summary = Text.assemble(
-        ("Score: ", "bold"), (f"{report.score:.1f}%", f"bold {style}"), f"  ({earned}/{total} weight)   ",
+        ("Score: ", "bold"), (f"{report.score:.1f}%", f"bold {style}"),
+        f"  ({report.earned}/{report.total} weight)   ",
         ("Time taken: ", "bold"), f"{minutes_and_seconds(elapsed_s)} of {minutes} min{over}   ",
         (f"graded in {report.grading_s:.1f}s", "dim"),
     )  # fmt: skip
-    parts = [table, summary]
+    parts = [table]
+    for check in report.checks:
+        if check.status != PASS:
+            parts.append(failure_detail(check))
+    if any(c.constraint for c in report.checks):
+        parts.append(Text("wt -N: a constraint the task sets; it earns nothing and costs N when broken.", style="dim"))
+    parts += [Text(""), summary]
     parts += [Text("note: " + note, style="dim") for note in report.notes]
+    return Group(*parts)
+
+
+def failure_detail(check) -> Group:
+    """One failed check in full, values wrapped under their own column."""
+    label, style = STATUS_STYLE[check.status]
+    heading = Text.assemble("\n", (label, f"bold {style}"), " ", (check.id, "bold"), ": ", check.title)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, width=11)
+    grid.add_column(overflow="fold")
+    rows = [("expected", check.expected), ("found", check.found), ("why", check.message)]
+    if check.hint:
+        rows.append(("hint", check.hint))
+    for name, value in rows:
+        if value:
+            grid.add_row(Text(f"  {name}:", style="cyan" if name == "hint" else "bold"),
+                         Text(value, style="cyan" if name == "hint" else ""))  # fmt: skip
+    return Group(heading, grid)
+
+
+def proof_table(verdicts, elapsed_s: float, not_run: int) -> Group:
+    table = Table(expand=True)
+    table.add_column("", no_wrap=True, width=4)
+    table.add_column("exercise", no_wrap=True)
+    table.add_column("proof", overflow="fold")
+    table.add_column("wants", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("s", justify="right", no_wrap=True)
+    for v in verdicts:
+        mark = Text("ok", style="green") if v.ok else Text("DIFF", style="bold red")
+        score = "" if v.score is None else f"{v.score:.1f}%"
+        table.add_row(mark, v.exercise, v.proof, v.declared, score, f"{v.seconds:.0f}")
+    parts = [table]
+    for v in verdicts:
+        if not v.ok:
+            detail = Text.assemble("\n", ("DIFF", "bold red"), f" {v.exercise} {v.proof} (seed {v.seed}):")
+            for problem in v.problems:
+                detail.append(f"\n  - {problem}")
+            parts.append(detail)
+    wrong = sum(not v.ok for v in verdicts)
+    summary = f"{len(verdicts) - wrong} of {len(verdicts)} proofs as declared"
+    if not_run:
+        summary += f"; {not_run} not run (stopped at the first difference; --keep-going runs all)"
+    parts.append(Text(f"\n{summary}, in {minutes_and_seconds(elapsed_s)}", style="bold green" if not wrong and not not_run else "bold red"))
     return Group(*parts)
 
 

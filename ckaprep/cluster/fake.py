@@ -49,6 +49,7 @@ class FakeCluster:
         self.server_version = {"major": "1", "minor": "36", "gitVersion": "v1.36.0-fake"}
         self.unpullable: set[str] = set()  # images whose pods end in ImagePullBackOff
         self.mirrors_endpoints = False  # the real controller mirrors hand-made Endpoints into a slice
+        self._requests = 0
 
     def describe(self) -> str:
         return "fake://cluster"
@@ -325,7 +326,11 @@ class FakeCluster:
         entry = next((p for p in svc["spec"].get("ports") or [] if p["port"] == port), None)
         if entry is None:
             return ExecResult(7, "", "curl: (7) Failed to connect: Connection refused")
-        for pod, target in self._endpoints(svc, entry):
+        # Like kube-proxy, each request goes to one endpoint; here in turn, so repeats see them all.
+        endpoints = list(self._endpoints(svc, entry))
+        if endpoints:
+            self._requests += 1
+            pod, target = endpoints[self._requests % len(endpoints)]
             if target in self._listening_ports(pod):
                 body = f"{pod['metadata']['name']}\nport={target}\n"
                 return ExecResult(0, body + STATUS_MARKER + "200", "")

@@ -39,7 +39,7 @@ class CheckKind:
 
 
 KINDS: dict[str, CheckKind] = {}
-COMMON_FIELDS = {"id", "kind", "title", "weight", "hint"}
+COMMON_FIELDS = {"id", "kind", "title", "weight", "hint", "constraint"}
 
 
 def check_kind(name: str, *, required=(), optional=(), settles=False, choices=None):
@@ -62,10 +62,19 @@ def _labels(obj: dict) -> dict:
     return obj["metadata"].get("labels") or {}
 
 
+def _terminating(pod: dict) -> bool:
+    return bool(pod["metadata"].get("deletionTimestamp"))
+
+
+def _live_pods(ctx: GradingContext, namespace: str | None) -> list[dict]:
+    """Pods that can be backends: a terminating pod never receives new traffic."""
+    return [p for p in ctx.pods(namespace) if not _terminating(p)]
+
+
 def _backend_pods(ctx: GradingContext, spec: dict, field: str = "backends") -> list[dict]:
     selector = parse_selector(spec[field])
     namespace = spec.get("backends_namespace")
-    return [p for p in ctx.pods(namespace) if matches(selector, _labels(p))]
+    return [p for p in _live_pods(ctx, namespace) if matches(selector, _labels(p))]
 
 
 def _identity_labels(pod: dict) -> dict:
@@ -95,6 +104,15 @@ def container_port_named(pod: dict, name: str) -> int | None:
             if entry.get("name") == name:
                 return entry.get("containerPort")
     return None
+
+
+def _container_port_names(pod: dict, number: int) -> list[str]:
+    return [
+        entry["name"]
+        for container in pod["spec"].get("containers") or []
+        for entry in container.get("ports") or []
+        if entry.get("containerPort") == number and entry.get("name")
+    ]
 
 
 def _describe_target(target) -> str:
@@ -130,19 +148,31 @@ def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
     selector = service["spec"].get("selector") or {}
     if not selector:
         raise Fail(expected, "the Service has no selector", "Without a selector no pod receives traffic.")
-    selected = [p for p in ctx.pods(spec.get("namespace")) if matches(selector, _labels(p))]
+    selected = [p for p in _live_pods(ctx, spec.get("namespace")) if matches(selector, _labels(p))]
     found = f"selector {selector_string(selector)} selects {len(selected)} pod(s)"
-    extra = [p for p in selected if p not in wanted]
-    missing = [p for p in wanted if p not in selected]
+    wanted_names = {p["metadata"]["name"] for p in wanted}
+    selected_names = {p["metadata"]["name"] for p in selected}
+    extra = [p for p in selected if p["metadata"]["name"] not in wanted_names]
+    missing = [p for p in wanted if p["metadata"]["name"] not in selected_names]
+    labels = "; ".join(sorted({selector_string(_identity_labels(p)) for p in wanted})) or "nothing"
     if not selected:
-        labels = sorted({selector_string(_identity_labels(p)) for p in wanted})
+        raise Fail(expected, found, f"No pod carries {selector_string(selector)}; the backends are labelled {labels}.")
+    described = ", ".join(f"{p['metadata']['name']} ({selector_string(_identity_labels(p))})" for p in extra)
+    if extra and len(missing) == len(wanted):
         raise Fail(
             expected,
             found,
-            f"No pod carries {selector_string(selector)}; the backends are labelled {'; '.join(labels)}.",
+            f"It selects only pods that are not backends: {described}; it misses every backend "
+            f"(labelled {labels}).",
+        )
+    if extra and missing:
+        raise Fail(
+            expected,
+            found,
+            f"It selects pods that are not backends: {described}; and misses backend pods: "
+            f"{', '.join(_names(missing))}.",
         )
     if extra:
-        described = ", ".join(f"{p['metadata']['name']} ({selector_string(_identity_labels(p))})" for p in extra)
         raise Fail(expected, found, f"It also selects pods that are not backends: {described}.")
     if missing:
         raise Fail(expected, found, f"It misses backend pods: {', '.join(_names(missing))}.")
@@ -169,11 +199,17 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
     if entry is None:
         by_number = find_service_port(service, port=want_port)
         if want_name and by_number is not None:
+            got_name = by_number.get("name")
+            if got_name:
+                raise Fail(
+                    expected,
+                    f"port {want_port} is named {got_name!r}",
+                    f"The task names this port {want_name!r}; clients and SRV records use the name.",
+                )
             raise Fail(
                 expected,
-                f"port {want_port} is named {by_number.get('name')!r}" if by_number.get("name")
-                else f"port {want_port} has no name",
-                "Multi-port Services need a name on every port; clients and SRV records use it."
+                f"port {want_port} has no name",
+                f"Multi-port Services need a name on every port; the task names this one {want_name!r}."
                 if len(ports) > 1 else f"The task asks for the port name {want_name!r}.",
             )
         raise Fail(expected, f"Service ports: {listing}")
@@ -199,18 +235,32 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
             raise Fail(expected, found, "A named targetPort needs backend pods to resolve it.")
         if resolved != {want_target}:
             shown = ", ".join(str(r) if r else "no such name" for r in sorted(resolved, key=str))
-            raise Fail(
-                expected,
-                f"{found}, which the backend pods resolve to: {shown}",
-                f"The backends listen on {want_target}; the name must be one of their containerPorts.",
-            )
+            right_names = sorted({n for p in pods for n in _container_port_names(p, want_target)})
+            if None in resolved:
+                message = (
+                    f"No container port of the backends is named {got_target!r}; "
+                    f"the backends listen on {want_target}"
+                )
+            else:
+                message = (
+                    f"The name {got_target!r} is the backends' port {shown}, not the task's port "
+                    f"{want_target}"
+                )
+            message += f" (named {' or '.join(map(repr, right_names))})." if right_names else "."
+            raise Fail(expected, f"{found}, which the backend pods resolve to: {shown}", message)
         return Outcome(expected, f"{found} (= {want_target} in the pods)")
     if got_target != want_target:
-        raise Fail(
-            expected,
-            found,
-            f"The backends listen on {want_target}; traffic to {got_target} is refused.",
-        )
+        pods = _backend_pods(ctx, spec) if spec.get("backends") else []
+        declared = {e.get("containerPort") for p in pods for c in p["spec"].get("containers") or []
+                    for e in c.get("ports") or []}  # fmt: skip
+        if got_target in declared:
+            message = (
+                f"{got_target} is another port of the backends; the task's port forwards to "
+                f"{want_target}."
+            )
+        else:
+            message = f"The backends listen on {want_target}; traffic to {got_target} is refused."
+        raise Fail(expected, found, message)
     return Outcome(expected, found)
 
 
@@ -244,8 +294,10 @@ def _slice_addresses(slices: list[dict]) -> tuple[set[str], set[str]]:
     ready, not_ready = set(), set()
     for item in slices:
         for endpoint in item.get("endpoints") or []:
-            # A missing "ready" condition means ready, per the EndpointSlice API.
-            is_ready = (endpoint.get("conditions") or {}).get("ready") is not False
+            # A missing "ready" condition means ready, per the EndpointSlice API;
+            # a terminating endpoint gets no new traffic whatever it says.
+            conditions = endpoint.get("conditions") or {}
+            is_ready = conditions.get("ready") is not False and not conditions.get("terminating")
             (ready if is_ready else not_ready).update(endpoint.get("addresses") or [])
     return ready, not_ready
 
@@ -326,10 +378,12 @@ def manual_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
             problems.append(f"{source} uses port {got}, not {want_port}")
             continue
         if want_name is not None and not any(p.get("name") == want_name for p in matching):
-            got_names = ", ".join(repr(p.get("name")) for p in matching)
-            problems.append(
-                f"{source} names its port {got_names}; it must match the Service port name {want_name!r}"
+            got_names = [p.get("name") for p in matching]
+            described = (
+                "leaves its port unnamed" if not any(got_names)
+                else f"names its port {', '.join(repr(n) for n in got_names if n)}"
             )
+            problems.append(f"{source} {described}; it must match the Service port name {want_name!r}")
             continue
         return Outcome(expected, f"{source}: {want_ip}:{want_port}")
     raise Fail(expected, "; ".join(problems))
@@ -386,7 +440,12 @@ def _port_entries(service: dict, wanted: list | None) -> list[dict]:
             find_service_port(service, port=item)
         )
         if entry is None:
-            raise Fail(f"Service port {item!r}", "no such port on the Service")
+            listing = ", ".join(_port_label(p) for p in ports) or "none"
+            raise Fail(
+                f"the Service answers on port {item!r}",
+                f"no such port on the Service (its ports: {listing})",
+                "The task names this port, and clients use it.",
+            )
         chosen.append(entry)
     return chosen
 
@@ -431,8 +490,11 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     if problems and len(results) > 1:
         problems.insert(0, f"{sum(map(bool, verdicts))} of {len(results)} requests failed")
     expected = f"HTTP 200 from a backend via {via}" + (f", from namespace {source_ns}" if spec.get("from_namespace") else "")
+    if spec.get("expect_body"):
+        expected += f", page containing {spec['expect_body']!r}"
     if problems:
-        raise Fail(expected, "; ".join(problems), _probe_advice(results))
+        failed = [r for r, v in zip(results, verdicts) if v]
+        raise Fail(expected, "; ".join(problems), _probe_advice(failed, backends))
     answered = ", ".join(sorted({f"{r.url} → {r.answered_by}" for r in results}))
     return Outcome(expected, answered)
 
@@ -448,9 +510,10 @@ def _probe_urls(ctx: GradingContext, spec: dict, service: dict, source_ns: str) 
                 "ConfigMap missing" if cm is None else f"key {spec['key']!r} missing or empty",
             )
         value = value.strip()
-        if "://" not in value:  # a bare address: use the Service's first port
-            first = (service["spec"].get("ports") or [{}])[0].get("port", 80)
-            value = f"http://{value if ':' in value else f'{value}:{first}'}/"
+        if "://" not in value:  # a bare address: use the port the task names
+            wanted = [p for p in spec.get("ports") or [] if isinstance(p, int)]
+            port = wanted[0] if wanted else (service["spec"].get("ports") or [{}])[0].get("port", 80)
+            value = f"http://{value if ':' in value else f'{value}:{port}'}/"
         return [value]
     ports = _port_entries(service, spec.get("ports"))
     if via == "env":
@@ -477,14 +540,20 @@ def _env_urls(ctx: GradingContext, service: dict, ports: list[dict], source_ns: 
     return urls
 
 
-def _probe_advice(results) -> str:
-    codes = {r.exit_code for r in results}
+def _probe_advice(failed, backends: set[str]) -> str:
+    codes = {r.exit_code for r in failed}
     if 6 in codes:
         return "The name does not resolve: check the Service name, and use <svc>.<namespace> from another namespace."
     if 7 in codes:
         return "Nothing accepted the connection: check the Service port, the targetPort and the endpoints."
     if 28 in codes:
         return "No answer in time: the Service may have no ready endpoints, or the targetPort is wrong."
+    if codes - {0}:
+        return "The request failed on the way; the cause is given for each URL."
+    if any(r.http_status != 200 for r in failed):
+        return "Something answered with an error status instead of the backend's page."
+    if backends and all(r.answered_by in backends for r in failed):
+        return "A backend answered, but on the wrong container port: check this Service port's targetPort."
     return "Something answered, but not a backend: check which pods the selector picks."
 
 
@@ -582,19 +651,47 @@ def configmap_value(ctx: GradingContext, spec: dict) -> Outcome:
     value = value.strip()
     ok = value == want if want is not None else re.fullmatch(spec["matches"], value) is not None
     if not ok:
-        message = ""
-        if spec.get("equals_cluster_ip_of"):
-            message = "A ClusterIP changes when the Service is recreated; read it again with kubectl get svc."
+        message = _why_not_cluster_ip(ctx, value, ns) if spec.get("equals_cluster_ip_of") else ""
         raise Fail(expected, repr(value), message)
     return Outcome(expected, repr(value))
+
+
+IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+
+
+def _why_not_cluster_ip(ctx: GradingContext, value: str, ns: str | None) -> str:
+    """Name what the recorded value is instead of the live ClusterIP."""
+    read_again = "read it with kubectl get svc"
+    if "://" in value:
+        return f"That is a URL; the task asks for the bare address, without scheme or port ({read_again})."
+    host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
+    if port:
+        return f"That is an address with a port; the task asks for the address alone, without :{port}."
+    if not value:
+        return f"The value is empty; {read_again}."
+    if not IPV4.fullmatch(value):
+        return f"That is a name, not an IP address; the legacy client cannot use DNS ({read_again})."
+    for pod in ctx.list("Pod", ns):
+        if (pod.get("status") or {}).get("podIP") == value:
+            return (
+                f"That is the IP of Pod {pod['metadata']['name']}; Pod IPs change whenever a Pod is "
+                f"replaced. Use the Service's ClusterIP ({read_again})."
+            )
+    for service in ctx.list("Service", ns):
+        if service["spec"].get("clusterIP") == value:
+            return f"That is the ClusterIP of Service {service['metadata']['name']}, another Service."
+    return f"A ClusterIP changes when the Service is recreated; {read_again} again."
 
 
 def fingerprint(obj: dict) -> str:
     """A hash of what a learner must not change in a Deployment: labels, selector, pod template."""
     spec = obj.get("spec") or {}
     template = json.loads(json.dumps(spec.get("template") or {}))
-    annotations = (template.get("metadata") or {}).get("annotations") or {}
+    metadata = template.get("metadata") or {}
+    annotations = metadata.get("annotations") or {}
     annotations.pop("kubectl.kubernetes.io/restartedAt", None)  # a rollout restart is harmless
+    if not annotations:  # an emptied map must hash like no map at all
+        metadata.pop("annotations", None)
     material = {
         "labels": obj["metadata"].get("labels") or {},
         "selector": spec.get("selector"),
@@ -658,3 +755,34 @@ def readiness_probe_present(ctx: GradingContext, spec: dict) -> Outcome:
             "Removing the probe makes the Pods Ready, but traffic then reaches Pods that cannot serve it.",
         )
     return Outcome(expected, "present")
+
+
+@check_kind("pod_containers", required={"pod", "image"}, optional={"command", "namespace"})
+def pod_containers(ctx: GradingContext, spec: dict) -> Outcome:
+    """A Pod runs the image and command the task names (e.g. after being recreated)."""
+    want_image, want_command = spec["image"], spec.get("command")
+    expected = f"Pod {spec['pod']} runs {want_image}"
+    if want_command is not None:
+        expected += f" with command {json.dumps(want_command)}"
+    pod = ctx.get("Pod", spec["pod"], spec.get("namespace"))
+    if pod is None:
+        raise Fail(expected, f"no Pod named {spec['pod']!r}", "The task keeps the Pod's name.")
+    containers = pod["spec"].get("containers") or []
+    images = [c.get("image") for c in containers]
+    if want_image not in images:
+        raise Fail(
+            expected,
+            f"image {', '.join(map(str, images))}",
+            "The task says to recreate the Pod with the same image; "
+            "`kubectl get pod -o yaml | kubectl replace --force -f -` keeps it.",
+        )
+    if want_command is not None:
+        container = containers[images.index(want_image)]
+        got = (container.get("command") or []) + (container.get("args") or [])
+        if got != list(want_command):
+            raise Fail(
+                expected,
+                f"command {json.dumps(got)}",
+                "The task says to recreate the Pod with the same command.",
+            )
+    return Outcome(expected, f"image {want_image}" + (", same command" if want_command is not None else ""))

@@ -24,7 +24,7 @@ MAX_PARALLEL_CHECKS = 6
 
 
 def run_check(ctx: GradingContext, check: CheckSpec) -> CheckResult:
-    base = dict(id=check.id, title=check.title, weight=check.weight)
+    base = dict(id=check.id, title=check.title, weight=check.weight, constraint=check.constraint)
     try:
         outcome = KINDS[check.kind].run(ctx, check.fields)
     except Fail as failed:

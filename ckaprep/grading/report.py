@@ -1,4 +1,10 @@
-"""The graded outcome of one `check` run."""
+"""The graded outcome of one `check` run.
+
+Scoring rule: a check earns its weight when it passes. A check marked
+`constraint` (something the task says to keep, which setup already gives)
+earns nothing when it holds and deducts its weight when it is broken, so a
+fresh start scores 0% and a broken constraint always costs points.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ class CheckResult:
     found: str
     message: str = ""
     hint: str = ""
+    constraint: bool = False
 
 
 @dataclass
@@ -27,11 +34,20 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def total(self) -> int:
+        """The weight there is to earn: constraints earn nothing."""
+        return sum(c.weight for c in self.checks if not c.constraint)
+
+    @property
+    def earned(self) -> int:
+        gained = sum(c.weight for c in self.checks if c.status == PASS and not c.constraint)
+        lost = sum(c.weight for c in self.checks if c.status != PASS and c.constraint)
+        return max(0, gained - lost)
+
+    @property
     def score(self) -> float:
         """Percentage of the weight earned, rounded to one decimal."""
-        total = sum(c.weight for c in self.checks)
-        earned = sum(c.weight for c in self.checks if c.status == PASS)
-        return round(100.0 * earned / total, 1) if total else 0.0
+        return round(100.0 * self.earned / self.total, 1) if self.total else 0.0
 
     @property
     def passed(self) -> bool:

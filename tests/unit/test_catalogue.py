@@ -38,7 +38,7 @@ def test_malformed_files_name_the_field(tmp_path, old, new, field, problem):
     path = _broken(tmp_path, old, new)
     with pytest.raises(ExerciseFileError) as info:
         load_exercise(path)
-    assert info.value.source == "clusterip-create.yaml"
+    assert info.value.source.endswith("clusterip-create.yaml")
     assert info.value.field == field
     assert problem in info.value.problem
 

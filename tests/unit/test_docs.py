@@ -45,8 +45,16 @@ def test_every_exit_status_is_documented():
         assert re.search(rf"^\| {int(status)} \|", README, re.MULTILINE), status
 
 
-def test_the_examples_run(env):
-    """Run the README's examples in order against the fake cluster."""
+def test_the_examples_run(env, fake, tmp_path, monkeypatch):
+    """Run the README's examples in order against the fake cluster (kubectl steps act on it too),
+    in a directory holding the authoring example."""
+    from tests.fake_kubectl import FakeKubectl
+
+    env.kubectl = FakeKubectl(fake)
+    example = re.search(r"<!-- authoring-example -->\n```yaml\n(.*?)```", README, re.DOTALL).group(1)
+    (tmp_path / "expose-web.yaml").write_text(example)
+    (tmp_path / "exercises").symlink_to(Path(__file__).parents[2] / "exercises")
+    monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     allowed = {"check": {0, 1}, "doctor": {0, 1}, "exam": {0, 1}}  # exam submit: 1 is FAIL
     for args in _examples():
@@ -64,3 +72,17 @@ def test_every_exercise_is_listed():
 
     for exercise_id in load_catalogue():
         assert f"| `{exercise_id}` |" in README
+
+
+def test_the_authoring_example_validates_and_proves_on_the_fake(tmp_path, env, fake):
+    from tests.fake_kubectl import FakeKubectl
+
+    example = re.search(r"<!-- authoring-example -->\n```yaml\n(.*?)```", README, re.DOTALL).group(1)
+    (tmp_path / "expose-web.yaml").write_text(example)
+    runner = CliRunner()
+    validated = runner.invoke(app, ["validate", str(tmp_path / "expose-web.yaml")], obj=env)
+    assert validated.exit_code == 0, validated.output
+    env.kubectl = FakeKubectl(fake)
+    proved = runner.invoke(app, ["--exercises", str(tmp_path), "prove", "expose-web", "--keep-going"], obj=env)
+    assert proved.exit_code == 0, proved.output
+    assert "6 of 6 proofs as declared" in proved.stdout

@@ -269,7 +269,7 @@ def test_exercise_id_is_not_a_path(tmp_path):
     relative = os.path.relpath(elsewhere / "myex", exercises)
     for exercise_id in (relative, str(elsewhere / "myex")):
         result = run_ckaprep(tmp_path, "start", exercise_id)
-        assert_one_line_error(result, USAGE, "no exercise")
+        assert_one_line_error(result, USAGE, "is not an exercise id")
     assert not (tmp_path / "state" / "attempt.json").exists()
 
 
@@ -317,7 +317,7 @@ import ckaprep.catalogue
 def broken(*args, **kwargs):
     raise RuntimeError("injected fault [bold]not markup[/]")
 
-ckaprep.catalogue.load_catalogue = broken
+ckaprep.catalogue.Catalogue.load = broken
 """
 
 

@@ -39,7 +39,8 @@ def test_a_report_shows_markup_literally():
     check = CheckResult(id="c", title=MARKUP, weight=1, status="fail", expected=MARKUP,
                         found=MARKUP, message=MARKUP, hint=MARKUP)  # fmt: skip
     text = rendered(report_view(Report(exercise="e", checks=[check], grading_s=0.1, notes=[MARKUP]), 5, 8))
-    assert text.count("[bold red]X[/]") == 6
+    # title (in the table and above the detail block), expected, found, why, hint and the note
+    assert text.count("[bold red]X[/]") == 7
 
 
 def test_the_task_and_the_catalogue_show_markup_literally(env):

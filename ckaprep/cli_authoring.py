@@ -1,0 +1,179 @@
+"""Commands for exercise authors: `validate` (offline) and `prove` (on a live cluster)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ckaprep.cli import JsonOption, _env, _print_json, _waiter, err, handles_errors, out
+from ckaprep.exit_status import ExitStatus
+
+
+def _load_targets(env, targets: list[str]):
+    """Exercise ids from the catalogue, or paths to exercise files."""
+    from ckaprep.catalogue import load_exercise
+
+    catalogue = env.catalogue()
+    if not targets:
+        return list(catalogue.load()[0].values())
+    exercises = []
+    for target in targets:
+        path = Path(target)
+        if target.endswith((".yaml", ".yml")) or "/" in target:
+            if not path.is_file():
+                from ckaprep.errors import UsageError
+
+                raise UsageError(f"no exercise file {target}")
+            exercises.append(load_exercise(path))
+        else:
+            exercises.append(catalogue.find(target))
+    return exercises
+
+
+@handles_errors
+def validate(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Exercise files to check.")],
+    as_json: JsonOption = False,
+):
+    """Check exercise files offline: schema and types, placeholders, check kinds, proofs, and
+    that the task states what the checks check.
+
+    Exit status: 0 every file is valid, 2 some file has a problem.
+    """
+    from ckaprep.catalogue import authoring_problems, load_exercise
+    from ckaprep.errors import ExerciseFileError
+
+    results = []
+    for path in files:
+        try:
+            exercise = load_exercise(path)
+        except ExerciseFileError as exc:
+            results.append({"file": str(path), "ok": False, "problems": [exc.message]})
+            continue
+        problems = [p.message for p in authoring_problems(exercise)]
+        right = sum(p.is_right for p in exercise.proofs)
+        results.append({
+            "file": str(path), "ok": not problems, "problems": problems, "id": exercise.id,
+            "checks": len(exercise.checks), "right_proofs": right, "wrong_proofs": len(exercise.proofs) - right,
+        })  # fmt: skip
+    if as_json:
+        _print_json(results)
+    else:
+        for item in results:
+            if item["ok"]:
+                out.print(
+                    f"ok  {item['file']}: {item['checks']} checks, {item['right_proofs']} right and "
+                    f"{item['wrong_proofs']} wrong answers",
+                    markup=False,
+                )
+            for problem in item["problems"]:
+                err.print(f"error: {problem}", markup=False, soft_wrap=True)
+    if not all(item["ok"] for item in results):
+        raise typer.Exit(int(ExitStatus.USAGE))
+
+
+@handles_errors
+def prove(
+    ctx: typer.Context,
+    targets: Annotated[
+        Optional[list[str]],
+        typer.Argument(metavar="[EXERCISE|FILE]...", help="Exercise ids or files; default: the whole catalogue."),
+    ] = None,
+    proof_names: Annotated[
+        Optional[list[str]],
+        typer.Option("--proof", metavar="NAME", help="Run only this proof (repeatable); fresh-start is one."),
+    ] = None,
+    keep_going: Annotated[
+        bool, typer.Option("--keep-going", help="Run every proof even after one got another verdict.")
+    ] = False,
+    jobs: Annotated[int, typer.Option(min=1, max=8, metavar="N", help="Run this many proofs at once.")] = 1,
+    probe_image: Annotated[
+        Optional[str],
+        typer.Option(envvar="CKAPREP_PROBE_IMAGE", help="Image for the in-cluster curl probe pod."),
+    ] = None,
+    as_json: JsonOption = False,
+):
+    """Run the exercises' proofs on the current cluster: each right answer must score 100%,
+    each wrong answer must fail the checks it declares, and a fresh start must score 0%.
+
+    Every proof runs in namespaces of its own, which are deleted afterwards; the active
+    exercise is not touched. Needs kubectl on PATH.
+
+    Exit status: 0 every verdict as declared, 1 some verdict differs, 2 bad input or no
+    kubectl, 3 cluster unreachable or access denied, 4 probe image cannot be pulled.
+    """
+    from ckaprep.catalogue import FRESH_START
+    from ckaprep.errors import CkaprepError, UsageError
+    from ckaprep.labels import OWNER_LABEL, OWNER_VALUE
+    from ckaprep.proving import Kubectl, Prover, find_kubectl, plan_tasks, select_proofs
+
+    env = _env(ctx)
+    exercises = _load_targets(env, targets or [])
+    names = proof_names or []
+    plan = [(ex, *select_proofs(ex, names)) for ex in exercises]
+    plan = [(ex, proofs, fresh) for ex, proofs, fresh in plan if proofs or fresh]
+    known = {p.name for ex in exercises for p in ex.proofs} | {FRESH_START}
+    unknown = [n for n in names if n not in known]
+    if unknown or not plan:
+        raise UsageError(f"no proof named {', '.join(map(repr, unknown or names))} in the exercises given")
+    kubectl = env.kubectl or Kubectl(find_kubectl(env.environ), env.environ, env.kubeconfig, env.context)
+    rows = [(ex.id, name) for ex, proofs, fresh in plan
+            for name in ([FRESH_START] if fresh else []) + [p.name for p in proofs]]  # fmt: skip
+    total = len(rows)
+    lock = threading.Lock()
+    done: list = []
+
+    def report(verdict):
+        with lock:
+            done.append(verdict)
+            mark = "ok  " if verdict.ok else "DIFF"
+            score = "" if verdict.score is None else f" {verdict.score:.1f}%"
+            err.print(
+                f"[{len(done)}/{total}] {mark} {verdict.exercise} {verdict.proof}{score} ({verdict.seconds:.0f}s)",
+                markup=False,
+            )
+            if not verdict.ok and not keep_going:
+                prover.stop.set()
+
+    prover = Prover(
+        cluster=env.cluster(), kubectl=kubectl, probe_image=probe_image or env.default_probe_image,
+        waiter=_waiter(env, lambda message: None), now=env.now, clock=env.monotonic, sleep=env.sleep,
+        on_start=lambda exercise_id, name: err.print(f"      … {exercise_id} {name}", markup=False, style="dim"),
+    )  # fmt: skip
+    started = env.monotonic()
+    tasks = [task for ex, proofs, fresh in plan for task in plan_tasks(ex, proofs, fresh)]
+    try:
+        prover.run_all(tasks, jobs=jobs, report=report)
+    except (CkaprepError, KeyboardInterrupt):
+        if done and not as_json:
+            from ckaprep.render import proof_table
+
+            out.print(proof_table(sorted(done, key=lambda v: rows.index((v.exercise, v.proof))),
+                                  env.monotonic() - started, total - len(done)))  # fmt: skip
+        err.print(
+            "prove stopped; namespaces of the proofs that were running may remain: "
+            f"kubectl get namespaces -l {OWNER_LABEL}={OWNER_VALUE}",
+            markup=False, soft_wrap=True,
+        )  # fmt: skip
+        raise
+    verdicts = sorted(done, key=lambda v: rows.index((v.exercise, v.proof)))
+    elapsed = env.monotonic() - started
+    stopped = len(verdicts) < total
+    if as_json:
+        _print_json({
+            "ok": all(v.ok for v in verdicts) and not stopped, "elapsed_s": round(elapsed, 1),
+            "proofs": [v.to_json() for v in verdicts], "not_run": total - len(verdicts),
+        })  # fmt: skip
+    else:
+        from ckaprep.render import proof_table
+
+        out.print(proof_table(verdicts, elapsed, total - len(verdicts)))
+    raise typer.Exit(int(ExitStatus.OK if all(v.ok for v in verdicts) and not stopped else ExitStatus.CHECKS_FAILED))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
+    app.command("prove")(prove)

@@ -1,0 +1,181 @@
+"""The kubectl verbs the exercises' proofs use, acting on a FakeCluster.
+
+Enough to run every proof offline; the real proof is `ckaprep prove` on a cluster.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+from ruamel.yaml import YAML
+
+from ckaprep.cluster.fake import FakeCluster
+from ckaprep.proving import StepResult
+
+_yaml = YAML(typ="safe", pure=True)
+
+
+def _jsonpath(obj, expr: str) -> str:
+    value = obj
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", expr.strip("{}").lstrip(".")):
+        value = value[int(part[1:-1])] if part.startswith("[") else value.get(part, "")
+    return "" if value is None else str(value)
+
+
+class FakeKubectl:
+    def __init__(self, fake: FakeCluster):
+        self.fake = fake
+        self.calls: list[list[str]] = []
+
+    def __call__(self, args, *, namespace, stdin=None) -> StepResult:
+        self.calls.append(list(args))
+        args = list(args)
+        while "-n" in args:  # the last -n wins, as in kubectl
+            i = args.index("-n")
+            namespace = args[i + 1]
+            del args[i : i + 2]
+        flags = {a.split("=", 1)[0]: (a.split("=", 1) + [""])[1] for a in args if a.startswith("--")}
+        words = [a for a in args if not a.startswith("--")]
+        try:
+            out = getattr(self, "_" + words[0].replace("-", "_"))(words[1:], flags, namespace, stdin) or ""
+        except (KeyError, ValueError, IndexError) as exc:
+            return StepResult(1, "", f"error: {exc}")
+        return StepResult(0, out, "")
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _obj(self, kind, ns, name):
+        obj = self.fake.get(kind, ns, name)
+        if obj is None:
+            raise KeyError(f"{kind} {name} not found")
+        return obj
+
+    def _apply_manifest(self, manifest, ns):
+        kind = manifest["kind"]
+        meta = manifest.setdefault("metadata", {})
+        if kind != "Namespace":
+            meta.setdefault("namespace", ns)
+        for key in ("resourceVersion", "uid", "creationTimestamp"):
+            meta.pop(key, None)
+        manifest.pop("status", None)
+        manifest.pop("_env", None)
+        self.fake.apply(manifest)
+
+    def _replace_spec(self, obj):
+        """Write a changed object back the way an API update would."""
+        kind = obj["kind"]
+        self._apply_manifest({k: v for k, v in obj.items() if k not in ("status", "_env")}, obj["metadata"]["namespace"])
+        if kind == "Service" and not obj["spec"].get("selector"):
+            self.fake.objects[("Service", obj["metadata"]["namespace"], obj["metadata"]["name"])]["spec"].pop(
+                "selector", None
+            )
+
+    @staticmethod
+    def _kind(word):
+        return {"svc": "Service", "service": "Service", "pod": "Pod", "pods": "Pod", "deployment": "Deployment",
+                "deploy": "Deployment", "configmap": "ConfigMap", "endpoints": "Endpoints"}[word]  # fmt: skip
+
+    # -- verbs -------------------------------------------------------------------------------
+    def _apply(self, words, flags, ns, stdin):
+        for doc in _yaml.load_all(stdin):
+            for item in (doc or {}).get("items", [doc] if doc else []):
+                self._apply_manifest(json.loads(json.dumps(item)), ns)
+
+    def _create(self, words, flags, ns, stdin):
+        if words[0] == "service":
+            name = words[2]
+            ports = []
+            for item in flags["--tcp"].split(","):
+                port, target = item.split(":")
+                ports.append({"name": f"{port}-{target}", "port": int(port),
+                              "targetPort": int(target) if target.isdigit() else target})  # fmt: skip
+            self._apply_manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+                                  "spec": {"selector": {"app": name}, "ports": ports}}, ns)  # fmt: skip
+        elif words[0] == "configmap":
+            key, value = flags["--from-literal"].split("=", 1)
+            self._apply_manifest({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": words[1]},
+                                  "data": {key: value}}, ns)  # fmt: skip
+        else:
+            raise ValueError(f"create {words[0]} is not simulated")
+
+    def _expose(self, words, flags, ns, stdin):
+        deployment = self._obj("Deployment", ns, words[1])
+        port = int(flags["--port"])
+        target = flags.get("--target-port", str(port))
+        spec = {"type": flags.get("--type", "ClusterIP"),
+                "selector": copy.deepcopy(deployment["spec"]["selector"]["matchLabels"]),
+                "ports": [{"port": port, "targetPort": int(target) if target.isdigit() else target}]}  # fmt: skip
+        self._apply_manifest({"apiVersion": "v1", "kind": "Service",
+                              "metadata": {"name": flags.get("--name", words[1])}, "spec": spec}, ns)  # fmt: skip
+
+    def _set(self, words, flags, ns, stdin):
+        if words[0] == "selector":
+            svc = self._obj("Service", ns, words[2])
+            svc["spec"]["selector"] = dict(pair.split("=") for pair in words[3].split(","))
+            self._replace_spec(svc)
+        elif words[0] == "env":
+            deployment = self._obj("Deployment", ns, words[1].split("/")[1])
+            key, value = words[2].split("=")
+            deployment["spec"]["template"]["spec"]["containers"][0].setdefault("env", []).append(
+                {"name": key, "value": value}
+            )
+            self._replace_spec(deployment)
+
+    def _patch(self, words, flags, ns, stdin):
+        obj = self._obj(self._kind(words[0]), ns, words[1])
+        body = json.loads(words[words.index("-p") + 1])
+        if flags.get("--type") == "json":
+            for op in body:
+                *parents, last = [int(p) if p.isdigit() else p for p in op["path"].strip("/").split("/")]
+                target = obj
+                for part in parents:
+                    target = target[part]
+                if op["op"] == "remove":
+                    del target[last]
+                else:
+                    target[last] = op["value"]
+        else:
+            for key, value in body.items():
+                if isinstance(value, dict) and isinstance(obj.get(key), dict):
+                    obj[key].update(value)
+                else:
+                    obj[key] = value
+        self._replace_spec(obj)
+
+    def _get(self, words, flags, ns, stdin):
+        output = next((words[i + 1] for i, w in enumerate(words) if w == "-o"), "json")
+        kind = self._kind(words[0])
+        if "-l" in words:
+            selector = words[words.index("-l") + 1]
+            obj = {"items": self.fake.list(kind, ns, selector)}
+        else:
+            obj = self._obj(kind, ns, words[1])
+            obj.pop("_env", None)
+        if output.startswith("jsonpath="):
+            return _jsonpath(obj, output[len("jsonpath="):])
+        return json.dumps(obj)
+
+    def _delete(self, words, flags, ns, stdin):
+        self.fake.delete(self._kind(words[0]), ns, words[1])
+
+    def _replace(self, words, flags, ns, stdin):
+        manifest = json.loads(stdin)
+        self.fake.delete(manifest["kind"], manifest["metadata"].get("namespace", ns), manifest["metadata"]["name"])
+        self._apply_manifest(manifest, ns)
+
+    def _run(self, words, flags, ns, stdin):
+        command = words[1:]  # what followed `--`
+        self._apply_manifest({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": words[0], "labels": {"run": words[0]}},
+                              "spec": {"containers": [{"name": words[0], "image": flags["--image"],
+                                                       "command": command}]}}, ns)  # fmt: skip
+
+    def _wait(self, words, flags, ns, stdin):
+        pass
+
+    def _rollout(self, words, flags, ns, stdin):
+        if words[0] == "restart":
+            deployment = self._obj("Deployment", ns, words[1].split("/")[1])
+            meta = deployment["spec"]["template"].setdefault("metadata", {})
+            meta.setdefault("annotations", {})["kubectl.kubernetes.io/restartedAt"] = "2026-01-01T00:00:00Z"
+            self._replace_spec(deployment)

@@ -1,0 +1,176 @@
+"""Trainers' exercises: their own directories, `validate`, `prove`, and names that are never paths."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from ckaprep.catalogue import exercises_dir, load_exercise
+from ckaprep.cli import app
+from ckaprep.errors import ExerciseFileError
+from ckaprep.exit_status import ExitStatus
+from tests.fake_kubectl import FakeKubectl
+
+SOURCE = exercises_dir() / "clusterip-create.yaml"
+
+
+@pytest.fixture
+def run(env):
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(app, list(args), obj=env)
+
+    return invoke
+
+
+def _trainer_exercise(directory, exercise_id="my-expose", text=None):
+    directory.mkdir(exist_ok=True)
+    text = text or SOURCE.read_text().replace("id: clusterip-create", f"id: {exercise_id}")
+    path = directory / f"{exercise_id}.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("exercise_id", ["../../etc/passwd", "/etc/passwd", "a/b", "x" * 300, "UPPER", "..", ""])
+def test_an_exercise_id_is_a_name_never_a_path(run, exercise_id):
+    result = run("start", exercise_id)
+    assert result.exit_code == ExitStatus.USAGE, result.output
+    assert "is not an exercise id" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "old, new, field, problem",
+    [
+        ("target_port: {int: [8100, 8999]", 'target_port: {int: [8100, "x"]', "params.target_port.int", "whole numbers"),
+        ("target_port: {int: [8100, 8999]", 'target_port: {int: ["a", "b"]', "params.target_port.int", "whole numbers"),
+        ("target_port: {int: [8100, 8999]", "target_port: {int: [9000, 8100]", "params.target_port.int", "low <= high"),
+        ("topics: [create, cluster-ip]", "topics: [create, {a: b}]", "topics[1]", "not a dict"),
+        ("topics: [create, cluster-ip]", "topics: [../../etc]", "topics[0]", "unknown topic"),
+        ("  replicas: {value: 2}", "  replicas: {value: [2]}", "params.replicas.value", "text or a number"),
+        ("    weight: 3\n", "    weight: 3\n    constraint: yes-please\n", "checks[1].constraint", "true or false"),
+        ("    fails: [service-type]\n", "    fails: [service-typo]\n", "proofs[5].fails", "no check 'service-typo'"),
+        ("      - kubectl: [set, selector, service, \"${service}\", \"tier=debug\"]",
+         "      - kubectl: [set, selector, service, \"${servcie}\", \"tier=debug\"]", "proofs[3].steps[1]", "unknown parameter"),
+        ("  - name: yaml\n", "  - name: fresh-start\n", "proofs[1].name", "reserved"),
+        ("  - name: yaml\n    steps:\n      - apply: |", "  - name: yaml\n    steps:\n      - shell: |", "proofs[1].steps[0]",
+         "exactly one of kubectl, apply"),
+    ],
+)
+def test_strict_types_give_one_line_file_field_problem(run, tmp_path, old, new, field, problem):
+    text = SOURCE.read_text()
+    assert old in text, old
+    path = tmp_path / "clusterip-create.yaml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ExerciseFileError) as info:
+        load_exercise(path)
+    assert (info.value.field, problem in info.value.problem) == (field, True), info.value.message
+    result = run("validate", str(path))
+    assert result.exit_code == ExitStatus.USAGE
+    assert result.stderr.strip() == f"error: {path}: {field}: {info.value.problem}"
+
+
+def test_a_file_that_is_not_utf8_is_named(run, tmp_path):
+    path = tmp_path / "clusterip-create.yaml"
+    path.write_bytes(b"id: caf\xe9\n")
+    result = run("validate", str(path))
+    assert result.exit_code == ExitStatus.USAGE
+    assert f"{path}: (encoding): not UTF-8" in result.stderr
+
+
+def test_validate_accepts_every_built_in_exercise(run):
+    files = sorted(str(p) for p in exercises_dir().glob("*.yaml"))
+    result = run("validate", "--json", *files)
+    assert result.exit_code == 0, result.output
+    for item in json.loads(result.stdout):
+        assert item["ok"] and item["right_proofs"] >= 2 and item["wrong_proofs"] >= 3, item
+
+
+def test_validate_wants_proofs_and_a_task_that_names_what_is_checked(run, tmp_path):
+    text = SOURCE.read_text().split("\nproofs:\n")[0].replace("listens on port **${port}** and forwards", "forwards")
+    path = _trainer_exercise(tmp_path, "clusterip-create", text)
+    result = run("validate", str(path))
+    assert result.exit_code == ExitStatus.USAGE
+    assert "proofs: needs at least 2 right answers" in result.stderr
+    assert "proofs: needs at least 3 wrong answers" in result.stderr
+
+
+def test_trainer_directory_lists_starts_checks_and_proves(run, env, fake, tmp_path):
+    trainer = tmp_path / "trainer"
+    _trainer_exercise(trainer)
+    listed = run("--exercises", str(trainer), "list", "--json")
+    assert listed.exit_code == 0 and "my-expose" in {e["id"] for e in json.loads(listed.stdout)}
+    env.environ["CKAPREP_EXERCISES"] = str(trainer)
+    assert run("start", "my-expose", "--seed", "3").exit_code == 0
+    assert run("check", "--json", "--wait", "0").exit_code == ExitStatus.CHECKS_FAILED
+    assert run("reset").exit_code == 0
+    env.kubectl = FakeKubectl(fake)
+    proved = run("prove", "my-expose", "--json", "--proof", "fresh-start", "--proof", "expose",
+                 "--proof", "type-nodeport")  # fmt: skip
+    assert proved.exit_code == 0, proved.output
+    rows = json.loads(proved.stdout)["proofs"]
+    assert [(r["proof"], r["ok"]) for r in rows] == [("fresh-start", True), ("expose", True), ("type-nodeport", True)]
+
+
+def test_prove_a_file_and_a_difference_exits_1(run, env, fake, tmp_path):
+    text = SOURCE.read_text().replace("    fails: [service-type]\n", "    fails: [selector]\n")
+    path = _trainer_exercise(tmp_path, "clusterip-create", text)
+    env.kubectl = FakeKubectl(fake)
+    result = run("prove", str(path), "--proof", "type-nodeport")
+    assert result.exit_code == ExitStatus.CHECKS_FAILED
+    assert "DIFF" in result.stdout and "selector passed, but this answer must fail it" in result.stdout
+
+
+def test_prove_without_kubectl_is_a_usage_error(run, env, tmp_path):
+    env.environ["PATH"] = str(tmp_path)
+    result = run("prove", "clusterip-create", "--proof", "expose")
+    assert result.exit_code == ExitStatus.USAGE and "no kubectl on PATH" in result.stderr
+
+
+def test_prove_unknown_proof_name(run):
+    result = run("prove", "clusterip-create", "--proof", "nope")
+    assert result.exit_code == ExitStatus.USAGE and "no proof named 'nope'" in result.stderr
+
+
+def test_an_id_in_two_directories_names_both_files(run, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    first, second = _trainer_exercise(one), _trainer_exercise(two)
+    for args in (["list"], ["start", "my-expose"]):
+        result = run("--exercises", str(one), "--exercises", str(two), *args)
+        assert result.exit_code == ExitStatus.USAGE
+        assert str(first) in result.stderr and str(second) in result.stderr
+
+
+def test_an_id_clashing_with_a_built_in_exercise(run, tmp_path):
+    shutil.copy(SOURCE, tmp_path / "clusterip-create.yaml")
+    result = run("--exercises", str(tmp_path), "list")
+    assert result.exit_code == ExitStatus.USAGE and "defined twice" in result.stderr
+
+
+def test_a_broken_trainer_file_is_reported_once_and_skipped(run, env, tmp_path):
+    _trainer_exercise(tmp_path)
+    (tmp_path / "broken.yaml").write_text("id: broken\n")
+    env.environ["CKAPREP_EXERCISES"] = str(tmp_path)
+    result = run("list", "--json")
+    assert result.exit_code == 0
+    assert "my-expose" in {e["id"] for e in json.loads(result.stdout)}
+    assert result.stderr.count("broken.yaml") == 1 and "title: is required" in result.stderr
+
+
+def test_prove_stops_on_an_unreachable_cluster_with_exit_3(run, env, fake):
+    from ckaprep.errors import ClusterUnreachable
+
+    env.kubectl = FakeKubectl(fake)
+    original = fake.create
+
+    def create(manifest):
+        if manifest["kind"] == "Pod" and manifest["metadata"]["name"].startswith("ckaprep-probe"):
+            raise ClusterUnreachable("cannot reach the cluster at fake://cluster: MaxRetryError")
+        return original(manifest)
+
+    fake.create = create
+    result = run("prove", "clusterip-create", "--proof", "fresh-start", "--proof", "expose")
+    assert result.exit_code == ExitStatus.CLUSTER, result.output
+    assert "cannot reach the cluster" in result.stderr and "may remain" in result.stderr

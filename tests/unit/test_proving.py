@@ -1,0 +1,124 @@
+"""The prover is honest: a declaration that does not match the grading is reported."""
+
+import dataclasses
+import json
+
+import pytest
+
+from ckaprep.catalogue import FRESH_START, Proof, load_catalogue
+from ckaprep.errors import UsageError
+from ckaprep.proving import Kubectl, Prover, find_kubectl, judge, run_steps
+from tests.conftest import FakeTime
+from tests.fake_kubectl import FakeKubectl
+
+CATALOGUE = load_catalogue()
+
+
+def _prove(fake, exercise, proofs, fresh=False):
+    clock = FakeTime()
+    prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), probe_image="curl", seeds=lambda: 5,
+                    clock=clock.monotonic, sleep=clock.sleep)  # fmt: skip
+    return prover.exercise(exercise, proofs, fresh=fresh, report=lambda v: None)
+
+
+def _proof(exercise_id, name):
+    return next(p for p in CATALOGUE[exercise_id].proofs if p.name == name)
+
+
+def test_a_right_answer_declared_wrong_is_a_difference(fake):
+    proof = dataclasses.replace(_proof("clusterip-create", "expose"), fails=("selector",))
+    [verdict] = _prove(fake, CATALOGUE["clusterip-create"], [proof])
+    assert not verdict.ok
+    assert verdict.problems == ["selector passed, but this answer must fail it"]
+
+
+def test_a_wrong_answer_failing_more_than_declared_is_a_difference(fake):
+    proof = dataclasses.replace(_proof("clusterip-create", "target-port-is-service-port"), fails=("port",))
+    [verdict] = _prove(fake, CATALOGUE["clusterip-create"], [proof])
+    assert not verdict.ok
+    assert any(p.startswith("probe-short failed:") for p in verdict.problems), verdict.problems
+
+
+def test_a_text_the_report_lacks_is_a_difference(fake):
+    proof = dataclasses.replace(_proof("clusterip-create", "type-nodeport"), says={"service-type": "LoadBalancer"})
+    [verdict] = _prove(fake, CATALOGUE["clusterip-create"], [proof])
+    assert not verdict.ok and "does not say 'LoadBalancer'" in verdict.problems[0]
+
+
+def test_a_fresh_start_that_earns_points_is_a_difference(fake):
+    exercise = CATALOGUE["troubleshoot-broken"]
+    checks = [dict(c, constraint=False) for c in exercise.checks]  # as before constraints existed
+    [verdict] = _prove(fake, dataclasses.replace(exercise, checks=checks), [], fresh=True)
+    assert verdict.proof == FRESH_START and not verdict.ok
+    assert "service-kept" in verdict.problems[0] and "deployment-unchanged" in verdict.problems[0]
+
+
+def test_fresh_start_is_graded_in_the_first_proofs_attempt(fake):
+    exercise = CATALOGUE["clusterip-create"]
+    verdicts = _prove(fake, exercise, exercise.proofs[:2], fresh=True)
+    assert [v.proof for v in verdicts] == [FRESH_START, "expose", "yaml"]
+    assert all(v.ok for v in verdicts) and verdicts[0].score == 0
+
+
+def test_a_failing_step_is_reported_and_cleaned_up(fake):
+    proof = Proof(name="broken", steps=[{"kubectl": ["expose", "deployment", "nope", "--port=80"]}], fails=("selector",))
+    [verdict] = _prove(fake, CATALOGUE["clusterip-create"], [proof])
+    assert not verdict.ok and "step 1 (kubectl -n" in verdict.problems[0] and "exited 1" in verdict.problems[0]
+    assert fake.list("Namespace", None) == []
+
+
+def test_steps_are_argument_vectors_with_parameters_and_captures():
+    seen = []
+
+    class Recorder:
+        def __call__(self, args, *, namespace, stdin=None):
+            from ckaprep.proving import StepResult
+
+            seen.append((args, namespace, stdin))
+            return StepResult(0, " 10.0.0.7\n", "")
+
+    proof = Proof(name="p", steps=[
+        {"capture": "ip", "kubectl": ["get", "svc", "${service}", "-o", "jsonpath={.spec.clusterIP}"]},
+        {"kubectl": ["create", "configmap", "c", "--from-literal=IP=${ip}; rm -rf /"]},
+        {"apply": "kind: Service\nspec: {ports: [{port: ${port}}]}\n---\nkind: ConfigMap\n"
+                  "metadata: {name: c, namespace: mine}\n", "namespace": "${other}"},
+    ])  # fmt: skip
+    values = run_steps(proof, {"service": "web", "port": 80, "other": "ns2"}, "ns1", Recorder())
+    assert values["ip"] == "10.0.0.7"
+    assert seen[1] == (["create", "configmap", "c", "--from-literal=IP=10.0.0.7; rm -rf /"], "ns1", None)
+    args, namespace, stdin = seen[2]
+    assert (args, namespace) == (["apply", "-f", "-"], None)
+    service, configmap = json.loads(stdin)["items"]
+    assert service["metadata"]["namespace"] == "ns2" and service["spec"]["ports"] == [{"port": 80}]
+    assert configmap["metadata"]["namespace"] == "mine"
+
+
+def test_kubectl_gets_its_own_argument_vector_never_a_shell():
+    calls = []
+
+    def run(argv, **kw):
+        calls.append((argv, kw))
+        import subprocess
+
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    kubectl = Kubectl("/bin/kubectl", {"PATH": "/bin"}, kubeconfig="/k", context="c", run=run)
+    kubectl(["get", "pods"], namespace="ns")
+    argv, kw = calls[0]
+    assert argv == ["/bin/kubectl", "--kubeconfig", "/k", "--context", "c", "-n", "ns", "get", "pods"]
+    assert "shell" not in kw
+
+
+def test_missing_kubectl_is_a_clear_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="no kubectl on PATH"):
+        find_kubectl({"PATH": str(tmp_path)})
+
+
+def test_judge_accepts_may_fail():
+    from ckaprep.grading.report import CheckResult, Report
+
+    checks = [CheckResult("a", "A", "fail", 1, "", ""), CheckResult("b", "B", "fail", 1, "", ""),
+              CheckResult("c", "C", "pass", 1, "", "")]  # fmt: skip
+    report = Report("x", checks, 0.0)
+    assert judge(Proof(name="p", steps=[], fails=("a",), may_fail=("b",)), report, {}) == []
+    assert judge(Proof(name="p", steps=[], fails=("a",)), report, {}) == ["b failed: "]
