@@ -23,6 +23,15 @@ from tests.e2e.practice import Practice
 CATALOGUE = load_catalogue()
 CASES = [(ex.id, FRESH_START) for ex in CATALOGUE.values()]
 CASES += [(ex.id, proof.name) for ex in CATALOGUE.values() for proof in ex.proofs]
+# On the second test cluster configuration: the fresh start, every right answer and the first
+# two wrong answers of each exercise.
+SECOND_CONFIG = {(ex.id, FRESH_START) for ex in CATALOGUE.values()}
+SECOND_CONFIG |= {(ex.id, p.name) for ex in CATALOGUE.values() for p in ex.proofs if p.is_right}
+SECOND_CONFIG |= {(ex.id, p.name) for ex in CATALOGUE.values() for p in [q for q in ex.proofs if not q.is_right][:2]}
+PARAMS = [
+    pytest.param(*case, id=f"{case[0]}:{case[1]}", marks=[pytest.mark.second_config] if case in SECOND_CONFIG else [])
+    for case in CASES
+]
 JOBS = int(os.environ.get("CKAPREP_PROVE_JOBS", "2"))
 
 
@@ -58,7 +67,7 @@ def verdicts(request, cluster, tmp_path_factory):
     return get
 
 
-@pytest.mark.parametrize("exercise_id, proof_name", CASES, ids=[f"{e}:{p}" for e, p in CASES])
+@pytest.mark.parametrize("exercise_id, proof_name", PARAMS)
 def test_proof_verdict_is_as_declared(verdicts, exercise_id, proof_name):
     exit_code, payload, output = verdicts(exercise_id)
     assert payload, output
