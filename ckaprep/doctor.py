@@ -30,6 +30,7 @@ PROVEN_MINORS = (35, 36)
 DOCTOR_ROLE = "doctor"
 POD_START_TIMEOUT_S = 90
 MIRROR_TIMEOUT_S = 20
+PROBE_SETTLE_S = 15
 WEB_PORT, SERVICE_PORT, PORT_NAME = 8080, 80, "http"
 
 # (verb, API group, resource, subresource): what start, check and reset do.
@@ -233,7 +234,7 @@ def _in_namespace(cluster, diagnosis, namespace, probe_image, busybox_image, wai
     ]
     waiter.progress("probing the Service by name, FQDN and ClusterIP")
     with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(lambda t: _curl(exec_, f"http://{t[2]}:{SERVICE_PORT}/"), targets))
+        results = list(pool.map(lambda t: _curl(exec_, f"http://{t[2]}:{SERVICE_PORT}/", waiter), targets))
     for (finding_id, title, _), (ok, detail) in zip(targets, results):
         fix = ""
         if not ok:
@@ -275,12 +276,18 @@ def _images_start(cluster, diagnosis, namespace, probe_image, busybox_image, wai
     return True
 
 
-def _curl(exec_, url: str) -> tuple[bool, str]:
-    done = exec_(curl_argv(url))
-    result = parse_curl_output(url, done.returncode, done.stdout, done.stderr)
-    if result.exit_code == 0 and result.http_status == 200 and result.answered_by == "web":
-        return True, f"{url} answered by pod web"
-    return False, f"{url}: {result.cause}"
+def _curl(exec_, url: str, waiter: Waiter) -> tuple[bool, str]:
+    """Tried again for a few seconds: kube-proxy programs a new Service a moment after its
+    endpoints are ready, and some modes (nftables) take longer than others."""
+    deadline = waiter.clock() + PROBE_SETTLE_S
+    while True:
+        done = exec_(curl_argv(url))
+        result = parse_curl_output(url, done.returncode, done.stdout, done.stderr)
+        if result.exit_code == 0 and result.http_status == 200 and result.answered_by == "web":
+            return True, f"{url} answered by pod web"
+        if waiter.clock() >= deadline:
+            return False, f"{url}: {result.cause} (still after {PROBE_SETTLE_S}s)"
+        waiter.sleep(1.0)
 
 
 def _environment(exec_, diagnosis: Diagnosis, cluster_ip: str) -> None:

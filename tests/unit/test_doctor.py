@@ -137,3 +137,36 @@ def test_start_points_to_doctor_in_its_one_error_line(tmp_path):
     assert result.exit_code == ExitStatus.CLUSTER
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "ckaprep doctor" in lines[0], result.stderr
+
+
+def test_probes_wait_for_kube_proxy_to_program_a_new_service(healthy):
+    from ckaprep.cluster import ExecResult
+
+    real_exec, refused = healthy.exec, {"left": 4}
+
+    def late_proxy(namespace, pod, argv, timeout):
+        if argv[0] == "curl" and refused["left"] > 0:
+            refused["left"] -= 1
+            return ExecResult(7, "", "curl: (7) Failed to connect: Connection refused")
+        return real_exec(namespace, pod, argv, timeout)
+
+    healthy.exec = late_proxy
+    diagnosis = diagnose(healthy, waiter=instant_waiter())
+    assert statuses(diagnosis)["clusterip"] == PASS and refused["left"] == 0
+
+
+def test_a_service_that_never_answers_fails_with_the_cause(healthy):
+    from ckaprep.cluster import ExecResult
+
+    real_exec = healthy.exec
+
+    def no_proxy(namespace, pod, argv, timeout):
+        if argv[0] == "curl" and "10.96." in argv[-1]:
+            return ExecResult(7, "", "curl: (7) Failed to connect: Connection refused")
+        return real_exec(namespace, pod, argv, timeout)
+
+    healthy.exec = no_proxy
+    diagnosis = diagnose(healthy, waiter=instant_waiter())
+    clusterip = next(f for f in diagnosis.findings if f.id == "clusterip")
+    assert clusterip.status == FAIL and "connection refused" in clusterip.detail and "kube-proxy" in clusterip.fix
+    assert diagnosis.exit_status == ExitStatus.CHECKS_FAILED
