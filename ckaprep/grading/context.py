@@ -6,6 +6,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from ckaprep.cluster import Cluster, ExecResult
@@ -15,6 +16,7 @@ from ckaprep.grading.probes import (
     ProbeResult,
     cluster_domain_from_resolv_conf,
     curl_argv,
+    curl_exec_timeout_s,
     parse_curl_output,
 )
 from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL, is_probe_pod
@@ -30,6 +32,7 @@ from ckaprep.waiting import (
 
 PROBE_POD_PREFIX = "ckaprep-probe"
 PROBE_POD_START_TIMEOUT_S = 120
+URLS_PER_EXEC = 4  # one exec runs this many curls in turn; more URLs go to execs in parallel
 DEFAULT_CLUSTER_DOMAIN = "cluster.local"
 
 
@@ -216,14 +219,27 @@ class GradingContext:
             raise
         return latest
 
-    def exec_in_probe(self, argv: list[str], namespace: str | None = None, **kw) -> ExecResult:
+    def exec_in_probe(self, argv: list[str], namespace: str | None = None, *, timeout: float | None = None,
+                      **kw) -> ExecResult:  # fmt: skip
         pod = self.probe_pod(namespace, **kw)
         meta = pod["metadata"]
-        return self.cluster.exec(meta["namespace"], meta["name"], argv, timeout=CURL_TIMEOUT_S + 6)
+        return self.cluster.exec(meta["namespace"], meta["name"], argv, timeout=timeout or CURL_TIMEOUT_S + 6)
 
     def curl(self, url: str, namespace: str | None = None) -> ProbeResult:
-        result = self.exec_in_probe(curl_argv(url), namespace)
-        return parse_curl_output(url, result.returncode, result.stdout, result.stderr)
+        return self.curl_many([url], namespace)[0]
+
+    def curl_many(self, urls: list[str], namespace: str | None = None) -> list[ProbeResult]:
+        """Every URL from the probe pod, a few per exec and the execs in parallel, results in order."""
+        batches = [urls[i:i + URLS_PER_EXEC] for i in range(0, len(urls), URLS_PER_EXEC)]
+
+        def run(batch: list[str]) -> list[ProbeResult]:
+            done = self.exec_in_probe(curl_argv(batch), namespace, timeout=curl_exec_timeout_s(batch))
+            return parse_curl_output(batch, done.returncode, done.stdout, done.stderr)
+
+        if len(batches) == 1:
+            return run(batches[0])
+        with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+            return [result for batch in pool.map(run, batches) for result in batch]
 
     def probe_env(self, service: dict, namespace: str | None = None) -> dict[str, str]:
         result = self.exec_in_probe(["env"], namespace, newer_than=service)
