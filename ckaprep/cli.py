@@ -453,7 +453,7 @@ def explain(
 
     env = _env(ctx)
     if topic is None:
-        topics = all_topics()
+        topics = all_topics(cache=env.parsed_cache())
         if as_json:
             _print_json([{"topic": t.id, "summary": t.summary} for t in topics.values()])
             return
@@ -462,7 +462,7 @@ def explain(
             out.print(Text.assemble((item.id.ljust(width), "bold"), "  ", item.summary))
         out.print("\nRead one with: ckaprep explain <topic>")
         return
-    found = find_topic(topic)
+    found = find_topic(topic, cache=env.parsed_cache())
     note = personal_note(found, env.state.load())
     if as_json:
         _print_json({"topic": found.id, "summary": found.summary, "markdown": found.body,
