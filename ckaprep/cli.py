@@ -284,7 +284,8 @@ def check(
         float,
         typer.Option(
             min=0, callback=_finite,
-            help="Seconds to keep polling checks that wait on the cluster settling (endpoints, pods).",
+            help="At most this many seconds of polling failing checks while the cluster is still "
+            "changing (pods starting, endpoints catching up); a settled cluster is graded at once.",
         ),
     ] = 10.0,
     probe_image: Annotated[

@@ -99,7 +99,7 @@ def _pod_in_flux(pod: dict, now: datetime) -> list[str]:
         due = _probe_due_s(probe, kind)
         age = (now - started).total_seconds()
         if age < due:
-            return [f"{name} is not Ready yet; its {kind} probe has had {age:.0f} of {due:.0f} s to pass"]
+            return [f"{name} is not Ready yet, and its {kind} probe has until {due:.0f} s after the start to pass"]
     return []
 
 
@@ -211,10 +211,11 @@ def _recent_changes(objects: list[tuple[str, dict]], now: datetime) -> list[str]
     if not recent:
         return []
     recent.sort()
-    names = ", ".join(name for _, name in recent[:3]) + (" and more" if len(recent) > 3 else "")
+    names = [name for _, name in recent]
+    shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
     return [
-        f"{names} changed {max(recent[0][0], 0):.0f} s ago; kube-proxy and DNS follow a change "
-        f"within a few seconds"
+        f"{shown} changed less than {SETTLE_AFTER_CHANGE_S:.0f} s ago (kube-proxy and DNS apply a change "
+        "a moment after the API shows it)"
     ]
 
 
