@@ -42,6 +42,7 @@ class FakeCluster:
         self.objects: dict[tuple[str, str | None, str], dict] = {}
         self.failure = failure  # raised by every call, to test error paths
         self.exec_log: list[tuple[str, str, list[str]]] = []
+        self.read_log: list[tuple[str, str, str | None]] = []  # (get or list, kind, namespace)
         self.pod_ready_default = True
         self._clock = datetime(2026, 1, 1, tzinfo=timezone.utc)
         self._next_ip = {"pod": 10, "svc": 10}
@@ -72,6 +73,7 @@ class FakeCluster:
     @_serialized
     def get(self, kind, namespace, name):
         self._maybe_fail()
+        self.read_log.append(("get", kind, namespace))
         if kind == "EndpointSlice":
             return next((s for s in self._slices(namespace) if s["metadata"]["name"] == name), None)
         obj = self.objects.get((kind, namespace if KINDS[kind][2] else None, name))
@@ -80,6 +82,7 @@ class FakeCluster:
     @_serialized
     def list(self, kind, namespace, label_selector=""):
         self._maybe_fail()
+        self.read_log.append(("list", kind, namespace))
         selector = dict(p.split("=", 1) for p in label_selector.split(",") if p)
         items = self._slices(namespace) if kind == "EndpointSlice" else [
             o for (k, ns, _), o in self.objects.items() if k == kind and ns == namespace

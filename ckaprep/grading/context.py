@@ -6,7 +6,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 
 from ckaprep.cluster import Cluster, ExecResult
@@ -19,7 +19,7 @@ from ckaprep.grading.probes import (
     curl_exec_timeout_s,
     parse_curl_output,
 )
-from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL, is_probe_pod
+from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL, is_probe_pod, matches, parse_selector
 from ckaprep.state import Attempt
 from ckaprep.waiting import (
     IMAGE_PULL_REASONS,
@@ -65,7 +65,7 @@ class GradingContext:
         self.probe_image = probe_image
         self.waiter = Waiter(progress=progress, clock=clock, sleep=sleep)
         self.notes: list[str] = []
-        self._cache: dict[tuple, object] = {}
+        self._cache: dict[tuple, Future] = {}
         self._lock = threading.Lock()
         self._probe_lock = threading.Lock()
         self._probe_pods: dict[str, dict] = {}
@@ -87,24 +87,33 @@ class GradingContext:
             self._cache.clear()
 
     def _cached(self, key: tuple, load: Callable[[], object]):
+        """One read per key and round, even when several checks ask at the same moment."""
         with self._lock:
-            if key in self._cache:
-                return self._cache[key]
-        value = load()
-        with self._lock:
-            self._cache[key] = value
-        return value
+            pending = self._cache.get(key)
+            loading = pending is None
+            if loading:
+                pending = self._cache[key] = Future()
+        if loading:
+            try:
+                pending.set_result(load())
+            except BaseException as exc:
+                pending.set_exception(exc)
+        return pending.result()
 
     # -- reads ---------------------------------------------------------------
+    # Each kind is listed once per namespace and round; gets and label selections are
+    # answered from that list.
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict | None:
         ns = namespace or self.namespace
-        return self._cached(("get", kind, ns, name), lambda: self.cluster.get(kind, ns, name))
+        return next((o for o in self.list(kind, ns) if o["metadata"]["name"] == name), None)
 
     def list(self, kind: str, namespace: str | None = None, selector: str = "") -> list[dict]:
         ns = namespace or self.namespace
-        return self._cached(
-            ("list", kind, ns, selector), lambda: self.cluster.list(kind, ns, selector)
-        )
+        everything = self._cached(("list", kind, ns), lambda: self.cluster.list(kind, ns))
+        if not selector:
+            return everything
+        wanted = parse_selector(selector)
+        return [o for o in everything if matches(wanted, (o.get("metadata") or {}).get("labels"))]
 
     def pods(self, namespace: str | None = None) -> list[dict]:
         """The learner's and the setup's pods, without ckaprep's probe pods."""

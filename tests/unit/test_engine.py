@@ -1,5 +1,6 @@
 """The grading engine: polling, error status, probe pods, and curl's exit codes."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -180,3 +181,22 @@ def test_exec_status_fallback_reads_the_exit_code():
     failure = '{"status":"Failure","details":{"causes":[{"reason":"ExitCode","message":"7"}]}}'
     assert _returncode_from_status(failure) == 7
     assert _returncode_from_status("not json") is None
+
+
+@pytest.mark.parametrize("exercise_id", ["clusterip-create", "multi-port-named", "selectorless-endpoints"])
+def test_each_kind_is_read_once_per_namespace_in_a_round_and_curls_share_an_exec(fake, exercise_id):
+    exercise, attempt = start_on(fake, exercise_id)
+    apply_solution(fake, exercise, attempt)
+    grade(exercise, attempt, fake, sleep=lambda s: None)  # starts the probe pod
+    fake.read_log.clear()
+    fake.exec_log.clear()
+    report, _ = grade(exercise, attempt, fake, sleep=lambda s: None)
+    assert report.passed, [(c.id, c.found) for c in report.checks if c.status != "pass"]
+    reads = Counter(r for r in fake.read_log if r[1] != "Namespace")
+    assert all(verb == "list" for verb, _, _ in reads), reads
+    # The probe pod is looked up once per run, outside the round's reads.
+    allowed = {("list", "Pod", ns): 2 for ns in attempt.namespaces}
+    assert {r: n for r, n in reads.items() if n > allowed.get(r, 1)} == {}
+    curl_execs = [argv for _, _, argv in fake.exec_log if argv[0] == "curl"]
+    probe_checks = [c for c in exercise.checks_for(attempt.params) if c.kind == "http_probe"]
+    assert len(curl_execs) == len(probe_checks)
