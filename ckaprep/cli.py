@@ -469,9 +469,26 @@ def explain(
         _print_json({"topic": found.id, "summary": found.summary, "markdown": found.body,
                      "personal": note, "practice": found.practice})  # fmt: skip
         return
-    from ckaprep.render import topic_view
+    _print_rendered(env, "topic", found.body, note)
 
-    out.print(topic_view(found.body, note))
+
+def _print_rendered(env: Environment, *content: str) -> None:
+    """Study notes as the terminal shows them, rendered once per page, note and terminal."""
+    from ckaprep.rendered_cache import RenderedCache
+
+    cache = RenderedCache.for_environ(env.environ)
+    terminal = (out.width, out.color_system, out.is_terminal, out.no_color, out.legacy_windows)
+    key = cache.key(*content, *terminal)
+    text = cache.get(key)
+    if text is None:
+        from ckaprep.render import topic_view
+
+        with out.capture() as captured:
+            out.print(topic_view(*content[1:]))
+        text = captured.get()
+        cache.put(key, text)
+    out.file.write(text)
+    out.file.flush()
 
 
 @app.command()
