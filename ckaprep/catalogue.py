@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from ckaprep.cluster import KINDS as CLUSTER_KINDS
 from ckaprep.errors import ExerciseFileError, UsageError
 from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
+from ckaprep.parsed_cache import ParsedYamlCache
 from ckaprep.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
 
 # The topic vocabulary, each with the `ckaprep explain` page that teaches it.
@@ -448,17 +446,29 @@ def _is_scalar(value: Any) -> bool:
     return isinstance(value, str) or _is_int(value)
 
 
-_yaml = YAML(typ="safe")  # the C loader where available
+class _YamlSyntaxError(Exception):
+    pass
 
 
-def load_exercise(path: Path) -> Exercise:
+def parse_yaml(text: str) -> Any:
+    """ruamel's safe loader, imported only when a file is not in the parsed cache."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML(typ="safe").load(text)
+    except YAMLError as exc:
+        raise _YamlSyntaxError(" ".join(str(exc).split())) from None
+
+
+def load_exercise(path: Path, cache: ParsedYamlCache | None = None) -> Exercise:
     source = str(path) if path.parent != exercises_dir() else path.name
     try:
-        data = _yaml.load(path.read_text(encoding="utf-8"))
+        data = (cache or ParsedYamlCache(None)).parsed(path, parse_yaml)
     except UnicodeDecodeError as exc:
         raise ExerciseFileError(source, "(encoding)", f"not UTF-8 text (byte {exc.start})") from None
-    except YAMLError as exc:
-        raise ExerciseFileError(source, "(syntax)", " ".join(str(exc).split())) from None
+    except _YamlSyntaxError as exc:
+        raise ExerciseFileError(source, "(syntax)", str(exc)) from None
     except OSError as exc:
         raise ExerciseFileError(source, "(file)", exc.strerror or str(exc)) from None
     exercise = _Validator(source).exercise(data)
@@ -491,9 +501,10 @@ class Catalogue:
     naming both files.
     """
 
-    def __init__(self, builtin: Path | None = None, extra: Sequence[Path] = ()):
+    def __init__(self, builtin: Path | None = None, extra: Sequence[Path] = (), cache: ParsedYamlCache | None = None):
         self.builtin = builtin or exercises_dir()
         self.extra = [Path(d) for d in extra]
+        self.cache = cache or ParsedYamlCache(None)
 
     @property
     def dirs(self) -> list[Path]:
@@ -519,11 +530,12 @@ class Catalogue:
             if len(paths) > 1:
                 raise self._clash(exercise_id, paths)
             try:
-                exercises[exercise_id] = load_exercise(paths[0])
+                exercises[exercise_id] = load_exercise(paths[0], self.cache)
             except ExerciseFileError as exc:
                 if paths[0].parent == self.builtin:
                     raise
                 skipped.append(exc)
+        self.cache.save()
         return exercises, skipped
 
     def find(self, exercise_id: str) -> Exercise:
@@ -534,7 +546,9 @@ class Catalogue:
         if not paths:
             known = ", ".join(sorted(self._files()))
             raise UsageError(f"no exercise {exercise_id!r} (try one of: {known})")
-        return load_exercise(paths[0])
+        exercise = load_exercise(paths[0], self.cache)
+        self.cache.save()
+        return exercise
 
 
 def load_catalogue(directory: Path | None = None) -> dict[str, Exercise]:

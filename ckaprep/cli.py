@@ -284,7 +284,8 @@ def check(
         float,
         typer.Option(
             min=0, callback=_finite,
-            help="Seconds to keep polling checks that wait on the cluster settling (endpoints, pods).",
+            help="At most this many seconds of polling failing checks while the cluster is still "
+            "changing (pods starting, endpoints catching up); a settled cluster is graded at once.",
         ),
     ] = 10.0,
     probe_image: Annotated[
@@ -453,7 +454,7 @@ def explain(
 
     env = _env(ctx)
     if topic is None:
-        topics = all_topics()
+        topics = all_topics(cache=env.parsed_cache())
         if as_json:
             _print_json([{"topic": t.id, "summary": t.summary} for t in topics.values()])
             return
@@ -462,15 +463,32 @@ def explain(
             out.print(Text.assemble((item.id.ljust(width), "bold"), "  ", item.summary))
         out.print("\nRead one with: ckaprep explain <topic>")
         return
-    found = find_topic(topic)
+    found = find_topic(topic, cache=env.parsed_cache())
     note = personal_note(found, env.state.load())
     if as_json:
         _print_json({"topic": found.id, "summary": found.summary, "markdown": found.body,
                      "personal": note, "practice": found.practice})  # fmt: skip
         return
-    from ckaprep.render import topic_view
+    _print_rendered(env, "topic", found.body, note)
 
-    out.print(topic_view(found.body, note))
+
+def _print_rendered(env: Environment, *content: str) -> None:
+    """Study notes as the terminal shows them, rendered once per page, note and terminal."""
+    from ckaprep.rendered_cache import RenderedCache
+
+    cache = RenderedCache.for_environ(env.environ)
+    terminal = (out.width, out.color_system, out.is_terminal, out.no_color, out.legacy_windows)
+    key = cache.key(*content, *terminal)
+    text = cache.get(key)
+    if text is None:
+        from ckaprep.render import topic_view
+
+        with out.capture() as captured:
+            out.print(topic_view(*content[1:]))
+        text = captured.get()
+        cache.put(key, text)
+    out.file.write(text)
+    out.file.flush()
 
 
 @app.command()

@@ -281,8 +281,8 @@ def _curl(exec_, url: str, waiter: Waiter) -> tuple[bool, str]:
     endpoints are ready, and some modes (nftables) take longer than others."""
     deadline = waiter.clock() + PROBE_SETTLE_S
     while True:
-        done = exec_(curl_argv(url))
-        result = parse_curl_output(url, done.returncode, done.stdout, done.stderr)
+        done = exec_(curl_argv([url]))
+        [result] = parse_curl_output([url], done.returncode, done.stdout, done.stderr)
         if result.exit_code == 0 and result.http_status == 200 and result.answered_by == "web":
             return True, f"{url} answered by pod web"
         if waiter.clock() >= deadline:

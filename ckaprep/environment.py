@@ -54,7 +54,12 @@ class Environment:
         from ckaprep.catalogue import ENV_EXERCISES, Catalogue, exercise_dirs_from
 
         extra = [*self.extra_exercise_dirs, *exercise_dirs_from(self.environ.get(ENV_EXERCISES))]
-        return Catalogue(self.exercises_dir, list(dict.fromkeys(extra)))
+        return Catalogue(self.exercises_dir, list(dict.fromkeys(extra)), self.parsed_cache())
+
+    def parsed_cache(self):
+        from ckaprep.parsed_cache import ParsedYamlCache
+
+        return ParsedYamlCache.for_environ(self.environ)
 
     def cluster(self, context: str | None = None) -> Cluster:
         return self.cluster_factory(self.kubeconfig, self.context or context)

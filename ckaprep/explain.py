@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from ckaprep.errors import UsageError, shorten
+from ckaprep.parsed_cache import ParsedYamlCache
 from ckaprep.state import Attempt
 
 TOPICS_DIR = Path(__file__).parent / "topics"
@@ -34,31 +33,41 @@ class Topic:
         return [item.strip() for item in match.group(1).split(",")] if match else []
 
 
-def _parse(path: Path) -> Topic:
-    text = path.read_text(encoding="utf-8")
+def _split_front_matter(text: str) -> dict:
+    from ruamel.yaml import YAML  # only when the topic is not in the parsed cache
+
     _, front, body = text.split("---\n", 2)
     meta = YAML(typ="safe", pure=True).load(front) or {}
-    return Topic(
-        id=path.stem, summary=meta["summary"], body=body.strip(), personal=meta.get("personal", "")
-    )
+    return {"summary": meta["summary"], "personal": meta.get("personal", ""), "body": body.strip()}
 
 
-def all_topics(directory: Path = TOPICS_DIR) -> dict[str, Topic]:
-    return {p.stem: _parse(p) for p in sorted(directory.glob("*.md"))}
+def _parse(path: Path, cache: ParsedYamlCache | None = None) -> Topic:
+    parsed = (cache or ParsedYamlCache(None)).parsed(path, _split_front_matter)
+    return Topic(id=path.stem, summary=parsed["summary"], body=parsed["body"], personal=parsed["personal"])
+
+
+def all_topics(directory: Path = TOPICS_DIR, cache: ParsedYamlCache | None = None) -> dict[str, Topic]:
+    topics = {p.stem: _parse(p, cache) for p in sorted(directory.glob("*.md"))}
+    if cache is not None:
+        cache.save()
+    return topics
 
 
 def topic_names(directory: Path = TOPICS_DIR) -> list[str]:
     return sorted(p.stem for p in directory.glob("*.md"))
 
 
-def find_topic(name: str, directory: Path = TOPICS_DIR) -> Topic:
+def find_topic(name: str, directory: Path = TOPICS_DIR, cache: ParsedYamlCache | None = None) -> Topic:
     """A topic by name. The name is looked up among the topics, never used as a path."""
     known = topic_names(directory)
     if name not in known:
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.4) if len(name) <= 100 else []
         suggestion = f"; did you mean {' or '.join(close)}?" if close else f"; topics: {', '.join(known)}"
         raise UsageError(f"no topic '{shorten(name)}'{suggestion}")
-    return _parse(directory / f"{name}.md")
+    topic = _parse(directory / f"{name}.md", cache)
+    if cache is not None:
+        cache.save()
+    return topic
 
 
 def personal_values(attempt: Attempt) -> dict[str, Any]:

@@ -6,16 +6,18 @@ string rich would read as markup.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console, Group
-from rich.markdown import Markdown
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from ckaprep.catalogue import Exercise
 from ckaprep.grading.report import FAIL, PASS, Report
-from ckaprep.state import Attempt
+
+if TYPE_CHECKING:  # the catalogue and state are the callers' business; `list` stays light
+    from ckaprep.catalogue import Exercise
+    from ckaprep.state import Attempt
 
 STATUS_STYLE = {PASS: ("PASS", "green"), FAIL: ("FAIL", "red"), "error": ("ERROR", "yellow")}
 
@@ -45,6 +47,8 @@ def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
     switch = Text(
         f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim"
     )
+    from rich.markdown import Markdown  # markdown-it is slow to import; only some views need it
+
     body = Markdown(exercise.render(exercise.task, attempt.params))
     from ckaprep.catalogue import TOPICS
 
@@ -139,6 +143,8 @@ def proof_table(verdicts, elapsed_s: float, not_run: int) -> Group:
 
 
 def solution_view(exercise: Exercise, attempt: Attempt) -> Group:
+    from rich.syntax import Syntax
+
     solution = exercise.render(exercise.solution, attempt.params)
     return Group(
         Text("Imperative (kubectl)", style="bold"),
@@ -150,6 +156,8 @@ def solution_view(exercise: Exercise, attempt: Attempt) -> Group:
 
 
 def topic_view(body: str, personal: str) -> Group:
+    from rich.markdown import Markdown
+
     parts = [Markdown(body)]
     if personal:
         parts.append(Panel(Markdown(personal), title="In your current exercise", expand=False))

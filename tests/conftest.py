@@ -1,7 +1,14 @@
+import signal
+
 import pytest
 
 from ckaprep.cluster.fake import FakeCluster
 from ckaprep.environment import Environment
+
+# A shell starts a background job with SIGINT ignored, and every child inherits that. The
+# Ctrl-C tests need children that get SIGINT as a terminal delivers it, wherever pytest runs.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ real API server.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -49,6 +50,9 @@ class Cluster(Protocol):
 
     def version(self) -> dict:
         """The API server's /version document (gitVersion, major, minor)."""
+
+    def server_time(self) -> datetime:
+        """The API server's clock now, to judge how long ago something changed."""
 
     def can_i(self, verb: str, group: str, resource: str, subresource: str = "", *, namespace: str | None) -> bool:
         """Whether the current user may do this, asked with a SelfSubjectAccessReview."""

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from ckaprep.cluster import KINDS, ExecResult
 from ckaprep.errors import CkaprepError
-from ckaprep.grading.probes import STATUS_MARKER
+from ckaprep.grading.probes import RESULT_MARKER
 from ckaprep.labels import matches
 from ckaprep.templating import env_name
 
@@ -42,6 +42,7 @@ class FakeCluster:
         self.objects: dict[tuple[str, str | None, str], dict] = {}
         self.failure = failure  # raised by every call, to test error paths
         self.exec_log: list[tuple[str, str, list[str]]] = []
+        self.read_log: list[tuple[str, str, str | None]] = []  # (get or list, kind, namespace)
         self.pod_ready_default = True
         self._clock = datetime(2026, 1, 1, tzinfo=timezone.utc)
         self._next_ip = {"pod": 10, "svc": 10}
@@ -50,6 +51,9 @@ class FakeCluster:
         self.unpullable: set[str] = set()  # images whose pods end in ImagePullBackOff
         self.mirrors_endpoints = False  # the real controller mirrors hand-made Endpoints into a slice
         self._requests = 0
+        # How long ago the last write happened, as the server's clock sees it: a test that wants a
+        # cluster still in flux makes this short.
+        self.quiet_for = timedelta(minutes=1)
 
     def describe(self) -> str:
         return "fake://cluster"
@@ -59,6 +63,9 @@ class FakeCluster:
         self._maybe_fail()
         return dict(self.server_version)
 
+    def server_time(self):
+        return self._clock + self.quiet_for
+
     def can_i(self, verb, group, resource, subresource="", *, namespace):
         self._maybe_fail()
         return (verb, f"{resource}/{subresource}" if subresource else resource) not in self.denied
@@ -66,6 +73,7 @@ class FakeCluster:
     @_serialized
     def get(self, kind, namespace, name):
         self._maybe_fail()
+        self.read_log.append(("get", kind, namespace))
         if kind == "EndpointSlice":
             return next((s for s in self._slices(namespace) if s["metadata"]["name"] == name), None)
         obj = self.objects.get((kind, namespace if KINDS[kind][2] else None, name))
@@ -74,6 +82,7 @@ class FakeCluster:
     @_serialized
     def list(self, kind, namespace, label_selector=""):
         self._maybe_fail()
+        self.read_log.append(("list", kind, namespace))
         selector = dict(p.split("=", 1) for p in label_selector.split(",") if p)
         items = self._slices(namespace) if kind == "EndpointSlice" else [
             o for (k, ns, _), o in self.objects.items() if k == kind and ns == namespace
@@ -121,7 +130,7 @@ class FakeCluster:
             search = f"{namespace}.svc.{DOMAIN} svc.{DOMAIN} {DOMAIN}"
             return ExecResult(0, f"search {search}\nnameserver 10.96.0.10\noptions ndots:5\n", "")
         if argv and argv[0] == "curl":
-            return self._curl(namespace, argv[-1])
+            return self._curl_batch(namespace, argv)
         return ExecResult(127, "", f"{argv[0]}: not found")
 
     # -- helpers for tests -------------------------------------------------------------
@@ -152,9 +161,9 @@ class FakeCluster:
         update(self.objects[(kind, namespace if KINDS[kind][2] else None, name)])
 
     def set_ready(self, namespace: str, name: str, ready: bool) -> None:
-        self.objects[("Pod", namespace, name)]["status"]["conditions"] = [
-            {"type": "Ready", "status": "True" if ready else "False"}
-        ]
+        pod = self.objects[("Pod", namespace, name)]
+        pod["status"]["conditions"] = [{"type": "Ready", "status": "True" if ready else "False"}]
+        pod["metadata"]["managedFields"] = [{"manager": "kubelet", "subresource": "status", "time": self._tick()}]
 
     # -- simulation ---------------------------------------------------------------------
     def _maybe_fail(self):
@@ -315,26 +324,37 @@ class FakeCluster:
                 return svc
         return None
 
-    def _curl(self, source_ns: str, url: str) -> ExecResult:
+    def _curl_batch(self, source_ns: str, argv: list[str]) -> ExecResult:
+        """curl's output for `curl_argv(urls)`: each body, then its result line."""
+        urls = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--url"]
+        out, code, errors = [], 0, []
+        for url in urls:
+            exit_code, body, message = self._answer(source_ns, url)
+            status = "200" if exit_code == 0 else "000"
+            out.append(f"{body}{RESULT_MARKER}{exit_code} {status} 0.001 {message}\n")
+            if exit_code:
+                code, errors = exit_code, errors + [f"curl: ({exit_code}) {message}"]
+        return ExecResult(code, "".join(out), "\n".join(errors))
+
+    def _answer(self, source_ns: str, url: str) -> tuple[int, str, str]:
+        """(curl exit code, body, error message) for one request from a pod in `source_ns`."""
         parts = urlsplit(url)
         host, port = parts.hostname or "", parts.port or 80
         svc = self._resolve(source_ns, host)
         if svc is None:
             is_ip = bool(re.fullmatch(r"[\d.]+", host))
-            code, message = (28, "Connection timed out") if is_ip else (6, f"Could not resolve host: {host}")
-            return ExecResult(code, "", f"curl: ({code}) {message}")
+            return (28, "", "Connection timed out") if is_ip else (6, "", f"Could not resolve host: {host}")
         entry = next((p for p in svc["spec"].get("ports") or [] if p["port"] == port), None)
         if entry is None:
-            return ExecResult(7, "", "curl: (7) Failed to connect: Connection refused")
+            return 7, "", "Failed to connect: Connection refused"
         # Like kube-proxy, each request goes to one endpoint; here in turn, so repeats see them all.
         endpoints = list(self._endpoints(svc, entry))
         if endpoints:
             self._requests += 1
             pod, target = endpoints[self._requests % len(endpoints)]
             if target in self._listening_ports(pod):
-                body = f"{pod['metadata']['name']}\nport={target}\n"
-                return ExecResult(0, body + STATUS_MARKER + "200", "")
-        return ExecResult(7, "", "curl: (7) Failed to connect: Connection refused")
+                return 0, f"{pod['metadata']['name']}\nport={target}\n", ""
+        return 7, "", "Failed to connect: Connection refused"
 
     def _endpoints(self, svc, entry):
         ns = svc["metadata"]["namespace"]

@@ -13,7 +13,10 @@ import socket
 import ssl
 import stat
 import threading
+import time
 from collections.abc import Mapping
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import urllib3
 import yaml
@@ -87,6 +90,8 @@ class KubeCluster:
         self._configuration.retries = 0
         self._context = context
         self._local = threading.local()
+        self._server_clock: tuple[datetime, float] | None = None  # (server Date, local monotonic then)
+        self._clock_lock = threading.Lock()
 
     def _load_kubeconfig(self, kubeconfig: str | None, context: str | None) -> None:
         source = one_line(self._source)
@@ -227,6 +232,7 @@ class KubeCluster:
             raise self._translate(exc, method, path) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise self.unreachable(exc) from None
+        self._note_server_date(getattr(response, "headers", None) or {})
         try:
             return json.loads(response.data or b"null")
         except ValueError:
@@ -255,6 +261,28 @@ class KubeCluster:
 
     def version(self):
         return self._call("GET", "/version") or {}
+
+    def server_time(self) -> datetime:
+        if self._server_clock is None:
+            self.version()
+        if self._server_clock is None:  # a server that sends no Date header
+            return datetime.now().astimezone()
+        stamp, seen_at = self._server_clock
+        return stamp + timedelta(seconds=time.monotonic() - seen_at)
+
+    def _note_server_date(self, headers) -> None:
+        """Keep the best estimate of the server's clock: Date has whole seconds, so the latest is best."""
+        try:
+            stamp = parsedate_to_datetime(headers.get("Date"))
+        except (TypeError, ValueError, IndexError):
+            return
+        if stamp.tzinfo is None:
+            return
+        now = time.monotonic()
+        with self._clock_lock:
+            current = self._server_clock
+            if current is None or stamp > current[0] + timedelta(seconds=now - current[1]):
+                self._server_clock = (stamp, now)
 
     def can_i(self, verb, group, resource, subresource="", *, namespace):
         attributes = {"verb": verb, "group": group, "resource": resource, "subresource": subresource}

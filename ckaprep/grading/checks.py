@@ -11,7 +11,6 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ckaprep.grading.context import Fail, GradingContext, created_at, parse_env
@@ -483,8 +482,7 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     backends = {p["metadata"]["name"] for p in _backend_pods(ctx, spec)} if spec.get("backends") else set()
     # Repeats spread requests over the endpoints, catching backends that only some pods serve.
     urls = urls * int(spec.get("repeat", 1))
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda url: ctx.curl(url, source_ns), urls))
+    results = ctx.curl_many(urls, source_ns)
     verdicts = [_judge_probe(r, backends, spec.get("expect_body")) for r in results]
     problems = list(dict.fromkeys(v for v in verdicts if v))
     if problems and len(results) > 1:

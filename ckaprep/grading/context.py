@@ -6,6 +6,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 
 from ckaprep.cluster import Cluster, ExecResult
@@ -15,9 +16,10 @@ from ckaprep.grading.probes import (
     ProbeResult,
     cluster_domain_from_resolv_conf,
     curl_argv,
+    curl_exec_timeout_s,
     parse_curl_output,
 )
-from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL, is_probe_pod
+from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL, is_probe_pod, matches, parse_selector
 from ckaprep.state import Attempt
 from ckaprep.waiting import (
     IMAGE_PULL_REASONS,
@@ -30,6 +32,7 @@ from ckaprep.waiting import (
 
 PROBE_POD_PREFIX = "ckaprep-probe"
 PROBE_POD_START_TIMEOUT_S = 120
+URLS_PER_EXEC = 4  # one exec runs this many curls in turn; more URLs go to execs in parallel
 DEFAULT_CLUSTER_DOMAIN = "cluster.local"
 
 
@@ -62,7 +65,7 @@ class GradingContext:
         self.probe_image = probe_image
         self.waiter = Waiter(progress=progress, clock=clock, sleep=sleep)
         self.notes: list[str] = []
-        self._cache: dict[tuple, object] = {}
+        self._cache: dict[tuple, Future] = {}
         self._lock = threading.Lock()
         self._probe_lock = threading.Lock()
         self._probe_pods: dict[str, dict] = {}
@@ -84,24 +87,33 @@ class GradingContext:
             self._cache.clear()
 
     def _cached(self, key: tuple, load: Callable[[], object]):
+        """One read per key and round, even when several checks ask at the same moment."""
         with self._lock:
-            if key in self._cache:
-                return self._cache[key]
-        value = load()
-        with self._lock:
-            self._cache[key] = value
-        return value
+            pending = self._cache.get(key)
+            loading = pending is None
+            if loading:
+                pending = self._cache[key] = Future()
+        if loading:
+            try:
+                pending.set_result(load())
+            except BaseException as exc:
+                pending.set_exception(exc)
+        return pending.result()
 
     # -- reads ---------------------------------------------------------------
+    # Each kind is listed once per namespace and round; gets and label selections are
+    # answered from that list.
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict | None:
         ns = namespace or self.namespace
-        return self._cached(("get", kind, ns, name), lambda: self.cluster.get(kind, ns, name))
+        return next((o for o in self.list(kind, ns) if o["metadata"]["name"] == name), None)
 
     def list(self, kind: str, namespace: str | None = None, selector: str = "") -> list[dict]:
         ns = namespace or self.namespace
-        return self._cached(
-            ("list", kind, ns, selector), lambda: self.cluster.list(kind, ns, selector)
-        )
+        everything = self._cached(("list", kind, ns), lambda: self.cluster.list(kind, ns))
+        if not selector:
+            return everything
+        wanted = parse_selector(selector)
+        return [o for o in everything if matches(wanted, (o.get("metadata") or {}).get("labels"))]
 
     def pods(self, namespace: str | None = None) -> list[dict]:
         """The learner's and the setup's pods, without ckaprep's probe pods."""
@@ -216,14 +228,27 @@ class GradingContext:
             raise
         return latest
 
-    def exec_in_probe(self, argv: list[str], namespace: str | None = None, **kw) -> ExecResult:
+    def exec_in_probe(self, argv: list[str], namespace: str | None = None, *, timeout: float | None = None,
+                      **kw) -> ExecResult:  # fmt: skip
         pod = self.probe_pod(namespace, **kw)
         meta = pod["metadata"]
-        return self.cluster.exec(meta["namespace"], meta["name"], argv, timeout=CURL_TIMEOUT_S + 6)
+        return self.cluster.exec(meta["namespace"], meta["name"], argv, timeout=timeout or CURL_TIMEOUT_S + 6)
 
     def curl(self, url: str, namespace: str | None = None) -> ProbeResult:
-        result = self.exec_in_probe(curl_argv(url), namespace)
-        return parse_curl_output(url, result.returncode, result.stdout, result.stderr)
+        return self.curl_many([url], namespace)[0]
+
+    def curl_many(self, urls: list[str], namespace: str | None = None) -> list[ProbeResult]:
+        """Every URL from the probe pod, a few per exec and the execs in parallel, results in order."""
+        batches = [urls[i:i + URLS_PER_EXEC] for i in range(0, len(urls), URLS_PER_EXEC)]
+
+        def run(batch: list[str]) -> list[ProbeResult]:
+            done = self.exec_in_probe(curl_argv(batch), namespace, timeout=curl_exec_timeout_s(batch))
+            return parse_curl_output(batch, done.returncode, done.stdout, done.stderr)
+
+        if len(batches) == 1:
+            return run(batches[0])
+        with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+            return [result for batch in pool.map(run, batches) for result in batch]
 
     def probe_env(self, service: dict, namespace: str | None = None) -> dict[str, str]:
         result = self.exec_in_probe(["env"], namespace, newer_than=service)

@@ -14,6 +14,7 @@ from ckaprep.cluster import Cluster
 from ckaprep.errors import CkaprepError, StateError
 from ckaprep.grading.checks import KINDS
 from ckaprep.grading.context import Fail, GradingContext
+from ckaprep.grading.flux import NamespaceView, reasons_in_flux
 from ckaprep.grading.report import ERROR, FAIL, PASS, CheckResult, Report
 from ckaprep.images import CURL_IMAGE
 from ckaprep.state import Attempt
@@ -54,7 +55,8 @@ def grade(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Report, GradingContext]:
-    """Grade every check; poll the ones that depend on the cluster settling for up to `wait_s`."""
+    """Grade every check. Failing checks that depend on the cluster settling are polled again
+    while the cluster is in flux (see `ckaprep.grading.flux`), for up to `wait_s`."""
     started = clock()
     for namespace in attempt.namespaces:
         if cluster.get("Namespace", None, namespace) is None:
@@ -68,6 +70,7 @@ def grade(
     checks = exercise.checks_for(attempt.params)
     results: dict[str, CheckResult] = {}
     pending = checks
+    waited_for: list[str] = []
     with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CHECKS) as pool:
         while True:
             for check, result in zip(pending, pool.map(lambda c: run_check(ctx, c), pending)):
@@ -75,11 +78,24 @@ def grade(
             pending = [
                 c for c in checks if results[c.id].status == FAIL and KINDS[c.kind].settles
             ]
-            if not pending or clock() - started >= wait_s:
+            if not pending:
                 break
-            progress(f"waiting for {len(pending)} check(s) to settle")
+            reasons = in_flux(ctx, attempt.namespaces)
+            if not reasons:
+                break  # nothing can change the verdict any more
+            if clock() - started >= wait_s:
+                if wait_s > 0:
+                    ctx.note(
+                        f"Stopped waiting after {wait_s:g} s (--wait) although {reasons[0]}; "
+                        "run check again in a moment."
+                    )
+                break
+            waited_for += [r for r in reasons if r not in waited_for]
+            progress(f"waiting: {reasons[0]}")
             sleep(POLL_INTERVAL_S)
             ctx.refresh()
+    if waited_for:
+        ctx.note(f"Waited {clock() - started:.0f} s while the cluster settled: " + "; ".join(waited_for) + ".")
     report = Report(
         exercise=exercise.id,
         checks=[results[c.id] for c in checks],
@@ -87,3 +103,19 @@ def grade(
         notes=ctx.notes,
     )
     return report, ctx
+
+
+def in_flux(ctx: GradingContext, namespaces: list[str]) -> list[str]:
+    """Why the cluster may still change, read once per kind and namespace for this round."""
+    views = [
+        NamespaceView(
+            name=ns,
+            pods=ctx.list("Pod", ns),
+            services=ctx.list("Service", ns),
+            endpoint_slices=ctx.list("EndpointSlice", ns),
+            endpoints=ctx.list("Endpoints", ns),
+            deployments=ctx.list("Deployment", ns),
+        )
+        for ns in namespaces
+    ]
+    return reasons_in_flux(views, ctx.cluster.server_time())

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CURL_TIMEOUT_S = 4
-STATUS_MARKER = "\n__ckaprep_http_status="
+# After each URL curl writes this marker, then its exit code, HTTP status, time and error message.
+RESULT_MARKER = "\n__ckaprep_result__ "
+WRITE_OUT = RESULT_MARKER + "%{exitcode} %{http_code} %{time_total} %{errormsg}\n"
 
 # curl exit codes that tell the learner what went wrong on the way.
 CURL_CAUSES = {
@@ -17,11 +19,22 @@ CURL_CAUSES = {
 }
 
 
-def curl_argv(url: str, timeout_s: int = CURL_TIMEOUT_S) -> list[str]:
-    return [
-        "curl", "-sS", "--max-time", str(timeout_s), "--connect-timeout", str(timeout_s - 1),
-        "-o", "-", "-w", STATUS_MARKER + "%{http_code}", url,
-    ]  # fmt: skip
+def curl_argv(urls: list[str], timeout_s: int = CURL_TIMEOUT_S) -> list[str]:
+    """One curl for several URLs (`--next`), each with its own result line; `--url` keeps a URL
+    from ever being read as an option."""
+    argv = ["curl"]
+    for index, url in enumerate(urls):
+        if index:
+            argv.append("--next")
+        argv += [
+            "-sS", "--max-time", str(timeout_s), "--connect-timeout", str(timeout_s - 1),
+            "-o", "-", "-w", WRITE_OUT, "--url", url,
+        ]  # fmt: skip
+    return argv
+
+
+def curl_exec_timeout_s(urls: list[str]) -> float:
+    return CURL_TIMEOUT_S * len(urls) + 6
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,7 @@ class ProbeResult:
     http_status: int | None
     body: str
     stderr: str
+    time_s: float | None = None
 
     @property
     def answered_by(self) -> str:
@@ -42,24 +56,48 @@ class ProbeResult:
         if self.exit_code == 0:
             return f"HTTP {self.http_status}"
         if self.exit_code is None:
-            return "no exit status from the probe"
+            return f"no result from the probe ({self.stderr.strip()})" if self.stderr.strip() else (
+                "no exit status from the probe"
+            )
         known = CURL_CAUSES.get(self.exit_code)
         return f"{known} (curl exit {self.exit_code})" if known else (
             f"curl exit {self.exit_code}: {self.stderr.strip() or 'no detail'}"
         )
 
 
-def parse_curl_output(url: str, exit_code: int | None, stdout: str, stderr: str) -> ProbeResult:
-    body, _, status = stdout.rpartition(STATUS_MARKER)
-    if not _:
-        body, status = stdout, ""
-    return ProbeResult(
-        url=url,
-        exit_code=exit_code,
-        http_status=int(status) if status.strip().isdigit() else None,
-        body=body,
-        stderr=stderr,
-    )
+def parse_curl_output(urls: list[str], exit_code: int | None, stdout: str, stderr: str) -> list[ProbeResult]:
+    """One result per URL, from the output of `curl_argv(urls)`.
+
+    A URL without a result line (curl missing, the exec cut short) gets the exec's
+    exit code and error output, so the cause is still named.
+    """
+    chunks = stdout.split(RESULT_MARKER)
+    results, body = [], chunks[0]
+    for index, url in enumerate(urls):
+        if index + 1 < len(chunks):
+            line, _, rest = chunks[index + 1].partition("\n")
+            code, status, seconds, message = (line.split(" ", 3) + ["", "", "", ""])[:4]
+            results.append(ProbeResult(
+                url=url,
+                exit_code=int(code) if code.isdigit() else None,
+                http_status=int(status) if status.isdigit() else None,
+                body=body,
+                stderr=message,
+                time_s=_float_or_none(seconds),
+            ))  # fmt: skip
+            body = rest
+        else:
+            missing_code = exit_code if exit_code not in (0, None) else None
+            results.append(ProbeResult(url, missing_code, None, body, stderr))
+            body = ""
+    return results
+
+
+def _float_or_none(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def cluster_domain_from_resolv_conf(text: str, namespace: str) -> str | None:

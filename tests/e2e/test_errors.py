@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import subprocess
 import time
 import sys
@@ -129,7 +130,7 @@ def test_ctrl_c_during_start_leaves_a_resettable_attempt(tmp_path, kubeconfig):
 
     env = {"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     child = subprocess.Popen(
-        [sys.executable, "-m", "ckaprep", "--kubeconfig", kubeconfig, "start", "clusterip-create", "--seed", "777"],
+        [sys.executable, "-m", "ckaprep", "--kubeconfig", kubeconfig, "start", "clusterip-create", "--seed", str(random.SystemRandom().randrange(10**6))],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     state_file = tmp_path / "state" / "attempt.json"

@@ -1,5 +1,8 @@
 """The grading engine: polling, error status, probe pods, and curl's exit codes."""
 
+from collections import Counter
+from datetime import timedelta
+
 import pytest
 
 from ckaprep.cluster import ExecResult
@@ -16,6 +19,7 @@ def test_settling_checks_are_polled_until_they_pass(fake):
     backends = [p["metadata"]["name"] for p in fake.list("Pod", attempt.namespace, "tier=backend")]
     for name in backends:
         fake.set_ready(attempt.namespace, name, False)
+    fake.quiet_for = timedelta(seconds=1)  # the readiness change just happened
     clock = FakeTime()
 
     def sleep(seconds):
@@ -34,12 +38,50 @@ def test_polling_gives_up_after_wait_and_reports_the_last_state(fake):
     apply_solution(fake, exercise, attempt)
     for pod in fake.list("Pod", attempt.namespace, "tier=backend"):
         fake.set_ready(attempt.namespace, pod["metadata"]["name"], False)
+    fake.quiet_for = timedelta(seconds=1)
     clock = FakeTime()
     report, _ = grade(exercise, attempt, fake, wait_s=5, clock=clock.monotonic, sleep=clock.sleep)
     endpoints = next(c for c in report.checks if c.id == "endpoints")
     assert endpoints.status == "fail" and "0 ready, 2 not ready" in endpoints.found
     assert "not Ready" in endpoints.message
     assert 5 <= clock.now <= 6
+    assert any("Stopped waiting after 5 s (--wait)" in n and "changed" in n for n in report.notes)
+
+
+def test_a_wrong_answer_in_a_settled_cluster_is_final_at_once(fake):
+    exercise, attempt = start_on(fake, "clusterip-create")
+    apply_solution(fake, exercise, attempt)
+    for pod in fake.list("Pod", attempt.namespace, "tier=backend"):
+        fake.set_ready(attempt.namespace, pod["metadata"]["name"], False)
+    clock = FakeTime()  # fake.quiet_for is a minute: nothing is moving
+    report, _ = grade(exercise, attempt, fake, wait_s=60, clock=clock.monotonic, sleep=clock.sleep)
+    assert not report.passed
+    assert clock.now == 0
+    assert not any("Waited" in n or "Stopped waiting" in n for n in report.notes)
+
+
+def test_a_starting_pod_is_waited_for_even_in_a_quiet_cluster(fake):
+    exercise, attempt = start_on(fake, "clusterip-create")
+    apply_solution(fake, exercise, attempt)
+    backends = [p["metadata"]["name"] for p in fake.list("Pod", attempt.namespace, "tier=backend")]
+    for name in backends:
+        fake.patch("Pod", attempt.namespace, name, lambda pod: pod["status"].update(
+            phase="Pending", containerStatuses=[{"name": "web", "state": {"waiting": {"reason": "ContainerCreating"}}}],
+            conditions=[{"type": "Ready", "status": "False"}]))
+    clock = FakeTime()
+
+    def sleep(seconds):
+        clock.sleep(seconds)
+        if clock.now >= 4:
+            for name in backends:
+                fake.patch("Pod", attempt.namespace, name, lambda pod: pod["status"].update(
+                    phase="Running", containerStatuses=[], conditions=[{"type": "Ready", "status": "True"}]))
+
+    report, _ = grade(exercise, attempt, fake, wait_s=30, clock=clock.monotonic, sleep=sleep)
+    assert report.passed
+    assert 4 <= clock.now < 6
+    waited = next(n for n in report.notes if n.startswith("Waited"))
+    assert "is starting (ContainerCreating)" in waited
 
 
 def test_no_waiting_when_everything_passes(fake):
@@ -99,15 +141,30 @@ def test_env_probe_recreates_a_probe_pod_older_than_the_service(fake):
     [(6, "DNS lookup failed"), (7, "connection refused"), (28, "timed out"), (52, "empty reply")],
 )
 def test_curl_exit_codes_name_the_cause(code, cause):
-    result = parse_curl_output("http://x/", code, "", "curl: error")
+    [result] = parse_curl_output(["http://x/"], 1, f"\n__ckaprep_result__ {code} 000 0.5 boom\n", "")
     assert cause in result.cause and str(code) in result.cause
 
 
-def test_curl_output_separates_body_and_status():
-    argv = curl_argv("http://web:80/")
-    assert argv[0] == "curl" and argv[-1] == "http://web:80/"
-    result = parse_curl_output("http://web:80/", 0, "web-1\nport=80\n\n__ckaprep_http_status=200", "")
-    assert (result.http_status, result.answered_by) == (200, "web-1")
+def test_one_curl_runs_every_url_and_each_keeps_its_own_result():
+    urls = ["http://web:80/", "http://10.96.0.9:81/", "http://nowhere:80/"]
+    argv = curl_argv(urls)
+    assert argv[0] == "curl" and argv.count("--next") == 2
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "--url"] == urls  # never read as options
+    stdout = (
+        "web-1\nport=80\n\n__ckaprep_result__ 0 200 0.003 \n"
+        "\n__ckaprep_result__ 7 000 0.001 Failed to connect to 10.96.0.9 port 81: Connection refused\n"
+        "\n__ckaprep_result__ 6 000 0.002 Could not resolve host: nowhere\n"
+    )
+    first, second, third = parse_curl_output(urls, 6, stdout, "")
+    assert (first.exit_code, first.http_status, first.answered_by, first.time_s) == (0, 200, "web-1", 0.003)
+    assert second.exit_code == 7 and "connection refused" in second.cause
+    assert third.exit_code == 6 and third.stderr == "Could not resolve host: nowhere"
+
+
+def test_urls_without_a_result_line_get_the_execs_error():
+    first, second = parse_curl_output(["http://a/", "http://b/"], 127, "", "curl: not found")
+    assert first.exit_code == 127 and "curl: not found" in first.cause
+    assert second.exit_code == 127
 
 
 def test_cluster_domain_comes_from_the_search_path():
@@ -124,3 +181,22 @@ def test_exec_status_fallback_reads_the_exit_code():
     failure = '{"status":"Failure","details":{"causes":[{"reason":"ExitCode","message":"7"}]}}'
     assert _returncode_from_status(failure) == 7
     assert _returncode_from_status("not json") is None
+
+
+@pytest.mark.parametrize("exercise_id", ["clusterip-create", "multi-port-named", "selectorless-endpoints"])
+def test_each_kind_is_read_once_per_namespace_in_a_round_and_curls_share_an_exec(fake, exercise_id):
+    exercise, attempt = start_on(fake, exercise_id)
+    apply_solution(fake, exercise, attempt)
+    grade(exercise, attempt, fake, sleep=lambda s: None)  # starts the probe pod
+    fake.read_log.clear()
+    fake.exec_log.clear()
+    report, _ = grade(exercise, attempt, fake, sleep=lambda s: None)
+    assert report.passed, [(c.id, c.found) for c in report.checks if c.status != "pass"]
+    reads = Counter(r for r in fake.read_log if r[1] != "Namespace")
+    assert all(verb == "list" for verb, _, _ in reads), reads
+    # The probe pod is looked up once per run, outside the round's reads.
+    allowed = {("list", "Pod", ns): 2 for ns in attempt.namespaces}
+    assert {r: n for r, n in reads.items() if n > allowed.get(r, 1)} == {}
+    curl_execs = [argv for _, _, argv in fake.exec_log if argv[0] == "curl"]
+    probe_checks = [c for c in exercise.checks_for(attempt.params) if c.kind == "http_probe"]
+    assert len(curl_execs) == len(probe_checks)

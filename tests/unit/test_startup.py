@@ -18,3 +18,23 @@ def test_kubernetes_is_not_imported(args, tmp_path):
         env={"CKAPREP_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )  # fmt: skip
     assert result.stderr.strip().endswith("CLEAN"), result.stderr
+
+
+@pytest.mark.parametrize("args", [["explain", "dns"], ["list"], ["--help"]])
+def test_warm_caches_spare_the_yaml_parser_and_the_markdown_renderer(args, tmp_path):
+    code = (
+        "import sys; from ckaprep.cli import app\n"
+        f"for _ in range(2):\n"
+        "    for name in [m for m in sys.modules if m.startswith(('ruamel', 'markdown_it'))]:\n"
+        "        del sys.modules[name]\n"
+        f"    try:\n        app({args!r})\n    except SystemExit:\n        pass\n"
+        "print('loaded:', sorted({m.split('.')[0] for m in sys.modules if m.startswith(('ruamel', 'markdown_it'))}),"
+        " file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        env={"CKAPREP_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert result.stderr.strip().splitlines()[-1] == "loaded: []", result.stderr
+    if args[0] != "--help":
+        assert (tmp_path / "cache" / "parsed-yaml.json").is_file()
