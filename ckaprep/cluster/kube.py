@@ -40,6 +40,9 @@ REQUEST_TIMEOUT_ENV = "CKAPREP_REQUEST_TIMEOUT"
 DEFAULT_KUBECONFIG = "~/.kube/config"
 # The client's websocket reader cuts frames around this size; output this long may be cut.
 EXEC_TRUNCATION_BYTES = 32 * 1024
+# Client 37 builds requests with param_serialize and its call_api only sends them;
+# 36 and older take the whole request in call_api and raise on an error status.
+_CLASSIC_CALL_API = not hasattr(client.ApiClient, "param_serialize")
 
 
 def _error_message(exc: ApiException) -> str:
@@ -209,18 +212,32 @@ class KubeCluster:
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
+        api = self._api_client()
         try:
-            response = self._api_client().call_api(
-                path,
-                method,
-                query_params=query or [],
-                header_params=headers,
-                body=body,
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _return_http_data_only=True,
-                _request_timeout=self._timeout_s,
-            )
+            if _CLASSIC_CALL_API:
+                response = api.call_api(
+                    path,
+                    method,
+                    query_params=query or [],
+                    header_params=headers,
+                    body=body,
+                    auth_settings=["BearerToken"],
+                    _preload_content=False,
+                    _return_http_data_only=True,
+                    _request_timeout=self._timeout_s,
+                )
+            else:
+                request = api.param_serialize(
+                    method,
+                    path,
+                    query_params=query or [],
+                    header_params=headers,
+                    body=body,
+                    auth_settings=["BearerToken"],
+                )
+                response = api.call_api(*request, _request_timeout=self._timeout_s).response
+                if not 200 <= response.status <= 299:  # this call_api returns every status
+                    raise ApiException(http_resp=response)
         except ApiException as exc:
             if exc.status == 404 and method in ("GET", "DELETE"):
                 return None
