@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from urllib.parse import quote, urlencode
 
 import urllib3
 import yaml
@@ -24,8 +25,7 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
-from kubernetes.stream import stream
-from kubernetes.stream.ws_client import ERROR_CHANNEL, STDERR_CHANNEL, STDOUT_CHANNEL
+from kubernetes.stream.ws_client import ERROR_CHANNEL, STDERR_CHANNEL, STDOUT_CHANNEL, websocket_call
 from websocket import WebSocketBadStatusException, WebSocketException, WebSocketTimeoutException
 
 from ckaprep.cluster import KINDS, ExecResult
@@ -43,6 +43,9 @@ REQUEST_TIMEOUT_ENV = "CKAPREP_REQUEST_TIMEOUT"
 DEFAULT_KUBECONFIG = "~/.kube/config"
 # The client's websocket reader cuts frames around this size; output this long may be cut.
 EXEC_TRUNCATION_BYTES = 32 * 1024
+# Client 37 builds requests with param_serialize and its call_api only sends them;
+# 36 and older take the whole request in call_api and raise on an error status.
+_CLASSIC_CALL_API = not hasattr(client.ApiClient, "param_serialize")
 
 
 def _error_message(exc: ApiException) -> str:
@@ -204,7 +207,7 @@ class KubeCluster:
         )
 
     def _api_client(self) -> client.ApiClient:
-        # One ApiClient per thread: the client is not safe to share during exec.
+        # One ApiClient per thread: the client does not say it may be shared between threads.
         api = getattr(self._local, "api", None)
         if api is None:
             api = self._local.api = client.ApiClient(self._configuration)
@@ -214,18 +217,32 @@ class KubeCluster:
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
+        api = self._api_client()
         try:
-            response = self._api_client().call_api(
-                path,
-                method,
-                query_params=query or [],
-                header_params=headers,
-                body=body,
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _return_http_data_only=True,
-                _request_timeout=self._timeout_s,
-            )
+            if _CLASSIC_CALL_API:
+                response = api.call_api(
+                    path,
+                    method,
+                    query_params=query or [],
+                    header_params=headers,
+                    body=body,
+                    auth_settings=["BearerToken"],
+                    _preload_content=False,
+                    _return_http_data_only=True,
+                    _request_timeout=self._timeout_s,
+                )
+            else:
+                request = api.param_serialize(
+                    method,
+                    path,
+                    query_params=query or [],
+                    header_params=headers,
+                    body=body,
+                    auth_settings=["BearerToken"],
+                )
+                response = api.call_api(*request, _request_timeout=self._timeout_s).response
+                if not 200 <= response.status <= 299:  # this call_api returns every status
+                    raise ApiException(http_resp=response)
         except ApiException as exc:
             if exc.status == 404 and method in ("GET", "DELETE"):
                 return None
@@ -312,19 +329,18 @@ class KubeCluster:
         self._call("DELETE", self._path(kind, namespace, name))
 
     def exec(self, namespace, pod, argv, timeout):
-        core = client.CoreV1Api(self._api_client())
+        # The websocket call that stream() makes, without the generated CoreV1Api: in client 37
+        # that module alone takes about a second to import and validate.
+        query = [("command", arg) for arg in argv]
+        query += [("stdin", "false"), ("stdout", "true"), ("stderr", "true"), ("tty", "false")]
+        url = (
+            f"{self._configuration.host}/api/v1/namespaces/{quote(namespace, safe='')}"
+            f"/pods/{quote(pod, safe='')}/exec?{urlencode(query)}"
+        )
+        token = self._configuration.auth_settings().get("BearerToken")  # refreshes an expiring one
+        headers = {"authorization": token["value"]} if token and token.get("value") else {}
         try:
-            ws = stream(
-                core.connect_get_namespaced_pod_exec,
-                pod,
-                namespace,
-                command=argv,
-                stdin=False,
-                stdout=True,
-                stderr=True,
-                tty=False,
-                _preload_content=False,
-            )
+            ws = websocket_call(self._configuration, "GET", url, headers=headers, _preload_content=False)
         except ApiException as exc:
             # The client turns every failure to open the stream, Ctrl-C included, into status 0.
             inner = exc.__context__

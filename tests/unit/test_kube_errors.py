@@ -20,20 +20,20 @@ def cluster(tmp_path):
     return kube.KubeCluster(kubeconfig=str(config), environ={})
 
 
-def failing_stream(inner: BaseException):
-    """What the client's stream() does: any failure to open it becomes ApiException(status=0)."""
+def failing_websocket_call(inner: BaseException):
+    """What the client's websocket_call does: any failure to open it becomes ApiException(status=0)."""
 
-    def stream(*args, **kwargs):
+    def websocket_call(*args, **kwargs):
         try:
             raise inner
         except BaseException as exc:
             raise ApiException(status=0, reason=str(exc))
 
-    return stream
+    return websocket_call
 
 
 def test_ctrl_c_while_opening_an_exec_stays_ctrl_c(cluster, monkeypatch):
-    monkeypatch.setattr(kube, "stream", failing_stream(KeyboardInterrupt()))
+    monkeypatch.setattr(kube, "websocket_call", failing_websocket_call(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         cluster.exec("ns", "pod", ["true"], timeout=1)
 
@@ -41,13 +41,13 @@ def test_ctrl_c_while_opening_an_exec_stays_ctrl_c(cluster, monkeypatch):
 def test_exec_forbidden_is_permission_denied_with_the_apis_words(cluster, monkeypatch):
     body = json.dumps({"kind": "Status", "message": 'pods "p" is forbidden: User "u" cannot create "pods/exec"'})
     refused = WebSocketBadStatusException("Handshake status %d %s", 403, "Forbidden", resp_body=body.encode())
-    monkeypatch.setattr(kube, "stream", failing_stream(refused))
+    monkeypatch.setattr(kube, "websocket_call", failing_websocket_call(refused))
     with pytest.raises(PermissionDenied, match='cannot create "pods/exec"'):
         cluster.exec("ns", "p", ["true"], timeout=1)
 
 
 def test_exec_refused_connection_says_refused(cluster, monkeypatch):
-    monkeypatch.setattr(kube, "stream", failing_stream(ConnectionRefusedError(111, "Connection refused")))
+    monkeypatch.setattr(kube, "websocket_call", failing_websocket_call(ConnectionRefusedError(111, "Connection refused")))
     with pytest.raises(kube.ClusterUnreachable, match="refused the connection"):
         cluster.exec("ns", "p", ["true"], timeout=1)
 
