@@ -45,9 +45,13 @@ class FakeApiServer:
     def __init__(self):
         self.answers: list[tuple[int, bytes]] = []
         self.requests: list[dict] = []
+        self.date: str | None = None  # the Date header to send; None sends the real time
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            def date_time_string(self, timestamp=None):
+                return server.date or super().date_time_string(timestamp)
+
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 server.requests.append({
@@ -246,3 +250,17 @@ def test_exec_with_a_closed_port_says_refused(tmp_path):
     cluster = kube.KubeCluster(kubeconfig=str(config), environ={})
     with pytest.raises(ClusterUnreachable, match="refused the connection"):
         cluster.exec("ns1", "p", ["true"], timeout=10)
+
+
+def test_the_server_clock_comes_from_its_date_header_not_the_local_clock(server, cluster):
+    from datetime import datetime, timezone
+
+    server.date = "Tue, 01 Jan 2030 00:00:00 GMT"  # years ahead of this machine
+    server.answer(200, {"major": "1", "minor": "36"})  # server_time() asks /version first
+    now = cluster.server_time()
+    assert server.requests[0]["path"] == "/version"
+    assert datetime(2030, 1, 1, tzinfo=timezone.utc) <= now < datetime(2030, 1, 1, 0, 0, 5, tzinfo=timezone.utc)
+    server.date = "Tue, 01 Jan 2030 00:01:00 GMT"
+    server.answer(200, {"kind": "Service", "metadata": {"name": "web"}})
+    cluster.get("Service", "ns1", "web")
+    assert cluster.server_time() >= datetime(2030, 1, 1, 0, 1, tzinfo=timezone.utc)
