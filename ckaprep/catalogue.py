@@ -7,7 +7,6 @@ problem, and nothing of it is used.
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import string
@@ -19,6 +18,7 @@ from typing import Any
 from ckaprep.cluster import KINDS as CLUSTER_KINDS
 from ckaprep.errors import ExerciseFileError, UsageError
 from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
+from ckaprep.locations import ENV_EXERCISES, exercise_dirs_from, exercises_dir  # noqa: F401 (part of this API)
 from ckaprep.parsed_cache import ParsedYamlCache
 from ckaprep.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
 
@@ -52,14 +52,7 @@ FRESH_START = "fresh-start"  # the implicit proof every exercise carries: nothin
 STEP_KINDS = ("kubectl", "apply")
 STEP_FIELDS = {"kubectl", "apply", "capture", "namespace", "stdin", "may_error"}
 PROOF_FIELDS = {"name", "steps", "fails", "may_fail", "says", "wait"}
-ENV_EXERCISES = "CKAPREP_EXERCISES"
 READ_ONLY_VERBS = {"get", "wait", "describe"}
-
-
-def exercises_dir() -> Path:
-    """Inside an installed wheel the data sits in the package; in a checkout, beside it."""
-    packaged = Path(__file__).parent / "exercises"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "exercises"
 
 
 @dataclass(frozen=True)
@@ -475,11 +468,6 @@ def load_exercise(path: Path, cache: ParsedYamlCache | None = None) -> Exercise:
     if exercise.id != path.stem:
         raise ExerciseFileError(source, "id", f"must match the file name ({path.stem!r})")
     return exercise
-
-
-def exercise_dirs_from(value: str | None) -> list[Path]:
-    """A path list such as $CKAPREP_EXERCISES (colon-separated on POSIX)."""
-    return [Path(item) for item in (value or "").split(os.pathsep) if item]
 
 
 def check_name(exercise_id: str) -> str:

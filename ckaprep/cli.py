@@ -196,14 +196,26 @@ def _active(env: Environment, command: str):
 @handles_errors
 def list_exercises(ctx: typer.Context, as_json: JsonOption = False):
     """List the exercises with their difficulty, suggested minutes and topics."""
-    exercises = list(_catalogue(_env(ctx)).values())
+    env = _env(ctx)
     if as_json:
-        _print_json([ex.to_summary() for ex in exercises])
+        _print_json([ex.to_summary() for ex in _catalogue(env).values()])
         return
+    from ckaprep.locations import exercise_files_stamp
+
+    _print_rendered(env, "list", exercise_files_stamp(env.exercise_dirs()), lambda: _catalogue_view(env))
+
+
+def _catalogue_view(env: Environment):
+    """The exercise table; not kept for next time when a file had to be skipped (its warning)."""
+    from rich.console import Group
+
     from ckaprep.render import catalogue_table
 
-    out.print(catalogue_table(exercises))
-    out.print("Start one with: ckaprep start <id>")
+    exercises, skipped = env.catalogue().load()
+    for problem in skipped:
+        err.print(f"warning: skipped {problem.message}", markup=False, soft_wrap=True)
+    view = Group(catalogue_table(list(exercises.values())), Text("Start one with: ckaprep start <id>"))
+    return view, not skipped
 
 
 @app.command()
@@ -469,24 +481,32 @@ def explain(
         _print_json({"topic": found.id, "summary": found.summary, "markdown": found.body,
                      "personal": note, "practice": found.practice})  # fmt: skip
         return
-    _print_rendered(env, "topic", found.body, note)
+    _print_rendered(env, "topic", (found.body, note), lambda: _topic_view(found.body, note))
 
 
-def _print_rendered(env: Environment, *content: str) -> None:
-    """Study notes as the terminal shows them, rendered once per page, note and terminal."""
+def _topic_view(body: str, note: str):
+    from ckaprep.render import topic_view
+
+    return topic_view(body, note), True
+
+
+def _print_rendered(env: Environment, name: str, content: tuple, view) -> None:
+    """Print what `view()` renders, rendered once per content and terminal, like man's cached
+    pages: Markdown and the catalogue are slow to load, and their output changes rarely.
+    `view` returns the renderable and whether it may be kept."""
     from ckaprep.rendered_cache import RenderedCache
 
     cache = RenderedCache.for_environ(env.environ)
     terminal = (out.width, out.color_system, out.is_terminal, out.no_color, out.legacy_windows)
-    key = cache.key(*content, *terminal)
+    key = cache.key(name, *content, *terminal)
     text = cache.get(key)
     if text is None:
-        from ckaprep.render import topic_view
-
+        renderable, keep = view()
         with out.capture() as captured:
-            out.print(topic_view(*content[1:]))
+            out.print(renderable)
         text = captured.get()
-        cache.put(key, text)
+        if keep:
+            cache.put(key, text)
     out.file.write(text)
     out.file.flush()
 

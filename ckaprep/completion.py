@@ -36,7 +36,7 @@ def enable_if_completing(prog_name: str) -> None:
 
 
 def _exercise_dirs() -> list[Path]:
-    from ckaprep.catalogue import exercises_dir
+    from ckaprep.locations import exercises_dir
 
     extra = [Path(p) for p in os.environ.get("CKAPREP_EXERCISES", "").split(os.pathsep) if p]
     return [exercises_dir(), *extra]

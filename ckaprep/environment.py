@@ -49,12 +49,18 @@ class Environment:
     def default_probe_image(self) -> str:
         return self.environ.get("CKAPREP_PROBE_IMAGE") or CURL_IMAGE
 
-    def catalogue(self):
-        """The built-in exercises plus --exercises directories, then $CKAPREP_EXERCISES."""
-        from ckaprep.catalogue import ENV_EXERCISES, Catalogue, exercise_dirs_from
+    def exercise_dirs(self) -> list[Path]:
+        """The built-in exercises, then --exercises directories, then $CKAPREP_EXERCISES."""
+        from ckaprep.locations import ENV_EXERCISES, exercise_dirs_from, exercises_dir
 
         extra = [*self.extra_exercise_dirs, *exercise_dirs_from(self.environ.get(ENV_EXERCISES))]
-        return Catalogue(self.exercises_dir, list(dict.fromkeys(extra)), self.parsed_cache())
+        return [self.exercises_dir or exercises_dir(), *dict.fromkeys(extra)]
+
+    def catalogue(self):
+        from ckaprep.catalogue import Catalogue
+
+        builtin, *extra = self.exercise_dirs()
+        return Catalogue(builtin, extra, self.parsed_cache())
 
     def parsed_cache(self):
         from ckaprep.parsed_cache import ParsedYamlCache

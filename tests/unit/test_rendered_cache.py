@@ -50,3 +50,41 @@ def test_old_entries_are_pruned(tmp_path):
         cache.put(cache.key(number), str(number))
     assert len(list(tmp_path.iterdir())) == KEEP_ENTRIES
     assert cache.get(cache.key(KEEP_ENTRIES + 4)) == str(KEEP_ENTRIES + 4)
+
+
+def ckaprep_list(tmp_path, *options):
+    env = Environment(environ={"CKAPREP_HOME": str(tmp_path / "home"), "HOME": str(tmp_path)})
+    result = CliRunner().invoke(app, [*options, "list"], obj=env)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_list_follows_every_change_to_the_exercise_files(tmp_path):
+    import shutil
+
+    from ckaprep.locations import exercises_dir
+
+    trainer = tmp_path / "trainer"
+    trainer.mkdir()
+    first = ckaprep_list(tmp_path, "--exercises", str(trainer)).output
+    assert ckaprep_list(tmp_path, "--exercises", str(trainer)).output == first
+    text = (exercises_dir() / "clusterip-create.yaml").read_text()
+    (trainer / "my-drill.yaml").write_text(text.replace("id: clusterip-create", "id: my-drill"))
+    added = ckaprep_list(tmp_path, "--exercises", str(trainer)).output
+    assert "my-drill" in added and "my-drill" not in first
+    (trainer / "my-drill.yaml").write_text(
+        text.replace("id: clusterip-create", "id: my-drill").replace("difficulty: easy", "difficulty: hard")
+    )
+    assert ckaprep_list(tmp_path, "--exercises", str(trainer)).output != added
+    shutil.rmtree(trainer)
+    trainer.mkdir()
+    assert ckaprep_list(tmp_path, "--exercises", str(trainer)).output == first
+
+
+def test_a_skipped_file_is_warned_about_every_time(tmp_path):
+    trainer = tmp_path / "trainer"
+    trainer.mkdir()
+    (trainer / "broken.yaml").write_text("id: [unclosed\n")
+    for _ in range(2):
+        result = ckaprep_list(tmp_path, "--exercises", str(trainer))
+        assert "warning: skipped" in result.stderr
