@@ -1,9 +1,3 @@
-import sys
-
-try:
-    from ckaprep.cli import main
-except KeyboardInterrupt:  # Ctrl-C while still starting up
-    sys.stderr.write("interrupted\n")
-    sys.exit(130)
+from ckaprep.pages import main
 
 main()

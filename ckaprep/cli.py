@@ -20,6 +20,7 @@ from ckaprep import __version__
 from ckaprep.environment import Environment
 from ckaprep.errors import CkaprepError, Interrupted, UsageError, one_line, shorten
 from ckaprep.exit_status import ExitStatus
+from ckaprep.pages import list_content, page_key, stdout_console, topic_content
 
 app = typer.Typer(
     name="ckaprep",
@@ -36,8 +37,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+out = stdout_console()
 # No markup or emoji codes: names, messages from the API and file contents print as they are.
-out = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
@@ -200,9 +201,7 @@ def list_exercises(ctx: typer.Context, as_json: JsonOption = False):
     if as_json:
         _print_json([ex.to_summary() for ex in _catalogue(env).values()])
         return
-    from ckaprep.locations import exercise_files_stamp
-
-    _print_rendered(env, "list", exercise_files_stamp(env.exercise_dirs()), lambda: _catalogue_view(env))
+    _print_rendered(env, "list", list_content(env), lambda: _catalogue_view(env))
 
 
 def _catalogue_view(env: Environment):
@@ -476,7 +475,7 @@ def explain(
         out.print("\nRead one with: ckaprep explain <topic>")
         return
     found = find_topic(topic, cache=env.parsed_cache())
-    note = personal_note(found, env.state.load())
+    note = personal_note(found, env.state.load())  # as ckaprep.pages.topic_content
     if as_json:
         _print_json({"topic": found.id, "summary": found.summary, "markdown": found.body,
                      "personal": note, "practice": found.practice})  # fmt: skip
@@ -493,12 +492,11 @@ def _topic_view(body: str, note: str):
 def _print_rendered(env: Environment, name: str, content: tuple, view) -> None:
     """Print what `view()` renders, rendered once per content and terminal, like man's cached
     pages: Markdown and the catalogue are slow to load, and their output changes rarely.
-    `view` returns the renderable and whether it may be kept."""
+    `view` returns the renderable and whether it may be kept (`ckaprep.pages` serves it)."""
     from ckaprep.rendered_cache import RenderedCache
 
     cache = RenderedCache.for_environ(env.environ)
-    terminal = (out.width, out.color_system, out.is_terminal, out.no_color, out.legacy_windows)
-    key = cache.key(name, *content, *terminal)
+    key = page_key(out, name, content)
     text = cache.get(key)
     if text is None:
         renderable, keep = view()

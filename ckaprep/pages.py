@@ -1,0 +1,84 @@
+"""Study notes and the exercise list as printed last time, served before the command line loads.
+
+`ckaprep explain TOPIC` and `ckaprep list`, typed exactly like that, print the same bytes
+as the last time nothing they depend on changed: the page, the learner's own note, the
+exercise files and the terminal. Those bytes are kept in the rendered cache by the full
+command, and this module finds them without loading typer, Markdown or the catalogue.
+Anything else (an option, a page not yet kept, any problem at all) goes to the full
+command line, which renders, prints and keeps the page.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+from ckaprep.environment import Environment
+from ckaprep.rendered_cache import RenderedCache
+
+
+def stdout_console() -> Console:
+    # No markup or emoji codes: names, messages from the API and file contents print as they are.
+    return Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
+
+
+def page_key(console: Console, name: str, content: tuple) -> str:
+    terminal = (console.width, console.color_system, console.is_terminal, console.no_color, console.legacy_windows)
+    return RenderedCache.key(name, *content, *terminal)
+
+
+def topic_content(env: Environment, topic: str) -> tuple[str, str]:
+    """The page and the learner's note for it; a UsageError for an unknown topic."""
+    from ckaprep.explain import find_topic, personal_note
+
+    found = find_topic(topic, cache=env.parsed_cache())
+    return found.body, personal_note(found, env.state.load())
+
+
+def list_content(env: Environment) -> tuple:
+    from ckaprep.locations import exercise_files_stamp
+
+    return (exercise_files_stamp(env.exercise_dirs()),)
+
+
+def kept_page(args: list[str], env: Environment) -> str | None:
+    """The page these arguments print, if it was kept and nothing it depends on changed."""
+    if args == ["list"]:
+        name, content = "list", list_content(env)
+    elif len(args) == 2 and args[0] == "explain" and not args[1].startswith("-"):
+        name, content = "topic", topic_content(env, args[1])
+    else:
+        return None
+    return RenderedCache.for_environ(env.environ).get(page_key(stdout_console(), name, content))
+
+
+def serve_kept_page(args: list[str]) -> bool:
+    """Print the kept page and say so; False leaves everything to the full command line."""
+    env = Environment()
+    if any(key.endswith("_COMPLETE") for key in env.environ) or env.environ.get("CKAPREP_DEBUG"):
+        return False
+    try:
+        text = kept_page(args, env)
+    except Exception:  # the full command reports it properly
+        return False
+    if text is None:
+        return False
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `ckaprep list | head`: the reader has what it wanted
+        sys.stdout = None
+    return True
+
+
+def main() -> None:
+    """The installed `ckaprep` command."""
+    try:
+        if serve_kept_page(sys.argv[1:]):
+            return
+        from ckaprep.cli import main as command_line
+    except KeyboardInterrupt:  # Ctrl-C while still starting up
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    command_line()
