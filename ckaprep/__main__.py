@@ -1,3 +1,9 @@
-from ckaprep.pages import main
+import sys
+
+try:
+    from ckaprep.pages import main
+except KeyboardInterrupt:  # Ctrl-C while still starting up
+    sys.stderr.write("interrupted\n")
+    sys.exit(130)
 
 main()
