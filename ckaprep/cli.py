@@ -169,10 +169,14 @@ def main_options(
 
 def _catalogue(env: Environment):
     """Every exercise; a broken file in a trainer's directory is reported and skipped."""
+    return _catalogue_and_skipped(env)[0]
+
+
+def _catalogue_and_skipped(env: Environment):
     exercises, skipped = env.catalogue().load()
     for problem in skipped:
         err.print(f"warning: skipped {problem.message}", markup=False, soft_wrap=True)
-    return exercises
+    return exercises, skipped
 
 
 def _exercise(env: Environment, exercise_id: str):
@@ -210,9 +214,7 @@ def _catalogue_view(env: Environment):
 
     from ckaprep.render import catalogue_table
 
-    exercises, skipped = env.catalogue().load()
-    for problem in skipped:
-        err.print(f"warning: skipped {problem.message}", markup=False, soft_wrap=True)
+    exercises, skipped = _catalogue_and_skipped(env)
     view = Group(catalogue_table(list(exercises.values())), Text("Start one with: ckaprep start <id>"))
     return view, not skipped
 
