@@ -21,7 +21,9 @@ HOSTILE = [
     "1e309", "nan", "99999999999999999999999999",
 ]  # fmt: skip
 
-texts = st.text(st.characters(exclude_characters="\x00"), max_size=40)
+# A command line cannot hold a lone surrogate (the OS passes bytes; what is not UTF-8
+# arrives as raw_bytes below), and subprocess could not even encode one.
+texts = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=40)
 raw_bytes = st.binary(min_size=1, max_size=24).filter(lambda b: b"\x00" not in b)
 values = st.one_of(st.sampled_from(HOSTILE), texts, raw_bytes)
 EXERCISES = ["clusterip-create", "dns-cross-namespace"]
