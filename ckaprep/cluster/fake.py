@@ -274,10 +274,13 @@ class FakeCluster:
                 target = self._resolve_target(pods[0], entry["targetPort"]) if pods else entry["targetPort"]
                 if target is not None:
                     ports.append({"name": entry.get("name") or "", "port": target, "protocol": "TCP"})
+            # The controller rewrites the slice when a selected pod's readiness changes.
+            changes = [f["time"] for p in pods for f in p["metadata"].get("managedFields") or []]
             slices.append({
                 "ports": ports,
                 "kind": "EndpointSlice",
                 "metadata": {
+                    "managedFields": [{"manager": "kube-controller-manager", "time": max(changes)}] if changes else [],
                     "name": f"{name}-auto", "namespace": ns,
                     "labels": {"kubernetes.io/service-name": name,
                                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},

@@ -10,8 +10,9 @@ is still moving. The cluster is *in flux* while, in the attempt's namespaces:
   successThreshold after the container started, plus a little slack;
 - a Service's EndpointSlices do not yet list the pods its selector picks, with
   their readiness and the ports the Service resolves to;
-- a pod, Service, EndpointSlice, Endpoints or Deployment changed less than
-  `SETTLE_AFTER_CHANGE_S` ago. kube-proxy and cluster DNS apply a change a
+- a Service, EndpointSlice, Endpoints or Deployment changed less than
+  `SETTLE_AFTER_CHANGE_S` ago (a pod change that matters reaches the
+  EndpointSlices). kube-proxy and cluster DNS apply a change a
   moment after the API shows it, and nothing in the API tells when.
 
 Otherwise the cluster has settled and a failing verdict is final. Times are
@@ -59,7 +60,9 @@ def reasons_in_flux(views: Iterable[NamespaceView], now: datetime) -> list[str]:
             reasons += _pod_in_flux(pod, now)
         for service in view.services:
             reasons += _slices_behind(service, pods, view.endpoint_slices)
-        objects = [("Pod", o) for o in pods] + [("Service", o) for o in view.services]
+        # Pods are left out: a pod change that matters shows in the EndpointSlices, and the
+        # kubelet rewrites pod status for reasons that change no verdict.
+        objects = [("Service", o) for o in view.services]
         objects += [("EndpointSlice", o) for o in view.endpoint_slices]
         objects += [("Endpoints", o) for o in view.endpoints] + [("Deployment", o) for o in view.deployments]
         reasons += _recent_changes(objects, now)

@@ -149,3 +149,10 @@ def test_probe_pods_are_not_the_learners_and_never_keep_it_in_flux():
                     waiting="ContainerCreating")  # fmt: skip
     probe_pod["metadata"]["creationTimestamp"] = ago(1)
     assert settled(pods=[probe_pod]) == []
+
+
+def test_a_pod_status_rewrite_alone_keeps_nothing_in_flux():
+    rewritten = pod()
+    rewritten["metadata"]["managedFields"] = [{"manager": "kubelet", "subresource": "status", "time": ago(1)}]
+    slices = [endpoint_slice(endpoints=[("10.244.0.5", True)])]
+    assert settled(pods=[rewritten], services=[service()], slices=slices) == []
