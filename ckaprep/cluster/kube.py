@@ -218,29 +218,16 @@ class KubeCluster:
         if body is not None:
             headers["Content-Type"] = "application/json"
         api = self._api_client()
+        request = dict(query_params=query or [], header_params=headers, body=body, auth_settings=["BearerToken"])
         try:
             if _CLASSIC_CALL_API:
                 response = api.call_api(
-                    path,
-                    method,
-                    query_params=query or [],
-                    header_params=headers,
-                    body=body,
-                    auth_settings=["BearerToken"],
-                    _preload_content=False,
-                    _return_http_data_only=True,
-                    _request_timeout=self._timeout_s,
-                )
+                    path, method, **request,
+                    _preload_content=False, _return_http_data_only=True, _request_timeout=self._timeout_s,
+                )  # fmt: skip
             else:
-                request = api.param_serialize(
-                    method,
-                    path,
-                    query_params=query or [],
-                    header_params=headers,
-                    body=body,
-                    auth_settings=["BearerToken"],
-                )
-                response = api.call_api(*request, _request_timeout=self._timeout_s).response
+                serialized = api.param_serialize(method, path, **request)
+                response = api.call_api(*serialized, _request_timeout=self._timeout_s).response
                 if not 200 <= response.status <= 299:  # this call_api returns every status
                     raise ApiException(http_resp=response)
         except ApiException as exc:
