@@ -111,14 +111,14 @@ def prove(
     from ckaprep.catalogue import FRESH_START
     from ckaprep.errors import CkaprepError, UsageError
     from ckaprep.labels import OWNER_LABEL, OWNER_VALUE
-    from ckaprep.proving import Kubectl, Prover, find_kubectl, plan_tasks, proof_names, select_proofs
+    from ckaprep.proving import Kubectl, Prover, find_kubectl, plan_tasks, select_proofs, selecting_names
 
     env = _env(ctx)
     exercises = _load_targets(env, targets or [])
     names = proof_names or []
     plan = [(ex, *select_proofs(ex, names)) for ex in exercises]
     plan = [(ex, proofs, fresh) for ex, proofs, fresh in plan if proofs or fresh]
-    known = {name for ex in exercises for name in proof_names(ex)}
+    known = {name for ex in exercises for name in selecting_names(ex)}
     unknown = [n for n in names if n not in known]
     if unknown or not plan:
         raise UsageError(f"no proof named {', '.join(map(repr, unknown or names))} in the exercises given")

@@ -296,7 +296,7 @@ def select_proofs(exercise: Exercise, names: list[str]) -> tuple[list[Proof], bo
     return [p for p in exercise.proofs if chosen(p.name)], chosen(FRESH_START)
 
 
-def proof_names(exercise: Exercise) -> set[str]:
+def selecting_names(exercise: Exercise) -> set[str]:
     """Every name that selects one of the exercise's proofs, plain and qualified."""
     plain = {FRESH_START} | {p.name for p in exercise.proofs}
     return plain | {f"{exercise.id}:{name}" for name in plain}

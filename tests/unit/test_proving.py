@@ -125,7 +125,7 @@ def test_judge_accepts_may_fail():
 
 
 def test_qualified_proof_names_pick_one_exercises_proof_only():
-    from ckaprep.proving import proof_names, select_proofs
+    from ckaprep.proving import select_proofs, selecting_names
 
     create, direct = CATALOGUE["clusterip-create"], CATALOGUE["clusterip-direct"]
     names = ["clusterip-create:yaml", f"clusterip-direct:{FRESH_START}"]
@@ -133,7 +133,7 @@ def test_qualified_proof_names_pick_one_exercises_proof_only():
     assert select_proofs(create, names)[1] is False
     assert select_proofs(direct, names) == ([], True)
     assert [p.name for p in select_proofs(direct, ["yaml"])[0]] == ["yaml"]  # plain names still pick in all
-    assert "clusterip-create:yaml" in proof_names(create) and "clusterip-direct:yaml" not in proof_names(create)
+    assert "clusterip-create:yaml" in selecting_names(create) and "clusterip-direct:yaml" not in selecting_names(create)
 
 
 class RefusingWaiter:
