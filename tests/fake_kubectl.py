@@ -74,7 +74,8 @@ class FakeKubectl:
     @staticmethod
     def _kind(word):
         return {"svc": "Service", "service": "Service", "pod": "Pod", "pods": "Pod", "deployment": "Deployment",
-                "deploy": "Deployment", "configmap": "ConfigMap", "endpoints": "Endpoints"}[word]  # fmt: skip
+                "deploy": "Deployment", "configmap": "ConfigMap", "endpoints": "Endpoints",
+                "servicecidr": "ServiceCIDR"}[word]  # fmt: skip
 
     # -- verbs -------------------------------------------------------------------------------
     def _apply(self, words, flags, ns, stdin):
@@ -112,7 +113,8 @@ class FakeKubectl:
         target = flags.get("--target-port", str(port))
         spec = {"type": flags.get("--type", "ClusterIP"),
                 "selector": copy.deepcopy(deployment["spec"]["selector"]["matchLabels"]),
-                "ports": [{"port": port, "targetPort": int(target) if target.isdigit() else target}]}  # fmt: skip
+                "ports": [{"port": port, "targetPort": int(target) if target.isdigit() else target,
+                           "protocol": flags.get("--protocol", "TCP")}]}  # fmt: skip
         self._apply_manifest({"apiVersion": "v1", "kind": "Service",
                               "metadata": {"name": flags.get("--name", words[1])}, "spec": spec}, ns)  # fmt: skip
 

@@ -78,6 +78,8 @@ class FakeCluster:
         self.read_log.append(("get", kind, namespace))
         if kind == "EndpointSlice":
             return next((s for s in self._slices(namespace) if s["metadata"]["name"] == name), None)
+        if kind == "ServiceCIDR":
+            return next((o for o in self.list(kind, None) if o["metadata"]["name"] == name), None)
         if kind == "IPAddress":  # one per ClusterIP in use, named by the address
             held = any(o["spec"].get("clusterIP") == name for (k, _, _), o in self.objects.items() if k == "Service")
             return {"kind": "IPAddress", "metadata": {"name": name}, "spec": {}} if held else None
