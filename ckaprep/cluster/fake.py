@@ -95,7 +95,8 @@ class FakeCluster:
             o for (k, ns, _), o in self.objects.items() if k == kind and ns == namespace
         ]  # fmt: skip
         if kind == "ServiceCIDR" and self.service_cidrs:
-            items = [{"kind": "ServiceCIDR", "metadata": {"name": "kubernetes"}, "spec": {"cidrs": list(self.service_cidrs)}}]
+            items = [{"kind": "ServiceCIDR", "metadata": {"name": "kubernetes"},
+                      "spec": {"cidrs": list(self.service_cidrs)}}]  # fmt: skip
         if selector:
             items = [o for o in items if matches(selector, o["metadata"].get("labels"))]
         return copy.deepcopy(sorted(items, key=lambda o: o["metadata"]["name"]))
@@ -295,7 +296,8 @@ class FakeCluster:
             for entry in svc["spec"].get("ports") or []:
                 target = self._resolve_target(pods[0], entry["targetPort"]) if pods else entry["targetPort"]
                 if target is not None:
-                    ports.append({"name": entry.get("name") or "", "port": target, "protocol": entry.get("protocol", "TCP")})
+                    protocol = entry.get("protocol", "TCP")
+                    ports.append({"name": entry.get("name") or "", "port": target, "protocol": protocol})
             # The controller rewrites the slice when a selected pod's readiness changes.
             changes = [f["time"] for p in pods for f in p["metadata"].get("managedFields") or []]
             slices.append({
@@ -373,7 +375,8 @@ class FakeCluster:
         if svc is None:
             is_ip = bool(re.fullmatch(r"[\d.]+", host))
             return (28, "", "Connection timed out") if is_ip else (6, "", f"Could not resolve host: {host}")
-        entry = next((p for p in svc["spec"].get("ports") or [] if p["port"] == port and p.get("protocol", "TCP") == "TCP"), None)
+        tcp = [p for p in svc["spec"].get("ports") or [] if p.get("protocol", "TCP") == "TCP"]
+        entry = next((p for p in tcp if p["port"] == port), None)
         if entry is None:
             return 7, "", "Failed to connect: Connection refused"
         # Like kube-proxy, each request goes to one endpoint; here in turn, so repeats see them all.
@@ -391,7 +394,8 @@ class FakeCluster:
         server, _, port = argv[-1].rpartition(":")
         name = argv[-2]
         header = f"Server:\t\t{server}\nAddress:\t{server}:{port}\n\n"
-        svc = next((o for (k, _, _), o in self.objects.items() if k == "Service" and o["spec"].get("clusterIP") == server), None)
+        services = [o for (k, _, _), o in self.objects.items() if k == "Service"]
+        svc = next((o for o in services if o["spec"].get("clusterIP") == server), None)
         entry = next((p for p in (svc or {"spec": {}})["spec"].get("ports") or []
                       if p["port"] == int(port) and p.get("protocol", "TCP") == "UDP"), None)  # fmt: skip
         if entry is not None:

@@ -244,9 +244,14 @@ def service_cidr_answer(ctx: GradingContext, spec: dict) -> Outcome:
     try:
         loose = ipaddress.ip_network(value, strict=False)
     except ValueError:
-        raise Fail(expected, repr(value), f"The answer is a range in CIDR notation, such as 10.0.0.0/16. {where}") from None
+        raise Fail(expected, repr(value), f"The answer is a range in CIDR notation, such as 10.0.0.0/16. {where}") \
+            from None
+    if "/" not in value:
+        why = f"{value} is an address; a range also needs its prefix length (/16, /12 …). {where}"
+        raise Fail(expected, repr(value), why)
     if str(loose.network_address) != value.split("/")[0]:
-        raise Fail(expected, repr(value), f"{value} is an address with a prefix length; a range is written from its base. {where}")
+        why = f"{value} is an address with a prefix length; a range is written from its base. {where}"
+        raise Fail(expected, repr(value), why)
     if found_range.cidr is None:
         if loose.network_address == found_range.base:
             return Outcome(expected, repr(value))
