@@ -70,6 +70,10 @@ def set_up(
     timeout_s: float = SETUP_TIMEOUT_S,
 ) -> None:
     """Create an already recorded attempt's namespaces and objects and wait until they settle."""
+    params = exercise.resolve_cluster_params(attempt.params, cluster)
+    if params != attempt.params:  # read from the cluster (e.g. a free address in the Service range)
+        attempt.params = params
+        record(attempt)
     labels = {OWNER_LABEL: OWNER_VALUE, EXERCISE_LABEL: exercise.id}
     if attempt.id:
         labels[ATTEMPT_LABEL] = attempt.id

@@ -8,6 +8,7 @@ from ckaprep.grading.checks import (  # noqa: F401  (imported to register their 
     constraints,
     endpoints,
     http_probes,
+    network,
     service_links,
     service_shape,
 )
