@@ -20,7 +20,7 @@ from ckaprep.errors import ExerciseFileError, UsageError
 from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
 from ckaprep.locations import ENV_EXERCISES, exercise_dirs_from, exercises_dir  # noqa: F401 (part of this API)
 from ckaprep.parsed_cache import ParsedYamlCache
-from ckaprep.service_range import NoServiceRange, address_in_use, service_range
+from ckaprep.service_range import NoServiceRange, address_in_use, claimed_addresses, service_range
 from ckaprep.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
 
 # The topic vocabulary, each with the `ckaprep explain` page that teaches it.
@@ -152,6 +152,7 @@ class Exercise:
         if not names:
             return params
         found = service_range(cluster)
+        claimed = claimed_addresses(cluster)
         resolved = dict(params)
         for offset_name in dict.fromkeys(self.params[n]["service_cidr_offset"] for n in names):
             users = [n for n in names if self.params[n]["service_cidr_offset"] == offset_name]
@@ -160,7 +161,8 @@ class Exercise:
             for step in range(span):
                 offset = low + (first - low + step) % span
                 addresses = {n: found.address(offset + self.params[n].get("plus", 0)) for n in users}
-                if all(found.holds(a) and not address_in_use(cluster, a) for a in addresses.values()):
+                if all(found.holds(a) and a not in claimed and not address_in_use(cluster, a)
+                       for a in addresses.values()):
                     break
             else:
                 raise NoServiceRange(
@@ -172,6 +174,10 @@ class Exercise:
             if "template" in spec:
                 resolved[name] = render(spec["template"], resolved)
         return resolved
+
+    def cluster_addresses(self, params: dict[str, Any]) -> list[str]:
+        """The addresses read from the cluster at start, which the attempt claims."""
+        return [str(params[n]) for n, spec in self.params.items() if "service_cidr_offset" in spec and n in params]
 
     def render(self, data: Any, params: dict[str, Any]) -> Any:
         return render(data, params)

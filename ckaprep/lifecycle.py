@@ -16,6 +16,7 @@ from ckaprep.labels import (
     ATTEMPT_LABEL, EXAM_LABEL, EXERCISE_LABEL, OWNER_LABEL, OWNER_VALUE,
     attempt_of, belongs_to, is_owned, matches,
 )  # fmt: skip
+from ckaprep.service_range import CLAIMS_ANNOTATION
 from ckaprep.state import Attempt, StateStore, new_id
 from ckaprep.waiting import Waiter, pod_is_ready, pod_is_running, raise_if_image_pull_failed
 
@@ -79,11 +80,12 @@ def set_up(
         labels[ATTEMPT_LABEL] = attempt.id
     if attempt.exam:
         labels[EXAM_LABEL] = attempt.exam
+    claims = exercise.cluster_addresses(attempt.params)
+    annotations = {CLAIMS_ANNOTATION: ",".join(claims)} if claims else {}
     for ns in attempt.namespaces:
         waiter.progress(f"creating namespace {ns}")
-        cluster.create(
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": dict(labels)}}
-        )
+        metadata = {"name": ns, "labels": dict(labels)} | ({"annotations": dict(annotations)} if annotations else {})
+        cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
     manifests = exercise.setup_for(attempt.params)
     for manifest in manifests:
         meta = manifest["metadata"]

@@ -78,3 +78,20 @@ def service_range(cluster: Cluster) -> ServiceRange:
 def address_in_use(cluster: Cluster, address: str) -> bool:
     """Whether a Service holds this ClusterIP, by its IPAddress object (networking.k8s.io/v1)."""
     return cluster.get("IPAddress", None, address) is not None
+
+
+# Addresses an attempt was given at start, written on its namespaces: two attempts that start
+# at the same time (prove --jobs, an exam) must not be handed the same free address, though
+# neither has created its Service yet.
+CLAIMS_ANNOTATION = "ckaprep.io/claimed-addresses"
+
+
+def claimed_addresses(cluster: Cluster) -> set[str]:
+    """Addresses claimed by the namespaces of ckaprep's live attempts."""
+    from ckaprep.labels import OWNER_LABEL, OWNER_VALUE
+
+    claimed = set()
+    for namespace in cluster.list("Namespace", None, f"{OWNER_LABEL}={OWNER_VALUE}"):
+        text = (namespace["metadata"].get("annotations") or {}).get(CLAIMS_ANNOTATION, "")
+        claimed.update(a for a in text.split(",") if a)
+    return claimed

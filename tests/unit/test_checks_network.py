@@ -169,6 +169,18 @@ def test_a_taken_address_moves_the_offset_and_everything_built_on_it(fake):
     assert str(p["offset"]) in exercise.render(exercise.task, p)
 
 
+def test_an_address_claimed_by_a_starting_attempt_is_not_handed_out_again(fake):
+    from ckaprep.service_range import CLAIMS_ANNOTATION
+
+    exercise, first = start_on(fake, "service-cidr")  # its Service does not exist yet
+    [namespace] = [n for n in fake.list("Namespace", None) if n["metadata"]["name"] == first.namespace]
+    claimed = f"{first.params['cluster_ip']},{first.params['one_past']}"
+    assert namespace["metadata"]["annotations"][CLAIMS_ANNOTATION] == claimed
+    again = exercise.resolve_cluster_params(exercise.choose_params(7), fake)  # the same draw
+    assert again["offset"] == first.params["offset"] + 2
+    assert {again["cluster_ip"], again["one_past"]}.isdisjoint(claimed.split(","))
+
+
 def test_no_free_address_is_an_error(fake):
     exercise = find_exercise("service-cidr")
     fake.service_cidrs = ["10.96.0.0/28"]  # 16 addresses: every offset from 20 up is outside
