@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from ckaprep.catalogue import FRESH_START, exercises_dir, load_catalogue
 from ckaprep.cli import app
 from ckaprep.environment import Environment
+from tests.e2e.conftest import namespace_state
 from tests.e2e.practice import Practice
 
 CATALOGUE = load_catalogue()
@@ -120,6 +121,5 @@ def test_reset_deletes_the_namespaces_and_the_state(tmp_path, cluster):
     assert result.exit_code == 0, result.output
     assert sorted(json.loads(result.stdout)["deleted"]) == sorted(practice.namespaces)
     for ns in practice.namespaces:
-        gone = cluster.kubectl("get", "namespace", ns, check=False)
-        assert gone.returncode != 0 and "NotFound" in gone.stderr
+        assert namespace_state(cluster.kubectl, ns) == "gone", ns
     assert practice.env.state.load() is None
