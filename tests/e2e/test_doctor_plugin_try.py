@@ -64,18 +64,6 @@ def test_doctor_names_an_unpullable_probe_image(tmp_path, cluster):
     assert _namespace_is_going(cluster, report["namespace"])
 
 
-def test_doctor_on_an_unreachable_server(tmp_path):
-    kubeconfig = tmp_path / "closed.kubeconfig"
-    kubeconfig.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
-        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}}]\n"
-        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
-    )
-    result = _doctor(tmp_path, str(kubeconfig))
-    assert result.returncode == ExitStatus.CLUSTER, result.stderr
-    assert [f["status"] for f in json.loads(result.stdout)["findings"]] == ["fail"]
-
-
 def test_kubectl_runs_ckaprep_as_a_plugin_with_kubectl_flags(tmp_path, cluster):
     kubectl_dir = os.path.dirname(cluster.kubectl_path)
     plugin = ["kubectl", "ckaprep"]
@@ -93,7 +81,7 @@ def test_kubectl_runs_ckaprep_as_a_plugin_with_kubectl_flags(tmp_path, cluster):
     assert _namespace_is_going(cluster, namespace)
 
 
-# CI runs as root; a developer's non-root run of the e2e suite skips these two.
+# CI runs as root; a developer's non-root run of the e2e suite skips this one.
 NOT_ROOT = os.geteuid() != 0 and not must_have_cluster()
 
 
@@ -116,11 +104,3 @@ def test_try_prints_the_task_and_the_lines_to_paste_then_reuses_everything(tmp_p
         assert json.loads(state.read_text())["namespaces"][0] == namespace  # the same attempt carries on
     finally:
         cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
-
-
-@pytest.mark.skipif(NOT_ROOT, reason="needs root to drop to another user (CI runs as root)")
-def test_try_refuses_without_root(tmp_path):
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                             str(REPO_ROOT / "scripts" / "try")], capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and "root" in result.stderr and "kind" in result.stderr
