@@ -99,6 +99,14 @@ SCENARIOS = [
         curls={"http://going:80/": 0},
     ),
     Scenario(
+        # With no ready endpoint left, kube-proxy still sends traffic to a serving terminating one.
+        "only-a-terminating-pod", "last",
+        [web_pod("last-one", "last", 8080, slow_to_stop=True), service("last", "last", 80, 8080)],
+        [("IPv4", (("", 8080, "TCP"),), {"last-one": (False, True, True)})],
+        deletes=("last-one",),
+        curls={"http://last:80/": 0},
+    ),
+    Scenario(
         # No virtual IP: the name resolves to the Pods, and the URL's port is the Pod's port.
         "headless-service", "direct",
         [web_pod("direct-a", "direct", 8080), web_pod("direct-b", "direct", 8080),
