@@ -167,10 +167,14 @@ class FakeKubectl:
 
     def _delete(self, words, flags, ns, stdin):
         self.fake.delete(self._kind(words[0]), ns, words[1])
+        if flags.get("--wait") != "false":  # kubectl waits until the object is gone
+            self.fake.wait_until_gone(self._kind(words[0]), ns, words[1])
 
     def _replace(self, words, flags, ns, stdin):
         manifest = json.loads(stdin)
-        self.fake.delete(manifest["kind"], manifest["metadata"].get("namespace", ns), manifest["metadata"]["name"])
+        where = (manifest["kind"], manifest["metadata"].get("namespace", ns), manifest["metadata"]["name"])
+        self.fake.delete(*where)
+        self.fake.wait_until_gone(*where)  # --force deletes, waits, then creates
         self._apply_manifest(manifest, ns)
 
     def _run(self, words, flags, ns, stdin):

@@ -45,6 +45,7 @@ def recreate_pod(fake: FakeCluster, namespace: str, name: str) -> None:
     """What `kubectl get pod -o yaml | kubectl replace --force -f -` does."""
     pod = fake.get("Pod", namespace, name)
     fake.delete("Pod", namespace, name)
+    fake.wait_until_gone("Pod", namespace, name)
     fake.create({k: v for k, v in pod.items() if k in ("apiVersion", "kind", "spec")}
                 | {"metadata": {k: pod["metadata"][k] for k in ("name", "namespace", "labels")}})
 

@@ -1,15 +1,37 @@
 """An in-memory cluster behind the same interface as the real one, for unit tests.
 
-It simulates just enough of Kubernetes for grading: Deployments make Pods,
-Services get ClusterIPs and EndpointSlices, pods get service environment
-variables at creation, and `curl` inside a pod follows DNS, the Service's
-ports and its endpoints the way kube-proxy would.
+It simulates just enough of Kubernetes for grading, and is as strict as Kubernetes where
+grading depends on it:
+
+- Deployments make Pods (named and labelled with a pod-template-hash); a changed pod template
+  rolls the Pods: the new ones are created and the old ones start terminating.
+- Deleting a Pod takes time: it keeps a `deletionTimestamp` (the request's time plus its
+  `terminationGracePeriodSeconds`, 30 s by default) and stays, terminating, until the server's
+  clock passes it. The clock moves 5 s with each write; reads happen `quiet_for` after the
+  last write (a minute by default, so a short grace period has run out by then), and
+  `advance(seconds)` lets time pass with no write.
+- The EndpointSlice controller is simulated as Kubernetes builds slices: one set per address
+  family of the Service, the Service's targetPort resolved on each Pod (a named targetPort
+  that resolves to different numbers on different Pods gives separate slices), terminating
+  Pods listed with `ready: false`, `serving` (the Pod's Ready condition) and `terminating`,
+  and an empty placeholder slice when no Pod is selected.
+- Readiness follows the readiness probe against what the container serves (see
+  `_readiness_probe_passes`), and a Pod without a probe is Ready once it runs.
+- `curl` inside a pod follows DNS and kube-proxy: a Service name or ClusterIP goes to one
+  ready endpoint of the Service's EndpointSlices (serving terminating ones only when none is
+  ready), a headless Service (clusterIP None) has no virtual IP and its name resolves to the
+  ready Pods' IPs, which are reached on the URL's port as it is, and a Pod IP reaches that Pod.
+- `dns_lag` and `proxy_lag` (off by default) make DNS and kube-proxy apply a change only that
+  long after the API shows it, as they do on a real cluster.
+- Pods get service environment variables at creation.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import hashlib
+import json
 import re
 import threading
 from datetime import datetime, timedelta, timezone
@@ -20,9 +42,14 @@ from ckaprep.errors import CkaprepError
 from ckaprep.grading.probes import RESULT_MARKER
 from ckaprep.labels import matches
 from ckaprep.templating import env_name
+from ckaprep.waiting import pod_is_ready
 
 DOMAIN = "cluster.local"
-HTTPD_PORT = re.compile(r"httpd\b[^&;]*?-p (\d+)")
+DEFAULT_GRACE_S = 30  # a Pod's terminationGracePeriodSeconds when it sets none
+# The container's command, read as a busybox shell script: the web servers it starts and the files it writes.
+HTTPD = re.compile(r"httpd\b([^&;|]*)")
+WRITTEN_FILE = re.compile(r"(?:>|\btouch)\s*['\"]?(/[^\s'\";&|)]+)")
+EXEC_READS = {"cat", "ls", "test", "["}  # exec probes the fake can answer: they look at a file
 
 
 def _serialized(method):
@@ -56,6 +83,13 @@ class FakeCluster:
         self.quiet_for = timedelta(minutes=1)
         # The Service range, as ServiceCIDR `kubernetes` shows it; empty for a cluster before 1.33.
         self.service_cidrs = ["10.96.0.0/16"]
+        # DNS and kube-proxy apply a change this long after the API shows it (a test turns them on).
+        self.dns_lag = timedelta(0)
+        self.proxy_lag = timedelta(0)
+        self._serial = 0  # for the generated part of Pod names
+        self._owners: dict[tuple[str, str], str] = {}  # (namespace, pod) -> its Deployment
+        # (namespace, pod) -> [(time, ready, terminating)]: what kube-proxy sees, with its lag
+        self._pod_history: dict[tuple[str, str], list[tuple[datetime, bool, bool]]] = {}
 
     def describe(self) -> str:
         return "fake://cluster"
@@ -75,6 +109,7 @@ class FakeCluster:
     @_serialized
     def get(self, kind, namespace, name):
         self._maybe_fail()
+        self._reap()
         self.read_log.append(("get", kind, namespace))
         if kind == "EndpointSlice":
             return next((s for s in self._slices(namespace) if s["metadata"]["name"] == name), None)
@@ -89,6 +124,7 @@ class FakeCluster:
     @_serialized
     def list(self, kind, namespace, label_selector=""):
         self._maybe_fail()
+        self._reap()
         self.read_log.append(("list", kind, namespace))
         selector = dict(p.split("=", 1) for p in label_selector.split(",") if p)
         items = self._slices(namespace) if kind == "EndpointSlice" else [
@@ -104,6 +140,7 @@ class FakeCluster:
     @_serialized
     def create(self, manifest):
         self._maybe_fail()
+        self._reap()
         obj = copy.deepcopy(manifest)
         kind, meta = obj["kind"], obj.setdefault("metadata", {})
         ns = meta.get("namespace") if KINDS[kind][2] else None
@@ -113,6 +150,10 @@ class FakeCluster:
         meta["creationTimestamp"] = self._tick()
         getattr(self, f"_admit_{kind.lower()}", lambda o: None)(obj)
         self.objects[key] = obj
+        if kind == "Pod":
+            self._owners.pop((ns, meta["name"]), None)
+            self._pod_history[(ns, meta["name"])] = []
+            self._record(obj)
         if kind == "Deployment":
             self._spawn_pods(obj)
         return copy.deepcopy(obj)
@@ -120,15 +161,25 @@ class FakeCluster:
     @_serialized
     def delete(self, kind, namespace, name):
         self._maybe_fail()
+        self._reap()
         ns = namespace if KINDS[kind][2] else None
+        if kind == "Pod":
+            if ("Pod", ns, name) in self.objects:
+                self._delete_pod(ns, name)
+            return
         self.objects.pop((kind, ns, name), None)
         if kind == "Namespace":
             for key in [k for k in self.objects if k[1] == name]:
                 del self.objects[key]
+        if kind == "Deployment":  # the garbage collector deletes its Pods, gracefully
+            for pod_ns, pod in [k for k, owner in self._owners.items() if k[0] == ns and owner == name]:
+                if ("Pod", pod_ns, pod) in self.objects:
+                    self._delete_pod(pod_ns, pod)
 
     @_serialized
     def exec(self, namespace, pod, argv, timeout):
         self._maybe_fail()
+        self._reap()
         self.exec_log.append((namespace, pod, list(argv)))
         source = self.objects.get(("Pod", namespace, pod))
         if source is None:
@@ -149,11 +200,13 @@ class FakeCluster:
     @_serialized
     def apply(self, manifest: dict) -> dict:
         """Create, or replace an existing object's spec (like kubectl apply for our needs)."""
+        self._reap()
         kind, meta = manifest["kind"], manifest["metadata"]
         key = (kind, meta.get("namespace") if KINDS[kind][2] else None, meta["name"])
         if key not in self.objects:
             return self.create(manifest)
         obj = self.objects[key]
+        spec_before = copy.deepcopy(obj.get("spec") or {})
         cluster_ip = (obj.get("spec") or {}).get("clusterIP")
         for field in ("spec", "data", "subsets", "endpoints", "ports", "addressType"):
             if field in manifest:
@@ -162,20 +215,38 @@ class FakeCluster:
         if kind == "Service":
             obj["spec"].setdefault("clusterIP", cluster_ip)  # immutable, kept by apply
             self._admit_service(obj, keep_ip=True)
-        if kind == "Deployment":  # a rollout replaces the pods
-            for pod in self._pods(obj["metadata"]["namespace"]):
-                if matches(obj["spec"]["selector"]["matchLabels"], pod["metadata"].get("labels")):
-                    del self.objects[("Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])]
-            self._spawn_pods(obj)
+        if kind == "Deployment":
+            if _template_hash(obj) != _template_hash({"spec": spec_before}):
+                self._tick()
+                self._spawn_pods(obj)  # a rollout: new Pods, and the old ones terminate
+            elif obj["spec"].get("replicas", 1) != spec_before.get("replicas", 1):
+                self._tick()
+                self._spawn_pods(obj)
         return copy.deepcopy(obj)
 
     def patch(self, kind: str, namespace: str | None, name: str, update) -> None:
         update(self.objects[(kind, namespace if KINDS[kind][2] else None, name)])
 
+    @_serialized
     def set_ready(self, namespace: str, name: str, ready: bool) -> None:
         pod = self.objects[("Pod", namespace, name)]
         pod["status"]["conditions"] = [{"type": "Ready", "status": "True" if ready else "False"}]
         pod["metadata"]["managedFields"] = [{"manager": "kubelet", "subresource": "status", "time": self._tick()}]
+        self._record(pod)
+
+    def advance(self, seconds: float) -> None:
+        """Let time pass on the server's clock with no write: terminating Pods finish, changes age."""
+        with self._lock:
+            self.quiet_for += timedelta(seconds=seconds)
+            self._reap()
+
+    def wait_until_gone(self, kind: str, namespace: str | None, name: str) -> None:
+        """Let time pass until a terminating object is gone, as `kubectl delete` waits for it."""
+        with self._lock:
+            obj = self.objects.get((kind, namespace if KINDS[kind][2] else None, name))
+            stamp = _parse((obj or {}).get("metadata", {}).get("deletionTimestamp"))
+            if stamp is not None and stamp > self.server_time():
+                self.advance((stamp - self.server_time()).total_seconds())
 
     # -- simulation ---------------------------------------------------------------------
     def _maybe_fail(self):
@@ -184,7 +255,35 @@ class FakeCluster:
 
     def _tick(self) -> str:
         self._clock += timedelta(seconds=5)
-        return self._clock.isoformat().replace("+00:00", "Z")
+        return _stamp(self._clock)
+
+    def _reap(self) -> None:
+        """Terminating Pods whose grace period is over are gone."""
+        now = self.server_time()
+        for key, obj in list(self.objects.items()):
+            stamp = _parse(obj["metadata"].get("deletionTimestamp")) if key[0] == "Pod" else None
+            if stamp is not None and stamp <= now:
+                del self.objects[key]
+
+    def _delete_pod(self, ns: str, name: str) -> None:
+        pod = self.objects[("Pod", ns, name)]
+        meta = pod["metadata"]
+        if meta.get("deletionTimestamp"):
+            return
+        self._tick()  # the delete request is a write
+        grace = pod["spec"].get("terminationGracePeriodSeconds", DEFAULT_GRACE_S)
+        if grace <= 0:
+            del self.objects[("Pod", ns, name)]
+            return
+        meta["deletionTimestamp"] = _stamp(self._clock + timedelta(seconds=grace))
+        meta["deletionGracePeriodSeconds"] = grace
+        self._record(pod)
+
+    def _record(self, pod: dict) -> None:
+        """What the Pod looks like to the endpoint machinery from now on (kube-proxy reads it with its lag)."""
+        meta = pod["metadata"]
+        state = (self._clock, pod_is_ready(pod), bool(meta.get("deletionTimestamp")))
+        self._pod_history.setdefault((meta["namespace"], meta["name"]), []).append(state)
 
     def _admit_service(self, obj, keep_ip=False):
         spec = obj.setdefault("spec", {})
@@ -203,14 +302,17 @@ class FakeCluster:
         if spec.get("clusterIP") in (None, "") and not keep_ip:
             self._next_ip["svc"] += 1
             spec["clusterIP"] = f"10.96.0.{self._next_ip['svc']}"
+        spec.setdefault("ipFamilies", ["IPv4"])
 
     def _admit_pod(self, obj):
         ns = obj["metadata"]["namespace"]
         self._next_ip["pod"] += 1
         ready = self.pod_ready_default and self._readiness_probe_passes(obj)
+        ip = f"10.244.0.{self._next_ip['pod']}"
         obj["status"] = {
             "phase": "Running",
-            "podIP": f"10.244.0.{self._next_ip['pod']}",
+            "podIP": ip,
+            "podIPs": [{"ip": ip}],
             "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
         }
         images = [c.get("image") for c in obj["spec"].get("containers") or []]
@@ -219,6 +321,7 @@ class FakeCluster:
             obj["status"] = {  # the sandbox has an IP before the image is pulled
                 "phase": "Pending",
                 "podIP": obj["status"]["podIP"],
+                "podIPs": [{"ip": ip}],
                 "conditions": [{"type": "Ready", "status": "False"}],
                 "containerStatuses": [{"image": image, "state": {"waiting": {"reason": "ImagePullBackOff"}}}],
             }
@@ -236,49 +339,96 @@ class FakeCluster:
         obj["_env"] = env
 
     def _readiness_probe_passes(self, pod) -> bool:
-        """A probe passes when its port listens and, for HTTP, its path is served.
+        """Each container's readiness probe, asked of what the Pod serves (see `_served`).
 
-        A path counts as served when the container's command writes a file of that name.
+        tcpSocket passes when something in the Pod listens on the port; httpGet when a web
+        server listens there and serves the path (a file it was started to serve, `index.html`
+        for a path ending in /); exec when it only reads a file (`cat`, `ls`, `test -e`) that
+        the container wrote, or is `true`. Any other probe fails: the fake cannot run it.
+        A probe that passes makes the Pod Ready at once; its timing fields are not modelled.
         """
+        listening, files = self._served(pod)
         for container in pod["spec"].get("containers") or []:
             probe = container.get("readinessProbe")
             if not probe:
                 continue
-            action = probe.get("httpGet") or probe.get("tcpSocket") or {}
+            if "exec" in probe:
+                command = [str(a) for a in (probe["exec"] or {}).get("command") or []]
+                target = next((a for a in command[1:] if a.startswith("/")), None)
+                if command != ["true"] and not (command and command[0] in EXEC_READS and target in files):
+                    return False
+                continue
+            action = probe.get("httpGet") or probe.get("tcpSocket")
+            if action is None:  # grpc, or nothing the fake can answer
+                return False
             port = action.get("port")
-            if isinstance(port, str):
+            if isinstance(port, str) and not port.isdigit():
                 port = next((p["containerPort"] for p in container.get("ports") or [] if p.get("name") == port), None)
-            if port is None or int(port) not in self._listening_ports(pod):
+            if port is None or int(port) not in listening:
                 return False
-            path = (probe.get("httpGet") or {}).get("path", "/")
-            if path != "/" and path not in " ".join(container.get("command") or []):
-                return False
+            if "httpGet" in probe:
+                path = probe["httpGet"].get("path") or "/"
+                path = path.split("?", 1)[0]
+                wanted = listening[int(port)].rstrip("/") + (path + "index.html" if path.endswith("/") else path)
+                if wanted not in files:
+                    return False
         return True
 
+    @staticmethod
+    def _served(pod) -> tuple[dict[int, str], set[str]]:
+        """({port: directory} of the busybox web servers its containers start, {files they write})."""
+        listening: dict[int, str] = {}
+        files: set[str] = set()
+        for container in pod["spec"].get("containers") or []:
+            script = " ".join(str(a) for a in (container.get("command") or []) + (container.get("args") or []))
+            for options in HTTPD.findall(script):
+                port = re.search(r"-p\s*(\d+)", options)
+                home = re.search(r"-h\s*(\S+)", options)
+                if port:
+                    listening[int(port.group(1))] = home.group(1) if home else "/"
+            files |= set(WRITTEN_FILE.findall(script))
+        return listening, files
+
     def _spawn_pods(self, deployment):
+        """The Deployment's Pods for its current template; Pods of an older template terminate."""
         template = deployment["spec"]["template"]
-        for i in range(deployment["spec"].get("replicas", 1)):
+        ns, name = deployment["metadata"]["namespace"], deployment["metadata"]["name"]
+        pod_hash = _template_hash(deployment)
+        mine = [(pns, pod) for (pns, pod), owner in self._owners.items() if pns == ns and owner == name
+                and ("Pod", pns, pod) in self.objects
+                and not self.objects[("Pod", pns, pod)]["metadata"].get("deletionTimestamp")]  # fmt: skip
+        current = [key for key in mine if self.objects[("Pod", *key)]["metadata"]["labels"].get(
+            "pod-template-hash") == pod_hash]  # fmt: skip
+        for key in mine:
+            if key not in current:
+                self._delete_pod(*key)
+        wanted = deployment["spec"].get("replicas", 1)
+        for key in current[wanted:]:
+            self._delete_pod(*key)
+        for _ in range(wanted - len(current)):
+            self._serial += 1
+            pod_name = f"{name}-{pod_hash}-{self._serial:05d}"
             pod = {
                 "apiVersion": "v1",
                 "kind": "Pod",
                 "metadata": {
-                    "name": f"{deployment['metadata']['name']}-{i}",
-                    "namespace": deployment["metadata"]["namespace"],
-                    "labels": copy.deepcopy(template["metadata"].get("labels") or {}),
+                    "name": pod_name,
+                    "namespace": ns,
+                    "labels": copy.deepcopy(template["metadata"].get("labels") or {}) | {"pod-template-hash": pod_hash},
+                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                         "name": f"{name}-{pod_hash}", "controller": True}],
                 },
                 "spec": copy.deepcopy(template["spec"]),
-            }
+            }  # fmt: skip
             self.create(pod)
+            self._owners[(ns, pod_name)] = name
 
     def _listening_ports(self, pod, protocol: str = "TCP") -> set[int]:
-        ports = set()
-        for container in pod["spec"].get("containers") or []:
-            ports |= {int(p["containerPort"]) for p in container.get("ports") or []
-                      if p.get("protocol", "TCP") == protocol}  # fmt: skip
-            if protocol != "TCP":
-                continue
-            ports |= {int(m) for m in HTTPD_PORT.findall(" ".join(container.get("command") or []))}
-        return ports
+        if protocol == "TCP":
+            return set(self._served(pod)[0])
+        # UDP servers (CoreDNS in udp-service) are known by the container ports they declare.
+        return {int(p["containerPort"]) for container in pod["spec"].get("containers") or []
+                for p in container.get("ports") or [] if p.get("protocol", "TCP") == protocol}  # fmt: skip
 
     def _pods(self, ns):
         return [o for (k, pns, _), o in self.objects.items() if k == "Pod" and pns == ns]
@@ -287,34 +437,73 @@ class FakeCluster:
         slices = [o for (k, sns, _), o in self.objects.items() if k == "EndpointSlice" and sns == ns]
         if self.mirrors_endpoints:
             slices += [self._mirror(o) for (k, ens, _), o in self.objects.items() if k == "Endpoints" and ens == ns]
-        for (kind, sns, name), svc in self.objects.items():
-            if kind != "Service" or sns != ns or not svc["spec"].get("selector"):
+        for (kind, sns, _), svc in self.objects.items():
+            if kind == "Service" and sns == ns and svc["spec"].get("selector"):
+                slices += self._controller_slices(svc)
+        return slices
+
+    def _controller_slices(self, svc, as_of: datetime | None = None) -> list[dict]:
+        """The EndpointSlices the controller writes for a Service with a selector.
+
+        With `as_of`, the Pods as they were then (what a lagging kube-proxy still sees).
+        """
+        ns, name, spec = svc["metadata"]["namespace"], svc["metadata"]["name"], svc["spec"]
+        families = spec.get("ipFamilies") or ["IPv4"]
+        publish_not_ready = bool(spec.get("publishNotReadyAddresses"))
+        groups: dict[tuple[str, tuple], list[dict]] = {}
+        changes: dict[tuple[str, tuple], list[datetime]] = {}
+        for pod in self._pods(ns):
+            status = pod.get("status") or {}
+            if not matches(spec["selector"], pod["metadata"].get("labels")) or not status.get("podIP"):
                 continue
-            pods = [p for p in self._pods(ns) if matches(svc["spec"]["selector"], p["metadata"].get("labels"))]
-            # Like the real controller: an unresolved named targetPort leaves `ports` empty.
+            if status.get("phase") in ("Succeeded", "Failed"):
+                continue
+            history = self._pod_history.get((ns, pod["metadata"]["name"])) or []
+            if as_of is None:
+                serving, terminating = pod_is_ready(pod), bool(pod["metadata"].get("deletionTimestamp"))
+            else:
+                seen = [h for h in history if h[0] <= as_of]
+                if not seen:
+                    continue  # created after that moment
+                _, serving, terminating = seen[-1]
+            # The targetPort is resolved on each Pod: Pods that resolve it differently get their own slice.
             ports = []
-            for entry in svc["spec"].get("ports") or []:
-                target = self._resolve_target(pods[0], entry["targetPort"]) if pods else entry["targetPort"]
-                if target is not None:
-                    protocol = entry.get("protocol", "TCP")
-                    ports.append({"name": entry.get("name") or "", "port": target, "protocol": protocol})
-            # The controller rewrites the slice when a selected pod's readiness changes.
-            changes = [f["time"] for p in pods for f in p["metadata"].get("managedFields") or []]
+            for entry in spec.get("ports") or []:
+                target = self._resolve_target(pod, entry.get("targetPort", entry["port"]))
+                if target is not None:  # like the real controller, a port the Pod lacks is left out
+                    ports.append((entry.get("name") or "", int(target), entry.get("protocol") or "TCP"))
+            for ip in [a.get("ip") for a in status.get("podIPs") or []] or [status["podIP"]]:
+                family = "IPv6" if ":" in ip else "IPv4"
+                if family not in families:
+                    continue
+                key = (family, tuple(ports))
+                groups.setdefault(key, []).append({
+                    "addresses": [ip],
+                    "conditions": {"ready": publish_not_ready or (serving and not terminating),
+                                   "serving": serving, "terminating": terminating},
+                    "targetRef": {"kind": "Pod", "name": pod["metadata"]["name"], "namespace": ns},
+                })  # fmt: skip
+                changes.setdefault(key, []).extend(h[0] for h in history)
+                changes[key] += [_parse(f.get("time")) for f in pod["metadata"].get("managedFields") or []]
+        if not groups:  # no Pod selected: one empty placeholder slice
+            groups[(families[0], ())] = []
+        slices = []
+        for (family, ports), endpoints in sorted(groups.items()):
+            times = [t for t in changes.get((family, ports), []) if t is not None]
+            digest = hashlib.sha256(repr((family, ports)).encode()).hexdigest()[:5]
             slices.append({
-                "ports": ports,
+                "apiVersion": "discovery.k8s.io/v1",
                 "kind": "EndpointSlice",
+                "addressType": family,
                 "metadata": {
-                    "managedFields": [{"manager": "kube-controller-manager", "time": max(changes)}] if changes else [],
-                    "name": f"{name}-auto", "namespace": ns,
+                    "managedFields": [{"manager": "kube-controller-manager", "time": _stamp(max(times))}] if times else [],
+                    "name": f"{name}-{digest}", "namespace": ns,
                     "labels": {"kubernetes.io/service-name": name,
                                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+                    "ownerReferences": [{"apiVersion": "v1", "kind": "Service", "name": name, "controller": True}],
                 },
-                "endpoints": [
-                    {"addresses": [p["status"]["podIP"]],
-                     "conditions": {"ready": p["status"]["conditions"][0]["status"] == "True"},
-                     "targetRef": {"kind": "Pod", "name": p["metadata"]["name"]}}
-                    for p in pods
-                ],
+                "ports": [{"name": n, "port": port, "protocol": protocol} for n, port, protocol in ports],
+                "endpoints": sorted(endpoints, key=lambda e: e["addresses"][0]),
             })  # fmt: skip
         return slices
 
@@ -334,13 +523,15 @@ class FakeCluster:
     def _resolve_target(pod, target):
         if not isinstance(target, str):
             return target
+        if target.isdigit():
+            return int(target)
         return next(
             (int(p["containerPort"]) for c in pod["spec"]["containers"]
              for p in c.get("ports") or [] if p.get("name") == target), None,
         )  # fmt: skip
 
     def _resolve(self, source_ns: str, host: str):
-        """(service, None) for a Service name or IP; (None, pod) for a pod IP; DNS failure -> None."""
+        """The Service that a name or ClusterIP belongs to; None when there is none."""
         for (kind, ns, name), svc in self.objects.items():
             if kind != "Service":
                 continue
@@ -371,10 +562,30 @@ class FakeCluster:
         """(curl exit code, body, error message) for one request from a pod in `source_ns`."""
         parts = urlsplit(url)
         host, port = parts.hostname or "", parts.port or 80
+        is_ip = bool(re.fullmatch(r"[\d.]+", host))
+        if is_ip:
+            pod = next((p for p in self._all_pods() if (p.get("status") or {}).get("podIP") == host), None)
+            if pod is not None:  # the pod network is flat: a Pod IP reaches that Pod
+                return self._connect(pod, port)
         svc = self._resolve(source_ns, host)
-        if svc is None:
-            is_ip = bool(re.fullmatch(r"[\d.]+", host))
+        now = self.server_time()
+        if svc is not None and not is_ip and self.dns_lag and created_at(svc) > now - self.dns_lag:
+            svc = None  # DNS has not caught up with the new Service yet
+        headless = svc is not None and svc["spec"].get("clusterIP") == "None"
+        if svc is None or (headless and is_ip) or host == "None":
             return (28, "", "Connection timed out") if is_ip else (6, "", f"Could not resolve host: {host}")
+        if headless:
+            # No virtual IP: the name resolves to the ready Pods' IPs, and the URL's port is used as it is.
+            ips = [ip for e in self._proxied_endpoints(svc) if e["conditions"].get("ready") is not False
+                   for ip in e["addresses"]]  # fmt: skip
+            if not ips:
+                return 6, "", f"Could not resolve host: {host}"
+            self._requests += 1
+            ip = ips[self._requests % len(ips)]
+            pod = next((p for p in self._all_pods() if (p.get("status") or {}).get("podIP") == ip), None)
+            return self._connect(pod, port) if pod is not None else (28, "", "Connection timed out")
+        if self.proxy_lag and created_at(svc) > now - self.proxy_lag:
+            return 28, "", "Connection timed out"  # kube-proxy has no rules for this ClusterIP yet
         tcp = [p for p in svc["spec"].get("ports") or [] if p.get("protocol", "TCP") == "TCP"]
         entry = next((p for p in tcp if p["port"] == port), None)
         if entry is None:
@@ -384,8 +595,7 @@ class FakeCluster:
         if endpoints:
             self._requests += 1
             pod, target = endpoints[self._requests % len(endpoints)]
-            if target in self._listening_ports(pod):
-                return 0, f"{pod['metadata']['name']}\nport={target}\n", ""
+            return self._connect(pod, target)
         return 7, "", "Failed to connect: Connection refused"
 
     def _nslookup(self, argv: list[str]) -> ExecResult:
@@ -404,14 +614,37 @@ class FakeCluster:
                     return ExecResult(0, f"{header}Name:\t{name}\nAddress: {pod['status']['podIP']}\n\n", "")
         return ExecResult(1, ";; connection timed out; no servers could be reached\n\n", "")
 
+    def _connect(self, pod: dict, port) -> tuple[int, str, str]:
+        if port is not None and int(port) in self._listening_ports(pod):
+            return 0, f"{pod['metadata']['name']}\nport={port}\n", ""
+        return 7, "", "Failed to connect: Connection refused"
+
+    def _all_pods(self) -> list[dict]:
+        return [o for (k, _, _), o in self.objects.items() if k == "Pod"]
+
+    def _proxied_endpoints(self, svc) -> list[dict]:
+        """The endpoints of a selector Service as kube-proxy (or DNS) sees them, with its lag."""
+        as_of = self.server_time() - self.proxy_lag if self.proxy_lag else None
+        endpoints = []
+        for item in self._controller_slices(svc, as_of):
+            for endpoint in item["endpoints"]:
+                endpoints.append(endpoint | {"ports": item["ports"]})
+        return endpoints
+
     def _endpoints(self, svc, entry):
         ns = svc["metadata"]["namespace"]
         selector = svc["spec"].get("selector")
         if selector:
-            for pod in self._pods(ns):
-                ready = pod["status"]["conditions"][0]["status"] == "True"
-                if ready and matches(selector, pod["metadata"].get("labels")):
-                    yield pod, self._resolve_target(pod, entry["targetPort"])
+            # kube-proxy: ready endpoints; when there are none, the serving ones that are terminating.
+            by_name = {p["metadata"]["name"]: p for p in self._pods(ns)}
+            usable = []
+            for endpoint in self._proxied_endpoints(svc):
+                port = next((p["port"] for p in endpoint["ports"] if p["name"] == (entry.get("name") or "")), None)
+                pod = by_name.get(endpoint["targetRef"]["name"])
+                if port is not None and pod is not None:
+                    usable.append((endpoint["conditions"], pod, port))
+            ready = [(pod, port) for c, pod, port in usable if c.get("ready") is not False]
+            yield from ready or [(pod, port) for c, pod, port in usable if c.get("serving") and c.get("terminating")]
             return
         # Selectorless: hand-made Endpoints or EndpointSlices, matched by port name.
         by_ip = {p["status"]["podIP"]: p for (k, _, _), p in self.objects.items() if k == "Pod"}
@@ -423,9 +656,28 @@ class FakeCluster:
                 sources.append(([a["ip"] for a in subset.get("addresses") or []], subset.get("ports") or []))
         for s in self._slices(ns):
             if (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == name:
-                sources.append(([a for e in s.get("endpoints") or [] for a in e["addresses"]], s.get("ports") or []))
+                ready = [e for e in s.get("endpoints") or [] if (e.get("conditions") or {}).get("ready") is not False]
+                sources.append(([a for e in ready for a in e["addresses"]], s.get("ports") or []))
         for ips, ports in sources:
             port = next((p["port"] for p in ports if p.get("name") == entry.get("name")), None)
             for ip in ips:
                 if ip in by_ip and port is not None:
                     yield by_ip[ip], port
+
+
+def _template_hash(deployment: dict) -> str:
+    """Like the pod-template-hash label: the same template gives the same hash."""
+    template = (deployment.get("spec") or {}).get("template") or {}
+    return hashlib.sha256(json.dumps(template, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _parse(stamp: str | None) -> datetime | None:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+
+
+def created_at(obj: dict) -> datetime:
+    return _parse(obj["metadata"].get("creationTimestamp")) or datetime.min.replace(tzinfo=timezone.utc)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -19,8 +18,10 @@ from typing import Callable
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TESTCLUSTER = REPO_ROOT / "scripts" / "testcluster"
+from tests.testcluster import REPO_ROOT, TESTCLUSTER, namespace_state  # noqa: F401 (tests import it from here)
+from tests.testcluster import find_kubectl as _find_kubectl
+from tests.testcluster import must_have_cluster as _must_have_cluster
+
 DEFAULT_KUBECONFIG = Path("/var/lib/ckaprep-testcluster/admin.kubeconfig")
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by=ckaprep-tests"
 E2E_DIR = Path(__file__).resolve().parent
@@ -32,25 +33,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-
-
-def _must_have_cluster() -> bool:
-    return os.environ.get("CI", "").lower() == "true" or os.environ.get("CKAPREP_E2E") == "1"
-
-
-def _find_kubectl() -> str | None:
-    """The kubectl built by scripts/testcluster, else one on PATH."""
-    explicit = os.environ.get("CKAPREP_KUBECTL")
-    if explicit:
-        return explicit
-    try:
-        out = subprocess.run([str(TESTCLUSTER), "env"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        out = ""
-    m = re.search(r"PATH=([^:\s]+):", out)
-    if m and (Path(m.group(1)) / "kubectl").is_file():
-        return str(Path(m.group(1)) / "kubectl")
-    return shutil.which("kubectl")
 
 
 def _reachable(kubectl: str, kubeconfig: str) -> tuple[bool, str]:

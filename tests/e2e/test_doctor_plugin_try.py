@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from ckaprep.exit_status import ExitStatus
-from tests.e2e.conftest import REPO_ROOT
+from tests.e2e.conftest import REPO_ROOT, namespace_state
+from tests.testcluster import must_have_cluster
 
 BIN = Path(sys.executable).parent
 
@@ -27,8 +28,7 @@ def _doctor(tmp_path, kubeconfig, *extra):
 
 
 def _namespace_is_going(cluster, name: str) -> bool:
-    found = cluster.kubectl("get", "namespace", name, "-o", "json", check=False)
-    return found.returncode != 0 or json.loads(found.stdout)["status"]["phase"] == "Terminating"
+    return namespace_state(cluster.kubectl, name) in ("gone", "Terminating")
 
 
 @pytest.mark.second_config
@@ -64,18 +64,6 @@ def test_doctor_names_an_unpullable_probe_image(tmp_path, cluster):
     assert _namespace_is_going(cluster, report["namespace"])
 
 
-def test_doctor_on_an_unreachable_server(tmp_path):
-    kubeconfig = tmp_path / "closed.kubeconfig"
-    kubeconfig.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
-        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}}]\n"
-        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
-    )
-    result = _doctor(tmp_path, str(kubeconfig))
-    assert result.returncode == ExitStatus.CLUSTER, result.stderr
-    assert [f["status"] for f in json.loads(result.stdout)["findings"]] == ["fail"]
-
-
 def test_kubectl_runs_ckaprep_as_a_plugin_with_kubectl_flags(tmp_path, cluster):
     kubectl_dir = os.path.dirname(cluster.kubectl_path)
     plugin = ["kubectl", "ckaprep"]
@@ -93,7 +81,11 @@ def test_kubectl_runs_ckaprep_as_a_plugin_with_kubectl_flags(tmp_path, cluster):
     assert _namespace_is_going(cluster, namespace)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="scripts/try runs as root")
+# CI runs as root; a developer's non-root run of the e2e suite skips this one.
+NOT_ROOT = os.geteuid() != 0 and not must_have_cluster()
+
+
+@pytest.mark.skipif(NOT_ROOT, reason="scripts/try runs as root (CI runs as root)")
 def test_try_prints_the_task_and_the_lines_to_paste_then_reuses_everything(tmp_path, cluster):
     try_script = str(REPO_ROOT / "scripts" / "try")
     # The real HOME: scripts/try finds the cluster's build cache under it.
@@ -112,11 +104,3 @@ def test_try_prints_the_task_and_the_lines_to_paste_then_reuses_everything(tmp_p
         assert json.loads(state.read_text())["namespaces"][0] == namespace  # the same attempt carries on
     finally:
         cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to another user")
-def test_try_refuses_without_root(tmp_path):
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                             str(REPO_ROOT / "scripts" / "try")], capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and "root" in result.stderr and "kind" in result.stderr

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from ckaprep.catalogue import find_exercise
+from tests.e2e.conftest import namespace_state
 from tests.e2e.practice import Practice
 
 SOLVED_RIGHT = ("multi-port-named", "named-targetport")
@@ -89,7 +90,7 @@ def test_three_task_exam_two_right_one_wrong(session: Practice, kubectl):
     assert _namespaces_with(kubectl, f"ckaprep.io/exam={sheet['exam']}") == []
     for task in sheet["tasks"]:
         for ns in task["namespaces"]:
-            assert kubectl("get", "namespace", ns, check=False).returncode != 0, ns
+            assert namespace_state(kubectl, ns) == "gone", ns
     assert session.env.state.load_exam() is None
 
 
@@ -115,14 +116,14 @@ def test_two_parallel_starts_leave_no_orphaned_namespace(tmp_path, cluster, kube
         loser = next(s for s in seeds if s != winner)
         assert "is active" in runs[loser].stderr and "Traceback" not in runs[loser].stderr
         for ns in planned[loser]:
-            assert kubectl("get", "namespace", ns, check=False).returncode != 0, f"orphaned namespace {ns}"
+            assert namespace_state(kubectl, ns) == "gone", f"orphaned namespace {ns}"
         state = json.loads((home / "attempt.json").read_text())
         assert state["namespaces"] == planned[winner]
         reset = subprocess.run([sys.executable, "-m", "ckaprep", "--kubeconfig", cluster.kubeconfig, "reset"],
                                env=environ, capture_output=True, text=True, timeout=300)  # fmt: skip
         assert reset.returncode == 0, reset.stderr
         for ns in planned[winner]:
-            assert kubectl("get", "namespace", ns, check=False).returncode != 0, ns
+            assert namespace_state(kubectl, ns) == "gone", ns
     finally:
         for ns in planned[seeds[0]] + planned[seeds[1]]:
             kubectl("delete", "namespace", ns, "--wait=false", check=False)

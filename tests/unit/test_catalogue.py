@@ -69,3 +69,10 @@ def test_templates_keep_numbers_and_shell_variables():
     assert render("curl $WEB_API_SERVICE_HOST:${port}", params) == "curl $WEB_API_SERVICE_HOST:80"
     assert render("${service|env}_SERVICE_HOST", params) == "WEB_API_SERVICE_HOST"
     assert render("${UPPER_CASE}", params) == "${UPPER_CASE}"
+
+
+def test_every_exercise_has_two_right_styles_and_three_wrong_answers():
+    for exercise in load_catalogue().values():
+        right = [p for p in exercise.proofs if p.is_right]
+        wrong = [p for p in exercise.proofs if not p.is_right]
+        assert len(right) >= 2 and len({p.style for p in right}) >= 2 and len(wrong) >= 3, exercise.id

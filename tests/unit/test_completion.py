@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from ckaprep.cli import app, hoist_kubectl_flags
 from ckaprep.exit_status import ExitStatus
+from tests.testcluster import find_kubectl, must_have_cluster
 
 BIN = Path(sys.executable).parent
 
@@ -89,12 +90,16 @@ def test_completion_for_an_unknown_shell_is_a_usage_error():
     assert "bash, zsh, fish" in result.stderr
 
 
-def test_a_real_zsh_loads_the_script_if_installed(tmp_path):
+def test_a_real_zsh_loads_the_script(tmp_path):
     if not shutil.which("zsh"):
-        pytest.skip("zsh is not installed")
-    done = subprocess.run(["zsh", "-c", "autoload -Uz compinit && compinit -u && source <(ckaprep completion zsh)"],
-                          capture_output=True, text=True, timeout=60, env=_isolated_env(tmp_path))  # fmt: skip
+        if must_have_cluster():
+            pytest.fail("zsh is not installed; scripts/test installs it")
+        pytest.skip("zsh is not installed (scripts/test installs it, so CI always has it)")
+    script = "autoload -Uz compinit && compinit -u && source <(ckaprep completion zsh) && print -r -- ${_comps[ckaprep]}"
+    done = subprocess.run(["zsh", "-c", script], capture_output=True, text=True, timeout=60,
+                          env=_isolated_env(tmp_path))  # fmt: skip
     assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "_ckaprep_completion", done.stdout  # compdef registered the function
 
 
 # -- kubectl plugin ----------------------------------------------------------------------------
@@ -155,9 +160,11 @@ def test_kubectl_plugin_completion_speaks_cobra(tmp_path):
 
 
 def test_kubectl_runs_the_plugin(tmp_path):
-    kubectl = shutil.which("kubectl", path=os.environ.get("PATH"))
+    kubectl = find_kubectl()
     if not kubectl:
-        pytest.skip("no kubectl on PATH")
+        if must_have_cluster():
+            pytest.fail("no kubectl: scripts/testcluster builds one, and CI starts the test cluster first")
+        pytest.skip("no kubectl (CKAPREP_KUBECTL, the test cluster's build, PATH); CI always has the test cluster's")
     done = subprocess.run([kubectl, "ckaprep", "explain", "--json"], capture_output=True, text=True, timeout=60,
                           env=_isolated_env(tmp_path, PATH=f"{BIN}:{os.path.dirname(kubectl)}:/usr/bin:/bin"))  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -29,6 +29,7 @@ from tests.cli_process import (
     stderr_lines,
     write_kubeconfig,
 )
+from tests.testcluster import must_have_cluster
 
 CLUSTER, USAGE = ExitStatus.CLUSTER, ExitStatus.USAGE
 
@@ -85,7 +86,9 @@ def silent():
 def certs(tmp_path_factory) -> Path:
     """A server certificate for 127.0.0.1, and an unrelated one."""
     if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make test certificates")
+        if must_have_cluster():
+            pytest.fail("openssl is not installed; scripts/test installs it")
+        pytest.skip("openssl is needed to make test certificates (scripts/test installs it, so CI has it)")
     directory = tmp_path_factory.mktemp("certs")
     for name, extra in (("server", ["-addext", "subjectAltName=IP:127.0.0.1"]), ("other", [])):
         subprocess.run(

@@ -1,13 +1,14 @@
 """The grading faults found when a strong learner tried ckaprep, each as a regression test."""
 
 import io
+from datetime import timedelta
 
 from rich.console import Console
 
 from ckaprep.grading.checks import fingerprint
 from ckaprep.grading.report import CheckResult, Report
 from ckaprep.render import report_view
-from tests.helpers import failed, grade_now, solution_manifests, start_on
+from tests.helpers import failed, grade_now, solution_manifests, start_on, statuses
 
 
 def test_a_fresh_start_scores_zero_on_every_exercise(fake):
@@ -47,15 +48,21 @@ def test_terminating_pods_are_not_backends(fake):
     for manifest in solution_manifests(exercise, attempt):
         fake.apply(manifest)
     ns, app = attempt.namespace, attempt.params["app"]
+    [template] = [m for m in solution_manifests(exercise, attempt) if m["kind"] == "Deployment"]
     old = {"apiVersion": "v1", "kind": "Pod",
            "metadata": {"name": f"{app}-old", "namespace": ns, "labels": {"app": app}},
-           "spec": {"containers": [{"name": "web", "image": "busybox"}]}}  # fmt: skip
+           "spec": template["spec"]["template"]["spec"] | {"terminationGracePeriodSeconds": 30}}  # fmt: skip
     fake.create(old)
-    fake.patch("Pod", ns, f"{app}-old", lambda p: p["metadata"].update(deletionTimestamp="2026-01-01T00:00:00Z"))
+    fake.delete("Pod", ns, f"{app}-old")
+    fake.quiet_for = timedelta(seconds=2)  # graded right after: the old Pod is still terminating
+    assert fake.get("Pod", ns, f"{app}-old")["metadata"]["deletionTimestamp"]
     report = grade_now(exercise, attempt, fake)
     selector = next(c for c in report.checks if c.id == "selector")
     assert selector.status == "pass" and "exactly the 2 backend pod(s)" in selector.expected
     assert "selects 2 pod(s)" in selector.found
+    endpoints = next(c for c in report.checks if c.id == "endpoints")
+    assert endpoints.status == "pass" and endpoints.found.startswith("2 ready,"), endpoints.found
+    assert statuses(report)["pods-ready"] == "pass"
 
 
 def test_the_probe_uses_the_port_the_task_names(fake):

@@ -4,14 +4,12 @@ import json
 
 import pytest
 
-pytest.importorskip("kubernetes")
+from kubernetes.client.rest import ApiException
+from websocket import WebSocketBadStatusException
 
-from kubernetes.client.rest import ApiException  # noqa: E402
-from websocket import WebSocketBadStatusException  # noqa: E402
-
-from ckaprep.cluster import kube  # noqa: E402
-from ckaprep.errors import PermissionDenied, UsageError  # noqa: E402
-from tests.cli_process import closed_port, write_kubeconfig  # noqa: E402
+from ckaprep.cluster import kube
+from ckaprep.errors import PermissionDenied, UsageError
+from tests.cli_process import closed_port, write_kubeconfig
 
 
 @pytest.fixture

@@ -16,11 +16,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
-pytest.importorskip("kubernetes")
-
-from ckaprep.cluster import kube  # noqa: E402
-from ckaprep.errors import ClusterUnreachable, CredentialsRejected, PermissionDenied, UsageError  # noqa: E402
-from tests.cli_process import write_kubeconfig  # noqa: E402
+from ckaprep.cluster import kube
+from ckaprep.errors import ClusterUnreachable, CredentialsRejected, PermissionDenied, UsageError
+from tests.cli_process import write_kubeconfig
 
 
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"

@@ -17,8 +17,8 @@ def wheel(tmp_path_factory) -> Path:
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
         capture_output=True, text=True,
     )  # fmt: skip
-    if done.returncode != 0 and "hatchling" in done.stderr:
-        pytest.skip("hatchling is not installed")
+    # hatchling comes with the test extras (pip install -e '.[test]'), so a build that fails is a
+    # broken build, whatever its traceback says.
     assert done.returncode == 0, done.stderr
     return next(out.glob("ckaprep-*.whl"))
 

@@ -58,8 +58,11 @@ def test_create_headless_service_is_not_clusterip(fake):
         svc["spec"]["clusterIP"] = "None"
 
     report = _grade_with(fake, exercise, attempt, headless)
-    assert "service-type" in failed(report)
+    assert failed(report) == {"service-type", "probe-short", "probe-clusterip"}
     assert "headless" in next(c for c in report.checks if c.id == "service-type").found
+    # The name resolves to the Pods themselves, where nothing listens on the Service's port.
+    assert "connection refused" in next(c for c in report.checks if c.id == "probe-short").found
+    assert "http://None:" in next(c for c in report.checks if c.id == "probe-clusterip").found
 
 
 def test_create_wrong_service_name_fails_everything_with_the_reason(fake):
