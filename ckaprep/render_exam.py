@@ -70,6 +70,16 @@ def status_view(exam: Exam, exercises: list[Exercise], now: datetime) -> Group:
     return Group(head, table)
 
 
+def failure_causes(checks: list[dict]) -> list[tuple[list[dict], str, str]]:
+    """The failed checks grouped by cause (what was found, and why), in their order: one
+    missing Service fails every check of a task, and is said once."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for check in checks:
+        if check["status"] != "pass":
+            groups.setdefault((check["found"], check["message"]), []).append(check)
+    return [(group, found, message) for (found, message), group in groups.items()]
+
+
 def result_view(result: dict) -> Group:
     table = Table(show_lines=True, expand=True)
     table.add_column("task", justify="right", width=4)
@@ -81,12 +91,12 @@ def result_view(result: dict) -> Group:
         failed = Text()
         if task["problem"]:
             failed.append(task["problem"], style="red")
-        for check in task["checks"]:
-            if check["status"] != "pass":
+        for checks, found, message in failure_causes(task["checks"]):
+            for check in checks:
                 failed.append(("\n" if failed else "") + "✗ " + check["title"], style="bold")
-                failed.append(f"\n  found: {check['found']}")
-                if check["message"]:
-                    failed.append(f"; {check['message']}", style="italic")
+            failed.append(f"\n  found: {found}" if len(checks) == 1 else f"\n  all {len(checks)}, found: {found}")
+            if message:
+                failed.append(f"; {message}", style="italic")
         style = "green" if task["passed"] else ("yellow" if task["score"] else "red")
         table.add_row(str(task["number"]) + (" *" if task["flagged"] else ""), task["title"],
                       str(task["weight"]), Text(f"{task['score']:.1f}%", style=style), failed)  # fmt: skip
