@@ -277,15 +277,54 @@ def start(
         exc.message = f"{exc.message}; {partly}"
         raise
     if as_json:
-        task = exercise.render(exercise.task, attempt.params)
-        _print_json(
-            {"id": exercise.id, "namespace": attempt.namespace, "namespaces": attempt.namespaces,
-             "params": attempt.params, "seed": seed, "task": task}
-        )  # fmt: skip
+        _print_json(_task_json(exercise, attempt))
         return
     from ckaprep.render import task_panel
 
     out.print(task_panel(exercise, attempt))
+
+
+def _task_json(exercise, attempt) -> dict:
+    """What `start --json` prints, and `task --json` again."""
+    return {"id": exercise.id, "namespace": attempt.namespace, "namespaces": attempt.namespaces,
+            "params": attempt.params, "seed": attempt.seed, "task": exercise.render(exercise.task, attempt.params)}  # fmt: skip
+
+
+@app.command("task")
+@handles_errors
+def task_command(
+    ctx: typer.Context,
+    number: Annotated[
+        Optional[int],
+        typer.Argument(metavar="[N]", min=1, show_default=False,
+                       help="During an exam: the task's number (default: the one last shown)."),
+    ] = None,
+    as_json: JsonOption = False,
+):
+    """Print the active exercise's task again, as `start` did, with the time used.
+
+    During an exam it is `ckaprep exam task N`.
+    """
+    from ckaprep.render import time_used
+
+    env = _env(ctx)
+    store = env.state
+    if store.load() is None and store.load_exam() is not None:
+        from ckaprep.cli_exam import exam_task
+
+        return exam_task(ctx, number if number is not None else store.load_exam().current, as_json=as_json)
+    if number is not None:
+        raise UsageError("N picks a task of an exam; a single exercise has one task: run `ckaprep task`")
+    attempt = store.require()
+    exercise = _exercise(env, attempt.exercise)
+    elapsed = attempt.elapsed_s(env.now())
+    if as_json:
+        _print_json(_task_json(exercise, attempt) | {"elapsed_s": round(elapsed, 1), "minutes": exercise.minutes})
+        return
+    from ckaprep.render import task_panel
+
+    out.print(task_panel(exercise, attempt))
+    out.print(Text.assemble(("Time used: ", "bold"), time_used(elapsed, exercise.minutes)))
 
 
 @app.command()
@@ -360,8 +399,8 @@ def check(
 @app.command()
 @handles_errors
 def status(ctx: typer.Context, as_json: JsonOption = False):
-    """Show the active exercise, its namespaces and the time spent so far."""
-    from ckaprep.render import minutes_and_seconds
+    """Show the active exercise, its namespaces and the time used against the suggestion."""
+    from ckaprep.render import minutes_and_seconds, time_used
 
     env = _env(ctx)
     if env.state.load() is None and env.state.load_exam() is not None:
@@ -370,17 +409,22 @@ def status(ctx: typer.Context, as_json: JsonOption = False):
         return exam_status(ctx, as_json=as_json)
     attempt = env.state.require()
     elapsed = attempt.elapsed_s(env.now())
+    try:
+        minutes = _exercise(env, attempt.exercise).minutes
+    except CkaprepError:  # the exercise's file is gone: no suggestion to compare with
+        minutes = None
     if as_json:
         _print_json(
             {"exercise": attempt.exercise, "namespace": attempt.namespace,
              "namespaces": attempt.namespaces, "started_at": attempt.started_at,
-             "elapsed_s": round(elapsed, 1), "seed": attempt.seed, "params": attempt.params}
+             "elapsed_s": round(elapsed, 1), "minutes": minutes, "seed": attempt.seed, "params": attempt.params}
         )  # fmt: skip
         return
     out.print(one_line(f"exercise:   {attempt.exercise}"))
     out.print(one_line(f"namespace:  {', '.join(attempt.namespaces)}"))
-    out.print(one_line(f"started:    {attempt.started_at}"))
-    out.print(f"elapsed:    {minutes_and_seconds(elapsed)}")
+    used = minutes_and_seconds(elapsed) if minutes is None else time_used(elapsed, minutes)
+    out.print(f"time used:  {used}")
+    out.print(Text("the task again: ckaprep task", style="dim"))
 
 
 @app.command()

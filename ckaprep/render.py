@@ -27,6 +27,13 @@ def minutes_and_seconds(seconds: float) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
+def time_used(elapsed_s: float, minutes: int) -> str:
+    """The time used against the suggested minutes, as the learner reads a clock."""
+    over = elapsed_s - minutes * 60
+    extra = f" ({minutes_and_seconds(over)} over)" if over > 0 else ""
+    return f"{minutes_and_seconds(elapsed_s)} of {minutes} min suggested{extra}"
+
+
 def catalogue_table(exercises: list[Exercise]) -> Table:
     table = Table(title="ckaprep exercises", title_justify="left")
     for column in ("id", "title", "difficulty", "minutes", "topics"):
