@@ -21,19 +21,8 @@ from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
 from ckaprep.locations import ENV_EXERCISES, exercise_dirs_from, exercises_dir  # noqa: F401 (part of this API)
 from ckaprep.parsed_cache import ParsedYamlCache
 from ckaprep.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
+from ckaprep.vocabulary import canonical, topic_names
 
-# The topic vocabulary, each with the `ckaprep explain` page that teaches it.
-TOPICS = {
-    "create": "clusterip",
-    "multi-port": "multi-port",
-    "selectorless": "selectorless",
-    "dns": "dns",
-    "env-vars": "env-vars",
-    "cluster-ip": "clusterip",
-    "named-ports": "ports",
-    "troubleshooting": "troubleshooting",
-    "readiness": "selectors-and-endpoints",
-}
 DIFFICULTIES = ("easy", "medium", "hard")
 SETUP_WAITS = ("ready", "running")
 PARAM_KINDS = ("pick", "int", "prefix", "template", "value")
@@ -222,7 +211,7 @@ class _Validator:
         proofs = self._proofs(data.get("proofs", []), data)
         exercise = Exercise(
             **{k: v for k, v in data.items() if k not in ("topics", "proofs")},
-            topics=tuple(data["topics"]),
+            topics=tuple(dict.fromkeys(canonical(t) for t in data["topics"])),  # aliases read as their topic
             proofs=proofs,
             source=self.source,
         )
@@ -240,8 +229,8 @@ class _Validator:
         for i, topic in enumerate(data["topics"]):
             if not isinstance(topic, str):
                 self.fail(f"topics[{i}]", f"must be a topic name, not a {type(topic).__name__}")
-            if topic not in TOPICS:
-                self.fail(f"topics[{i}]", f"unknown topic {topic!r} (allowed: {', '.join(TOPICS)})")
+            if canonical(topic) is None:  # a topic is a page of `ckaprep explain`
+                self.fail(f"topics[{i}]", f"unknown topic {topic!r} (topics: {', '.join(topic_names())})")
         if data.get("setup_wait", "ready") not in SETUP_WAITS:
             self.fail("setup_wait", f"must be one of {', '.join(SETUP_WAITS)}")
         if "namespace" not in data["params"]:

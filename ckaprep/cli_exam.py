@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ckaprep.cli import JsonOption, _catalogue, _env, _print_json, _Spinner, _waiter, app, err, handles_errors, out
+from ckaprep.cli import JsonOption, _catalogue, _env, complete_topic, _print_json, _Spinner, _waiter, app, err, handles_errors, out
 from ckaprep.errors import CkaprepError, UsageError
 from ckaprep.exit_status import ExitStatus
 
@@ -96,7 +96,8 @@ def exam_start(
     ] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="S", help="Seed of the draw and the names, to replay an exam.")] = None,
     topic: Annotated[
-        Optional[list[str]], typer.Option("--topic", metavar="TOPIC", help="Draw only exercises with this topic (repeatable).")
+        Optional[list[str]], typer.Option("--topic", metavar="TOPIC", autocompletion=complete_topic,
+                                       help="Draw only exercises with this topic (repeatable).")
     ] = None,
     practice: Annotated[
         bool, typer.Option("--practice", help="Allow hint, solution and check (on the task `exam task N` shows).")

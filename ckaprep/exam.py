@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from ckaprep.catalogue import TOPICS, Exercise
+from ckaprep.catalogue import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.errors import StateError, UsageError
 from ckaprep.grading.engine import grade
@@ -23,6 +23,7 @@ from ckaprep.history import EXAM, EXAM_TASK, History, Record
 from ckaprep.images import CURL_IMAGE
 from ckaprep.lifecycle import SETUP_TIMEOUT_S, delete_attempts, ensure_namespaces_free, plan_attempt, set_up
 from ckaprep.state import Attempt, Exam, StateStore, new_id, require_params
+from ckaprep.vocabulary import resolve
 from ckaprep.waiting import Progress, Waiter, no_progress
 
 PASS_LINE = 66  # percent, as in the CKA
@@ -49,9 +50,8 @@ def draw_exam(
     """Draw distinct exercises: first one for each topic not yet covered, in an order shuffled
     by the seed, then the rest. Without `tasks`, just enough to cover every topic once.
     The same seed and options always give the same exam."""
-    for topic in topics:
-        if topic not in TOPICS:
-            raise UsageError(f"unknown topic {topic!r} (known: {', '.join(TOPICS)})")
+    with_exercises = sorted({t for ex in catalogue.values() for t in ex.topics})
+    topics = list(dict.fromkeys(resolve(topic, among=with_exercises) for topic in topics))
     candidates = [ex for _, ex in sorted(catalogue.items()) if not topics or set(topics) & set(ex.topics)]
     if not candidates:
         raise UsageError(f"no exercise covers topic(s) {', '.join(topics)}")

@@ -57,9 +57,7 @@ def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
     from rich.markdown import Markdown  # markdown-it is slow to import; only some views need it
 
     body = Markdown(exercise.render(exercise.task, attempt.params))
-    from ckaprep.catalogue import TOPICS
-
-    pages = ", ".join(dict.fromkeys(f"ckaprep explain {TOPICS[t]}" for t in exercise.topics))
+    pages = ", ".join(f"ckaprep explain {t}" for t in exercise.topics)  # a topic is its page
     footer = Text.assemble(
         ("When done, run: ckaprep check", "bold cyan"), "\n", (f"Study notes: {pages}", "dim")
     )

@@ -45,7 +45,7 @@ def _namespaces_with(kubectl, selector: str) -> list[str]:
 def test_three_task_exam_two_right_one_wrong(session: Practice, kubectl):
     started = session.ckaprep(
         "exam", "start", "--tasks", "3", "--seed", str(_seed()), "--json",
-        "--topic", "create", "--topic", "multi-port", "--topic", "named-ports",
+        "--topic", "kubectl", "--topic", "multi-port", "--topic", "named-ports",
     )  # fmt: skip
     assert started.exit_code == 0, started.output
     sheet = json.loads(started.stdout)
