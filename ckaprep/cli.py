@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import random
 import re
 import sys
@@ -611,13 +612,16 @@ PROG_NAME = "ckaprep"
 PLUGIN_PROG_NAME = "kubectl ckaprep"
 # kubectl's global flags that ckaprep also takes, wherever kubectl users put them.
 KUBECTL_FLAGS = ("--kubeconfig", "--context")
+# Every global option that takes a value; each may come before or after the command.
+GLOBAL_OPTIONS = (*KUBECTL_FLAGS, "--exercises")
 
 
-def hoist_kubectl_flags(argv: list[str]) -> list[str]:
-    """Move --kubeconfig and --context to the front, where ckaprep reads global options.
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move the global options (--kubeconfig, --context, --exercises) to the front, where
+    ckaprep reads them, keeping their order; what follows `--` is left as it is.
 
     kubectl accepts its global flags anywhere (`kubectl ckaprep check --context x`), and
-    relocates those written before a plugin's name to after it.
+    relocates those written before a plugin's name to after it; ckaprep does the same.
     """
     front, rest = [], []
     args = iter(argv)
@@ -627,7 +631,7 @@ def hoist_kubectl_flags(argv: list[str]) -> list[str]:
             rest.extend(args)
             break
         name = arg.split("=", 1)[0]
-        if name in KUBECTL_FLAGS:
+        if name in GLOBAL_OPTIONS:
             front.append(arg)
             if "=" not in arg:
                 value = next(args, None)
@@ -636,6 +640,9 @@ def hoist_kubectl_flags(argv: list[str]) -> list[str]:
         else:
             rest.append(arg)
     return front + rest
+
+
+hoist_kubectl_flags = hoist_global_options  # the name the kubectl plugin's entry points knew
 
 
 from ckaprep.cli_authoring import register as _register_authoring  # noqa: E402  (needs the names above)
@@ -647,20 +654,23 @@ def main() -> None:
     """The installed entry point: every outcome is an exit status, a crash is reported as a bug."""
     from ckaprep.completion import enable_if_completing
 
+    from ckaprep.completion import complete_var
+
     enable_if_completing(PROG_NAME)
-    _run(None, PROG_NAME)
+    completing = bool(os.environ.get(complete_var(PROG_NAME)))
+    _run(None if completing else hoist_global_options(sys.argv[1:]), PROG_NAME)
 
 
 def kubectl_plugin_main() -> None:
     """`kubectl ckaprep ...`: kubectl runs the kubectl-ckaprep executable with the arguments."""
-    _run(hoist_kubectl_flags(sys.argv[1:]), PLUGIN_PROG_NAME)
+    _run(hoist_global_options(sys.argv[1:]), PLUGIN_PROG_NAME)
 
 
 def kubectl_plugin_complete_main() -> None:
     """`kubectl ckaprep <TAB>`: kubectl asks the kubectl_complete-ckaprep executable for candidates."""
     from ckaprep.completion import cobra_candidates
 
-    sys.stdout.write(cobra_candidates(typer.main.get_command(app), hoist_kubectl_flags(sys.argv[1:])))
+    sys.stdout.write(cobra_candidates(typer.main.get_command(app), hoist_global_options(sys.argv[1:])))
 
 
 def _run(args: list[str] | None, prog_name: str) -> None:
