@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+import typer.core
 import typer.main
 from rich.console import Console
 from rich.text import Text
@@ -23,7 +24,23 @@ from ckaprep.errors import CkaprepError, Interrupted, UsageError, one_line, shor
 from ckaprep.exit_status import ExitStatus
 from ckaprep.pages import list_content, page_key, stdout_console, topic_content
 
+class CommandGroup(typer.core.TyperGroup):
+    """Lists each command with its whole first sentence, wrapped under its column: never cut
+    short with "..." at 80 columns."""
+
+    def format_commands(self, ctx, formatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
 app = typer.Typer(
+    cls=CommandGroup,
     name="ckaprep",
     help=(
         "Practise Kubernetes ClusterIP Services for the CKA exam.\n\n"
@@ -446,8 +463,9 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
     if as_json:
         _print_json({"shown": shown, "total": len(hints), "hints": hints[:shown]})
         return
-    for number, text in enumerate(hints[:shown], start=1):
-        out.print(Text.assemble((f"Hint {number}/{len(hints)}:", "bold"), " ", text))
+    from ckaprep.render import hint_view
+
+    out.print(hint_view(hints[:shown], len(hints)), crop=False)  # a command in a hint stays whole
     if shown == len(hints):
         out.print(Text("No more hints; `ckaprep solution` shows a worked answer.", style="dim"))
 
@@ -470,7 +488,7 @@ def solution(ctx: typer.Context, as_json: JsonOption = False):
         return
     from ckaprep.render import solution_view
 
-    out.print(solution_view(exercise, attempt))
+    out.print(solution_view(exercise, attempt), crop=False)  # a word wider than the terminal stays whole
 
 
 @app.command()
@@ -516,9 +534,9 @@ def explain(
         if as_json:
             _print_json([{"topic": t.id, "summary": t.summary} for t in topics.values()])
             return
-        width = max(map(len, topics))
-        for item in topics.values():
-            out.print(Text.assemble((item.id.ljust(width), "bold"), "  ", item.summary))
+        from ckaprep.render import topic_list
+
+        out.print(topic_list(list(topics.values())))
         out.print("\nRead one with: ckaprep explain <topic>")
         return
     found = find_topic(topic, cache=env.parsed_cache())
@@ -548,7 +566,7 @@ def _print_rendered(env: Environment, name: str, content: tuple, view) -> None:
     if text is None:
         renderable, keep = view()
         with out.capture() as captured:
-            out.print(renderable)
+            out.print(renderable, crop=False)  # a word wider than the terminal stays whole
         text = captured.get()
         if keep:
             cache.put(key, text)

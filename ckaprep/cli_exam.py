@@ -11,11 +11,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from ckaprep.cli import JsonOption, _catalogue, _env, complete_topic, _print_json, _Spinner, _waiter, app, err, handles_errors, out
+from ckaprep.cli import CommandGroup, JsonOption, _catalogue, _env, complete_topic, _print_json, _Spinner, _waiter, app, err, handles_errors, out
 from ckaprep.errors import CkaprepError, UsageError
 from ckaprep.exit_status import ExitStatus
 
 exam_app = typer.Typer(
+    cls=CommandGroup,
     name="exam",
     help=(
         "A timed mock exam: several tasks at once, one clock, no hints, and a verdict against "
@@ -238,7 +239,7 @@ def exam_review(ctx: typer.Context, as_json: JsonOption = False):
         return
     from ckaprep.render_exam import review_view
 
-    out.print(review_view(exam, exercises))
+    out.print(review_view(exam, exercises), crop=False)
 
 
 @exam_app.command("reset")
