@@ -22,7 +22,7 @@ from ckaprep import __version__
 from ckaprep.environment import Environment
 from ckaprep.errors import CkaprepError, Interrupted, UsageError, one_line, shorten
 from ckaprep.exit_status import ExitStatus
-from ckaprep.pages import list_content, page_key, stdout_console, topic_content
+from ckaprep.pages import attempt_for_notes, list_content, page_key, stdout_console, topic_content
 
 class CommandGroup(typer.core.TyperGroup):
     """Lists each command with its whole first sentence, wrapped under its column: never cut
@@ -493,12 +493,22 @@ def solution(ctx: typer.Context, as_json: JsonOption = False):
 
 @app.command()
 @handles_errors
-def reset(ctx: typer.Context, as_json: JsonOption = False):
+def reset(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    forget: Annotated[
+        bool,
+        typer.Option("--forget", help="Only drop the local record (of the exercise or exam), touching no cluster: "
+                     "for a cluster that is gone for good."),
+    ] = False,
+):
     """Delete the active exercise's namespaces (only those ckaprep created) and clear it."""
     from ckaprep.lifecycle import reset_drill
 
     env = _env(ctx)
     store = env.state
+    if forget:
+        return _forget(env, as_json)
     if store.load() is None and store.load_exam() is not None:
         from ckaprep.cli_exam import exam_reset
 
@@ -514,6 +524,19 @@ def reset(ctx: typer.Context, as_json: JsonOption = False):
     removed = [ns for ns in attempt.namespaces if ns not in left_alone]
     what = f"namespace(s) {', '.join(removed)} removed" if removed else "no namespace removed"
     out.print(one_line(f"reset {attempt.exercise}: {what}"))
+
+
+def _forget(env: Environment, as_json: bool) -> None:
+    from ckaprep.lifecycle import forget_active
+
+    forgotten = forget_active(env.state)
+    namespaces = forgotten.namespaces
+    what = f"exercise {forgotten.exercise}" if hasattr(forgotten, "exercise") else f"exam {forgotten.id}"
+    if as_json:
+        _print_json({"forgotten": what, "deleted": [], "left_alone": namespaces, "cluster_touched": False})
+        return
+    left = f"; its namespace(s) {', '.join(namespaces)} were left as they are" if namespaces else ""
+    out.print(one_line(f"forgot {what} without touching any cluster{left}"))
 
 
 @app.command()
@@ -540,7 +563,7 @@ def explain(
         out.print("\nRead one with: ckaprep explain <topic>")
         return
     found = find_topic(topic, cache=env.parsed_cache())
-    note = personal_note(found, env.state.load())  # as ckaprep.pages.topic_content
+    note = personal_note(found, attempt_for_notes(env))  # as ckaprep.pages.topic_content
     if as_json:
         _print_json({"topic": found.id, "summary": found.summary, "markdown": found.body,
                      "personal": note, "practice": found.practice})  # fmt: skip

@@ -266,6 +266,12 @@ def exam_reset(ctx: typer.Context, as_json: JsonOption = False):
 
 
 # -- progress and next ----------------------------------------------------------------------
+def stdin_is_terminal() -> bool:
+    import sys
+
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def _history(env):
     from ckaprep.history import History
 
@@ -289,9 +295,20 @@ def progress_command(
     env = _env(ctx)
     if reset:
         path = env.state.history_path
+        history = History(path)
+        if not history.exists():
+            if as_json:
+                _print_json({"cleared": None})
+            else:
+                out.print(f"no history to clear ({path} does not exist)")
+            return
         if not yes:
-            typer.confirm(f"Delete the history in {path}?", abort=True, err=True)
-        History(path).clear()
+            if not stdin_is_terminal():
+                raise UsageError("progress --reset asks before deleting the history; without a terminal, add --yes")
+            if not typer.confirm(f"Delete the history in {path}?", err=True):
+                out.print("history kept")
+                return
+        history.clear()
         if as_json:
             _print_json({"cleared": str(path)})
         else:
