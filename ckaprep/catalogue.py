@@ -531,13 +531,16 @@ class Catalogue:
 
     def _files(self) -> dict[str, list[Path]]:
         files: dict[str, list[Path]] = {}
+        seen: set[Path] = set()  # a directory given twice (or the built-in one again) is read once
         for directory in self.dirs:
             if directory != self.builtin and directory.is_file():
                 raise UsageError(f"--exercises takes a directory, and {directory} is a file (its directory: {directory.parent})")
             if directory != self.builtin and not directory.is_dir():
                 raise UsageError(f"exercise directory {directory} does not exist")
             for path in sorted(directory.glob("*.yaml")):
-                files.setdefault(path.stem, []).append(path)
+                if path.resolve() not in seen:
+                    seen.add(path.resolve())
+                    files.setdefault(path.stem, []).append(path)
         return files
 
     @staticmethod
@@ -573,7 +576,10 @@ class Catalogue:
     def find(self, exercise_id: str) -> Exercise:
         check_name(exercise_id)
         paths = [d / f"{exercise_id}.yaml" for d in self.dirs if (d / f"{exercise_id}.yaml").is_file()]
-        paths = self._builtin_first(paths)
+        unique: dict[Path, Path] = {}
+        for path in paths:  # the same file through two names of its directory counts once
+            unique.setdefault(path.resolve(), path)
+        paths = self._builtin_first(list(unique.values()))
         if len(paths) > 1:
             raise self._clash(exercise_id, paths)
         if not paths:

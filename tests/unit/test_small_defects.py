@@ -160,3 +160,11 @@ def test_reset_forget_drops_an_attempt_whose_cluster_is_gone(tmp_path, fake):
     assert fake.get("Namespace", None, namespaces[0]) is not None  # left as it was
     again = runner.invoke(app, ["reset", "--forget"], obj=env)
     assert again.exit_code == ExitStatus.USAGE and "no active exercise" in again.stderr
+
+
+def test_the_built_in_directory_given_again_is_read_once(run):
+    builtin = str(exercises_dir())
+    listed = run("--exercises", builtin, "--exercises", builtin + "/", "list", "--json")
+    assert listed.exit_code == 0 and "warning" not in listed.stderr, listed.stderr
+    started = run("--exercises", builtin, "start", "clusterip-create", "--seed", "2", "--json")
+    assert started.exit_code == 0, started.output
