@@ -134,7 +134,9 @@ def review_view(exam: Exam, exercises: list[Exercise]) -> Group:
         if task["passed"]:
             lines.append(Text("✓ every check passed", style="green"))
         lines += solution_parts(exercise.render(exercise.solution, attempt.params))
-        parts.append(Panel(Group(*lines), title=f"Task {task['number']} · {exercise.title}", expand=False))
+        # No frame: a solution's lines are printed whole, as they must be pasted.
+        heading = Text(f"── Task {task['number']} · {exercise.title} ", style="bold")
+        parts += [heading, *lines, Text("")]
     return Group(*parts)
 
 

@@ -162,3 +162,12 @@ def test_reports_and_exam_tables_cut_nothing(run, width):
     run("exam", "start", "--tasks", "4", "--seed", "6")
     for args in (["exam", "status"], ["exam", "task", "1"], ["exam", "submit"], ["exam", "review"], ["progress"]):
         assert "…" not in run(*args).stdout, args
+
+
+def test_the_exam_review_prints_solutions_whole(run, width):
+    run("exam", "start", "--tasks", "9", "--seed", "6")
+    run("exam", "submit")
+    printed = run("exam", "review").stdout.splitlines()
+    for task in json.loads(run("exam", "review", "--json").stdout)["tasks"]:
+        for line in task["solution"]["yaml"].strip().splitlines():
+            assert line in printed, line
