@@ -152,9 +152,13 @@ def delete_attempts(
     *,
     waiter: Waiter = Waiter(),
     timeout_s: float = DELETE_TIMEOUT_S,
+    deleting_out: list[str] | None = None,
 ) -> list[str]:
     """Delete the attempts' namespaces and wait until they are gone. A namespace is deleted only
-    when it carries both ckaprep's ownership label and the attempt's id. Returns what was left alone."""
+    when it carries both ckaprep's ownership label and the attempt's id. Returns what was left alone.
+
+    With `deleting_out`, the namespaces being deleted are appended to it and nothing waits:
+    the caller waits for them later (see `wait_for_deletion`)."""
     left_alone, deleting = [], []
     for attempt in attempts:
         for ns in attempt.namespaces:
@@ -167,6 +171,17 @@ def delete_attempts(
             if not existing["metadata"].get("deletionTimestamp"):
                 cluster.delete("Namespace", None, ns)
             deleting.append(ns)
+    if deleting_out is not None:
+        deleting_out.extend(deleting)
+        return left_alone
+    wait_for_deletion(cluster, deleting, waiter=waiter, timeout_s=timeout_s)
+    return left_alone
+
+
+def wait_for_deletion(
+    cluster: Cluster, deleting: list[str], *, waiter: Waiter = Waiter(), timeout_s: float = DELETE_TIMEOUT_S
+) -> None:
+    """Wait until every namespace in `deleting` is gone."""
     try:
         waiter.until(
             lambda: all(cluster.get("Namespace", None, ns) is None for ns in deleting),
@@ -179,7 +194,6 @@ def delete_attempts(
             f"namespace(s) {', '.join(stuck)} still terminating after {timeout_s:.0f}s; "
             f"see `kubectl get namespace {stuck[0]} -o yaml` for finalizers or stuck resources"
         ) from None
-    return left_alone
 
 
 def start_drill(
