@@ -16,28 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from ckaprep.cluster import KINDS as CLUSTER_KINDS
-from ckaprep.errors import ExerciseFileError, UsageError
+from ckaprep.errors import ExerciseFileError, UsageError, one_line
 from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
 from ckaprep.locations import ENV_EXERCISES, exercise_dirs_from, exercises_dir  # noqa: F401 (part of this API)
 from ckaprep.parsed_cache import ParsedYamlCache
 from ckaprep.service_range import NoServiceRange, address_in_use, claimed_addresses, service_range
 from ckaprep.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
+from ckaprep.vocabulary import canonical, topic_names
 
-# The topic vocabulary, each with the `ckaprep explain` page that teaches it.
-TOPICS = {
-    "create": "clusterip",
-    "multi-port": "multi-port",
-    "selectorless": "selectorless",
-    "dns": "dns",
-    "env-vars": "env-vars",
-    "cluster-ip": "clusterip",
-    "named-ports": "ports",
-    "troubleshooting": "troubleshooting",
-    "readiness": "selectors-and-endpoints",
-    "externalname": "externalname",
-    "service-cidr": "service-cidr",
-    "udp": "udp",
-}
 DIFFICULTIES = ("easy", "medium", "hard")
 SETUP_WAITS = ("ready", "running")
 PARAM_KINDS = ("pick", "int", "prefix", "template", "value", "service_cidr_offset")
@@ -270,12 +256,22 @@ class _Validator:
         proofs = self._proofs(data.get("proofs", []), data)
         exercise = Exercise(
             **{k: v for k, v in data.items() if k not in ("topics", "proofs")},
-            topics=tuple(data["topics"]),
+            topics=tuple(dict.fromkeys(canonical(t) for t in data["topics"])),  # aliases read as their topic
             proofs=proofs,
             source=self.source,
         )
         self._renders(exercise)
+        self._task_states_what_is_graded(exercise)
         return exercise
+
+    def _task_states_what_is_graded(self, exercise: Exercise):
+        """Every value a check grades is one the task text states: the same rule for `validate`,
+        `list` and `start`, so no command runs a file another refuses."""
+        in_task = placeholders(exercise.task)
+        for i, check in enumerate(exercise.checks):
+            used = placeholders({k: v for k, v in check.items() if k != "hint"}) - in_task
+            if used:
+                self.fail(f"checks[{i}]", f"check {check['id']!r} uses ${{{sorted(used)[0]}}}, which the task text never mentions")
 
     def _metadata(self, data: dict):
         if not NAME.fullmatch(data["id"]):
@@ -288,8 +284,8 @@ class _Validator:
         for i, topic in enumerate(data["topics"]):
             if not isinstance(topic, str):
                 self.fail(f"topics[{i}]", f"must be a topic name, not a {type(topic).__name__}")
-            if topic not in TOPICS:
-                self.fail(f"topics[{i}]", f"unknown topic {topic!r} (allowed: {', '.join(TOPICS)})")
+            if canonical(topic) is None:  # a topic is a page of `ckaprep explain`
+                self.fail(f"topics[{i}]", f"unknown topic {topic!r} (topics: {', '.join(topic_names())})")
         if data.get("setup_wait", "ready") not in SETUP_WAITS:
             self.fail("setup_wait", f"must be one of {', '.join(SETUP_WAITS)}")
         if "namespace" not in data["params"]:
@@ -504,7 +500,9 @@ def _is_scalar(value: Any) -> bool:
 
 
 class _YamlSyntaxError(Exception):
-    pass
+    def __init__(self, problem: str, line: int | None = None, column: int | None = None):
+        super().__init__(problem)
+        self.line, self.column = line, column
 
 
 def parse_yaml(text: str) -> Any:
@@ -515,7 +513,32 @@ def parse_yaml(text: str) -> Any:
     try:
         return YAML(typ="safe").load(text)
     except YAMLError as exc:
-        raise _YamlSyntaxError(" ".join(str(exc).split())) from None
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        words = [getattr(exc, "context", None), getattr(exc, "problem", None)]
+        problem = ": ".join(w for w in words if w) or " ".join(str(exc).split())
+        raise _YamlSyntaxError(problem, mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
+
+
+def line_of(path: Path, field: str) -> int | None:
+    """The line (1-based) of a field such as `checks[1].weight` in an exercise file, or of the
+    nearest enclosing item that exists; None when the file cannot say."""
+    from ruamel.yaml import YAML
+
+    try:
+        node = YAML().load(path.read_text(encoding="utf-8"))
+    except Exception:  # the line is a courtesy: any problem reading it leaves it out
+        return None
+    line = None
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", field):
+        try:
+            if part.startswith("["):
+                index = int(part[1:-1])
+                line, node = node.lc.item(index)[0], node[index]
+            else:
+                line, node = node.lc.key(part)[0], node[part]
+        except (AttributeError, KeyError, IndexError, TypeError):
+            break
+    return None if line is None else line + 1
 
 
 def load_exercise(path: Path, cache: ParsedYamlCache | None = None) -> Exercise:
@@ -525,10 +548,15 @@ def load_exercise(path: Path, cache: ParsedYamlCache | None = None) -> Exercise:
     except UnicodeDecodeError as exc:
         raise ExerciseFileError(source, "(encoding)", f"not UTF-8 text (byte {exc.start})") from None
     except _YamlSyntaxError as exc:
-        raise ExerciseFileError(source, "(syntax)", str(exc)) from None
+        raise ExerciseFileError(source, "YAML syntax", str(exc), exc.line, exc.column) from None
+    except IsADirectoryError:
+        raise ExerciseFileError(source, "(file)", "is a directory; give the exercise files in it (DIR/*.yaml)") from None
     except OSError as exc:
         raise ExerciseFileError(source, "(file)", exc.strerror or str(exc)) from None
-    exercise = _Validator(source).exercise(data)
+    try:
+        exercise = _Validator(source).exercise(data)
+    except ExerciseFileError as exc:
+        raise exc.at(line_of(path, exc.field)) from None
     if exercise.id != path.stem:
         raise ExerciseFileError(source, "id", f"must match the file name ({path.stem!r})")
     return exercise
@@ -537,9 +565,9 @@ def load_exercise(path: Path, cache: ParsedYamlCache | None = None) -> Exercise:
 def check_name(exercise_id: str) -> str:
     """Exercise ids are names, never paths; refuse anything else before touching a file."""
     if not NAME.fullmatch(exercise_id):
-        shown = exercise_id if len(exercise_id) <= 70 else exercise_id[:60] + "…"
+        shown = one_line(exercise_id if len(exercise_id) <= 70 else exercise_id[:60] + "…")
         raise UsageError(
-            f"{shown!r} is not an exercise id: ids are lower-case letters, digits and dashes "
+            f"'{shown}' is not an exercise id: ids are lower-case letters, digits and dashes "
             "(at most 63 characters); see `ckaprep list`"
         )
     return exercise_id
@@ -564,21 +592,37 @@ class Catalogue:
 
     def _files(self) -> dict[str, list[Path]]:
         files: dict[str, list[Path]] = {}
+        seen: set[Path] = set()  # a directory given twice (or the built-in one again) is read once
         for directory in self.dirs:
+            if directory != self.builtin and directory.is_file():
+                raise UsageError(f"--exercises takes a directory, and {directory} is a file (its directory: {directory.parent})")
             if directory != self.builtin and not directory.is_dir():
                 raise UsageError(f"exercise directory {directory} does not exist")
             for path in sorted(directory.glob("*.yaml")):
-                files.setdefault(path.stem, []).append(path)
+                if path.resolve() not in seen:
+                    seen.add(path.resolve())
+                    files.setdefault(path.stem, []).append(path)
         return files
 
     @staticmethod
     def _clash(exercise_id: str, paths: list[Path]) -> UsageError:
         return UsageError(f"exercise id {exercise_id!r} is defined twice: {paths[0]} and {paths[1]}")
 
+    def _builtin_first(self, paths: list[Path], skipped: list[ExerciseFileError] | None = None) -> list[Path]:
+        """A trainer's file with a built-in exercise's id is skipped (and said why), as other
+        broken trainer files are; the built-in one is used."""
+        if len(paths) > 1 and paths[0].parent == self.builtin:
+            for path in paths[1:]:
+                if skipped is not None:
+                    skipped.append(builtin_clash(path))
+            return paths[:1]
+        return paths
+
     def load(self) -> tuple[dict[str, Exercise], list[ExerciseFileError]]:
         """Every exercise, and the problems of the trainers' files that were skipped."""
         exercises, skipped = {}, []
         for exercise_id, paths in sorted(self._files().items()):
+            paths = self._builtin_first(paths, skipped)
             if len(paths) > 1:
                 raise self._clash(exercise_id, paths)
             try:
@@ -593,6 +637,10 @@ class Catalogue:
     def find(self, exercise_id: str) -> Exercise:
         check_name(exercise_id)
         paths = [d / f"{exercise_id}.yaml" for d in self.dirs if (d / f"{exercise_id}.yaml").is_file()]
+        unique: dict[Path, Path] = {}
+        for path in paths:  # the same file through two names of its directory counts once
+            unique.setdefault(path.resolve(), path)
+        paths = self._builtin_first(list(unique.values()))
         if len(paths) > 1:
             raise self._clash(exercise_id, paths)
         if not paths:
@@ -601,6 +649,10 @@ class Catalogue:
         exercise = load_exercise(paths[0], self.cache)
         self.cache.save()
         return exercise
+
+
+def builtin_clash(path: Path) -> ExerciseFileError:
+    return ExerciseFileError(str(path), "id", f"{path.stem!r} is the id of a built-in exercise; rename the file")
 
 
 def load_catalogue(directory: Path | None = None) -> dict[str, Exercise]:
@@ -634,9 +686,4 @@ def authoring_problems(exercise: Exercise) -> list[ExerciseFileError]:
         )
     if len(wrong) < MIN_WRONG_PROOFS:
         problem("proofs", f"needs at least {MIN_WRONG_PROOFS} wrong answers (proofs with fails), has {len(wrong)}")
-    in_task = placeholders(exercise.task)
-    for i, check in enumerate(exercise.checks):
-        used = placeholders({k: v for k, v in check.items() if k != "hint"}) - in_task
-        for name in sorted(used):
-            problem(f"checks[{i}]", f"check {check['id']!r} uses ${{{name}}}, which the task text never mentions")
-    return problems
+    return problems  # a check using a value the task never states fails at load: see _Validator

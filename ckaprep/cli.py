@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import random
 import re
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+import typer.core
 import typer.main
 from rich.console import Console
 from rich.text import Text
@@ -20,9 +22,25 @@ from ckaprep import __version__
 from ckaprep.environment import Environment
 from ckaprep.errors import CkaprepError, Interrupted, UsageError, one_line, shorten
 from ckaprep.exit_status import ExitStatus
-from ckaprep.pages import list_content, page_key, stdout_console, topic_content
+from ckaprep.pages import attempt_for_notes, list_content, page_key, stdout_console, topic_content
+
+class CommandGroup(typer.core.TyperGroup):
+    """Lists each command with its whole first sentence, wrapped under its column: never cut
+    short with "..." at 80 columns."""
+
+    def format_commands(self, ctx, formatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 app = typer.Typer(
+    cls=CommandGroup,
     name="ckaprep",
     help=(
         "Practise Kubernetes ClusterIP Services for the CKA exam.\n\n"
@@ -277,15 +295,54 @@ def start(
         exc.message = f"{exc.message}; {partly}"
         raise
     if as_json:
-        task = exercise.render(exercise.task, attempt.params)
-        _print_json(
-            {"id": exercise.id, "namespace": attempt.namespace, "namespaces": attempt.namespaces,
-             "params": attempt.params, "seed": seed, "task": task}
-        )  # fmt: skip
+        _print_json(_task_json(exercise, attempt))
         return
     from ckaprep.render import task_panel
 
     out.print(task_panel(exercise, attempt))
+
+
+def _task_json(exercise, attempt) -> dict:
+    """What `start --json` prints, and `task --json` again."""
+    return {"id": exercise.id, "namespace": attempt.namespace, "namespaces": attempt.namespaces,
+            "params": attempt.params, "seed": attempt.seed, "task": exercise.render(exercise.task, attempt.params)}  # fmt: skip
+
+
+@app.command("task")
+@handles_errors
+def task_command(
+    ctx: typer.Context,
+    number: Annotated[
+        Optional[int],
+        typer.Argument(metavar="[N]", min=1, show_default=False,
+                       help="During an exam: the task's number (default: the one last shown)."),
+    ] = None,
+    as_json: JsonOption = False,
+):
+    """Print the active exercise's task again, as `start` did, with the time used.
+
+    During an exam it is `ckaprep exam task N`.
+    """
+    from ckaprep.render import time_used
+
+    env = _env(ctx)
+    store = env.state
+    if store.load() is None and store.load_exam() is not None:
+        from ckaprep.cli_exam import exam_task
+
+        return exam_task(ctx, number if number is not None else store.load_exam().current, as_json=as_json)
+    if number is not None:
+        raise UsageError("N picks a task of an exam; a single exercise has one task: run `ckaprep task`")
+    attempt = store.require()
+    exercise = _exercise(env, attempt.exercise)
+    elapsed = attempt.elapsed_s(env.now())
+    if as_json:
+        _print_json(_task_json(exercise, attempt) | {"elapsed_s": round(elapsed, 1), "minutes": exercise.minutes})
+        return
+    from ckaprep.render import task_panel
+
+    out.print(task_panel(exercise, attempt))
+    out.print(Text.assemble(("Time used: ", "bold"), time_used(elapsed, exercise.minutes)))
 
 
 @app.command()
@@ -360,8 +417,8 @@ def check(
 @app.command()
 @handles_errors
 def status(ctx: typer.Context, as_json: JsonOption = False):
-    """Show the active exercise, its namespaces and the time spent so far."""
-    from ckaprep.render import minutes_and_seconds
+    """Show the active exercise, its namespaces and the time used against the suggestion."""
+    from ckaprep.render import minutes_and_seconds, time_used
 
     env = _env(ctx)
     if env.state.load() is None and env.state.load_exam() is not None:
@@ -370,17 +427,22 @@ def status(ctx: typer.Context, as_json: JsonOption = False):
         return exam_status(ctx, as_json=as_json)
     attempt = env.state.require()
     elapsed = attempt.elapsed_s(env.now())
+    try:
+        minutes = _exercise(env, attempt.exercise).minutes
+    except CkaprepError:  # the exercise's file is gone: no suggestion to compare with
+        minutes = None
     if as_json:
         _print_json(
             {"exercise": attempt.exercise, "namespace": attempt.namespace,
              "namespaces": attempt.namespaces, "started_at": attempt.started_at,
-             "elapsed_s": round(elapsed, 1), "seed": attempt.seed, "params": attempt.params}
+             "elapsed_s": round(elapsed, 1), "minutes": minutes, "seed": attempt.seed, "params": attempt.params}
         )  # fmt: skip
         return
     out.print(one_line(f"exercise:   {attempt.exercise}"))
     out.print(one_line(f"namespace:  {', '.join(attempt.namespaces)}"))
-    out.print(one_line(f"started:    {attempt.started_at}"))
-    out.print(f"elapsed:    {minutes_and_seconds(elapsed)}")
+    used = minutes_and_seconds(elapsed) if minutes is None else time_used(elapsed, minutes)
+    out.print(f"time used:  {used}")
+    out.print(Text("the task again: ckaprep task", style="dim"))
 
 
 @app.command()
@@ -401,8 +463,9 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
     if as_json:
         _print_json({"shown": shown, "total": len(hints), "hints": hints[:shown]})
         return
-    for number, text in enumerate(hints[:shown], start=1):
-        out.print(Text.assemble((f"Hint {number}/{len(hints)}:", "bold"), " ", text))
+    from ckaprep.render import hint_view
+
+    out.print(hint_view(hints[:shown], len(hints)), crop=False)  # a command in a hint stays whole
     if shown == len(hints):
         out.print(Text("No more hints; `ckaprep solution` shows a worked answer.", style="dim"))
 
@@ -425,17 +488,27 @@ def solution(ctx: typer.Context, as_json: JsonOption = False):
         return
     from ckaprep.render import solution_view
 
-    out.print(solution_view(exercise, attempt))
+    out.print(solution_view(exercise, attempt), crop=False)  # a word wider than the terminal stays whole
 
 
 @app.command()
 @handles_errors
-def reset(ctx: typer.Context, as_json: JsonOption = False):
+def reset(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    forget: Annotated[
+        bool,
+        typer.Option("--forget", help="Only drop the local record (of the exercise or exam), touching no cluster: "
+                     "for a cluster that is gone for good."),
+    ] = False,
+):
     """Delete the active exercise's namespaces (only those ckaprep created) and clear it."""
     from ckaprep.lifecycle import reset_drill
 
     env = _env(ctx)
     store = env.state
+    if forget:
+        return _forget(env, as_json)
     if store.load() is None and store.load_exam() is not None:
         from ckaprep.cli_exam import exam_reset
 
@@ -451,6 +524,19 @@ def reset(ctx: typer.Context, as_json: JsonOption = False):
     removed = [ns for ns in attempt.namespaces if ns not in left_alone]
     what = f"namespace(s) {', '.join(removed)} removed" if removed else "no namespace removed"
     out.print(one_line(f"reset {attempt.exercise}: {what}"))
+
+
+def _forget(env: Environment, as_json: bool) -> None:
+    from ckaprep.lifecycle import forget_active
+
+    forgotten = forget_active(env.state)
+    namespaces = forgotten.namespaces
+    what = f"exercise {forgotten.exercise}" if hasattr(forgotten, "exercise") else f"exam {forgotten.id}"
+    if as_json:
+        _print_json({"forgotten": what, "deleted": [], "left_alone": namespaces, "cluster_touched": False})
+        return
+    left = f"; its namespace(s) {', '.join(namespaces)} were left as they are" if namespaces else ""
+    out.print(one_line(f"forgot {what} without touching any cluster{left}"))
 
 
 @app.command()
@@ -471,13 +557,13 @@ def explain(
         if as_json:
             _print_json([{"topic": t.id, "summary": t.summary} for t in topics.values()])
             return
-        width = max(map(len, topics))
-        for item in topics.values():
-            out.print(Text.assemble((item.id.ljust(width), "bold"), "  ", item.summary))
+        from ckaprep.render import topic_list
+
+        out.print(topic_list(list(topics.values())))
         out.print("\nRead one with: ckaprep explain <topic>")
         return
     found = find_topic(topic, cache=env.parsed_cache())
-    note = personal_note(found, env.state.load())  # as ckaprep.pages.topic_content
+    note = personal_note(found, attempt_for_notes(env))  # as ckaprep.pages.topic_content
     if as_json:
         _print_json({"topic": found.id, "summary": found.summary, "markdown": found.body,
                      "personal": note, "practice": found.practice})  # fmt: skip
@@ -503,7 +589,7 @@ def _print_rendered(env: Environment, name: str, content: tuple, view) -> None:
     if text is None:
         renderable, keep = view()
         with out.capture() as captured:
-            out.print(renderable)
+            out.print(renderable, crop=False)  # a word wider than the terminal stays whole
         text = captured.get()
         if keep:
             cache.put(key, text)
@@ -567,13 +653,16 @@ PROG_NAME = "ckaprep"
 PLUGIN_PROG_NAME = "kubectl ckaprep"
 # kubectl's global flags that ckaprep also takes, wherever kubectl users put them.
 KUBECTL_FLAGS = ("--kubeconfig", "--context")
+# Every global option that takes a value; each may come before or after the command.
+GLOBAL_OPTIONS = (*KUBECTL_FLAGS, "--exercises")
 
 
-def hoist_kubectl_flags(argv: list[str]) -> list[str]:
-    """Move --kubeconfig and --context to the front, where ckaprep reads global options.
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move the global options (--kubeconfig, --context, --exercises) to the front, where
+    ckaprep reads them, keeping their order; what follows `--` is left as it is.
 
     kubectl accepts its global flags anywhere (`kubectl ckaprep check --context x`), and
-    relocates those written before a plugin's name to after it.
+    relocates those written before a plugin's name to after it; ckaprep does the same.
     """
     front, rest = [], []
     args = iter(argv)
@@ -583,7 +672,7 @@ def hoist_kubectl_flags(argv: list[str]) -> list[str]:
             rest.extend(args)
             break
         name = arg.split("=", 1)[0]
-        if name in KUBECTL_FLAGS:
+        if name in GLOBAL_OPTIONS:
             front.append(arg)
             if "=" not in arg:
                 value = next(args, None)
@@ -592,6 +681,9 @@ def hoist_kubectl_flags(argv: list[str]) -> list[str]:
         else:
             rest.append(arg)
     return front + rest
+
+
+hoist_kubectl_flags = hoist_global_options  # the name the kubectl plugin's entry points knew
 
 
 from ckaprep.cli_authoring import register as _register_authoring  # noqa: E402  (needs the names above)
@@ -603,20 +695,23 @@ def main() -> None:
     """The installed entry point: every outcome is an exit status, a crash is reported as a bug."""
     from ckaprep.completion import enable_if_completing
 
+    from ckaprep.completion import complete_var
+
     enable_if_completing(PROG_NAME)
-    _run(None, PROG_NAME)
+    completing = bool(os.environ.get(complete_var(PROG_NAME)))
+    _run(None if completing else hoist_global_options(sys.argv[1:]), PROG_NAME)
 
 
 def kubectl_plugin_main() -> None:
     """`kubectl ckaprep ...`: kubectl runs the kubectl-ckaprep executable with the arguments."""
-    _run(hoist_kubectl_flags(sys.argv[1:]), PLUGIN_PROG_NAME)
+    _run(hoist_global_options(sys.argv[1:]), PLUGIN_PROG_NAME)
 
 
 def kubectl_plugin_complete_main() -> None:
     """`kubectl ckaprep <TAB>`: kubectl asks the kubectl_complete-ckaprep executable for candidates."""
     from ckaprep.completion import cobra_candidates
 
-    sys.stdout.write(cobra_candidates(typer.main.get_command(app), hoist_kubectl_flags(sys.argv[1:])))
+    sys.stdout.write(cobra_candidates(typer.main.get_command(app), hoist_global_options(sys.argv[1:])))
 
 
 def _run(args: list[str] | None, prog_name: str) -> None:

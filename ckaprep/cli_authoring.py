@@ -43,7 +43,7 @@ def validate(
 
     Exit status: 0 every file is valid, 2 some file has a problem.
     """
-    from ckaprep.catalogue import authoring_problems, load_exercise
+    from ckaprep.catalogue import authoring_problems, builtin_clash, exercises_dir, load_exercise
     from ckaprep.errors import ExerciseFileError
 
     results = []
@@ -54,6 +54,9 @@ def validate(
             results.append({"file": str(path), "ok": False, "problems": [exc.message]})
             continue
         problems = [p.message for p in authoring_problems(exercise)]
+        builtin = exercises_dir() / f"{exercise.id}.yaml"
+        if builtin.is_file() and path.resolve() != builtin.resolve():  # list would skip it
+            problems.insert(0, builtin_clash(path).message)
         right = sum(p.is_right for p in exercise.proofs)
         results.append({
             "file": str(path), "ok": not problems, "problems": problems, "id": exercise.id,

@@ -11,11 +11,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from ckaprep.cli import JsonOption, _catalogue, _env, _print_json, _Spinner, _waiter, app, err, handles_errors, out
+from ckaprep.cli import CommandGroup, JsonOption, _catalogue, _env, complete_topic, _print_json, _Spinner, _waiter, app, err, handles_errors, out
 from ckaprep.errors import CkaprepError, UsageError
 from ckaprep.exit_status import ExitStatus
 
 exam_app = typer.Typer(
+    cls=CommandGroup,
     name="exam",
     help=(
         "A timed mock exam: several tasks at once, one clock, no hints, and a verdict against "
@@ -96,7 +97,8 @@ def exam_start(
     ] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="S", help="Seed of the draw and the names, to replay an exam.")] = None,
     topic: Annotated[
-        Optional[list[str]], typer.Option("--topic", metavar="TOPIC", help="Draw only exercises with this topic (repeatable).")
+        Optional[list[str]], typer.Option("--topic", metavar="TOPIC", autocompletion=complete_topic,
+                                       help="Draw only exercises with this topic (repeatable).")
     ] = None,
     practice: Annotated[
         bool, typer.Option("--practice", help="Allow hint, solution and check (on the task `exam task N` shows).")
@@ -237,7 +239,7 @@ def exam_review(ctx: typer.Context, as_json: JsonOption = False):
         return
     from ckaprep.render_exam import review_view
 
-    out.print(review_view(exam, exercises))
+    out.print(review_view(exam, exercises), crop=False)
 
 
 @exam_app.command("reset")
@@ -264,6 +266,12 @@ def exam_reset(ctx: typer.Context, as_json: JsonOption = False):
 
 
 # -- progress and next ----------------------------------------------------------------------
+def stdin_is_terminal() -> bool:
+    import sys
+
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def _history(env):
     from ckaprep.history import History
 
@@ -287,9 +295,20 @@ def progress_command(
     env = _env(ctx)
     if reset:
         path = env.state.history_path
+        history = History(path)
+        if not history.exists():
+            if as_json:
+                _print_json({"cleared": None})
+            else:
+                out.print(f"no history to clear ({path} does not exist)")
+            return
         if not yes:
-            typer.confirm(f"Delete the history in {path}?", abort=True, err=True)
-        History(path).clear()
+            if not stdin_is_terminal():
+                raise UsageError("progress --reset asks before deleting the history; without a terminal, add --yes")
+            if not typer.confirm(f"Delete the history in {path}?", err=True):
+                out.print("history kept")
+                return
+        history.clear()
         if as_json:
             _print_json({"cleared": str(path)})
         else:

@@ -48,9 +48,9 @@ def exercise_ids(incomplete: str) -> list[str]:
 
 
 def topic_names(incomplete: str) -> list[str]:
-    from ckaprep.explain import TOPICS_DIR
+    from ckaprep.vocabulary import topic_names as names
 
-    return sorted(p.stem for p in TOPICS_DIR.glob("*.md") if p.stem.startswith(incomplete))
+    return [name for name in names() if name.startswith(incomplete.lower())]
 
 
 # kubectl's plugin completion protocol (cobra): one candidate a line, then ":<directive>".

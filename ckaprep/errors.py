@@ -18,9 +18,21 @@ class UsageError(CkaprepError):
 class ExerciseFileError(UsageError):
     """A malformed exercise file; the message names the file, the field and the problem."""
 
-    def __init__(self, source: str, field: str, problem: str):
-        super().__init__(f"{source}: {field}: {problem}")
-        self.source, self.field, self.problem = source, field, problem
+    def __init__(self, source: str, field: str, problem: str, line: int | None = None, column: int | None = None):
+        where = source + (f", line {line}" if line else "") + (f", column {column}" if column else "")
+        super().__init__(f"{where}: {field_for_people(field)}: {problem}")
+        self.source, self.field, self.problem, self.line, self.column = source, field, problem, line, column
+
+    def at(self, line: int | None) -> "ExerciseFileError":
+        """The same problem, with the line of the file it is on (1-based)."""
+        return ExerciseFileError(self.source, self.field, self.problem, line) if line else self
+
+
+def field_for_people(field: str) -> str:
+    """`checks[0].weight` as people count: `checks #1.weight`."""
+    import re
+
+    return re.sub(r"\[(\d+)\]", lambda m: f" #{int(m.group(1)) + 1}", field)
 
 
 class StateError(UsageError):

@@ -14,15 +14,16 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from ckaprep.catalogue import TOPICS, Exercise
+from ckaprep.catalogue import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.errors import StateError, UsageError
 from ckaprep.grading.engine import grade
-from ckaprep.grading.report import PASS
+from ckaprep.grading.report import PASS, Report
 from ckaprep.history import EXAM, EXAM_TASK, History, Record
 from ckaprep.images import CURL_IMAGE
 from ckaprep.lifecycle import SETUP_TIMEOUT_S, delete_attempts, ensure_namespaces_free, plan_attempt, set_up
 from ckaprep.state import Attempt, Exam, StateStore, new_id, require_params
+from ckaprep.vocabulary import resolve
 from ckaprep.waiting import Progress, Waiter, no_progress
 
 PASS_LINE = 66  # percent, as in the CKA
@@ -49,9 +50,8 @@ def draw_exam(
     """Draw distinct exercises: first one for each topic not yet covered, in an order shuffled
     by the seed, then the rest. Without `tasks`, just enough to cover every topic once.
     The same seed and options always give the same exam."""
-    for topic in topics:
-        if topic not in TOPICS:
-            raise UsageError(f"unknown topic {topic!r} (known: {', '.join(TOPICS)})")
+    with_exercises = sorted({t for ex in catalogue.values() for t in ex.topics})
+    topics = list(dict.fromkeys(resolve(topic, among=with_exercises) for topic in topics))
     candidates = [ex for _, ex in sorted(catalogue.items()) if not topics or set(topics) & set(ex.topics)]
     if not candidates:
         raise UsageError(f"no exercise covers topic(s) {', '.join(topics)}")
@@ -237,6 +237,14 @@ def verdict(total: Fraction) -> bool:
     return total >= Fraction(PASS_LINE, 100)
 
 
+def task_fraction(report: Report | None) -> Fraction:
+    """A task's share of its weight, by the one rule `check` reports (`Report.earned`):
+    constraints earn nothing and deduct when broken. A task that could not be graded earns 0."""
+    if report is None or not report.total:
+        return Fraction(0)
+    return Fraction(report.earned, report.total)
+
+
 def _percent(fraction: Fraction) -> float:
     return round(float(fraction * 100), 1)
 
@@ -285,9 +293,7 @@ def grade_exam(
         zip(outcomes, exercises, exam.tasks, exam.weights), start=1
     ):
         checks = [asdict(c) for c in report.checks] if report else []
-        total = sum(c["weight"] for c in checks)
-        earned = sum(c["weight"] for c in checks if c["status"] == PASS)
-        fraction = Fraction(earned, total) if total else Fraction(0)
+        fraction = task_fraction(report)
         parts.append((fraction, weight))
         tasks.append({
             "number": number, "exercise": exercise.id, "title": exercise.title, "weight": weight,

@@ -5,17 +5,14 @@ Never needs the cluster: personal notes are filled from the saved attempt.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ckaprep.errors import UsageError, shorten
 from ckaprep.parsed_cache import ParsedYamlCache
 from ckaprep.state import Attempt
-
-TOPICS_DIR = Path(__file__).parent / "topics"
+from ckaprep.vocabulary import TOPICS_DIR, resolve, topic_names  # noqa: F401 (part of this API)
 PRACTICE_LINE = re.compile(r"^Practice: (.+)$", re.MULTILINE)
 DEFAULT_DOMAIN = "cluster.local"
 
@@ -53,18 +50,10 @@ def all_topics(directory: Path = TOPICS_DIR, cache: ParsedYamlCache | None = Non
     return topics
 
 
-def topic_names(directory: Path = TOPICS_DIR) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.md"))
-
-
 def find_topic(name: str, directory: Path = TOPICS_DIR, cache: ParsedYamlCache | None = None) -> Topic:
-    """A topic by name. The name is looked up among the topics, never used as a path."""
-    known = topic_names(directory)
-    if name not in known:
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.4) if len(name) <= 100 else []
-        suggestion = f"; did you mean {' or '.join(close)}?" if close else f"; topics: {', '.join(known)}"
-        raise UsageError(f"no topic '{shorten(name)}'{suggestion}")
-    topic = _parse(directory / f"{name}.md", cache)
+    """A topic by name or alias, in any case. The name is looked up among the topics, never
+    used as a path."""
+    topic = _parse(directory / f"{resolve(name, directory)}.md", cache)
     if cache is not None:
         cache.save()
     return topic

@@ -123,6 +123,17 @@ class History:
             records.append(Record(**{k: v for k, v in data.items() if k in known}))
         return records, warnings
 
+    def exists(self) -> bool:
+        """Whether there is a history file; a state directory that is missing, or not a
+        directory at all, holds none."""
+        try:
+            self.path.lstat()
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as exc:
+            raise StateError(f"history file {self.path} cannot be read: {exc.strerror or exc}") from None
+        return True
+
     def clear(self) -> None:
         try:
             self.path.unlink(missing_ok=True)

@@ -238,6 +238,21 @@ def start_drill(
         )  # fmt: skip
 
 
+def forget_active(store: StateStore):
+    """`ckaprep reset --forget`: drop the local record of the active exercise or exam without
+    asking the cluster (which may be gone for good). Returns what was forgotten."""
+    with store.locked():
+        attempt = store.load()
+        if attempt is not None:
+            store.clear()
+            return attempt
+        exam = store.load_exam()
+        if exam is None:
+            store.require()  # the usual "no active exercise" error
+        store.clear_exam()
+        return exam
+
+
 def reset_drill(store: StateStore, cluster_for: Callable[[str | None], Cluster], *, waiter: Waiter = Waiter()):
     """`ckaprep reset` of a single exercise. Returns the attempt and the namespaces left alone."""
     with store.locked(progress=waiter.progress):

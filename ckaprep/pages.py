@@ -33,7 +33,19 @@ def topic_content(env: Environment, topic: str) -> tuple[str, str]:
     from ckaprep.explain import find_topic, personal_note
 
     found = find_topic(topic, cache=env.parsed_cache())
-    return found.body, personal_note(found, env.state.load())
+    return found.body, personal_note(found, attempt_for_notes(env))
+
+
+def attempt_for_notes(env: Environment):
+    """The active attempt, for the notes' personal panel. Notes need no state, so a state
+    directory that cannot be read (CKAPREP_HOME naming a file, say) leaves the panel out, as
+    `list` ignores it, rather than refusing the notes."""
+    from ckaprep.errors import CkaprepError
+
+    try:
+        return env.state.load()
+    except CkaprepError:
+        return None
 
 
 def list_content(env: Environment) -> tuple:

@@ -27,12 +27,49 @@ def minutes_and_seconds(seconds: float) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
+def time_used(elapsed_s: float, minutes: int) -> str:
+    """The time used against the suggested minutes, as the learner reads a clock."""
+    over = elapsed_s - minutes * 60
+    extra = f" ({minutes_and_seconds(over)} over)" if over > 0 else ""
+    return f"{minutes_and_seconds(elapsed_s)} of {minutes} min suggested{extra}"
+
+
+def hint_view(hints: list[str], total: int) -> Group:
+    """Each hint wrapped under its own column; a hint holding a command is printed unwrapped
+    (print it with crop=False), so that a copy of it from the terminal is one line."""
+    parts = []
+    for number, text in enumerate(hints, start=1):
+        label = f"Hint {number}/{total}:"
+        if "`kubectl " in text or "`curl " in text:
+            parts.append(Text.assemble((label, "bold"), " ", text, no_wrap=True, overflow="ignore"))
+            continue
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style="bold")
+        grid.add_column(overflow="fold")
+        grid.add_row(label, Text(text))
+        parts.append(grid)
+    return Group(*parts)
+
+
+def topic_list(topics) -> Table:
+    """Topic names, each summary wrapped under its own column."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column(overflow="fold")
+    for topic in topics:
+        grid.add_row(Text(topic.id), Text(topic.summary))
+    return grid
+
+
 def catalogue_table(exercises: list[Exercise]) -> Table:
+    """The id, then the title with difficulty, suggested minutes and topics under it: the title
+    gets the width the id leaves, at any terminal width."""
     table = Table(title="ckaprep exercises", title_justify="left")
-    for column in ("id", "title", "difficulty", "minutes", "topics"):
-        table.add_column(column, no_wrap=column in ("id", "minutes"))
+    table.add_column("id", no_wrap=True)
+    table.add_column("exercise", overflow="fold")
     for ex in exercises:
-        table.add_row(*map(Text, (ex.id, ex.title, ex.difficulty, str(ex.minutes), ", ".join(ex.topics))))
+        about = Text(f"{ex.difficulty} · {ex.minutes} min · {', '.join(ex.topics)}", style="dim")
+        table.add_row(Text(ex.id), Text.assemble(Text(ex.title, style="bold"), "\n", about))
     return table
 
 
@@ -44,15 +81,12 @@ def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
         ("Difficulty: ", "bold"), exercise.difficulty,
     )  # fmt: skip
     where = Text.assemble(("Namespace: ", "bold"), ", ".join(namespaces))
-    switch = Text(
-        f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim"
-    )
-    from rich.markdown import Markdown  # markdown-it is slow to import; only some views need it
+    from ckaprep.wrapping import ShellCommand, notes
 
-    body = Markdown(exercise.render(exercise.task, attempt.params))
-    from ckaprep.catalogue import TOPICS
+    switch = ShellCommand(f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim")
 
-    pages = ", ".join(dict.fromkeys(f"ckaprep explain {TOPICS[t]}" for t in exercise.topics))
+    body = notes(exercise.render(exercise.task, attempt.params))
+    pages = ", ".join(f"ckaprep explain {t}" for t in exercise.topics)  # a topic is its page
     footer = Text.assemble(
         ("When done, run: ckaprep check", "bold cyan"), "\n", (f"Study notes: {pages}", "dim")
     )
@@ -143,24 +177,29 @@ def proof_table(verdicts, elapsed_s: float, not_run: int) -> Group:
 
 
 def solution_view(exercise: Exercise, attempt: Attempt) -> Group:
-    from rich.syntax import Syntax
-
     solution = exercise.render(exercise.solution, attempt.params)
-    return Group(
+    return Group(*solution_parts(solution))
+
+
+def solution_parts(solution: dict) -> list:
+    """The kubectl commands broken only with ` \\`, and the YAML unwrapped: both paste as printed."""
+    from ckaprep.wrapping import ShellCommand
+
+    return [
         Text("Imperative (kubectl)", style="bold"),
-        Syntax(solution["kubectl"].strip(), "bash", word_wrap=True),
+        ShellCommand(solution["kubectl"].strip(), style="cyan"),
         Text(""),
         Text("Declarative (YAML, apply with kubectl apply -f -)", style="bold"),
-        Syntax(solution["yaml"].strip(), "yaml"),
-    )
+        *(Text(line, no_wrap=True, overflow="ignore") for line in solution["yaml"].strip().splitlines()),
+    ]
 
 
 def topic_view(body: str, personal: str) -> Group:
-    from rich.markdown import Markdown
+    from ckaprep.wrapping import commands_apart, notes
 
-    parts = [Markdown(body)]
+    parts = [notes(body)]
     if personal:
-        parts.append(Panel(Markdown(personal), title="In your current exercise", expand=False))
+        parts.append(Panel(notes(commands_apart(personal)), title="In your current exercise", expand=False))
     return Group(*parts)
 
 

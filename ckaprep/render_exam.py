@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.console import Group
-from rich.markdown import Markdown
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
 from ckaprep.catalogue import Exercise
-from ckaprep.render import minutes_and_seconds
+from ckaprep.render import minutes_and_seconds, solution_parts
+from ckaprep.wrapping import ShellCommand, notes
 from ckaprep.state import Exam
 
 CHART_WIDTH = 40
@@ -29,8 +28,8 @@ def task_view(exam: Exam, number: int, exercise: Exercise) -> Panel:
         ("Namespace: ", "bold"), ", ".join(attempt.namespaces),
         ("   flagged" if number in exam.flagged else "", "yellow"),
     )  # fmt: skip
-    switch = Text(f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim")
-    body = Markdown(exercise.render(exercise.task, attempt.params))
+    switch = ShellCommand(f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim")
+    body = notes(exercise.render(exercise.task, attempt.params))
     return Panel(Group(header, switch, Text(""), body), title=f"Task {number} · {exercise.title}", expand=False)
 
 
@@ -63,35 +62,45 @@ def status_view(exam: Exam, exercises: list[Exercise], now: datetime) -> Group:
         )  # fmt: skip
     table = Table(show_edge=False)
     for column in ("task", "title", "weight", "namespace", "flagged"):
-        table.add_column(column, justify="right" if column in ("task", "weight") else "left")
+        table.add_column(column, justify="right" if column in ("task", "weight") else "left", overflow="fold")
     for number, exercise in enumerate(exercises, start=1):
         table.add_row(str(number), exercise.title, str(exam.weights[number - 1]),
                       exam.task(number).namespace, "yes" if number in exam.flagged else "")  # fmt: skip
     return Group(head, table)
 
 
+def failure_causes(checks: list[dict]) -> list[tuple[list[dict], str, str]]:
+    """The failed checks grouped by cause (what was found, and why), in their order: one
+    missing Service fails every check of a task, and is said once."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for check in checks:
+        if check["status"] != "pass":
+            groups.setdefault((check["found"], check["message"]), []).append(check)
+    return [(group, found, message) for (found, message), group in groups.items()]
+
+
 def result_view(result: dict) -> Group:
     table = Table(show_lines=True, expand=True)
     table.add_column("task", justify="right", width=4)
-    table.add_column("title", ratio=2)
+    table.add_column("title", ratio=2, overflow="fold")
     table.add_column("wt", justify="right", width=3)
     table.add_column("score", justify="right", width=6)
-    table.add_column("what failed, and why", ratio=4)
+    table.add_column("what failed, and why", ratio=4, overflow="fold")
     for task in result["tasks"]:
         failed = Text()
         if task["problem"]:
             failed.append(task["problem"], style="red")
-        for check in task["checks"]:
-            if check["status"] != "pass":
+        for checks, found, message in failure_causes(task["checks"]):
+            for check in checks:
                 failed.append(("\n" if failed else "") + "✗ " + check["title"], style="bold")
-                failed.append(f"\n  found: {check['found']}")
-                if check["message"]:
-                    failed.append(f"; {check['message']}", style="italic")
+            failed.append(f"\n  found: {found}" if len(checks) == 1 else f"\n  all {len(checks)}, found: {found}")
+            if message:
+                failed.append(f"; {message}", style="italic")
         style = "green" if task["passed"] else ("yellow" if task["score"] else "red")
         table.add_row(str(task["number"]) + (" *" if task["flagged"] else ""), task["title"],
                       str(task["weight"]), Text(f"{task['score']:.1f}%", style=style), failed)  # fmt: skip
     topics = Table(title="by topic", title_justify="left", show_edge=False)
-    topics.add_column("topic")
+    topics.add_column("topic", overflow="fold")
     topics.add_column("score", justify="right")
     topics.add_column("tasks", justify="right")
     for topic in result["topics"]:
@@ -124,14 +133,10 @@ def review_view(exam: Exam, exercises: list[Exercise]) -> Group:
                                   + (f"\n    {check['message']}" if check["message"] else "")))  # fmt: skip
         if task["passed"]:
             lines.append(Text("✓ every check passed", style="green"))
-        solution = exercise.render(exercise.solution, attempt.params)
-        lines += [
-            Text("Solution (kubectl):", style="bold"),
-            Syntax(solution["kubectl"].strip(), "bash", word_wrap=True),
-            Text("Solution (YAML):", style="bold"),
-            Syntax(solution["yaml"].strip(), "yaml"),
-        ]
-        parts.append(Panel(Group(*lines), title=f"Task {task['number']} · {exercise.title}", expand=False))
+        lines += solution_parts(exercise.render(exercise.solution, attempt.params))
+        # No frame: a solution's lines are printed whole, as they must be pasted.
+        heading = Text(f"── Task {task['number']} · {exercise.title} ", style="bold")
+        parts += [heading, *lines, Text("")]
     return Group(*parts)
 
 
@@ -153,7 +158,7 @@ def progress_view(summary: dict, now: datetime) -> Group:
     parts = []
     table = Table(title="exercises", title_justify="left", show_edge=False)
     for column in ("exercise", "attempts", "best", "last", "first 100%", "hints", "box"):
-        table.add_column(column, justify="left" if column == "exercise" else "right")
+        table.add_column(column, justify="left" if column == "exercise" else "right", overflow="fold")
     for item in summary["exercises"]:
         if not item["attempts"]:
             table.add_row(item["exercise"], "0", "", "", "", "", "new", style="dim")
@@ -166,7 +171,7 @@ def progress_view(summary: dict, now: datetime) -> Group:
     parts.append(table)
     topics = Table(title="topics", title_justify="left", show_edge=False)
     for column in ("topic", "mastery", "last practised"):
-        topics.add_column(column, justify="right" if column == "mastery" else "left")
+        topics.add_column(column, justify="right" if column == "mastery" else "left", overflow="fold")
     for topic, item in summary["topics"].items():
         when = item["last_practised"]
         days = "never"

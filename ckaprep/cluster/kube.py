@@ -14,6 +14,7 @@ import ssl
 import stat
 import threading
 import time
+import warnings
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -37,6 +38,10 @@ from ckaprep.errors import (
     UsageError,
     one_line,
 )
+
+# A kubeconfig with insecure-skip-tls-verify: true is the learner's own choice; urllib3's
+# two-line warning about it, on every request, would bury ckaprep's one-line messages.
+warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
 
 REQUEST_TIMEOUT_S = 15.0
 REQUEST_TIMEOUT_ENV = "CKAPREP_REQUEST_TIMEOUT"

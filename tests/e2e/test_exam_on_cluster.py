@@ -46,7 +46,7 @@ def _namespaces_with(kubectl, selector: str) -> list[str]:
 def test_three_task_exam_two_right_one_wrong(session: Practice, kubectl):
     started = session.ckaprep(
         "exam", "start", "--tasks", "3", "--seed", str(_seed()), "--json",
-        "--topic", "create", "--topic", "multi-port", "--topic", "named-ports",
+        "--topic", "kubectl", "--topic", "multi-port", "--topic", "named-ports",
     )  # fmt: skip
     assert started.exit_code == 0, started.output
     sheet = json.loads(started.stdout)
@@ -92,6 +92,19 @@ def test_three_task_exam_two_right_one_wrong(session: Practice, kubectl):
         for ns in task["namespaces"]:
             assert namespace_state(kubectl, ns) == "gone", ns
     assert session.env.state.load_exam() is None
+
+
+def test_a_fresh_exam_scores_0_percent(session: Practice):
+    """Nothing done earns nothing: constraints that setup satisfies are not points."""
+    started = session.ckaprep("exam", "start", "--tasks", "3", "--practice", "--seed", str(_seed()), "--json")
+    assert started.exit_code == 0, started.output
+    submitted = session.ckaprep("exam", "submit", "--json")
+    assert submitted.exit_code == 1, submitted.output
+    result = json.loads(submitted.stdout)
+    explain = json.dumps(result["tasks"], indent=1)
+    assert result["score"] == 0.0, explain
+    assert [t["score"] for t in result["tasks"]] == [0.0, 0.0, 0.0], explain
+    assert session.ckaprep("exam", "reset").exit_code == 0
 
 
 def test_two_parallel_starts_leave_no_orphaned_namespace(tmp_path, cluster, kubectl):

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from ckaprep.catalogue import exercises_dir, load_exercise
 from ckaprep.cli import app
-from ckaprep.errors import ExerciseFileError
+from ckaprep.errors import ExerciseFileError, field_for_people
 from ckaprep.exit_status import ExitStatus
 from tests.fake_kubectl import FakeKubectl
 
@@ -47,8 +47,8 @@ def test_an_exercise_id_is_a_name_never_a_path(run, exercise_id):
         ("target_port: {int: [8100, 8999]", 'target_port: {int: [8100, "x"]', "params.target_port.int", "whole numbers"),
         ("target_port: {int: [8100, 8999]", 'target_port: {int: ["a", "b"]', "params.target_port.int", "whole numbers"),
         ("target_port: {int: [8100, 8999]", "target_port: {int: [9000, 8100]", "params.target_port.int", "low <= high"),
-        ("topics: [create, cluster-ip]", "topics: [create, {a: b}]", "topics[1]", "not a dict"),
-        ("topics: [create, cluster-ip]", "topics: [../../etc]", "topics[0]", "unknown topic"),
+        ("topics: [clusterip, kubectl]", "topics: [clusterip, {a: b}]", "topics[1]", "not a dict"),
+        ("topics: [clusterip, kubectl]", "topics: [../../etc]", "topics[0]", "unknown topic"),
         ("  replicas: {value: 2}", "  replicas: {value: [2]}", "params.replicas.value", "text or a number"),
         ("    weight: 3\n", "    weight: 3\n    constraint: yes-please\n", "checks[1].constraint", "true or false"),
         ("    fails: [service-type]\n", "    fails: [service-typo]\n", "proofs[5].fails", "no check 'service-typo'"),
@@ -69,7 +69,12 @@ def test_strict_types_give_one_line_file_field_problem(run, tmp_path, old, new, 
     assert (info.value.field, problem in info.value.problem) == (field, True), info.value.message
     result = run("validate", str(path))
     assert result.exit_code == ExitStatus.USAGE
-    assert result.stderr.strip() == f"error: {path}: {field}: {info.value.problem}"
+    # 1-based indexes, and the line of the file the problem is on
+    start = text.index(old) and text[: text.index(old)].count("\n") + 1
+    line = info.value.line
+    assert start <= line <= start + new.count("\n"), (line, start)
+    assert result.stderr.strip() == f"error: {path}, line {line}: {field_for_people(field)}: {info.value.problem}"
+    assert "[" not in field_for_people(field)
 
 
 def test_a_file_that_is_not_utf8_is_named(run, tmp_path):
@@ -144,9 +149,17 @@ def test_an_id_in_two_directories_names_both_files(run, tmp_path):
 
 
 def test_an_id_clashing_with_a_built_in_exercise(run, tmp_path):
-    shutil.copy(SOURCE, tmp_path / "clusterip-create.yaml")
-    result = run("--exercises", str(tmp_path), "list")
-    assert result.exit_code == ExitStatus.USAGE and "defined twice" in result.stderr
+    """validate refuses it; list, progress, next and start skip it as any broken trainer file."""
+    copy = tmp_path / "clusterip-create.yaml"
+    shutil.copy(SOURCE, copy)
+    refused = run("validate", str(copy))
+    assert refused.exit_code == ExitStatus.USAGE
+    assert refused.stderr.strip() == f"error: {copy}: id: 'clusterip-create' is the id of a built-in exercise; rename the file"
+    for args in (["list"], ["progress"], ["next"]):
+        result = run("--exercises", str(tmp_path), *args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "built-in exercise; rename the file" in result.stderr
+    assert run("validate", str(SOURCE)).exit_code == 0  # the built-in file itself is no clash
 
 
 def test_a_broken_trainer_file_is_reported_once_and_skipped(run, env, tmp_path):

@@ -184,10 +184,16 @@ def test_progress_chart_shows_exams_against_the_pass_line(run, env):
     assert lines[0].index("│") == lines[1].index("│")  # the 66% line is in the same column
 
 
-def test_progress_reset_asks_first(run, env):
+def test_progress_reset_asks_first(run, env, monkeypatch):
     History(env.state.history_path).append(rec("env-vars", 0, 10.0, "a"))
+    no_terminal = run("progress", "--reset")  # nobody to ask: a one-line usage error, not "interrupted"
+    assert no_terminal.exit_code == 2 and env.state.history_path.exists()
+    assert no_terminal.stderr.strip() == (
+        "error: progress --reset asks before deleting the history; without a terminal, add --yes"
+    )
+    monkeypatch.setattr("ckaprep.cli_exam.stdin_is_terminal", lambda: True)
     declined = run("progress", "--reset", input="n\n")
-    assert declined.exit_code != 0 and env.state.history_path.exists()
+    assert declined.exit_code == 0 and "history kept" in declined.stdout and env.state.history_path.exists()
     assert run("progress", "--reset", "--yes").exit_code == 0
     assert not env.state.history_path.exists()
 

@@ -7,6 +7,15 @@ from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.templating import env_name
 
 PROBE_VIAS = ("short", "namespaced", "fqdn", "clusterip", "env", "configmap")
+# How a report says what each `via` asked for, in the learner's words.
+PROBE_VIA_WORDS = {
+    "short": "by the Service's short name",
+    "namespaced": "by <service>.<namespace>",
+    "fqdn": "by the Service's full DNS name",
+    "clusterip": "by the ClusterIP",
+    "env": "through the Service's environment variables",
+    "configmap": "through the URL in the ConfigMap",
+}
 
 
 def _probe_hosts(ctx: GradingContext, spec: dict, service: dict) -> str:
@@ -81,7 +90,9 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     problems = list(dict.fromkeys(v for v in verdicts if v))
     if problems and len(results) > 1:
         problems.insert(0, f"{sum(map(bool, verdicts))} of {len(results)} requests failed")
-    expected = f"HTTP 200 from a backend via {via}" + (f", from namespace {source_ns}" if spec.get("from_namespace") else "")
+    expected = f"HTTP 200 from a backend, {PROBE_VIA_WORDS[via]}" + (
+        f", from namespace {source_ns}" if spec.get("from_namespace") else ""
+    )
     if spec.get("expect_body"):
         expected += f", page containing {spec['expect_body']!r}"
     if problems:

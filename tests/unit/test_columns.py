@@ -1,0 +1,173 @@
+"""At 60, 80 and 120 columns: no fact cut with "…", commands that paste as printed, lists that
+keep their indent, help that is never cut short."""
+
+import io
+import json
+import re
+import shlex
+
+import pytest
+import typer.main
+from rich.console import Console
+from typer.testing import CliRunner
+
+from ckaprep import cli
+from ckaprep.catalogue import load_catalogue
+from ckaprep.explain import all_topics
+from ckaprep.wrapping import ShellCommand, break_command, commands_apart
+
+WIDTHS = (60, 80, 120)
+CATALOGUE = load_catalogue()
+FENCE = re.compile(r"```(?:bash|sh|console)\n(.*?)```", re.S)
+
+
+@pytest.fixture(params=WIDTHS)
+def width(request):
+    saved = cli.out._width
+    cli.out.width = request.param
+    yield request.param
+    cli.out._width = saved
+
+
+@pytest.fixture
+def run(env):
+    runner = CliRunner()
+    return lambda *args: runner.invoke(cli.app, list(args), obj=env)
+
+
+def _render(renderable, width: int) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    console.print(renderable, crop=False)
+    return console.file.getvalue()
+
+
+def _pasted(text: str) -> list[str]:
+    """The words a shell reads from what was printed, `\\`-newline joining lines."""
+    return shlex.split(re.sub(r" \\\n *", " ", text), comments=True)
+
+
+def _scripts() -> list[str]:
+    scripts = [m.group(1) for topic in all_topics().values() for m in FENCE.finditer(topic.body)]
+    for exercise in CATALOGUE.values():
+        params = exercise.choose_params(7) | {"namespace": "shop-abcde"}
+        scripts.append(exercise.render(exercise.solution, params)["kubectl"])
+    return scripts
+
+
+@pytest.mark.parametrize("width_", WIDTHS)
+def test_every_command_pastes_as_written_at_any_width(width_):
+    for script in _scripts():
+        printed = _render(ShellCommand(script), width_)
+        assert _pasted(printed) == _pasted(script), printed
+        for line in printed.splitlines():
+            if len(line) > width_:  # only a word no break can shorten
+                assert break_command(line, width_) == [line] or "'" in line or '"' in line, line
+
+
+def test_a_command_breaks_only_at_spaces_outside_quotes():
+    line = "kubectl -n shop patch svc web -p '{\"spec\": {\"selector\": {\"app\": \"web\"}}}' --type=merge"
+    lines = break_command(line, 40)
+    assert all(piece.endswith(" \\") for piece in lines[:-1])
+    assert "'{\"spec\": {\"selector\": {\"app\": \"web\"}}}'" in "\n".join(lines)
+    assert break_command("echo hi  # a comment that is far too long for the line", 30)[0].startswith("# ")
+
+
+def test_personal_commands_go_apart_from_their_sentence():
+    note = "Print its IP: `kubectl get svc web -n shop -o jsonpath='{.spec.clusterIP}'` now."
+    assert commands_apart(note) == "Print its IP:\n\n```bash\nkubectl get svc web -n shop -o jsonpath='{.spec.clusterIP}'\n```"
+
+
+@pytest.mark.parametrize("topic", sorted(all_topics()))
+def test_notes_cut_no_fact(run, width, topic):
+    page = run("explain", topic)
+    assert page.exit_code == 0
+    assert "…" not in page.stdout
+
+
+def test_the_personal_panel_cuts_nothing(run, width):
+    assert run("start", "dns-cross-namespace", "--seed", "3").exit_code == 0
+    for topic in all_topics():
+        page = run("explain", topic)
+        assert "…" not in page.stdout
+
+
+@pytest.mark.parametrize("exercise_id", sorted(CATALOGUE))
+def test_the_solution_pastes_as_printed(run, env, width, exercise_id):
+    assert run("start", exercise_id, "--seed", "4").exit_code == 0
+    printed = run("solution").stdout
+    expected = json.loads(run("solution", "--json").stdout)
+    kubectl = printed.split("Imperative (kubectl)\n", 1)[1].split("\nDeclarative (YAML", 1)[0]
+    assert _pasted(kubectl) == _pasted(expected["kubectl"])
+    yaml = printed.split("apply -f -)\n", 1)[1]
+    assert yaml.splitlines() == expected["yaml"].strip().splitlines()
+    assert "…" not in printed
+
+
+def test_the_exercise_list_gives_titles_room(run, width):
+    listed = run("list").stdout
+    assert "…" not in listed
+    lines = listed.splitlines()
+    starts = [i for i, line in enumerate(lines) if any(line.startswith(f"│ {e} ") for e in CATALOGUE)]
+    assert len(starts) == len(CATALOGUE)
+    tallest = max(b - a for a, b in zip(starts, starts[1:]))
+    assert tallest <= (4 if width == 60 else 3), listed
+    flat = " ".join(listed.replace("│", " ").split())
+    for exercise in CATALOGUE.values():
+        assert " ".join(exercise.title.split()) in flat
+
+
+def test_the_topic_list_keeps_its_indent(run, width):
+    listing = run("explain").stdout.splitlines()
+    column = max(map(len, all_topics())) + 2
+    for line in listing[: len(all_topics()) * 3]:
+        if not line.strip() or line.startswith("Read one"):
+            break
+        assert line.split(" ", 1)[0] in all_topics() or line.startswith(" " * column), line
+
+
+def test_hints_keep_their_indent_and_commands_stay_whole(run, width):
+    run("start", "clusterip-create", "--seed", "5")
+    for _ in range(3):
+        shown = run("hint").stdout
+    exercise = CATALOGUE["clusterip-create"]
+    params = json.loads(run("status", "--json").stdout)["params"]
+    hints = exercise.render(exercise.hints, params)
+    for hint in hints:
+        if "`kubectl " in hint:
+            assert hint in shown  # on one line, whole
+    for line in shown.splitlines():
+        assert line.startswith("Hint ") or line.startswith(" " * len("Hint 1/3: ")) or line.startswith("No more"), line
+
+
+def _command_paths(command, path=()):
+    yield path
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from _command_paths(sub, (*path, name))
+
+
+def test_help_is_never_cut_short_nor_padded(run, width):
+    for path in _command_paths(typer.main.get_command(cli.app)):
+        result = run(*path, "--help")
+        assert result.exit_code == 0, path
+        for line in result.stdout.splitlines():
+            assert line == line.rstrip(), (path, line)
+            assert line.startswith("Usage:") or not line.endswith("..."), (path, line)
+
+
+def test_reports_and_exam_tables_cut_nothing(run, width):
+    run("start", "troubleshoot-broken", "--seed", "5")
+    assert "…" not in run("check", "--wait", "0").stdout
+    assert "…" not in run("status").stdout
+    run("reset")
+    run("exam", "start", "--tasks", "4", "--seed", "6")
+    for args in (["exam", "status"], ["exam", "task", "1"], ["exam", "submit"], ["exam", "review"], ["progress"]):
+        assert "…" not in run(*args).stdout, args
+
+
+def test_the_exam_review_prints_solutions_whole(run, width):
+    run("exam", "start", "--tasks", "9", "--seed", "6")
+    run("exam", "submit")
+    printed = run("exam", "review").stdout.splitlines()
+    for task in json.loads(run("exam", "review", "--json").stdout)["tasks"]:
+        for line in task["solution"]["yaml"].strip().splitlines():
+            assert line in printed, line

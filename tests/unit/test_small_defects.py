@@ -1,0 +1,170 @@
+"""Small defects a new user trips over: each is one clear line with the documented exit code."""
+
+import http.server
+import json
+import shutil
+import ssl
+import subprocess
+import threading
+
+import pytest
+from typer.testing import CliRunner
+
+from ckaprep.cli import app
+from ckaprep.environment import Environment
+from ckaprep.exit_status import ExitStatus
+from ckaprep.locations import exercises_dir
+from tests.cli_process import run_ckaprep, write_kubeconfig
+
+SOURCE = exercises_dir() / "clusterip-create.yaml"
+
+
+@pytest.fixture
+def run(env):
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args), obj=env)
+
+
+def _one_line(result, status: int, text: str) -> None:
+    stderr = result.stderr if hasattr(result, "stderr") else ""
+    code = result.exit_code if hasattr(result, "exit_code") else result.returncode
+    assert code == status, (code, stderr)
+    assert len(stderr.strip().splitlines()) == 1 and text in stderr, stderr
+    assert "Traceback" not in stderr
+
+
+# -- insecure-skip-tls-verify ----------------------------------------------------------------
+@pytest.fixture
+def tls_server(tmp_path):
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a certificate for the test server")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)  # fmt: skip
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def _answer(self):
+            body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                               "message": "Unauthorized", "reason": "Unauthorized", "code": 401}).encode()  # fmt: skip
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_insecure_skip_tls_verify_gives_no_urllib3_warning(tmp_path, tls_server):
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", tls_server)  # insecure-skip-tls-verify: true
+    result = run_ckaprep(tmp_path, "--kubeconfig", str(kubeconfig), "start", "clusterip-create", "--seed", "1")
+    assert "InsecureRequestWarning" not in result.stderr, result.stderr
+    _one_line(result, ExitStatus.CLUSTER, "error:")
+
+
+# -- exercise files ---------------------------------------------------------------------------
+def test_an_unused_check_parameter_is_refused_alike_by_validate_list_and_start(run, tmp_path):
+    text = SOURCE.read_text().replace("id: clusterip-create", "id: my-create")
+    text = text.replace("params:\n", "params:\n  extra_port: {int: [7000, 7001]}\n", 1)
+    checks = text.index("checks:\n")
+    title = text.index("    title: ", checks)
+    text = text[:title] + "    title: Port ${extra_port}, which the task never states\n" + text[text.index("\n", title) + 1:]
+    path = tmp_path / "my-create.yaml"
+    path.write_text(text)
+    validated = run("validate", str(path))
+    _one_line(validated, ExitStatus.USAGE, "uses ${extra_port}, which the task text never mentions")
+    listed = run("--exercises", str(tmp_path), "list", "--json")
+    assert listed.exit_code == 0 and "my-create" not in listed.stdout
+    assert "uses ${extra_port}" in listed.stderr
+    started = run("--exercises", str(tmp_path), "start", "my-create")
+    _one_line(started, ExitStatus.USAGE, "uses ${extra_port}, which the task text never mentions")
+
+
+def test_exercises_option_naming_a_file_and_validate_of_a_directory(run, tmp_path):
+    copy = tmp_path / "x.yaml"
+    copy.write_text("id: x\n")
+    _one_line(run("--exercises", str(copy), "list"), ExitStatus.USAGE, f"--exercises takes a directory, and {copy} is a file")
+    result = run("validate", str(tmp_path))
+    assert result.exit_code == ExitStatus.USAGE
+    assert "is a directory; give the exercise files in it" in result.stderr and "Is a directory" not in result.stderr
+
+
+def test_validate_counts_from_1_and_names_the_yaml_line(run, tmp_path):
+    text = SOURCE.read_text()
+    path = tmp_path / "clusterip-create.yaml"
+    path.write_text(text.replace("    weight: 3\n", "    weight: -3\n", 1))
+    line = text[: text.index("    weight: 3\n")].count("\n") + 1
+    result = run("validate", str(path))
+    assert result.stderr.strip() == f"error: {path}, line {line}: checks #2.weight: must be a positive whole number"
+
+
+def test_a_yaml_syntax_error_names_file_line_and_column(run, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("id: bad\ntitle: x\ntopics: [dns\nminutes: 3\n")
+    result = run("validate", str(path))
+    assert result.exit_code == ExitStatus.USAGE
+    assert result.stderr.startswith(f"error: {path}, line 4, column ")
+    assert "YAML syntax" in result.stderr and "unicode string" not in result.stderr
+
+
+# -- names and state ----------------------------------------------------------------------------
+def test_a_name_that_is_not_utf8_is_shown_as_xff(tmp_path):
+    result = run_ckaprep(tmp_path, "start", b"\xff")
+    _one_line(result, ExitStatus.USAGE, "'\\xff' is not an exercise id")
+    assert "udcff" not in result.stderr
+
+
+def test_progress_reset_with_no_history_in_an_unusable_home(tmp_path):
+    home = tmp_path / "a-file"
+    home.write_text("")
+    env = Environment(environ={"CKAPREP_HOME": str(home / "state"), "HOME": str(tmp_path)})
+    result = CliRunner().invoke(app, ["progress", "--reset", "--yes"], obj=env)
+    assert result.exit_code == 0, result.output
+    assert "no history to clear" in result.stdout and "cannot be removed" not in result.output
+
+
+def test_a_home_that_is_a_file_is_handled_alike_by_explain_and_list(tmp_path):
+    home = tmp_path / "not-a-dir"
+    home.write_text("")
+    for args in (["explain", "dns"], ["list"]):
+        result = run_ckaprep(tmp_path, *args, CKAPREP_HOME=str(home))
+        assert result.returncode == 0, (args, result.stderr)
+
+
+def test_reset_forget_drops_an_attempt_whose_cluster_is_gone(tmp_path, fake):
+    env = Environment(environ={"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)},
+                      cluster_factory=lambda *_: fake)  # fmt: skip
+    runner = CliRunner()
+    assert runner.invoke(app, ["start", "clusterip-create", "--seed", "3"], obj=env).exit_code == 0
+    namespaces = env.state.load().namespaces
+
+    def gone(*_):
+        raise AssertionError("reset --forget must not reach for a cluster")
+
+    env.cluster_factory = gone
+    forgotten = runner.invoke(app, ["reset", "--forget"], obj=env)
+    assert forgotten.exit_code == 0, forgotten.output
+    assert "without touching any cluster" in forgotten.stdout and namespaces[0] in forgotten.stdout
+    assert env.state.load() is None
+    assert fake.get("Namespace", None, namespaces[0]) is not None  # left as it was
+    again = runner.invoke(app, ["reset", "--forget"], obj=env)
+    assert again.exit_code == ExitStatus.USAGE and "no active exercise" in again.stderr
+
+
+def test_the_built_in_directory_given_again_is_read_once(run):
+    builtin = str(exercises_dir())
+    listed = run("--exercises", builtin, "--exercises", builtin + "/", "list", "--json")
+    assert listed.exit_code == 0 and "warning" not in listed.stderr, listed.stderr
+    started = run("--exercises", builtin, "start", "clusterip-create", "--seed", "2", "--json")
+    assert started.exit_code == 0, started.output
