@@ -145,7 +145,7 @@ def proof_table(verdicts, elapsed_s: float, not_run: int) -> Group:
 def solution_view(exercise: Exercise, attempt: Attempt) -> Group:
     from rich.syntax import Syntax
 
-    solution = exercise.render(exercise.solution, attempt.params)
+    solution = exercise.solution_for(attempt.params)
     return Group(
         Text("Imperative (kubectl)", style="bold"),
         Syntax(solution["kubectl"].strip(), "bash", word_wrap=True),

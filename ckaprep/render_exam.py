@@ -124,7 +124,7 @@ def review_view(exam: Exam, exercises: list[Exercise]) -> Group:
                                   + (f"\n    {check['message']}" if check["message"] else "")))  # fmt: skip
         if task["passed"]:
             lines.append(Text("✓ every check passed", style="green"))
-        solution = exercise.render(exercise.solution, attempt.params)
+        solution = exercise.solution_for(attempt.params)
         lines += [
             Text("Solution (kubectl):", style="bold"),
             Syntax(solution["kubectl"].strip(), "bash", word_wrap=True),

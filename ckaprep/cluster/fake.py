@@ -51,6 +51,7 @@ class FakeCluster:
         self.unpullable: set[str] = set()  # images whose pods end in ImagePullBackOff
         self.mirrors_endpoints = False  # the real controller mirrors hand-made Endpoints into a slice
         self._requests = 0
+        self._next_uid = 0
         # How long ago the last write happened, as the server's clock sees it: a test that wants a
         # cluster still in flux makes this short.
         self.quiet_for = timedelta(minutes=1)
@@ -101,10 +102,14 @@ class FakeCluster:
         if key in self.objects:
             raise ValueError(f"{kind} {meta['name']} already exists")
         meta["creationTimestamp"] = self._tick()
+        self._next_uid += 1
+        meta["uid"] = f"00000000-0000-4000-8000-{self._next_uid:012d}"
         getattr(self, f"_admit_{kind.lower()}", lambda o: None)(obj)
         self.objects[key] = obj
         if kind == "Deployment":
             self._spawn_pods(obj)
+        if kind == "ConfigMap":  # the kubelet retries containers that waited for it
+            self._restart_waiting_for_config(ns)
         return copy.deepcopy(obj)
 
     @_serialized
@@ -202,6 +207,15 @@ class FakeCluster:
                 "conditions": [{"type": "Ready", "status": "False"}],
                 "containerStatuses": [{"image": image, "state": {"waiting": {"reason": "ImagePullBackOff"}}}],
             }
+        missing = self._missing_config_maps(obj)
+        if missing:
+            obj["status"] = {  # like the kubelet: the sandbox runs, the container cannot be created
+                "phase": "Pending",
+                "podIP": obj["status"]["podIP"],
+                "conditions": [{"type": "Ready", "status": "False"}],
+                "containerStatuses": [{"state": {"waiting": {
+                    "reason": "CreateContainerConfigError", "message": f'configmap "{missing[0]}" not found'}}}],
+            }  # fmt: skip
         env = {}
         if obj.get("spec", {}).get("enableServiceLinks", True):
             for (kind, svc_ns, name), svc in self.objects.items():
@@ -214,6 +228,20 @@ class FakeCluster:
                         if port.get("name"):
                             env[f"{prefix}_SERVICE_PORT_{env_name(port['name'])}"] = str(port["port"])
         obj["_env"] = env
+
+    def _missing_config_maps(self, pod) -> list[str]:
+        ns = pod["metadata"]["namespace"]
+        wanted = [
+            ref["configMapRef"] for c in pod["spec"].get("containers") or []
+            for ref in c.get("envFrom") or [] if "configMapRef" in ref
+        ]  # fmt: skip
+        return [r["name"] for r in wanted if not r.get("optional") and ("ConfigMap", ns, r["name"]) not in self.objects]
+
+    def _restart_waiting_for_config(self, ns) -> None:
+        for pod in self._pods(ns):
+            waiting = [(s.get("state") or {}).get("waiting") or {} for s in pod["status"].get("containerStatuses") or []]
+            if any(w.get("reason") == "CreateContainerConfigError" for w in waiting):
+                self._admit_pod(pod)
 
     def _readiness_probe_passes(self, pod) -> bool:
         """A probe passes when its port listens and, for HTTP, its path is served.
@@ -348,6 +376,8 @@ class FakeCluster:
             is_ip = bool(re.fullmatch(r"[\d.]+", host))
             return (28, "", "Connection timed out") if is_ip else (6, "", f"Could not resolve host: {host}")
         entry = next((p for p in svc["spec"].get("ports") or [] if p["port"] == port), None)
+        if entry is not None and entry.get("protocol", "TCP") != "TCP":
+            return 28, "", "Connection timed out"  # curl speaks TCP; nothing forwards TCP to that port
         if entry is None:
             return 7, "", "Failed to connect: Connection refused"
         # Like kube-proxy, each request goes to one endpoint; here in turn, so repeats see them all.

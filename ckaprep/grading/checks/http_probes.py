@@ -86,7 +86,8 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
         expected += f", page containing {spec['expect_body']!r}"
     if problems:
         failed = [r for r, v in zip(results, verdicts) if v]
-        raise Fail(expected, "; ".join(problems), _probe_advice(failed, backends))
+        advice = _service_port_advice(failed, service) or _probe_advice(failed, backends)
+        raise Fail(expected, "; ".join(problems), advice)
     answered = ", ".join(sorted({f"{r.url} → {r.answered_by}" for r in results}))
     return Outcome(expected, answered)
 
@@ -130,6 +131,35 @@ def _env_urls(ctx: GradingContext, service: dict, ports: list[dict], source_ns: 
         port = env.get(key) or env.get(f"{prefix}_SERVICE_PORT")
         urls.append(f"http://{host}:{port}/")
     return urls
+
+
+def _service_port_advice(failed, service: dict) -> str:
+    """When a request goes to a port the Service no longer has, or one it serves over UDP, that
+    is the cause, whatever curl saw on the way (a refusal, or a timeout)."""
+    from urllib.parse import urlsplit
+
+    name = service["metadata"]["name"]
+    ports = {p.get("port"): p for p in service["spec"].get("ports") or []}
+    listing = ", ".join(port_label(p) for p in ports.values()) or "none"
+    for result in failed:
+        if result.exit_code in (0, 6):  # answered, or the name did not resolve: not a port problem
+            continue
+        try:
+            port = urlsplit(result.url).port or 80
+        except ValueError:
+            continue
+        entry = ports.get(port)
+        if entry is None:
+            return (
+                f"Service {name} has no port {port} (its ports: {listing}); clients use {port}, "
+                "so the Service port must stay as the task gives it."
+            )
+        if entry.get("protocol", "TCP") != "TCP":
+            return (
+                f"Service {name} serves port {port} over {entry['protocol']}; HTTP needs TCP "
+                "(set the port's protocol to TCP, or leave it out)."
+            )
+    return ""
 
 
 def _probe_advice(failed, backends: set[str]) -> str:
