@@ -22,7 +22,8 @@ from ckaprep.labels import matches
 from ckaprep.templating import env_name
 
 DOMAIN = "cluster.local"
-HTTPD_PORT = re.compile(r"httpd\b[^&;]*?-p (\d+)")
+HTTPD_PORT = re.compile(r"httpd\b[^&;]*?-p (?:([\d.]+):)?(\d+)")
+ENV_REFERENCE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 
 
 def _serialized(method):
@@ -192,6 +193,8 @@ class FakeCluster:
     def _admit_pod(self, obj):
         ns = obj["metadata"]["namespace"]
         self._next_ip["pod"] += 1
+        obj.pop("_listening", None)
+        obj["_listening"] = sorted(self._listening_ports(obj))
         ready = self.pod_ready_default and self._readiness_probe_passes(obj)
         obj["status"] = {
             "phase": "Running",
@@ -279,11 +282,29 @@ class FakeCluster:
             self.create(pod)
 
     def _listening_ports(self, pod) -> set[int]:
+        """The ports other pods reach: a server bound to 127.0.0.1 listens for its own pod only.
+        Fixed when the pod starts, as a process reads its settings once."""
+        if "_listening" in pod:
+            return set(pod["_listening"])
         ports = set()
         for container in pod["spec"].get("containers") or []:
-            ports |= {int(p["containerPort"]) for p in container.get("ports") or []}
-            ports |= {int(m) for m in HTTPD_PORT.findall(" ".join(container.get("command") or []))}
+            command = self._expanded(pod, container)
+            bound = HTTPD_PORT.findall(command)
+            ports |= {int(port) for address, port in bound if not address.startswith("127.")}
+            loopback = {int(port) for address, port in bound if address.startswith("127.")}
+            ports |= {int(p["containerPort"]) for p in container.get("ports") or []} - loopback
         return ports
+
+    def _expanded(self, pod, container) -> str:
+        """The command as the kubelet runs it: $(VAR) replaced from env and envFrom ConfigMaps."""
+        ns = pod["metadata"]["namespace"]
+        env = {}
+        for ref in container.get("envFrom") or []:
+            config = self.objects.get(("ConfigMap", ns, (ref.get("configMapRef") or {}).get("name")))
+            env.update((config or {}).get("data") or {})
+        env.update({e["name"]: e.get("value", "") for e in container.get("env") or [] if "name" in e})
+        text = " ".join(container.get("command") or [])
+        return ENV_REFERENCE.sub(lambda m: env.get(m.group(1), m.group(0)), text)
 
     def _pods(self, ns):
         return [o for (k, pns, _), o in self.objects.items() if k == "Pod" and pns == ns]
