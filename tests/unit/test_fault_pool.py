@@ -122,3 +122,56 @@ def test_an_exercise_without_a_pool_cannot_pin_faults():
     data = copy.deepcopy(data)
     data["proofs"][0]["faults"] = ["x"]
     assert "only an exercise with a fault pool" in _problem(data)
+
+
+def _pod(ns, name, container):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": {"app": "a"}},
+            "spec": {"containers": [container]}}  # fmt: skip
+
+
+def test_the_fake_holds_a_pod_whose_configmap_is_missing_until_it_exists(fake):
+    from ckaprep.waiting import pod_is_ready, pod_is_stuck
+
+    container = {"name": "web", "image": "busybox", "envFrom": [{"configMapRef": {"name": "settings"}}],
+                 "command": ["sh", "-c", "exec httpd -f -p $(BIND_ADDRESS):8100"],
+                 "ports": [{"name": "http", "containerPort": 8100}],
+                 "readinessProbe": {"tcpSocket": {"port": "http"}}}  # fmt: skip
+    fake.create(_pod("ns", "p", container))
+    pod = fake.get("Pod", "ns", "p")
+    assert pod_is_stuck(pod) and not pod_is_ready(pod)
+    assert "settings" in pod["status"]["containerStatuses"][0]["state"]["waiting"]["message"]
+    fake.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "ns"},
+                 "data": {"BIND_ADDRESS": "127.0.0.1"}})  # fmt: skip
+    pod = fake.get("Pod", "ns", "p")
+    assert not pod_is_stuck(pod)
+    assert not pod_is_ready(pod), "a server bound to 127.0.0.1 fails a probe from outside its pod"
+    fake.objects[("ConfigMap", "ns", "settings")]["data"]["BIND_ADDRESS"] = "0.0.0.0"
+    assert not pod_is_ready(fake.get("Pod", "ns", "p")), "a running pod keeps the settings it started with"
+    fake.delete("Pod", "ns", "p")
+    fake.create(_pod("ns", "p", container))
+    assert pod_is_ready(fake.get("Pod", "ns", "p"))
+
+
+def test_the_fake_refuses_tcp_to_a_udp_service_port(fake):
+    fake.create(_pod("ns", "p", {"name": "web", "image": "busybox", "command": ["sh", "-c", "httpd -f -p 8100"],
+                                 "ports": [{"containerPort": 8100}]}))  # fmt: skip
+    fake.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "ns"},
+                 "spec": {"selector": {"app": "a"}, "ports": [{"port": 80, "targetPort": 8100, "protocol": "UDP"}]}})
+    assert fake._answer("ns", "http://s:80/")[0] == 28
+    fake.objects[("Service", "ns", "s")]["spec"]["ports"][0]["protocol"] = "TCP"
+    assert fake._answer("ns", "http://s:80/")[0] == 0
+
+
+def test_setup_wait_started_accepts_pods_stuck_on_purpose(fake):
+    """An image that cannot be pulled fails `start` elsewhere; here it is the fault set up."""
+    from ckaprep.lifecycle import _setup_is_settled
+
+    fake.unpullable.add("busybox:nope")
+    manifest = _pod("ns", "p", {"name": "web", "image": "busybox:nope"})
+    fake.create(manifest)
+    manifest["metadata"]["namespace"] = "ns"
+    assert _setup_is_settled(fake, [manifest], ["ns"], "started")
+    from ckaprep.errors import ImagePullError
+
+    with pytest.raises(ImagePullError):
+        _setup_is_settled(fake, [manifest], ["ns"], "running")
