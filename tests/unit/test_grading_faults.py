@@ -43,12 +43,12 @@ def test_rollout_restart_leaves_the_fingerprint_alone():
 
 
 def test_terminating_pods_are_not_backends(fake):
-    exercise, attempt = start_on(fake, "readiness-probe")
+    exercise, attempt = start_on(fake, "troubleshoot-broken")
     for manifest in solution_manifests(exercise, attempt):
         fake.apply(manifest)
     ns, app = attempt.namespace, attempt.params["app"]
     old = {"apiVersion": "v1", "kind": "Pod",
-           "metadata": {"name": f"{app}-old", "namespace": ns, "labels": {"app": app}},
+           "metadata": {"name": f"{app}-old", "namespace": ns, "labels": {"app": app, "tier": "web"}},
            "spec": {"containers": [{"name": "web", "image": "busybox"}]}}  # fmt: skip
     fake.create(old)
     fake.patch("Pod", ns, f"{app}-old", lambda p: p["metadata"].update(deletionTimestamp="2026-01-01T00:00:00Z"))
@@ -67,7 +67,7 @@ def test_the_probe_uses_the_port_the_task_names(fake):
     service["spec"]["ports"][0]["port"] = attempt.params["target_port"]
     fake.apply(service)
     report = grade_now(exercise, attempt, fake)
-    assert failed(report) == {"service-port", "probe-short"}
+    assert failed(report) == {"service-kept", "probe-short"}
     assert report.score < 100
 
 
