@@ -7,6 +7,7 @@ problem, and nothing of it is used.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import string
@@ -25,7 +26,7 @@ from ckaprep.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, re
 from ckaprep.vocabulary import canonical, topic_names
 
 DIFFICULTIES = ("easy", "medium", "hard")
-SETUP_WAITS = ("ready", "running")
+SETUP_WAITS = ("ready", "running", "started")  # started: running, or stuck on a fault set up on purpose
 PARAM_KINDS = ("pick", "int", "prefix", "template", "value", "service_cidr_offset")
 # Parameters whose value comes from the cluster at `start` (before that they hold a description).
 CLUSTER_PARAM_KINDS = ("service_cidr_offset",)
@@ -36,6 +37,7 @@ REQUIRED = {
 }  # fmt: skip
 OPTIONAL = {
     "summary": str, "namespaces": list, "setup": list, "setup_wait": str, "notes": str, "proofs": list,
+    "faults": dict,
 }  # fmt: skip
 
 # Exercise ids and proof names are names, never paths: a DNS-label-like word.
@@ -43,7 +45,7 @@ NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 FRESH_START = "fresh-start"  # the implicit proof every exercise carries: nothing done scores 0%
 STEP_KINDS = ("kubectl", "apply")
 STEP_FIELDS = {"kubectl", "apply", "capture", "namespace", "stdin", "may_error"}
-PROOF_FIELDS = {"name", "steps", "fails", "may_fail", "says", "wait"}
+PROOF_FIELDS = {"name", "steps", "fails", "may_fail", "says", "wait", "faults"}
 READ_ONLY_VERBS = {"get", "wait", "describe"}
 
 
@@ -72,6 +74,7 @@ class Proof:
     may_fail: tuple[str, ...] = ()
     says: dict[str, str] = field(default_factory=dict)
     wait: float | None = None
+    faults: tuple[str, ...] = ()  # the draw this proof pins, in an exercise with a fault pool
 
     @property
     def is_right(self) -> bool:
@@ -113,8 +116,9 @@ class Exercise:
     notes: str = ""
     proofs: list[Proof] = field(default_factory=list)
     source: str = ""
+    faults: dict = field(default_factory=dict)
 
-    def choose_params(self, seed: int) -> dict[str, Any]:
+    def choose_params(self, seed: int, faults: list[str] | None = None) -> dict[str, Any]:
         rng = random.Random(seed)
         chosen: dict[str, Any] = {}
         for name, spec in self.params.items():
@@ -124,6 +128,8 @@ class Exercise:
                 if value not in avoid:
                     break
             chosen[name] = value
+        if self.faults:
+            chosen = with_faults(self.faults, chosen, faults or draw_faults(self.faults, rng))
         return chosen
 
     def resolve_cluster_params(self, params: dict[str, Any], cluster) -> dict[str, Any]:
@@ -165,6 +171,20 @@ class Exercise:
         """The addresses read from the cluster at start, which the attempt claims."""
         return [str(params[n]) for n, spec in self.params.items() if "service_cidr_offset" in spec and n in params]
 
+    def hints_for(self, params) -> list[str]:
+        """The exercise's hints, then those of the faults drawn."""
+        extra = [h for fault in drawn_faults(self.faults, params) for h in fault.get("hints", [])]
+        return render(list(self.hints) + extra, params)
+
+    def solution_for(self, params) -> dict[str, str]:
+        """The exercise's solution, followed by that of each fault drawn."""
+        solution = dict(self.solution)
+        for fault in drawn_faults(self.faults, params):
+            for key in ("kubectl", "yaml"):
+                joint = "---\n" if key == "yaml" else ""
+                solution[key] = solution[key].rstrip("\n") + "\n" + joint + fault["solution"][key]
+        return render(solution, params)
+
     def render(self, data: Any, params: dict[str, Any]) -> Any:
         return render(data, params)
 
@@ -200,6 +220,53 @@ class Exercise:
             "minutes": self.minutes, "weight": self.weight, "topics": list(self.topics),
             "summary": self.summary,
         }  # fmt: skip
+
+
+# -- fault pools ---------------------------------------------------------------------------
+# An exercise may carry `faults: {draw: N, pool: [...]}`: each attempt draws N faults whose
+# `touches` do not overlap (so no fault hides or undoes another), and each drawn fault sets
+# some parameters to its broken values, which the setup's templates then build on. The draw is
+# kept in the attempt's params as `faults`.
+FAULTS_PARAM = "faults"
+FAULT_FIELDS = {"id", "title", "touches", "params", "hints", "solution"}
+
+
+def fault_pool(faults: dict) -> dict[str, dict]:
+    return {fault["id"]: fault for fault in faults.get("pool", [])}
+
+
+def compatible(faults: dict, ids: list[str]) -> bool:
+    pool = fault_pool(faults)
+    touched = [t for i in ids for t in pool[i].get("touches", [])]
+    return len(set(ids)) == len(ids) and len(set(touched)) == len(touched)
+
+
+def draw_faults(faults: dict, rng: random.Random) -> list[str]:
+    """`draw` faults at random, none touching what another touches."""
+    ids = list(fault_pool(faults))
+    for _ in range(1000):
+        picked = rng.sample(ids, faults["draw"])
+        if compatible(faults, picked):
+            return picked
+    raise ValueError("no compatible draw")  # validation makes sure one exists
+
+
+def with_faults(faults: dict, params: dict[str, Any], ids: list[str]) -> dict[str, Any]:
+    pool = fault_pool(faults)
+    unknown = [i for i in ids if i not in pool]
+    if unknown:
+        raise UsageError(f"no fault {unknown[0]!r} in this exercise (faults: {', '.join(pool)})")
+    result = dict(params)
+    for fault_id in ids:
+        for name, value in (pool[fault_id].get("params") or {}).items():
+            result[name] = render(value, params)
+    result[FAULTS_PARAM] = list(ids)
+    return result
+
+
+def drawn_faults(faults: dict, params) -> list[dict]:
+    pool = fault_pool(faults)
+    return [pool[i] for i in params.get(FAULTS_PARAM) or [] if i in pool] if faults else []
 
 
 def _draw(spec: dict, rng: random.Random, chosen: dict) -> Any:
@@ -253,6 +320,8 @@ class _Validator:
         for key in ("kubectl", "yaml"):
             if not isinstance(data["solution"].get(key), str):
                 self.fail(f"solution.{key}", "is required and must be text")
+        if "faults" in data:
+            self._faults(data["faults"], data)
         proofs = self._proofs(data.get("proofs", []), data)
         exercise = Exercise(
             **{k: v for k, v in data.items() if k not in ("topics", "proofs")},
@@ -380,6 +449,75 @@ class _Validator:
         if not checks:
             self.fail("checks", "needs at least one check")
 
+    def _faults(self, faults: dict, data: dict):
+        """A fault pool: how many to draw, and per fault the parameters it breaks, its hints and
+        its solution. At least one compatible draw must exist."""
+        for key in set(faults) - {"draw", "pool"}:
+            self.fail(f"faults.{key}", "unknown field (allowed: draw, pool)")
+        draw, pool = faults.get("draw"), faults.get("pool")
+        if not _is_int(draw) or draw < 1:
+            self.fail("faults.draw", "must be a positive whole number: how many faults each attempt draws")
+        if not isinstance(pool, list) or len(pool) < draw:
+            self.fail("faults.pool", f"must be a list of at least {draw} faults")
+        if FAULTS_PARAM in data["params"]:
+            self.fail(f"params.{FAULTS_PARAM}", "is reserved for the faults drawn")
+        seen = set()
+        for i, fault in enumerate(pool):
+            where = f"faults.pool[{i}]"
+            if not isinstance(fault, dict):
+                self.fail(where, "must be a mapping with id, touches, params, hints and solution")
+            for key in set(fault) - FAULT_FIELDS:
+                self.fail(f"{where}.{key}", f"unknown field (allowed: {', '.join(sorted(FAULT_FIELDS))})")
+            if not isinstance(fault.get("id"), str) or not NAME.fullmatch(fault["id"]):
+                self.fail(f"{where}.id", "is required: a name of lower-case letters, digits and dashes")
+            if fault["id"] in seen:
+                self.fail(f"{where}.id", f"duplicate fault {fault['id']!r}")
+            seen.add(fault["id"])
+            if not isinstance(fault.get("title", ""), str):
+                self.fail(f"{where}.title", "must be text")
+            touches = fault.get("touches")
+            if not isinstance(touches, list) or not touches or not all(isinstance(t, str) for t in touches):
+                self.fail(f"{where}.touches", "must list what the fault breaks (two faults never share one)")
+            params = fault.get("params")
+            if not isinstance(params, dict) or not params:
+                self.fail(f"{where}.params", "must set at least one parameter to its broken value")
+            for name, value in params.items():
+                if name not in data["params"]:
+                    self.fail(f"{where}.params.{name}", "is not a parameter of this exercise")
+                if not _is_scalar(value):
+                    self.fail(f"{where}.params.{name}", "must be text or a number")
+            hints = fault.get("hints")
+            if not isinstance(hints, list) or not hints or not all(isinstance(h, str) and h.strip() for h in hints):
+                self.fail(f"{where}.hints", "needs at least one non-empty hint")
+            solution = fault.get("solution")
+            for key in ("kubectl", "yaml"):
+                if not isinstance(solution, dict) or not isinstance(solution.get(key), str):
+                    self.fail(f"{where}.solution.{key}", "is required and must be text")
+        ids = list(seen)
+        if not any(compatible(faults, list(c)) for c in itertools.combinations(ids, draw)):
+            self.fail("faults.pool", f"no {draw} faults can be drawn together: their touches overlap")
+
+    def _proof_faults(self, where: str, raw: dict, data: dict) -> tuple[str, ...]:
+        pinned = raw.get("faults")
+        faults = data.get("faults")
+        if not faults:
+            if pinned is not None:
+                self.fail(f"{where}.faults", "only an exercise with a fault pool pins faults")
+            return ()
+        if pinned is None:
+            self.fail(f"{where}.faults", f"must pin the draw: {faults['draw']} fault id(s) of faults.pool")
+        pool = fault_pool(faults)
+        if not isinstance(pinned, list) or not all(isinstance(f, str) for f in pinned):
+            self.fail(f"{where}.faults", "must be a list of fault ids")
+        for fault_id in pinned:
+            if fault_id not in pool:
+                self.fail(f"{where}.faults", f"no fault {fault_id!r} (faults: {', '.join(pool)})")
+        if len(pinned) != faults["draw"]:
+            self.fail(f"{where}.faults", f"must pin exactly {faults['draw']} fault(s), as an attempt draws")
+        if not compatible(faults, pinned):
+            self.fail(f"{where}.faults", "these faults touch the same thing and are never drawn together")
+        return tuple(pinned)
+
     def _setup(self, setup: list):
         for i, manifest in enumerate(setup):
             where = f"setup[{i}]"
@@ -439,10 +577,11 @@ class _Validator:
             wait = raw.get("wait")
             if wait is not None and (not isinstance(wait, (int, float)) or isinstance(wait, bool) or wait < 0):
                 self.fail(f"{where}.wait", "must be a number of seconds")
+            pinned = self._proof_faults(where, raw, data)
             result.append(
                 Proof(
                     name=name, steps=steps, fails=tuple(raw.get("fails", [])),
-                    may_fail=tuple(raw.get("may_fail", [])), says=dict(says), wait=wait,
+                    may_fail=tuple(raw.get("may_fail", [])), says=dict(says), wait=wait, faults=pinned,
                 )
             )  # fmt: skip
         return result
@@ -479,16 +618,28 @@ class _Validator:
 
     def _renders(self, exercise: Exercise):
         """Render everything once, so a template naming an unknown parameter fails now."""
+        draws = [None] + [[fault_id] for fault_id in fault_pool(exercise.faults)]
         for seed in (0, 1):
-            try:
-                params = exercise.choose_params(seed)
-            except UnknownPlaceholder as exc:
-                self.fail("params", f"a template names unknown parameter {exc.args[0]!r}")
-            for key in ("task", "checks", "hints", "solution", "setup", "namespaces", "notes"):
+            for pinned in draws:
+                if pinned is not None and exercise.faults.get("draw") != 1:
+                    # Each fault once, with a partner it may be drawn with.
+                    partners = [f for f in fault_pool(exercise.faults) if compatible(exercise.faults, pinned + [f])]
+                    pinned = (pinned + partners)[: exercise.faults["draw"]]
+                where = f"faults ({', '.join(pinned)})" if pinned else "params"
                 try:
-                    render(getattr(exercise, key), params)
+                    params = exercise.choose_params(seed, faults=pinned)
                 except UnknownPlaceholder as exc:
-                    self.fail(key, f"unknown parameter ${{{exc.args[0]}}}")
+                    self.fail(where, f"a template names unknown parameter {exc.args[0]!r}")
+                for key in ("task", "checks", "setup", "namespaces", "notes"):
+                    try:
+                        render(getattr(exercise, key), params)
+                    except UnknownPlaceholder as exc:
+                        self.fail(key, f"unknown parameter ${{{exc.args[0]}}}")
+                for key, method in (("hints", exercise.hints_for), ("solution", exercise.solution_for)):
+                    try:
+                        method(params)
+                    except UnknownPlaceholder as exc:
+                        self.fail(key if not pinned else where, f"unknown parameter ${{{exc.args[0]}}}")
 
 
 def _is_int(value: Any) -> bool:
@@ -686,4 +837,9 @@ def authoring_problems(exercise: Exercise) -> list[ExerciseFileError]:
         )
     if len(wrong) < MIN_WRONG_PROOFS:
         problem("proofs", f"needs at least {MIN_WRONG_PROOFS} wrong answers (proofs with fails), has {len(wrong)}")
+    for fault_id in fault_pool(exercise.faults):
+        if not any(fault_id in p.faults for p in right):
+            problem("proofs", f"fault {fault_id!r} is in no right answer's draw (proof faults:)")
+        if not any(p.faults[:1] == (fault_id,) for p in wrong):
+            problem("proofs", f"fault {fault_id!r} has no wrong answer of its own (one whose faults: list it first)")
     return problems  # a check using a value the task never states fails at load: see _Validator

@@ -455,7 +455,7 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
     store = env.state
     with store.locked():
         attempt, exercise, exam = _active(env, "hint")
-        hints = exercise.render(exercise.hints, attempt.params)
+        hints = exercise.hints_for(attempt.params)
         shown = min(attempt.hints_shown + 1, len(hints))
         if shown != attempt.hints_shown:
             attempt.hints_shown = shown
@@ -484,7 +484,7 @@ def solution(ctx: typer.Context, as_json: JsonOption = False):
             attempt.solution_shown = True
             save_current(store, attempt, exam)
     if as_json:
-        _print_json(exercise.render(exercise.solution, attempt.params))
+        _print_json(exercise.solution_for(attempt.params))
         return
     from ckaprep.render import solution_view
 

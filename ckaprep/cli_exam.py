@@ -232,7 +232,7 @@ def exam_review(ctx: typer.Context, as_json: JsonOption = False):
         raise UsageError("the exam is still running; results and solutions come after `ckaprep exam submit`")
     if as_json:
         tasks = [
-            task | {"solution": ex.render(ex.solution, attempt.params)}
+            task | {"solution": ex.solution_for(attempt.params)}
             for task, ex, attempt in zip(exam.result["tasks"], exercises, exam.tasks)
         ]
         _print_json(exam.result | {"tasks": tasks})

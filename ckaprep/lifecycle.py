@@ -12,23 +12,26 @@ from ckaprep.catalogue import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.errors import NotOwnedError, StateError, WaitTimeout
 from ckaprep.grading.checks import fingerprint
+from ckaprep.grading.checks.constraints import record_key, record_of
 from ckaprep.labels import (
     ATTEMPT_LABEL, EXAM_LABEL, EXERCISE_LABEL, OWNER_LABEL, OWNER_VALUE,
     attempt_of, belongs_to, is_owned, matches,
 )  # fmt: skip
 from ckaprep.service_range import CLAIMS_ANNOTATION
 from ckaprep.state import Attempt, StateStore, new_id
-from ckaprep.waiting import Waiter, pod_is_ready, pod_is_running, raise_if_image_pull_failed
+from ckaprep.waiting import Waiter, pod_is_ready, pod_is_running, pod_is_stuck, raise_if_image_pull_failed
 
 SETUP_TIMEOUT_S = 180
 DELETE_TIMEOUT_S = 120
 
 
 def plan_attempt(
-    exercise: Exercise, *, seed: int, now: datetime, context: str | None = None, exam: str | None = None
+    exercise: Exercise, *, seed: int, now: datetime, context: str | None = None, exam: str | None = None,
+    faults: list[str] | None = None,
 ) -> Attempt:
-    """The attempt's id, parameters and namespaces; nothing is created yet."""
-    params = exercise.choose_params(seed)
+    """The attempt's id, parameters and namespaces; nothing is created yet. `faults` pins the
+    draw of an exercise with a fault pool (a proof does)."""
+    params = exercise.choose_params(seed, faults=faults)
     return Attempt(
         exercise=exercise.id,
         params=params,
@@ -51,10 +54,11 @@ def start_attempt(
     context: str | None = None,
     waiter: Waiter = Waiter(),
     timeout_s: float = SETUP_TIMEOUT_S,
+    faults: list[str] | None = None,
 ) -> Attempt:
     """Create the namespaces and setup objects, recording the attempt before anything is created
     so that an interrupted start can always be reset."""
-    attempt = plan_attempt(exercise, seed=seed, now=now, context=context)
+    attempt = plan_attempt(exercise, seed=seed, now=now, context=context, faults=faults)
     ensure_namespaces_free(cluster, attempt.namespaces)
     record(attempt)
     set_up(exercise, attempt, cluster, record=record, waiter=waiter, timeout_s=timeout_s)
@@ -87,10 +91,14 @@ def set_up(
         metadata = {"name": ns, "labels": dict(labels)} | ({"annotations": dict(annotations)} if annotations else {})
         cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
     manifests = exercise.setup_for(attempt.params)
+    created = []
     for manifest in manifests:
         meta = manifest["metadata"]
         waiter.progress(f"creating {manifest['kind']} {meta.get('namespace', '')}/{meta['name']}")
-        cluster.create(manifest)
+        created.append(cluster.create(manifest))
+    # Kept before the wait, so that a setup that times out still has them for `check`.
+    attempt.records = records_at_start(cluster, manifests, created)
+    record(attempt)
     wait_for_setup(cluster, manifests, attempt.namespaces, exercise.setup_wait, waiter, timeout_s)
     fingerprints = dict(attempt.fingerprints)
     for manifest in manifests:
@@ -101,6 +109,21 @@ def set_up(
     # Replaced whole, never changed in place: an exam's other tasks may be saving it right now.
     attempt.fingerprints = fingerprints
     record(attempt)
+
+
+def records_at_start(cluster: Cluster, manifests: list[dict], created: list) -> dict[str, dict]:
+    """What each setup object is as the server stored it (uid, labels, spec with the server's
+    defaults), so that `object_unchanged` compares like with like. Read from the create
+    response, or read back when a response lacks the uid."""
+    records = {}
+    for manifest, response in zip(manifests, created):
+        meta = manifest["metadata"]
+        namespace = meta.get("namespace")
+        stored = response if isinstance(response, dict) and (response.get("metadata") or {}).get("uid") else None
+        stored = stored or cluster.get(manifest["kind"], namespace, meta["name"])
+        if stored is not None:
+            records[record_key(manifest["kind"], namespace, meta["name"])] = record_of(stored)
+    return records
 
 
 def ensure_namespaces_free(cluster: Cluster, namespaces: list[str]) -> None:
@@ -123,9 +146,12 @@ def ensure_namespaces_free(cluster: Cluster, namespaces: list[str]) -> None:
 
 def _setup_is_settled(cluster: Cluster, manifests: list[dict], namespaces: list[str], mode: str) -> bool:
     pods = [p for ns in namespaces for p in cluster.list("Pod", ns)]
-    for pod in pods:
-        raise_if_image_pull_failed(pod)
-    pod_ok = pod_is_ready if mode == "ready" else pod_is_running
+    if mode != "started":  # "started" sets faults up on purpose, a pod that cannot pull among them
+        for pod in pods:
+            raise_if_image_pull_failed(pod)
+    pod_ok = {"ready": pod_is_ready, "running": pod_is_running}.get(
+        mode, lambda pod: pod_is_running(pod) or pod_is_stuck(pod)
+    )
     for manifest in manifests:
         meta = manifest["metadata"]
         if manifest["kind"] == "Pod":
@@ -148,7 +174,8 @@ def wait_for_setup(cluster, manifests, namespaces, mode, waiter: Waiter, timeout
     waiter.until(
         lambda: _setup_is_settled(cluster, manifests, namespaces, mode),
         timeout_s=timeout_s,
-        what="waiting for the exercise's pods to be " + ("ready" if mode == "ready" else "running"),
+        what="waiting for the exercise's pods to be "
+        + {"ready": "ready", "running": "running"}.get(mode, "running or stuck"),
     )
 
 

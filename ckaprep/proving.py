@@ -250,7 +250,8 @@ class Prover:
         score, problems = None, []
         try:
             attempt = start_attempt(
-                exercise, self.cluster, seed=seed, now=self.now(), record=attempts.append, waiter=self.waiter
+                exercise, self.cluster, seed=seed, now=self.now(), record=attempts.append, waiter=self.waiter,
+                faults=list(proof.faults) if proof and proof.faults else None,
             )
             if fresh:
                 fresh_report = self._grade(exercise, attempt, 0)

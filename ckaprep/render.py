@@ -177,7 +177,7 @@ def proof_table(verdicts, elapsed_s: float, not_run: int) -> Group:
 
 
 def solution_view(exercise: Exercise, attempt: Attempt) -> Group:
-    solution = exercise.render(exercise.solution, attempt.params)
+    solution = exercise.solution_for(attempt.params)
     return Group(*solution_parts(solution))
 
 

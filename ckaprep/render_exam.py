@@ -133,7 +133,7 @@ def review_view(exam: Exam, exercises: list[Exercise]) -> Group:
                                   + (f"\n    {check['message']}" if check["message"] else "")))  # fmt: skip
         if task["passed"]:
             lines.append(Text("✓ every check passed", style="green"))
-        lines += solution_parts(exercise.render(exercise.solution, attempt.params))
+        lines += solution_parts(exercise.solution_for(attempt.params))
         # No frame: a solution's lines are printed whole, as they must be pasted.
         heading = Text(f"── Task {task['number']} · {exercise.title} ", style="bold")
         parts += [heading, *lines, Text("")]

@@ -63,6 +63,9 @@ class Attempt:
     hints_shown: int = 0
     # Hashes of setup objects the learner must leave alone, keyed "Kind/name".
     fingerprints: dict[str, str] = field(default_factory=dict)
+    # What each setup object was at start (uid, labels, spec), keyed "Kind/namespace/name",
+    # so that "keep it as it is" can be graded against the whole object.
+    records: dict[str, dict] = field(default_factory=dict)
     cluster_domain: str | None = None
     context: str | None = None
     # None only in state files written before attempts had ids; their namespaces carry no
@@ -148,12 +151,17 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "namespaces": (lambda v: _is_str_list(v) and bool(v), "a non-empty list of names"),
     "ints": (lambda v: isinstance(v, list) and all(_is_int(x) for x in v), "a list of whole numbers"),
     "list": (lambda v: isinstance(v, list), "a list"),
+    "records": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) and isinstance(x.get("uid"), str)
+                                                      and isinstance(x.get("labels"), dict)
+                                                      and isinstance(x.get("content"), dict) for x in v.values()),
+                "a mapping of records (uid, labels, content)"),
 }  # fmt: skip
 
 ATTEMPT_FIELDS = {
     "exercise": "text", "params": "mapping", "namespaces": "namespaces", "started_at": "time",
     "seed": "int", "hints_shown": "count", "fingerprints": "str-map", "cluster_domain": "text?",
     "context": "text?", "id": "text?", "exam": "text?", "solution_shown": "bool",
+    "records": "records",
 }  # fmt: skip
 ATTEMPT_REQUIRED = ("exercise", "params", "namespaces", "started_at", "seed")
 EXAM_FIELDS = {

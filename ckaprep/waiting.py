@@ -27,6 +27,16 @@ def raise_if_image_pull_failed(pod: dict) -> None:
             raise ImagePullError(status.get("image", "?"), waiting["reason"], name)
 
 
+# A container waiting for one of these reasons will not start until something is fixed.
+STUCK_REASONS = IMAGE_PULL_REASONS | {"CreateContainerConfigError", "CreateContainerError", "CrashLoopBackOff"}
+
+
+def pod_is_stuck(pod: dict | None) -> bool:
+    """A pod that will not run as it is: its image, its configuration or its command is broken."""
+    statuses = ((pod or {}).get("status") or {}).get("containerStatuses") or []
+    return any(((s.get("state") or {}).get("waiting") or {}).get("reason") in STUCK_REASONS for s in statuses)
+
+
 def pod_is_running(pod: dict | None) -> bool:
     return bool(pod) and (pod.get("status") or {}).get("phase") == "Running"
 

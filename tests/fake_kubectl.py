@@ -60,6 +60,7 @@ class FakeKubectl:
             meta.pop(key, None)
         manifest.pop("status", None)
         manifest.pop("_env", None)
+        manifest.pop("_listening", None)
         self.fake.apply(manifest)
 
     def _replace_spec(self, obj):
@@ -161,6 +162,7 @@ class FakeKubectl:
         else:
             obj = self._obj(kind, ns, words[1])
             obj.pop("_env", None)
+            obj.pop("_listening", None)
         if output.startswith("jsonpath="):
             return _jsonpath(obj, output[len("jsonpath="):])
         return json.dumps(obj)

@@ -35,7 +35,7 @@ def live_values(cluster, attempt) -> dict[str, str]:
 
 
 def solution_manifests(exercise, attempt, cluster=None) -> list[dict]:
-    text = exercise.render(exercise.solution["yaml"], attempt.params)
+    text = exercise.solution_for(attempt.params)["yaml"]
     for placeholder, value in (live_values(cluster, attempt) if cluster else {}).items():
         text = text.replace(placeholder, value)
     return [doc for doc in YAML(typ="safe", pure=True).load_all(text) if doc]

@@ -50,6 +50,7 @@ DEFAULT_GRACE_S = 30  # a Pod's terminationGracePeriodSeconds when it sets none
 HTTPD = re.compile(r"httpd\b([^&;|]*)")
 WRITTEN_FILE = re.compile(r"(?:>|\btouch)\s*['\"]?(/[^\s'\";&|)]+)")
 EXEC_READS = {"cat", "ls", "test", "["}  # exec probes the fake can answer: they look at a file
+ENV_REFERENCE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 
 
 def _serialized(method):
@@ -78,6 +79,7 @@ class FakeCluster:
         self.unpullable: set[str] = set()  # images whose pods end in ImagePullBackOff
         self.mirrors_endpoints = False  # the real controller mirrors hand-made Endpoints into a slice
         self._requests = 0
+        self._next_uid = 0
         # How long ago the last write happened, as the server's clock sees it: a test that wants a
         # cluster still in flux makes this short.
         self.quiet_for = timedelta(minutes=1)
@@ -148,6 +150,8 @@ class FakeCluster:
         if key in self.objects:
             raise ValueError(f"{kind} {meta['name']} already exists")
         meta["creationTimestamp"] = self._tick()
+        self._next_uid += 1
+        meta["uid"] = f"00000000-0000-4000-8000-{self._next_uid:012d}"
         getattr(self, f"_admit_{kind.lower()}", lambda o: None)(obj)
         self.objects[key] = obj
         if kind == "Pod":
@@ -156,6 +160,8 @@ class FakeCluster:
             self._record(obj)
         if kind == "Deployment":
             self._spawn_pods(obj)
+        if kind == "ConfigMap":  # the kubelet retries containers that waited for it
+            self._restart_waiting_for_config(ns)
         return copy.deepcopy(obj)
 
     @_serialized
@@ -307,6 +313,8 @@ class FakeCluster:
     def _admit_pod(self, obj):
         ns = obj["metadata"]["namespace"]
         self._next_ip["pod"] += 1
+        obj.pop("_listening", None)
+        obj["_listening"] = sorted(self._listening_ports(obj))
         ready = self.pod_ready_default and self._readiness_probe_passes(obj)
         ip = f"10.244.0.{self._next_ip['pod']}"
         obj["status"] = {
@@ -325,6 +333,15 @@ class FakeCluster:
                 "conditions": [{"type": "Ready", "status": "False"}],
                 "containerStatuses": [{"image": image, "state": {"waiting": {"reason": "ImagePullBackOff"}}}],
             }
+        missing = self._missing_config_maps(obj)
+        if missing:
+            obj["status"] = {  # like the kubelet: the sandbox runs, the container cannot be created
+                "phase": "Pending",
+                "podIP": obj["status"]["podIP"],
+                "conditions": [{"type": "Ready", "status": "False"}],
+                "containerStatuses": [{"state": {"waiting": {
+                    "reason": "CreateContainerConfigError", "message": f'configmap "{missing[0]}" not found'}}}],
+            }  # fmt: skip
         env = {}
         if obj.get("spec", {}).get("enableServiceLinks", True):
             for (kind, svc_ns, name), svc in self.objects.items():
@@ -337,6 +354,20 @@ class FakeCluster:
                         if port.get("name"):
                             env[f"{prefix}_SERVICE_PORT_{env_name(port['name'])}"] = str(port["port"])
         obj["_env"] = env
+
+    def _missing_config_maps(self, pod) -> list[str]:
+        ns = pod["metadata"]["namespace"]
+        wanted = [
+            ref["configMapRef"] for c in pod["spec"].get("containers") or []
+            for ref in c.get("envFrom") or [] if "configMapRef" in ref
+        ]  # fmt: skip
+        return [r["name"] for r in wanted if not r.get("optional") and ("ConfigMap", ns, r["name"]) not in self.objects]
+
+    def _restart_waiting_for_config(self, ns) -> None:
+        for pod in self._pods(ns):
+            waiting = [(s.get("state") or {}).get("waiting") or {} for s in pod["status"].get("containerStatuses") or []]
+            if any(w.get("reason") == "CreateContainerConfigError" for w in waiting):
+                self._admit_pod(pod)
 
     def _readiness_probe_passes(self, pod) -> bool:
         """Each container's readiness probe, asked of what the Pod serves (see `_served`).
@@ -374,15 +405,24 @@ class FakeCluster:
                     return False
         return True
 
-    @staticmethod
-    def _served(pod) -> tuple[dict[int, str], set[str]]:
-        """({port: directory} of the busybox web servers its containers start, {files they write})."""
+    def _served(self, pod) -> tuple[dict[int, str], set[str]]:
+        """({port: directory} of the busybox web servers its containers start, {files they write}).
+
+        A server bound to 127.0.0.1 (`httpd -p 127.0.0.1:PORT`) serves its own pod only, so it is
+        not listed."""
         listening: dict[int, str] = {}
         files: set[str] = set()
         for container in pod["spec"].get("containers") or []:
-            script = " ".join(str(a) for a in (container.get("command") or []) + (container.get("args") or []))
+            if "/coredns:" in str(container.get("image", "")):
+                # A DNS server (udp-service): it listens on the ports it declares, over TCP as well.
+                listening.update({int(p["containerPort"]): "/" for p in container.get("ports") or []
+                                  if p.get("protocol", "TCP") == "TCP"})  # fmt: skip
+                continue
+            script = " ".join([self._expanded(pod, container)] + [str(a) for a in container.get("args") or []])
             for options in HTTPD.findall(script):
-                port = re.search(r"-p\s*(\d+)", options)
+                port = re.search(r"-p\s*(?:[\d.]+:)?(\d+)", options)
+                if re.search(r"-p\s*127\.", options):
+                    continue
                 home = re.search(r"-h\s*(\S+)", options)
                 if port:
                     listening[int(port.group(1))] = home.group(1) if home else "/"
@@ -424,11 +464,25 @@ class FakeCluster:
             self._owners[(ns, pod_name)] = name
 
     def _listening_ports(self, pod, protocol: str = "TCP") -> set[int]:
-        if protocol == "TCP":
-            return set(self._served(pod)[0])
-        # UDP servers (CoreDNS in udp-service) are known by the container ports they declare.
-        return {int(p["containerPort"]) for container in pod["spec"].get("containers") or []
-                for p in container.get("ports") or [] if p.get("protocol", "TCP") == protocol}  # fmt: skip
+        """The ports other pods reach. Fixed when the pod starts, as a process reads its settings once."""
+        if protocol != "TCP":
+            # UDP servers (CoreDNS in udp-service) are known by the container ports they declare.
+            return {int(p["containerPort"]) for container in pod["spec"].get("containers") or []
+                    for p in container.get("ports") or [] if p.get("protocol", "TCP") == protocol}  # fmt: skip
+        if "_listening" in pod:
+            return set(pod["_listening"])
+        return set(self._served(pod)[0])
+
+    def _expanded(self, pod, container) -> str:
+        """The command as the kubelet runs it: $(VAR) replaced from env and envFrom ConfigMaps."""
+        ns = pod["metadata"]["namespace"]
+        env = {}
+        for ref in container.get("envFrom") or []:
+            config = self.objects.get(("ConfigMap", ns, (ref.get("configMapRef") or {}).get("name")))
+            env.update((config or {}).get("data") or {})
+        env.update({e["name"]: e.get("value", "") for e in container.get("env") or [] if "name" in e})
+        text = " ".join(container.get("command") or [])
+        return ENV_REFERENCE.sub(lambda m: env.get(m.group(1), m.group(0)), text)
 
     def _pods(self, ns):
         return [o for (k, pns, _), o in self.objects.items() if k == "Pod" and pns == ns]
@@ -586,8 +640,9 @@ class FakeCluster:
             return self._connect(pod, port) if pod is not None else (28, "", "Connection timed out")
         if self.proxy_lag and created_at(svc) > now - self.proxy_lag:
             return 28, "", "Connection timed out"  # kube-proxy has no rules for this ClusterIP yet
-        tcp = [p for p in svc["spec"].get("ports") or [] if p.get("protocol", "TCP") == "TCP"]
-        entry = next((p for p in tcp if p["port"] == port), None)
+        entry = next((p for p in svc["spec"].get("ports") or [] if p["port"] == port), None)
+        if entry is not None and entry.get("protocol", "TCP") != "TCP":
+            return 28, "", "Connection timed out"  # curl speaks TCP; nothing forwards TCP to that port
         if entry is None:
             return 7, "", "Failed to connect: Connection refused"
         # Like kube-proxy, each request goes to one endpoint; here in turn, so repeats see them all.

@@ -50,7 +50,7 @@ def test_bash_completes_exercise_ids(tmp_path):
 
 
 def test_bash_completes_topics(tmp_path):
-    assert bash_complete(tmp_path, "ckaprep", "explain", "d") == ["dns"]
+    assert bash_complete(tmp_path, "ckaprep", "explain", "dn") == ["dns"]
 
 
 def test_bash_completes_commands_and_options(tmp_path):
@@ -154,7 +154,7 @@ def test_the_plugin_help_speaks_of_kubectl_ckaprep(tmp_path):
 
 
 def test_kubectl_plugin_completion_speaks_cobra(tmp_path):
-    done = subprocess.run([str(_installed("kubectl_complete-ckaprep")), "explain", "d"], capture_output=True,
+    done = subprocess.run([str(_installed("kubectl_complete-ckaprep")), "explain", "dn"], capture_output=True,
                           text=True, timeout=60, env=_isolated_env(tmp_path))  # fmt: skip
     assert done.stdout.splitlines() == ["dns", ":4"], done.stderr
 

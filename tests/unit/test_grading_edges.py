@@ -121,10 +121,10 @@ def test_client_recreated_with_another_command(fake):
 
 def test_deployment_unchanged_without_a_record_from_start(fake):
     exercise, attempt = start_on(fake, "troubleshoot-broken")
-    assert attempt.fingerprints  # start records them
-    unrecorded = dataclasses.replace(attempt, fingerprints={})
+    assert attempt.records  # start records them
+    unrecorded = dataclasses.replace(attempt, fingerprints={}, records={})
     check = _check(grade_now(exercise, unrecorded, fake), "deployment-unchanged")
-    assert check.status == "fail" and check.found == "no record of the Deployment at start"
+    assert check.status == "fail" and check.found == f"no record of Deployment {attempt.params['app']} from start"
     assert "ckaprep reset" in check.message
 
 

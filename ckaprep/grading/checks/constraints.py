@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from ckaprep.grading.checks.base import Outcome, check_kind
 from ckaprep.grading.context import Fail, GradingContext
@@ -92,3 +93,184 @@ def pod_containers(ctx: GradingContext, spec: dict) -> Outcome:
                 "The task says to recreate the Pod with the same command.",
             )
     return Outcome(expected, f"image {want_image}" + (", same command" if want_command is not None else ""))
+
+
+# -- object_unchanged: "keep X as it is" means the whole object ---------------------------
+# What the server fills in, and so differs between two equal answers: the allocated address
+# (immutable for the object's life, so a change shows as a new uid first) and the defaults it
+# writes when a field is left out. Absent and default compare equal.
+SERVER_FILLED = {
+    "Service": ("spec.clusterIP", "spec.clusterIPs", "spec.ipFamilies", "spec.ipFamilyPolicy"),
+}
+SERVICE_DEFAULTS = {"type": "ClusterIP", "sessionAffinity": "None", "internalTrafficPolicy": "Cluster"}
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # `kubectl rollout restart` changes nothing that matters
+
+
+def record_of(obj: dict) -> dict:
+    """What `start` keeps of a setup object to tell later whether it was kept: its uid, its
+    labels and its content (spec, or data / subsets for the kinds without a spec)."""
+    content = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata", "status")}
+    content = {k: v for k, v in content.items() if not k.startswith("_")}  # the fake's bookkeeping
+    return {
+        "uid": (obj.get("metadata") or {}).get("uid") or "",
+        "labels": (obj.get("metadata") or {}).get("labels") or {},
+        "content": json.loads(json.dumps(content)),
+    }
+
+
+def record_key(kind: str, namespace: str | None, name: str) -> str:
+    return f"{kind}/{namespace or ''}/{name}"
+
+
+def _normalized(kind: str, record: dict) -> dict:
+    material = json.loads(json.dumps({"metadata": {"labels": record["labels"]}, **record["content"]}))
+    for path in SERVER_FILLED.get(kind, ()):
+        parent, _, last = path.rpartition(".")
+        holder = material
+        for part in parent.split("."):
+            holder = holder.get(part) or {}
+        holder.pop(last, None)
+    spec = material.get("spec")
+    if kind == "Service" and isinstance(spec, dict):
+        for key, default in SERVICE_DEFAULTS.items():
+            spec.setdefault(key, default)
+        for port in spec.get("ports") or []:
+            port.setdefault("protocol", "TCP")
+            port.setdefault("targetPort", port.get("port"))
+    if kind == "Deployment" and isinstance(spec, dict):
+        meta = (spec.get("template") or {}).get("metadata") or {}
+        meta.pop("creationTimestamp", None)
+        annotations = meta.get("annotations") or {}
+        annotations.pop(RESTARTED_AT, None)
+        if not annotations:
+            meta.pop("annotations", None)
+    return material
+
+
+def _list_key(item) -> str | None:
+    """Lists of named things (ports, containers, env) are compared by name, in any order."""
+    if isinstance(item, dict):
+        if item.get("name"):
+            return str(item["name"])
+        if "port" in item:
+            return str(item["port"])
+    return None
+
+
+class _Absent:
+    def __repr__(self):
+        return "absent"
+
+
+_ABSENT = _Absent()
+ANY_ITEM = "[*]"
+
+
+def differences(old, new, path: tuple = ()) -> list[tuple[tuple, object, object]]:
+    """(path, before, after) for every leaf that differs. A path is a tuple of keys; a list
+    item is "[key]", keyed by its name (or port) where every item has one, else by position."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        found = []
+        for key in sorted(set(old) | set(new), key=str):
+            sub = (*path, str(key))
+            if key not in old:
+                found.append((sub, _ABSENT, new[key]))
+            elif key not in new:
+                found.append((sub, old[key], _ABSENT))
+            else:
+                found += differences(old[key], new[key], sub)
+        return found
+    if isinstance(old, list) and isinstance(new, list):
+        old_keys, new_keys = [_list_key(i) for i in old], [_list_key(i) for i in new]
+        keyed = None not in old_keys + new_keys
+        if keyed and len(set(old_keys)) == len(old) and len(set(new_keys)) == len(new):
+            before, after = dict(zip(old_keys, old)), dict(zip(new_keys, new))
+        elif len(old) == len(new):
+            before, after = dict(enumerate(old)), dict(enumerate(new))
+        else:
+            return [(path, old, new)]
+        found = []
+        for key in list(before) + [k for k in after if k not in before]:
+            sub = (*path, f"[{key}]")
+            if key not in after:
+                found.append((sub, before[key], _ABSENT))
+            elif key not in before:
+                found.append((sub, _ABSENT, after[key]))
+            else:
+                found += differences(before[key], after[key], sub)
+        return found
+    return [] if old == new else [(path, old, new)]
+
+
+def parse_path(text: str) -> tuple:
+    """"spec.ports[*].targetPort" -> ("spec", "ports", "[*]", "targetPort")."""
+    return tuple(p for p in re.split(r"\.|(\[[^\]]*\])", text) if p)
+
+
+def _allowed(path: tuple, allow: list[str]) -> bool:
+    for pattern in map(parse_path, allow):
+        if len(pattern) <= len(path) and all(
+            w == p or (w == ANY_ITEM and p.startswith("[")) for w, p in zip(pattern, path)
+        ):
+            return True
+    return False
+
+
+def shown_path(path: tuple) -> str:
+    return "".join(p if p.startswith("[") or i == 0 else f".{p}" for i, p in enumerate(path))
+
+
+def _shown_value(value) -> str:
+    if value is _ABSENT:
+        return "absent"
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def describe_changes(changes: list[tuple[tuple, object, object]], limit: int = 3) -> str:
+    parts = [f"{shown_path(p)} {_shown_value(a)} → {_shown_value(b)}" for p, a, b in changes[:limit]]
+    if len(changes) > limit:
+        parts.append(f"and {len(changes) - limit} more change(s)")
+    return "; ".join(parts)
+
+
+@check_kind("object_unchanged", required={"object"}, optional={"namespace", "allow"})
+def object_unchanged(ctx: GradingContext, spec: dict) -> Outcome:
+    """A setup object is kept: the same object as at start, its spec unchanged but for what the
+    task allows (`allow`: field paths such as spec.selector or spec.ports[*].targetPort)."""
+    kind, _, name = str(spec["object"]).partition("/")
+    ns = spec.get("namespace") or ctx.namespace
+    allow = [str(a) for a in spec.get("allow") or []]
+    expected = f"{kind} {name} kept as it was at start"
+    if allow:
+        expected += f" (only {', '.join(allow)} may change)"
+    recorded = ctx.attempt.records.get(record_key(kind, ns, name))
+    if recorded is None:
+        raise Fail(
+            expected,
+            f"no record of {kind} {name} from start",
+            "This attempt was started by an older ckaprep, or the object is not part of the "
+            "exercise's setup; run `ckaprep reset` and start the exercise again.",
+        )
+    live = ctx.get(kind, name, ns)
+    if live is None:
+        raise Fail(expected, f"{kind} {name} is gone", f"The task says to keep {kind} {name}; it was deleted.")
+    now = record_of(live)
+    if recorded["uid"] and now["uid"] and now["uid"] != recorded["uid"]:
+        extra = " and a new ClusterIP" if kind == "Service" else ""
+        raise Fail(
+            expected,
+            f"deleted and recreated: new uid {now['uid']} (was {recorded['uid']})",
+            f"The task keeps {kind} {name} itself; a recreated object is another object, with a "
+            f"new uid{extra}. Edit it in place (kubectl edit, patch or apply) instead.",
+        )
+    changes = [c for c in differences(_normalized(kind, recorded), _normalized(kind, now)) if not _allowed(c[0], allow)]
+    if changes:
+        raise Fail(
+            expected,
+            f"changed: {describe_changes(changes)}",
+            f"The task says to keep {kind} {name} as it is"
+            + (f", apart from {', '.join(allow)}" if allow else "")
+            + "; change it back.",
+        )
+    return Outcome(expected, "same object, unchanged" + (f" apart from {', '.join(allow)}" if allow else ""))

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from ckaprep.grading.checks.base import Outcome, backend_pods, check_kind, find_service_port, port_label
+from ckaprep.grading.checks.base import (
+    Outcome,
+    backend_pods,
+    check_kind,
+    container_port_named,
+    find_service_port,
+    identity_labels,
+    labels_of,
+    live_pods,
+    port_label,
+)
 from ckaprep.grading.context import Fail, GradingContext
+from ckaprep.labels import matches, selector_string
 from ckaprep.templating import env_name
+from ckaprep.waiting import pod_is_ready
 
 PROBE_VIAS = ("short", "namespaced", "fqdn", "clusterip", "env", "configmap")
 # How a report says what each `via` asked for, in the learner's words.
@@ -97,7 +109,12 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
         expected += f", page containing {spec['expect_body']!r}"
     if problems:
         failed = [r for r, v in zip(results, verdicts) if v]
-        raise Fail(expected, "; ".join(problems), _probe_advice(failed, backends))
+        advice = (
+            _service_port_advice(failed, service)
+            or service_diagnosis(ctx, service, failed)
+            or _probe_advice(failed, backends)
+        )
+        raise Fail(expected, "; ".join(problems), advice)
     answered = ", ".join(sorted({f"{r.url} → {r.answered_by}" for r in results}))
     return Outcome(expected, answered)
 
@@ -141,6 +158,83 @@ def _env_urls(ctx: GradingContext, service: dict, ports: list[dict], source_ns: 
         port = env.get(key) or env.get(f"{prefix}_SERVICE_PORT")
         urls.append(f"http://{host}:{port}/")
     return urls
+
+
+def _service_port_advice(failed, service: dict) -> str:
+    """When a request goes to a port the Service no longer has, or one it serves over UDP, that
+    is the cause, whatever curl saw on the way (a refusal, or a timeout)."""
+    from urllib.parse import urlsplit
+
+    name = service["metadata"]["name"]
+    ports = {p.get("port"): p for p in service["spec"].get("ports") or []}
+    listing = ", ".join(port_label(p) for p in ports.values()) or "none"
+    for result in failed:
+        if result.exit_code in (0, 6):  # answered, or the name did not resolve: not a port problem
+            continue
+        try:
+            port = urlsplit(result.url).port or 80
+        except ValueError:
+            continue
+        entry = ports.get(port)
+        if entry is None:
+            return (
+                f"Service {name} has no port {port} (its ports: {listing}); clients use {port}, "
+                "so the Service port must stay as the task gives it."
+            )
+        if entry.get("protocol", "TCP") != "TCP":
+            return (
+                f"Service {name} serves port {port} over {entry['protocol']}; HTTP needs TCP "
+                "(set the port's protocol to TCP, or leave it out)."
+            )
+    return ""
+
+
+def service_diagnosis(ctx: GradingContext, service: dict, failed) -> str:
+    """The first thing wrong on the way to the pods, in the order one debugs a Service: does the
+    selector pick pods, are they Ready (and if not, why), does the targetPort name their port."""
+    if not any(r.exit_code not in (0, 6) for r in failed):
+        return ""  # answered, or a DNS failure: that advice is clearer
+    selector = service["spec"].get("selector") or {}
+    ns, name = service["metadata"]["namespace"], service["metadata"]["name"]
+    if not selector:
+        return ""
+    pods = [p for p in live_pods(ctx, ns) if matches(selector, labels_of(p))]
+    if not pods:
+        shown = "; ".join(sorted({selector_string(identity_labels(p)) for p in live_pods(ctx, ns)})) or "no pods"
+        return f"Service {name}'s selector {selector_string(selector)} matches no pod (the pods there: {shown})."
+    if not any(pod_is_ready(p) for p in pods):
+        return f"Service {name} selects {len(pods)} pod(s), none Ready: {_not_ready_reason(pods[0])}"
+    for entry in service["spec"].get("ports") or []:
+        target = entry.get("targetPort", entry.get("port"))
+        if isinstance(target, str) and all(container_port_named(p, target) is None for p in pods):
+            return (
+                f"Service {name}'s targetPort {target!r} names no container port of the pods it "
+                "selects, so they get no traffic on it."
+            )
+        declared = {e.get("containerPort") for p in pods for c in p["spec"].get("containers") or []
+                    for e in c.get("ports") or []}  # fmt: skip
+        if isinstance(target, int) and declared and target not in declared:
+            listing = ", ".join(str(d) for d in sorted(declared, key=str))
+            return (
+                f"Service {name}'s targetPort {target} is not a port the selected pods declare "
+                f"({listing}); traffic to it is refused."
+            )
+    return ""
+
+
+def _not_ready_reason(pod: dict) -> str:
+    status = pod.get("status") or {}
+    for container in status.get("containerStatuses") or []:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason"):
+            detail = f" ({waiting['message']})" if waiting.get("message") else ""
+            return f"{pod['metadata']['name']} is waiting: {waiting['reason']}{detail}."
+    if status.get("phase") == "Running":
+        return (
+            f"{pod['metadata']['name']} runs, but its readiness probe fails "
+            "(kubectl describe pod shows why)."
+        )
+    return f"{pod['metadata']['name']} is {status.get('phase') or 'not started'}."
 
 
 def _probe_advice(failed, backends: set[str]) -> str:
