@@ -33,6 +33,8 @@ TOPICS = {
     "named-ports": "ports",
     "troubleshooting": "troubleshooting",
     "readiness": "selectors-and-endpoints",
+    "headless": "headless",
+    "dns-records": "dns-records",
 }
 DIFFICULTIES = ("easy", "medium", "hard")
 SETUP_WAITS = ("ready", "running")
