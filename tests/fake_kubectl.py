@@ -107,6 +107,8 @@ class FakeKubectl:
             raise ValueError(f"create {words[0]} is not simulated")
 
     def _expose(self, words, flags, ns, stdin):
+        if self._kind(words[0]) == "StatefulSet":
+            raise ValueError("cannot expose a StatefulSet.apps")
         workload = self._obj(self._kind(words[0]), ns, words[1])
         port = int(flags["--port"])
         target = flags.get("--target-port", str(port))

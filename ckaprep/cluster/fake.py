@@ -129,7 +129,7 @@ class _StatefulSetsAndDns:
             if not ips:
                 return "nxdomain", []
             return ("ok", sorted(ips)) if rtype == "A" else ("nodata", [])
-        if len(labels) == 3:  # <hostname>.<service>.<ns>, for a headless Service's endpoints
+        if len(labels) == 3:  # <hostname>.<service>.<ns>: an endpoint's own name
             pod = self._dns_pod_named(f"{name}")
             if pod is None:
                 return "nxdomain", []
@@ -140,8 +140,8 @@ class _StatefulSetsAndDns:
         return self.objects.get(("Service", ns, name))
 
     def _dns_endpoint_pods(self, svc: dict) -> list[dict]:
-        """The pods a headless Service's records list: selected, not terminating, and Ready
-        (or all of them with publishNotReadyAddresses)."""
+        """The pods a Service's DNS records name: selected, not terminating, and Ready (or all
+        of them with publishNotReadyAddresses)."""
         selector = svc["spec"].get("selector")
         if not selector:
             return []
@@ -168,7 +168,7 @@ class _StatefulSetsAndDns:
             return None
         hostname, service, ns = labels[:3]
         svc = self._dns_service(ns, service)
-        if svc is None or svc["spec"].get("clusterIP") != "None":
+        if svc is None:  # like CoreDNS, a Service with a ClusterIP names its endpoints too
             return None
         return next((p for p in self._dns_endpoint_pods(svc) if self._dns_endpoint_host(p, svc) == hostname), None)
 

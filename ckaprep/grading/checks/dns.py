@@ -72,8 +72,8 @@ def headless_service(ctx: GradingContext, spec: dict) -> Outcome:
         raise Fail(
             expected,
             f"clusterIP {cluster_ip} (a virtual IP)",
-            "With a virtual IP, DNS answers the Service's name with that one address and gives "
-            f"no Pod its own name. {RECREATE} with clusterIP: None.",
+            "With a virtual IP, DNS answers the Service's name with that one address, not with "
+            f"the Pods' addresses. {RECREATE} with clusterIP: None.",
         )
     return Outcome(expected, "clusterIP None")
 
@@ -128,11 +128,14 @@ def _why_not_ready_pods(ctx: GradingContext, spec: dict, service: dict, answer: 
     got = set(answer.addresses)
     cluster_ip = service["spec"].get("clusterIP")
     if not _is_headless(service):
-        return (
+        message = (
             f"Service {spec['service']} has the virtual IP {cluster_ip}, and DNS answers its name "
             f"with that address alone. Only a headless Service (clusterIP: None) lists the Pods. "
             f"{RECREATE} with clusterIP: None."
         )
+        if got and got != {cluster_ip}:
+            message += f" (The answer found is older than the Service: {TTL_NOTE}.)"
+        return message
     selector = service["spec"].get("selector") or {}
     everyone = {ip: p for p in live_pods(ctx, ns) if (ip := _ip(p))}
     backends = parse_selector(spec["backends"])
@@ -217,11 +220,6 @@ def _why_no_pod_names(ctx: GradingContext, spec: dict, service: dict, pods: list
     trouble = next((t for a in answers if (t := _lookup_trouble(a))), "")
     if trouble:
         return trouble
-    if not _is_headless(service):
-        return (
-            f"Service {spec['service']} has a virtual IP ({service['spec'].get('clusterIP')}): only a "
-            f"headless Service (clusterIP: None) gives each Pod its own name. {RECREATE}."
-        )
     selector = service["spec"].get("selector") or {}
     picked = [p for p in pods if selector and matches(selector, labels_of(p))]
     if not picked:
@@ -240,6 +238,11 @@ def _why_no_pod_names(ctx: GradingContext, spec: dict, service: dict, pods: list
     not_ready = [p["metadata"]["name"] for p in picked if not pod_is_ready(p)]
     if not_ready and not service["spec"].get("publishNotReadyAddresses"):
         return f"Pods that are not Ready get no name: {', '.join(not_ready)}."
+    if not _is_headless(service):
+        return (
+            f"Service {spec['service']} has a virtual IP ({service['spec'].get('clusterIP')}); Kubernetes "
+            f"DNS gives each Pod its own name under a headless Service (clusterIP: None). {RECREATE}."
+        )
     return f"The Service looks right; {TTL_NOTE}."
 
 
