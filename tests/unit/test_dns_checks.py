@@ -253,6 +253,8 @@ def test_wrong_answers_name_their_cause(cluster):
     assert "underscore" in _fails(cluster, "dns_answer", **_answer_check("srv-name", "SRV", **srv)).message
     assert "is the targetPort" in _fails(cluster, "dns_answer", **_answer_check("srv-port", "PORT", **srv)).message
     assert "dashes, not dots" in _fails(cluster, "dns_answer", **_answer_check("pod-a-record", "POD", pod="client")).message
+    _answers(cluster, POD=f"{ip.replace('.', '-')}.{OTHER}.pod.{DOMAIN}")
+    assert f"is in namespace {NS}" in _fails(cluster, "dns_answer", **_answer_check("pod-a-record", "POD", pod="client")).message
     missing = _fails(cluster, "dns_answer", **_answer_check("srv-port", "NOPE", **srv))
     assert "no key 'NOPE'" in missing.found
 

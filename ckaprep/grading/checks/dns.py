@@ -108,6 +108,8 @@ def dns_a_record(ctx: GradingContext, spec: dict) -> Outcome:
     found = f"{name} → {answer.cause}"
     if answer.status == OK and set(answer.addresses) == set(ready):
         return Outcome(expected, found)
+    if expect == "ready-pods" and not ready and answer.status == NXDOMAIN and _is_headless(service):
+        return Outcome(expected, found)  # no Ready pod, so no record: what the task asks for
     if expect == "cluster-ip":
         raise Fail(expected, found, _lookup_trouble(answer) or f"The Service resolves to its ClusterIP; {TTL_NOTE}.")
     raise Fail(expected, found, _why_not_ready_pods(ctx, spec, service, answer, set(ready), ns))
@@ -360,6 +362,9 @@ def _why_not(ctx: GradingContext, spec: dict, value: str, want: str, ns: str) ->
         for pod in live_pods(ctx, spec.get("pod_namespace") or ns):
             if _ip(pod) and got.startswith(dashed(_ip(pod)) + ".") and pod["metadata"]["name"] != spec["pod"]:
                 return f"That is the record of Pod {pod['metadata']['name']}, not of {spec['pod']}."
+        labels, pod_ns = got.split("."), spec.get("pod_namespace") or ns
+        if len(labels) > 2 and labels[0] == dashed(ip) and labels[1] != pod_ns:
+            return f"Pod {spec['pod']} is in namespace {pod_ns}, and its record names the Pod's own namespace."
         return "A Pod's A record is <IP with dashes>.<namespace>.pod.<cluster domain>."
     if record == "srv-name":
         if not got.startswith("_"):
