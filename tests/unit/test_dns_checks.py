@@ -263,3 +263,26 @@ def test_no_configmap_fails_before_any_lookup(cluster):
     failure = _fails(cluster, "dns_answer", **_answer_check("service-fqdn", "FQDN", service="web"))
     assert "no ConfigMap 'answers'" in failure.found
     assert not [argv for _, _, argv in cluster.exec_log if DNS_MARKER in argv]
+
+
+def test_a_record_cluster_ip_expected_of_a_headless_service(cluster):
+    _pod(cluster, "web-1", {"app": "web"})
+    _web(cluster, headless=True, name="hl")
+    failure = _fails(cluster, "dns_a_record", service="hl", expect="cluster-ip")
+    assert "headless" in failure.message
+
+
+def test_a_failed_lookup_is_named_as_such(cluster, monkeypatch):
+    _pod(cluster, "web-1", {"app": "web"})
+    _web(cluster, headless=True, name="hl")
+    real_exec = cluster.exec
+
+    def no_nslookup(namespace, pod, argv, timeout):
+        if DNS_MARKER in argv:
+            from ckaprep.cluster import ExecResult
+            return ExecResult(127, "", "sh: nslookup: not found")
+        return real_exec(namespace, pod, argv, timeout)
+
+    monkeypatch.setattr(cluster, "exec", no_nslookup)
+    failure = _fails(cluster, "dns_a_record", service="hl", backends="app=web")
+    assert "nslookup: not found" in failure.found and "lookup itself failed" in failure.message

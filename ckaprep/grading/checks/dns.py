@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ckaprep.grading.checks.base import Outcome, backend_pods, check_kind, identity_labels, labels_of, live_pods
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.grading.dns_probes import OK, NXDOMAIN, DnsAnswer, dashed, plain
+from ckaprep.grading.dns_probes import ERROR, NXDOMAIN, OK, DnsAnswer, dashed, plain
 from ckaprep.labels import matches, parse_selector, selector_string
 from ckaprep.waiting import pod_is_ready
 
@@ -111,14 +111,17 @@ def dns_a_record(ctx: GradingContext, spec: dict) -> Outcome:
     if expect == "ready-pods" and not ready and answer.status == NXDOMAIN and _is_headless(service):
         return Outcome(expected, found)  # no Ready pod, so no record: what the task asks for
     if expect == "cluster-ip":
-        raise Fail(expected, found, _lookup_trouble(answer) or f"The Service resolves to its ClusterIP; {TTL_NOTE}.")
+        if _is_headless(service):
+            why = "The Service is headless (clusterIP: None): its name lists Pods, not one virtual IP."
+        else:
+            why = f"A Service with a ClusterIP resolves to that address; {TTL_NOTE}."
+        raise Fail(expected, found, _lookup_trouble(answer) or why)
     raise Fail(expected, found, _why_not_ready_pods(ctx, spec, service, answer, set(ready), ns))
 
 
 def _lookup_trouble(answer: DnsAnswer) -> str:
-    if answer.status == OK or answer.status in (NXDOMAIN,):
-        return ""
-    if answer.status == "error":
+    """A reason when the lookup itself failed, rather than returning an answer."""
+    if answer.status == ERROR:
         return f"The lookup itself failed ({answer.detail}); is cluster DNS running?"
     return ""
 
