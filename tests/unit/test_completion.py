@@ -150,9 +150,9 @@ def test_the_plugin_help_speaks_of_kubectl_ckaprep(tmp_path):
 
 
 def test_kubectl_plugin_completion_speaks_cobra(tmp_path):
-    done = subprocess.run([str(_installed("kubectl_complete-ckaprep")), "explain", "d"], capture_output=True,
+    done = subprocess.run([str(_installed("kubectl_complete-ckaprep")), "explain", "dns-r"], capture_output=True,
                           text=True, timeout=60, env=_isolated_env(tmp_path))  # fmt: skip
-    assert done.stdout.splitlines() == ["dns", ":4"], done.stderr
+    assert done.stdout.splitlines() == ["dns-records", ":4"], done.stderr
 
 
 def test_kubectl_runs_the_plugin(tmp_path):
