@@ -286,3 +286,23 @@ def test_a_failed_lookup_is_named_as_such(cluster, monkeypatch):
     monkeypatch.setattr(cluster, "exec", no_nslookup)
     failure = _fails(cluster, "dns_a_record", service="hl", backends="app=web")
     assert "nslookup: not found" in failure.found and "lookup itself failed" in failure.message
+
+
+@pytest.mark.parametrize("exercise_id", ["headless-statefulset", "headless-deployment", "dns-records"])
+def test_proofs_hold_in_another_cluster_domain(monkeypatch, exercise_id):
+    """Nothing assumes cluster.local: every proof gets its verdict under cka.lab too."""
+    from ckaprep.catalogue import load_catalogue
+    from ckaprep.proving import Prover
+    from tests.conftest import FakeTime
+    from tests.fake_kubectl import FakeKubectl
+
+    monkeypatch.setattr("ckaprep.cluster.fake.DOMAIN", "cka.lab")
+    fake, clock, seeds = FakeCluster(), FakeTime(), iter(range(300, 400))
+    prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), probe_image="curl", seeds=lambda: next(seeds),
+                    clock=clock.monotonic, sleep=clock.sleep)  # fmt: skip
+    exercise = load_catalogue()[exercise_id]
+    verdicts = prover.exercise(exercise, exercise.proofs, fresh=True, report=lambda v: None)
+    assert [v.problems for v in verdicts if not v.ok] == []
+    assert len(verdicts) == len(exercise.proofs) + 1
+    lookups = [argv for _, _, argv in fake.exec_log if DNS_MARKER in argv]
+    assert lookups and all(name.endswith(".cka.lab.") for argv in lookups for name in argv[5::2])
