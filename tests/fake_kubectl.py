@@ -12,7 +12,7 @@ import subprocess
 
 from ruamel.yaml import YAML
 
-from ckaprep.cluster.fake import FakeCluster
+from ckaprep.cluster.fake import DOMAIN, FakeCluster
 from ckaprep.proving import StepResult
 
 _yaml = YAML(typ="safe", pure=True)
@@ -76,7 +76,7 @@ class FakeKubectl:
     def _kind(word):
         return {"svc": "Service", "service": "Service", "pod": "Pod", "pods": "Pod", "deployment": "Deployment",
                 "deploy": "Deployment", "configmap": "ConfigMap", "endpoints": "Endpoints",
-                "statefulset": "StatefulSet", "sts": "StatefulSet"}[word]  # fmt: skip
+                "servicecidr": "ServiceCIDR", "statefulset": "StatefulSet", "sts": "StatefulSet"}[word]  # fmt: skip
 
     # -- verbs -------------------------------------------------------------------------------
     def _apply(self, words, flags, ns, stdin):
@@ -85,15 +85,19 @@ class FakeKubectl:
                 self._apply_manifest(json.loads(json.dumps(item)), ns)
 
     def _create(self, words, flags, ns, stdin):
-        if words[0] == "service":
+        if words[0] == "service" and words[1] == "externalname":
+            self._apply_manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": words[2]},
+                                  "spec": {"type": "ExternalName", "externalName": flags["--external-name"]}}, ns)  # fmt: skip
+        elif words[0] == "service":
             name = words[2]
             ports = []
-            for item in flags["--tcp"].split(","):
-                port, target = item.split(":")
-                ports.append({"name": f"{port}-{target}", "port": int(port),
-                              "targetPort": int(target) if target.isdigit() else target})  # fmt: skip
+            for protocol in ("tcp", "udp"):
+                for item in filter(None, flags.get(f"--{protocol}", "").split(",")):
+                    port, target = item.split(":")
+                    ports.append({"name": f"{port}-{target}", "port": int(port), "protocol": protocol.upper(),
+                                  "targetPort": int(target) if target.isdigit() else target})  # fmt: skip
             spec = {"selector": {"app": name}, "ports": ports}
-            if "--clusterip" in flags:
+            if flags.get("--clusterip"):
                 spec["clusterIP"] = flags["--clusterip"]
             self._apply_manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
                                   "spec": spec}, ns)  # fmt: skip
@@ -114,7 +118,8 @@ class FakeKubectl:
         target = flags.get("--target-port", str(port))
         spec = {"type": flags.get("--type", "ClusterIP"),
                 "selector": copy.deepcopy(workload["spec"]["selector"]["matchLabels"]),
-                "ports": [{"port": port, "targetPort": int(target) if target.isdigit() else target}]}  # fmt: skip
+                "ports": [{"port": port, "targetPort": int(target) if target.isdigit() else target,
+                           "protocol": flags.get("--protocol", "TCP")}]}  # fmt: skip
         if "--cluster-ip" in flags:
             spec["clusterIP"] = flags["--cluster-ip"]
         self._apply_manifest({"apiVersion": "v1", "kind": "Service",
@@ -183,7 +188,8 @@ class FakeKubectl:
 
     def _exec(self, words, flags, ns, stdin):
         """A command in a pod: text filters (tr, sed) run here on the step's stdin, as they would
-        in the pod; anything else is the simulated pod's answer."""
+        in the pod; a shell reading the cluster domain gets it; anything else is the simulated
+        pod's answer."""
         words = [w for w in words if w not in ("-i", "-it")]
         pod, command = words[0], words[1:]
         if command[0] in ("tr", "sed"):
@@ -191,6 +197,9 @@ class FakeKubectl:
             if done.returncode:
                 raise ValueError(done.stderr.strip())
             return done.stdout
+        script = " ".join(command)
+        if "/etc/resolv.conf" in script and "sed" in script:  # the proofs read the cluster domain
+            return DOMAIN + "\n"
         result = self.fake.exec(ns, pod, command, timeout=10)
         if result.returncode:
             raise ValueError(result.stderr.strip() or f"exit {result.returncode}")

@@ -30,6 +30,9 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "Deployment": ("/apis/apps/v1", "deployments", True),
     "StatefulSet": ("/apis/apps/v1", "statefulsets", True),
     "EndpointSlice": ("/apis/discovery.k8s.io/v1", "endpointslices", True),
+    # Cluster-wide and read only: the Service range and the ClusterIPs in use.
+    "ServiceCIDR": ("/apis/networking.k8s.io/v1", "servicecidrs", False),
+    "IPAddress": ("/apis/networking.k8s.io/v1", "ipaddresses", False),
 }
 
 

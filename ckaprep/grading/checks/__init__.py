@@ -9,6 +9,7 @@ from ckaprep.grading.checks import (  # noqa: F401  (imported to register their 
     dns,
     endpoints,
     http_probes,
+    network,
     service_links,
     service_shape,
 )

@@ -95,6 +95,10 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
     ports = service["spec"].get("ports") or []
     listing = ", ".join(port_label(p) for p in ports) or "no ports"
     entry = find_service_port(service, port=want_port, name=want_name)
+    if entry is not None and want_name is None and entry.get("protocol", "TCP") != want_protocol:
+        # One number may carry TCP and UDP (two ports, like kube-dns): take the task's protocol.
+        entry = next((p for p in ports if p.get("port") == want_port
+                      and p.get("protocol", "TCP") == want_protocol), entry)  # fmt: skip
     if entry is None:
         by_number = find_service_port(service, port=want_port)
         if want_name and by_number is not None:
@@ -115,7 +119,12 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
     if entry.get("port") != want_port:
         raise Fail(expected, f"port named {want_name!r} is {entry.get('port')}")
     if entry.get("protocol", "TCP") != want_protocol:
-        raise Fail(expected, f"protocol {entry.get('protocol')}")
+        raise Fail(
+            expected,
+            f"{port_label(entry)}",
+            f"A Service port is TCP unless it says otherwise; the task's port carries {want_protocol} "
+            f"(protocol: {want_protocol}, or --protocol={want_protocol} with kubectl expose).",
+        )
     got_target = entry.get("targetPort", entry["port"])
     found = f"{port_label(entry)} → {describe_target(got_target)}"
     if want_target is None:  # e.g. selectorless: the endpoints carry the real port
