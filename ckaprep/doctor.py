@@ -39,6 +39,7 @@ NAMESPACED_PERMISSIONS = [
     ("create", "", "services", ""), ("create", "", "endpoints", ""),
     ("create", "discovery.k8s.io", "endpointslices", ""), ("create", "", "configmaps", ""),
     ("create", "apps", "deployments", ""), ("list", "discovery.k8s.io", "endpointslices", ""),
+    ("create", "apps", "statefulsets", ""),
 ]  # fmt: skip
 CLUSTER_PERMISSIONS = [("create", "", "namespaces", ""), ("delete", "", "namespaces", "")]
 

@@ -157,7 +157,7 @@ def _setup_is_settled(cluster: Cluster, manifests: list[dict], namespaces: list[
         if manifest["kind"] == "Pod":
             if not pod_ok(cluster.get("Pod", meta["namespace"], meta["name"])):
                 return False
-        elif manifest["kind"] == "Deployment":
+        elif manifest["kind"] in ("Deployment", "StatefulSet"):
             selector = manifest["spec"]["selector"]["matchLabels"]
             owned = [
                 p for p in pods

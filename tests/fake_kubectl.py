@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
 
 from ruamel.yaml import YAML
 
@@ -76,7 +77,7 @@ class FakeKubectl:
     def _kind(word):
         return {"svc": "Service", "service": "Service", "pod": "Pod", "pods": "Pod", "deployment": "Deployment",
                 "deploy": "Deployment", "configmap": "ConfigMap", "endpoints": "Endpoints",
-                "servicecidr": "ServiceCIDR"}[word]  # fmt: skip
+                "servicecidr": "ServiceCIDR", "statefulset": "StatefulSet", "sts": "StatefulSet"}[word]  # fmt: skip
 
     # -- verbs -------------------------------------------------------------------------------
     def _apply(self, words, flags, ns, stdin):
@@ -102,20 +103,26 @@ class FakeKubectl:
             self._apply_manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
                                   "spec": spec}, ns)  # fmt: skip
         elif words[0] == "configmap":
-            key, value = flags["--from-literal"].split("=", 1)
+            # Every --from-literal counts (the flags map keeps only the last one).
+            literals = [a.split("=", 1)[1] for a in self.calls[-1] if a.startswith("--from-literal=")]
+            data = dict(item.split("=", 1) for item in literals)
             self._apply_manifest({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": words[1]},
-                                  "data": {key: value}}, ns)  # fmt: skip
+                                  "data": data}, ns)  # fmt: skip
         else:
             raise ValueError(f"create {words[0]} is not simulated")
 
     def _expose(self, words, flags, ns, stdin):
-        deployment = self._obj("Deployment", ns, words[1])
+        if self._kind(words[0]) == "StatefulSet":
+            raise ValueError("cannot expose a StatefulSet.apps")
+        workload = self._obj(self._kind(words[0]), ns, words[1])
         port = int(flags["--port"])
         target = flags.get("--target-port", str(port))
         spec = {"type": flags.get("--type", "ClusterIP"),
-                "selector": copy.deepcopy(deployment["spec"]["selector"]["matchLabels"]),
+                "selector": copy.deepcopy(workload["spec"]["selector"]["matchLabels"]),
                 "ports": [{"port": port, "targetPort": int(target) if target.isdigit() else target,
                            "protocol": flags.get("--protocol", "TCP")}]}  # fmt: skip
+        if "--cluster-ip" in flags:
+            spec["clusterIP"] = flags["--cluster-ip"]
         self._apply_manifest({"apiVersion": "v1", "kind": "Service",
                               "metadata": {"name": flags.get("--name", words[1])}, "spec": spec}, ns)  # fmt: skip
 
@@ -186,10 +193,23 @@ class FakeKubectl:
                                                        "command": command}]}}, ns)  # fmt: skip
 
     def _exec(self, words, flags, ns, stdin):
-        command = " ".join(words[words.index("--") + 1:] if "--" in words else words[1:])
-        if "/etc/resolv.conf" in command and "sed" in command:  # the proofs read the cluster domain
+        """A command in a pod: text filters (tr, sed) run here on the step's stdin, as they would
+        in the pod; a shell reading the cluster domain gets it; anything else is the simulated
+        pod's answer."""
+        words = [w for w in words if w not in ("-i", "-it")]
+        pod, command = words[0], words[1:]
+        if command[0] in ("tr", "sed"):
+            done = subprocess.run(command, input=stdin or "", capture_output=True, text=True, timeout=10)
+            if done.returncode:
+                raise ValueError(done.stderr.strip())
+            return done.stdout
+        script = " ".join(command)
+        if "/etc/resolv.conf" in script and "sed" in script:  # the proofs read the cluster domain
             return DOMAIN + "\n"
-        raise ValueError(f"exec {command!r} is not simulated")
+        result = self.fake.exec(ns, pod, command, timeout=10)
+        if result.returncode:
+            raise ValueError(result.stderr.strip() or f"exit {result.returncode}")
+        return result.stdout
 
     def _wait(self, words, flags, ns, stdin):
         pass

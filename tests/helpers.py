@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from ruamel.yaml import YAML
 
 from ckaprep.catalogue import find_exercise
-from ckaprep.cluster.fake import FakeCluster
+from ckaprep.cluster.fake import DOMAIN, FakeCluster
 from ckaprep.grading.engine import grade
 from ckaprep.lifecycle import start_attempt
 
@@ -28,6 +28,9 @@ def live_values(cluster, attempt) -> dict[str, str]:
     if "server" in params:  # selectorless-endpoints: the legacy Pod's IP
         pod = cluster.get("Pod", params["legacy_ns"], params["server"])
         return {"SERVER_IP": pod["status"]["podIP"]}
+    if attempt.exercise == "dns-records":  # the cluster domain and the Pod's IP, with dashes
+        pod = cluster.get("Pod", attempt.namespace, params["pod"])
+        return {"<domain>": DOMAIN, "<a-b-c-d>": pod["status"]["podIP"].replace(".", "-")}
     if "configmap" in params and cluster.get("Service", attempt.namespace, params["service"]):
         service = cluster.get("Service", attempt.namespace, params["service"])
         return {"CLUSTER_IP": service["spec"]["clusterIP"]}

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from ckaprep.cluster import KINDS, ExecResult
 from ckaprep.errors import CkaprepError
+from ckaprep.grading.dns_probes import DNS_MARKER, RESULT_MARKER as DNS_RESULT_MARKER, dashed, queries_of
 from ckaprep.grading.probes import RESULT_MARKER
 from ckaprep.labels import matches
 from ckaprep.templating import env_name
@@ -64,7 +65,148 @@ def _serialized(method):
     return wrapper
 
 
-class FakeCluster:
+# -- StatefulSets and cluster DNS ---------------------------------------------------------------
+# Kept apart from the rest of the simulation: StatefulSet pods with stable names, and the records
+# CoreDNS's kubernetes plugin serves (`pods insecure`), answered as busybox's nslookup prints them.
+class _StatefulSetsAndDns:
+    def _spawn_statefulset_pods(self, sts: dict) -> None:
+        """Pods <name>-0, <name>-1, ... with hostname and subdomain set, as the controller makes them."""
+        template = sts["spec"]["template"]
+        ns, name = sts["metadata"]["namespace"], sts["metadata"]["name"]
+        for ordinal in range(sts["spec"].get("replicas", 1)):
+            spec = copy.deepcopy(template["spec"])
+            spec["hostname"] = f"{name}-{ordinal}"
+            spec["subdomain"] = sts["spec"].get("serviceName", "")
+            self.create({
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": f"{name}-{ordinal}",
+                    "namespace": ns,
+                    "labels": copy.deepcopy(template["metadata"].get("labels") or {})
+                    | {"statefulset.kubernetes.io/pod-name": f"{name}-{ordinal}"},
+                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": name,
+                                         "controller": True}],
+                },
+                "spec": spec,
+            })  # fmt: skip
+
+    def _delete_statefulset_pods(self, ns: str, name: str) -> None:
+        for pod in list(self._pods(ns)):
+            owners = pod["metadata"].get("ownerReferences") or []
+            if any(o.get("kind") == "StatefulSet" and o.get("name") == name for o in owners):
+                self.objects.pop(("Pod", ns, pod["metadata"]["name"]), None)
+
+    def _dns_batch(self, argv: list[str]) -> ExecResult:
+        """What `nslookup_argv` prints in a pod: each answer, then its result line."""
+        out = []
+        for rtype, name in queries_of(argv):
+            status, records = self._dns_records(rtype, name.rstrip(".").lower())
+            text = "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n"
+            if status == "ok" and rtype == "SRV":
+                text += "".join(f"{name.rstrip('.')}\tservice = {r}\n" for r in records)
+            elif status == "ok":
+                text += "".join(f"Name:\t{name.rstrip('.')}\nAddress: {ip}\n" for ip in records)
+            elif status == "nxdomain":
+                text += f"** server can't find {name}: NXDOMAIN\n"
+            else:
+                text += f"*** Can't find {name}: No answer\n"
+            out.append(f"{text}\n{DNS_RESULT_MARKER} {0 if status == 'ok' else 1}\n")
+        return ExecResult(0, "".join(out), "")
+
+    def _dns_records(self, rtype: str, name: str) -> tuple[str, list[str]]:
+        """("ok", records), ("nodata", []) or ("nxdomain", []) for a lower-case name without the dot."""
+        suffix = f".svc.{DOMAIN}"
+        pod_suffix = f".pod.{DOMAIN}"
+        if name.endswith(pod_suffix):  # <a-b-c-d>.<ns>.pod.<domain>: any dashed IP (`pods insecure`)
+            labels = name[: -len(pod_suffix)].split(".")
+            ip = labels[0].replace("-", ".")
+            if len(labels) == 2 and re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", ip):
+                return ("ok", [ip]) if rtype == "A" else ("nodata", [])
+            return "nxdomain", []
+        if not name.endswith(suffix):
+            return "nxdomain", []
+        labels = name[: -len(suffix)].split(".")
+        if rtype == "SRV":
+            if len(labels) != 4 or not labels[0].startswith("_") or not labels[1].startswith("_"):
+                return "nxdomain", []
+            port_name, protocol, svc = labels[0][1:], labels[1][1:].upper(), self._dns_service(labels[3], labels[2])
+            entry = next((p for p in (svc or {"spec": {}})["spec"].get("ports") or []
+                          if p.get("name") == port_name and p.get("protocol", "TCP") == protocol), None)  # fmt: skip
+            if entry is None:
+                return "nxdomain", []
+            base = f"{labels[2]}.{labels[3]}{suffix}"
+            if svc["spec"].get("clusterIP") != "None":
+                return "ok", [f"0 100 {entry['port']} {base}"]
+            pods = self._dns_endpoint_pods(svc)
+            if not pods:
+                return "nxdomain", []
+            share = 100 // len(pods)
+            return "ok", [
+                f"0 {share} {self._resolve_target(p, entry.get('targetPort', entry['port']))} "
+                f"{self._dns_endpoint_host(p, svc)}.{base}"
+                for p in pods
+            ]
+        if len(labels) == 2:  # <service>.<ns>
+            svc = self._dns_service(labels[1], labels[0])
+            if svc is None:
+                return "nxdomain", []
+            if svc["spec"].get("clusterIP") != "None":
+                return ("ok", [svc["spec"]["clusterIP"]]) if rtype == "A" else ("nodata", [])
+            ips = [p["status"]["podIP"] for p in self._dns_endpoint_pods(svc)]
+            if not ips:
+                return "nxdomain", []
+            return ("ok", sorted(ips)) if rtype == "A" else ("nodata", [])
+        if len(labels) == 3:  # <hostname>.<service>.<ns>: an endpoint's own name
+            pod = self._dns_pod_named(f"{name}")
+            if pod is None:
+                return "nxdomain", []
+            return ("ok", [pod["status"]["podIP"]]) if rtype == "A" else ("nodata", [])
+        return "nxdomain", []
+
+    def _dns_service(self, ns: str, name: str) -> dict | None:
+        return self.objects.get(("Service", ns, name))
+
+    def _dns_endpoint_pods(self, svc: dict) -> list[dict]:
+        """The pods a Service's DNS records name: selected, not terminating, and Ready (or all
+        of them with publishNotReadyAddresses)."""
+        selector = svc["spec"].get("selector")
+        if not selector:
+            return []
+        publish_all = bool(svc["spec"].get("publishNotReadyAddresses"))
+        return [
+            p for p in self._pods(svc["metadata"]["namespace"])
+            if matches(selector, p["metadata"].get("labels"))
+            and not p["metadata"].get("deletionTimestamp")
+            and (publish_all or p["status"]["conditions"][0]["status"] == "True")
+        ]  # fmt: skip
+
+    @staticmethod
+    def _dns_endpoint_host(pod: dict, svc: dict) -> str:
+        """The endpoint's hostname when the pod's subdomain is this Service, else its dashed IP."""
+        spec = pod["spec"]
+        if spec.get("hostname") and spec.get("subdomain") == svc["metadata"]["name"]:
+            return spec["hostname"]
+        return dashed(pod["status"]["podIP"])
+
+    def _dns_pod_named(self, host: str) -> dict | None:
+        """The pod behind <hostname>.<service>.<ns>.svc.<domain> (or a shorter form of it)."""
+        labels = host.rstrip(".").lower().split(".")
+        if len(labels) < 3 or labels[3:] not in ([], ["svc"], ["svc", *DOMAIN.split(".")]):
+            return None
+        hostname, service, ns = labels[:3]
+        svc = self._dns_service(ns, service)
+        if svc is None:  # like CoreDNS, a Service with a ClusterIP names its endpoints too
+            return None
+        return next((p for p in self._dns_endpoint_pods(svc) if self._dns_endpoint_host(p, svc) == hostname), None)
+
+    def _dns_connect(self, pod: dict, port: int) -> tuple[int, str, str]:
+        if port in self._listening_ports(pod):
+            return 0, f"{pod['metadata']['name']}\nport={port}\n", ""
+        return 7, "", "Failed to connect: Connection refused"
+
+
+class FakeCluster(_StatefulSetsAndDns):
     def __init__(self, *, failure: CkaprepError | None = None):
         self._lock = threading.RLock()
         self.objects: dict[tuple[str, str | None, str], dict] = {}
@@ -162,6 +304,8 @@ class FakeCluster:
             self._spawn_pods(obj)
         if kind == "ConfigMap":  # the kubelet retries containers that waited for it
             self._restart_waiting_for_config(ns)
+        if kind == "StatefulSet":
+            self._spawn_statefulset_pods(obj)
         return copy.deepcopy(obj)
 
     @_serialized
@@ -174,6 +318,8 @@ class FakeCluster:
                 self._delete_pod(ns, name)
             return
         self.objects.pop((kind, ns, name), None)
+        if kind == "StatefulSet":
+            self._delete_statefulset_pods(ns, name)
         if kind == "Namespace":
             for key in [k for k in self.objects if k[1] == name]:
                 del self.objects[key]
@@ -198,6 +344,8 @@ class FakeCluster:
             return ExecResult(0, f"search {search}\nnameserver 10.96.0.10\noptions ndots:5\n", "")
         if argv and argv[0] == "curl":
             return self._curl_batch(namespace, argv)
+        if argv[:2] == ["sh", "-c"] and argv[3:4] == [DNS_MARKER]:
+            return self._dns_batch(argv)
         if "nslookup" in argv:
             return self._nslookup(argv[argv.index("nslookup"):])
         return ExecResult(127, "", f"{argv[0]}: not found")
@@ -616,6 +764,9 @@ class FakeCluster:
         """(curl exit code, body, error message) for one request from a pod in `source_ns`."""
         parts = urlsplit(url)
         host, port = parts.hostname or "", parts.port or 80
+        named_pod = self._dns_pod_named(host)
+        if named_pod is not None:  # a StatefulSet pod's own name: straight to that pod
+            return self._dns_connect(named_pod, port)
         is_ip = bool(re.fullmatch(r"[\d.]+", host))
         if is_ip:
             pod = next((p for p in self._all_pods() if (p.get("status") or {}).get("podIP") == host), None)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from ckaprep.cluster import Cluster, ExecResult
 from ckaprep.errors import CkaprepError
+from ckaprep.grading.dns_probes import DnsAnswer, nslookup_argv, nslookup_exec_timeout_s, parse_nslookup_output
 from ckaprep.grading.probes import (
     CURL_TIMEOUT_S,
     ProbeResult,
@@ -253,6 +254,17 @@ class GradingContext:
     def probe_env(self, service: dict, namespace: str | None = None) -> dict[str, str]:
         result = self.exec_in_probe(["env"], namespace, newer_than=service)
         return parse_env(result.stdout)
+
+    # -- DNS lookups ----------------------------------------------------------
+    def dns_lookup(self, name: str, rtype: str = "A", namespace: str | None = None) -> DnsAnswer:
+        return self.dns_lookup_many([(rtype, name)], namespace)[0]
+
+    def dns_lookup_many(self, queries: list[tuple[str, str]], namespace: str | None = None) -> list[DnsAnswer]:
+        """Each (record type, name) looked up from the probe pod, in one exec, answers in order."""
+        if not queries:
+            return []
+        done = self.exec_in_probe(nslookup_argv(queries), namespace, timeout=nslookup_exec_timeout_s(queries))
+        return parse_nslookup_output(queries, done.returncode, done.stdout, done.stderr)
 
     def known_domains(self) -> dict[str, str]:
         return dict(self._domains)

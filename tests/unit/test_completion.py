@@ -50,7 +50,8 @@ def test_bash_completes_exercise_ids(tmp_path):
 
 
 def test_bash_completes_topics(tmp_path):
-    assert bash_complete(tmp_path, "ckaprep", "explain", "dn") == ["dns"]
+    assert bash_complete(tmp_path, "ckaprep", "explain", "dns-r") == ["dns-records"]
+    assert "dns" in bash_complete(tmp_path, "ckaprep", "explain", "d")
 
 
 def test_bash_completes_commands_and_options(tmp_path):
@@ -154,9 +155,9 @@ def test_the_plugin_help_speaks_of_kubectl_ckaprep(tmp_path):
 
 
 def test_kubectl_plugin_completion_speaks_cobra(tmp_path):
-    done = subprocess.run([str(_installed("kubectl_complete-ckaprep")), "explain", "dn"], capture_output=True,
+    done = subprocess.run([str(_installed("kubectl_complete-ckaprep")), "explain", "dns-r"], capture_output=True,
                           text=True, timeout=60, env=_isolated_env(tmp_path))  # fmt: skip
-    assert done.stdout.splitlines() == ["dns", ":4"], done.stderr
+    assert done.stdout.splitlines() == ["dns-records", ":4"], done.stderr
 
 
 def test_kubectl_runs_the_plugin(tmp_path):

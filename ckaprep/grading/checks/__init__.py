@@ -6,6 +6,7 @@ Importing this package registers every kind in `KINDS`.
 from ckaprep.grading.checks import (  # noqa: F401  (imported to register their kinds)
     answers,
     constraints,
+    dns,
     endpoints,
     http_probes,
     network,
