@@ -37,6 +37,8 @@ TOPICS = {
     "externalname": "externalname",
     "service-cidr": "service-cidr",
     "udp": "udp",
+    "session-affinity": "session-affinity",
+    "traffic-splitting": "traffic-splitting",
 }
 DIFFICULTIES = ("easy", "medium", "hard")
 SETUP_WAITS = ("ready", "running")

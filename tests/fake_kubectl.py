@@ -185,6 +185,12 @@ class FakeKubectl:
             return DOMAIN + "\n"
         raise ValueError(f"exec {command!r} is not simulated")
 
+    def _scale(self, words, flags, ns, stdin):
+        name = words[1] if len(words) > 1 else words[0].split("/")[1]
+        deployment = self._obj("Deployment", ns, name)
+        deployment["spec"]["replicas"] = int(flags["--replicas"])
+        self._replace_spec(deployment)
+
     def _wait(self, words, flags, ns, stdin):
         pass
 

@@ -51,6 +51,7 @@ class FakeCluster:
         self.unpullable: set[str] = set()  # images whose pods end in ImagePullBackOff
         self.mirrors_endpoints = False  # the real controller mirrors hand-made Endpoints into a slice
         self._requests = 0
+        self._affinity: dict[tuple[str, str, str], str] = {}  # (ns, service, client ns) -> pod
         # How long ago the last write happened, as the server's clock sees it: a test that wants a
         # cluster still in flux makes this short.
         self.quiet_for = timedelta(minutes=1)
@@ -121,7 +122,12 @@ class FakeCluster:
     def delete(self, kind, namespace, name):
         self._maybe_fail()
         ns = namespace if KINDS[kind][2] else None
-        self.objects.pop((kind, ns, name), None)
+        removed = self.objects.pop((kind, ns, name), None)
+        if kind == "Deployment" and removed:  # garbage collection takes its pods along
+            selector = removed["spec"]["selector"]["matchLabels"]
+            for pod in self._pods(ns):
+                if matches(selector, pod["metadata"].get("labels")):
+                    del self.objects[("Pod", ns, pod["metadata"]["name"])]
         if kind == "Namespace":
             for key in [k for k in self.objects if k[1] == name]:
                 del self.objects[key]
@@ -192,6 +198,7 @@ class FakeCluster:
         for port in spec.get("ports") or []:
             port.setdefault("protocol", "TCP")
             port.setdefault("targetPort", port["port"])
+        self._admit_session_affinity(spec)
         if spec["type"] == "ExternalName":  # a DNS alias: no address
             spec.pop("clusterIP", None)
             return
@@ -203,6 +210,18 @@ class FakeCluster:
         if spec.get("clusterIP") in (None, "") and not keep_ip:
             self._next_ip["svc"] += 1
             spec["clusterIP"] = f"10.96.0.{self._next_ip['svc']}"
+
+    @staticmethod
+    def _admit_session_affinity(spec):
+        """Defaults and validation as the API server applies them."""
+        spec.setdefault("sessionAffinity", "None")
+        if spec["sessionAffinity"] == "ClientIP":
+            client_ip = spec.setdefault("sessionAffinityConfig", {}).setdefault("clientIP", {})
+            client_ip.setdefault("timeoutSeconds", 10800)
+            if not 0 < client_ip["timeoutSeconds"] <= 86400:
+                raise ValueError("spec.sessionAffinityConfig.clientIP.timeoutSeconds: must be in (0, 86400]")
+        elif spec.get("sessionAffinityConfig"):
+            raise ValueError("spec.sessionAffinityConfig: Forbidden: must not be set when session affinity is None")
 
     def _admit_pod(self, obj):
         ns = obj["metadata"]["namespace"]
@@ -384,6 +403,11 @@ class FakeCluster:
         if endpoints:
             self._requests += 1
             pod, target = endpoints[self._requests % len(endpoints)]
+            if svc["spec"].get("sessionAffinity") == "ClientIP":  # a client keeps its first endpoint
+                key = (svc["metadata"]["namespace"], svc["metadata"]["name"], source_ns)
+                pinned = self._affinity.setdefault(key, pod["metadata"]["name"])
+                pod, target = next((e for e in endpoints if e[0]["metadata"]["name"] == pinned), (pod, target))
+                self._affinity[key] = pod["metadata"]["name"]
             if target in self._listening_ports(pod):
                 return 0, f"{pod['metadata']['name']}\nport={target}\n", ""
         return 7, "", "Failed to connect: Connection refused"
