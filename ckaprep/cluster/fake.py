@@ -220,8 +220,8 @@ class FakeCluster:
             client_ip.setdefault("timeoutSeconds", 10800)
             if not 0 < client_ip["timeoutSeconds"] <= 86400:
                 raise ValueError("spec.sessionAffinityConfig.clientIP.timeoutSeconds: must be in (0, 86400]")
-        elif spec.get("sessionAffinityConfig"):
-            raise ValueError("spec.sessionAffinityConfig: Forbidden: must not be set when session affinity is None")
+        else:  # the API server drops a timeout given without ClientIP
+            spec.pop("sessionAffinityConfig", None)
 
     def _admit_pod(self, obj):
         ns = obj["metadata"]["namespace"]
