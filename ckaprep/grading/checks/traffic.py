@@ -83,17 +83,12 @@ def _spread(counts: Counter) -> str:
 
 
 # -- session affinity -----------------------------------------------------------------------------
-@check_kind("session_affinity", required={"service"}, optional={"timeout", "timeout_minutes", "namespace"})
+@check_kind("session_affinity", required={"service"}, optional={"timeout", "namespace"})
 def session_affinity(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service pins each client to one endpoint (ClientIP), with the timeout the task states."""
     service = ctx.require_service(spec["service"], spec.get("namespace"))
     want_s = spec.get("timeout")
-    if spec.get("timeout_minutes") is not None:
-        want_s = int(spec["timeout_minutes"]) * 60
-    expected = "sessionAffinity: ClientIP"
-    if want_s is not None:
-        minutes = f" ({want_s // 60} minutes)" if want_s % 60 == 0 and spec.get("timeout_minutes") else ""
-        expected += f", timeoutSeconds {want_s}{minutes}"
+    expected = "sessionAffinity: ClientIP" + (f", timeoutSeconds {want_s}" if want_s is not None else "")
     got = service["spec"].get("sessionAffinity") or "None"
     if got != "ClientIP":
         raise Fail(
@@ -102,7 +97,7 @@ def session_affinity(ctx: GradingContext, spec: dict) -> Outcome:
             "Without ClientIP affinity kube-proxy picks an endpoint anew for every connection, so "
             "one client's requests land on different Pods. Set spec.sessionAffinity: ClientIP.",
         )
-    config = ((service["spec"].get("sessionAffinityConfig") or {}).get("clientIP") or {})
+    config = (service["spec"].get("sessionAffinityConfig") or {}).get("clientIP") or {}
     got_s = config.get("timeoutSeconds")
     found = f"sessionAffinity: ClientIP, timeoutSeconds {got_s if got_s is not None else 'unset'}"
     if want_s is None or got_s == want_s:
@@ -112,10 +107,8 @@ def session_affinity(ctx: GradingContext, spec: dict) -> Outcome:
             f"{DEFAULT_AFFINITY_TIMEOUT_S} s (3 hours) is the default when no timeout is given; "
             f"set spec.sessionAffinityConfig.clientIP.timeoutSeconds: {want_s}."
         )
-    elif spec.get("timeout_minutes") is not None and got_s == spec["timeout_minutes"]:
-        why = f"timeoutSeconds counts seconds: {spec['timeout_minutes']} minutes are {want_s} seconds."
     else:
-        why = f"Set spec.sessionAffinityConfig.clientIP.timeoutSeconds to {want_s}."
+        why = f"The task asks for {want_s} seconds: set spec.sessionAffinityConfig.clientIP.timeoutSeconds."
     raise Fail(expected, found, why)
 
 
