@@ -211,6 +211,12 @@ class FakeKubectl:
             raise ValueError(result.stderr.strip() or f"exit {result.returncode}")
         return result.stdout
 
+    def _scale(self, words, flags, ns, stdin):
+        name = words[1] if len(words) > 1 else words[0].split("/")[1]
+        deployment = self._obj("Deployment", ns, name)
+        deployment["spec"]["replicas"] = int(flags["--replicas"])
+        self._replace_spec(deployment)
+
     def _wait(self, words, flags, ns, stdin):
         pass
 

@@ -222,6 +222,7 @@ class FakeCluster(_StatefulSetsAndDns):
         self.mirrors_endpoints = False  # the real controller mirrors hand-made Endpoints into a slice
         self._requests = 0
         self._next_uid = 0
+        self._affinity: dict[tuple[str, str, str], str] = {}  # (ns, service, client ns) -> pod
         # How long ago the last write happened, as the server's clock sees it: a test that wants a
         # cluster still in flux makes this short.
         self.quiet_for = timedelta(minutes=1)
@@ -317,7 +318,11 @@ class FakeCluster(_StatefulSetsAndDns):
             if ("Pod", ns, name) in self.objects:
                 self._delete_pod(ns, name)
             return
-        self.objects.pop((kind, ns, name), None)
+        removed = self.objects.pop((kind, ns, name), None)
+        if kind == "Deployment" and removed:  # garbage collection takes its pods along
+            for pod_ns, pod in [key for key, owner in self._owners.items() if key[0] == ns and owner == name]:
+                if ("Pod", pod_ns, pod) in self.objects:
+                    self._delete_pod(pod_ns, pod)
         if kind == "StatefulSet":
             self._delete_statefulset_pods(ns, name)
         if kind == "Namespace":
@@ -445,6 +450,7 @@ class FakeCluster(_StatefulSetsAndDns):
         for port in spec.get("ports") or []:
             port.setdefault("protocol", "TCP")
             port.setdefault("targetPort", port["port"])
+        self._admit_session_affinity(spec)
         if spec["type"] == "ExternalName":  # a DNS alias: no address
             spec.pop("clusterIP", None)
             return
@@ -457,6 +463,18 @@ class FakeCluster(_StatefulSetsAndDns):
             self._next_ip["svc"] += 1
             spec["clusterIP"] = f"10.96.0.{self._next_ip['svc']}"
         spec.setdefault("ipFamilies", ["IPv4"])
+
+    @staticmethod
+    def _admit_session_affinity(spec):
+        """Defaults and validation as the API server applies them."""
+        spec.setdefault("sessionAffinity", "None")
+        if spec["sessionAffinity"] == "ClientIP":
+            client_ip = spec.setdefault("sessionAffinityConfig", {}).setdefault("clientIP", {})
+            client_ip.setdefault("timeoutSeconds", 10800)
+            if not 0 < client_ip["timeoutSeconds"] <= 86400:
+                raise ValueError("spec.sessionAffinityConfig.clientIP.timeoutSeconds: must be in (0, 86400]")
+        else:  # the API server drops a timeout given without ClientIP
+            spec.pop("sessionAffinityConfig", None)
 
     def _admit_pod(self, obj):
         ns = obj["metadata"]["namespace"]
@@ -801,6 +819,11 @@ class FakeCluster(_StatefulSetsAndDns):
         if endpoints:
             self._requests += 1
             pod, target = endpoints[self._requests % len(endpoints)]
+            if svc["spec"].get("sessionAffinity") == "ClientIP":  # a client keeps its first endpoint
+                key = (svc["metadata"]["namespace"], svc["metadata"]["name"], source_ns)
+                pinned = self._affinity.setdefault(key, pod["metadata"]["name"])
+                pod, target = next((e for e in endpoints if e[0]["metadata"]["name"] == pinned), (pod, target))
+                self._affinity[key] = pod["metadata"]["name"]
             return self._connect(pod, target)
         return 7, "", "Failed to connect: Connection refused"
 

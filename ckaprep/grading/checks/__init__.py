@@ -12,6 +12,7 @@ from ckaprep.grading.checks import (  # noqa: F401  (imported to register their 
     network,
     service_links,
     service_shape,
+    traffic,
 )
 from ckaprep.grading.checks.base import COMMON_FIELDS, KINDS, CheckKind, Outcome, check_kind
 from ckaprep.grading.checks.constraints import fingerprint
