@@ -140,3 +140,13 @@ def test_records_survive_the_state_file(tmp_path):
 
     with pytest.raises(StateError, match="records"):
         attempt_from_json(tmp_path / "a.json", asdict(attempt) | {"records": {"x": "not a record"}})
+
+
+def test_a_pod_scheduled_after_start_is_kept(fake):
+    exercise, attempt = start_on(fake, "headless-deployment")
+    ns, warming = attempt.namespace, attempt.params["warming"]
+    fake.patch("Pod", ns, warming, lambda pod: pod["spec"].update(nodeName="node-1"))  # the scheduler's write
+    assert _check(grade_now(exercise, attempt, fake), "warming-kept").status == "pass"
+    fake.patch("Pod", ns, warming, lambda pod: pod["spec"].update(hostname="other"))
+    check = _check(grade_now(exercise, attempt, fake), "warming-kept")
+    assert check.status == "fail" and "spec.hostname" in check.found

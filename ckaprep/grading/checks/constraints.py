@@ -101,6 +101,7 @@ def pod_containers(ctx: GradingContext, spec: dict) -> Outcome:
 # writes when a field is left out. Absent and default compare equal.
 SERVER_FILLED = {
     "Service": ("spec.clusterIP", "spec.clusterIPs", "spec.ipFamilies", "spec.ipFamilyPolicy"),
+    "Pod": ("spec.nodeName",),  # the scheduler writes it after the create answered
 }
 SERVICE_DEFAULTS = {"type": "ClusterIP", "sessionAffinity": "None", "internalTrafficPolicy": "Cluster"}
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # `kubectl rollout restart` changes nothing that matters
