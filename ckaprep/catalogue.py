@@ -122,7 +122,9 @@ class Exercise:
     proofs: list[Proof] = field(default_factory=list)
     source: str = ""
 
-    def choose_params(self, seed: int) -> dict[str, Any]:
+    def choose_params(self, seed: int, fixed: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The attempt's parameters; `fixed` ones (a classroom seat's namespaces) are given, not
+        drawn, and the parameters built on them follow. The seed draws the rest the same way."""
         rng = random.Random(seed)
         chosen: dict[str, Any] = {}
         for name, spec in self.params.items():
@@ -131,8 +133,18 @@ class Exercise:
                 value = _draw(spec, rng, chosen)
                 if value not in avoid:
                     break
-            chosen[name] = value
+            chosen[name] = fixed[name] if fixed and name in fixed else value
         return chosen
+
+    def namespace_params(self) -> list[str | None]:
+        """For each entry of `namespaces`, the parameter it names on its own (None for a template
+        that builds a name from several parts)."""
+        names = []
+        for entry in self.namespaces:
+            match = PLACEHOLDER.fullmatch(entry.strip()) if isinstance(entry, str) else None
+            plain = match and not match.group(2) and match.group(1) in self.params
+            names.append(match.group(1) if plain else None)
+        return names
 
     def render(self, data: Any, params: dict[str, Any]) -> Any:
         return render(data, params)

@@ -40,10 +40,34 @@ class Environment:
     # Polling time, separate from wall-clock `now` so tests can run waits instantly.
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    # Set for the commands that act on the active exercise: in a classroom seat, its state is
+    # kept in the cluster. Other commands never reach the cluster for it.
+    seat_aware: bool = False
+    _seat_state: StateStore | None = field(default=None, repr=False, compare=False)
 
     @property
     def state(self) -> StateStore:
-        return StateStore(state_dir(self.environ))
+        local = StateStore(state_dir(self.environ))
+        if not self.seat_aware:
+            return local
+        if self._seat_state is None:
+            self._seat_state = self._find_seat(local) or local
+        return self._seat_state
+
+    def _find_seat(self, local: StateStore) -> StateStore | None:
+        """The seat's store when the credentials are a classroom seat's; a cluster that cannot be
+        reached is left for the command itself to report."""
+        from ckaprep.classroom import SEAT_ACCOUNT, seat_store
+        from ckaprep.errors import CkaprepError
+
+        try:
+            cluster = self.cluster()
+            account = cluster.service_account()
+        except CkaprepError:
+            return None
+        if account is None or account[1] != SEAT_ACCOUNT:
+            return None
+        return seat_store(local, cluster)
 
     @property
     def default_probe_image(self) -> str:

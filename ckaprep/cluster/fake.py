@@ -15,8 +15,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from ckaprep.cluster import KINDS, ExecResult
-from ckaprep.errors import CkaprepError
+from ckaprep.cluster import ALL_KINDS as KINDS, ExecResult
+from ckaprep.errors import CkaprepError, UsageError
 from ckaprep.grading.probes import RESULT_MARKER
 from ckaprep.labels import matches
 from ckaprep.templating import env_name
@@ -54,6 +54,9 @@ class FakeCluster:
         # How long ago the last write happened, as the server's clock sees it: a test that wants a
         # cluster still in flux makes this short.
         self.quiet_for = timedelta(minutes=1)
+        self.account: tuple[str, str] | None = None  # the ServiceAccount the credentials belong to
+        self.tokens: list[tuple[str, str, int]] = []  # (namespace, service account, seconds) asked for
+        self._versions = 0
 
     def describe(self) -> str:
         return "fake://cluster"
@@ -85,7 +88,7 @@ class FakeCluster:
         self.read_log.append(("list", kind, namespace))
         selector = dict(p.split("=", 1) for p in label_selector.split(",") if p)
         items = self._slices(namespace) if kind == "EndpointSlice" else [
-            o for (k, ns, _), o in self.objects.items() if k == kind and ns == namespace
+            o for (k, ns, _), o in self.objects.items() if k == kind and (namespace is None or ns == namespace)
         ]  # fmt: skip
         if selector:
             items = [o for o in items if matches(selector, o["metadata"].get("labels"))]
@@ -101,6 +104,7 @@ class FakeCluster:
         if key in self.objects:
             raise ValueError(f"{kind} {meta['name']} already exists")
         meta["creationTimestamp"] = self._tick()
+        meta["resourceVersion"] = self._version()
         getattr(self, f"_admit_{kind.lower()}", lambda o: None)(obj)
         self.objects[key] = obj
         if kind == "Deployment":
@@ -115,6 +119,38 @@ class FakeCluster:
         if kind == "Namespace":
             for key in [k for k in self.objects if k[1] == name]:
                 del self.objects[key]
+
+    @_serialized
+    def replace(self, manifest):
+        self._maybe_fail()
+        obj = copy.deepcopy(manifest)
+        kind, meta = obj["kind"], obj["metadata"]
+        key = (kind, meta.get("namespace") if KINDS[kind][2] else None, meta["name"])
+        current = self.objects.get(key)
+        if current is None:
+            raise UsageError(f"the cluster refused PUT {kind} {meta['name']}: not found")
+        wanted = meta.get("resourceVersion")
+        if wanted and wanted != current["metadata"]["resourceVersion"]:
+            raise UsageError(f"the cluster refused PUT {kind} {meta['name']}: the object has been modified")
+        meta["creationTimestamp"] = current["metadata"].get("creationTimestamp")
+        meta["resourceVersion"] = self._version()
+        self.objects[key] = obj
+        return copy.deepcopy(obj)
+
+    def request_token(self, namespace, service_account, seconds):
+        self._maybe_fail()
+        if ("ServiceAccount", namespace, service_account) not in self.objects:
+            raise UsageError(f"the cluster refused POST token: serviceaccounts {service_account!r} not found")
+        self.tokens.append((namespace, service_account, seconds))
+        expiry = self._clock + timedelta(seconds=seconds)
+        return {"token": f"fake-token-{namespace}-{service_account}-{len(self.tokens)}",
+                "expiration": expiry.isoformat().replace("+00:00", "Z")}  # fmt: skip
+
+    def endpoint(self):
+        return {"server": "https://fake.invalid:6443", "ca_pem": None, "insecure": False}
+
+    def service_account(self):
+        return self.account
 
     @_serialized
     def exec(self, namespace, pod, argv, timeout):
@@ -169,6 +205,10 @@ class FakeCluster:
     def _maybe_fail(self):
         if self.failure is not None:
             raise self.failure
+
+    def _version(self) -> str:
+        self._versions += 1
+        return str(self._versions)
 
     def _tick(self) -> str:
         self._clock += timedelta(seconds=5)
