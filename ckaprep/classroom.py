@@ -39,6 +39,14 @@ SEAT_ROLE, RESULTS_ROLE, RESULT_ROLE = "seat", "results", "result"
 SEAT_ACCOUNT = "ckaprep-seat"
 SEAT_CONFIGMAP = "ckaprep-seat"
 SEAT_BINDING = "ckaprep-seat-admin"
+# `admin` has not written Endpoints or EndpointSlices since Kubernetes 1.22, and the selectorless
+# exercise has learners write both: a Role in each seat namespace grants just that.
+ENDPOINTS_ROLE = "ckaprep-seat-endpoints"
+ENDPOINTS_RULES = [
+    {"apiGroups": [""], "resources": ["endpoints"], "verbs": ["create", "update", "patch", "delete"]},
+    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"],
+     "verbs": ["create", "update", "patch", "delete"]},
+]  # fmt: skip
 ADMIN_CLUSTER_ROLE = "admin"  # built in: full rights inside a namespace, none on the namespace itself
 ATTEMPT_KEY, EXAM_KEY, RESULTS_KEY = "attempt.json", "exam.json", "results.jsonl"
 SEAT_RESULTS_KEPT = 200  # a ConfigMap holds at most 1 MiB; the latest results are enough
@@ -339,12 +347,22 @@ def seat_objects(seat: Seat) -> list[dict]:
     objects.append({"apiVersion": "v1", "kind": "ServiceAccount",
                     "metadata": {"name": SEAT_ACCOUNT, "namespace": seat.home, "labels": dict(labels)},
                     "automountServiceAccountToken": False})  # fmt: skip
+    subjects = [{"kind": "ServiceAccount", "name": SEAT_ACCOUNT, "namespace": seat.home}]
     for ns in seat.namespaces:
         objects.append({
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
             "metadata": {"name": SEAT_BINDING, "namespace": ns, "labels": dict(labels)},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": ADMIN_CLUSTER_ROLE},
-            "subjects": [{"kind": "ServiceAccount", "name": SEAT_ACCOUNT, "namespace": seat.home}],
+            "subjects": subjects,
+        })  # fmt: skip
+        objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                        "metadata": {"name": ENDPOINTS_ROLE, "namespace": ns, "labels": dict(labels)},
+                        "rules": ENDPOINTS_RULES})  # fmt: skip
+        objects.append({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": ENDPOINTS_ROLE, "namespace": ns, "labels": dict(labels)},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ENDPOINTS_ROLE},
+            "subjects": subjects,
         })  # fmt: skip
     objects.append({
         "apiVersion": "v1", "kind": "ConfigMap",

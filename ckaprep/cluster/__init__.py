@@ -33,6 +33,7 @@ KINDS: dict[str, tuple[str, str, bool]] = {
 # Kinds only a classroom's seats are made of; exercises never create them.
 SEAT_KINDS: dict[str, tuple[str, str, bool]] = {
     "ServiceAccount": ("/api/v1", "serviceaccounts", True),
+    "Role": ("/apis/rbac.authorization.k8s.io/v1", "roles", True),
     "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
 }
 ALL_KINDS = {**KINDS, **SEAT_KINDS}
