@@ -340,15 +340,26 @@ def _create_or_keep(cluster: Cluster, manifest: dict) -> bool:
 def seat_objects(seat: Seat) -> list[dict]:
     """Everything a seat is made of, in the order it is created."""
     labels = seat.labels(SEAT_ROLE)
-    objects: list[dict] = [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": dict(labels)}}
-        for ns in seat.namespaces
-    ]
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": dict(labels)}}
+               for ns in seat.namespaces]  # fmt: skip
     objects.append({"apiVersion": "v1", "kind": "ServiceAccount",
                     "metadata": {"name": SEAT_ACCOUNT, "namespace": seat.home, "labels": dict(labels)},
                     "automountServiceAccountToken": False})  # fmt: skip
+    objects += seat_rights(seat, seat.namespaces, labels)
+    objects.append({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": SEAT_CONFIGMAP, "namespace": seat.home, "labels": dict(labels)},
+        "data": {"class": seat.class_name, "seat": seat.id, "number": str(seat.number),
+                 "learner": seat.learner, "namespaces": json.dumps(seat.namespaces)},
+    })  # fmt: skip
+    return objects
+
+
+def seat_rights(seat: Seat, namespaces: list[str], labels: dict[str, str]) -> list[dict]:
+    """The seat's rights in these namespaces: `admin`, and writing Endpoints and EndpointSlices."""
+    objects: list[dict] = []
     subjects = [{"kind": "ServiceAccount", "name": SEAT_ACCOUNT, "namespace": seat.home}]
-    for ns in seat.namespaces:
+    for ns in namespaces:
         objects.append({
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
             "metadata": {"name": SEAT_BINDING, "namespace": ns, "labels": dict(labels)},
@@ -364,12 +375,6 @@ def seat_objects(seat: Seat) -> list[dict]:
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ENDPOINTS_ROLE},
             "subjects": subjects,
         })  # fmt: skip
-    objects.append({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": SEAT_CONFIGMAP, "namespace": seat.home, "labels": dict(labels)},
-        "data": {"class": seat.class_name, "seat": seat.id, "number": str(seat.number),
-                 "learner": seat.learner, "namespaces": json.dumps(seat.namespaces)},
-    })  # fmt: skip
     return objects
 
 
@@ -517,6 +522,165 @@ def seat_records(configmap: dict) -> list[dict]:
     return records
 
 
+# -- a class exam ------------------------------------------------------------------------------------
+EXAM_ROLE = "exam"
+
+
+def exam_namespaces(seat: Seat, task: int, count: int) -> list[str]:
+    """A task's own namespaces in the seat, made by the trainer for the exam: k8s101-03-e2-a."""
+    return [f"{seat.id}-e{task}-{chr(ord('a') + i)}" for i in range(count)]
+
+
+def start_class_exam(
+    cluster: Cluster,
+    class_name: str,
+    catalogue: dict[str, Exercise],
+    *,
+    state_dir: Path,
+    seed: int,
+    now: Callable[[], datetime],
+    tasks: int | None = None,
+    topics: list[str] | tuple[str, ...] = (),
+    minutes: int | None = None,
+    per_seat: bool = False,
+    force: bool = False,
+    parallel: int = DEFAULT_PARALLEL,
+    progress: Progress = no_progress,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
+    """The same mock exam in every seat (or a draw per seat), set up by the trainer in namespaces
+    of its own per task, with one clock for everyone: it starts once every seat is ready.
+    The learners then use `ckaprep exam status|task|submit` as usual."""
+    from datetime import timedelta
+
+    from ckaprep.exam import draw_exam, set_up_exam
+    from ckaprep.lifecycle import delete_attempts, plan_attempt
+
+    seats = class_seats(cluster, class_name)
+    exam_id = new_id()
+    stores = {seat.id: SeatStore(state_dir, cluster, seat) for seat, _ in seats}
+    busy = []
+    for seat, configmap in seats:
+        if (_json_key(configmap, ATTEMPT_KEY) or _json_key(configmap, EXAM_KEY)) and not force:
+            busy.append(seat.id)
+    if busy:
+        raise StateError(
+            f"seat(s) {', '.join(busy[:5])} have an active exercise or exam; start the exam with --force "
+            "to replace it (what the seat made is deleted)"
+        )
+    draws = {seat.id: draw_exam(catalogue, seed=seed + (seat.number if per_seat else 0), tasks=tasks,
+                                topics=topics, minutes=minutes) for seat, _ in seats}  # fmt: skip
+    done, guard = [0], threading.Lock()
+
+    def one(item: tuple[Seat, dict]) -> Exam:
+        seat, configmap = item
+        store, draw = stores[seat.id], draws[seat.id]
+        old_attempt, old_exam = seat_attempt(configmap), store.load_exam()
+        old = ([old_attempt] if old_attempt else []) + (old_exam.tasks if old_exam else [])
+        if old:
+            delete_attempts(cluster, old, waiter=Waiter(clock=clock, sleep=sleep))
+            store.clear()
+            store.clear_exam()
+        exam_tasks = []
+        for number, (exercise, task_seed) in enumerate(zip(draw.exercises, draw.seeds), start=1):
+            task_seat = Seat(class_name, seat.number, exam_namespaces(seat, number, len(exercise.namespaces)),
+                             seat.learner)  # fmt: skip
+            labels = seat.labels(EXAM_ROLE)
+            for ns in task_seat.namespaces:
+                _create_or_keep(cluster, {"apiVersion": "v1", "kind": "Namespace",
+                                          "metadata": {"name": ns, "labels": dict(labels)}})  # fmt: skip
+            for manifest in seat_rights(seat, task_seat.namespaces, labels):
+                _create_or_keep(cluster, manifest)
+            exam_tasks.append(plan_attempt(exercise, seed=task_seed, now=now(), exam=exam_id, seat=task_seat))
+        started = now()
+        exam = Exam(
+            id=exam_id, seed=seed + (seat.number if per_seat else 0), started_at=started.isoformat(),
+            deadline=(started + timedelta(minutes=draw.minutes)).isoformat(), minutes=draw.minutes,
+            practice=False, tasks=exam_tasks, weights=[ex.weight for ex in draw.exercises],
+        )  # fmt: skip
+        store.save_exam(exam)
+        set_up_exam(exam, draw.exercises, cluster, record=store.save_exam, clock=clock, sleep=sleep)
+        with guard:
+            done[0] += 1
+            progress(f"{done[0]}/{len(seats)} seats set up")
+        return exam
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        exams = list(pool.map(one, seats))
+    started = now()
+    for (seat, _), exam in zip(seats, exams):  # one clock for the whole class, from now
+        exam.started_at = started.isoformat()
+        exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
+        for attempt in exam.tasks:
+            attempt.started_at = exam.started_at
+        stores[seat.id].save_exam(exam)
+    return {
+        "class": class_name, "exam": exam_id, "draw": "per-seat" if per_seat else "same",
+        "started_at": started.isoformat(), "deadline": max(e.deadline for e in exams),
+        "seats": [{"seat": seat.id, "learner": seat.learner, "tasks": [t.exercise for t in exam.tasks],
+                   "namespaces": exam.namespaces, "minutes": exam.minutes}
+                  for (seat, _), exam in zip(seats, exams)],
+    }  # fmt: skip
+
+
+def class_exam_deadline(cluster: Cluster, class_name: str) -> datetime | None:
+    """The latest deadline of an exam not yet graded at its end, in any seat."""
+    deadlines = []
+    for _, configmap in class_seats(cluster, class_name):
+        exam = _json_key(configmap, EXAM_KEY)
+        if isinstance(exam, dict) and isinstance(exam.get("deadline"), str):
+            deadlines.append(datetime.fromisoformat(exam["deadline"]))
+    return max(deadlines) if deadlines else None
+
+
+def seat_exam(configmap: dict) -> Exam | None:
+    data = _json_key(configmap, EXAM_KEY)
+    if data is None:
+        return None
+    try:
+        return exam_from_json(Path(EXAM_KEY), data)
+    except StateError:
+        return None
+
+
+def _grade_seat_exam(exam: Exam, catalogue, cluster, *, now, wait_s, probe_image, clock, sleep) -> dict:
+    """A seat's exam graded by the trainer with the same engine as `exam submit`, each task
+    scored by `check`'s rule and weighted into the total against the pass line."""
+    from fractions import Fraction
+
+    from ckaprep.exam import grade_exam, verdict, weighted_total
+    from ckaprep.grading.report import CheckResult, Report
+
+    exercises = [catalogue.get(t.exercise) for t in exam.tasks]
+    missing = [t.exercise for t, e in zip(exam.tasks, exercises) if e is None]
+    if missing:
+        return {"problem": f"no exercise {missing[0]!r} in the trainer's catalogue"}
+    end = min(now, datetime.fromisoformat(exam.deadline))
+    result = grade_exam(exam, exercises, cluster, now=end, wait_s=wait_s, probe_image=probe_image,
+                        clock=clock, sleep=sleep)  # fmt: skip
+    parts = []
+    for task in result["tasks"]:
+        report = Report(task["exercise"], [CheckResult(**c) for c in task["checks"]], 0.0)
+        task["score"] = report.score
+        parts.append((Fraction(report.earned, report.total) if report.total else Fraction(0), task["weight"]))
+    total = weighted_total(parts)
+    result["score"], result["passed"] = round(float(total * 100), 1), verdict(total)
+    result["verdict"] = "PASS" if result["passed"] else "FAIL"
+    failed = [f"{t['exercise']}/{c['id']}" for t in result["tasks"] for c in t["checks"] if c["status"] != "pass"]
+    return {
+        "exam": exam.id, "score": result["score"], "passed": result["passed"], "verdict": result["verdict"],
+        "elapsed_s": result["time_used_s"], "deadline": exam.deadline,
+        "deadline_passed": now >= datetime.fromisoformat(exam.deadline), "submitted": exam.submitted,
+        "tasks": [{"number": t["number"], "exercise": t["exercise"], "score": t["score"], "passed": t["passed"],
+                   "topics": t["topics"],
+                   "failed": [c["id"] for c in t["checks"] if c["status"] != "pass"],
+                   "failed_titles": {c["id"]: c["title"] for c in t["checks"] if c["status"] != "pass"}}
+                  for t in result["tasks"]],
+        "failed": failed, "topics": sorted({topic for t in result["tasks"] for topic in t["topics"]}),
+    }  # fmt: skip
+
+
 # -- grading ---------------------------------------------------------------------------------------
 class SharedReads:
     """The cluster, with each kind listed once across the cluster for the first grading round of
@@ -613,6 +777,14 @@ def grade_class(
         entry = {"seat": seat.id, "learner": seat.learner, "exercise": None, "attempt": None,
                  "score": None, "passed": False, "problem": ""}  # fmt: skip
         try:
+            exam = seat_exam(configmap) if attempt is None else None
+            if exam is not None:
+                entry |= {"attempt": exam.id, "graded_at": now.isoformat(), "round": round_id}
+                entry |= _grade_seat_exam(exam, catalogue, shared, now=now, wait_s=wait_s,
+                                          probe_image=probe_image or CURL_IMAGE, clock=clock, sleep=sleep)
+                if record and entry["score"] is not None:
+                    _record_result(cluster, class_name, seat, entry)
+                return entry
             if attempt is None:
                 entry["problem"] = "no active exercise"
                 return entry
@@ -655,7 +827,9 @@ def grade_class(
 
 
 def _record_result(cluster: Cluster, class_name: str, seat: Seat, entry: dict) -> None:
-    labels = seat.labels(RESULT_ROLE) | {"ckaprep.io/exercise": entry["exercise"]}
+    labels = seat.labels(RESULT_ROLE) | (
+        {"ckaprep.io/exam": entry["exam"]} if entry.get("exam") else {"ckaprep.io/exercise": entry["exercise"]}
+    )
     cluster.create({
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": f"{seat.id}-{entry['attempt']}-{entry['round']}",
@@ -702,8 +876,14 @@ def class_report(cluster: Cluster, class_name: str, catalogue: dict[str, Exercis
     own latest check, with time used, the checks failed most often and each topic's mastery."""
     seats = class_seats(cluster, class_name)
     cells: dict[tuple[str, str], dict] = {}
+    exams: dict[str, dict] = {}
     for entry in sorted(_trainer_results(cluster, class_name), key=lambda e: e.get("graded_at", "")):
-        if entry.get("exercise"):
+        if entry.get("exam"):  # an exam's tasks are cells too, the exam's total a column of its own
+            exams[entry["seat"]] = {"exam": entry["exam"], "score": entry["score"], "verdict": entry.get("verdict"),
+                                    "elapsed_s": entry.get("elapsed_s")}  # fmt: skip
+            for task in entry.get("tasks") or []:
+                cells[(entry["seat"], task["exercise"])] = task | {"elapsed_s": entry.get("elapsed_s"), "by": "trainer"}
+        elif entry.get("exercise"):
             cells[(entry["seat"], entry["exercise"])] = entry | {"by": "trainer"}
     for seat, configmap in seats:
         for record in seat_records(configmap):
@@ -735,7 +915,7 @@ def class_report(cluster: Cluster, class_name: str, catalogue: dict[str, Exercis
         scores = [c["score"] for c in row.values() if c]
         learners.append({
             "seat": seat.id, "learner": seat.learner, "exercises": row,
-            "average": round(sum(scores) / len(scores), 1) if scores else None,
+            "average": round(sum(scores) / len(scores), 1) if scores else None, "exam": exams.get(seat.id),
         })  # fmt: skip
     return {
         "class": class_name,

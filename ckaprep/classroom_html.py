@@ -42,6 +42,8 @@ p.note { color: #555; font-size: 0.9em; }
 def report_html(report: dict, now: datetime) -> str:
     exercises = report["exercises"]
     head = "".join(f'<th title="{escape(e["title"])}">{escape(e["id"])}</th>' for e in exercises)
+    with_exam = any(learner.get("exam") for learner in report["learners"])
+    head += "<th>exam</th>" if with_exam else ""
     rows = []
     for learner in report["learners"]:
         cells = []
@@ -56,6 +58,12 @@ def report_html(report: dict, now: datetime) -> str:
                 f'{cell["score"]:.0f}%{mark}<small>{escape(_time(cell["elapsed_s"]))}</small></td>'
             )
         average = "–" if learner["average"] is None else f'{learner["average"]:.0f}%'
+        if with_exam:
+            exam = learner.get("exam")
+            cells.append('<td class="cell empty">–</td>' if exam is None else
+                         f'<td class="cell exam" data-score="{exam["score"]}" style="background:{_heat(exam["score"])}">'
+                         f'{exam["score"]:.0f}% {escape(exam.get("verdict") or "")}'
+                         f'<small>{escape(_time(exam.get("elapsed_s")))}</small></td>')  # fmt: skip
         rows.append(
             f'<tr class="learner-row" data-seat="{escape(learner["seat"])}">'
             f'<td class="learner">{escape(learner["seat"])}</td><td class="learner">{escape(learner["learner"] or "")}</td>'

@@ -117,6 +117,48 @@ def classroom_status(ctx: typer.Context, class_name: ClassName, as_json: JsonOpt
     out.print(table)
 
 
+@classroom_app.command("exam")
+@handles_errors
+def classroom_exam(
+    ctx: typer.Context,
+    class_name: ClassName,
+    tasks: Annotated[Optional[int], typer.Option("--tasks", min=1, metavar="N", help="As for `exam start`.")] = None,
+    minutes: Annotated[Optional[int], typer.Option("--minutes", min=1, metavar="M", help="As for `exam start`.")] = None,
+    seed: Annotated[Optional[int], typer.Option(metavar="S", help="Seed of the draw.")] = None,
+    topic: Annotated[Optional[list[str]], typer.Option("--topic", metavar="TOPIC", help="As for `exam start`.")] = None,
+    draw: Annotated[str, typer.Option("--draw", metavar="same|per-seat", help="One draw for all, or one per seat.")] = "same",
+    force: Annotated[bool, typer.Option("--force", help="Replace the seats' active exercises or exams.")] = False,
+    parallel: Parallel = 8,
+    as_json: JsonOption = False,
+):
+    """Start the same mock exam in every seat at once, with one deadline. Learners see it with
+    `ckaprep exam status`; `classroom grade CLASS --at-deadline` grades it when time is up."""
+    import random
+
+    from ckaprep.classroom import check_class_name, start_class_exam
+    from ckaprep.errors import UsageError
+
+    if draw not in ("same", "per-seat"):
+        raise UsageError(f"--draw must be same or per-seat, not {draw!r}")
+    env = _env(ctx)
+    seed = seed if seed is not None else random.SystemRandom().randrange(1, 10**6)
+    with _Spinner() as progress:
+        progress("setting up the exam in every seat")
+        started = start_class_exam(
+            env.cluster(), check_class_name(class_name), _catalogue(env), state_dir=env.state.directory, seed=seed,
+            now=env.now, tasks=tasks, topics=topic or (), minutes=minutes, per_seat=draw == "per-seat", force=force,
+            parallel=parallel, progress=progress, clock=env.monotonic, sleep=env.sleep,
+        )  # fmt: skip
+    if as_json:
+        _print_json(started)
+        return
+    table = Table("seat", "learner", "tasks", "minutes")
+    for seat in started["seats"]:
+        table.add_row(seat["seat"], Text(seat["learner"] or "-"), ", ".join(seat["tasks"]), str(seat["minutes"]))
+    out.print(table)
+    out.print(f"exam {started['exam']} started in {len(started['seats'])} seats; deadline {started['deadline']}")
+
+
 @classroom_app.command("grade")
 @handles_errors
 def classroom_grade(
@@ -126,13 +168,20 @@ def classroom_grade(
     wait: Annotated[float, typer.Option(min=0, max=600, help="As for `check`: seconds of polling a seat still settling.")] = 10.0,
     parallel: Parallel = 8,
     probe_image: Annotated[Optional[str], typer.Option(envvar="CKAPREP_PROBE_IMAGE", help="As for `check`.")] = None,
+    at_deadline: Annotated[
+        bool, typer.Option("--at-deadline", help="Wait for the class exam's deadline, then grade.")
+    ] = False,
 ):
-    """Grade every seat's active exercise with your credentials (the authoritative grade), seats
-    in parallel, and record the results in the class's results namespace."""
-    from ckaprep.classroom import check_class_name, grade_class
+    """Grade every seat's active exercise or exam with your credentials (the authoritative
+    grade), seats in parallel, and record the results in the class's results namespace."""
+    from ckaprep.classroom import check_class_name, class_exam_deadline, grade_class
 
     env = _env(ctx)
     with _Spinner() as progress:
+        deadline = class_exam_deadline(env.cluster(), check_class_name(class_name)) if at_deadline else None
+        while deadline is not None and (left := (deadline - env.now()).total_seconds()) > 0:
+            progress(f"grading at the deadline, in {_minutes(left)}")
+            env.sleep(min(left, 1.0))
         progress("grading")
         result = grade_class(
             env.cluster(), check_class_name(class_name), _catalogue(env), now=env.now(), wait_s=wait,

@@ -303,3 +303,67 @@ def test_doctor_in_a_seat_checks_the_seat_rights_not_namespace_creation(fake, cl
     fake.denied = {("delete", "services")}
     diagnosis = diagnose(fake)
     assert diagnosis.exit_status == 3 and "delete services in k8s101-01-a" in diagnosis.findings[1].detail
+
+
+# -- a class exam ------------------------------------------------------------------------------
+def _exam(fake, tmp_path, **options):
+    from ckaprep.classroom import start_class_exam
+
+    clock = FakeTime()
+    return start_class_exam(fake, CLASS, load_catalogue(), state_dir=tmp_path / "trainer", seed=21,
+                            now=lambda: NOW, tasks=2, minutes=20, sleep=clock.sleep, clock=clock.monotonic,
+                            **options)  # fmt: skip
+
+
+def test_a_class_exam_is_the_same_draw_in_every_seat_with_one_deadline(fake, classroom, tmp_path):
+    started = _exam(fake, tmp_path)
+    assert len({tuple(s["tasks"]) for s in started["seats"]}) == 1
+    exams = [json.loads(cm["data"]["exam.json"]) for _, cm in class_seats(fake, CLASS)]
+    assert len({e["deadline"] for e in exams}) == 1 and len({e["id"] for e in exams}) == 1
+    seat2 = started["seats"][1]
+    assert all(ns.startswith("k8s101-02-e") for ns in seat2["namespaces"])
+    for ns in seat2["namespaces"]:  # the task namespaces are the seat's, and only its
+        assert fake.get("RoleBinding", ns, "ckaprep-seat-admin")["subjects"][0]["namespace"] == "k8s101-02-a"
+    # The learner sees and works on the exam the trainer started, and cannot start another.
+    env = seat_env(tmp_path, fake, "k8s101-02-a")
+    status = run(env, "exam", "status", "--json")
+    assert status.exit_code == 0, status.output
+    assert [t["exercise"] for t in json.loads(status.stdout)["tasks"]] == seat2["tasks"]
+    assert run(env, "exam", "task", "2").exit_code == 0
+    assert run(env, "exam", "start").exit_code == 2
+    with pytest.raises(Exception, match="active"):
+        _exam(fake, tmp_path)  # seats are busy without --force
+
+
+def test_a_draw_per_seat_differs_between_seats(fake, classroom, tmp_path):
+    started = _exam(fake, tmp_path, per_seat=True)
+    seeds = {json.loads(cm["data"]["exam.json"])["seed"] for _, cm in class_seats(fake, CLASS)}
+    assert len(seeds) == 3
+    assert len({tuple(s["tasks"]) for s in started["seats"]}) > 1 or len(load_catalogue()) < 3
+
+
+def test_the_trainer_grades_a_class_exam_at_the_deadline(fake, classroom, tmp_path):
+    from ckaprep.classroom import class_exam_deadline
+
+    _exam(fake, tmp_path)
+    seat1 = seat_env(tmp_path, fake, "k8s101-01-a")
+    exam = seat1.state.load_exam()
+    for attempt in exam.tasks:
+        apply_solution(fake, find_exercise(attempt.exercise), attempt)
+    deadline = class_exam_deadline(fake, CLASS)
+    graded = grade_class(fake, CLASS, load_catalogue(), now=deadline, sleep=lambda s: None)
+    by_seat = {s["seat"]: s for s in graded["seats"]}
+    assert by_seat["k8s101-01"]["score"] == 100.0 and by_seat["k8s101-01"]["deadline_passed"]
+    assert by_seat["k8s101-02"]["score"] == 0.0 and by_seat["k8s101-02"]["verdict"] == "FAIL"
+    report = class_report(fake, CLASS, load_catalogue())
+    rows = {r["seat"]: r for r in report["learners"]}
+    assert rows["k8s101-01"]["exam"]["score"] == 100.0
+    assert {e["id"] for e in report["exercises"]} == {t.exercise for t in exam.tasks}
+    assert report_html(report, NOW).count('class="cell exam"') == 3
+    # The learner submits too: the result goes to the seat as well as the local history.
+    submitted = run(seat1, "exam", "submit", "--json")
+    assert submitted.exit_code == 0, submitted.output
+    records = fake.get("ConfigMap", "k8s101-01-a", SEAT_CONFIGMAP)["data"][RESULTS_KEY].splitlines()
+    assert json.loads(records[-1])["kind"] == "exam"
+    assert run(seat1, "exam", "reset").exit_code == 0
+    assert all(fake.get("Namespace", None, ns) for ns in exam.namespaces)  # emptied, not deleted
