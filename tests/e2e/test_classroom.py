@@ -210,11 +210,34 @@ def test_an_expired_seat_token_is_one_line_exit_3(classroom: Classroom, tmp_path
         assert len(lines) == 1 and "seat's token" in lines[0] and "expired" in lines[0], done.stderr
 
 
+def test_a_class_exam_graded_at_the_deadline(classroom: Classroom, kubectl):
+    room = classroom
+    started = room.ckaprep("classroom", "exam", room.name, "--tasks", "1", "--minutes", "1", "--topic", "create",
+                           "--seed", "7", "--force", "--json")  # fmt: skip
+    assert started.exit_code == 0, started.output
+    sheet = json.loads(started.stdout)
+    assert len({tuple(seat["tasks"]) for seat in sheet["seats"]}) == 1  # the same draw everywhere
+    status = _run(room.learner(1), "exam", "status", "--json")
+    assert status.exit_code == 0, status.output
+    task = json.loads(status.stdout)["tasks"][0]
+    assert task["namespaces"] == [f"{room.name}-01-e1-a"][: len(task["namespaces"])]
+    shown = _run(room.learner(1), "exam", "task", "1", "--json")
+    assert shown.exit_code == 0, shown.output
+    room.seat_kubectl(1, "apply", "-f", "-", input=_yaml_solution(task["exercise"], json.loads(shown.stdout)["params"]))
+    graded = room.ckaprep("classroom", "grade", room.name, "--at-deadline", "--json", "--wait", "30")
+    assert graded.exit_code == 0, graded.output
+    by_seat = {s["seat"]: s for s in json.loads(graded.stdout)["seats"]}
+    first, second = by_seat[f"{room.name}-01"], by_seat[f"{room.name}-02"]
+    assert first["exam"] == sheet["exam"] and first["deadline_passed"], first
+    assert (first["score"], first["verdict"]) == (100.0, "PASS"), first
+    assert (second["score"], second["verdict"]) == (0.0, "FAIL"), second
+
+
 def test_delete_leaves_nothing_and_the_seat_credentials_stop_working(classroom: Classroom, kubectl):
     room = classroom
     deleted = room.ckaprep("classroom", "delete", room.name, "--json")
     assert deleted.exit_code == 0, deleted.output
-    assert len(json.loads(deleted.stdout)["deleted"]) == 3 * 2 + 1
+    assert len(json.loads(deleted.stdout)["deleted"]) == 3 * 2 + 1 + 3  # seats, results, the exam's tasks
     assert _class_namespaces(kubectl, room.name) == []
     for kind in ("serviceaccounts", "rolebindings", "configmaps"):
         found = kubectl("get", kind, "-A", "-l", f"ckaprep.io/class={room.name}", "-o", "name").stdout.split()
