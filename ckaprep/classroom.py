@@ -402,6 +402,7 @@ def _write_private(path: Path, text: str) -> None:
     """A kubeconfig holds a credential: readable by its owner only, written whole."""
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when an earlier file of that name was left with other rights
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(tmp, path)

@@ -447,6 +447,12 @@ def reset(ctx: typer.Context, as_json: JsonOption = False):
         return exam_reset(ctx, as_json=as_json)
     with _Spinner() as progress:
         attempt, left_alone = reset_drill(store, env.cluster, waiter=_waiter(env, progress))
+    if attempt.seat:  # a classroom seat keeps its namespaces: they were emptied
+        if as_json:
+            _print_json({"deleted": [], "emptied": attempt.namespaces, "left_alone": []})
+        else:
+            out.print(one_line(f"reset {attempt.exercise}: namespace(s) {', '.join(attempt.namespaces)} emptied"))
+        return
     if as_json:
         _print_json({"deleted": [ns for ns in attempt.namespaces if ns not in left_alone],
                      "left_alone": left_alone})  # fmt: skip

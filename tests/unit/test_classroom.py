@@ -156,7 +156,9 @@ def test_a_learner_starts_checks_and_resets_in_the_seat_without_creating_namespa
     results = fake.get("ConfigMap", "k8s101-02-a", SEAT_CONFIGMAP)["data"][RESULTS_KEY].splitlines()
     assert json.loads(results[-1])["exercise"] == "clusterip-create"
     assert (tmp_path / "learner-k8s101-02-a" / "history.jsonl").exists()  # and the local history
-    assert run(env, "reset").exit_code == 0
+    reset = run(env, "reset", "--json")
+    assert reset.exit_code == 0, reset.output
+    assert json.loads(reset.stdout) == {"deleted": [], "emptied": ["k8s101-02-a"], "left_alone": []}
     assert {key for key in fake.objects if key[0] == "Namespace"} == before  # never deleted
     left = [key for key in fake.objects if key[1] == "k8s101-02-a" and key[0] in ("Deployment", "Pod", "Service")]
     assert left == []
