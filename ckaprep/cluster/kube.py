@@ -416,13 +416,19 @@ def _token_expired(token: str, now: float | None = None) -> str:
     """A one-line explanation when a ServiceAccount token has passed its expiry, else ""."""
     claims = token_claims(token)
     expiry = claims.get("exp")
+    account = claims.get("kubernetes.io") or {}
+    namespace = account.get("namespace") if isinstance(account, dict) else None
+    name = (account.get("serviceaccount") or {}).get("name") if isinstance(account, dict) else None
     if not isinstance(expiry, (int, float)) or isinstance(expiry, bool):
         return ""
     if expiry > (time.time() if now is None else now):
+        if namespace and name == "ckaprep-seat":  # a classroom seat's token, not expired: revoked
+            return (
+                f"the seat's token (ServiceAccount in namespace {one_line(namespace)}) was rejected: the seat "
+                "or its class was deleted; ask the trainer for a new kubeconfig"
+            )
         return ""
     when = datetime.fromtimestamp(expiry, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    account = claims.get("kubernetes.io") or {}
-    namespace = account.get("namespace") if isinstance(account, dict) else None
     if namespace:
         return (
             f"the seat's token (ServiceAccount in namespace {one_line(namespace)}) expired at {when}; "

@@ -246,6 +246,7 @@ def test_delete_leaves_nothing_and_the_seat_credentials_stop_working(classroom: 
         assert found == [], (kind, found)
     after = _run(room.learner(1), "status")
     assert after.exit_code == 3, after.output
+    assert "the seat or its class was deleted" in after.output
 
 
 # -- the HTML report in a real browser -------------------------------------------------------------

@@ -369,3 +369,25 @@ def test_the_trainer_grades_a_class_exam_at_the_deadline(fake, classroom, tmp_pa
     assert json.loads(records[-1])["kind"] == "exam"
     assert run(seat1, "exam", "reset").exit_code == 0
     assert all(fake.get("Namespace", None, ns) for ns in exam.namespaces)  # emptied, not deleted
+
+
+def _token(claims: dict) -> str:
+    import base64
+
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256'})}.{part(claims)}.{part({})}"
+
+
+def test_a_rejected_seat_token_says_why_in_one_line():
+    from ckaprep.cluster.kube import _token_expired, token_claims
+
+    seat = {"kubernetes.io": {"namespace": "k8s101-01-a", "serviceaccount": {"name": SEAT_ACCOUNT}}}
+    expired = _token_expired(_token(seat | {"exp": 1_000}), now=2_000)
+    assert expired.startswith("the seat's token (ServiceAccount in namespace k8s101-01-a) expired at 1970-01-01")
+    assert "\n" not in expired
+    assert "was rejected: the seat or its class was deleted" in _token_expired(_token(seat | {"exp": 3_000}), now=2_000)
+    assert _token_expired(_token({"exp": 3_000}), now=2_000) == ""  # someone else's valid token: no guess
+    assert "the token in the kubeconfig expired" in _token_expired(_token({"exp": 1_000}), now=2_000)
+    assert _token_expired("not-a-jwt") == "" and token_claims("a.b.c") == {}
