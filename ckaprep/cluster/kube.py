@@ -342,7 +342,8 @@ class KubeCluster:
         return {"server": cfg.host, "ca_pem": ca_pem, "insecure": not cfg.verify_ssl}
 
     def _bearer_token(self) -> str:
-        value = (self._configuration.api_key or {}).get("authorization") or ""
+        keys = self._configuration.api_key or {}
+        value = keys.get("BearerToken") or keys.get("authorization") or ""  # the key differs across clients
         return value.removeprefix("Bearer ").strip()
 
     def service_account(self):
