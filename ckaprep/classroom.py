@@ -1,9 +1,11 @@
 """A class on one shared cluster: seats for learners, and the trainer's grade and report.
 
-A *seat* is a few namespaces (CLASS-03-a, CLASS-03-b, ...), a ServiceAccount with the built-in
-`admin` ClusterRole bound in those namespaces only, and a ConfigMap in its home namespace (the
-first one) that names the seat and holds its state: the active exercise or exam and the results
-the learner's own `check` recorded. Everything carries ckaprep's ownership label and the class
+A *seat* is a few namespaces (CLASS-03-a, CLASS-03-b, ...), a ServiceAccount CLASS-03 with the
+built-in `admin` ClusterRole bound in those namespaces only, and a ConfigMap in its home namespace
+(the first one) that names the seat and holds its state: the active exercise or exam and the
+results the learner's own `check` recorded. The ServiceAccounts live in the class's accounts
+namespace (CLASS-seats), where no seat has any right: a learner cannot mint a longer-lived
+token for their seat, nor delete its account. Everything carries ckaprep's ownership label and the class
 label; `delete_class` removes exactly the namespaces that carry both.
 
 The trainer's grades go to the class's results namespace (CLASS-results), which no seat may write.
@@ -35,8 +37,7 @@ from ckaprep.waiting import Progress, Waiter, no_progress
 
 CLASS_LABEL = "ckaprep.io/class"
 SEAT_LABEL = "ckaprep.io/seat"
-SEAT_ROLE, RESULTS_ROLE, RESULT_ROLE = "seat", "results", "result"
-SEAT_ACCOUNT = "ckaprep-seat"
+SEAT_ROLE, RESULTS_ROLE, RESULT_ROLE, ACCOUNTS_ROLE = "seat", "results", "result", "accounts"
 SEAT_CONFIGMAP = "ckaprep-seat"
 SEAT_BINDING = "ckaprep-seat-admin"
 # `admin` has not written Endpoints or EndpointSlices since Kubernetes 1.22, and the selectorless
@@ -81,6 +82,25 @@ def seat_namespaces(class_name: str, number: int, count: int) -> list[str]:
 
 def results_namespace(class_name: str) -> str:
     return f"{class_name}-results"
+
+
+ACCOUNTS_SUFFIX = "-seats"
+
+
+def accounts_namespace(class_name: str) -> str:
+    return f"{class_name}{ACCOUNTS_SUFFIX}"
+
+
+def seat_of_account(namespace: str, name: str) -> str | None:
+    """The home namespace of the seat a ServiceAccount is for (CLASS-03 in CLASS-seats gives
+    CLASS-03-a), or None when it is no seat's account."""
+    if not namespace.endswith(ACCOUNTS_SUFFIX):
+        return None
+    class_name = namespace[: -len(ACCOUNTS_SUFFIX)]
+    number = name[len(class_name) + 1:] if name.startswith(class_name + "-") else ""
+    if not (CLASS_NAME.fullmatch(class_name) and number.isdigit()):
+        return None
+    return f"{name}-a"
 
 
 def class_selector(class_name: str, role: str | None = None) -> str:
@@ -162,10 +182,12 @@ def detect_seat(cluster: Cluster) -> Seat | None:
     """The seat these credentials belong to: a seat's ServiceAccount token, and the seat
     ConfigMap in its namespace. Anything else is not a seat, and costs no request."""
     account = cluster.service_account()
-    if account is None or account[1] != SEAT_ACCOUNT:
+    home = seat_of_account(*account) if account else None
+    if home is None:
         return None
-    configmap = cluster.get("ConfigMap", account[0], SEAT_CONFIGMAP)
-    return seat_from_configmap(configmap) if configmap else None
+    configmap = cluster.get("ConfigMap", home, SEAT_CONFIGMAP)
+    seat = seat_from_configmap(configmap) if configmap else None
+    return seat if seat is not None and seat.id == account[1] else None
 
 
 # -- the seat's state, kept in the cluster -------------------------------------------------------
@@ -343,7 +365,8 @@ def seat_objects(seat: Seat) -> list[dict]:
     objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": dict(labels)}}
                for ns in seat.namespaces]  # fmt: skip
     objects.append({"apiVersion": "v1", "kind": "ServiceAccount",
-                    "metadata": {"name": SEAT_ACCOUNT, "namespace": seat.home, "labels": dict(labels)},
+                    "metadata": {"name": seat.id, "namespace": accounts_namespace(seat.class_name),
+                                 "labels": dict(labels)},
                     "automountServiceAccountToken": False})  # fmt: skip
     objects += seat_rights(seat, seat.namespaces, labels)
     objects.append({
@@ -358,7 +381,7 @@ def seat_objects(seat: Seat) -> list[dict]:
 def seat_rights(seat: Seat, namespaces: list[str], labels: dict[str, str]) -> list[dict]:
     """The seat's rights in these namespaces: `admin`, and writing Endpoints and EndpointSlices."""
     objects: list[dict] = []
-    subjects = [{"kind": "ServiceAccount", "name": SEAT_ACCOUNT, "namespace": seat.home}]
+    subjects = [{"kind": "ServiceAccount", "name": seat.id, "namespace": accounts_namespace(seat.class_name)}]
     for ns in namespaces:
         objects.append({
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
@@ -441,9 +464,9 @@ def create_class(
         for s in (seat_from_configmap(cm) for cm in cluster.list("ConfigMap", None, class_selector(class_name, SEAT_ROLE)))
         if s is not None and s.class_name == class_name
     }
-    results_ns = results_namespace(class_name)
-    _create_or_keep(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
-        "name": results_ns, "labels": {OWNER_LABEL: OWNER_VALUE, CLASS_LABEL: class_name, ROLE_LABEL: RESULTS_ROLE}}})
+    for name, role in ((results_namespace(class_name), RESULTS_ROLE), (accounts_namespace(class_name), ACCOUNTS_ROLE)):
+        _create_or_keep(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": name, "labels": {OWNER_LABEL: OWNER_VALUE, CLASS_LABEL: class_name, ROLE_LABEL: role}}})
     done = [0]
     guard = threading.Lock()
 
@@ -457,7 +480,7 @@ def create_class(
             for manifest in seat_objects(seat):
                 if not _create_or_keep(cluster, manifest) and manifest["kind"] == "ConfigMap":
                     _update_seat_configmap(cluster, seat)
-        token = cluster.request_token(seat.home, SEAT_ACCOUNT, valid_s)
+        token = cluster.request_token(accounts_namespace(class_name), seat.id, valid_s)
         path = out_dir / f"{seat.id}.kubeconfig"
         _write_private(path, kubeconfig_text(seat, endpoint, token["token"]))
         with guard:

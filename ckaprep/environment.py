@@ -57,7 +57,7 @@ class Environment:
     def _find_seat(self, local: StateStore) -> StateStore | None:
         """The seat's store when the credentials are a classroom seat's; a cluster that cannot be
         reached is left for the command itself to report."""
-        from ckaprep.classroom import SEAT_ACCOUNT, seat_store
+        from ckaprep.classroom import seat_of_account, seat_store
         from ckaprep.errors import CkaprepError
 
         try:
@@ -65,7 +65,7 @@ class Environment:
             account = cluster.service_account()
         except CkaprepError:
             return None
-        if account is None or account[1] != SEAT_ACCOUNT:
+        if account is None or seat_of_account(*account) is None:
             return None
         return seat_store(local, cluster)
 

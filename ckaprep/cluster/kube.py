@@ -423,16 +423,18 @@ def _token_expired(token: str, now: float | None = None) -> str:
     if not isinstance(expiry, (int, float)) or isinstance(expiry, bool):
         return ""
     if expiry > (time.time() if now is None else now):
-        if namespace and name == "ckaprep-seat":  # a classroom seat's token, not expired: revoked
-            return (
-                f"the seat's token (ServiceAccount in namespace {one_line(namespace)}) was rejected: the seat "
-                "or its class was deleted; ask the trainer for a new kubeconfig"
+        from ckaprep.classroom import seat_of_account
+
+        if isinstance(namespace, str) and isinstance(name, str) and seat_of_account(namespace, name):
+            return (  # a classroom seat's token, not expired: revoked
+                f"the seat's token (ServiceAccount {one_line(namespace)}/{one_line(name)}) was rejected: the "
+                "seat or its class was deleted; ask the trainer for a new kubeconfig"
             )
         return ""
     when = datetime.fromtimestamp(expiry, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     if namespace:
         return (
-            f"the seat's token (ServiceAccount in namespace {one_line(namespace)}) expired at {when}; "
+            f"the seat's token (ServiceAccount {one_line(namespace)}/{one_line(str(name))}) expired at {when}; "
             "ask the trainer for a new kubeconfig"
         )
     return f"the token in the kubeconfig expired at {when}; get a new one"

@@ -172,7 +172,10 @@ def test_a_seat_is_isolated(classroom: Classroom, kubectl):
     denied("get", "configmaps", "-n", results)
     denied("create", "configmap", "fake-grade", "-n", results, "--from-literal=score=100")
     denied("create", "clusterrolebinding", "sneaky", "--clusterrole=cluster-admin",
-           f"--serviceaccount={room.home(1)}:ckaprep-seat")  # fmt: skip
+           f"--serviceaccount={room.name}-seats:{room.name}-01")  # fmt: skip
+    # Its account lives outside its namespaces: it can neither mint itself a longer token nor delete it.
+    denied("create", "token", f"{room.name}-01", "-n", f"{room.name}-seats", "--duration=48h")
+    denied("delete", "serviceaccount", f"{room.name}-01", "-n", f"{room.name}-seats")
     # Its own namespaces are its own.
     allowed = room.seat_kubectl(1, "auth", "can-i", "create", "pods/exec", "-n", room.home(1, "b"), check=False)
     assert allowed.stdout.strip() == "yes"
@@ -181,7 +184,7 @@ def test_a_seat_is_isolated(classroom: Classroom, kubectl):
     assert [f["status"] for f in json.loads(doctor.stdout)["findings"] if f["id"] == "seat-permissions"] == ["pass"]
 
 
-def _expired_token(namespace: str) -> str:
+def _expired_token(namespace: str, account: str) -> str:
     """A token shaped like a seat's, expired an hour ago. The API server rejects it (401) like a
     real expired one; the TokenRequest API issues nothing shorter than 10 minutes to wait for."""
     def part(data: dict) -> str:
@@ -189,14 +192,14 @@ def _expired_token(namespace: str) -> str:
 
     now = int(time.time())
     claims = {"exp": now - 3600, "iat": now - 7200, "iss": "https://kubernetes.default.svc",
-              "sub": f"system:serviceaccount:{namespace}:ckaprep-seat",
-              "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": "ckaprep-seat", "uid": "0"}}}
+              "sub": f"system:serviceaccount:{namespace}:{account}",
+              "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": account, "uid": "0"}}}
     return f"{part({'alg': 'RS256', 'kid': 'x'})}.{part(claims)}.{part({'sig': 'none'})}"
 
 
 def test_an_expired_seat_token_is_one_line_exit_3(classroom: Classroom, tmp_path):
     config = json.loads(Path(classroom.kubeconfigs[1]).read_text())
-    config["users"][0]["user"]["token"] = _expired_token(classroom.home(1))
+    config["users"][0]["user"]["token"] = _expired_token(f"{classroom.name}-seats", f"{classroom.name}-01")
     expired = tmp_path / "expired.kubeconfig"
     expired.write_text(json.dumps(config))
     for args in (["status"], ["check"], ["start", "clusterip-create"]):
@@ -238,7 +241,8 @@ def test_delete_leaves_nothing_and_the_seat_credentials_stop_working(classroom: 
     deleted = room.ckaprep("classroom", "delete", room.name, "--json")
     assert deleted.exit_code == 0, deleted.output
     names = json.loads(deleted.stdout)["deleted"]
-    assert {room.home(n, letter) for n in (1, 2, 3) for letter in "ab"} | {f"{room.name}-results"} <= set(names)
+    assert {room.home(n, letter) for n in (1, 2, 3) for letter in "ab"} | {f"{room.name}-results",
+                                                                         f"{room.name}-seats"} <= set(names)
     assert {f"{room.name}-0{n}-e1-a" for n in (1, 2, 3)} <= set(names)  # the exam's tasks
     assert _class_namespaces(kubectl, room.name) == []
     for kind in ("serviceaccounts", "rolebindings", "configmaps"):

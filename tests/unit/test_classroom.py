@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from ckaprep.catalogue import find_exercise, load_catalogue
 from ckaprep.classroom import (
-    ATTEMPT_KEY, CLASS_LABEL, RESULTS_KEY, SEAT_ACCOUNT, SEAT_CONFIGMAP, SharedReads, class_report,
+    ATTEMPT_KEY, CLASS_LABEL, RESULTS_KEY, SEAT_CONFIGMAP, SharedReads, class_report,
     class_seats, create_class, delete_class, detect_seat, grade_class, namespaces_needed, parse_duration,
     read_learners, results_namespace,
 )  # fmt: skip
@@ -36,8 +36,8 @@ CLASS = "k8s101"
 class SeatCredentials:
     """The shared fake cluster, seen through a seat's ServiceAccount token."""
 
-    def __init__(self, fake: FakeCluster, namespace: str):
-        self._fake, self._account = fake, (namespace, SEAT_ACCOUNT)
+    def __init__(self, fake: FakeCluster, home: str):
+        self._fake, self._account = fake, (f"{CLASS}-seats", home.rsplit("-", 1)[0])
 
     def __getattr__(self, name):
         return getattr(self._fake, name)
@@ -77,8 +77,10 @@ def test_create_makes_labelled_seats_with_admin_in_their_namespaces_only(fake, c
         assert namespace["metadata"]["labels"][OWNER_LABEL] == "ckaprep"
         binding = fake.get("RoleBinding", ns, "ckaprep-seat-admin")
         assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"}
-        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": SEAT_ACCOUNT, "namespace": seat.home}]
-    assert fake.get("ServiceAccount", seat.home, SEAT_ACCOUNT)["metadata"]["labels"][CLASS_LABEL] == CLASS
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "k8s101-02", "namespace": "k8s101-seats"}]
+    # The account lives where the seat has no rights: it cannot mint itself a longer-lived token.
+    assert fake.get("ServiceAccount", "k8s101-seats", "k8s101-02")["metadata"]["labels"][CLASS_LABEL] == CLASS
+    assert fake.list("RoleBinding", "k8s101-seats") == []
     # Nothing cluster-wide beyond namespaces: no ClusterRoleBinding could ever be granted.
     assert {k for k, _, _ in fake.objects} == {"Namespace", "ServiceAccount", "Role", "RoleBinding", "ConfigMap"}
     role = fake.get("Role", seat.home, "ckaprep-seat-endpoints")
@@ -86,7 +88,7 @@ def test_create_makes_labelled_seats_with_admin_in_their_namespaces_only(fake, c
     assert "get" not in {v for rule in role["rules"] for v in rule["verbs"]}  # reading comes with admin
     assert fake.get("Namespace", None, results_namespace(CLASS)) is not None
     assert fake.list("RoleBinding", results_namespace(CLASS)) == []  # no seat may write there
-    assert sorted(fake.tokens) == [(f"k8s101-0{n}-a", SEAT_ACCOUNT, 8 * 3600) for n in (1, 2, 3)]
+    assert sorted(fake.tokens) == [("k8s101-seats", f"k8s101-0{n}", 8 * 3600) for n in (1, 2, 3)]
 
 
 def test_each_kubeconfig_holds_the_seat_token_and_home_namespace_readable_by_its_owner_only(classroom):
@@ -94,7 +96,7 @@ def test_each_kubeconfig_holds_the_seat_token_and_home_namespace_readable_by_its
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     config = json.loads(path.read_text())
     assert config["contexts"][0]["context"]["namespace"] == "k8s101-01-a"
-    assert config["users"][0]["user"]["token"].startswith("fake-token-k8s101-01-a-ckaprep-seat")
+    assert config["users"][0]["user"]["token"].startswith("fake-token-k8s101-seats-k8s101-01-")
     assert config["clusters"][0]["cluster"]["server"] == "https://fake.invalid:6443"
 
 
@@ -134,9 +136,13 @@ def test_a_seat_is_recognised_only_by_its_own_service_account_and_configmap(fake
     fake.read_log.clear()
     fake.account = ("default", "builder")  # another ServiceAccount: not a seat, and no request made
     assert detect_seat(fake) is None and fake.read_log == []
-    fake.account = ("k8s101-02-a", SEAT_ACCOUNT)
+    fake.account = ("k8s101-02-a", "ckaprep-seat")  # an account inside a seat namespace is none of ours
+    assert detect_seat(fake) is None
+    fake.account = ("k8s101-seats", "k8s101-02")
     seat = detect_seat(fake)
     assert (seat.id, seat.namespaces) == ("k8s101-02", ["k8s101-02-a", "k8s101-02-b"])
+    fake.account = ("k8s101-seats", "k8s101-07")  # no such seat
+    assert detect_seat(fake) is None
 
 
 def test_a_learner_starts_checks_and_resets_in_the_seat_without_creating_namespaces(fake, classroom, tmp_path):
@@ -164,7 +170,7 @@ def test_a_learner_starts_checks_and_resets_in_the_seat_without_creating_namespa
     assert left == []
     kept = fake.get("ConfigMap", "k8s101-02-a", SEAT_CONFIGMAP)
     assert ATTEMPT_KEY not in kept["data"] and kept["data"][RESULTS_KEY]
-    assert fake.get("ServiceAccount", "k8s101-02-a", SEAT_ACCOUNT) and fake.get("RoleBinding", "k8s101-02-a", "ckaprep-seat-admin")
+    assert fake.get("RoleBinding", "k8s101-02-a", "ckaprep-seat-admin")
 
 
 def test_start_force_in_a_seat_empties_what_the_learner_made(fake, classroom, tmp_path):
@@ -289,15 +295,15 @@ def test_delete_removes_the_class_and_nothing_else(fake, classroom, tmp_path):
     create_class(fake, "other", seats=1, namespaces=1, valid_s=3600, out_dir=tmp_path / "o")
     fake.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "k8s101-99-a"}})  # not labelled
     deleted = delete_class(fake, CLASS)
-    assert len(deleted) == 3 * 2 + 1
+    assert len(deleted) == 3 * 2 + 2
     names = {key[2] for key in fake.objects if key[0] == "Namespace"}
-    assert names == {"other-01-a", "other-results", "k8s101-99-a"}
+    assert names == {"other-01-a", "other-results", "other-seats", "k8s101-99-a"}
 
 
 def test_doctor_in_a_seat_checks_the_seat_rights_not_namespace_creation(fake, classroom):
     from ckaprep.doctor import diagnose
 
-    fake.account = ("k8s101-01-a", SEAT_ACCOUNT)
+    fake.account = ("k8s101-seats", "k8s101-01")
     fake.denied = {("create", "namespaces")}
     diagnosis = diagnose(fake)
     assert diagnosis.exit_status == 0
@@ -325,7 +331,7 @@ def test_a_class_exam_is_the_same_draw_in_every_seat_with_one_deadline(fake, cla
     seat2 = started["seats"][1]
     assert all(ns.startswith("k8s101-02-e") for ns in seat2["namespaces"])
     for ns in seat2["namespaces"]:  # the task namespaces are the seat's, and only its
-        assert fake.get("RoleBinding", ns, "ckaprep-seat-admin")["subjects"][0]["namespace"] == "k8s101-02-a"
+        assert fake.get("RoleBinding", ns, "ckaprep-seat-admin")["subjects"][0]["name"] == "k8s101-02"
     # The learner sees and works on the exam the trainer started, and cannot start another.
     env = seat_env(tmp_path, fake, "k8s101-02-a")
     status = run(env, "exam", "status", "--json")
@@ -383,9 +389,9 @@ def _token(claims: dict) -> str:
 def test_a_rejected_seat_token_says_why_in_one_line():
     from ckaprep.cluster.kube import _token_expired, token_claims
 
-    seat = {"kubernetes.io": {"namespace": "k8s101-01-a", "serviceaccount": {"name": SEAT_ACCOUNT}}}
+    seat = {"kubernetes.io": {"namespace": "k8s101-seats", "serviceaccount": {"name": "k8s101-01"}}}
     expired = _token_expired(_token(seat | {"exp": 1_000}), now=2_000)
-    assert expired.startswith("the seat's token (ServiceAccount in namespace k8s101-01-a) expired at 1970-01-01")
+    assert expired.startswith("the seat's token (ServiceAccount k8s101-seats/k8s101-01) expired at 1970-01-01")
     assert "\n" not in expired
     assert "was rejected: the seat or its class was deleted" in _token_expired(_token(seat | {"exp": 3_000}), now=2_000)
     assert _token_expired(_token({"exp": 3_000}), now=2_000) == ""  # someone else's valid token: no guess
