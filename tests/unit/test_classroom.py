@@ -397,3 +397,13 @@ def test_a_rejected_seat_token_says_why_in_one_line():
     assert _token_expired(_token({"exp": 3_000}), now=2_000) == ""  # someone else's valid token: no guess
     assert "the token in the kubeconfig expired" in _token_expired(_token({"exp": 1_000}), now=2_000)
     assert _token_expired("not-a-jwt") == "" and token_claims("a.b.c") == {}
+
+
+def test_a_machine_with_its_own_exercise_never_asks_the_cluster_for_a_seat(env, fake, tmp_path):
+    asked = []
+    env.cluster_factory = lambda kubeconfig, context: asked.append(1) or fake
+    assert run(env, "start", "clusterip-create", "--seed", "3").exit_code == 0
+    asked.clear()
+    for command in (["status"], ["hint"], ["solution"]):
+        assert run(env, *command).exit_code == 0
+    assert asked == []  # status, hint and solution stay local and quick
