@@ -236,6 +236,28 @@ def test_a_class_exam_graded_at_the_deadline(classroom: Classroom, kubectl):
     assert (second["score"], second["verdict"]) == (0.0, "FAIL"), second
 
 
+def test_create_again_adds_a_seat_and_renews_the_tokens(classroom: Classroom, tmp_path):
+    room = classroom
+    learners = tmp_path / "learners.txt"
+    learners.write_text("Ada\nGrace\nAlan\nEdsger\n")
+    before = _run(room.learner(1), "exam", "status", "--json")
+    again = room.ckaprep("classroom", "create", room.name, "--learners", str(learners), "--valid", "1h",
+                         "--out", str(room.tmp / "seats"), "--json")  # fmt: skip
+    assert again.exit_code == 0, again.output
+    seats = json.loads(again.stdout)["seats"]
+    assert [(s["learner"], s["new"]) for s in seats] == [("Ada", False), ("Grace", False), ("Alan", False),
+                                                         ("Edsger", True)]  # fmt: skip
+    # The renewed kubeconfig works, and the seat kept its state.
+    renewed = _env(room.tmp / "learner-1-renewed", seats[0]["kubeconfig"])
+    after = _run(renewed, "exam", "status", "--json")
+    assert after.exit_code == before.exit_code == 0, after.output
+    assert json.loads(after.stdout)["exam"] == json.loads(before.stdout)["exam"]
+    newcomer = _env(room.tmp / "learner-4", seats[3]["kubeconfig"])
+    assert _run(newcomer, "status").exit_code == 2  # a seat, with nothing started yet
+    status = json.loads(room.ckaprep("classroom", "status", room.name, "--json").stdout)
+    assert [s["learner"] for s in status["seats"]] == ["Ada", "Grace", "Alan", "Edsger"]
+
+
 def test_delete_leaves_nothing_and_the_seat_credentials_stop_working(classroom: Classroom, kubectl):
     room = classroom
     deleted = room.ckaprep("classroom", "delete", room.name, "--json")
