@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ckaprep.catalogue import Exercise
 from ckaprep.cluster import Cluster
-from ckaprep.errors import CkaprepError, StateError, UsageError, WaitTimeout
+from ckaprep.errors import CkaprepError, ImagePullError, StateError, UsageError, WaitTimeout
 from ckaprep.history import Record
 from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, ROLE_LABEL, is_probe_pod
 from ckaprep.state import Attempt, Exam, StateStore, attempt_from_json, exam_from_json, new_id
@@ -789,6 +789,7 @@ def grade_class(
 
     seats = class_seats(cluster, class_name)
     namespaces = {ns for seat, _ in seats for ns in seat.namespaces}
+    namespaces |= {ns for _, configmap in seats for ns in getattr(seat_exam(configmap), "namespaces", [])}
     shared = SharedReads(cluster, namespaces)
     round_id = new_id()
     started = clock()
@@ -820,7 +821,7 @@ def grade_class(
             try:
                 report, _ = grade(exercise, attempt, shared, wait_s=wait_s, probe_image=probe_image or CURL_IMAGE,
                                   clock=clock, sleep=sleep)  # fmt: skip
-            except StateError as exc:
+            except (StateError, ImagePullError, WaitTimeout) as exc:  # this seat's problem, not the round's
                 entry["problem"] = exc.message
                 return entry
             failed = [c for c in report.checks if c.status != "pass"]

@@ -407,3 +407,13 @@ def test_a_machine_with_its_own_exercise_never_asks_the_cluster_for_a_seat(env, 
     for command in (["status"], ["hint"], ["solution"]):
         assert run(env, *command).exit_code == 0
     assert asked == []  # status, hint and solution stay local and quick
+
+
+def test_a_seat_whose_namespace_is_gone_is_a_problem_of_that_seat_only(fake, classroom, tmp_path):
+    _two_learners(fake, tmp_path)
+    assert run(seat_env(tmp_path, fake, "k8s101-02-a"), "start", "dns-cross-namespace", "--force").exit_code == 0
+    fake.delete("Namespace", None, "k8s101-02-b")  # by hand, as the trainer might
+    result = grade_class(fake, CLASS, load_catalogue(), now=NOW, sleep=lambda s: None)
+    by_seat = {s["seat"]: s for s in result["seats"]}
+    assert by_seat["k8s101-01"]["score"] == 100.0
+    assert by_seat["k8s101-02"]["score"] is None and "no longer exists" in by_seat["k8s101-02"]["problem"]
