@@ -373,7 +373,9 @@ def test_the_trainer_grades_a_class_exam_at_the_deadline(fake, classroom, tmp_pa
     assert submitted.exit_code == 0, submitted.output
     records = fake.get("ConfigMap", "k8s101-01-a", SEAT_CONFIGMAP)["data"][RESULTS_KEY].splitlines()
     assert json.loads(records[-1])["kind"] == "exam"
-    assert run(seat1, "exam", "reset").exit_code == 0
+    reset = run(seat1, "exam", "reset", "--json")
+    assert reset.exit_code == 0, reset.output
+    assert json.loads(reset.stdout)["emptied"] == exam.namespaces and json.loads(reset.stdout)["deleted"] == []
     assert all(fake.get("Namespace", None, ns) for ns in exam.namespaces)  # emptied, not deleted
 
 
