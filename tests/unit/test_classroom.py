@@ -419,3 +419,13 @@ def test_a_seat_whose_namespace_is_gone_is_a_problem_of_that_seat_only(fake, cla
     by_seat = {s["seat"]: s for s in result["seats"]}
     assert by_seat["k8s101-01"]["score"] == 100.0
     assert by_seat["k8s101-02"]["score"] is None and "no longer exists" in by_seat["k8s101-02"]["problem"]
+
+
+def test_kube_paths_for_listing_across_namespaces_and_for_seat_kinds():
+    from ckaprep.cluster.kube import KubeCluster
+
+    assert KubeCluster._path("ConfigMap", None) == "/api/v1/configmaps"
+    assert KubeCluster._path("ConfigMap", "k8s101-01-a", "ckaprep-seat") == "/api/v1/namespaces/k8s101-01-a/configmaps/ckaprep-seat"
+    assert KubeCluster._path("RoleBinding", "ns") == "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/rolebindings"
+    assert KubeCluster._path("ServiceAccount", "k8s101-seats", "k8s101-01") + "/token" == (
+        "/api/v1/namespaces/k8s101-seats/serviceaccounts/k8s101-01/token")
