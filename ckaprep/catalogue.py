@@ -20,6 +20,7 @@ from ckaprep.errors import ExerciseFileError, UsageError
 from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
 from ckaprep.locations import ENV_EXERCISES, exercise_dirs_from, exercises_dir  # noqa: F401 (part of this API)
 from ckaprep.parsed_cache import ParsedYamlCache
+from ckaprep.service_range import NoServiceRange, address_in_use, claimed_addresses, service_range
 from ckaprep.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
 
 # The topic vocabulary, each with the `ckaprep explain` page that teaches it.
@@ -33,10 +34,15 @@ TOPICS = {
     "named-ports": "ports",
     "troubleshooting": "troubleshooting",
     "readiness": "selectors-and-endpoints",
+    "externalname": "externalname",
+    "service-cidr": "service-cidr",
+    "udp": "udp",
 }
 DIFFICULTIES = ("easy", "medium", "hard")
 SETUP_WAITS = ("ready", "running")
-PARAM_KINDS = ("pick", "int", "prefix", "template", "value")
+PARAM_KINDS = ("pick", "int", "prefix", "template", "value", "service_cidr_offset")
+# Parameters whose value comes from the cluster at `start` (before that they hold a description).
+CLUSTER_PARAM_KINDS = ("service_cidr_offset",)
 
 REQUIRED = {
     "id": str, "title": str, "difficulty": str, "minutes": int, "weight": int,
@@ -146,6 +152,45 @@ class Exercise:
             names.append(match.group(1) if plain else None)
         return names
 
+    def resolve_cluster_params(self, params: dict[str, Any], cluster) -> dict[str, Any]:
+        """The parameters with those read from the cluster filled in; `start` calls this once.
+
+        A `service_cidr_offset` parameter becomes the address its offset parameter's number of
+        places above the base of the cluster's Service range. When one of those addresses is
+        taken, the offset moves up (wrapping within its `int` bounds) until all are free, so
+        the task, the checks and the solution always agree on a usable address.
+        """
+        names = [n for n, spec in self.params.items() if "service_cidr_offset" in spec]
+        if not names:
+            return params
+        found = service_range(cluster)
+        claimed = claimed_addresses(cluster)
+        resolved = dict(params)
+        for offset_name in dict.fromkeys(self.params[n]["service_cidr_offset"] for n in names):
+            users = [n for n in names if self.params[n]["service_cidr_offset"] == offset_name]
+            low, high = self.params[offset_name]["int"]
+            span, first = high - low + 1, int(params[offset_name])
+            for step in range(span):
+                offset = low + (first - low + step) % span
+                addresses = {n: found.address(offset + self.params[n].get("plus", 0)) for n in users}
+                if all(found.holds(a) and a not in claimed and not address_in_use(cluster, a)
+                       for a in addresses.values()):
+                    break
+            else:
+                raise NoServiceRange(
+                    f"no free address in {found.text} between {low} and {high} places above its base"
+                )
+            resolved[offset_name] = offset
+            resolved.update(addresses)
+        for name, spec in self.params.items():  # templates built on what changed
+            if "template" in spec:
+                resolved[name] = render(spec["template"], resolved)
+        return resolved
+
+    def cluster_addresses(self, params: dict[str, Any]) -> list[str]:
+        """The addresses read from the cluster at start, which the attempt claims."""
+        return [str(params[n]) for n, spec in self.params.items() if "service_cidr_offset" in spec and n in params]
+
     def render(self, data: Any, params: dict[str, Any]) -> Any:
         return render(data, params)
 
@@ -196,6 +241,9 @@ def _draw(spec: dict, rng: random.Random, chosen: dict) -> Any:
         return f"{rng.choice(prefix) if isinstance(prefix, list) else prefix}-{suffix}"
     if "template" in spec:
         return render(spec["template"], chosen)
+    if "service_cidr_offset" in spec:  # read from the cluster at start; until then, what it will be
+        offset = int(chosen[spec["service_cidr_offset"]]) + spec.get("plus", 0)
+        return f"<the address {offset} above the base of the Service range>"
     return spec["value"]
 
 
@@ -267,7 +315,7 @@ class _Validator:
             kinds = [k for k in spec if k in PARAM_KINDS]
             if len(kinds) != 1:
                 self.fail(where, f"needs exactly one of {', '.join(PARAM_KINDS)}")
-            unknown = set(spec) - set(PARAM_KINDS) - {"avoid"}
+            unknown = set(spec) - set(PARAM_KINDS) - {"avoid"} - ({"plus"} if "service_cidr_offset" in spec else set())
             if unknown:
                 self.fail(where, f"unknown key(s) {', '.join(sorted(unknown))}")
             if not PLACEHOLDER.fullmatch(f"${{{name}}}"):
@@ -290,6 +338,8 @@ class _Validator:
                 texts = value if key == "prefix" and isinstance(value, list) and value else [value]
                 if not all(isinstance(v, str) for v in texts):
                     self.fail(f"{where}.{key}", "must be text" + (" or a list of text" if key == "prefix" else ""))
+            if "service_cidr_offset" in spec:
+                self._cluster_offset(where, spec, params, name)
             if "value" in spec and not _is_scalar(spec["value"]):
                 self.fail(f"{where}.value", "must be text or a number")
             avoid = spec.get("avoid", [])
@@ -298,6 +348,19 @@ class _Validator:
             for other in avoid:
                 if other not in params or list(params).index(other) >= list(params).index(name):
                     self.fail(f"{where}.avoid", f"{other!r} must be a parameter defined earlier")
+
+    def _cluster_offset(self, where: str, spec: dict, params: dict, name: str):
+        offset = spec["service_cidr_offset"]
+        earlier = list(params)[: list(params).index(name)]
+        if not isinstance(offset, str) or offset not in earlier or "int" not in (params.get(offset) or {}):
+            self.fail(
+                f"{where}.service_cidr_offset",
+                "must name an earlier parameter of kind int: the offset, which the task states",
+            )
+        if params[offset]["int"][0] < 1:
+            self.fail(f"{where}.service_cidr_offset", f"the offset {offset!r} must start at 1 or more")
+        if not _is_int(spec.get("plus", 0)):
+            self.fail(f"{where}.plus", "must be a whole number")
 
     def _checks(self, checks: list):
         seen = set()
@@ -338,8 +401,9 @@ class _Validator:
             where = f"setup[{i}]"
             if not isinstance(manifest, dict):
                 self.fail(where, "must be a manifest mapping")
-            if manifest.get("kind") not in CLUSTER_KINDS or manifest.get("kind") == "Namespace":
-                allowed = ", ".join(k for k in CLUSTER_KINDS if k != "Namespace")
+            # Only namespaced kinds: everything an exercise creates goes when its namespaces do.
+            if manifest.get("kind") not in CLUSTER_KINDS or not CLUSTER_KINDS[manifest["kind"]][2]:
+                allowed = ", ".join(k for k, (_, _, namespaced) in CLUSTER_KINDS.items() if namespaced)
                 self.fail(f"{where}.kind", f"must be one of {allowed}")
             if not isinstance(manifest.get("metadata"), dict) or not manifest["metadata"].get("name"):
                 self.fail(f"{where}.metadata.name", "is required")

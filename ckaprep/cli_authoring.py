@@ -84,7 +84,10 @@ def prove(
     ] = None,
     proof_names: Annotated[
         Optional[list[str]],
-        typer.Option("--proof", metavar="NAME", help="Run only this proof (repeatable); fresh-start is one."),
+        typer.Option(
+            "--proof", metavar="NAME",
+            help="Run only this proof (repeatable); fresh-start is one. EXERCISE:NAME picks one exercise's.",
+        ),
     ] = None,
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Run every proof even after one got another verdict.")
@@ -108,14 +111,14 @@ def prove(
     from ckaprep.catalogue import FRESH_START
     from ckaprep.errors import CkaprepError, UsageError
     from ckaprep.labels import OWNER_LABEL, OWNER_VALUE
-    from ckaprep.proving import Kubectl, Prover, find_kubectl, plan_tasks, select_proofs
+    from ckaprep.proving import Kubectl, Prover, find_kubectl, plan_tasks, select_proofs, selecting_names
 
     env = _env(ctx)
     exercises = _load_targets(env, targets or [])
     names = proof_names or []
     plan = [(ex, *select_proofs(ex, names)) for ex in exercises]
     plan = [(ex, proofs, fresh) for ex, proofs, fresh in plan if proofs or fresh]
-    known = {p.name for ex in exercises for p in ex.proofs} | {FRESH_START}
+    known = {name for ex in exercises for name in selecting_names(ex)}
     unknown = [n for n in names if n not in known]
     if unknown or not plan:
         raise UsageError(f"no proof named {', '.join(map(repr, unknown or names))} in the exercises given")

@@ -16,6 +16,7 @@ from ckaprep.labels import (
     ATTEMPT_LABEL, EXAM_LABEL, EXERCISE_LABEL, OWNER_LABEL, OWNER_VALUE,
     attempt_of, belongs_to, is_owned, matches,
 )  # fmt: skip
+from ckaprep.service_range import CLAIMS_ANNOTATION
 from ckaprep.state import Attempt, StateStore, new_id
 from ckaprep.waiting import Waiter, pod_is_ready, pod_is_running, raise_if_image_pull_failed
 
@@ -85,16 +86,21 @@ def set_up(
     timeout_s: float = SETUP_TIMEOUT_S,
 ) -> None:
     """Create an already recorded attempt's namespaces and objects and wait until they settle."""
+    params = exercise.resolve_cluster_params(attempt.params, cluster)
+    if params != attempt.params:  # read from the cluster (e.g. a free address in the Service range)
+        attempt.params = params
+        record(attempt)
     labels = {OWNER_LABEL: OWNER_VALUE, EXERCISE_LABEL: exercise.id}
     if attempt.id:
         labels[ATTEMPT_LABEL] = attempt.id
     if attempt.exam:
         labels[EXAM_LABEL] = attempt.exam
+    claims = exercise.cluster_addresses(attempt.params)
+    annotations = {CLAIMS_ANNOTATION: ",".join(claims)} if claims else {}
     for ns in [] if attempt.seat else attempt.namespaces:  # a seat's namespaces exist already
         waiter.progress(f"creating namespace {ns}")
-        cluster.create(
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": dict(labels)}}
-        )
+        metadata = {"name": ns, "labels": dict(labels)} | ({"annotations": dict(annotations)} if annotations else {})
+        cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
     manifests = exercise.setup_for(attempt.params)
     for manifest in manifests:
         meta = manifest["metadata"]
@@ -167,9 +173,13 @@ def delete_attempts(
     *,
     waiter: Waiter = Waiter(),
     timeout_s: float = DELETE_TIMEOUT_S,
+    deleting_out: list[str] | None = None,
 ) -> list[str]:
     """Delete the attempts' namespaces and wait until they are gone. A namespace is deleted only
-    when it carries both ckaprep's ownership label and the attempt's id. Returns what was left alone."""
+    when it carries both ckaprep's ownership label and the attempt's id. Returns what was left alone.
+
+    With `deleting_out`, the namespaces being deleted are appended to it and nothing waits:
+    the caller waits for them later (see `wait_for_deletion`)."""
     left_alone, deleting = [], []
     seated = [ns for attempt in attempts if attempt.seat for ns in attempt.namespaces]
     if seated:  # a classroom seat keeps its namespaces: only what was made in them goes
@@ -187,6 +197,17 @@ def delete_attempts(
             if not existing["metadata"].get("deletionTimestamp"):
                 cluster.delete("Namespace", None, ns)
             deleting.append(ns)
+    if deleting_out is not None:
+        deleting_out.extend(deleting)
+        return left_alone
+    wait_for_deletion(cluster, deleting, waiter=waiter, timeout_s=timeout_s)
+    return left_alone
+
+
+def wait_for_deletion(
+    cluster: Cluster, deleting: list[str], *, waiter: Waiter = Waiter(), timeout_s: float = DELETE_TIMEOUT_S
+) -> None:
+    """Wait until every namespace in `deleting` is gone."""
     try:
         waiter.until(
             lambda: all(cluster.get("Namespace", None, ns) is None for ns in deleting),
@@ -199,7 +220,6 @@ def delete_attempts(
             f"namespace(s) {', '.join(stuck)} still terminating after {timeout_s:.0f}s; "
             f"see `kubectl get namespace {stuck[0]} -o yaml` for finalizers or stuck resources"
         ) from None
-    return left_alone
 
 
 def start_drill(

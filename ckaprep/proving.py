@@ -23,7 +23,7 @@ from ckaprep.cluster import KINDS as CLUSTER_KINDS, Cluster
 from ckaprep.errors import ClusterError, CkaprepError, ImagePullError, UsageError
 from ckaprep.grading.engine import grade
 from ckaprep.grading.report import ERROR, PASS, Report
-from ckaprep.lifecycle import delete_attempts, start_attempt
+from ckaprep.lifecycle import delete_attempts, start_attempt, wait_for_deletion
 from ckaprep.state import Attempt, utc_now
 from ckaprep.templating import render
 from ckaprep.waiting import Waiter
@@ -191,6 +191,9 @@ class Prover:
     sleep: Callable[[float], None] = time.sleep
     stop: threading.Event = field(default_factory=threading.Event)
     on_start: Callable[[str, str], None] = lambda exercise, proof: None  # progress for long runs
+    # Namespaces of finished proofs, deleted but not yet gone. The next proof does not wait for
+    # them (it has namespaces of its own); the run waits for all of them once, at its end.
+    deleting: list[str] = field(default_factory=list)
 
     def exercise(
         self, exercise: Exercise, proofs: list[Proof], *, fresh: bool, report: Callable[[Verdict], None]
@@ -205,9 +208,17 @@ class Prover:
             verdicts.append(verdict)
             report(verdict)
 
-        for task in plan_tasks(exercise, proofs, fresh):
-            self.run(*task, record=record)
+        try:
+            for task in plan_tasks(exercise, proofs, fresh):
+                self.run(*task, record=record)
+        finally:
+            self.finish_deletions()
         return verdicts
+
+    def finish_deletions(self) -> None:
+        """Wait until the namespaces of every finished proof are gone."""
+        deleting, self.deleting = self.deleting, []
+        wait_for_deletion(self.cluster, deleting, waiter=self.waiter)
 
     def run_all(self, tasks: list[tuple], *, jobs: int, report: Callable[[Verdict], None]) -> None:
         """Run (exercise, proof, fresh) tasks, `jobs` at a time; each has its own namespaces."""
@@ -223,6 +234,7 @@ class Prover:
                 for future in futures:
                     future.cancel()
                 raise
+        self.finish_deletions()
 
     def run(self, exercise: Exercise, proof: Proof | None, fresh: bool, *, record) -> None:
         if not self.stop.is_set():
@@ -259,7 +271,7 @@ class Prover:
             problems = [exc.message]
         finally:
             if attempts:
-                delete_attempts(self.cluster, [attempts[-1]], waiter=self.waiter)
+                delete_attempts(self.cluster, [attempts[-1]], waiter=self.waiter, deleting_out=self.deleting)
         if proof is not None:
             record(Verdict(exercise.id, name, kind, not problems, score, problems, self.clock() - started, seed))
 
@@ -272,10 +284,22 @@ class Prover:
 
 
 def select_proofs(exercise: Exercise, names: list[str]) -> tuple[list[Proof], bool]:
-    """The proofs to run and whether the fresh start is among them; no names means all."""
+    """The proofs to run and whether the fresh start is among them; no names means all.
+
+    A name is a proof's name in any exercise given, or EXERCISE:NAME for one exercise's only."""
     if not names:
         return list(exercise.proofs), True
-    return [p for p in exercise.proofs if p.name in names], FRESH_START in names
+
+    def chosen(name: str) -> bool:
+        return name in names or f"{exercise.id}:{name}" in names
+
+    return [p for p in exercise.proofs if chosen(p.name)], chosen(FRESH_START)
+
+
+def selecting_names(exercise: Exercise) -> set[str]:
+    """Every name that selects one of the exercise's proofs, plain and qualified."""
+    plain = {FRESH_START} | {p.name for p in exercise.proofs}
+    return plain | {f"{exercise.id}:{name}" for name in plain}
 
 
 def plan_tasks(exercise: Exercise, proofs: list[Proof], fresh: bool) -> list[tuple]:

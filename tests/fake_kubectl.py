@@ -11,7 +11,7 @@ import re
 
 from ruamel.yaml import YAML
 
-from ckaprep.cluster.fake import FakeCluster
+from ckaprep.cluster.fake import DOMAIN, FakeCluster
 from ckaprep.proving import StepResult
 
 _yaml = YAML(typ="safe", pure=True)
@@ -74,7 +74,8 @@ class FakeKubectl:
     @staticmethod
     def _kind(word):
         return {"svc": "Service", "service": "Service", "pod": "Pod", "pods": "Pod", "deployment": "Deployment",
-                "deploy": "Deployment", "configmap": "ConfigMap", "endpoints": "Endpoints"}[word]  # fmt: skip
+                "deploy": "Deployment", "configmap": "ConfigMap", "endpoints": "Endpoints",
+                "servicecidr": "ServiceCIDR"}[word]  # fmt: skip
 
     # -- verbs -------------------------------------------------------------------------------
     def _apply(self, words, flags, ns, stdin):
@@ -83,15 +84,22 @@ class FakeKubectl:
                 self._apply_manifest(json.loads(json.dumps(item)), ns)
 
     def _create(self, words, flags, ns, stdin):
-        if words[0] == "service":
+        if words[0] == "service" and words[1] == "externalname":
+            self._apply_manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": words[2]},
+                                  "spec": {"type": "ExternalName", "externalName": flags["--external-name"]}}, ns)  # fmt: skip
+        elif words[0] == "service":
             name = words[2]
             ports = []
-            for item in flags["--tcp"].split(","):
-                port, target = item.split(":")
-                ports.append({"name": f"{port}-{target}", "port": int(port),
-                              "targetPort": int(target) if target.isdigit() else target})  # fmt: skip
+            for protocol in ("tcp", "udp"):
+                for item in filter(None, flags.get(f"--{protocol}", "").split(",")):
+                    port, target = item.split(":")
+                    ports.append({"name": f"{port}-{target}", "port": int(port), "protocol": protocol.upper(),
+                                  "targetPort": int(target) if target.isdigit() else target})  # fmt: skip
+            spec = {"selector": {"app": name}, "ports": ports}
+            if flags.get("--clusterip"):
+                spec["clusterIP"] = flags["--clusterip"]
             self._apply_manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
-                                  "spec": {"selector": {"app": name}, "ports": ports}}, ns)  # fmt: skip
+                                  "spec": spec}, ns)  # fmt: skip
         elif words[0] == "configmap":
             key, value = flags["--from-literal"].split("=", 1)
             self._apply_manifest({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": words[1]},
@@ -105,7 +113,8 @@ class FakeKubectl:
         target = flags.get("--target-port", str(port))
         spec = {"type": flags.get("--type", "ClusterIP"),
                 "selector": copy.deepcopy(deployment["spec"]["selector"]["matchLabels"]),
-                "ports": [{"port": port, "targetPort": int(target) if target.isdigit() else target}]}  # fmt: skip
+                "ports": [{"port": port, "targetPort": int(target) if target.isdigit() else target,
+                           "protocol": flags.get("--protocol", "TCP")}]}  # fmt: skip
         self._apply_manifest({"apiVersion": "v1", "kind": "Service",
                               "metadata": {"name": flags.get("--name", words[1])}, "spec": spec}, ns)  # fmt: skip
 
@@ -169,6 +178,12 @@ class FakeKubectl:
         self._apply_manifest({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": words[0], "labels": {"run": words[0]}},
                               "spec": {"containers": [{"name": words[0], "image": flags["--image"],
                                                        "command": command}]}}, ns)  # fmt: skip
+
+    def _exec(self, words, flags, ns, stdin):
+        command = " ".join(words[words.index("--") + 1:] if "--" in words else words[1:])
+        if "/etc/resolv.conf" in command and "sed" in command:  # the proofs read the cluster domain
+            return DOMAIN + "\n"
+        raise ValueError(f"exec {command!r} is not simulated")
 
     def _wait(self, words, flags, ns, stdin):
         pass

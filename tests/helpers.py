@@ -23,6 +23,8 @@ def start_on(cluster, exercise_id: str, seed: int = 7):
 def live_values(cluster, attempt) -> dict[str, str]:
     """Values a learner reads from the cluster and pastes into the YAML solution."""
     params = attempt.params
+    if "offset" in params and "cluster_ip" in params:  # service-cidr: the range kubectl shows
+        return {"SERVICE_CIDR": cluster.list("ServiceCIDR", None)[0]["spec"]["cidrs"][0]}
     if "server" in params:  # selectorless-endpoints: the legacy Pod's IP
         pod = cluster.get("Pod", params["legacy_ns"], params["server"])
         return {"SERVER_IP": pod["status"]["podIP"]}

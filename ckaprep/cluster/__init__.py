@@ -29,6 +29,9 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "ConfigMap": ("/api/v1", "configmaps", True),
     "Deployment": ("/apis/apps/v1", "deployments", True),
     "EndpointSlice": ("/apis/discovery.k8s.io/v1", "endpointslices", True),
+    # Cluster-wide and read only: the Service range and the ClusterIPs in use.
+    "ServiceCIDR": ("/apis/networking.k8s.io/v1", "servicecidrs", False),
+    "IPAddress": ("/apis/networking.k8s.io/v1", "ipaddresses", False),
 }
 # Kinds only a classroom's seats are made of; exercises never create them.
 SEAT_KINDS: dict[str, tuple[str, str, bool]] = {

@@ -57,6 +57,8 @@ class FakeCluster:
         self.account: tuple[str, str] | None = None  # the ServiceAccount the credentials belong to
         self.tokens: list[tuple[str, str, int]] = []  # (namespace, service account, seconds) asked for
         self._versions = 0
+        # The Service range, as ServiceCIDR `kubernetes` shows it; empty for a cluster before 1.33.
+        self.service_cidrs = ["10.96.0.0/16"]
 
     def describe(self) -> str:
         return "fake://cluster"
@@ -79,6 +81,11 @@ class FakeCluster:
         self.read_log.append(("get", kind, namespace))
         if kind == "EndpointSlice":
             return next((s for s in self._slices(namespace) if s["metadata"]["name"] == name), None)
+        if kind == "ServiceCIDR":
+            return next((o for o in self.list(kind, None) if o["metadata"]["name"] == name), None)
+        if kind == "IPAddress":  # one per ClusterIP in use, named by the address
+            held = any(o["spec"].get("clusterIP") == name for (k, _, _), o in self.objects.items() if k == "Service")
+            return {"kind": "IPAddress", "metadata": {"name": name}, "spec": {}} if held else None
         obj = self.objects.get((kind, namespace if KINDS[kind][2] else None, name))
         return copy.deepcopy(obj)
 
@@ -90,6 +97,9 @@ class FakeCluster:
         items = self._slices(namespace) if kind == "EndpointSlice" else [
             o for (k, ns, _), o in self.objects.items() if k == kind and (namespace is None or ns == namespace)
         ]  # fmt: skip
+        if kind == "ServiceCIDR" and self.service_cidrs:
+            items = [{"kind": "ServiceCIDR", "metadata": {"name": "kubernetes"},
+                      "spec": {"cidrs": list(self.service_cidrs)}}]  # fmt: skip
         if selector:
             items = [o for o in items if matches(selector, o["metadata"].get("labels"))]
         return copy.deepcopy(sorted(items, key=lambda o: o["metadata"]["name"]))
@@ -167,6 +177,8 @@ class FakeCluster:
             return ExecResult(0, f"search {search}\nnameserver 10.96.0.10\noptions ndots:5\n", "")
         if argv and argv[0] == "curl":
             return self._curl_batch(namespace, argv)
+        if "nslookup" in argv:
+            return self._nslookup(argv[argv.index("nslookup"):])
         return ExecResult(127, "", f"{argv[0]}: not found")
 
     # -- helpers for tests -------------------------------------------------------------
@@ -220,6 +232,14 @@ class FakeCluster:
         for port in spec.get("ports") or []:
             port.setdefault("protocol", "TCP")
             port.setdefault("targetPort", port["port"])
+        if spec["type"] == "ExternalName":  # a DNS alias: no address
+            spec.pop("clusterIP", None)
+            return
+        wanted = spec.get("clusterIP")
+        if wanted not in (None, "", "None") and not keep_ip:
+            if any(o is not obj and o["spec"].get("clusterIP") == wanted
+                   for (k, _, _), o in self.objects.items() if k == "Service"):  # fmt: skip
+                raise ValueError(f"spec.clusterIP: Invalid value: {wanted!r}: provided IP is already allocated")
         if spec.get("clusterIP") in (None, "") and not keep_ip:
             self._next_ip["svc"] += 1
             spec["clusterIP"] = f"10.96.0.{self._next_ip['svc']}"
@@ -290,10 +310,13 @@ class FakeCluster:
             }
             self.create(pod)
 
-    def _listening_ports(self, pod) -> set[int]:
+    def _listening_ports(self, pod, protocol: str = "TCP") -> set[int]:
         ports = set()
         for container in pod["spec"].get("containers") or []:
-            ports |= {int(p["containerPort"]) for p in container.get("ports") or []}
+            ports |= {int(p["containerPort"]) for p in container.get("ports") or []
+                      if p.get("protocol", "TCP") == protocol}  # fmt: skip
+            if protocol != "TCP":
+                continue
             ports |= {int(m) for m in HTTPD_PORT.findall(" ".join(container.get("command") or []))}
         return ports
 
@@ -313,7 +336,8 @@ class FakeCluster:
             for entry in svc["spec"].get("ports") or []:
                 target = self._resolve_target(pods[0], entry["targetPort"]) if pods else entry["targetPort"]
                 if target is not None:
-                    ports.append({"name": entry.get("name") or "", "port": target, "protocol": "TCP"})
+                    protocol = entry.get("protocol", "TCP")
+                    ports.append({"name": entry.get("name") or "", "port": target, "protocol": protocol})
             # The controller rewrites the slice when a selected pod's readiness changes.
             changes = [f["time"] for p in pods for f in p["metadata"].get("managedFields") or []]
             slices.append({
@@ -364,6 +388,10 @@ class FakeCluster:
             if ns == source_ns:
                 names.add(name)
             if host in names or host == svc["spec"].get("clusterIP"):
+                if svc["spec"].get("type") == "ExternalName":
+                    # A CNAME: its target is looked up as written, never through the search path.
+                    target = (svc["spec"].get("externalName") or "").rstrip(".").lower()
+                    return self._resolve("", target) if target.endswith(f".svc.{DOMAIN}") else None
                 return svc
         return None
 
@@ -387,7 +415,8 @@ class FakeCluster:
         if svc is None:
             is_ip = bool(re.fullmatch(r"[\d.]+", host))
             return (28, "", "Connection timed out") if is_ip else (6, "", f"Could not resolve host: {host}")
-        entry = next((p for p in svc["spec"].get("ports") or [] if p["port"] == port), None)
+        tcp = [p for p in svc["spec"].get("ports") or [] if p.get("protocol", "TCP") == "TCP"]
+        entry = next((p for p in tcp if p["port"] == port), None)
         if entry is None:
             return 7, "", "Failed to connect: Connection refused"
         # Like kube-proxy, each request goes to one endpoint; here in turn, so repeats see them all.
@@ -398,6 +427,22 @@ class FakeCluster:
             if target in self._listening_ports(pod):
                 return 0, f"{pod['metadata']['name']}\nport={target}\n", ""
         return 7, "", "Failed to connect: Connection refused"
+
+    def _nslookup(self, argv: list[str]) -> ExecResult:
+        """busybox `nslookup -type=a NAME SERVER:PORT` against a backend that answers every
+        A query over UDP with its own pod IP."""
+        server, _, port = argv[-1].rpartition(":")
+        name = argv[-2]
+        header = f"Server:\t\t{server}\nAddress:\t{server}:{port}\n\n"
+        services = [o for (k, _, _), o in self.objects.items() if k == "Service"]
+        svc = next((o for o in services if o["spec"].get("clusterIP") == server), None)
+        entry = next((p for p in (svc or {"spec": {}})["spec"].get("ports") or []
+                      if p["port"] == int(port) and p.get("protocol", "TCP") == "UDP"), None)  # fmt: skip
+        if entry is not None:
+            for pod, target in self._endpoints(svc, entry):
+                if target in self._listening_ports(pod, "UDP"):
+                    return ExecResult(0, f"{header}Name:\t{name}\nAddress: {pod['status']['podIP']}\n\n", "")
+        return ExecResult(1, ";; connection timed out; no servers could be reached\n\n", "")
 
     def _endpoints(self, svc, entry):
         ns = svc["metadata"]["namespace"]

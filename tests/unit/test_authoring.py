@@ -174,3 +174,16 @@ def test_prove_stops_on_an_unreachable_cluster_with_exit_3(run, env, fake):
     result = run("prove", "clusterip-create", "--proof", "fresh-start", "--proof", "expose")
     assert result.exit_code == ExitStatus.CLUSTER, result.output
     assert "cannot reach the cluster" in result.stderr and "may remain" in result.stderr
+
+
+def test_prove_two_exercises_with_qualified_proof_names(run, env, fake):
+    env.kubectl = FakeKubectl(fake)
+    result = run("prove", "clusterip-create", "clusterip-direct", "--json",
+                 "--proof", "clusterip-create:expose", "--proof", "clusterip-direct:fresh-start")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["proofs"]
+    assert [(r["exercise"], r["proof"]) for r in rows] == [
+        ("clusterip-create", "expose"), ("clusterip-direct", "fresh-start")
+    ]
+    unknown = run("prove", "clusterip-create", "--proof", "clusterip-direct:expose")
+    assert unknown.exit_code == ExitStatus.USAGE and "no proof named 'clusterip-direct:expose'" in unknown.stderr

@@ -319,8 +319,8 @@ def _exam(fake, tmp_path, **options):
 
     clock = FakeTime()
     return start_class_exam(fake, CLASS, load_catalogue(), state_dir=tmp_path / "trainer", seed=21,
-                            now=lambda: NOW, tasks=2, minutes=20, sleep=clock.sleep, clock=clock.monotonic,
-                            **options)  # fmt: skip
+                            now=lambda: NOW, tasks=2, minutes=20, topics=("create", "multi-port"), sleep=clock.sleep,
+                            clock=clock.monotonic, **options)  # fmt: skip
 
 
 def test_a_class_exam_is_the_same_draw_in_every_seat_with_one_deadline(fake, classroom, tmp_path):

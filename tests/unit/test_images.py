@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from ckaprep.catalogue import load_catalogue
-from ckaprep.images import BUSYBOX_IMAGE, CURL_IMAGE
+from ckaprep.images import BUSYBOX_IMAGE, COREDNS_IMAGE, CURL_IMAGE
 
 VERSIONS = Path(__file__).parents[2] / "testcluster" / "versions.env"
 
@@ -21,10 +21,11 @@ def test_probe_and_backend_images_match_the_test_cluster():
     pins = _pins()
     assert pins["BUSYBOX_IMAGE"] == BUSYBOX_IMAGE
     assert pins["CURL_IMAGE"] == CURL_IMAGE
+    assert pins["COREDNS_IMAGE"] == COREDNS_IMAGE
 
 
 def test_exercises_use_only_pinned_images():
-    allowed = {BUSYBOX_IMAGE, CURL_IMAGE}
+    allowed = {BUSYBOX_IMAGE, CURL_IMAGE, COREDNS_IMAGE}
     for exercise in load_catalogue().values():
         params = exercise.choose_params(0)
         for manifest in exercise.setup_for(params):

@@ -122,3 +122,41 @@ def test_judge_accepts_may_fail():
     report = Report("x", checks, 0.0)
     assert judge(Proof(name="p", steps=[], fails=("a",), may_fail=("b",)), report, {}) == []
     assert judge(Proof(name="p", steps=[], fails=("a",)), report, {}) == ["b failed: "]
+
+
+def test_qualified_proof_names_pick_one_exercises_proof_only():
+    from ckaprep.proving import select_proofs, selecting_names
+
+    create, direct = CATALOGUE["clusterip-create"], CATALOGUE["clusterip-direct"]
+    names = ["clusterip-create:yaml", f"clusterip-direct:{FRESH_START}"]
+    assert [p.name for p in select_proofs(create, names)[0]] == ["yaml"]
+    assert select_proofs(create, names)[1] is False
+    assert select_proofs(direct, names) == ([], True)
+    assert [p.name for p in select_proofs(direct, ["yaml"])[0]] == ["yaml"]  # plain names still pick in all
+    assert "clusterip-create:yaml" in selecting_names(create) and "clusterip-direct:yaml" not in selecting_names(create)
+
+
+class RefusingWaiter:
+    """A waiter that fails the test if anything waits."""
+
+    progress = None
+
+    def until(self, *args, **kwargs):
+        raise AssertionError("waited")
+
+
+def test_a_proofs_namespaces_are_deleted_without_waiting_and_awaited_at_the_end(fake):
+    from ckaprep.lifecycle import delete_attempts, start_attempt
+
+    from ckaprep.state import utc_now
+
+    attempt = start_attempt(CATALOGUE["clusterip-create"], fake, seed=3, now=utc_now(), record=lambda a: None)
+    deleting: list[str] = []
+    delete_attempts(fake, [attempt], waiter=RefusingWaiter(), deleting_out=deleting)
+    assert deleting == attempt.namespaces
+    exercise = CATALOGUE["clusterip-create"]
+    clock = FakeTime()
+    prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), probe_image="curl", seeds=lambda: 5,
+                    clock=clock.monotonic, sleep=clock.sleep)  # fmt: skip
+    prover.exercise(exercise, exercise.proofs[:2], fresh=False, report=lambda v: None)
+    assert prover.deleting == [] and fake.list("Namespace", None) == []

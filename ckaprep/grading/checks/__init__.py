@@ -1,0 +1,18 @@
+"""The typed check kinds that exercise files use, one module per concern.
+
+Importing this package registers every kind in `KINDS`.
+"""
+
+from ckaprep.grading.checks import (  # noqa: F401  (imported to register their kinds)
+    answers,
+    constraints,
+    endpoints,
+    http_probes,
+    network,
+    service_links,
+    service_shape,
+)
+from ckaprep.grading.checks.base import COMMON_FIELDS, KINDS, CheckKind, Outcome, check_kind
+from ckaprep.grading.checks.constraints import fingerprint
+
+__all__ = ["COMMON_FIELDS", "KINDS", "CheckKind", "Outcome", "check_kind", "fingerprint"]

@@ -1,0 +1,163 @@
+"""Check kinds that send HTTP requests from a probe pod through a Service."""
+
+from __future__ import annotations
+
+from ckaprep.grading.checks.base import Outcome, backend_pods, check_kind, find_service_port, port_label
+from ckaprep.grading.context import Fail, GradingContext
+from ckaprep.templating import env_name
+
+PROBE_VIAS = ("short", "namespaced", "fqdn", "clusterip", "env", "configmap")
+
+
+def _probe_hosts(ctx: GradingContext, spec: dict, service: dict) -> str:
+    name, ns = service["metadata"]["name"], service["metadata"]["namespace"]
+    via = spec["via"]
+    if via == "short":
+        return name
+    if via == "namespaced":
+        return f"{name}.{ns}"
+    if via == "fqdn":
+        return f"{name}.{ns}.svc.{ctx.cluster_domain(spec.get('from_namespace'))}"
+    if via == "clusterip":
+        return service["spec"]["clusterIP"]
+    raise ValueError(via)
+
+
+def _port_entries(service: dict, wanted: list | None) -> list[dict]:
+    ports = service["spec"].get("ports") or []
+    if not wanted:
+        return ports
+    chosen = []
+    for item in wanted:
+        entry = find_service_port(service, name=item) if isinstance(item, str) else (
+            find_service_port(service, port=item)
+        )
+        if entry is None:
+            listing = ", ".join(port_label(p) for p in ports) or "none"
+            raise Fail(
+                f"the Service answers on port {item!r}",
+                f"no such port on the Service (its ports: {listing})",
+                "The task names this port, and clients use it.",
+            )
+        chosen.append(entry)
+    return chosen
+
+
+def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | None:
+    """None when the answer is right, else the reason it is not."""
+    if result.exit_code != 0:
+        return f"{result.url}: {result.cause}"
+    if result.http_status != 200:
+        return f"{result.url}: HTTP {result.http_status}"
+    if backends and result.answered_by not in backends:
+        return f"{result.url}: answered by {result.answered_by or 'an empty page'!r}, not a backend pod"
+    if expect_body is not None and expect_body not in result.body:
+        reply = " ".join(result.body.split())[:60]
+        return f"{result.url}: reached the wrong port of {result.answered_by} (reply {reply!r}, expected {expect_body!r})"
+    return None
+
+
+@check_kind(
+    "http_probe",
+    required={"service", "via"},
+    optional={"ports", "backends", "backends_namespace", "namespace", "from_namespace",
+              "expect", "expect_body", "configmap", "key", "repeat"},
+    settles=True,
+    choices={"via": PROBE_VIAS, "expect": ("reach", "dns-failure")},
+)  # fmt: skip
+def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
+    """curl from a probe pod reaches a backend through the Service."""
+    via = spec["via"]
+    service = ctx.require_service(spec["service"], spec.get("namespace"))
+    source_ns = spec.get("from_namespace") or ctx.namespace
+    if spec.get("expect") == "dns-failure":
+        return _expect_dns_failure(ctx, spec, service, source_ns)
+    urls = _probe_urls(ctx, spec, service, source_ns)
+    backends = {p["metadata"]["name"] for p in backend_pods(ctx, spec)} if spec.get("backends") else set()
+    # Repeats spread requests over the endpoints, catching backends that only some pods serve.
+    urls = urls * int(spec.get("repeat", 1))
+    results = ctx.curl_many(urls, source_ns)
+    verdicts = [_judge_probe(r, backends, spec.get("expect_body")) for r in results]
+    problems = list(dict.fromkeys(v for v in verdicts if v))
+    if problems and len(results) > 1:
+        problems.insert(0, f"{sum(map(bool, verdicts))} of {len(results)} requests failed")
+    expected = f"HTTP 200 from a backend via {via}" + (f", from namespace {source_ns}" if spec.get("from_namespace") else "")
+    if spec.get("expect_body"):
+        expected += f", page containing {spec['expect_body']!r}"
+    if problems:
+        failed = [r for r, v in zip(results, verdicts) if v]
+        raise Fail(expected, "; ".join(problems), _probe_advice(failed, backends))
+    answered = ", ".join(sorted({f"{r.url} → {r.answered_by}" for r in results}))
+    return Outcome(expected, answered)
+
+
+def _probe_urls(ctx: GradingContext, spec: dict, service: dict, source_ns: str) -> list[str]:
+    via = spec["via"]
+    if via == "configmap":
+        cm = ctx.get("ConfigMap", spec["configmap"], source_ns)
+        value = ((cm or {}).get("data") or {}).get(spec["key"])
+        if not value:
+            raise Fail(
+                f"ConfigMap {spec['configmap']} key {spec['key']!r} holds a URL",
+                "ConfigMap missing" if cm is None else f"key {spec['key']!r} missing or empty",
+            )
+        value = value.strip()
+        if "://" not in value:  # a bare address: use the port the task names
+            wanted = [p for p in spec.get("ports") or [] if isinstance(p, int)]
+            port = wanted[0] if wanted else (service["spec"].get("ports") or [{}])[0].get("port", 80)
+            value = f"http://{value if ':' in value else f'{value}:{port}'}/"
+        return [value]
+    ports = _port_entries(service, spec.get("ports"))
+    if via == "env":
+        return _env_urls(ctx, service, ports, source_ns)
+    host = _probe_hosts(ctx, spec, service)
+    return [f"http://{host}:{p['port']}/" for p in ports]
+
+
+def _env_urls(ctx: GradingContext, service: dict, ports: list[dict], source_ns: str) -> list[str]:
+    env = ctx.probe_env(service, source_ns)
+    prefix = env_name(service["metadata"]["name"])
+    host = env.get(f"{prefix}_SERVICE_HOST")
+    if not host:
+        raise Fail(
+            f"{prefix}_SERVICE_HOST in a pod started after the Service",
+            "variable not set",
+            "Service links are injected only for Services in the pod's own namespace.",
+        )
+    urls = []
+    for entry in ports:
+        key = f"{prefix}_SERVICE_PORT" + (f"_{env_name(entry['name'])}" if entry.get("name") else "")
+        port = env.get(key) or env.get(f"{prefix}_SERVICE_PORT")
+        urls.append(f"http://{host}:{port}/")
+    return urls
+
+
+def _probe_advice(failed, backends: set[str]) -> str:
+    codes = {r.exit_code for r in failed}
+    if 6 in codes:
+        return "The name does not resolve: check the Service name, and use <svc>.<namespace> from another namespace."
+    if 7 in codes:
+        return "Nothing accepted the connection: check the Service port, the targetPort and the endpoints."
+    if 28 in codes:
+        return "No answer in time: the Service may have no ready endpoints, or the targetPort is wrong."
+    if codes - {0}:
+        return "The request failed on the way; the cause is given for each URL."
+    if any(r.http_status != 200 for r in failed):
+        return "Something answered with an error status instead of the backend's page."
+    if backends and all(r.answered_by in backends for r in failed):
+        return "A backend answered, but on the wrong container port: check this Service port's targetPort."
+    return "Something answered, but not a backend: check which pods the selector picks."
+
+
+def _expect_dns_failure(ctx: GradingContext, spec: dict, service: dict, source_ns: str) -> Outcome:
+    name = service["metadata"]["name"]
+    port = (service["spec"].get("ports") or [{}])[0].get("port", 80)
+    result = ctx.curl(f"http://{name}:{port}/", source_ns)
+    expected = f"the short name {name!r} does not resolve from namespace {source_ns}"
+    why = (
+        f"A pod's search path starts with {source_ns}.svc.<domain>, so a bare name is looked up in the "
+        f"pod's own namespace; across namespaces use {name}.{service['metadata']['namespace']}."
+    )
+    if result.exit_code == 6:
+        return Outcome(expected, f"{result.cause}", why)
+    raise Fail(expected, f"{result.url}: {result.cause}", f"Is there a Service {name!r} in {source_ns} too? {why}")
