@@ -271,14 +271,23 @@ def seat_store(local: StateStore, cluster: Cluster) -> StateStore | None:
     return SeatStore(local.directory, cluster, seat) if seat else None
 
 
+def not_for_seats(exercise: Exercise) -> str:
+    """Why an exercise cannot run in a seat, or "" when it can."""
+    if None in exercise.namespace_params():
+        return (f"exercise {exercise.id} builds a namespace name from several parts, so it cannot run in a "
+                "classroom seat (its namespaces entries must each name one parameter)")  # fmt: skip
+    if any("service_cidr_offset" in spec for spec in exercise.params.values()):
+        return (f"exercise {exercise.id} reads the cluster's Service range (ServiceCIDR, IPAddress), which "
+                "a classroom seat may not read; practise it on a cluster of your own")  # fmt: skip
+    return ""
+
+
 def seat_params(exercise: Exercise, seat: Seat, seed: int) -> tuple[dict, list[str]]:
     """The exercise's parameters with its namespaces placed in the seat's, and those namespaces."""
+    problem = not_for_seats(exercise)
+    if problem:
+        raise UsageError(problem)
     names = exercise.namespace_params()
-    if None in names:
-        raise UsageError(
-            f"exercise {exercise.id} builds a namespace name from several parts, so it cannot run in a "
-            "classroom seat (its namespaces entries must each name one parameter)"
-        )
     if len(names) > len(seat.namespaces):
         raise UsageError(
             f"exercise {exercise.id} needs {len(names)} namespaces and seat {seat.id} has "
@@ -593,6 +602,7 @@ def start_class_exam(
             f"seat(s) {', '.join(busy[:5])} have an active exercise or exam; start the exam with --force "
             "to replace it (what the seat made is deleted)"
         )
+    catalogue = {key: ex for key, ex in catalogue.items() if not not_for_seats(ex)}
     draws = {seat.id: draw_exam(catalogue, seed=seed + (seat.number if per_seat else 0), tasks=tasks,
                                 topics=topics, minutes=minutes) for seat, _ in seats}  # fmt: skip
     done, guard = [0], threading.Lock()

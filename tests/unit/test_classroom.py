@@ -429,3 +429,17 @@ def test_kube_paths_for_listing_across_namespaces_and_for_seat_kinds():
     assert KubeCluster._path("RoleBinding", "ns") == "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/rolebindings"
     assert KubeCluster._path("ServiceAccount", "k8s101-seats", "k8s101-01") + "/token" == (
         "/api/v1/namespaces/k8s101-seats/serviceaccounts/k8s101-01/token")
+
+
+def test_an_exercise_that_reads_the_service_range_is_refused_in_a_seat_and_never_drawn(fake, classroom, tmp_path):
+    catalogue = load_catalogue()
+    if "service-cidr" not in catalogue:
+        pytest.skip("no service-cidr exercise in this catalogue")
+    env = seat_env(tmp_path, fake, "k8s101-01-a")
+    refused = run(env, "start", "service-cidr")
+    assert refused.exit_code == 2 and "Service range" in refused.output
+    from ckaprep.classroom import start_class_exam
+
+    started = start_class_exam(fake, CLASS, catalogue, state_dir=tmp_path / "t", seed=3, now=lambda: NOW,
+                               tasks=len(catalogue) - 1, per_seat=True, sleep=lambda s: None)  # fmt: skip
+    assert all("service-cidr" not in seat["tasks"] for seat in started["seats"])
