@@ -118,7 +118,12 @@ class Exercise:
     source: str = ""
     faults: dict = field(default_factory=dict)
 
-    def choose_params(self, seed: int, faults: list[str] | None = None) -> dict[str, Any]:
+    def choose_params(
+        self, seed: int, faults: list[str] | None = None, fixed: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The attempt's parameters; `fixed` ones (a classroom seat's namespaces) are given, not
+        drawn, and the parameters built on them follow. The seed draws the rest the same way.
+        `faults` pins the draw of an exercise with a fault pool (a proof does)."""
         rng = random.Random(seed)
         chosen: dict[str, Any] = {}
         for name, spec in self.params.items():
@@ -127,10 +132,20 @@ class Exercise:
                 value = _draw(spec, rng, chosen)
                 if value not in avoid:
                     break
-            chosen[name] = value
+            chosen[name] = fixed[name] if fixed and name in fixed else value
         if self.faults:
             chosen = with_faults(self.faults, chosen, faults or draw_faults(self.faults, rng))
         return chosen
+
+    def namespace_params(self) -> list[str | None]:
+        """For each entry of `namespaces`, the parameter it names on its own (None for a template
+        that builds a name from several parts)."""
+        names = []
+        for entry in self.namespaces:
+            match = PLACEHOLDER.fullmatch(entry.strip()) if isinstance(entry, str) else None
+            plain = match and not match.group(2) and match.group(1) in self.params
+            names.append(match.group(1) if plain else None)
+        return names
 
     def resolve_cluster_params(self, params: dict[str, Any], cluster) -> dict[str, Any]:
         """The parameters with those read from the cluster filled in; `start` calls this once.

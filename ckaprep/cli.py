@@ -183,6 +183,11 @@ def main_options(
     env.kubeconfig = kubeconfig or env.kubeconfig
     env.context = context or env.context
     env.extra_exercise_dirs = list(exercises or env.extra_exercise_dirs)
+    env.seat_aware = ctx.invoked_subcommand in SEAT_AWARE_COMMANDS
+
+
+# Commands whose state is a classroom seat's, in the cluster, when run with a seat's kubeconfig.
+SEAT_AWARE_COMMANDS = {"start", "check", "status", "hint", "solution", "reset", "exam"}
 
 
 def _catalogue(env: Environment):
@@ -373,7 +378,7 @@ def check(
     """
     from ckaprep.exam import save_current
     from ckaprep.grading.engine import grade
-    from ckaprep.history import CHECK, History, Record
+    from ckaprep.history import CHECK, Record
 
     env = _env(ctx)
     store = env.state
@@ -396,7 +401,7 @@ def check(
                 if fresh.id == attempt.id:
                     fresh.cluster_domain = domain
                     save_current(store, fresh, current_exam)
-        History(store.history_path).append(Record(
+        store.remember(Record(
             kind=CHECK, time=env.now().isoformat(), score=report.score, exercise=exercise.id,
             attempt=attempt.id, exam=attempt.exam, seed=attempt.seed,
             failed=[c.id for c in report.checks if c.status != "pass"], hints=attempt.hints_shown,
@@ -515,6 +520,12 @@ def reset(
         return exam_reset(ctx, as_json=as_json)
     with _Spinner() as progress:
         attempt, left_alone = reset_drill(store, env.cluster, waiter=_waiter(env, progress))
+    if attempt.seat:  # a classroom seat keeps its namespaces: they were emptied
+        if as_json:
+            _print_json({"deleted": [], "emptied": attempt.namespaces, "left_alone": []})
+        else:
+            out.print(one_line(f"reset {attempt.exercise}: namespace(s) {', '.join(attempt.namespaces)} emptied"))
+        return
     if as_json:
         _print_json({"deleted": [ns for ns in attempt.namespaces if ns not in left_alone],
                      "left_alone": left_alone})  # fmt: skip
@@ -750,3 +761,4 @@ def _usage_error(exc: typer.TyperException) -> int:
 
 
 from ckaprep import cli_exam  # noqa: E402,F401  (registers `exam`, `progress` and `next`)
+from ckaprep import cli_classroom  # noqa: E402,F401  (registers `classroom`)

@@ -252,7 +252,16 @@ def exam_reset(ctx: typer.Context, as_json: JsonOption = False):
     _, _, just_submitted = _load(ctx)
     with _Spinner() as progress:
         exam, left_alone = reset_exam(env.state, env.cluster, waiter=_waiter(env, progress))
-    deleted = [ns for ns in exam.namespaces if ns not in left_alone]
+    seated = all(task.seat for task in exam.tasks)  # a classroom seat's exam: emptied, not deleted
+    deleted = [] if seated else [ns for ns in exam.namespaces if ns not in left_alone]
+    if seated:
+        if as_json:
+            result = exam.result or {}
+            _print_json({"exam": exam.id, "deleted": [], "emptied": exam.namespaces, "left_alone": [],
+                         "score": result.get("score"), "verdict": result.get("verdict")})  # fmt: skip
+        else:
+            out.print(f"reset exam {exam.id}: namespace(s) {', '.join(exam.namespaces)} emptied")
+        return
     if as_json:
         result = exam.result or {}
         _print_json({"exam": exam.id, "deleted": deleted, "left_alone": left_alone,

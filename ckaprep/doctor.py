@@ -41,6 +41,12 @@ NAMESPACED_PERMISSIONS = [
     ("create", "apps", "deployments", ""), ("list", "discovery.k8s.io", "endpointslices", ""),
     ("create", "apps", "statefulsets", ""),
 ]  # fmt: skip
+# Emptying a seat's namespaces between attempts.
+SEAT_EMPTYING_PERMISSIONS = [
+    ("delete", "", "services", ""), ("delete", "apps", "deployments", ""), ("delete", "", "configmaps", ""),
+    ("delete", "", "endpoints", ""), ("delete", "discovery.k8s.io", "endpointslices", ""),
+    ("list", "", "pods", ""), ("list", "", "services", ""), ("list", "apps", "deployments", ""),
+]  # fmt: skip
 CLUSTER_PERMISSIONS = [("create", "", "namespaces", ""), ("delete", "", "namespaces", "")]
 
 
@@ -90,7 +96,15 @@ def diagnose(
 ) -> Diagnosis:
     """Every check in order; stops early where the rest cannot run. Removes its namespace."""
     diagnosis = Diagnosis(server=cluster.describe())
-    if not _api(cluster, diagnosis) or not _permissions(cluster, diagnosis):
+    if not _api(cluster, diagnosis):
+        return diagnosis
+    from ckaprep.classroom import detect_seat
+
+    seat = detect_seat(cluster)
+    if seat is not None:  # a classroom seat never creates namespaces: its own rights are what count
+        _seat_permissions(cluster, diagnosis, seat)
+        return diagnosis
+    if not _permissions(cluster, diagnosis):
         return diagnosis
     namespace = namespace or "ckaprep-doctor-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
     diagnosis.namespace = namespace
@@ -158,6 +172,29 @@ def _permissions(cluster: Cluster, diagnosis: Diagnosis) -> bool:
         return False
     diagnosis.add(Finding("permissions", title, PASS, f"all {len(asked)} permissions granted"))
     return True
+
+
+def _seat_permissions(cluster: Cluster, diagnosis: Diagnosis, seat) -> None:
+    """What start, check and reset do in a seat: work inside each of its namespaces, empty them,
+    and keep the seat's state in its ConfigMap."""
+    asked = [(p, ns) for ns in seat.namespaces for p in NAMESPACED_PERMISSIONS + SEAT_EMPTYING_PERMISSIONS]
+    asked.append((("update", "", "configmaps", ""), seat.home))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda item: cluster.can_i(*item[0], namespace=item[1]), asked))
+    denied = [f"{_describe_permission(*perm)} in {ns}" for (perm, ns), allowed in zip(asked, answers) if not allowed]
+    title = f"Classroom seat {seat.id}: rights in {', '.join(seat.namespaces)}"
+    if denied:
+        diagnosis.add(
+            Finding("seat-permissions", title, FAIL, "not allowed: " + ", ".join(denied),
+                    "Ask the trainer to run `ckaprep classroom create` for this class again; it restores "
+                    "the seat's RoleBindings."),
+            ExitStatus.CLUSTER,
+        )  # fmt: skip
+        return
+    diagnosis.add(Finding("seat-permissions", title, PASS,
+                          f"all {len(asked)} permissions granted; the seat's namespaces are set up by the trainer"))
+    diagnosis.add(Finding("cluster-features", "DNS, ClusterIP, environment variables, mirroring", SKIP,
+                          "not tried from a seat; `ckaprep doctor` with the trainer's credentials tries them"))
 
 
 # -- inside a namespace of its own -----------------------------------------------------------

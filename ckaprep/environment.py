@@ -40,10 +40,36 @@ class Environment:
     # Polling time, separate from wall-clock `now` so tests can run waits instantly.
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    # Set for the commands that act on the active exercise: in a classroom seat, its state is
+    # kept in the cluster. Other commands never reach the cluster for it.
+    seat_aware: bool = False
+    _seat_state: StateStore | None = field(default=None, repr=False, compare=False)
 
     @property
     def state(self) -> StateStore:
-        return StateStore(state_dir(self.environ))
+        local = StateStore(state_dir(self.environ))
+        if not self.seat_aware:
+            return local
+        if self._seat_state is None:
+            self._seat_state = self._find_seat(local) or local
+        return self._seat_state
+
+    def _find_seat(self, local: StateStore) -> StateStore | None:
+        """The seat's store when the credentials are a classroom seat's; a cluster that cannot be
+        reached is left for the command itself to report."""
+        from ckaprep.classroom import seat_of_account, seat_store
+        from ckaprep.errors import CkaprepError
+
+        try:
+            if local.path.is_file() or local.exam_path.is_file():
+                return None  # an exercise of this machine's own: a seat keeps none here
+            cluster = self.cluster()
+            account = cluster.service_account()
+        except (CkaprepError, OSError):
+            return None
+        if account is None or seat_of_account(*account) is None:
+            return None
+        return seat_store(local, cluster)
 
     @property
     def default_probe_image(self) -> str:

@@ -175,6 +175,8 @@ def start_exam(
     """`ckaprep exam start`, under the state lock: refuse or replace what is active, record the
     exam before creating anything (so `exam reset` can always clean up), then set it up.
     The clock starts when the sheet can be shown, not while the tasks are being set up."""
+    if getattr(store, "seat", None) is not None:
+        raise StateError("in a classroom seat, the trainer starts exams (`ckaprep classroom exam`)")
     with store.locked(progress=waiter.progress):
         active = store.load()
         if active is not None:
@@ -360,7 +362,7 @@ def submit_exam(
         result = grade_exam(exam, exercises, cluster_for(exam.context), now=now, auto=auto, **grading)
         exam.result, exam.submitted_at, exam.auto_submitted = result, result["submitted_at"], auto
         store.save_exam(exam)
-        History(store.history_path).append(*history_records(exam, result))
+        store.remember(*history_records(exam, result))
         return exam
 
 

@@ -28,19 +28,28 @@ DELETE_TIMEOUT_S = 120
 def plan_attempt(
     exercise: Exercise, *, seed: int, now: datetime, context: str | None = None, exam: str | None = None,
     faults: list[str] | None = None,
+    seat=None,
 ) -> Attempt:
     """The attempt's id, parameters and namespaces; nothing is created yet. `faults` pins the
-    draw of an exercise with a fault pool (a proof does)."""
-    params = exercise.choose_params(seed, faults=faults)
+    draw of an exercise with a fault pool (a proof does). In a classroom seat (a
+    `ckaprep.classroom.Seat`) the exercise's namespaces are the seat's."""
+    if seat is not None:
+        from ckaprep.classroom import seat_params
+
+        params, namespaces = seat_params(exercise, seat, seed, faults=faults)
+    else:
+        params = exercise.choose_params(seed, faults=faults)
+        namespaces = exercise.namespaces_for(params)
     return Attempt(
         exercise=exercise.id,
         params=params,
-        namespaces=exercise.namespaces_for(params),
+        namespaces=namespaces,
         started_at=now.isoformat(),
         seed=seed,
         context=context,
         id=new_id(),
         exam=exam,
+        seat=seat.id if seat is not None else None,
     )
 
 
@@ -55,11 +64,17 @@ def start_attempt(
     waiter: Waiter = Waiter(),
     timeout_s: float = SETUP_TIMEOUT_S,
     faults: list[str] | None = None,
+    seat=None,
 ) -> Attempt:
     """Create the namespaces and setup objects, recording the attempt before anything is created
-    so that an interrupted start can always be reset."""
-    attempt = plan_attempt(exercise, seed=seed, now=now, context=context, faults=faults)
-    ensure_namespaces_free(cluster, attempt.namespaces)
+    so that an interrupted start can always be reset. A seat's namespaces are emptied instead."""
+    attempt = plan_attempt(exercise, seed=seed, now=now, context=context, faults=faults, seat=seat)
+    if seat is not None:
+        from ckaprep.classroom import empty_namespaces
+
+        empty_namespaces(cluster, attempt.namespaces, waiter=waiter)
+    else:
+        ensure_namespaces_free(cluster, attempt.namespaces)
     record(attempt)
     set_up(exercise, attempt, cluster, record=record, waiter=waiter, timeout_s=timeout_s)
     return attempt
@@ -86,7 +101,7 @@ def set_up(
         labels[EXAM_LABEL] = attempt.exam
     claims = exercise.cluster_addresses(attempt.params)
     annotations = {CLAIMS_ANNOTATION: ",".join(claims)} if claims else {}
-    for ns in attempt.namespaces:
+    for ns in [] if attempt.seat else attempt.namespaces:  # a seat's namespaces exist already
         waiter.progress(f"creating namespace {ns}")
         metadata = {"name": ns, "labels": dict(labels)} | ({"annotations": dict(annotations)} if annotations else {})
         cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
@@ -193,8 +208,13 @@ def delete_attempts(
     With `deleting_out`, the namespaces being deleted are appended to it and nothing waits:
     the caller waits for them later (see `wait_for_deletion`)."""
     left_alone, deleting = [], []
+    seated = [ns for attempt in attempts if attempt.seat for ns in attempt.namespaces]
+    if seated:  # a classroom seat keeps its namespaces: only what was made in them goes
+        from ckaprep.classroom import empty_namespaces
+
+        empty_namespaces(cluster, seated, waiter=waiter)
     for attempt in attempts:
-        for ns in attempt.namespaces:
+        for ns in [] if attempt.seat else attempt.namespaces:
             existing = cluster.get("Namespace", None, ns)
             if existing is None:
                 continue
@@ -261,7 +281,7 @@ def start_drill(
             store.clear()
         return start_attempt(
             exercise, cluster, seed=seed, now=now, record=store.save,
-            context=context, waiter=waiter, timeout_s=timeout_s,
+            context=context, waiter=waiter, timeout_s=timeout_s, seat=getattr(store, "seat", None),
         )  # fmt: skip
 
 

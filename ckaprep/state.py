@@ -73,6 +73,8 @@ class Attempt:
     id: str | None = None
     exam: str | None = None
     solution_shown: bool = False
+    # The classroom seat the attempt runs in: its namespaces are the seat's, emptied, never deleted.
+    seat: str | None = None
 
     @property
     def namespace(self) -> str:
@@ -160,7 +162,7 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 ATTEMPT_FIELDS = {
     "exercise": "text", "params": "mapping", "namespaces": "namespaces", "started_at": "time",
     "seed": "int", "hints_shown": "count", "fingerprints": "str-map", "cluster_domain": "text?",
-    "context": "text?", "id": "text?", "exam": "text?", "solution_shown": "bool",
+    "context": "text?", "id": "text?", "exam": "text?", "solution_shown": "bool", "seat": "text?",
     "records": "records",
 }  # fmt: skip
 ATTEMPT_REQUIRED = ("exercise", "params", "namespaces", "started_at", "seed")
@@ -312,6 +314,12 @@ class StateStore:
 
     def clear(self) -> None:
         self._remove(self.path)
+
+    def remember(self, *records) -> None:
+        """Add graded runs to the history (a classroom seat also keeps them in the cluster)."""
+        from ckaprep.history import History
+
+        History(self.history_path).append(*records)
 
     def clear_exam(self) -> None:
         self._remove(self.exam_path)

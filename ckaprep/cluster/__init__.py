@@ -34,13 +34,24 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "ServiceCIDR": ("/apis/networking.k8s.io/v1", "servicecidrs", False),
     "IPAddress": ("/apis/networking.k8s.io/v1", "ipaddresses", False),
 }
+# Kinds only a classroom's seats are made of; exercises never create them.
+SEAT_KINDS: dict[str, tuple[str, str, bool]] = {
+    "ServiceAccount": ("/api/v1", "serviceaccounts", True),
+    "Role": ("/apis/rbac.authorization.k8s.io/v1", "roles", True),
+    "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
+}
+ALL_KINDS = {**KINDS, **SEAT_KINDS}
 
 
 class Cluster(Protocol):
     def get(self, kind: str, namespace: str | None, name: str) -> dict | None:
         """The object, or None when it does not exist."""
 
-    def list(self, kind: str, namespace: str | None, label_selector: str = "") -> list[dict]: ...
+    def list(self, kind: str, namespace: str | None, label_selector: str = "") -> list[dict]:
+        """Objects of a kind; a namespaced kind with namespace None is listed in every namespace."""
+
+    def replace(self, manifest: dict) -> dict:
+        """Write an existing object whole; its metadata.resourceVersion, when given, must be current."""
 
     def create(self, manifest: dict) -> dict: ...
 
@@ -57,6 +68,16 @@ class Cluster(Protocol):
 
     def server_time(self) -> datetime:
         """The API server's clock now, to judge how long ago something changed."""
+
+    def request_token(self, namespace: str, service_account: str, seconds: int) -> dict:
+        """A token for the ServiceAccount from the TokenRequest API: {"token", "expiration"}."""
+
+    def endpoint(self) -> dict:
+        """How a kubeconfig reaches this API server: {"server", "ca_pem" or None, "insecure"}."""
+
+    def service_account(self) -> tuple[str, str] | None:
+        """(namespace, name) when the credentials are a ServiceAccount's token; read from the
+        token itself, without a request."""
 
     def can_i(self, verb: str, group: str, resource: str, subresource: str = "", *, namespace: str | None) -> bool:
         """Whether the current user may do this, asked with a SelfSubjectAccessReview."""

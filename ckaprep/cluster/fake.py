@@ -37,8 +37,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from ckaprep.cluster import KINDS, ExecResult
-from ckaprep.errors import CkaprepError
+from ckaprep.cluster import ALL_KINDS as KINDS, ExecResult
+from ckaprep.errors import CkaprepError, UsageError
 from ckaprep.grading.dns_probes import DNS_MARKER, RESULT_MARKER as DNS_RESULT_MARKER, dashed, queries_of
 from ckaprep.grading.probes import RESULT_MARKER
 from ckaprep.labels import matches
@@ -226,6 +226,9 @@ class FakeCluster(_StatefulSetsAndDns):
         # How long ago the last write happened, as the server's clock sees it: a test that wants a
         # cluster still in flux makes this short.
         self.quiet_for = timedelta(minutes=1)
+        self.account: tuple[str, str] | None = None  # the ServiceAccount the credentials belong to
+        self.tokens: list[tuple[str, str, int]] = []  # (namespace, service account, seconds) asked for
+        self._versions = 0
         # The Service range, as ServiceCIDR `kubernetes` shows it; empty for a cluster before 1.33.
         self.service_cidrs = ["10.96.0.0/16"]
         # DNS and kube-proxy apply a change this long after the API shows it (a test turns them on).
@@ -273,7 +276,7 @@ class FakeCluster(_StatefulSetsAndDns):
         self.read_log.append(("list", kind, namespace))
         selector = dict(p.split("=", 1) for p in label_selector.split(",") if p)
         items = self._slices(namespace) if kind == "EndpointSlice" else [
-            o for (k, ns, _), o in self.objects.items() if k == kind and ns == namespace
+            o for (k, ns, _), o in self.objects.items() if k == kind and (namespace is None or ns == namespace)
         ]  # fmt: skip
         if kind == "ServiceCIDR" and self.service_cidrs:
             items = [{"kind": "ServiceCIDR", "metadata": {"name": "kubernetes"},
@@ -295,6 +298,7 @@ class FakeCluster(_StatefulSetsAndDns):
         meta["creationTimestamp"] = self._tick()
         self._next_uid += 1
         meta["uid"] = f"00000000-0000-4000-8000-{self._next_uid:012d}"
+        meta["resourceVersion"] = self._version()
         getattr(self, f"_admit_{kind.lower()}", lambda o: None)(obj)
         self.objects[key] = obj
         if kind == "Pod":
@@ -332,6 +336,38 @@ class FakeCluster(_StatefulSetsAndDns):
             for pod_ns, pod in [k for k, owner in self._owners.items() if k[0] == ns and owner == name]:
                 if ("Pod", pod_ns, pod) in self.objects:
                     self._delete_pod(pod_ns, pod)
+
+    @_serialized
+    def replace(self, manifest):
+        self._maybe_fail()
+        obj = copy.deepcopy(manifest)
+        kind, meta = obj["kind"], obj["metadata"]
+        key = (kind, meta.get("namespace") if KINDS[kind][2] else None, meta["name"])
+        current = self.objects.get(key)
+        if current is None:
+            raise UsageError(f"the cluster refused PUT {kind} {meta['name']}: not found")
+        wanted = meta.get("resourceVersion")
+        if wanted and wanted != current["metadata"]["resourceVersion"]:
+            raise UsageError(f"the cluster refused PUT {kind} {meta['name']}: the object has been modified")
+        meta["creationTimestamp"] = current["metadata"].get("creationTimestamp")
+        meta["resourceVersion"] = self._version()
+        self.objects[key] = obj
+        return copy.deepcopy(obj)
+
+    def request_token(self, namespace, service_account, seconds):
+        self._maybe_fail()
+        if ("ServiceAccount", namespace, service_account) not in self.objects:
+            raise UsageError(f"the cluster refused POST token: serviceaccounts {service_account!r} not found")
+        self.tokens.append((namespace, service_account, seconds))
+        expiry = self._clock + timedelta(seconds=seconds)
+        return {"token": f"fake-token-{namespace}-{service_account}-{len(self.tokens)}",
+                "expiration": expiry.isoformat().replace("+00:00", "Z")}  # fmt: skip
+
+    def endpoint(self):
+        return {"server": "https://fake.invalid:6443", "ca_pem": None, "insecure": False}
+
+    def service_account(self):
+        return self.account
 
     @_serialized
     def exec(self, namespace, pod, argv, timeout):
@@ -411,6 +447,10 @@ class FakeCluster(_StatefulSetsAndDns):
     def _maybe_fail(self):
         if self.failure is not None:
             raise self.failure
+
+    def _version(self) -> str:
+        self._versions += 1
+        return str(self._versions)
 
     def _tick(self) -> str:
         self._clock += timedelta(seconds=5)

@@ -6,6 +6,7 @@ and `--help` and `explain` must stay fast.
 
 from __future__ import annotations
 
+import base64
 import errno
 import json
 import os
@@ -16,7 +17,7 @@ import threading
 import time
 import warnings
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlencode
 
@@ -29,7 +30,7 @@ from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream.ws_client import ERROR_CHANNEL, STDERR_CHANNEL, STDOUT_CHANNEL, websocket_call
 from websocket import WebSocketBadStatusException, WebSocketException, WebSocketTimeoutException
 
-from ckaprep.cluster import KINDS, ExecResult
+from ckaprep.cluster import ALL_KINDS, ExecResult
 from ckaprep.errors import (
     ClusterUnreachable,
     CredentialsRejected,
@@ -253,6 +254,9 @@ class KubeCluster:
     def _translate(self, exc: ApiException, method: str, path: str):
         message = _error_message(exc)
         if exc.status == 401:
+            expired = _token_expired(self._bearer_token())
+            if expired:
+                return CredentialsRejected(expired)
             return CredentialsRejected(f"the cluster rejected the credentials ({message})")
         if exc.status == 403:
             return PermissionDenied(f"permission denied: {message}")
@@ -264,8 +268,8 @@ class KubeCluster:
 
     @staticmethod
     def _path(kind: str, namespace: str | None, name: str | None = None) -> str:
-        group, plural, namespaced = KINDS[kind]
-        path = f"{group}/namespaces/{namespace}/{plural}" if namespaced else f"{group}/{plural}"
+        group, plural, namespaced = ALL_KINDS[kind]
+        path = f"{group}/namespaces/{namespace}/{plural}" if namespaced and namespace else f"{group}/{plural}"
         return f"{path}/{name}" if name else path
 
     def version(self):
@@ -320,6 +324,41 @@ class KubeCluster:
     def delete(self, kind, namespace, name):
         self._call("DELETE", self._path(kind, namespace, name))
 
+    def replace(self, manifest):
+        meta = manifest.get("metadata", {})
+        return self._call("PUT", self._path(manifest["kind"], meta.get("namespace"), meta["name"]), body=manifest)
+
+    def request_token(self, namespace, service_account, seconds):
+        review = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                  "spec": {"expirationSeconds": int(seconds)}}  # fmt: skip
+        path = self._path("ServiceAccount", namespace, service_account) + "/token"
+        status = (self._call("POST", path, body=review) or {}).get("status") or {}
+        return {"token": status.get("token", ""), "expiration": status.get("expirationTimestamp")}
+
+    def endpoint(self):
+        cfg = self._configuration
+        ca_pem = None
+        if cfg.ssl_ca_cert:
+            try:
+                with open(cfg.ssl_ca_cert, encoding="ascii") as handle:
+                    ca_pem = handle.read()
+            except (OSError, ValueError) as exc:
+                raise KubeconfigError(f"kubeconfig {one_line(self._source)}: certificate-authority: {_os_problem(exc)}") from None
+        return {"server": cfg.host, "ca_pem": ca_pem, "insecure": not cfg.verify_ssl}
+
+    def _bearer_token(self) -> str:
+        keys = self._configuration.api_key or {}
+        value = keys.get("BearerToken") or keys.get("authorization") or ""  # the key differs across clients
+        return value.removeprefix("Bearer ").strip()
+
+    def service_account(self):
+        claims = token_claims(self._bearer_token())
+        account = (claims.get("kubernetes.io") or {}) if isinstance(claims, dict) else {}
+        namespace, name = account.get("namespace"), (account.get("serviceaccount") or {}).get("name")
+        if isinstance(namespace, str) and isinstance(name, str) and namespace and name:
+            return namespace, name
+        return None
+
     def exec(self, namespace, pod, argv, timeout):
         # The websocket call that stream() makes, without the generated CoreV1Api: in client 37
         # that module alone takes about a second to import and validate.
@@ -364,6 +403,46 @@ class KubeCluster:
             stderr=stderr,
             truncated=len(stdout.encode()) >= EXEC_TRUNCATION_BYTES,
         )
+
+
+def token_claims(token: str) -> dict:
+    """The claims of a JSON Web Token, unverified (the API server verifies it); {} for anything else."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return {}
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except (ValueError, TypeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _token_expired(token: str, now: float | None = None) -> str:
+    """A one-line explanation when a ServiceAccount token has passed its expiry, else ""."""
+    claims = token_claims(token)
+    expiry = claims.get("exp")
+    account = claims.get("kubernetes.io") or {}
+    namespace = account.get("namespace") if isinstance(account, dict) else None
+    name = (account.get("serviceaccount") or {}).get("name") if isinstance(account, dict) else None
+    if not isinstance(expiry, (int, float)) or isinstance(expiry, bool):
+        return ""
+    if expiry > (time.time() if now is None else now):
+        from ckaprep.classroom import seat_of_account
+
+        if isinstance(namespace, str) and isinstance(name, str) and seat_of_account(namespace, name):
+            return (  # a classroom seat's token, not expired: revoked
+                f"the seat's token (ServiceAccount {one_line(namespace)}/{one_line(name)}) was rejected: the "
+                "seat or its class was deleted; ask the trainer for a new kubeconfig"
+            )
+        return ""
+    when = datetime.fromtimestamp(expiry, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if namespace:
+        return (
+            f"the seat's token (ServiceAccount {one_line(namespace)}/{one_line(str(name))}) expired at {when}; "
+            "ask the trainer for a new kubeconfig"
+        )
+    return f"the token in the kubeconfig expired at {when}; get a new one"
 
 
 def _exists(path: str) -> bool:

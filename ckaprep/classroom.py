@@ -1,0 +1,1005 @@
+"""A class on one shared cluster: seats for learners, and the trainer's grade and report.
+
+A *seat* is a few namespaces (CLASS-03-a, CLASS-03-b, ...), a ServiceAccount CLASS-03 with the
+built-in `admin` ClusterRole bound in those namespaces only, and a ConfigMap in its home namespace
+(the first one) that names the seat and holds its state: the active exercise or exam and the
+results the learner's own `check` recorded. The ServiceAccounts live in the class's accounts
+namespace (CLASS-seats), where no seat has any right: a learner cannot mint a longer-lived
+token for their seat, nor delete its account. Everything carries ckaprep's ownership label and the class
+label; `delete_class` removes exactly the namespaces that carry both.
+
+The trainer's grades go to the class's results namespace (CLASS-results), which no seat may write.
+
+Plain functions over the cluster seam: no terminal, progress goes to a callback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ckaprep.catalogue import Exercise
+from ckaprep.cluster import Cluster
+from ckaprep.errors import CkaprepError, ImagePullError, StateError, UsageError, WaitTimeout
+from ckaprep.history import Record
+from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, ROLE_LABEL, is_probe_pod
+from ckaprep.state import Attempt, Exam, StateStore, attempt_from_json, exam_from_json, new_id
+from ckaprep.waiting import Progress, Waiter, no_progress
+
+CLASS_LABEL = "ckaprep.io/class"
+SEAT_LABEL = "ckaprep.io/seat"
+SEAT_ROLE, RESULTS_ROLE, RESULT_ROLE, ACCOUNTS_ROLE = "seat", "results", "result", "accounts"
+SEAT_CONFIGMAP = "ckaprep-seat"
+SEAT_BINDING = "ckaprep-seat-admin"
+# `admin` has not written Endpoints or EndpointSlices since Kubernetes 1.22, and the selectorless
+# exercise has learners write both: a Role in each seat namespace grants just that.
+ENDPOINTS_ROLE = "ckaprep-seat-endpoints"
+ENDPOINTS_RULES = [
+    {"apiGroups": [""], "resources": ["endpoints"], "verbs": ["create", "update", "patch", "delete"]},
+    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"],
+     "verbs": ["create", "update", "patch", "delete"]},
+]  # fmt: skip
+ADMIN_CLUSTER_ROLE = "admin"  # built in: full rights inside a namespace, none on the namespace itself
+ATTEMPT_KEY, EXAM_KEY, RESULTS_KEY = "attempt.json", "exam.json", "results.jsonl"
+SEAT_RESULTS_KEPT = 200  # a ConfigMap holds at most 1 MiB; the latest results are enough
+MIN_VALID_S = 600  # the TokenRequest API's shortest lifetime
+MAX_SEATS = 999
+DEFAULT_PARALLEL = 8
+DELETE_TIMEOUT_S = 180
+EMPTY_TIMEOUT_S = 120
+CLASS_NAME = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
+# What an exercise or a learner makes in a seat's namespaces, removed between attempts.
+EMPTIED_KINDS = ("Deployment", "Pod", "Service", "Endpoints", "EndpointSlice", "ConfigMap")
+KEPT_CONFIGMAPS = {"kube-root-ca.crt"}
+
+
+# -- names ------------------------------------------------------------------------------------
+def check_class_name(name: str) -> str:
+    if not CLASS_NAME.fullmatch(name or ""):
+        raise UsageError(
+            f"{name!r} is not a class name: lower-case letters, digits and dashes, starting with a "
+            "letter, at most 40 characters"
+        )
+    return name
+
+
+def seat_id(class_name: str, number: int) -> str:
+    return f"{class_name}-{number:02d}"
+
+
+def seat_namespaces(class_name: str, number: int, count: int) -> list[str]:
+    return [f"{seat_id(class_name, number)}-{chr(ord('a') + i)}" for i in range(count)]
+
+
+def results_namespace(class_name: str) -> str:
+    return f"{class_name}-results"
+
+
+ACCOUNTS_SUFFIX = "-seats"
+
+
+def accounts_namespace(class_name: str) -> str:
+    return f"{class_name}{ACCOUNTS_SUFFIX}"
+
+
+def seat_of_account(namespace: str, name: str) -> str | None:
+    """The home namespace of the seat a ServiceAccount is for (CLASS-03 in CLASS-seats gives
+    CLASS-03-a), or None when it is no seat's account."""
+    if not namespace.endswith(ACCOUNTS_SUFFIX):
+        return None
+    class_name = namespace[: -len(ACCOUNTS_SUFFIX)]
+    number = name[len(class_name) + 1:] if name.startswith(class_name + "-") else ""
+    if not (CLASS_NAME.fullmatch(class_name) and number.isdigit()):
+        return None
+    return f"{name}-a"
+
+
+def class_selector(class_name: str, role: str | None = None) -> str:
+    selector = f"{OWNER_LABEL}={OWNER_VALUE},{CLASS_LABEL}={class_name}"
+    return f"{selector},{ROLE_LABEL}={role}" if role else selector
+
+
+def namespaces_needed(catalogue: dict[str, Exercise]) -> int:
+    """Enough namespaces for every exercise of the catalogue."""
+    return max([len(ex.namespaces) for ex in catalogue.values()] + [1])
+
+
+def parse_duration(text: str) -> int:
+    """'8h', '90m', '2h30m', '1d' or plain seconds, as seconds."""
+    match = re.fullmatch(r"\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s?)?\s*", text or "")
+    if not match or not any(match.groups()):
+        raise UsageError(f"{text!r} is not a duration such as 8h, 90m or 2h30m")
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def read_learners(path: Path) -> list[str]:
+    """One learner a line; blank lines and lines starting with # are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"learners file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"learners file {path} is not UTF-8 text") from None
+    names = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    for name in names:
+        if len(name) > 100 or not name.isprintable():
+            raise UsageError(f"learners file {path}: {name[:40]!r} is not a printable name of at most 100 characters")
+    return names
+
+
+# -- seats ------------------------------------------------------------------------------------
+@dataclass
+class Seat:
+    class_name: str
+    number: int
+    namespaces: list[str]
+    learner: str = ""
+
+    @property
+    def id(self) -> str:
+        return seat_id(self.class_name, self.number)
+
+    @property
+    def home(self) -> str:
+        return self.namespaces[0]
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} ({self.learner})" if self.learner else self.id
+
+    def labels(self, role: str) -> dict[str, str]:
+        return {OWNER_LABEL: OWNER_VALUE, CLASS_LABEL: self.class_name, SEAT_LABEL: self.id, ROLE_LABEL: role}
+
+
+def seat_from_configmap(configmap: dict) -> Seat | None:
+    """The seat a seat ConfigMap describes, or None when it is not one."""
+    meta = configmap.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    data = configmap.get("data") or {}
+    if labels.get(OWNER_LABEL) != OWNER_VALUE or labels.get(ROLE_LABEL) != SEAT_ROLE:
+        return None
+    try:
+        namespaces = json.loads(data.get("namespaces", "[]"))
+        number = int(data.get("number", ""))
+    except ValueError:
+        return None
+    if not (isinstance(namespaces, list) and namespaces and all(isinstance(n, str) for n in namespaces)):
+        return None
+    return Seat(labels.get(CLASS_LABEL, ""), number, namespaces, str(data.get("learner", "")))
+
+
+def detect_seat(cluster: Cluster) -> Seat | None:
+    """The seat these credentials belong to: a seat's ServiceAccount token, and the seat
+    ConfigMap in its namespace. Anything else is not a seat, and costs no request."""
+    account = cluster.service_account()
+    home = seat_of_account(*account) if account else None
+    if home is None:
+        return None
+    configmap = cluster.get("ConfigMap", home, SEAT_CONFIGMAP)
+    seat = seat_from_configmap(configmap) if configmap else None
+    return seat if seat is not None and seat.id == account[1] else None
+
+
+# -- the seat's state, kept in the cluster -------------------------------------------------------
+class SeatStore(StateStore):
+    """The active exercise and exam live in the seat ConfigMap, where the learner's ckaprep and the
+    trainer's both read them. History stays local too; results are also written to the seat."""
+
+    def __init__(self, directory: Path, cluster: Cluster, seat: Seat):
+        super().__init__(directory)
+        self.cluster, self.seat = cluster, seat
+        where = f"ConfigMap {seat.home}/{SEAT_CONFIGMAP}"
+        self.path = Path(f"{where} key {ATTEMPT_KEY}")
+        self.exam_path = Path(f"{where} key {EXAM_KEY}")
+
+    def _configmap(self) -> dict:
+        configmap = self.cluster.get("ConfigMap", self.seat.home, SEAT_CONFIGMAP)
+        if configmap is None:
+            raise StateError(
+                f"seat {self.seat.id}: ConfigMap {self.seat.home}/{SEAT_CONFIGMAP} is gone; ask the trainer "
+                "to run `ckaprep classroom create` again"
+            )
+        return configmap
+
+    def _key(self, key: str):
+        text = (self._configmap().get("data") or {}).get(key)
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise StateError(f"seat {self.seat.id}: key {key} is not valid JSON ({exc})") from None
+
+    def _change(self, change: Callable[[dict], None]) -> None:
+        """Read, change and write the ConfigMap; a concurrent write is retried on fresh data."""
+        for attempt in range(5):
+            configmap = self._configmap()
+            data = configmap.setdefault("data", {})
+            change(data)
+            try:
+                self.cluster.replace(configmap)
+                return
+            except UsageError as exc:
+                if "modified" not in exc.message or attempt == 4:
+                    raise
+
+    def load(self) -> Attempt | None:
+        data = self._key(ATTEMPT_KEY)
+        return None if data is None else attempt_from_json(self.path, data)
+
+    def load_exam(self) -> Exam | None:
+        data = self._key(EXAM_KEY)
+        return None if data is None else exam_from_json(self.exam_path, data)
+
+    def save(self, attempt: Attempt) -> None:
+        text = json.dumps(asdict(attempt), sort_keys=True)
+        self._change(lambda data: data.__setitem__(ATTEMPT_KEY, text))
+
+    def save_exam(self, exam: Exam) -> None:
+        text = json.dumps(asdict(exam), sort_keys=True)
+        self._change(lambda data: data.__setitem__(EXAM_KEY, text))
+
+    def clear(self) -> None:
+        self._change(lambda data: data.pop(ATTEMPT_KEY, None))
+
+    def clear_exam(self) -> None:
+        self._change(lambda data: data.pop(EXAM_KEY, None))
+
+    def remember(self, *records: Record) -> None:
+        super().remember(*records)
+        lines = [json.dumps(asdict(r), sort_keys=True) for r in records]
+
+        def append(data: dict) -> None:
+            kept = (data.get(RESULTS_KEY) or "").splitlines() + lines
+            data[RESULTS_KEY] = "\n".join(kept[-SEAT_RESULTS_KEPT:]) + "\n"
+
+        self._change(append)
+
+
+def seat_store(local: StateStore, cluster: Cluster) -> StateStore | None:
+    seat = detect_seat(cluster)
+    return SeatStore(local.directory, cluster, seat) if seat else None
+
+
+def not_for_seats(exercise: Exercise) -> str:
+    """Why an exercise cannot run in a seat, or "" when it can."""
+    if None in exercise.namespace_params():
+        return (f"exercise {exercise.id} builds a namespace name from several parts, so it cannot run in a "
+                "classroom seat (its namespaces entries must each name one parameter)")  # fmt: skip
+    if any("service_cidr_offset" in spec for spec in exercise.params.values()):
+        return (f"exercise {exercise.id} reads the cluster's Service range (ServiceCIDR, IPAddress), which "
+                "a classroom seat may not read; practise it on a cluster of your own")  # fmt: skip
+    return ""
+
+
+def seat_params(exercise: Exercise, seat: Seat, seed: int, faults: list[str] | None = None) -> tuple[dict, list[str]]:
+    """The exercise's parameters with its namespaces placed in the seat's, and those namespaces."""
+    problem = not_for_seats(exercise)
+    if problem:
+        raise UsageError(problem)
+    names = exercise.namespace_params()
+    if len(names) > len(seat.namespaces):
+        raise UsageError(
+            f"exercise {exercise.id} needs {len(names)} namespaces and seat {seat.id} has "
+            f"{len(seat.namespaces)}; ask the trainer to run `ckaprep classroom create` again"
+        )
+    fixed = dict(zip(names, seat.namespaces))
+    params = exercise.choose_params(seed, faults=faults, fixed=fixed)
+    return params, exercise.namespaces_for(params)
+
+
+def _kept(kind: str, obj: dict) -> bool:
+    """Seat objects, the CA bundle, ckaprep's probe pods and controller-made slices stay."""
+    meta = obj.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    if CLASS_LABEL in labels and labels.get(OWNER_LABEL) == OWNER_VALUE:
+        return True
+    if kind == "ConfigMap" and meta.get("name") in KEPT_CONFIGMAPS:
+        return True
+    if kind == "Pod" and is_probe_pod(obj) and labels.get(OWNER_LABEL) == OWNER_VALUE:
+        return True
+    if kind == "EndpointSlice" and labels.get("endpointslice.kubernetes.io/managed-by", "").endswith(".k8s.io"):
+        return True  # the controller's own: it goes with its Service
+    return False
+
+
+def leftovers(cluster: Cluster, namespaces: list[str]) -> list[str]:
+    """What an attempt left in the seat's namespaces, as Kind ns/name."""
+    found = []
+    for ns in namespaces:
+        for kind in EMPTIED_KINDS:
+            for obj in cluster.list(kind, ns):
+                if not _kept(kind, obj):
+                    found.append(f"{kind} {ns}/{obj['metadata']['name']}")
+    return found
+
+
+def empty_namespaces(
+    cluster: Cluster, namespaces: list[str], *, waiter: Waiter = Waiter(), timeout_s: float = EMPTY_TIMEOUT_S
+) -> None:
+    """Delete what exercises and learners made in a seat's namespaces, never the namespaces or
+    the seat itself, and wait until it is gone."""
+    for ns in namespaces:
+        for kind in EMPTIED_KINDS:
+            for obj in cluster.list(kind, ns):
+                meta = obj["metadata"]
+                if not _kept(kind, obj) and not meta.get("deletionTimestamp"):
+                    waiter.progress(f"deleting {kind} {ns}/{meta['name']}")
+                    cluster.delete(kind, ns, meta["name"])
+    try:
+        waiter.until(lambda: not leftovers(cluster, namespaces), timeout_s=timeout_s,
+                     what=f"emptying namespace(s) {', '.join(namespaces)}")  # fmt: skip
+    except WaitTimeout:
+        left = leftovers(cluster, namespaces)
+        raise WaitTimeout(
+            f"still in the seat's namespaces after {timeout_s:.0f}s: {', '.join(left[:3])}"
+            + (f" and {len(left) - 3} more" if len(left) > 3 else "")
+        ) from None
+
+
+# -- create ---------------------------------------------------------------------------------------
+@dataclass
+class CreatedSeat:
+    seat: Seat
+    kubeconfig: str
+    expires: str | None
+    new: bool
+
+
+def _create_or_keep(cluster: Cluster, manifest: dict) -> bool:
+    """Create the object; one that already exists (a seat set up before) is kept. True if created."""
+    meta = manifest["metadata"]
+    try:
+        cluster.create(manifest)
+        return True
+    except (CkaprepError, ValueError):
+        if cluster.get(manifest["kind"], meta.get("namespace"), meta["name"]) is None:
+            raise
+        return False
+
+
+def seat_objects(seat: Seat) -> list[dict]:
+    """Everything a seat is made of, in the order it is created."""
+    labels = seat.labels(SEAT_ROLE)
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": dict(labels)}}
+               for ns in seat.namespaces]  # fmt: skip
+    objects.append({"apiVersion": "v1", "kind": "ServiceAccount",
+                    "metadata": {"name": seat.id, "namespace": accounts_namespace(seat.class_name),
+                                 "labels": dict(labels)},
+                    "automountServiceAccountToken": False})  # fmt: skip
+    objects += seat_rights(seat, seat.namespaces, labels)
+    objects.append({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": SEAT_CONFIGMAP, "namespace": seat.home, "labels": dict(labels)},
+        "data": {"class": seat.class_name, "seat": seat.id, "number": str(seat.number),
+                 "learner": seat.learner, "namespaces": json.dumps(seat.namespaces)},
+    })  # fmt: skip
+    return objects
+
+
+def seat_rights(seat: Seat, namespaces: list[str], labels: dict[str, str]) -> list[dict]:
+    """The seat's rights in these namespaces: `admin`, and writing Endpoints and EndpointSlices."""
+    objects: list[dict] = []
+    subjects = [{"kind": "ServiceAccount", "name": seat.id, "namespace": accounts_namespace(seat.class_name)}]
+    for ns in namespaces:
+        objects.append({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": SEAT_BINDING, "namespace": ns, "labels": dict(labels)},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": ADMIN_CLUSTER_ROLE},
+            "subjects": subjects,
+        })  # fmt: skip
+        objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                        "metadata": {"name": ENDPOINTS_ROLE, "namespace": ns, "labels": dict(labels)},
+                        "rules": ENDPOINTS_RULES})  # fmt: skip
+        objects.append({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": ENDPOINTS_ROLE, "namespace": ns, "labels": dict(labels)},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ENDPOINTS_ROLE},
+            "subjects": subjects,
+        })  # fmt: skip
+    return objects
+
+
+def kubeconfig_text(seat: Seat, endpoint: dict, token: str) -> str:
+    """A kubeconfig for the seat: its token, and its home namespace as the context's namespace."""
+    import base64
+
+    cluster: dict = {"server": endpoint["server"]}
+    if endpoint.get("ca_pem"):
+        cluster["certificate-authority-data"] = base64.b64encode(endpoint["ca_pem"].encode()).decode()
+    elif endpoint.get("insecure"):
+        cluster["insecure-skip-tls-verify"] = True
+    name = f"ckaprep-{seat.id}"
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": name,
+        "clusters": [{"name": f"ckaprep-{seat.class_name}", "cluster": cluster}],
+        "users": [{"name": name, "user": {"token": token}}],
+        "contexts": [{"name": name, "context": {"cluster": f"ckaprep-{seat.class_name}", "user": name,
+                                                "namespace": seat.home}}],
+    }  # fmt: skip
+    return json.dumps(config, indent=2) + "\n"  # JSON is YAML: kubectl reads it as it is
+
+
+def _write_private(path: Path, text: str) -> None:
+    """A kubeconfig holds a credential: readable by its owner only, written whole."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when an earlier file of that name was left with other rights
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def create_class(
+    cluster: Cluster,
+    class_name: str,
+    *,
+    seats: int,
+    namespaces: int,
+    valid_s: int,
+    out_dir: Path,
+    learners: list[str] = (),
+    parallel: int = DEFAULT_PARALLEL,
+    progress: Progress = no_progress,
+) -> list[CreatedSeat]:
+    """Set up (or top up) the class's seats and write a kubeconfig for each, with a fresh token.
+
+    Seats that exist are kept as they are, with their state; only their tokens are renewed.
+    Requests: one list for the class, then about 2n+4 per new seat and one token per seat.
+    """
+    check_class_name(class_name)
+    count = max(seats, len(learners))
+    if not 1 <= count <= MAX_SEATS:
+        raise UsageError(f"--seats must be between 1 and {MAX_SEATS}")
+    if valid_s < MIN_VALID_S:
+        raise UsageError("--valid must be at least 10m (the shortest token the TokenRequest API issues)")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out_dir}: {exc.strerror or exc}") from None
+    endpoint = cluster.endpoint()
+    existing = {
+        (s.number): s
+        for s in (seat_from_configmap(cm) for cm in cluster.list("ConfigMap", None, class_selector(class_name, SEAT_ROLE)))
+        if s is not None and s.class_name == class_name
+    }
+    for name, role in ((results_namespace(class_name), RESULTS_ROLE), (accounts_namespace(class_name), ACCOUNTS_ROLE)):
+        _create_or_keep(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": name, "labels": {OWNER_LABEL: OWNER_VALUE, CLASS_LABEL: class_name, ROLE_LABEL: role}}})
+    done = [0]
+    guard = threading.Lock()
+
+    def one(number: int) -> CreatedSeat:
+        learner = learners[number - 1] if number <= len(learners) else ""
+        before = existing.get(number)
+        wanted = max(namespaces, len(before.namespaces) if before else 0)
+        seat = Seat(class_name, number, seat_namespaces(class_name, number, wanted),
+                    learner or (before.learner if before else ""))
+        if before is None or before.learner != seat.learner or len(before.namespaces) < wanted:
+            for manifest in seat_objects(seat):
+                if not _create_or_keep(cluster, manifest) and manifest["kind"] == "ConfigMap":
+                    _update_seat_configmap(cluster, seat)
+        token = cluster.request_token(accounts_namespace(class_name), seat.id, valid_s)
+        path = out_dir / f"{seat.id}.kubeconfig"
+        _write_private(path, kubeconfig_text(seat, endpoint, token["token"]))
+        with guard:
+            done[0] += 1
+            progress(f"{done[0]}/{count} seats ready")
+        return CreatedSeat(seat, str(path), token.get("expiration"), before is None)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        return list(pool.map(one, range(1, count + 1)))
+
+
+def _update_seat_configmap(cluster: Cluster, seat: Seat) -> None:
+    """A seat given a learner's name or more namespaces later: its state keys stay."""
+    current = cluster.get("ConfigMap", seat.home, SEAT_CONFIGMAP)
+    wanted = next(m for m in seat_objects(seat) if m["kind"] == "ConfigMap")
+    if current is None:
+        return
+    current["data"] = {**(current.get("data") or {}), **wanted["data"]}
+    current["metadata"]["labels"] = wanted["metadata"]["labels"]
+    cluster.replace(current)
+
+
+def class_seats(cluster: Cluster, class_name: str) -> list[tuple[Seat, dict]]:
+    """Every seat of the class with its ConfigMap, read in one request."""
+    seats = []
+    for configmap in cluster.list("ConfigMap", None, class_selector(class_name, SEAT_ROLE)):
+        seat = seat_from_configmap(configmap)
+        if seat is not None and seat.class_name == class_name:
+            seats.append((seat, configmap))
+    if not seats:
+        raise UsageError(f"no class {class_name!r} on this cluster (create it with `ckaprep classroom create`)")
+    return sorted(seats, key=lambda item: item[0].number)
+
+
+def _json_key(configmap: dict, key: str):
+    text = (configmap.get("data") or {}).get(key)
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
+def seat_attempt(configmap: dict) -> Attempt | None:
+    data = _json_key(configmap, ATTEMPT_KEY)
+    if data is None:
+        return None
+    try:
+        return attempt_from_json(Path(ATTEMPT_KEY), data)
+    except StateError:
+        return None
+
+
+def seat_records(configmap: dict) -> list[dict]:
+    """The results the learner's own ckaprep recorded in the seat (not authoritative)."""
+    records = []
+    for line in ((configmap.get("data") or {}).get(RESULTS_KEY) or "").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("score"), (int, float)):
+            records.append(record)
+    return records
+
+
+# -- a class exam ------------------------------------------------------------------------------------
+EXAM_ROLE = "exam"
+
+
+def exam_namespaces(seat: Seat, task: int, count: int) -> list[str]:
+    """A task's own namespaces in the seat, made by the trainer for the exam: k8s101-03-e2-a."""
+    return [f"{seat.id}-e{task}-{chr(ord('a') + i)}" for i in range(count)]
+
+
+def start_class_exam(
+    cluster: Cluster,
+    class_name: str,
+    catalogue: dict[str, Exercise],
+    *,
+    state_dir: Path,
+    seed: int,
+    now: Callable[[], datetime],
+    tasks: int | None = None,
+    topics: list[str] | tuple[str, ...] = (),
+    minutes: int | None = None,
+    per_seat: bool = False,
+    force: bool = False,
+    parallel: int = DEFAULT_PARALLEL,
+    progress: Progress = no_progress,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
+    """The same mock exam in every seat (or a draw per seat), set up by the trainer in namespaces
+    of its own per task, with one clock for everyone: it starts once every seat is ready.
+    The learners then use `ckaprep exam status|task|submit` as usual."""
+    from datetime import timedelta
+
+    from ckaprep.exam import draw_exam, set_up_exam
+    from ckaprep.lifecycle import delete_attempts, plan_attempt
+
+    seats = class_seats(cluster, class_name)
+    exam_id = new_id()
+    stores = {seat.id: SeatStore(state_dir, cluster, seat) for seat, _ in seats}
+    busy = []
+    for seat, configmap in seats:
+        if (_json_key(configmap, ATTEMPT_KEY) or _json_key(configmap, EXAM_KEY)) and not force:
+            busy.append(seat.id)
+    if busy:
+        raise StateError(
+            f"seat(s) {', '.join(busy[:5])} have an active exercise or exam; start the exam with --force "
+            "to replace it (what the seat made is deleted)"
+        )
+    catalogue = {key: ex for key, ex in catalogue.items() if not not_for_seats(ex)}
+    draws = {seat.id: draw_exam(catalogue, seed=seed + (seat.number if per_seat else 0), tasks=tasks,
+                                topics=topics, minutes=minutes) for seat, _ in seats}  # fmt: skip
+    done, guard = [0], threading.Lock()
+
+    def one(item: tuple[Seat, dict]) -> Exam:
+        seat, configmap = item
+        store, draw = stores[seat.id], draws[seat.id]
+        old_attempt, old_exam = seat_attempt(configmap), store.load_exam()
+        old = ([old_attempt] if old_attempt else []) + (old_exam.tasks if old_exam else [])
+        if old:
+            delete_attempts(cluster, old, waiter=Waiter(clock=clock, sleep=sleep))
+            store.clear()
+            store.clear_exam()
+        exam_tasks = []
+        for number, (exercise, task_seed) in enumerate(zip(draw.exercises, draw.seeds), start=1):
+            task_seat = Seat(class_name, seat.number, exam_namespaces(seat, number, len(exercise.namespaces)),
+                             seat.learner)  # fmt: skip
+            labels = seat.labels(EXAM_ROLE)
+            for ns in task_seat.namespaces:
+                _create_or_keep(cluster, {"apiVersion": "v1", "kind": "Namespace",
+                                          "metadata": {"name": ns, "labels": dict(labels)}})  # fmt: skip
+            for manifest in seat_rights(seat, task_seat.namespaces, labels):
+                _create_or_keep(cluster, manifest)
+            exam_tasks.append(plan_attempt(exercise, seed=task_seed, now=now(), exam=exam_id, seat=task_seat))
+        started = now()
+        exam = Exam(
+            id=exam_id, seed=seed + (seat.number if per_seat else 0), started_at=started.isoformat(),
+            deadline=(started + timedelta(minutes=draw.minutes)).isoformat(), minutes=draw.minutes,
+            practice=False, tasks=exam_tasks, weights=[ex.weight for ex in draw.exercises],
+        )  # fmt: skip
+        store.save_exam(exam)
+        set_up_exam(exam, draw.exercises, cluster, record=store.save_exam, clock=clock, sleep=sleep)
+        with guard:
+            done[0] += 1
+            progress(f"{done[0]}/{len(seats)} seats set up")
+        return exam
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        exams = list(pool.map(one, seats))
+    started = now()
+    for (seat, _), exam in zip(seats, exams):  # one clock for the whole class, from now
+        exam.started_at = started.isoformat()
+        exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
+        for attempt in exam.tasks:
+            attempt.started_at = exam.started_at
+        stores[seat.id].save_exam(exam)
+    return {
+        "class": class_name, "exam": exam_id, "draw": "per-seat" if per_seat else "same",
+        "started_at": started.isoformat(), "deadline": max(e.deadline for e in exams),
+        "seats": [{"seat": seat.id, "learner": seat.learner, "tasks": [t.exercise for t in exam.tasks],
+                   "namespaces": exam.namespaces, "minutes": exam.minutes}
+                  for (seat, _), exam in zip(seats, exams)],
+    }  # fmt: skip
+
+
+def class_exam_deadline(cluster: Cluster, class_name: str) -> datetime | None:
+    """The latest deadline of an exam not yet graded at its end, in any seat."""
+    deadlines = []
+    for _, configmap in class_seats(cluster, class_name):
+        exam = _json_key(configmap, EXAM_KEY)
+        if isinstance(exam, dict) and isinstance(exam.get("deadline"), str):
+            deadlines.append(datetime.fromisoformat(exam["deadline"]))
+    return max(deadlines) if deadlines else None
+
+
+def seat_exam(configmap: dict) -> Exam | None:
+    data = _json_key(configmap, EXAM_KEY)
+    if data is None:
+        return None
+    try:
+        return exam_from_json(Path(EXAM_KEY), data)
+    except StateError:
+        return None
+
+
+def _grade_seat_exam(exam: Exam, catalogue, cluster, *, now, wait_s, probe_image, clock, sleep) -> dict:
+    """A seat's exam graded by the trainer with the same engine as `exam submit`, each task
+    scored by `check`'s rule and weighted into the total against the pass line."""
+    from fractions import Fraction
+
+    from ckaprep.exam import grade_exam, verdict, weighted_total
+    from ckaprep.grading.report import CheckResult, Report
+
+    exercises = [catalogue.get(t.exercise) for t in exam.tasks]
+    missing = [t.exercise for t, e in zip(exam.tasks, exercises) if e is None]
+    if missing:
+        return {"problem": f"no exercise {missing[0]!r} in the trainer's catalogue"}
+    end = min(now, datetime.fromisoformat(exam.deadline))
+    result = grade_exam(exam, exercises, cluster, now=end, wait_s=wait_s, probe_image=probe_image,
+                        clock=clock, sleep=sleep)  # fmt: skip
+    parts = []
+    for task in result["tasks"]:
+        report = Report(task["exercise"], [CheckResult(**c) for c in task["checks"]], 0.0)
+        task["score"] = report.score
+        parts.append((Fraction(report.earned, report.total) if report.total else Fraction(0), task["weight"]))
+    total = weighted_total(parts)
+    result["score"], result["passed"] = round(float(total * 100), 1), verdict(total)
+    result["verdict"] = "PASS" if result["passed"] else "FAIL"
+    failed = [f"{t['exercise']}/{c['id']}" for t in result["tasks"] for c in t["checks"] if c["status"] != "pass"]
+    return {
+        "exam": exam.id, "score": result["score"], "passed": result["passed"], "verdict": result["verdict"],
+        "elapsed_s": result["time_used_s"], "deadline": exam.deadline,
+        "deadline_passed": now >= datetime.fromisoformat(exam.deadline), "submitted": exam.submitted,
+        "tasks": [{"number": t["number"], "exercise": t["exercise"], "score": t["score"], "passed": t["passed"],
+                   "topics": t["topics"],
+                   "failed": [c["id"] for c in t["checks"] if c["status"] != "pass"],
+                   "failed_titles": {c["id"]: c["title"] for c in t["checks"] if c["status"] != "pass"}}
+                  for t in result["tasks"]],
+        "failed": failed, "topics": sorted({topic for t in result["tasks"] for topic in t["topics"]}),
+    }  # fmt: skip
+
+
+# -- grading ---------------------------------------------------------------------------------------
+class SharedReads:
+    """The cluster, with each kind listed once across the cluster for the first grading round of
+    every seat; later rounds (a seat still settling) read their own namespaces live."""
+
+    def __init__(self, cluster: Cluster, namespaces: set[str]):
+        self._cluster, self._namespaces = cluster, namespaces
+        self._lock = threading.Lock()
+        self._snapshots: dict[str, Future] = {}
+        self._served: set[tuple] = set()
+        self.requests = Counter()
+
+    def __getattr__(self, name):
+        return getattr(self._cluster, name)
+
+    def _snapshot(self, kind: str) -> dict[str, list[dict]]:
+        with self._lock:
+            pending = self._snapshots.get(kind)
+            loading = pending is None
+            if loading:
+                pending = self._snapshots[kind] = Future()
+        if loading:
+            try:
+                self.requests["list " + kind] += 1
+                grouped: dict[str, list[dict]] = {}
+                for obj in self._cluster.list(kind, None):
+                    ns = obj["metadata"].get("namespace") if kind != "Namespace" else None
+                    if kind == "Namespace" or ns in self._namespaces:
+                        grouped.setdefault(ns, []).append(obj)
+                pending.set_result(grouped)
+            except BaseException as exc:
+                pending.set_exception(exc)
+        return pending.result()
+
+    def _first_time(self, key: tuple) -> bool:
+        with self._lock:
+            if key in self._served:
+                return False
+            self._served.add(key)
+            return True
+
+    def get(self, kind, namespace, name):
+        if kind == "Namespace":
+            return next((n for n in self._snapshot("Namespace").get(None, []) if n["metadata"]["name"] == name), None)
+        return self._cluster.get(kind, namespace, name)
+
+    def list(self, kind, namespace, label_selector=""):
+        if namespace is None or namespace not in self._namespaces or not self._first_time((kind, namespace, label_selector)):
+            return self._cluster.list(kind, namespace, label_selector)
+        from ckaprep.labels import matches, parse_selector
+
+        items = self._snapshot(kind).get(namespace, [])
+        if label_selector:
+            wanted = parse_selector(label_selector)
+            items = [o for o in items if matches(wanted, (o.get("metadata") or {}).get("labels"))]
+        return sorted(items, key=lambda o: o["metadata"]["name"])
+
+
+def score_parts(report) -> tuple[int, int]:
+    """(earned, total) by the same rule as `check`."""
+    return report.earned, report.total
+
+
+def grade_class(
+    cluster: Cluster,
+    class_name: str,
+    catalogue: dict[str, Exercise],
+    *,
+    now: datetime,
+    wait_s: float = 10.0,
+    probe_image: str | None = None,
+    parallel: int = DEFAULT_PARALLEL,
+    record: bool = True,
+    progress: Progress = no_progress,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
+    """Grade every seat's active exercise with these (the trainer's) credentials, seats in
+    parallel, and record each result in the class's results namespace."""
+    from ckaprep.grading.engine import grade
+    from ckaprep.images import CURL_IMAGE
+
+    seats = class_seats(cluster, class_name)
+    namespaces = {ns for seat, _ in seats for ns in seat.namespaces}
+    namespaces |= {ns for _, configmap in seats for ns in getattr(seat_exam(configmap), "namespaces", [])}
+    shared = SharedReads(cluster, namespaces)
+    round_id = new_id()
+    started = clock()
+    guard = threading.Lock()
+    graded = [0]
+
+    def one(item: tuple[Seat, dict]) -> dict:
+        seat, configmap = item
+        attempt = seat_attempt(configmap)
+        entry = {"seat": seat.id, "learner": seat.learner, "exercise": None, "attempt": None,
+                 "score": None, "passed": False, "problem": ""}  # fmt: skip
+        try:
+            exam = seat_exam(configmap) if attempt is None else None
+            if exam is not None:
+                entry |= {"attempt": exam.id, "graded_at": now.isoformat(), "round": round_id}
+                entry |= _grade_seat_exam(exam, catalogue, shared, now=now, wait_s=wait_s,
+                                          probe_image=probe_image or CURL_IMAGE, clock=clock, sleep=sleep)
+                if record and entry["score"] is not None:
+                    _record_result(cluster, class_name, seat, entry)
+                return entry
+            if attempt is None:
+                entry["problem"] = "no active exercise"
+                return entry
+            exercise = catalogue.get(attempt.exercise)
+            entry |= {"exercise": attempt.exercise, "attempt": attempt.id}
+            if exercise is None:
+                entry["problem"] = f"no exercise {attempt.exercise!r} in the trainer's catalogue"
+                return entry
+            try:
+                report, _ = grade(exercise, attempt, shared, wait_s=wait_s, probe_image=probe_image or CURL_IMAGE,
+                                  clock=clock, sleep=sleep)  # fmt: skip
+            except (StateError, ImagePullError, WaitTimeout) as exc:  # this seat's problem, not the round's
+                entry["problem"] = exc.message
+                return entry
+            failed = [c for c in report.checks if c.status != "pass"]
+            entry |= {
+                "score": report.score, "passed": report.passed, "earned": report.earned, "total": report.total,
+                "elapsed_s": round(attempt.elapsed_s(now), 1), "started_at": attempt.started_at,
+                "graded_at": now.isoformat(), "round": round_id, "topics": list(exercise.topics),
+                "hints": attempt.hints_shown, "solution_shown": attempt.solution_shown,
+                "failed": [c.id for c in failed],
+                "failed_titles": {c.id: c.title for c in failed},
+                "checks": [asdict(c) for c in report.checks],
+            }  # fmt: skip
+            if record:
+                _record_result(cluster, class_name, seat, entry)
+            return entry
+        finally:
+            with guard:
+                graded[0] += 1
+                progress(f"graded {graded[0]}/{len(seats)} seats")
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        results = list(pool.map(one, seats))
+    return {
+        "class": class_name, "round": round_id, "graded_at": now.isoformat(),
+        "seconds": round(clock() - started, 2), "seats": results,
+        "shared_lists": dict(shared.requests),
+    }  # fmt: skip
+
+
+def _record_result(cluster: Cluster, class_name: str, seat: Seat, entry: dict) -> None:
+    labels = seat.labels(RESULT_ROLE) | (
+        {"ckaprep.io/exam": entry["exam"]} if entry.get("exam") else {"ckaprep.io/exercise": entry["exercise"]}
+    )
+    cluster.create({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": f"{seat.id}-{entry['attempt']}-{entry['round']}",
+                     "namespace": results_namespace(class_name), "labels": labels},
+        "data": {"result.json": json.dumps(entry, sort_keys=True)},
+    })  # fmt: skip
+
+
+# -- status and report -------------------------------------------------------------------------------
+def _trainer_results(cluster: Cluster, class_name: str) -> list[dict]:
+    results = []
+    for configmap in cluster.list("ConfigMap", results_namespace(class_name), class_selector(class_name, RESULT_ROLE)):
+        entry = _json_key(configmap, "result.json")
+        if isinstance(entry, dict) and isinstance(entry.get("score"), (int, float)):
+            results.append(entry)
+    return results
+
+
+def class_status(cluster: Cluster, class_name: str, now: datetime) -> list[dict]:
+    """Each seat: learner, active exercise or exam, time on it, last score (trainer's, else own)."""
+    seats = class_seats(cluster, class_name)
+    latest: dict[str, dict] = {}
+    for entry in sorted(_trainer_results(cluster, class_name), key=lambda e: e.get("graded_at", "")):
+        latest[entry["seat"]] = entry
+    rows = []
+    for seat, configmap in seats:
+        attempt = seat_attempt(configmap)
+        exam = _json_key(configmap, EXAM_KEY)
+        own = seat_records(configmap)
+        last = latest.get(seat.id)
+        rows.append({
+            "seat": seat.id, "learner": seat.learner, "namespaces": seat.namespaces,
+            "exercise": attempt.exercise if attempt else None,
+            "exam": exam.get("id") if isinstance(exam, dict) else None,
+            "elapsed_s": round(attempt.elapsed_s(now), 1) if attempt else None,
+            "last_score": last["score"] if last else (own[-1]["score"] if own else None),
+            "last_score_by": "trainer" if last else ("learner" if own else None),
+        })  # fmt: skip
+    return rows
+
+
+def class_report(cluster: Cluster, class_name: str, catalogue: dict[str, Exercise]) -> dict:
+    """Learners × exercises: the latest trainer grade of each (seat, exercise), else the learner's
+    own latest check, with time used, the checks failed most often and each topic's mastery."""
+    seats = class_seats(cluster, class_name)
+    cells: dict[tuple[str, str], dict] = {}
+    exams: dict[str, dict] = {}
+    for entry in sorted(_trainer_results(cluster, class_name), key=lambda e: e.get("graded_at", "")):
+        if entry.get("exam"):  # an exam's tasks are cells too, the exam's total a column of its own
+            exams[entry["seat"]] = {"exam": entry["exam"], "score": entry["score"], "verdict": entry.get("verdict"),
+                                    "elapsed_s": entry.get("elapsed_s")}  # fmt: skip
+            for task in entry.get("tasks") or []:
+                cells[(entry["seat"], task["exercise"])] = task | {"elapsed_s": entry.get("elapsed_s"), "by": "trainer"}
+        elif entry.get("exercise"):
+            cells[(entry["seat"], entry["exercise"])] = entry | {"by": "trainer"}
+    for seat, configmap in seats:
+        for record in seat_records(configmap):
+            key = (seat.id, record.get("exercise"))
+            if record.get("kind") == "check" and record.get("exercise") and key not in cells:
+                exercise = catalogue.get(record["exercise"])
+                cells[key] = {
+                    "seat": seat.id, "exercise": record["exercise"], "score": record["score"],
+                    "passed": record.get("passed", False), "elapsed_s": record.get("elapsed_s"),
+                    "failed": record.get("failed", []), "failed_titles": {},
+                    "topics": list(exercise.topics) if exercise else [], "by": "learner", "own": True,
+                }  # fmt: skip
+            elif record.get("kind") == "check" and key in cells and cells[key].get("own"):
+                cells[key] |= {"score": record["score"], "elapsed_s": record.get("elapsed_s"),
+                               "failed": record.get("failed", []), "passed": record.get("passed", False)}
+    exercises = sorted({exercise for (_, exercise) in cells})
+    failed = Counter()
+    titles = {}
+    topic_scores: dict[str, list[float]] = {}
+    for (seat, exercise), cell in cells.items():
+        for check_id in cell.get("failed") or []:
+            failed[(exercise, check_id)] += 1
+            titles[(exercise, check_id)] = (cell.get("failed_titles") or {}).get(check_id, "")
+        for topic in cell.get("topics") or []:
+            topic_scores.setdefault(topic, []).append(float(cell["score"]))
+    learners = []
+    for seat, _ in seats:
+        row = {e: _cell_json(cells.get((seat.id, e))) for e in exercises}
+        scores = [c["score"] for c in row.values() if c]
+        learners.append({
+            "seat": seat.id, "learner": seat.learner, "exercises": row,
+            "average": round(sum(scores) / len(scores), 1) if scores else None, "exam": exams.get(seat.id),
+        })  # fmt: skip
+    return {
+        "class": class_name,
+        "exercises": [{"id": e, "title": catalogue[e].title if e in catalogue else e,
+                       "topics": list(catalogue[e].topics) if e in catalogue else []} for e in exercises],
+        "learners": learners,
+        "most_failed": [
+            {"exercise": e, "check": c, "title": titles[(e, c)], "seats": n}
+            for (e, c), n in sorted(failed.items(), key=lambda item: (-item[1], item[0]))[:10]
+        ],
+        "topics": [
+            {"topic": t, "mastery": round(sum(s) / len(s), 1), "results": len(s)}
+            for t, s in sorted(topic_scores.items())
+        ],
+    }  # fmt: skip
+
+
+def _cell_json(cell: dict | None) -> dict | None:
+    if cell is None:
+        return None
+    return {"score": cell["score"], "passed": bool(cell.get("passed")), "elapsed_s": cell.get("elapsed_s"),
+            "failed": list(cell.get("failed") or []), "graded_by": cell["by"]}  # fmt: skip
+
+
+# -- delete ----------------------------------------------------------------------------------------
+def delete_class(
+    cluster: Cluster, class_name: str, *, waiter: Waiter = Waiter(), timeout_s: float = DELETE_TIMEOUT_S
+) -> list[str]:
+    """Delete every namespace carrying ckaprep's label and the class's, and wait until they are gone.
+    Seats, their accounts, bindings, state and the trainer's results all live inside them."""
+    check_class_name(class_name)
+    namespaces = sorted(
+        n["metadata"]["name"] for n in cluster.list("Namespace", None, class_selector(class_name))
+    )
+    for name in namespaces:
+        waiter.progress(f"deleting namespace {name}")
+        cluster.delete("Namespace", None, name)
+
+    def remaining() -> list[str]:
+        return [n["metadata"]["name"] for n in cluster.list("Namespace", None, class_selector(class_name))]
+
+    try:
+        waiter.until(lambda: not remaining(), timeout_s=timeout_s,
+                     what=f"deleting {len(namespaces)} namespace(s) of class {class_name}")  # fmt: skip
+    except WaitTimeout:
+        stuck = remaining()
+        raise WaitTimeout(
+            f"namespace(s) {', '.join(stuck[:3])} still terminating after {timeout_s:.0f}s; "
+            f"see `kubectl get namespace {stuck[0]} -o yaml`"
+        ) from None
+    return namespaces
+

@@ -1,0 +1,259 @@
+"""The command line of a classroom, for the trainer: wiring only.
+
+The work happens in ckaprep.classroom and ckaprep.classroom_html.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from ckaprep.cli import JsonOption, _catalogue, _env, _print_json, _Spinner, _waiter, app, err, handles_errors, out
+from ckaprep.errors import one_line
+
+classroom_app = typer.Typer(
+    name="classroom",
+    help=(
+        "Run a class on one shared cluster (run these with cluster-admin): a seat of namespaces and a "
+        "kubeconfig per learner, one grade and one report for everyone.\n\n"
+        "ckaprep classroom create CLASS --seats N → hand out the kubeconfigs → learners use "
+        "ckaprep as usual → ckaprep classroom grade CLASS → ckaprep classroom report CLASS → "
+        "ckaprep classroom delete CLASS."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(classroom_app)
+
+ClassName = Annotated[str, typer.Argument(metavar="CLASS", help="The class's name (lower-case letters, digits, dashes).")]
+Parallel = Annotated[int, typer.Option("--parallel", min=1, max=64, help="Seats handled at the same time.")]
+
+
+def _minutes(seconds) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _score(value) -> str:
+    return "-" if value is None else f"{value:.0f}%"
+
+
+@classroom_app.command("create")
+@handles_errors
+def classroom_create(
+    ctx: typer.Context,
+    class_name: ClassName,
+    seats: Annotated[int, typer.Option("--seats", min=0, metavar="N", help="How many seats (at least).")] = 0,
+    learners: Annotated[
+        Optional[Path], typer.Option("--learners", metavar="FILE", help="Learners' names, one a line: one seat each.")
+    ] = None,
+    valid: Annotated[str, typer.Option("--valid", metavar="DURATION", help="How long the seats' tokens last, e.g. 8h.")] = "8h",
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", metavar="DIR", help="Where the kubeconfigs go (default: ./CLASS-kubeconfigs).")
+    ] = None,
+    parallel: Parallel = 8,
+    as_json: JsonOption = False,
+):
+    """Set up one seat per learner (namespaces, a ServiceAccount with admin in them only) and
+    write a kubeconfig for each. Run again to add seats or renew the tokens; seats keep their state."""
+    from ckaprep.classroom import create_class, namespaces_needed, parse_duration, read_learners
+
+    env = _env(ctx)
+    names = read_learners(learners) if learners else []
+    if not seats and not names:
+        from ckaprep.errors import UsageError
+
+        raise UsageError("give --seats N or --learners FILE")
+    valid_s = parse_duration(valid)
+    needed = namespaces_needed(_catalogue(env))
+    cluster = env.cluster()
+    began = time.monotonic()
+    with _Spinner() as progress:
+        progress("setting up seats")
+        created = create_class(
+            cluster, class_name, seats=seats, learners=names, namespaces=needed, valid_s=valid_s,
+            out_dir=out_dir or Path(f"{class_name}-kubeconfigs"), parallel=parallel, progress=progress,
+        )  # fmt: skip
+    took = time.monotonic() - began
+    if as_json:
+        _print_json({"class": class_name, "seconds": round(took, 2), "seats": [
+            {"seat": c.seat.id, "learner": c.seat.learner, "namespaces": c.seat.namespaces,
+             "kubeconfig": c.kubeconfig, "expires": c.expires, "new": c.new} for c in created]})  # fmt: skip
+        return
+    table = Table("seat", "learner", "namespaces", "kubeconfig", "token expires")
+    for c in created:
+        table.add_row(c.seat.id, Text(c.seat.learner or "-"), ", ".join(c.seat.namespaces), Text(c.kubeconfig),
+                      c.expires or "-")  # fmt: skip
+    out.print(table)
+    fresh = sum(c.new for c in created)
+    out.print(f"class {class_name}: {fresh} new seat(s), {len(created) - fresh} kept; {len(created)} kubeconfig(s) "
+              f"written in {took:.1f}s")  # fmt: skip
+    out.print("Each learner runs ckaprep with their file: export KUBECONFIG=<file>; ckaprep start <exercise>")
+
+
+@classroom_app.command("status")
+@handles_errors
+def classroom_status(ctx: typer.Context, class_name: ClassName, as_json: JsonOption = False):
+    """Each seat: its learner, active exercise or exam, time on it and last score."""
+    from ckaprep.classroom import check_class_name, class_status
+
+    env = _env(ctx)
+    rows = class_status(env.cluster(), check_class_name(class_name), env.now())
+    if as_json:
+        _print_json({"class": class_name, "seats": rows})
+        return
+    table = Table("seat", "learner", "exercise", "exam", "time", "last score")
+    for row in rows:
+        by = f" ({row['last_score_by']})" if row["last_score_by"] == "learner" else ""
+        table.add_row(row["seat"], Text(row["learner"] or "-"), row["exercise"] or "-", row["exam"] or "-",
+                      _minutes(row["elapsed_s"]), _score(row["last_score"]) + by)  # fmt: skip
+    out.print(table)
+
+
+@classroom_app.command("exam")
+@handles_errors
+def classroom_exam(
+    ctx: typer.Context,
+    class_name: ClassName,
+    tasks: Annotated[Optional[int], typer.Option("--tasks", min=1, metavar="N", help="As for `exam start`.")] = None,
+    minutes: Annotated[Optional[int], typer.Option("--minutes", min=1, metavar="M", help="As for `exam start`.")] = None,
+    seed: Annotated[Optional[int], typer.Option(metavar="S", help="Seed of the draw.")] = None,
+    topic: Annotated[Optional[list[str]], typer.Option("--topic", metavar="TOPIC", help="As for `exam start`.")] = None,
+    draw: Annotated[str, typer.Option("--draw", metavar="same|per-seat", help="One draw for all, or one per seat.")] = "same",
+    force: Annotated[bool, typer.Option("--force", help="Replace the seats' active exercises or exams.")] = False,
+    parallel: Parallel = 8,
+    as_json: JsonOption = False,
+):
+    """Start the same mock exam in every seat at once, with one deadline. Learners see it with
+    `ckaprep exam status`; `classroom grade CLASS --at-deadline` grades it when time is up."""
+    import random
+
+    from ckaprep.classroom import check_class_name, start_class_exam
+    from ckaprep.errors import UsageError
+
+    if draw not in ("same", "per-seat"):
+        raise UsageError(f"--draw must be same or per-seat, not {draw!r}")
+    env = _env(ctx)
+    seed = seed if seed is not None else random.SystemRandom().randrange(1, 10**6)
+    with _Spinner() as progress:
+        progress("setting up the exam in every seat")
+        started = start_class_exam(
+            env.cluster(), check_class_name(class_name), _catalogue(env), state_dir=env.state.directory, seed=seed,
+            now=env.now, tasks=tasks, topics=topic or (), minutes=minutes, per_seat=draw == "per-seat", force=force,
+            parallel=parallel, progress=progress, clock=env.monotonic, sleep=env.sleep,
+        )  # fmt: skip
+    if as_json:
+        _print_json(started)
+        return
+    table = Table("seat", "learner", "tasks", "minutes")
+    for seat in started["seats"]:
+        table.add_row(seat["seat"], Text(seat["learner"] or "-"), ", ".join(seat["tasks"]), str(seat["minutes"]))
+    out.print(table)
+    out.print(f"exam {started['exam']} started in {len(started['seats'])} seats; deadline {started['deadline']}")
+
+
+@classroom_app.command("grade")
+@handles_errors
+def classroom_grade(
+    ctx: typer.Context,
+    class_name: ClassName,
+    as_json: JsonOption = False,
+    wait: Annotated[float, typer.Option(min=0, max=600, help="As for `check`: seconds of polling a seat still settling.")] = 10.0,
+    parallel: Parallel = 8,
+    probe_image: Annotated[Optional[str], typer.Option(envvar="CKAPREP_PROBE_IMAGE", help="As for `check`.")] = None,
+    at_deadline: Annotated[
+        bool, typer.Option("--at-deadline", help="Wait for the class exam's deadline, then grade.")
+    ] = False,
+):
+    """Grade every seat's active exercise or exam with your credentials (the authoritative
+    grade), seats in parallel, and record the results in the class's results namespace."""
+    from ckaprep.classroom import check_class_name, class_exam_deadline, grade_class
+
+    env = _env(ctx)
+    with _Spinner() as progress:
+        deadline = class_exam_deadline(env.cluster(), check_class_name(class_name)) if at_deadline else None
+        while deadline is not None and (left := (deadline - env.now()).total_seconds()) > 0:
+            progress(f"grading at the deadline, in {_minutes(left)}")
+            env.sleep(min(left, 1.0))
+        progress("grading")
+        result = grade_class(
+            env.cluster(), check_class_name(class_name), _catalogue(env), now=env.now(), wait_s=wait,
+            probe_image=probe_image or env.default_probe_image, parallel=parallel, progress=progress,
+        )  # fmt: skip
+    if as_json:
+        _print_json(result)
+        return
+    table = Table("seat", "learner", "exercise", "score", "time", "failed checks")
+    for seat in result["seats"]:
+        if seat["score"] is None:
+            table.add_row(seat["seat"], Text(seat["learner"] or "-"), seat["exercise"] or "-", "-", "-",
+                          Text(one_line(seat["problem"])))  # fmt: skip
+            continue
+        table.add_row(seat["seat"], Text(seat["learner"] or "-"), seat["exercise"], _score(seat["score"]),
+                      _minutes(seat.get("elapsed_s")), Text(", ".join(seat["failed"]) or "-"))  # fmt: skip
+    out.print(table)
+    graded = sum(s["score"] is not None for s in result["seats"])
+    out.print(f"graded {graded} of {len(result['seats'])} seats in {result['seconds']:.1f}s")
+
+
+@classroom_app.command("report")
+@handles_errors
+def classroom_report(
+    ctx: typer.Context,
+    class_name: ClassName,
+    as_json: JsonOption = False,
+    html: Annotated[Optional[Path], typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML page.")] = None,
+):
+    """Learners × exercises with scores and time, the checks failed most often, and topic mastery."""
+    from ckaprep.classroom import check_class_name, class_report
+
+    env = _env(ctx)
+    report = class_report(env.cluster(), check_class_name(class_name), _catalogue(env))
+    if html is not None:
+        from ckaprep.classroom_html import report_html
+        from ckaprep.errors import UsageError
+
+        try:
+            html.write_text(report_html(report, env.now()), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--html {html}: {exc.strerror or exc}") from None
+        err.print(f"wrote {html}")
+    if as_json:
+        _print_json(report)
+        return
+    exercises = [e["id"] for e in report["exercises"]]
+    table = Table("seat", "learner", *exercises, "average")
+    for row in report["learners"]:
+        cells = [_score(c["score"]) + ("*" if c["graded_by"] == "learner" else "") if c else "-"
+                 for c in row["exercises"].values()]  # fmt: skip
+        table.add_row(row["seat"], Text(row["learner"] or "-"), *cells, _score(row["average"]))
+    out.print(table)
+    if any(c and c["graded_by"] == "learner" for r in report["learners"] for c in r["exercises"].values()):
+        out.print("* the learner's own check, not yet graded by the trainer", style="dim")
+    for item in report["most_failed"][:5]:
+        out.print(Text(f"failed by {item['seats']} seat(s): {item['exercise']} / {item['check']} {item['title']}"))
+    for topic in report["topics"]:
+        out.print(f"topic {topic['topic']}: {topic['mastery']:.0f}% mastery over {topic['results']} result(s)")
+
+
+@classroom_app.command("delete")
+@handles_errors
+def classroom_delete(ctx: typer.Context, class_name: ClassName, as_json: JsonOption = False):
+    """Remove everything the class created (its labelled namespaces, with the seats and results
+    in them) and nothing else, and wait until it is gone."""
+    from ckaprep.classroom import delete_class
+
+    env = _env(ctx)
+    with _Spinner() as progress:
+        deleted = delete_class(env.cluster(), class_name, waiter=_waiter(env, progress))
+    if as_json:
+        _print_json({"class": class_name, "deleted": deleted})
+        return
+    out.print(f"class {class_name}: {len(deleted)} namespace(s) deleted")
