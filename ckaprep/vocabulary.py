@@ -28,6 +28,18 @@ ALIASES = {
     "endpointslices": "selectors-and-endpoints",
     "environment": "env-vars",
     "troubleshoot": "troubleshooting",
+    "headless-service": "headless",
+    "statefulset": "headless",
+    "srv": "dns-records",
+    "external-name": "externalname",
+    "affinity": "session-affinity",
+    "sessionaffinity": "session-affinity",
+    "canary": "traffic-splitting",
+    "blue-green": "traffic-splitting",
+    "cidr": "service-cidr",
+    "service-range": "service-cidr",
+    "debug": "debug-services",
+    "debugging": "debug-services",
 }
 
 
