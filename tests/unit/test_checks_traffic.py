@@ -169,13 +169,16 @@ def test_track_endpoints_pods_of_no_track_are_named(fake):
     p = attempt.params
     _patch_service(fake, attempt.namespace, p["service"], selector={"app": p["app"]})
     fail = _fails(fake, attempt, "track_endpoints", service=p["service"], tracks={"version=green": 2})
-    assert "2 of no track" in fail.found and f"{p['app']}-blue-0" in fail.found
+    blue = sorted(pod["metadata"]["name"] for pod in fake.list("Pod", attempt.namespace)
+                  if pod["metadata"]["labels"].get("version") == "blue")  # fmt: skip
+    assert "2 of no track" in fail.found and f"({', '.join(blue)})" in fail.found
     assert "also picks pods outside version=green" in fail.message
 
 
 def test_track_endpoints_not_ready_pods_do_not_count(fake):
     attempt = _canary(fake, stable=4)
-    canary_pod = f"{attempt.params['app']}-canary-0"
+    [canary_pod] = [pod["metadata"]["name"] for pod in fake.list("Pod", attempt.namespace)
+                    if pod["metadata"]["labels"].get("track") == "canary"]  # fmt: skip
     fake.set_ready(attempt.namespace, canary_pod, False)
     fail = _fails(fake, attempt, "track_endpoints", service=attempt.params["service"], tracks=TRACKS)
     assert fail.found == "4 ready: 4 track=stable, 0 track=canary"
