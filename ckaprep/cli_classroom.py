@@ -13,10 +13,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ckaprep.cli import JsonOption, _catalogue, _env, _print_json, _Spinner, _waiter, app, err, handles_errors, out
+from ckaprep.cli import CommandGroup, JsonOption, _catalogue, _env, _print_json, _Spinner, _waiter, app, err, handles_errors, out
 from ckaprep.errors import one_line
 
 classroom_app = typer.Typer(
+    cls=CommandGroup,
     name="classroom",
     help=(
         "Run a class on one shared cluster (run these with cluster-admin): a seat of namespaces and a "

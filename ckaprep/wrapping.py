@@ -60,6 +60,9 @@ def break_command(line: str, width: int, quote: str | None = None) -> list[str]:
         words.append(line[start:point])
         start = point + 1
     words.append(line[start:])
+    continued = words[-1] == "\\"  # the line already goes on: its ` \` stays at its end
+    if continued:
+        words.pop()
     lines, current = [], words[0]
     for word in words[1:]:
         if not word:
@@ -69,7 +72,7 @@ def break_command(line: str, width: int, quote: str | None = None) -> list[str]:
         else:
             lines.append(current + " \\")
             current = indent + CONTINUATION_INDENT + word.lstrip()
-    lines.append(current)
+    lines.append(current + " \\" if continued else current)
     return lines
 
 

@@ -72,6 +72,16 @@ def test_a_command_breaks_only_at_spaces_outside_quotes():
     assert break_command("echo hi  # a comment that is far too long for the line", 30)[0].startswith("# ")
 
 
+def test_a_line_that_goes_on_keeps_its_backslash_at_its_end():
+    line = "kubectl -n shop create configmap answers --from-literal=FQDN=web.shop.svc.cluster.local \\"
+    lines = break_command(line, 50)
+    assert len(lines) > 1 and all(piece.endswith(" \\") for piece in lines)
+    assert all(piece.strip() != "\\" for piece in lines)
+    assert break_command("  --from-literal=SRV_NAME=_metrics._tcp.web.shop.svc.cluster.local \\", 50) == [
+        "  --from-literal=SRV_NAME=_metrics._tcp.web.shop.svc.cluster.local \\"
+    ]
+
+
 def test_personal_commands_go_apart_from_their_sentence():
     note = "Print its IP: `kubectl get svc web -n shop -o jsonpath='{.spec.clusterIP}'` now."
     assert commands_apart(note) == "Print its IP:\n\n```bash\nkubectl get svc web -n shop -o jsonpath='{.spec.clusterIP}'\n```"
