@@ -1,6 +1,6 @@
 """A classroom on the fake cluster: seats, a learner's commands in a seat, grade, report, delete.
 
-RBAC itself is only real on a real cluster (tests/e2e/test_classroom.py); here the library's
+RBAC itself is only real on a real cluster (tests/e2e/test_classroom_on_cluster.py); here the library's
 logic is tested: what is created and labelled, where state lives, what is emptied and kept.
 """
 
