@@ -311,6 +311,11 @@ class _Validator:
     def fail(self, field_path: str, problem: str):
         raise ExerciseFileError(self.source, field_path, problem)
 
+    def refuse_unknown(self, where: str, mapping: dict, allowed) -> None:
+        """Fail on a field of `mapping` that is not in `allowed`."""
+        for key in set(mapping) - set(allowed):
+            self.fail(f"{where}.{key}", f"unknown field (allowed: {', '.join(sorted(allowed))})")
+
     def exercise(self, data: Any) -> Exercise:
         if not isinstance(data, dict):
             self.fail("(top level)", "must be a mapping")
@@ -467,8 +472,7 @@ class _Validator:
     def _faults(self, faults: dict, data: dict):
         """A fault pool: how many to draw, and per fault the parameters it breaks, its hints and
         its solution. At least one compatible draw must exist."""
-        for key in set(faults) - {"draw", "pool"}:
-            self.fail(f"faults.{key}", "unknown field (allowed: draw, pool)")
+        self.refuse_unknown("faults", faults, {"draw", "pool"})
         draw, pool = faults.get("draw"), faults.get("pool")
         if not _is_int(draw) or draw < 1:
             self.fail("faults.draw", "must be a positive whole number: how many faults each attempt draws")
@@ -481,8 +485,7 @@ class _Validator:
             where = f"faults.pool[{i}]"
             if not isinstance(fault, dict):
                 self.fail(where, "must be a mapping with id, touches, params, hints and solution")
-            for key in set(fault) - FAULT_FIELDS:
-                self.fail(f"{where}.{key}", f"unknown field (allowed: {', '.join(sorted(FAULT_FIELDS))})")
+            self.refuse_unknown(where, fault, FAULT_FIELDS)
             if not isinstance(fault.get("id"), str) or not NAME.fullmatch(fault["id"]):
                 self.fail(f"{where}.id", "is required: a name of lower-case letters, digits and dashes")
             if fault["id"] in seen:
@@ -553,8 +556,7 @@ class _Validator:
             where = f"proofs[{i}]"
             if not isinstance(raw, dict):
                 self.fail(where, "must be a mapping with name and steps")
-            for key in set(raw) - PROOF_FIELDS:
-                self.fail(f"{where}.{key}", f"unknown field (allowed: {', '.join(sorted(PROOF_FIELDS))})")
+            self.refuse_unknown(where, raw, PROOF_FIELDS)
             name = raw.get("name")
             if not isinstance(name, str) or not NAME.fullmatch(name):
                 self.fail(f"{where}.name", "is required: a name of lower-case letters, digits and dashes")
@@ -607,8 +609,7 @@ class _Validator:
         kinds = [k for k in STEP_KINDS if k in step]
         if len(kinds) != 1:
             self.fail(where, f"needs exactly one of {', '.join(STEP_KINDS)}")
-        for key in set(step) - STEP_FIELDS:
-            self.fail(f"{where}.{key}", f"unknown field (allowed: {', '.join(sorted(STEP_FIELDS))})")
+        self.refuse_unknown(where, step, STEP_FIELDS)
         if "kubectl" in step:
             argv = step["kubectl"]
             if not isinstance(argv, list) or not argv or not all(_is_scalar(a) for a in argv):
