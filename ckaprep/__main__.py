@@ -1,7 +1,7 @@
 import sys
 
 try:
-    from ckaprep.pages import main
+    from ckaprep.cli.entry import main
 except KeyboardInterrupt:  # Ctrl-C while still starting up
     sys.stderr.write("interrupted\n")
     sys.exit(130)

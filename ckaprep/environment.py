@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ckaprep.cluster import Cluster
-from ckaprep.images import CURL_IMAGE
-from ckaprep.state import StateStore, state_dir, utc_now
+from ckaprep.cluster.images import CURL_IMAGE
+from ckaprep.practice.state import StateStore, state_dir, utc_now
 
 ClusterFactory = Callable[[str | None, str | None], Cluster]
 
@@ -57,7 +57,7 @@ class Environment:
     def _find_seat(self, local: StateStore) -> StateStore | None:
         """The seat's store when the credentials are a classroom seat's; a cluster that cannot be
         reached is left for the command itself to report."""
-        from ckaprep.classroom import seat_of_account, seat_store
+        from ckaprep.classroom.seats import seat_of_account, seat_store
         from ckaprep.errors import CkaprepError
 
         try:
@@ -73,23 +73,33 @@ class Environment:
 
     @property
     def default_probe_image(self) -> str:
+        """The one place that reads $CKAPREP_PROBE_IMAGE."""
         return self.environ.get("CKAPREP_PROBE_IMAGE") or CURL_IMAGE
+
+    def grading_options(self, *, wait_s: float, probe_image: str | None = None, progress=None):
+        """How a command grades: --probe-image, else $CKAPREP_PROBE_IMAGE, else the pinned curl
+        image; waits on this environment's clock."""
+        from ckaprep.cluster.waiting import Waiter, no_progress
+        from ckaprep.grading.options import GradingOptions
+
+        waiter = Waiter(progress=progress or no_progress, clock=self.monotonic, sleep=self.sleep)
+        return GradingOptions(probe_image=probe_image or self.default_probe_image, wait_s=wait_s, waiter=waiter)
 
     def exercise_dirs(self) -> list[Path]:
         """The built-in exercises, then --exercises directories, then $CKAPREP_EXERCISES."""
-        from ckaprep.locations import ENV_EXERCISES, exercise_dirs_from, exercises_dir
+        from ckaprep.catalogue.locations import ENV_EXERCISES, exercise_dirs_from, exercises_dir
 
         extra = [*self.extra_exercise_dirs, *exercise_dirs_from(self.environ.get(ENV_EXERCISES))]
         return [self.exercises_dir or exercises_dir(), *dict.fromkeys(extra)]
 
     def catalogue(self):
-        from ckaprep.catalogue import Catalogue
+        from ckaprep.catalogue.exercise import Catalogue
 
         builtin, *extra = self.exercise_dirs()
         return Catalogue(builtin, extra, self.parsed_cache())
 
     def parsed_cache(self):
-        from ckaprep.parsed_cache import ParsedYamlCache
+        from ckaprep.catalogue.parsed_cache import ParsedYamlCache
 
         return ParsedYamlCache.for_environ(self.environ)
 

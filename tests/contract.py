@@ -11,7 +11,7 @@ the real cluster: a behaviour of the fake that Kubernetes does not share fails o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ckaprep.images import BUSYBOX_IMAGE, CURL_IMAGE
+from ckaprep.cluster.images import BUSYBOX_IMAGE, CURL_IMAGE
 
 CLIENT = "client"
 # A Pod deleted in a scenario ignores SIGTERM and keeps this grace period, so it stays terminating

@@ -13,7 +13,7 @@ import subprocess
 from ruamel.yaml import YAML
 
 from ckaprep.cluster.fake import DOMAIN, FakeCluster
-from ckaprep.proving import StepResult
+from ckaprep.practice.proving import StepResult
 
 _yaml = YAML(typ="safe", pure=True)
 

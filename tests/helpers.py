@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 from ruamel.yaml import YAML
 
-from ckaprep.catalogue import find_exercise
+from ckaprep.catalogue.exercise import find_exercise
 from ckaprep.cluster.fake import DOMAIN, FakeCluster
+from ckaprep.cluster.images import CURL_IMAGE
+from ckaprep.cluster.waiting import Waiter, no_progress
 from ckaprep.grading.engine import grade
-from ckaprep.lifecycle import start_attempt
+from ckaprep.grading.options import GradingOptions
+from ckaprep.practice.lifecycle import start_attempt
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -60,8 +64,14 @@ def apply_solution(fake: FakeCluster, exercise, attempt) -> None:
         recreate_pod(fake, attempt.namespace, attempt.params["client"])
 
 
+def options(*, probe_image=CURL_IMAGE, wait_s=0.0, clock=time.monotonic, sleep=lambda s: None, progress=no_progress):
+    """Grading options for a test: no real sleeping unless a test gives its own sleep."""
+    return GradingOptions(probe_image=probe_image, wait_s=wait_s,
+                          waiter=Waiter(progress=progress, clock=clock, sleep=sleep))  # fmt: skip
+
+
 def grade_now(exercise, attempt, cluster, **kw):
-    report, _ = grade(exercise, attempt, cluster, sleep=lambda s: None, **kw)
+    report, _ = grade(exercise, attempt, cluster, options(**kw))
     return report
 
 

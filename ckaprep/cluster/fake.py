@@ -41,9 +41,9 @@ from ckaprep.cluster import ALL_KINDS as KINDS, ExecResult
 from ckaprep.errors import CkaprepError, UsageError
 from ckaprep.grading.dns_probes import DNS_MARKER, RESULT_MARKER as DNS_RESULT_MARKER, dashed, queries_of
 from ckaprep.grading.probes import RESULT_MARKER
-from ckaprep.labels import matches
-from ckaprep.templating import env_name
-from ckaprep.waiting import pod_is_ready
+from ckaprep.cluster.labels import matches
+from ckaprep.catalogue.templating import env_name
+from ckaprep.cluster.waiting import pod_is_ready
 
 DOMAIN = "cluster.local"
 DEFAULT_GRACE_S = 30  # a Pod's terminationGracePeriodSeconds when it sets none

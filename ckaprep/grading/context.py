@@ -20,9 +20,9 @@ from ckaprep.grading.probes import (
     curl_exec_timeout_s,
     parse_curl_output,
 )
-from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL, is_probe_pod, matches, parse_selector
-from ckaprep.state import Attempt
-from ckaprep.waiting import (
+from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL, is_probe_pod, matches, parse_selector
+from ckaprep.practice.state import Attempt
+from ckaprep.cluster.waiting import (
     IMAGE_PULL_REASONS,
     Progress,
     Waiter,

@@ -5,20 +5,17 @@ It knows nothing of the terminal; progress goes to a callback.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from ckaprep.catalogue import CheckSpec, Exercise
+from ckaprep.catalogue.exercise import CheckSpec, Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.errors import CkaprepError, StateError
 from ckaprep.grading.checks import KINDS
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.grading.flux import NamespaceView, reasons_in_flux
+from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.report import ERROR, FAIL, PASS, CheckResult, Report
-from ckaprep.images import CURL_IMAGE
-from ckaprep.state import Attempt
-from ckaprep.waiting import Progress, no_progress
+from ckaprep.practice.state import Attempt
 
 POLL_INTERVAL_S = 1.0
 MAX_PARALLEL_CHECKS = 6
@@ -48,15 +45,12 @@ def grade(
     exercise: Exercise,
     attempt: Attempt,
     cluster: Cluster,
-    *,
-    wait_s: float = 0.0,
-    probe_image: str = CURL_IMAGE,
-    progress: Progress = no_progress,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    options: GradingOptions = GradingOptions(),
 ) -> tuple[Report, GradingContext]:
     """Grade every check. Failing checks that depend on the cluster settling are polled again
-    while the cluster is in flux (see `ckaprep.grading.flux`), for up to `wait_s`."""
+    while the cluster is in flux (see `ckaprep.grading.flux`), for up to `options.wait_s`."""
+    wait_s, waiter = options.wait_s, options.waiter
+    progress, clock, sleep = waiter.progress, waiter.clock, waiter.sleep
     started = clock()
     for namespace in attempt.namespaces:
         if cluster.get("Namespace", None, namespace) is None:
@@ -65,7 +59,7 @@ def grade(
                 "run `ckaprep reset`, then start again"
             )
     ctx = GradingContext(
-        cluster, attempt, probe_image=probe_image, progress=progress, clock=clock, sleep=sleep
+        cluster, attempt, probe_image=options.probe_image, progress=progress, clock=clock, sleep=sleep
     )
     checks = exercise.checks_for(attempt.params)
     results: dict[str, CheckResult] = {}

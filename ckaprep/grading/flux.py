@@ -25,8 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ckaprep.labels import is_probe_pod, matches
-from ckaprep.waiting import pod_is_ready
+from ckaprep.cluster.labels import is_probe_pod, matches
+from ckaprep.cluster.waiting import pod_is_ready
 
 SETTLE_AFTER_CHANGE_S = 8.0
 PROBE_SLACK_S = 2.0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ckaprep.cli import app
+from ckaprep.cli.application import app
 from ckaprep.environment import Environment
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue import find_exercise
-from ckaprep.cli import app
+from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.cli.application import app
 from ckaprep.environment import Environment
 from tests.e2e.conftest import REPO_ROOT
 
@@ -312,7 +312,7 @@ def _html_in_chromium(page: Path, tmp: Path, seats: int, scores: list[float]) ->
 
 
 def _heat_rgb(score: float) -> tuple[int, int, int]:
-    """The colour ckaprep.classroom_html gives a score: hsl(score × 1.2, 70%, 78%)."""
+    """The colour ckaprep.views.classroom_html gives a score: hsl(score × 1.2, 70%, 78%)."""
     r, g, b = colorsys.hls_to_rgb(round(score * 1.2) / 360, 0.78, 0.70)
     return round(r * 255), round(g * 255), round(b * 255)
 

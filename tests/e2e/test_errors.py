@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from ckaprep.catalogue import load_catalogue
+from ckaprep.catalogue.exercise import load_catalogue
 from ckaprep.exit_status import ExitStatus
-from ckaprep.images import CURL_IMAGE
+from ckaprep.cluster.images import CURL_IMAGE
 from tests.e2e.practice import Practice
 from tests.testcluster import must_have_cluster
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ckaprep.cluster.kube import KubeCluster
-from ckaprep.service_range import address_in_use, service_range
+from ckaprep.cluster.service_range import address_in_use, service_range
 
 pytestmark = pytest.mark.second_config
 

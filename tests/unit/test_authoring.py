@@ -6,8 +6,8 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue import exercises_dir, load_exercise
-from ckaprep.cli import app
+from ckaprep.catalogue.exercise import exercises_dir, load_exercise
+from ckaprep.cli.application import app
 from ckaprep.errors import ExerciseFileError, field_for_people
 from ckaprep.exit_status import ExitStatus
 from tests.fake_kubectl import FakeKubectl

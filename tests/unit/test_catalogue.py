@@ -4,10 +4,10 @@ import shutil
 
 import pytest
 
-from ckaprep.catalogue import exercises_dir, load_catalogue, load_exercise
+from ckaprep.catalogue.exercise import exercises_dir, load_catalogue, load_exercise
 from ckaprep.errors import ExerciseFileError
-from ckaprep.templating import render
-from ckaprep.vocabulary import topic_names
+from ckaprep.catalogue.templating import render
+from ckaprep.study.vocabulary import topic_names
 
 SOURCE = exercises_dir() / "clusterip-create.yaml"
 

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from ckaprep.catalogue import find_exercise
+from ckaprep.catalogue.exercise import find_exercise
 from ckaprep.errors import ExerciseFileError
 from ckaprep.grading.checks.network import answered_addresses
-from ckaprep.service_range import NoServiceRange, service_range
+from ckaprep.cluster.service_range import NoServiceRange, service_range
 from tests.helpers import NOW, apply_solution, failed, grade_now, start_on
 
 
@@ -170,7 +170,7 @@ def test_a_taken_address_moves_the_offset_and_everything_built_on_it(fake):
 
 
 def test_an_address_claimed_by_a_starting_attempt_is_not_handed_out_again(fake):
-    from ckaprep.service_range import CLAIMS_ANNOTATION
+    from ckaprep.cluster.service_range import CLAIMS_ANNOTATION
 
     exercise, first = start_on(fake, "service-cidr")  # its Service does not exist yet
     [namespace] = [n for n in fake.list("Namespace", None) if n["metadata"]["name"] == first.namespace]
@@ -184,7 +184,7 @@ def test_an_address_claimed_by_a_starting_attempt_is_not_handed_out_again(fake):
 def test_no_free_address_is_an_error(fake):
     exercise = find_exercise("service-cidr")
     fake.service_cidrs = ["10.96.0.0/28"]  # 16 addresses: every offset from 20 up is outside
-    from ckaprep.lifecycle import start_attempt
+    from ckaprep.practice.lifecycle import start_attempt
 
     with pytest.raises(NoServiceRange, match="no free address in 10.96.0.0/28"):
         start_attempt(exercise, fake, seed=7, now=NOW, record=lambda a: None)
@@ -261,7 +261,7 @@ def test_service_cidr_answer(fake, value, says):
 def test_validate_refuses_a_bad_service_cidr_offset(tmp_path, params, problem):
     from ruamel.yaml import YAML
 
-    from ckaprep.catalogue import load_exercise
+    from ckaprep.catalogue.exercise import load_exercise
 
     data = YAML(typ="safe").load(_exercise_text())
     data["id"] = "bad"
@@ -273,6 +273,6 @@ def test_validate_refuses_a_bad_service_cidr_offset(tmp_path, params, problem):
 
 
 def _exercise_text() -> str:
-    from ckaprep.locations import exercises_dir
+    from ckaprep.catalogue.locations import exercises_dir
 
     return (exercises_dir() / "service-cidr.yaml").read_text()

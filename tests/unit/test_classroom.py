@@ -14,21 +14,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue import find_exercise, load_catalogue
-from ckaprep.classroom import (
-    ATTEMPT_KEY, CLASS_LABEL, RESULTS_KEY, SEAT_CONFIGMAP, SharedReads, class_report,
-    class_seats, create_class, delete_class, detect_seat, grade_class, namespaces_needed, parse_duration,
-    read_learners, results_namespace,
-)  # fmt: skip
-from ckaprep.classroom_html import report_html
-from ckaprep.cli import app
+from ckaprep.catalogue.exercise import find_exercise, load_catalogue
+from ckaprep.classroom.grades import SharedReads, class_report, grade_class
+from ckaprep.classroom.seats import ATTEMPT_KEY, CLASS_LABEL, RESULTS_KEY, SEAT_CONFIGMAP, class_seats, create_class, delete_class, detect_seat, namespaces_needed, parse_duration, read_learners, results_namespace  # fmt: skip
+from ckaprep.views.classroom_html import report_html
+from ckaprep.cli.application import app
 from ckaprep.cluster.fake import FakeCluster
 from ckaprep.environment import Environment
 from ckaprep.errors import UsageError
 from ckaprep.grading.engine import grade
-from ckaprep.labels import OWNER_LABEL
+from ckaprep.cluster.labels import OWNER_LABEL
 from tests.conftest import FakeTime
-from tests.helpers import NOW, apply_solution
+from tests.helpers import options, NOW, apply_solution
 
 CLASS = "k8s101"
 
@@ -194,7 +191,7 @@ def test_a_cross_namespace_exercise_uses_two_of_the_seat_namespaces(fake, classr
     attempt = env.state.load()
     exercise = find_exercise("dns-cross-namespace")
     apply_solution(fake, exercise, attempt)
-    report, _ = grade(exercise, attempt, fake, sleep=lambda s: None)
+    report, _ = grade(exercise, attempt, fake, options(sleep=lambda s: None))
     assert report.score == 100.0
 
 
@@ -211,7 +208,7 @@ def _two_learners(fake, tmp_path):
 
 def test_grade_scores_every_seat_like_check_and_records_where_seats_cannot_write(fake, classroom, tmp_path):
     exercise = _two_learners(fake, tmp_path)
-    result = grade_class(fake, CLASS, load_catalogue(), now=NOW, sleep=lambda s: None)
+    result = grade_class(fake, CLASS, load_catalogue(), now=NOW, options=options(wait_s=10))
     by_seat = {s["seat"]: s for s in result["seats"]}
     assert by_seat["k8s101-01"]["score"] == 100.0 and by_seat["k8s101-01"]["passed"]
     wrong = by_seat["k8s101-02"]
@@ -219,7 +216,7 @@ def test_grade_scores_every_seat_like_check_and_records_where_seats_cannot_write
     assert by_seat["k8s101-03"]["score"] is None and by_seat["k8s101-03"]["problem"] == "no active exercise"
     # The same rule and number as the learner's own check.
     env = seat_env(tmp_path, fake, "k8s101-02-a")
-    own, _ = grade(exercise, env.state.load(), fake, sleep=lambda s: None)
+    own, _ = grade(exercise, env.state.load(), fake, options(sleep=lambda s: None))
     assert own.score == wrong["score"] and [c.id for c in own.checks if c.status != "pass"] == wrong["failed"]
     recorded = fake.list("ConfigMap", results_namespace(CLASS))
     assert sorted(json.loads(c["data"]["result.json"])["seat"] for c in recorded) == ["k8s101-01", "k8s101-02"]
@@ -239,7 +236,7 @@ def test_shared_reads_list_each_kind_once_then_read_live(fake, classroom):
 
 def test_report_gives_learners_by_exercises_failed_checks_and_topics(fake, classroom, tmp_path):
     _two_learners(fake, tmp_path)
-    grade_class(fake, CLASS, load_catalogue(), now=NOW, sleep=lambda s: None)
+    grade_class(fake, CLASS, load_catalogue(), now=NOW, options=options(wait_s=10))
     report = class_report(fake, CLASS, load_catalogue())
     assert [e["id"] for e in report["exercises"]] == ["clusterip-create"]
     rows = {r["seat"]: r for r in report["learners"]}
@@ -261,7 +258,7 @@ def test_report_falls_back_on_the_learners_own_checks(fake, classroom, tmp_path)
 
 def test_the_html_report_is_one_page_with_a_row_per_seat_and_nothing_fetched(fake, classroom, tmp_path):
     _two_learners(fake, tmp_path)
-    grade_class(fake, CLASS, load_catalogue(), now=NOW, sleep=lambda s: None)
+    grade_class(fake, CLASS, load_catalogue(), now=NOW, options=options(wait_s=10))
     page = report_html(class_report(fake, CLASS, load_catalogue()), NOW)
     assert page.count('class="learner-row"') == 3
     assert page.count('class="bar topic"') == len(find_exercise("clusterip-create").topics)
@@ -301,7 +298,7 @@ def test_delete_removes_the_class_and_nothing_else(fake, classroom, tmp_path):
 
 
 def test_doctor_in_a_seat_checks_the_seat_rights_not_namespace_creation(fake, classroom):
-    from ckaprep.doctor import diagnose
+    from ckaprep.grading.doctor import diagnose
 
     fake.account = ("k8s101-seats", "k8s101-01")
     fake.denied = {("create", "namespaces")}
@@ -315,7 +312,7 @@ def test_doctor_in_a_seat_checks_the_seat_rights_not_namespace_creation(fake, cl
 
 # -- a class exam ------------------------------------------------------------------------------
 def _exam(fake, tmp_path, **options):
-    from ckaprep.classroom import start_class_exam
+    from ckaprep.classroom.exams import start_class_exam
 
     clock = FakeTime()
     return start_class_exam(fake, CLASS, load_catalogue(), state_dir=tmp_path / "trainer", seed=21,
@@ -351,7 +348,7 @@ def test_a_draw_per_seat_differs_between_seats(fake, classroom, tmp_path):
 
 
 def test_the_trainer_grades_a_class_exam_at_the_deadline(fake, classroom, tmp_path):
-    from ckaprep.classroom import class_exam_deadline
+    from ckaprep.classroom.exams import class_exam_deadline
 
     _exam(fake, tmp_path)
     seat1 = seat_env(tmp_path, fake, "k8s101-01-a")
@@ -359,7 +356,7 @@ def test_the_trainer_grades_a_class_exam_at_the_deadline(fake, classroom, tmp_pa
     for attempt in exam.tasks:
         apply_solution(fake, find_exercise(attempt.exercise), attempt)
     deadline = class_exam_deadline(fake, CLASS)
-    graded = grade_class(fake, CLASS, load_catalogue(), now=deadline, sleep=lambda s: None)
+    graded = grade_class(fake, CLASS, load_catalogue(), now=deadline, options=options(wait_s=10))
     by_seat = {s["seat"]: s for s in graded["seats"]}
     assert by_seat["k8s101-01"]["score"] == 100.0 and by_seat["k8s101-01"]["deadline_passed"]
     assert by_seat["k8s101-02"]["score"] == 0.0 and by_seat["k8s101-02"]["verdict"] == "FAIL"
@@ -415,7 +412,7 @@ def test_a_seat_whose_namespace_is_gone_is_a_problem_of_that_seat_only(fake, cla
     _two_learners(fake, tmp_path)
     assert run(seat_env(tmp_path, fake, "k8s101-02-a"), "start", "dns-cross-namespace", "--force").exit_code == 0
     fake.delete("Namespace", None, "k8s101-02-b")  # by hand, as the trainer might
-    result = grade_class(fake, CLASS, load_catalogue(), now=NOW, sleep=lambda s: None)
+    result = grade_class(fake, CLASS, load_catalogue(), now=NOW, options=options(wait_s=10))
     by_seat = {s["seat"]: s for s in result["seats"]}
     assert by_seat["k8s101-01"]["score"] == 100.0
     assert by_seat["k8s101-02"]["score"] is None and "no longer exists" in by_seat["k8s101-02"]["problem"]
@@ -438,7 +435,7 @@ def test_an_exercise_that_reads_the_service_range_is_refused_in_a_seat_and_never
     env = seat_env(tmp_path, fake, "k8s101-01-a")
     refused = run(env, "start", "service-cidr")
     assert refused.exit_code == 2 and "Service range" in refused.output
-    from ckaprep.classroom import start_class_exam
+    from ckaprep.classroom.exams import start_class_exam
 
     started = start_class_exam(fake, CLASS, catalogue, state_dir=tmp_path / "t", seed=3, now=lambda: NOW,
                                tasks=len(catalogue) - 1, per_seat=True, sleep=lambda s: None)  # fmt: skip

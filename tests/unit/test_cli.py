@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.cli import app
+from ckaprep.cli.application import app
 from ckaprep.cluster.fake import FakeCluster
 from ckaprep.errors import ClusterUnreachable, ImagePullError, PermissionDenied
 from ckaprep.exit_status import ExitStatus
@@ -61,7 +61,7 @@ def test_start_check_solve_reset_round_trip(run, env, fake):
         assert set(check) >= {"id", "title", "status", "weight", "expected", "found", "message"}
         assert check["status"] in ("pass", "fail", "error")
 
-    from ckaprep.catalogue import find_exercise
+    from ckaprep.catalogue.exercise import find_exercise
 
     attempt = env.state.load()
     for manifest in solution_manifests(find_exercise("clusterip-create"), attempt):
@@ -90,7 +90,7 @@ def test_start_refuses_while_another_is_active(run):
 
 
 def test_start_refuses_a_namespace_it_does_not_own(run, env, fake):
-    from ckaprep.catalogue import find_exercise
+    from ckaprep.catalogue.exercise import find_exercise
 
     namespace = find_exercise("clusterip-create").choose_params(3)["namespace"]
     fake.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})

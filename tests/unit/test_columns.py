@@ -11,10 +11,10 @@ import typer.main
 from rich.console import Console
 from typer.testing import CliRunner
 
-from ckaprep import cli
-from ckaprep.catalogue import load_catalogue
-from ckaprep.explain import all_topics
-from ckaprep.wrapping import ShellCommand, break_command, commands_apart
+from ckaprep.cli import application, base
+from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.study.notes import all_topics
+from ckaprep.views.wrapping import ShellCommand, break_command, commands_apart
 
 WIDTHS = (60, 80, 120)
 CATALOGUE = load_catalogue()
@@ -23,16 +23,16 @@ FENCE = re.compile(r"```(?:bash|sh|console)\n(.*?)```", re.S)
 
 @pytest.fixture(params=WIDTHS)
 def width(request):
-    saved = cli.out._width
-    cli.out.width = request.param
+    saved = base.out._width
+    base.out.width = request.param
     yield request.param
-    cli.out._width = saved
+    base.out._width = saved
 
 
 @pytest.fixture
 def run(env):
     runner = CliRunner()
-    return lambda *args: runner.invoke(cli.app, list(args), obj=env)
+    return lambda *args: runner.invoke(application.app, list(args), obj=env)
 
 
 def _render(renderable, width: int) -> str:
@@ -156,7 +156,7 @@ def _command_paths(command, path=()):
 
 
 def test_help_is_never_cut_short_nor_padded(run, width):
-    for path in _command_paths(typer.main.get_command(cli.app)):
+    for path in _command_paths(typer.main.get_command(application.app)):
         result = run(*path, "--help")
         assert result.exit_code == 0, path
         for line in result.stdout.splitlines():

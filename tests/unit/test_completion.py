@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.cli import app, hoist_kubectl_flags
+from ckaprep.cli.application import app
+from ckaprep.cli.entry import hoist_kubectl_flags
 from ckaprep.exit_status import ExitStatus
 from tests.testcluster import find_kubectl, must_have_cluster
 
@@ -70,11 +71,11 @@ def test_bash_completes_exercises_of_a_trainer_directory(tmp_path):
 def test_completion_never_imports_the_kubernetes_client(tmp_path):
     environ = _isolated_env(tmp_path, COMP_WORDS="ckaprep start clu", COMP_CWORD="2",
                             _CKAPREP_COMPLETE="complete_bash")  # fmt: skip
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "from ckaprep.cli import main; main()"],
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "from ckaprep.cli.entry import main; main()"],
                           capture_output=True, text=True, timeout=60, env=environ)  # fmt: skip
     assert "clusterip-create" in done.stdout
     imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line]
-    assert "ckaprep.completion" in imported  # the probe really saw the completion path
+    assert "ckaprep.cli.completion" in imported  # the probe really saw the completion path
     assert not [m for m in imported if m.split(".")[0] == "kubernetes"]
 
 

@@ -2,13 +2,14 @@
 
 import pytest
 
+from tests.helpers import options
 from ckaprep.cluster.fake import DOMAIN, FakeCluster
 from ckaprep.grading.checks import KINDS
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.grading.dns_probes import (
     ERROR, NODATA, NXDOMAIN, OK, DNS_MARKER, SrvRecord, nslookup_argv, parse_nslookup_output, queries_of,
 )  # fmt: skip
-from ckaprep.state import Attempt
+from ckaprep.practice.state import Attempt
 
 NS, OTHER = "dns-aaaaa", "other-bbbbb"
 
@@ -291,15 +292,15 @@ def test_a_failed_lookup_is_named_as_such(cluster, monkeypatch):
 @pytest.mark.parametrize("exercise_id", ["headless-statefulset", "headless-deployment", "dns-records"])
 def test_proofs_hold_in_another_cluster_domain(monkeypatch, exercise_id):
     """Nothing assumes cluster.local: every proof gets its verdict under cka.lab too."""
-    from ckaprep.catalogue import load_catalogue
-    from ckaprep.proving import Prover
+    from ckaprep.catalogue.exercise import load_catalogue
+    from ckaprep.practice.proving import Prover
     from tests.conftest import FakeTime
     from tests.fake_kubectl import FakeKubectl
 
     monkeypatch.setattr("ckaprep.cluster.fake.DOMAIN", "cka.lab")
     fake, clock, seeds = FakeCluster(), FakeTime(), iter(range(300, 400))
-    prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), probe_image="curl", seeds=lambda: next(seeds),
-                    clock=clock.monotonic, sleep=clock.sleep)  # fmt: skip
+    prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), seeds=lambda: next(seeds),
+                    options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep))  # fmt: skip
     exercise = load_catalogue()[exercise_id]
     verdicts = prover.exercise(exercise, exercise.proofs, fresh=True, report=lambda v: None)
     assert [v.problems for v in verdicts if not v.ok] == []

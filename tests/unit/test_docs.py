@@ -7,7 +7,7 @@ from pathlib import Path
 import typer.main
 from typer.testing import CliRunner
 
-from ckaprep.cli import app
+from ckaprep.cli.application import app
 from ckaprep.exit_status import ExitStatus
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
@@ -68,7 +68,7 @@ def test_the_examples_run(env, fake, tmp_path, monkeypatch):
 
 
 def test_every_exercise_is_listed():
-    from ckaprep.catalogue import load_catalogue
+    from ckaprep.catalogue.exercise import load_catalogue
 
     for exercise_id in load_catalogue():
         assert f"| `{exercise_id}` |" in README

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ckaprep.explain import all_topics
+from ckaprep.study.notes import all_topics
 
 LIST = Path(__file__).parents[1] / "kubernetes-docs-pages.txt"
 HEADING = "## In the Kubernetes docs"

@@ -7,13 +7,13 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.cli import app
+from ckaprep.cli.application import app
 from ckaprep.cluster.fake import FakeCluster
-from ckaprep.doctor import FAIL, PASS, WARN, diagnose
+from ckaprep.grading.doctor import FAIL, PASS, WARN, diagnose
 from ckaprep.errors import ClusterUnreachable
 from ckaprep.exit_status import ExitStatus
-from ckaprep.images import CURL_IMAGE
-from ckaprep.waiting import Waiter
+from ckaprep.cluster.images import CURL_IMAGE
+from ckaprep.cluster.waiting import Waiter
 from tests.conftest import FakeTime
 
 

@@ -10,7 +10,7 @@ from ckaprep.errors import ImagePullError
 from ckaprep.grading.engine import grade
 from ckaprep.grading.probes import cluster_domain_from_resolv_conf, curl_argv, parse_curl_output
 from tests.conftest import FakeTime
-from tests.helpers import apply_solution, start_on
+from tests.helpers import options, apply_solution, start_on
 
 
 def test_settling_checks_are_polled_until_they_pass(fake):
@@ -28,7 +28,7 @@ def test_settling_checks_are_polled_until_they_pass(fake):
             for name in backends:
                 fake.set_ready(attempt.namespace, name, True)
 
-    report, _ = grade(exercise, attempt, fake, wait_s=10, clock=clock.monotonic, sleep=sleep)
+    report, _ = grade(exercise, attempt, fake, options(wait_s=10, clock=clock.monotonic, sleep=sleep))
     assert report.passed
     assert 3 <= clock.now < 10
 
@@ -40,7 +40,7 @@ def test_polling_gives_up_after_wait_and_reports_the_last_state(fake):
         fake.set_ready(attempt.namespace, pod["metadata"]["name"], False)
     fake.quiet_for = timedelta(seconds=1)
     clock = FakeTime()
-    report, _ = grade(exercise, attempt, fake, wait_s=5, clock=clock.monotonic, sleep=clock.sleep)
+    report, _ = grade(exercise, attempt, fake, options(wait_s=5, clock=clock.monotonic, sleep=clock.sleep))
     endpoints = next(c for c in report.checks if c.id == "endpoints")
     assert endpoints.status == "fail" and "0 ready, 2 not ready" in endpoints.found
     assert "not Ready" in endpoints.message
@@ -54,7 +54,7 @@ def test_a_wrong_answer_in_a_settled_cluster_is_final_at_once(fake):
     for pod in fake.list("Pod", attempt.namespace, "tier=backend"):
         fake.set_ready(attempt.namespace, pod["metadata"]["name"], False)
     clock = FakeTime()  # fake.quiet_for is a minute: nothing is moving
-    report, _ = grade(exercise, attempt, fake, wait_s=60, clock=clock.monotonic, sleep=clock.sleep)
+    report, _ = grade(exercise, attempt, fake, options(wait_s=60, clock=clock.monotonic, sleep=clock.sleep))
     assert not report.passed
     assert clock.now == 0
     assert not any("Waited" in n or "Stopped waiting" in n for n in report.notes)
@@ -77,7 +77,7 @@ def test_a_starting_pod_is_waited_for_even_in_a_quiet_cluster(fake):
                 fake.patch("Pod", attempt.namespace, name, lambda pod: pod["status"].update(
                     phase="Running", containerStatuses=[], conditions=[{"type": "Ready", "status": "True"}]))
 
-    report, _ = grade(exercise, attempt, fake, wait_s=30, clock=clock.monotonic, sleep=sleep)
+    report, _ = grade(exercise, attempt, fake, options(wait_s=30, clock=clock.monotonic, sleep=sleep))
     assert report.passed
     assert 4 <= clock.now < 6
     waited = next(n for n in report.notes if n.startswith("Waited"))
@@ -88,7 +88,7 @@ def test_no_waiting_when_everything_passes(fake):
     exercise, attempt = start_on(fake, "clusterip-create")
     apply_solution(fake, exercise, attempt)
     clock = FakeTime()
-    report, _ = grade(exercise, attempt, fake, wait_s=60, clock=clock.monotonic, sleep=clock.sleep)
+    report, _ = grade(exercise, attempt, fake, options(wait_s=60, clock=clock.monotonic, sleep=clock.sleep))
     assert report.passed and clock.now == 0
 
 
@@ -101,7 +101,7 @@ def test_a_broken_check_is_an_error_not_a_crash(fake, monkeypatch):
 
     monkeypatch.setitem(checks.KINDS, "service_type", checks.KINDS["service_type"].__class__(
         "service_type", explode, frozenset({"service"}), frozenset({"type", "namespace"}), False, "x"))
-    report, _ = grade(exercise, attempt, fake, sleep=lambda s: None)
+    report, _ = grade(exercise, attempt, fake, options(sleep=lambda s: None))
     broken = next(c for c in report.checks if c.id == "service-type")
     assert broken.status == "error" and "boom" in broken.message
 
@@ -120,18 +120,18 @@ def test_probe_image_that_cannot_be_pulled_stops_grading(fake):
 
     fake._admit_pod = image_pull_backoff
     with pytest.raises(ImagePullError, match="mirror.example/curl:1"):
-        grade(exercise, attempt, fake, probe_image="mirror.example/curl:1", sleep=lambda s: None)
+        grade(exercise, attempt, fake, options(probe_image="mirror.example/curl:1", sleep=lambda s: None))
 
 
 def test_env_probe_recreates_a_probe_pod_older_than_the_service(fake):
     from ckaprep.grading.context import GradingContext
 
     exercise, attempt = start_on(fake, "env-vars")
-    from ckaprep.images import CURL_IMAGE
+    from ckaprep.cluster.images import CURL_IMAGE
 
     GradingContext(fake, attempt, probe_image=CURL_IMAGE).probe_pod()  # started before the Service
     apply_solution(fake, exercise, attempt)
-    report, ctx = grade(exercise, attempt, fake, sleep=lambda s: None)
+    report, ctx = grade(exercise, attempt, fake, options(sleep=lambda s: None))
     assert report.passed
     assert any("predates Service" in note for note in report.notes)
 
@@ -186,10 +186,10 @@ def test_exec_status_fallback_reads_the_exit_code():
 def test_each_kind_is_read_once_per_namespace_in_a_round_and_curls_share_an_exec(fake, exercise_id):
     exercise, attempt = start_on(fake, exercise_id)
     apply_solution(fake, exercise, attempt)
-    grade(exercise, attempt, fake, sleep=lambda s: None)  # starts the probe pod
+    grade(exercise, attempt, fake, options(sleep=lambda s: None))  # starts the probe pod
     fake.read_log.clear()
     fake.exec_log.clear()
-    report, _ = grade(exercise, attempt, fake, sleep=lambda s: None)
+    report, _ = grade(exercise, attempt, fake, options(sleep=lambda s: None))
     assert report.passed, [(c.id, c.found) for c in report.checks if c.status != "pass"]
     reads = Counter(r for r in fake.read_log if r[1] != "Namespace")
     assert all(verb == "list" for verb, _, _ in reads), reads

@@ -7,13 +7,13 @@ from fractions import Fraction
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue import find_exercise, load_catalogue
-from ckaprep.cli import app
+from ckaprep.catalogue.exercise import find_exercise, load_catalogue
+from ckaprep.cli.application import app
 from ckaprep.errors import UsageError
-from ckaprep.exam import draw_exam, plan_exam, set_up_exam, verdict, weighted_total
+from ckaprep.practice.exam import draw_exam, plan_exam, set_up_exam, verdict, weighted_total
 from ckaprep.exit_status import ExitStatus
-from ckaprep.history import EXAM, EXAM_TASK, History
-from ckaprep.labels import ATTEMPT_LABEL, EXAM_LABEL
+from ckaprep.practice.history import EXAM, EXAM_TASK, History
+from ckaprep.cluster.labels import ATTEMPT_LABEL, EXAM_LABEL
 from tests.helpers import NOW, apply_solution
 
 
@@ -254,8 +254,8 @@ def test_a_failing_task_stops_the_exam_setup_and_can_be_reset(run, env, fake):
 
 
 def test_the_clock_starts_once_the_tasks_are_set_up(fake, tmp_path):
-    from ckaprep.exam import start_exam
-    from ckaprep.state import StateStore
+    from ckaprep.practice.exam import start_exam
+    from ckaprep.practice.state import StateStore
 
     times = iter([NOW, NOW + timedelta(minutes=2)])  # setup took two minutes
     draw = draw_exam(load_catalogue(), seed=4, tasks=2, minutes=30)

@@ -4,10 +4,10 @@ import copy
 
 import pytest
 
-from ckaprep.catalogue import find_exercise
-from ckaprep.exam import Draw, grade_exam, plan_exam, set_up_exam
-from ckaprep.render_exam import result_view
-from tests.helpers import NOW, apply_solution, grade_now
+from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.practice.exam import Draw, grade_exam, plan_exam, set_up_exam
+from ckaprep.views.render_exam import result_view
+from tests.helpers import options, NOW, apply_solution, grade_now
 
 # Exercises with constraints (checks that earn nothing and deduct when broken).
 EXERCISES = ("readiness-probe", "clusterip-direct", "troubleshoot-broken")
@@ -16,7 +16,7 @@ EXERCISES = ("readiness-probe", "clusterip-direct", "troubleshoot-broken")
 @pytest.fixture
 def exam(fake):
     exercises = [find_exercise(e) for e in EXERCISES]
-    draw = Draw(exercises, [11, 12, 13], 30)
+    draw = Draw(exercises, [11, 12, 13], [ex.choose_params(s) for ex, s in zip(exercises, [11, 12, 13])], 30)
     planned = plan_exam(draw, seed=5, now=NOW, practice=True)
     set_up_exam(planned, exercises, fake, record=lambda e: None, sleep=lambda s: None)
     return planned, exercises
@@ -24,7 +24,7 @@ def exam(fake):
 
 def _exam_and_check_scores(fake, exam):
     planned, exercises = exam
-    result = grade_exam(planned, exercises, fake, now=NOW, sleep=lambda s: None)
+    result = grade_exam(planned, exercises, fake, now=NOW, options=options(wait_s=10))
     checked = [grade_now(ex, attempt, fake).score for ex, attempt in zip(exercises, planned.tasks)]
     return [task["score"] for task in result["tasks"]], checked, result
 

@@ -5,10 +5,10 @@ import io
 import pytest
 from rich.console import Console
 
-from ckaprep.catalogue import load_catalogue
-from ckaprep.explain import all_topics, personal_note
-from ckaprep.render import topic_view
-from ckaprep.state import Attempt
+from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.study.notes import all_topics, personal_note
+from ckaprep.views.render import topic_view
+from ckaprep.practice.state import Attempt
 
 REQUIRED_PAGES = {
     "clusterip", "ports", "multi-port", "selectors-and-endpoints", "selectorless",
@@ -34,7 +34,7 @@ def test_every_exercise_topic_has_a_page():
     pages = all_topics()
     for exercise in load_catalogue().values():
         for topic in exercise.topics:
-            assert topic in pages, f"{exercise.id} names topic {topic!r}, which has no page in ckaprep/topics/"
+            assert topic in pages, f"{exercise.id} names topic {topic!r}, which has no page in ckaprep/study/topics/"
 
 
 def test_personal_notes_fill_in_the_attempt():

@@ -5,12 +5,12 @@ import itertools
 
 import pytest
 
-from ckaprep.catalogue import _Validator, authoring_problems, compatible, fault_pool, find_exercise, parse_yaml
+from ckaprep.catalogue.exercise import _Validator, authoring_problems, compatible, fault_pool, find_exercise, parse_yaml
 from ckaprep.cluster.fake import DEFAULT_GRACE_S
 from ckaprep.errors import ExerciseFileError
 from tests.helpers import NOW, grade_now, solution_manifests
 
-from ckaprep.lifecycle import start_attempt
+from ckaprep.practice.lifecycle import start_attempt
 
 POOL = find_exercise("troubleshoot-pool")
 FAULTS = list(fault_pool(POOL.faults))
@@ -134,7 +134,7 @@ def _pod(ns, name, container):
 
 
 def test_the_fake_holds_a_pod_whose_configmap_is_missing_until_it_exists(fake):
-    from ckaprep.waiting import pod_is_ready, pod_is_stuck
+    from ckaprep.cluster.waiting import pod_is_ready, pod_is_stuck
 
     container = {"name": "web", "image": "busybox", "envFrom": [{"configMapRef": {"name": "settings"}}],
                  "command": ["sh", "-c", "exec httpd -f -p $(BIND_ADDRESS):8100"],
@@ -168,7 +168,7 @@ def test_the_fake_refuses_tcp_to_a_udp_service_port(fake):
 
 def test_setup_wait_started_accepts_pods_stuck_on_purpose(fake):
     """An image that cannot be pulled fails `start` elsewhere; here it is the fault set up."""
-    from ckaprep.lifecycle import _setup_is_settled
+    from ckaprep.practice.lifecycle import _setup_is_settled
 
     fake.unpullable.add("busybox:nope")
     manifest = _pod("ns", "p", {"name": "web", "image": "busybox:nope"})

@@ -277,7 +277,7 @@ def test_exercise_id_is_not_a_path(tmp_path):
 
 
 def test_topic_is_not_a_path(tmp_path):
-    from ckaprep.explain import TOPICS_DIR
+    from ckaprep.study.notes import TOPICS_DIR
 
     note = tmp_path / "note.md"
     note.write_text("---\nsummary: secret\n---\nSECRET-NOTE-BODY\n")
@@ -315,12 +315,12 @@ def test_no_command_shows_the_help(tmp_path):
 # -- the last resort --------------------------------------------------------------------------
 
 INJECT = """
-import ckaprep.catalogue
+import ckaprep.catalogue.exercise
 
 def broken(*args, **kwargs):
     raise RuntimeError("injected fault [bold]not markup[/]")
 
-ckaprep.catalogue.Catalogue.load = broken
+ckaprep.catalogue.exercise.Catalogue.load = broken
 """
 
 
@@ -393,15 +393,15 @@ def test_a_broken_state_directory_is_never_a_traceback(tmp_path, fault, command)
 def test_ctrl_c_outside_any_command_still_says_interrupted(monkeypatch, capsys):
     import typer
 
-    from ckaprep import cli
+    from ckaprep.cli import application, base, entry
 
     def swallowed(**_):  # what typer does with Ctrl-C while it parses the command line
         raise typer.Exit(130)
 
-    monkeypatch.setattr(cli, "app", swallowed)
-    monkeypatch.setattr(cli, "_reported", [])
-    monkeypatch.setattr(cli, "err", cli.Console(file=sys.stderr, markup=False))
+    monkeypatch.setattr(application, "app", swallowed)
+    monkeypatch.setattr(base, "reported", [])
+    monkeypatch.setattr(base, "err", base.Console(file=sys.stderr, markup=False))
     with pytest.raises(SystemExit) as exited:
-        cli.main()
+        entry.command_line()
     assert exited.value.code == ExitStatus.INTERRUPTED
     assert capsys.readouterr().err.strip() == "interrupted"

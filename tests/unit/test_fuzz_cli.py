@@ -15,7 +15,7 @@ from tests.cli_process import EXPECTED_STATUSES, closed_port, run_ckaprep, stder
 
 HOSTILE = [
     "[/]", "[bold red]X[/]", "[link=file:///etc/passwd]x[/link]", ":thumbs_up:",
-    "../../../../../../etc/passwd", "../../ckaprep/topics/dns", "/", ".", "..", "/dev/null", "/dev/zero",
+    "../../../../../../etc/passwd", "../../ckaprep/study/topics/dns", "/", ".", "..", "/dev/null", "/dev/zero",
     "-", "--", "x" * 300, "y" * 5000, "\x1b[31mred\x1b[0m", "two\nlines", "\r", "\t", "\x7f", "\u202etxet",
     "%s%n", "{}", "{0!r}", "${HOME}", "$(id)", "'\"", "é日本語", "clusterip-create", "dns", "0", "-1",
     "1e309", "nan", "99999999999999999999999999",
@@ -38,10 +38,18 @@ def command_lines(draw) -> list[str | bytes]:
     if draw(st.booleans()):
         argv += ["--context", draw(values)]
     command = draw(st.sampled_from(["list", "start", "check", "status", "hint", "solution", "reset",
-                                    "explain", "?"]))  # fmt: skip
+                                    "explain", "task", "exam", "classroom", "?"]))  # fmt: skip
     if command == "?":
         return argv + [draw(values)]
     argv.append(command)
+    if command in GROUPS:
+        subcommand = draw(st.one_of(st.sampled_from(sorted(GROUPS[command])), values))
+        argv.append(subcommand)
+        if command == "classroom":
+            argv.append(draw(st.one_of(values, st.just("k8s101"))))  # CLASS
+        options = GROUPS[command].get(subcommand, {}) if isinstance(subcommand, str) else {}
+        for option, takes_value in draw(st.lists(st.sampled_from(sorted(options.items())), max_size=3)):
+            argv += [option, draw(values)] if takes_value else [option]
     if command == "start":
         argv.append(draw(st.one_of(values, st.sampled_from(EXERCISES))))
         if draw(st.booleans()):
@@ -62,6 +70,20 @@ def command_lines(draw) -> list[str | bytes]:
     return argv
 
 
+# Each group's commands, with their options and whether each takes a value.
+GROUPS = {
+    "exam": {
+        "start": {"--tasks": True, "--minutes": True, "--seed": True, "--topic": True, "--practice": False},
+        "status": {}, "task": {}, "flag": {"--clear": False}, "submit": {}, "review": {}, "reset": {},
+    },
+    "classroom": {
+        "create": {"--seats": True, "--learners": True, "--valid": True, "--out": True, "--parallel": True},
+        "status": {}, "exam": {"--tasks": True, "--draw": True, "--seed": True, "--topic": True},
+        "grade": {"--wait": True, "--parallel": True, "--at-deadline": False, "--probe-image": True},
+        "report": {"--html": True}, "delete": {},
+    },
+}  # fmt: skip
+
 ENVIRONMENT = ["CKAPREP_PROBE_IMAGE", "CKAPREP_REQUEST_TIMEOUT", "KUBECONFIG"]
 environments = st.dictionaries(st.sampled_from(ENVIRONMENT), values, max_size=2)
 
@@ -78,7 +100,7 @@ def active_sandbox(tmp_path_factory):
     """An exercise started (on the fake cluster) so that check, hint, reset and the rest get further."""
     from typer.testing import CliRunner
 
-    from ckaprep.cli import app
+    from ckaprep.cli.application import app
     from ckaprep.cluster.fake import FakeCluster
     from ckaprep.environment import Environment
 
@@ -100,7 +122,7 @@ def assert_contract(home, kubeconfig, argv, environ=None):
     assert len(stderr_lines(result)) <= 1, (argv, environ, result.stderr)
 
 
-@settings(max_examples=30, deadline=None, database=None,
+@settings(max_examples=40, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(argv=command_lines())
 @example(argv=["start", "[/]"])
@@ -112,6 +134,12 @@ def assert_contract(home, kubeconfig, argv, environ=None):
 @example(argv=["check", "--wait", "1e309", "--probe-image", "[/]"])
 @example(argv=["--kubeconfig", "/dev/zero", "start", "dns-cross-namespace", "--json"])
 @example(argv=[b"\xc3\x28", "--json"])
+@example(argv=["classroom", "create", "k8s101", "--learners", "/dev/zero"])
+@example(argv=["classroom", "create", "k8s101", "--seats", "2", "--valid", "9" * 5000])
+@example(argv=["classroom", "create", "k8s101", "--seats", "2", "--valid", "99999999d"])
+@example(argv=["classroom", "report", "[/]", "--html", "/dev/full"])
+@example(argv=["exam", "start", "--tasks", "99999999999999999999", "--topic", "\x1b[31mred"])
+@example(argv=["exam", "task", "0"])
 def test_hostile_command_lines(sandbox, argv):
     assert_contract(*sandbox, argv)
 

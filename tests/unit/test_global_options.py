@@ -6,8 +6,9 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from ckaprep.cli import GLOBAL_OPTIONS, app, hoist_global_options
-from ckaprep.locations import exercises_dir
+from ckaprep.cli.application import app
+from ckaprep.cli.entry import GLOBAL_OPTIONS, hoist_global_options
+from ckaprep.catalogue.locations import exercises_dir
 from tests.cli_process import run_ckaprep
 
 

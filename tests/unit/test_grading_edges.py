@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from ckaprep.grading.engine import grade
 from tests.conftest import FakeTime
-from tests.helpers import apply_solution, grade_now, recreate_pod, solution_manifests, start_on, statuses
+from tests.helpers import options, apply_solution, grade_now, recreate_pod, solution_manifests, start_on, statuses
 
 
 def _check(report, check_id):
@@ -63,7 +63,7 @@ def test_check_gives_up_at_wait_while_the_cluster_keeps_moving(fake):
         fake.set_ready(ns, backends[1], clock.now % 2 == 0)
 
     fake.quiet_for = timedelta(seconds=1)
-    report, _ = grade(exercise, attempt, fake, wait_s=6, clock=clock.monotonic, sleep=sleep)
+    report, _ = grade(exercise, attempt, fake, options(wait_s=6, clock=clock.monotonic, sleep=sleep))
     assert statuses(report)["endpoints"] == "fail"
     assert 6 <= clock.now <= 7
     assert any(n.startswith("Stopped waiting after 6 s (--wait) although") for n in report.notes), report.notes
@@ -82,7 +82,7 @@ def test_a_failure_is_final_once_the_cluster_has_been_quiet_long_enough(fake):
         clock.sleep(seconds)
         fake.advance(seconds)
 
-    report, _ = grade(exercise, attempt, fake, wait_s=60, clock=clock.monotonic, sleep=sleep)
+    report, _ = grade(exercise, attempt, fake, options(wait_s=60, clock=clock.monotonic, sleep=sleep))
     assert statuses(report)["endpoints"] == "fail"
     # It waited while the change was recent on the server's clock, and no longer: far from --wait.
     assert 1 <= clock.now <= 8, report.notes

@@ -7,12 +7,12 @@ from rich.console import Console
 
 from ckaprep.grading.checks import fingerprint
 from ckaprep.grading.report import CheckResult, Report
-from ckaprep.render import report_view
+from ckaprep.views.render import report_view
 from tests.helpers import failed, grade_now, solution_manifests, start_on, statuses
 
 
 def test_a_fresh_start_scores_zero_on_every_exercise(fake):
-    from ckaprep.catalogue import load_catalogue
+    from ckaprep.catalogue.exercise import load_catalogue
 
     for exercise_id in load_catalogue():
         exercise, attempt = start_on(fake, exercise_id)

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from ckaprep.catalogue import load_catalogue
-from ckaprep.images import BUSYBOX_IMAGE, COREDNS_IMAGE, CURL_IMAGE
+from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.cluster.images import BUSYBOX_IMAGE, COREDNS_IMAGE, CURL_IMAGE
 
 VERSIONS = Path(__file__).parents[2] / "testcluster" / "versions.env"
 

@@ -6,8 +6,8 @@ import io
 from rich.console import Console
 from typer.testing import CliRunner
 
-from ckaprep.catalogue import find_exercise
-from ckaprep.cli import app
+from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.cli.application import app
 from ckaprep.errors import UsageError
 from ckaprep.exit_status import ExitStatus
 from ckaprep.grading.report import CheckResult, Report
@@ -34,7 +34,7 @@ def test_messages_from_the_api_are_printed_in_full(env, fake):
 
 
 def test_a_report_shows_markup_literally():
-    from ckaprep.render import report_view
+    from ckaprep.views.render import report_view
 
     check = CheckResult(id="c", title=MARKUP, weight=1, status="fail", expected=MARKUP,
                         found=MARKUP, message=MARKUP, hint=MARKUP)  # fmt: skip
@@ -44,8 +44,8 @@ def test_a_report_shows_markup_literally():
 
 
 def test_the_task_and_the_catalogue_show_markup_literally(env):
-    from ckaprep.lifecycle import start_attempt
-    from ckaprep.render import catalogue_table, task_panel
+    from ckaprep.practice.lifecycle import start_attempt
+    from ckaprep.views.render import catalogue_table, task_panel
     from tests.helpers import NOW
 
     exercise = dataclasses.replace(find_exercise("clusterip-create"), title=MARKUP)

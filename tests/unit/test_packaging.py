@@ -27,5 +27,5 @@ def test_wheel_contains_exercises_and_topics(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in ROOT.glob("exercises/*.yaml"):
         assert f"ckaprep/exercises/{path.name}" in names
-    for path in ROOT.glob("ckaprep/topics/*.md"):
-        assert f"ckaprep/topics/{path.name}" in names
+    for path in ROOT.glob("ckaprep/study/topics/*.md"):
+        assert f"ckaprep/study/topics/{path.name}" in names

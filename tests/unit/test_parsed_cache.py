@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from ckaprep.catalogue import Catalogue, exercises_dir, parse_yaml
+from ckaprep.catalogue.exercise import Catalogue, exercises_dir, parse_yaml
 from ckaprep.errors import ExerciseFileError
-from ckaprep.parsed_cache import ParsedYamlCache, cache_dir
+from ckaprep.catalogue.parsed_cache import ParsedYamlCache, cache_dir
 
 
 class CountingParser:

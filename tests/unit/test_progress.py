@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue import load_catalogue
-from ckaprep.cli import app
+from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.cli.application import app
 from ckaprep.exit_status import ExitStatus
-from ckaprep.history import CHECK, EXAM, EXAM_TASK, History, Record
-from ckaprep.progress import exercise_progress, next_exercise, summarize, topic_mastery
+from ckaprep.practice.history import CHECK, EXAM, EXAM_TASK, History, Record
+from ckaprep.practice.progress import exercise_progress, next_exercise, summarize, topic_mastery
 from tests.helpers import NOW
 
 CATALOGUE = load_catalogue()
@@ -191,7 +191,7 @@ def test_progress_reset_asks_first(run, env, monkeypatch):
     assert no_terminal.stderr.strip() == (
         "error: progress --reset asks before deleting the history; without a terminal, add --yes"
     )
-    monkeypatch.setattr("ckaprep.cli_exam.stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("ckaprep.cli.study.stdin_is_terminal", lambda: True)
     declined = run("progress", "--reset", input="n\n")
     assert declined.exit_code == 0 and "history kept" in declined.stdout and env.state.history_path.exists()
     assert run("progress", "--reset", "--yes").exit_code == 0

@@ -6,8 +6,9 @@ declaration that disagrees with the grading shows up here first, in seconds.
 
 import pytest
 
-from ckaprep.catalogue import FRESH_START, load_catalogue
-from ckaprep.proving import Prover
+from tests.helpers import options
+from ckaprep.catalogue.exercise import FRESH_START, load_catalogue
+from ckaprep.practice.proving import Prover
 from tests.conftest import FakeTime
 from tests.fake_kubectl import FakeKubectl
 
@@ -19,8 +20,8 @@ CASES += [(exercise_id, FRESH_START) for exercise_id in CATALOGUE]
 def _prover(fake) -> Prover:
     clock = FakeTime()
     seeds = iter(range(100, 200))
-    return Prover(cluster=fake, kubectl=FakeKubectl(fake), probe_image="curl", seeds=lambda: next(seeds),
-                  clock=clock.monotonic, sleep=clock.sleep)  # fmt: skip
+    return Prover(cluster=fake, kubectl=FakeKubectl(fake), seeds=lambda: next(seeds),
+                  options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep))  # fmt: skip
 
 
 @pytest.mark.parametrize("exercise_id, proof_name", CASES, ids=[f"{e}:{p}" for e, p in CASES])

@@ -5,9 +5,10 @@ import json
 
 import pytest
 
-from ckaprep.catalogue import FRESH_START, Proof, load_catalogue
+from tests.helpers import options
+from ckaprep.catalogue.exercise import FRESH_START, Proof, load_catalogue
 from ckaprep.errors import UsageError
-from ckaprep.proving import Kubectl, Prover, find_kubectl, judge, run_steps
+from ckaprep.practice.proving import Kubectl, Prover, find_kubectl, judge, run_steps
 from tests.conftest import FakeTime
 from tests.fake_kubectl import FakeKubectl
 
@@ -16,8 +17,8 @@ CATALOGUE = load_catalogue()
 
 def _prove(fake, exercise, proofs, fresh=False):
     clock = FakeTime()
-    prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), probe_image="curl", seeds=lambda: 5,
-                    clock=clock.monotonic, sleep=clock.sleep)  # fmt: skip
+    prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), seeds=lambda: 5,
+                    options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep))  # fmt: skip
     return prover.exercise(exercise, proofs, fresh=fresh, report=lambda v: None)
 
 
@@ -72,7 +73,7 @@ def test_steps_are_argument_vectors_with_parameters_and_captures():
 
     class Recorder:
         def __call__(self, args, *, namespace, stdin=None):
-            from ckaprep.proving import StepResult
+            from ckaprep.practice.proving import StepResult
 
             seen.append((args, namespace, stdin))
             return StepResult(0, " 10.0.0.7\n", "")
@@ -125,7 +126,7 @@ def test_judge_accepts_may_fail():
 
 
 def test_qualified_proof_names_pick_one_exercises_proof_only():
-    from ckaprep.proving import select_proofs, selecting_names
+    from ckaprep.practice.proving import select_proofs, selecting_names
 
     create, direct = CATALOGUE["clusterip-create"], CATALOGUE["clusterip-direct"]
     names = ["clusterip-create:yaml", f"clusterip-direct:{FRESH_START}"]
@@ -146,9 +147,9 @@ class RefusingWaiter:
 
 
 def test_a_proofs_namespaces_are_deleted_without_waiting_and_awaited_at_the_end(fake):
-    from ckaprep.lifecycle import delete_attempts, start_attempt
+    from ckaprep.practice.lifecycle import delete_attempts, start_attempt
 
-    from ckaprep.state import utc_now
+    from ckaprep.practice.state import utc_now
 
     attempt = start_attempt(CATALOGUE["clusterip-create"], fake, seed=3, now=utc_now(), record=lambda a: None)
     deleting: list[str] = []
@@ -156,7 +157,7 @@ def test_a_proofs_namespaces_are_deleted_without_waiting_and_awaited_at_the_end(
     assert deleting == attempt.namespaces
     exercise = CATALOGUE["clusterip-create"]
     clock = FakeTime()
-    prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), probe_image="curl", seeds=lambda: 5,
-                    clock=clock.monotonic, sleep=clock.sleep)  # fmt: skip
+    prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), seeds=lambda: 5,
+                    options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep))  # fmt: skip
     prover.exercise(exercise, exercise.proofs[:2], fresh=False, report=lambda v: None)
     assert prover.deleting == [] and fake.list("Namespace", None) == []

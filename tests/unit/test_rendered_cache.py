@@ -2,9 +2,9 @@
 
 from typer.testing import CliRunner
 
-from ckaprep.cli import app
+from ckaprep.cli.application import app
 from ckaprep.environment import Environment
-from ckaprep.rendered_cache import KEEP_ENTRIES, RenderedCache
+from ckaprep.views.rendered_cache import KEEP_ENTRIES, RenderedCache
 
 
 def explain(tmp_path, *args, **environ):
@@ -27,11 +27,11 @@ def test_the_second_explain_prints_exactly_what_the_first_rendered(tmp_path):
 
 
 def test_another_page_or_terminal_width_is_rendered_anew(tmp_path, monkeypatch):
-    from ckaprep import cli
+    from ckaprep.cli import base
 
     explain(tmp_path, "dns")
     explain(tmp_path, "ports")
-    monkeypatch.setattr(cli.out, "_width", 50)
+    monkeypatch.setattr(base.out, "_width", 50)
     narrow = explain(tmp_path, "dns")
     assert len(rendered_files(tmp_path)) == 3
     assert max(len(line) for line in narrow.splitlines()) <= 50
@@ -62,7 +62,7 @@ def ckaprep_list(tmp_path, *options):
 def test_list_follows_every_change_to_the_exercise_files(tmp_path):
     import shutil
 
-    from ckaprep.locations import exercises_dir
+    from ckaprep.catalogue.locations import exercises_dir
 
     trainer = tmp_path / "trainer"
     trainer.mkdir()

@@ -10,10 +10,10 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.cli import app
+from ckaprep.cli.application import app
 from ckaprep.environment import Environment
 from ckaprep.exit_status import ExitStatus
-from ckaprep.locations import exercises_dir
+from ckaprep.catalogue.locations import exercises_dir
 from tests.cli_process import run_ckaprep, write_kubeconfig
 
 SOURCE = exercises_dir() / "clusterip-create.yaml"

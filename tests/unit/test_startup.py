@@ -9,7 +9,7 @@ import pytest
 @pytest.mark.parametrize("args", [["--help"], ["explain"], ["explain", "dns"], ["list"]])
 def test_kubernetes_is_not_imported(args, tmp_path):
     code = (
-        "import sys; from ckaprep.cli import app\n"
+        "import sys; from ckaprep.cli.application import app\n"
         f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
         "print('KUBERNETES_LOADED' if 'kubernetes' in sys.modules else 'CLEAN', file=sys.stderr)"
     )
@@ -23,7 +23,7 @@ def test_kubernetes_is_not_imported(args, tmp_path):
 @pytest.mark.parametrize("args", [["explain", "dns"], ["list"], ["--help"]])
 def test_warm_caches_spare_the_yaml_parser_and_the_markdown_renderer(args, tmp_path):
     code = (
-        "import sys; from ckaprep.cli import app\n"
+        "import sys; from ckaprep.cli.application import app\n"
         f"for _ in range(2):\n"
         "    for name in [m for m in sys.modules if m.startswith(('ruamel', 'markdown_it'))]:\n"
         "        del sys.modules[name]\n"

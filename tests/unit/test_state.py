@@ -8,15 +8,15 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue import find_exercise
-from ckaprep.cli import app
+from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.cli.application import app
 from ckaprep.environment import Environment
 from ckaprep.errors import StateError
 from ckaprep.exit_status import ExitStatus
-from ckaprep.labels import ATTEMPT_LABEL, OWNER_LABEL
-from ckaprep.lifecycle import delete_attempts, start_drill
-from ckaprep.state import Attempt, StateStore
-from ckaprep.waiting import Waiter
+from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL
+from ckaprep.practice.lifecycle import delete_attempts, start_drill
+from ckaprep.practice.state import Attempt, StateStore
+from ckaprep.cluster.waiting import Waiter
 from tests.helpers import NOW
 
 
@@ -268,7 +268,7 @@ def test_the_lock_holds_across_processes(tmp_path):
 
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from ckaprep.state import StateStore\n"
+         "import sys, time; from pathlib import Path; from ckaprep.practice.state import StateStore\n"
          "with StateStore(Path(sys.argv[1])).locked():\n"
          "    print('held', flush=True); time.sleep(60)", str(tmp_path)],
         stdout=subprocess.PIPE, text=True,

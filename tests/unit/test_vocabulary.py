@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue import load_catalogue, load_exercise
-from ckaprep.cli import app
+from ckaprep.catalogue.exercise import load_catalogue, load_exercise
+from ckaprep.cli.application import app
 from ckaprep.errors import ExerciseFileError, UsageError
 from ckaprep.exit_status import ExitStatus
-from ckaprep.vocabulary import ALIASES, TOPICS_DIR, canonical, resolve, topic_names
+from ckaprep.study.vocabulary import ALIASES, TOPICS_DIR, canonical, resolve, topic_names
 
 OLD_NAMES = {"cluster-ip": "clusterip", "named-ports": "ports", "readiness": "selectors-and-endpoints",
              "clusterip": "clusterip", "ports": "ports", "create": "clusterip"}  # fmt: skip

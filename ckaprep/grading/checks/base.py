@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ckaprep.grading.context import GradingContext
-from ckaprep.labels import matches, parse_selector
+from ckaprep.cluster.labels import matches, parse_selector
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from ckaprep.grading.checks.base import Outcome, backend_pods, check_kind, identity_labels, labels_of, live_pods
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.grading.dns_probes import ERROR, NXDOMAIN, OK, DnsAnswer, dashed, plain
-from ckaprep.labels import matches, parse_selector, selector_string
-from ckaprep.waiting import pod_is_ready
+from ckaprep.cluster.labels import matches, parse_selector, selector_string
+from ckaprep.cluster.waiting import pod_is_ready
 
 TTL_NOTE = "cluster DNS may still hold an older answer for up to 30 s (its TTL)"
 RECREATE = "clusterIP cannot be changed in place: delete the Service and create it again"

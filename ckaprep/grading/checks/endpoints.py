@@ -6,7 +6,7 @@ import json
 
 from ckaprep.grading.checks.base import Outcome, backend_pods, check_kind, labels_of, names_of
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.waiting import pod_is_ready
+from ckaprep.cluster.waiting import pod_is_ready
 
 def _slices(ctx: GradingContext, service: str, namespace: str | None) -> list[dict]:
     return ctx.list("EndpointSlice", namespace, f"kubernetes.io/service-name={service}")

@@ -14,9 +14,9 @@ from ckaprep.grading.checks.base import (
     port_label,
 )
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.labels import matches, selector_string
-from ckaprep.templating import env_name
-from ckaprep.waiting import pod_is_ready
+from ckaprep.cluster.labels import matches, selector_string
+from ckaprep.catalogue.templating import env_name
+from ckaprep.cluster.waiting import pod_is_ready
 
 PROBE_VIAS = ("short", "namespaced", "fqdn", "clusterip", "env", "configmap")
 # How a report says what each `via` asked for, in the learner's words.

@@ -8,8 +8,8 @@ import re
 from ckaprep.grading.checks.base import Outcome, backend_pods, check_kind, find_service_port, port_label
 from ckaprep.grading.checks.http_probes import _judge_probe
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.labels import selector_string
-from ckaprep.service_range import service_range
+from ckaprep.cluster.labels import selector_string
+from ckaprep.cluster.service_range import service_range
 
 # -- ExternalName ------------------------------------------------------------------------
 

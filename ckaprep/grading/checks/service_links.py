@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ckaprep.grading.checks.base import Outcome, check_kind, find_service_port
 from ckaprep.grading.context import Fail, GradingContext, created_at, parse_env
-from ckaprep.templating import env_name
+from ckaprep.catalogue.templating import env_name
 
 @check_kind("env_vars", required={"service", "pod"}, optional={"namespace", "port_name"})
 def env_vars(ctx: GradingContext, spec: dict) -> Outcome:

@@ -17,7 +17,7 @@ from ckaprep.grading.checks.base import (
     port_label,
 )
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.labels import matches, selector_string
+from ckaprep.cluster.labels import matches, selector_string
 
 @check_kind("service_type", required={"service"}, optional={"type", "namespace"})
 def service_type(ctx: GradingContext, spec: dict) -> Outcome:

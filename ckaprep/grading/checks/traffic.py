@@ -8,7 +8,7 @@ from collections import Counter
 from ckaprep.grading.checks.base import Outcome, check_kind, find_service_port, labels_of, live_pods, port_label
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.grading.probes import curl_argv, curl_exec_timeout_s, parse_curl_output
-from ckaprep.labels import matches, parse_selector, selector_string
+from ckaprep.cluster.labels import matches, parse_selector, selector_string
 
 DEFAULT_AFFINITY_TIMEOUT_S = 10800  # what the API server fills in for ClientIP without a timeout
 # Requests in one sticky probe. Without affinity kube-proxy picks an endpoint at random for

@@ -19,11 +19,11 @@ from typing import Any
 from ckaprep.cluster import KINDS as CLUSTER_KINDS
 from ckaprep.errors import ExerciseFileError, UsageError, one_line
 from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
-from ckaprep.locations import ENV_EXERCISES, exercise_dirs_from, exercises_dir  # noqa: F401 (part of this API)
-from ckaprep.parsed_cache import ParsedYamlCache
-from ckaprep.service_range import NoServiceRange, address_in_use, claimed_addresses, service_range
-from ckaprep.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
-from ckaprep.vocabulary import canonical, topic_names
+from ckaprep.catalogue.locations import ENV_EXERCISES, exercise_dirs_from, exercises_dir  # noqa: F401 (part of this API)
+from ckaprep.catalogue.parsed_cache import ParsedYamlCache
+from ckaprep.cluster.service_range import NoServiceRange, address_in_use, claimed_addresses, service_range
+from ckaprep.catalogue.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
+from ckaprep.study.vocabulary import canonical, topic_names
 
 DIFFICULTIES = ("easy", "medium", "hard")
 SETUP_WAITS = ("ready", "running", "started")  # started: running, or stuck on a fault set up on purpose

@@ -10,8 +10,9 @@ ENV_EXERCISES = "CKAPREP_EXERCISES"
 
 def exercises_dir() -> Path:
     """Inside an installed wheel the data sits in the package; in a checkout, beside it."""
-    packaged = Path(__file__).parent / "exercises"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "exercises"
+    package = Path(__file__).parents[1]  # ckaprep/
+    packaged = package / "exercises"
+    return packaged if packaged.is_dir() else package.parent / "exercises"
 
 
 def exercise_dirs_from(value: str | None) -> list[Path]:

@@ -16,8 +16,8 @@ from rich.text import Text
 from ckaprep.grading.report import FAIL, PASS, Report
 
 if TYPE_CHECKING:  # the catalogue and state are the callers' business; `list` stays light
-    from ckaprep.catalogue import Exercise
-    from ckaprep.state import Attempt
+    from ckaprep.catalogue.exercise import Exercise
+    from ckaprep.practice.state import Attempt
 
 STATUS_STYLE = {PASS: ("PASS", "green"), FAIL: ("FAIL", "red"), "error": ("ERROR", "yellow")}
 
@@ -81,7 +81,7 @@ def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
         ("Difficulty: ", "bold"), exercise.difficulty,
     )  # fmt: skip
     where = Text.assemble(("Namespace: ", "bold"), ", ".join(namespaces))
-    from ckaprep.wrapping import ShellCommand, notes
+    from ckaprep.views.wrapping import ShellCommand, notes
 
     switch = ShellCommand(f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim")
 
@@ -183,7 +183,7 @@ def solution_view(exercise: Exercise, attempt: Attempt) -> Group:
 
 def solution_parts(solution: dict) -> list:
     """The kubectl commands broken only with ` \\`, and the YAML unwrapped: both paste as printed."""
-    from ckaprep.wrapping import ShellCommand
+    from ckaprep.views.wrapping import ShellCommand
 
     return [
         Text("Imperative (kubectl)", style="bold"),
@@ -195,7 +195,7 @@ def solution_parts(solution: dict) -> list:
 
 
 def topic_view(body: str, personal: str) -> Group:
-    from ckaprep.wrapping import commands_apart, notes
+    from ckaprep.views.wrapping import commands_apart, notes
 
     parts = [notes(body)]
     if personal:

@@ -14,17 +14,19 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from ckaprep.catalogue import Exercise
+from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.errors import StateError, UsageError
 from ckaprep.grading.engine import grade
+from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.report import PASS, Report
-from ckaprep.history import EXAM, EXAM_TASK, History, Record
-from ckaprep.images import CURL_IMAGE
-from ckaprep.lifecycle import SETUP_TIMEOUT_S, delete_attempts, ensure_namespaces_free, plan_attempt, set_up
-from ckaprep.state import Attempt, Exam, StateStore, new_id, require_params
-from ckaprep.vocabulary import resolve
-from ckaprep.waiting import Progress, Waiter, no_progress
+from ckaprep.practice.history import EXAM, EXAM_TASK, Record
+from ckaprep.practice.lifecycle import (
+    SETUP_TIMEOUT_S, delete_attempts, ensure_namespaces_free, plan_attempt, rescued_start, set_up,
+)  # fmt: skip
+from ckaprep.practice.state import Attempt, Exam, StateStore, new_id, require_params
+from ckaprep.study.vocabulary import resolve
+from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 
 PASS_LINE = 66  # percent, as in the CKA
 MAX_PARALLEL_SETUP = 5
@@ -36,6 +38,7 @@ SUBMIT_WAIT_S = 10.0
 class Draw:
     exercises: list[Exercise]
     seeds: list[int]
+    params: list[dict]  # each task's parameters, drawn from its seed once, here
     minutes: int
 
 
@@ -68,26 +71,28 @@ def draw_exam(
     if not 1 <= count <= len(candidates):
         raise UsageError(f"--tasks must be between 1 and {len(candidates)} (the exercises that fit)")
     chosen = ordered[:count]
-    seeds, taken = [], set()
+    seeds, params, taken = [], [], set()
     for exercise in chosen:
         while True:
             task_seed = rng.randrange(1, 10**6)
-            namespaces = set(exercise.namespaces_for(exercise.choose_params(task_seed)))
+            task_params = exercise.choose_params(task_seed)
+            namespaces = set(exercise.namespaces_for(task_params))
             if not namespaces & taken:
                 break
         taken |= namespaces
         seeds.append(task_seed)
+        params.append(task_params)
     total = minutes if minutes is not None else sum(ex.minutes for ex in chosen)
     if total <= 0:
         raise UsageError("--minutes must be positive")
-    return Draw(chosen, seeds, total)
+    return Draw(chosen, seeds, params, total)
 
 
 def plan_exam(draw: Draw, *, seed: int, now: datetime, practice: bool = False, context: str | None = None) -> Exam:
     exam_id = new_id()
     tasks = [
-        plan_attempt(ex, seed=s, now=now, context=context, exam=exam_id)
-        for ex, s in zip(draw.exercises, draw.seeds)
+        plan_attempt(ex, seed=s, now=now, context=context, exam=exam_id, params=p)
+        for ex, s, p in zip(draw.exercises, draw.seeds, draw.params)
     ]
     return Exam(
         id=exam_id, seed=seed, started_at=now.isoformat(),
@@ -177,37 +182,38 @@ def start_exam(
     The clock starts when the sheet can be shown, not while the tasks are being set up."""
     if getattr(store, "seat", None) is not None:
         raise StateError("in a classroom seat, the trainer starts exams (`ckaprep classroom exam`)")
-    with store.locked(progress=waiter.progress):
-        active = store.load()
-        if active is not None:
-            raise StateError(
-                f"exercise {active.exercise} is active; run `ckaprep reset` before starting an exam"
-            )
-        old = store.load_exam()
-        if old is not None:
-            if not force:
-                state = "submitted" if old.submitted else "in progress"
+    with rescued_start(store.load_exam, what="exam", reset_command="ckaprep exam reset"):
+        with store.locked(progress=waiter.progress):
+            active = store.load()
+            if active is not None:
                 raise StateError(
-                    f"exam {old.id} is {state}; remove it with `ckaprep exam reset`, "
-                    "or start with --force to replace it"
+                    f"exercise {active.exercise} is active; run `ckaprep reset` before starting an exam"
                 )
-            delete_attempts(cluster, old.tasks, waiter=waiter)
-            store.clear_exam()
-        exam = plan_exam(draw, seed=seed, now=now(), practice=practice, context=context)
-        for attempt in exam.tasks:
-            ensure_namespaces_free(cluster, attempt.namespaces)
-        store.save_exam(exam)
-        set_up_exam(
-            exam, draw.exercises, cluster, record=store.save_exam, progress=waiter.progress,
-            clock=waiter.clock, sleep=waiter.sleep, timeout_s=timeout_s,
-        )  # fmt: skip
-        started = now()
-        exam.started_at = started.isoformat()
-        exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
-        for attempt in exam.tasks:
-            attempt.started_at = exam.started_at
-        store.save_exam(exam)
-        return exam
+            old = store.load_exam()
+            if old is not None:
+                if not force:
+                    state = "submitted" if old.submitted else "in progress"
+                    raise StateError(
+                        f"exam {old.id} is {state}; remove it with `ckaprep exam reset`, "
+                        "or start with --force to replace it"
+                    )
+                delete_attempts(cluster, old.tasks, waiter=waiter)
+                store.clear_exam()
+            exam = plan_exam(draw, seed=seed, now=now(), practice=practice, context=context)
+            for attempt in exam.tasks:
+                ensure_namespaces_free(cluster, attempt.namespaces)
+            store.save_exam(exam)
+            set_up_exam(
+                exam, draw.exercises, cluster, record=store.save_exam, progress=waiter.progress,
+                clock=waiter.clock, sleep=waiter.sleep, timeout_s=timeout_s,
+            )  # fmt: skip
+            started = now()
+            exam.started_at = started.isoformat()
+            exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
+            for attempt in exam.tasks:
+                attempt.started_at = exam.started_at
+            store.save_exam(exam)
+            return exam
 
 
 def check_exam(store: StateStore, exam: Exam, catalogue: dict[str, Exercise]) -> list[Exercise]:
@@ -258,13 +264,11 @@ def grade_exam(
     *,
     now: datetime,
     auto: bool = False,
-    wait_s: float = SUBMIT_WAIT_S,
-    probe_image: str = CURL_IMAGE,
-    progress: Progress = no_progress,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    options: GradingOptions = GradingOptions(wait_s=SUBMIT_WAIT_S),
 ) -> dict:
-    """Grade every task with the same engine as `check`, and total them against the pass line."""
+    """Grade every task with the same engine and scoring rule as `check`, and total them against
+    the pass line."""
+    progress = options.waiter.progress
     guard = threading.Lock()
     graded = [0]
 
@@ -276,10 +280,7 @@ def grade_exam(
                 progress(f"grading: {graded[0]}/{len(exam.tasks)} tasks graded · task {number}: {message}")
 
         try:
-            report, _ = grade(
-                exercise, attempt, cluster, wait_s=wait_s, probe_image=probe_image,
-                progress=task_progress, clock=clock, sleep=sleep,
-            )  # fmt: skip
+            report, _ = grade(exercise, attempt, cluster, options.with_progress(task_progress))
         except StateError as exc:  # e.g. the task's namespace was deleted by hand
             return None, exc.message
         finally:
@@ -350,16 +351,16 @@ def submit_exam(
     *,
     now: datetime,
     auto: bool = False,
-    **grading,
+    options: GradingOptions = GradingOptions(wait_s=SUBMIT_WAIT_S),
 ) -> Exam:
     """Grade, keep the result in the exam and append it to the history, under the state lock.
     An exam already submitted is returned as it is."""
-    with store.locked(progress=grading.get("progress", no_progress)):
+    with store.locked(progress=options.waiter.progress):
         exam = store.require_exam()
         if exam.submitted:
             return exam
         exercises = check_exam(store, exam, catalogue)
-        result = grade_exam(exam, exercises, cluster_for(exam.context), now=now, auto=auto, **grading)
+        result = grade_exam(exam, exercises, cluster_for(exam.context), now=now, auto=auto, options=options)
         exam.result, exam.submitted_at, exam.auto_submitted = result, result["submitted_at"], auto
         store.save_exam(exam)
         store.remember(*history_records(exam, result))

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ckaprep.catalogue import Exercise
-from ckaprep.history import CHECK, EXAM, EXAM_TASK, Record
+from ckaprep.catalogue.exercise import Exercise
+from ckaprep.practice.history import CHECK, EXAM, EXAM_TASK, Record
 
 INTERVAL_DAYS = {1: 0, 2: 1, 3: 3, 4: 7, 5: 14}
 TOP_BOX = max(INTERVAL_DAYS)

@@ -5,21 +5,24 @@ Only namespaces labelled as ckaprep's own and as the attempt's are ever deleted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-from ckaprep.catalogue import Exercise
+from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
-from ckaprep.errors import NotOwnedError, StateError, WaitTimeout
+from ckaprep.errors import (
+    CkaprepError, ClusterError, ImagePullError, Interrupted, NotOwnedError, StateError, WaitTimeout,
+)  # fmt: skip
 from ckaprep.grading.checks import fingerprint
 from ckaprep.grading.checks.constraints import record_key, record_of
-from ckaprep.labels import (
+from ckaprep.cluster.labels import (
     ATTEMPT_LABEL, EXAM_LABEL, EXERCISE_LABEL, OWNER_LABEL, OWNER_VALUE,
     attempt_of, belongs_to, is_owned, matches,
 )  # fmt: skip
-from ckaprep.service_range import CLAIMS_ANNOTATION
-from ckaprep.state import Attempt, StateStore, new_id
-from ckaprep.waiting import Waiter, pod_is_ready, pod_is_running, pod_is_stuck, raise_if_image_pull_failed
+from ckaprep.cluster.service_range import CLAIMS_ANNOTATION
+from ckaprep.practice.state import Attempt, StateStore, new_id
+from ckaprep.cluster.waiting import Waiter, pod_is_ready, pod_is_running, pod_is_stuck, raise_if_image_pull_failed
 
 SETUP_TIMEOUT_S = 180
 DELETE_TIMEOUT_S = 120
@@ -29,16 +32,18 @@ def plan_attempt(
     exercise: Exercise, *, seed: int, now: datetime, context: str | None = None, exam: str | None = None,
     faults: list[str] | None = None,
     seat=None,
+    params: dict | None = None,
 ) -> Attempt:
     """The attempt's id, parameters and namespaces; nothing is created yet. `faults` pins the
     draw of an exercise with a fault pool (a proof does). In a classroom seat (a
-    `ckaprep.classroom.Seat`) the exercise's namespaces are the seat's."""
+    `ckaprep.classroom.seats.Seat`) the exercise's namespaces are the seat's. `params` are the
+    seed's parameters when the caller drew them already (an exam's draw does), never drawn twice."""
     if seat is not None:
-        from ckaprep.classroom import seat_params
+        from ckaprep.classroom.seats import seat_params
 
         params, namespaces = seat_params(exercise, seat, seed, faults=faults)
     else:
-        params = exercise.choose_params(seed, faults=faults)
+        params = params if params is not None else exercise.choose_params(seed, faults=faults)
         namespaces = exercise.namespaces_for(params)
     return Attempt(
         exercise=exercise.id,
@@ -70,7 +75,7 @@ def start_attempt(
     so that an interrupted start can always be reset. A seat's namespaces are emptied instead."""
     attempt = plan_attempt(exercise, seed=seed, now=now, context=context, faults=faults, seat=seat)
     if seat is not None:
-        from ckaprep.classroom import empty_namespaces
+        from ckaprep.classroom.seats import empty_namespaces
 
         empty_namespaces(cluster, attempt.namespaces, waiter=waiter)
     else:
@@ -210,7 +215,7 @@ def delete_attempts(
     left_alone, deleting = [], []
     seated = [ns for attempt in attempts if attempt.seat for ns in attempt.namespaces]
     if seated:  # a classroom seat keeps its namespaces: only what was made in them goes
-        from ckaprep.classroom import empty_namespaces
+        from ckaprep.classroom.seats import empty_namespaces
 
         empty_namespaces(cluster, seated, waiter=waiter)
     for attempt in attempts:
@@ -263,26 +268,55 @@ def start_drill(
 ) -> Attempt:
     """`ckaprep start`: the whole read-check-create runs under the state lock, so a second
     start waits and then finds this attempt active instead of orphaning either one."""
-    with store.locked(progress=waiter.progress):
-        exam = store.load_exam()
-        if exam is not None:
-            raise StateError(
-                f"exam {exam.id} is active; finish it with `ckaprep exam submit`, "
-                "then remove it with `ckaprep exam reset`"
-            )
-        active = store.load()
-        if active is not None:
-            if not force:
+    with rescued_start(store.load, what="exercise", reset_command="ckaprep reset"):
+        with store.locked(progress=waiter.progress):
+            exam = store.load_exam()
+            if exam is not None:
                 raise StateError(
-                    f"exercise {active.exercise} is active in namespace {active.namespace}; "
-                    "run `ckaprep reset` first, or start with --force to replace it"
+                    f"exam {exam.id} is active; finish it with `ckaprep exam submit`, "
+                    "then remove it with `ckaprep exam reset`"
                 )
-            delete_attempts(cluster, [active], waiter=waiter)
-            store.clear()
-        return start_attempt(
-            exercise, cluster, seed=seed, now=now, record=store.save,
-            context=context, waiter=waiter, timeout_s=timeout_s, seat=getattr(store, "seat", None),
-        )  # fmt: skip
+            active = store.load()
+            if active is not None:
+                if not force:
+                    raise StateError(
+                        f"exercise {active.exercise} is active in namespace {active.namespace}; "
+                        "run `ckaprep reset` first, or start with --force to replace it"
+                    )
+                delete_attempts(cluster, [active], waiter=waiter)
+                store.clear()
+            return start_attempt(
+                exercise, cluster, seed=seed, now=now, record=store.save,
+                context=context, waiter=waiter, timeout_s=timeout_s, seat=getattr(store, "seat", None),
+            )  # fmt: skip
+
+
+@contextmanager
+def rescued_start(load_active: Callable[[], object], *, what: str, reset_command: str) -> Iterator[None]:
+    """Around `start` and `exam start`. When setting up fails or is interrupted after the new
+    attempt (or exam) was recorded, the one-line error also says that it is only partly set up
+    and which command removes it; a cluster that lacks something is pointed at `ckaprep doctor`."""
+    before = _recorded_id(load_active)
+    try:
+        yield
+    except (CkaprepError, KeyboardInterrupt) as exc:
+        if isinstance(exc, (ClusterError, ImagePullError, WaitTimeout)):
+            exc.message += " (`ckaprep doctor` checks what this cluster is missing)"
+        after = _recorded_id(load_active)
+        if after is None or after == before:
+            raise  # nothing new was recorded: nothing to clean up
+        partly = f"the {what} was only partly set up: `{reset_command}` removes it"
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(f"interrupted; {partly}") from None
+        exc.message = f"{exc.message}; {partly}"
+        raise
+
+
+def _recorded_id(load: Callable[[], object]) -> str | None:
+    try:
+        return getattr(load(), "id", None)
+    except CkaprepError:  # a state file that cannot be read records nothing to clean up
+        return None
 
 
 def forget_active(store: StateStore):

@@ -12,28 +12,24 @@ The trainer's grades go to the class's results namespace (CLASS-results), which 
 
 Plain functions over the cluster seam: no terminal, progress goes to a callback.
 """
-
 from __future__ import annotations
 
 import json
 import os
 import re
 import threading
-import time
-from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 
-from ckaprep.catalogue import Exercise
+from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
-from ckaprep.errors import CkaprepError, ImagePullError, StateError, UsageError, WaitTimeout
-from ckaprep.history import Record
-from ckaprep.labels import OWNER_LABEL, OWNER_VALUE, ROLE_LABEL, is_probe_pod
-from ckaprep.state import Attempt, Exam, StateStore, attempt_from_json, exam_from_json, new_id
-from ckaprep.waiting import Progress, Waiter, no_progress
+from ckaprep.errors import CkaprepError, StateError, UsageError, WaitTimeout
+from ckaprep.practice.history import Record
+from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE, ROLE_LABEL, is_probe_pod
+from ckaprep.practice.state import Attempt, Exam, StateStore, attempt_from_json, exam_from_json
+from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 
 CLASS_LABEL = "ckaprep.io/class"
 SEAT_LABEL = "ckaprep.io/seat"
@@ -52,6 +48,8 @@ ADMIN_CLUSTER_ROLE = "admin"  # built in: full rights inside a namespace, none o
 ATTEMPT_KEY, EXAM_KEY, RESULTS_KEY = "attempt.json", "exam.json", "results.jsonl"
 SEAT_RESULTS_KEPT = 200  # a ConfigMap holds at most 1 MiB; the latest results are enough
 MIN_VALID_S = 600  # the TokenRequest API's shortest lifetime
+MAX_VALID_S = 366 * 86400
+MAX_LEARNERS_BYTES = 256 * 1024  # far more than 999 names
 MAX_SEATS = 999
 DEFAULT_PARALLEL = 8
 DELETE_TIMEOUT_S = 180
@@ -115,17 +113,24 @@ def namespaces_needed(catalogue: dict[str, Exercise]) -> int:
 
 def parse_duration(text: str) -> int:
     """'8h', '90m', '2h30m', '1d' or plain seconds, as seconds."""
-    match = re.fullmatch(r"\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s?)?\s*", text or "")
+    match = re.fullmatch(r"\s*(?:(\d{1,9})d)?\s*(?:(\d{1,9})h)?\s*(?:(\d{1,9})m)?\s*(?:(\d{1,9})s?)?\s*", text or "")
     if not match or not any(match.groups()):
         raise UsageError(f"{text!r} is not a duration such as 8h, 90m or 2h30m")
     days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    if total > MAX_VALID_S:
+        raise UsageError(f"{text!r} is longer than a class runs (at most {MAX_VALID_S // 86400} days)")
+    return total
 
 
 def read_learners(path: Path) -> list[str]:
     """One learner a line; blank lines and lines starting with # are skipped."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:  # read a bounded amount: the path may be a device or a pipe
+            data = file.read(MAX_LEARNERS_BYTES + 1)
+        if len(data) > MAX_LEARNERS_BYTES:
+            raise UsageError(f"learners file {path} is larger than {MAX_LEARNERS_BYTES // 1024} KiB")
+        text = data.decode("utf-8")
     except OSError as exc:
         raise UsageError(f"learners file {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -356,7 +361,7 @@ class CreatedSeat:
     new: bool
 
 
-def _create_or_keep(cluster: Cluster, manifest: dict) -> bool:
+def create_or_keep(cluster: Cluster, manifest: dict) -> bool:
     """Create the object; one that already exists (a seat set up before) is kept. True if created."""
     meta = manifest["metadata"]
     try:
@@ -474,7 +479,7 @@ def create_class(
         if s is not None and s.class_name == class_name
     }
     for name, role in ((results_namespace(class_name), RESULTS_ROLE), (accounts_namespace(class_name), ACCOUNTS_ROLE)):
-        _create_or_keep(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        create_or_keep(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
             "name": name, "labels": {OWNER_LABEL: OWNER_VALUE, CLASS_LABEL: class_name, ROLE_LABEL: role}}})
     done = [0]
     guard = threading.Lock()
@@ -487,7 +492,7 @@ def create_class(
                     learner or (before.learner if before else ""))
         if before is None or before.learner != seat.learner or len(before.namespaces) < wanted:
             for manifest in seat_objects(seat):
-                if not _create_or_keep(cluster, manifest) and manifest["kind"] == "ConfigMap":
+                if not create_or_keep(cluster, manifest) and manifest["kind"] == "ConfigMap":
                     _update_seat_configmap(cluster, seat)
         token = cluster.request_token(accounts_namespace(class_name), seat.id, valid_s)
         path = out_dir / f"{seat.id}.kubeconfig"
@@ -524,7 +529,7 @@ def class_seats(cluster: Cluster, class_name: str) -> list[tuple[Seat, dict]]:
     return sorted(seats, key=lambda item: item[0].number)
 
 
-def _json_key(configmap: dict, key: str):
+def json_key(configmap: dict, key: str):
     text = (configmap.get("data") or {}).get(key)
     try:
         return json.loads(text) if text else None
@@ -533,7 +538,7 @@ def _json_key(configmap: dict, key: str):
 
 
 def seat_attempt(configmap: dict) -> Attempt | None:
-    data = _json_key(configmap, ATTEMPT_KEY)
+    data = json_key(configmap, ATTEMPT_KEY)
     if data is None:
         return None
     try:
@@ -554,425 +559,6 @@ def seat_records(configmap: dict) -> list[dict]:
             records.append(record)
     return records
 
-
-# -- a class exam ------------------------------------------------------------------------------------
-EXAM_ROLE = "exam"
-
-
-def exam_namespaces(seat: Seat, task: int, count: int) -> list[str]:
-    """A task's own namespaces in the seat, made by the trainer for the exam: k8s101-03-e2-a."""
-    return [f"{seat.id}-e{task}-{chr(ord('a') + i)}" for i in range(count)]
-
-
-def start_class_exam(
-    cluster: Cluster,
-    class_name: str,
-    catalogue: dict[str, Exercise],
-    *,
-    state_dir: Path,
-    seed: int,
-    now: Callable[[], datetime],
-    tasks: int | None = None,
-    topics: list[str] | tuple[str, ...] = (),
-    minutes: int | None = None,
-    per_seat: bool = False,
-    force: bool = False,
-    parallel: int = DEFAULT_PARALLEL,
-    progress: Progress = no_progress,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict:
-    """The same mock exam in every seat (or a draw per seat), set up by the trainer in namespaces
-    of its own per task, with one clock for everyone: it starts once every seat is ready.
-    The learners then use `ckaprep exam status|task|submit` as usual."""
-    from datetime import timedelta
-
-    from ckaprep.exam import draw_exam, set_up_exam
-    from ckaprep.lifecycle import delete_attempts, plan_attempt
-
-    seats = class_seats(cluster, class_name)
-    exam_id = new_id()
-    stores = {seat.id: SeatStore(state_dir, cluster, seat) for seat, _ in seats}
-    busy = []
-    for seat, configmap in seats:
-        if (_json_key(configmap, ATTEMPT_KEY) or _json_key(configmap, EXAM_KEY)) and not force:
-            busy.append(seat.id)
-    if busy:
-        raise StateError(
-            f"seat(s) {', '.join(busy[:5])} have an active exercise or exam; start the exam with --force "
-            "to replace it (what the seat made is deleted)"
-        )
-    catalogue = {key: ex for key, ex in catalogue.items() if not not_for_seats(ex)}
-    draws = {seat.id: draw_exam(catalogue, seed=seed + (seat.number if per_seat else 0), tasks=tasks,
-                                topics=topics, minutes=minutes) for seat, _ in seats}  # fmt: skip
-    done, guard = [0], threading.Lock()
-
-    def one(item: tuple[Seat, dict]) -> Exam:
-        seat, configmap = item
-        store, draw = stores[seat.id], draws[seat.id]
-        old_attempt, old_exam = seat_attempt(configmap), store.load_exam()
-        old = ([old_attempt] if old_attempt else []) + (old_exam.tasks if old_exam else [])
-        if old:
-            delete_attempts(cluster, old, waiter=Waiter(clock=clock, sleep=sleep))
-            store.clear()
-            store.clear_exam()
-        exam_tasks = []
-        for number, (exercise, task_seed) in enumerate(zip(draw.exercises, draw.seeds), start=1):
-            task_seat = Seat(class_name, seat.number, exam_namespaces(seat, number, len(exercise.namespaces)),
-                             seat.learner)  # fmt: skip
-            labels = seat.labels(EXAM_ROLE)
-            for ns in task_seat.namespaces:
-                _create_or_keep(cluster, {"apiVersion": "v1", "kind": "Namespace",
-                                          "metadata": {"name": ns, "labels": dict(labels)}})  # fmt: skip
-            for manifest in seat_rights(seat, task_seat.namespaces, labels):
-                _create_or_keep(cluster, manifest)
-            exam_tasks.append(plan_attempt(exercise, seed=task_seed, now=now(), exam=exam_id, seat=task_seat))
-        started = now()
-        exam = Exam(
-            id=exam_id, seed=seed + (seat.number if per_seat else 0), started_at=started.isoformat(),
-            deadline=(started + timedelta(minutes=draw.minutes)).isoformat(), minutes=draw.minutes,
-            practice=False, tasks=exam_tasks, weights=[ex.weight for ex in draw.exercises],
-        )  # fmt: skip
-        store.save_exam(exam)
-        set_up_exam(exam, draw.exercises, cluster, record=store.save_exam, clock=clock, sleep=sleep)
-        with guard:
-            done[0] += 1
-            progress(f"{done[0]}/{len(seats)} seats set up")
-        return exam
-
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        exams = list(pool.map(one, seats))
-    started = now()
-    for (seat, _), exam in zip(seats, exams):  # one clock for the whole class, from now
-        exam.started_at = started.isoformat()
-        exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
-        for attempt in exam.tasks:
-            attempt.started_at = exam.started_at
-        stores[seat.id].save_exam(exam)
-    return {
-        "class": class_name, "exam": exam_id, "draw": "per-seat" if per_seat else "same",
-        "started_at": started.isoformat(), "deadline": max(e.deadline for e in exams),
-        "seats": [{"seat": seat.id, "learner": seat.learner, "tasks": [t.exercise for t in exam.tasks],
-                   "namespaces": exam.namespaces, "minutes": exam.minutes}
-                  for (seat, _), exam in zip(seats, exams)],
-    }  # fmt: skip
-
-
-def class_exam_deadline(cluster: Cluster, class_name: str) -> datetime | None:
-    """The latest deadline of an exam not yet graded at its end, in any seat."""
-    deadlines = []
-    for _, configmap in class_seats(cluster, class_name):
-        exam = _json_key(configmap, EXAM_KEY)
-        if isinstance(exam, dict) and isinstance(exam.get("deadline"), str):
-            deadlines.append(datetime.fromisoformat(exam["deadline"]))
-    return max(deadlines) if deadlines else None
-
-
-def seat_exam(configmap: dict) -> Exam | None:
-    data = _json_key(configmap, EXAM_KEY)
-    if data is None:
-        return None
-    try:
-        return exam_from_json(Path(EXAM_KEY), data)
-    except StateError:
-        return None
-
-
-def _grade_seat_exam(exam: Exam, catalogue, cluster, *, now, wait_s, probe_image, clock, sleep) -> dict:
-    """A seat's exam graded by the trainer with the same engine as `exam submit`, each task
-    scored by `check`'s rule and weighted into the total against the pass line."""
-    from fractions import Fraction
-
-    from ckaprep.exam import grade_exam, verdict, weighted_total
-    from ckaprep.grading.report import CheckResult, Report
-
-    exercises = [catalogue.get(t.exercise) for t in exam.tasks]
-    missing = [t.exercise for t, e in zip(exam.tasks, exercises) if e is None]
-    if missing:
-        return {"problem": f"no exercise {missing[0]!r} in the trainer's catalogue"}
-    end = min(now, datetime.fromisoformat(exam.deadline))
-    result = grade_exam(exam, exercises, cluster, now=end, wait_s=wait_s, probe_image=probe_image,
-                        clock=clock, sleep=sleep)  # fmt: skip
-    parts = []
-    for task in result["tasks"]:
-        report = Report(task["exercise"], [CheckResult(**c) for c in task["checks"]], 0.0)
-        task["score"] = report.score
-        parts.append((Fraction(report.earned, report.total) if report.total else Fraction(0), task["weight"]))
-    total = weighted_total(parts)
-    result["score"], result["passed"] = round(float(total * 100), 1), verdict(total)
-    result["verdict"] = "PASS" if result["passed"] else "FAIL"
-    failed = [f"{t['exercise']}/{c['id']}" for t in result["tasks"] for c in t["checks"] if c["status"] != "pass"]
-    return {
-        "exam": exam.id, "score": result["score"], "passed": result["passed"], "verdict": result["verdict"],
-        "elapsed_s": result["time_used_s"], "deadline": exam.deadline,
-        "deadline_passed": now >= datetime.fromisoformat(exam.deadline), "submitted": exam.submitted,
-        "tasks": [{"number": t["number"], "exercise": t["exercise"], "score": t["score"], "passed": t["passed"],
-                   "topics": t["topics"],
-                   "failed": [c["id"] for c in t["checks"] if c["status"] != "pass"],
-                   "failed_titles": {c["id"]: c["title"] for c in t["checks"] if c["status"] != "pass"}}
-                  for t in result["tasks"]],
-        "failed": failed, "topics": sorted({topic for t in result["tasks"] for topic in t["topics"]}),
-    }  # fmt: skip
-
-
-# -- grading ---------------------------------------------------------------------------------------
-class SharedReads:
-    """The cluster, with each kind listed once across the cluster for the first grading round of
-    every seat; later rounds (a seat still settling) read their own namespaces live."""
-
-    def __init__(self, cluster: Cluster, namespaces: set[str]):
-        self._cluster, self._namespaces = cluster, namespaces
-        self._lock = threading.Lock()
-        self._snapshots: dict[str, Future] = {}
-        self._served: set[tuple] = set()
-        self.requests = Counter()
-
-    def __getattr__(self, name):
-        return getattr(self._cluster, name)
-
-    def _snapshot(self, kind: str) -> dict[str, list[dict]]:
-        with self._lock:
-            pending = self._snapshots.get(kind)
-            loading = pending is None
-            if loading:
-                pending = self._snapshots[kind] = Future()
-        if loading:
-            try:
-                self.requests["list " + kind] += 1
-                grouped: dict[str, list[dict]] = {}
-                for obj in self._cluster.list(kind, None):
-                    ns = obj["metadata"].get("namespace") if kind != "Namespace" else None
-                    if kind == "Namespace" or ns in self._namespaces:
-                        grouped.setdefault(ns, []).append(obj)
-                pending.set_result(grouped)
-            except BaseException as exc:
-                pending.set_exception(exc)
-        return pending.result()
-
-    def _first_time(self, key: tuple) -> bool:
-        with self._lock:
-            if key in self._served:
-                return False
-            self._served.add(key)
-            return True
-
-    def get(self, kind, namespace, name):
-        if kind == "Namespace":
-            return next((n for n in self._snapshot("Namespace").get(None, []) if n["metadata"]["name"] == name), None)
-        return self._cluster.get(kind, namespace, name)
-
-    def list(self, kind, namespace, label_selector=""):
-        if namespace is None or namespace not in self._namespaces or not self._first_time((kind, namespace, label_selector)):
-            return self._cluster.list(kind, namespace, label_selector)
-        from ckaprep.labels import matches, parse_selector
-
-        items = self._snapshot(kind).get(namespace, [])
-        if label_selector:
-            wanted = parse_selector(label_selector)
-            items = [o for o in items if matches(wanted, (o.get("metadata") or {}).get("labels"))]
-        return sorted(items, key=lambda o: o["metadata"]["name"])
-
-
-def score_parts(report) -> tuple[int, int]:
-    """(earned, total) by the same rule as `check`."""
-    return report.earned, report.total
-
-
-def grade_class(
-    cluster: Cluster,
-    class_name: str,
-    catalogue: dict[str, Exercise],
-    *,
-    now: datetime,
-    wait_s: float = 10.0,
-    probe_image: str | None = None,
-    parallel: int = DEFAULT_PARALLEL,
-    record: bool = True,
-    progress: Progress = no_progress,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict:
-    """Grade every seat's active exercise with these (the trainer's) credentials, seats in
-    parallel, and record each result in the class's results namespace."""
-    from ckaprep.grading.engine import grade
-    from ckaprep.images import CURL_IMAGE
-
-    seats = class_seats(cluster, class_name)
-    namespaces = {ns for seat, _ in seats for ns in seat.namespaces}
-    namespaces |= {ns for _, configmap in seats for ns in getattr(seat_exam(configmap), "namespaces", [])}
-    shared = SharedReads(cluster, namespaces)
-    round_id = new_id()
-    started = clock()
-    guard = threading.Lock()
-    graded = [0]
-
-    def one(item: tuple[Seat, dict]) -> dict:
-        seat, configmap = item
-        attempt = seat_attempt(configmap)
-        entry = {"seat": seat.id, "learner": seat.learner, "exercise": None, "attempt": None,
-                 "score": None, "passed": False, "problem": ""}  # fmt: skip
-        try:
-            exam = seat_exam(configmap) if attempt is None else None
-            if exam is not None:
-                entry |= {"attempt": exam.id, "graded_at": now.isoformat(), "round": round_id}
-                entry |= _grade_seat_exam(exam, catalogue, shared, now=now, wait_s=wait_s,
-                                          probe_image=probe_image or CURL_IMAGE, clock=clock, sleep=sleep)
-                if record and entry["score"] is not None:
-                    _record_result(cluster, class_name, seat, entry)
-                return entry
-            if attempt is None:
-                entry["problem"] = "no active exercise"
-                return entry
-            exercise = catalogue.get(attempt.exercise)
-            entry |= {"exercise": attempt.exercise, "attempt": attempt.id}
-            if exercise is None:
-                entry["problem"] = f"no exercise {attempt.exercise!r} in the trainer's catalogue"
-                return entry
-            try:
-                report, _ = grade(exercise, attempt, shared, wait_s=wait_s, probe_image=probe_image or CURL_IMAGE,
-                                  clock=clock, sleep=sleep)  # fmt: skip
-            except (StateError, ImagePullError, WaitTimeout) as exc:  # this seat's problem, not the round's
-                entry["problem"] = exc.message
-                return entry
-            failed = [c for c in report.checks if c.status != "pass"]
-            entry |= {
-                "score": report.score, "passed": report.passed, "earned": report.earned, "total": report.total,
-                "elapsed_s": round(attempt.elapsed_s(now), 1), "started_at": attempt.started_at,
-                "graded_at": now.isoformat(), "round": round_id, "topics": list(exercise.topics),
-                "hints": attempt.hints_shown, "solution_shown": attempt.solution_shown,
-                "failed": [c.id for c in failed],
-                "failed_titles": {c.id: c.title for c in failed},
-                "checks": [asdict(c) for c in report.checks],
-            }  # fmt: skip
-            if record:
-                _record_result(cluster, class_name, seat, entry)
-            return entry
-        finally:
-            with guard:
-                graded[0] += 1
-                progress(f"graded {graded[0]}/{len(seats)} seats")
-
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        results = list(pool.map(one, seats))
-    return {
-        "class": class_name, "round": round_id, "graded_at": now.isoformat(),
-        "seconds": round(clock() - started, 2), "seats": results,
-        "shared_lists": dict(shared.requests),
-    }  # fmt: skip
-
-
-def _record_result(cluster: Cluster, class_name: str, seat: Seat, entry: dict) -> None:
-    labels = seat.labels(RESULT_ROLE) | (
-        {"ckaprep.io/exam": entry["exam"]} if entry.get("exam") else {"ckaprep.io/exercise": entry["exercise"]}
-    )
-    cluster.create({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": f"{seat.id}-{entry['attempt']}-{entry['round']}",
-                     "namespace": results_namespace(class_name), "labels": labels},
-        "data": {"result.json": json.dumps(entry, sort_keys=True)},
-    })  # fmt: skip
-
-
-# -- status and report -------------------------------------------------------------------------------
-def _trainer_results(cluster: Cluster, class_name: str) -> list[dict]:
-    results = []
-    for configmap in cluster.list("ConfigMap", results_namespace(class_name), class_selector(class_name, RESULT_ROLE)):
-        entry = _json_key(configmap, "result.json")
-        if isinstance(entry, dict) and isinstance(entry.get("score"), (int, float)):
-            results.append(entry)
-    return results
-
-
-def class_status(cluster: Cluster, class_name: str, now: datetime) -> list[dict]:
-    """Each seat: learner, active exercise or exam, time on it, last score (trainer's, else own)."""
-    seats = class_seats(cluster, class_name)
-    latest: dict[str, dict] = {}
-    for entry in sorted(_trainer_results(cluster, class_name), key=lambda e: e.get("graded_at", "")):
-        latest[entry["seat"]] = entry
-    rows = []
-    for seat, configmap in seats:
-        attempt = seat_attempt(configmap)
-        exam = _json_key(configmap, EXAM_KEY)
-        own = seat_records(configmap)
-        last = latest.get(seat.id)
-        rows.append({
-            "seat": seat.id, "learner": seat.learner, "namespaces": seat.namespaces,
-            "exercise": attempt.exercise if attempt else None,
-            "exam": exam.get("id") if isinstance(exam, dict) else None,
-            "elapsed_s": round(attempt.elapsed_s(now), 1) if attempt else None,
-            "last_score": last["score"] if last else (own[-1]["score"] if own else None),
-            "last_score_by": "trainer" if last else ("learner" if own else None),
-        })  # fmt: skip
-    return rows
-
-
-def class_report(cluster: Cluster, class_name: str, catalogue: dict[str, Exercise]) -> dict:
-    """Learners × exercises: the latest trainer grade of each (seat, exercise), else the learner's
-    own latest check, with time used, the checks failed most often and each topic's mastery."""
-    seats = class_seats(cluster, class_name)
-    cells: dict[tuple[str, str], dict] = {}
-    exams: dict[str, dict] = {}
-    for entry in sorted(_trainer_results(cluster, class_name), key=lambda e: e.get("graded_at", "")):
-        if entry.get("exam"):  # an exam's tasks are cells too, the exam's total a column of its own
-            exams[entry["seat"]] = {"exam": entry["exam"], "score": entry["score"], "verdict": entry.get("verdict"),
-                                    "elapsed_s": entry.get("elapsed_s")}  # fmt: skip
-            for task in entry.get("tasks") or []:
-                cells[(entry["seat"], task["exercise"])] = task | {"elapsed_s": entry.get("elapsed_s"), "by": "trainer"}
-        elif entry.get("exercise"):
-            cells[(entry["seat"], entry["exercise"])] = entry | {"by": "trainer"}
-    for seat, configmap in seats:
-        for record in seat_records(configmap):
-            key = (seat.id, record.get("exercise"))
-            if record.get("kind") == "check" and record.get("exercise") and key not in cells:
-                exercise = catalogue.get(record["exercise"])
-                cells[key] = {
-                    "seat": seat.id, "exercise": record["exercise"], "score": record["score"],
-                    "passed": record.get("passed", False), "elapsed_s": record.get("elapsed_s"),
-                    "failed": record.get("failed", []), "failed_titles": {},
-                    "topics": list(exercise.topics) if exercise else [], "by": "learner", "own": True,
-                }  # fmt: skip
-            elif record.get("kind") == "check" and key in cells and cells[key].get("own"):
-                cells[key] |= {"score": record["score"], "elapsed_s": record.get("elapsed_s"),
-                               "failed": record.get("failed", []), "passed": record.get("passed", False)}
-    exercises = sorted({exercise for (_, exercise) in cells})
-    failed = Counter()
-    titles = {}
-    topic_scores: dict[str, list[float]] = {}
-    for (seat, exercise), cell in cells.items():
-        for check_id in cell.get("failed") or []:
-            failed[(exercise, check_id)] += 1
-            titles[(exercise, check_id)] = (cell.get("failed_titles") or {}).get(check_id, "")
-        for topic in cell.get("topics") or []:
-            topic_scores.setdefault(topic, []).append(float(cell["score"]))
-    learners = []
-    for seat, _ in seats:
-        row = {e: _cell_json(cells.get((seat.id, e))) for e in exercises}
-        scores = [c["score"] for c in row.values() if c]
-        learners.append({
-            "seat": seat.id, "learner": seat.learner, "exercises": row,
-            "average": round(sum(scores) / len(scores), 1) if scores else None, "exam": exams.get(seat.id),
-        })  # fmt: skip
-    return {
-        "class": class_name,
-        "exercises": [{"id": e, "title": catalogue[e].title if e in catalogue else e,
-                       "topics": list(catalogue[e].topics) if e in catalogue else []} for e in exercises],
-        "learners": learners,
-        "most_failed": [
-            {"exercise": e, "check": c, "title": titles[(e, c)], "seats": n}
-            for (e, c), n in sorted(failed.items(), key=lambda item: (-item[1], item[0]))[:10]
-        ],
-        "topics": [
-            {"topic": t, "mastery": round(sum(s) / len(s), 1), "results": len(s)}
-            for t, s in sorted(topic_scores.items())
-        ],
-    }  # fmt: skip
-
-
-def _cell_json(cell: dict | None) -> dict | None:
-    if cell is None:
-        return None
-    return {"score": cell["score"], "passed": bool(cell.get("passed")), "elapsed_s": cell.get("elapsed_s"),
-            "failed": list(cell.get("failed") or []), "graded_by": cell["by"]}  # fmt: skip
 
 
 # -- delete ----------------------------------------------------------------------------------------
@@ -1002,4 +588,5 @@ def delete_class(
             f"see `kubectl get namespace {stuck[0]} -o yaml`"
         ) from None
     return namespaces
+
 

@@ -9,24 +9,23 @@ active attempt and state file are never touched.
 from __future__ import annotations
 
 import json
-import random
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ckaprep.catalogue import FRESH_START, Exercise, Proof
+from ckaprep.catalogue.exercise import FRESH_START, Exercise, Proof
 from ckaprep.cluster import KINDS as CLUSTER_KINDS, Cluster
 from ckaprep.errors import ClusterError, CkaprepError, ImagePullError, UsageError
 from ckaprep.grading.engine import grade
+from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.report import ERROR, PASS, Report
-from ckaprep.lifecycle import delete_attempts, start_attempt, wait_for_deletion
-from ckaprep.state import Attempt, utc_now
-from ckaprep.templating import render
-from ckaprep.waiting import Waiter
+from ckaprep.practice.lifecycle import delete_attempts, start_attempt, wait_for_deletion
+from ckaprep.practice.state import Attempt, new_seed, utc_now
+from ckaprep.catalogue.templating import render
+from ckaprep.cluster.waiting import Waiter
 
 RIGHT_WAIT_S = 40  # a right answer may need pods to roll out before every check passes
 WRONG_WAIT_S = 10  # a wrong answer's failing checks are polled this long before the verdict
@@ -183,12 +182,9 @@ class Prover:
 
     cluster: Cluster
     kubectl: Kubectl
-    probe_image: str
-    waiter: Waiter = field(default_factory=Waiter)
+    options: GradingOptions = field(default_factory=GradingOptions)  # each proof sets its own wait
     now: Callable[[], datetime] = utc_now
-    seeds: Callable[[], int] = field(default_factory=lambda: lambda: random.SystemRandom().randrange(1, 10**6))
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
+    seeds: Callable[[], int] = new_seed  # called with no argument: a fresh seed each time
     stop: threading.Event = field(default_factory=threading.Event)
     on_start: Callable[[str, str], None] = lambda exercise, proof: None  # progress for long runs
     # Namespaces of finished proofs, deleted but not yet gone. The next proof does not wait for
@@ -276,11 +272,15 @@ class Prover:
         if proof is not None:
             record(Verdict(exercise.id, name, kind, not problems, score, problems, self.clock() - started, seed))
 
+    @property
+    def waiter(self) -> Waiter:
+        return self.options.waiter
+
+    def clock(self) -> float:
+        return self.options.waiter.clock()
+
     def _grade(self, exercise: Exercise, attempt: Attempt, wait_s: float) -> Report:
-        report, _ = grade(
-            exercise, attempt, self.cluster, wait_s=wait_s, probe_image=self.probe_image,
-            progress=self.waiter.progress, clock=self.clock, sleep=self.sleep,
-        )  # fmt: skip
+        report, _ = grade(exercise, attempt, self.cluster, self.options.with_wait(wait_s))
         return report
 
 

@@ -19,10 +19,10 @@ from ckaprep.errors import ClusterError, ImagePullError, WaitTimeout
 from ckaprep.exit_status import ExitStatus
 from ckaprep.grading.context import DEFAULT_CLUSTER_DOMAIN, parse_env
 from ckaprep.grading.probes import cluster_domain_from_resolv_conf, curl_argv, parse_curl_output
-from ckaprep.images import BUSYBOX_IMAGE, CURL_IMAGE
-from ckaprep.labels import ATTEMPT_LABEL, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL
-from ckaprep.templating import env_name
-from ckaprep.waiting import Waiter, pod_is_ready, pod_is_running, raise_if_image_pull_failed
+from ckaprep.cluster.images import BUSYBOX_IMAGE, CURL_IMAGE
+from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL
+from ckaprep.catalogue.templating import env_name
+from ckaprep.cluster.waiting import Waiter, pod_is_ready, pod_is_running, raise_if_image_pull_failed
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 # The Kubernetes minors that ckaprep's proofs run on in CI.
@@ -98,7 +98,7 @@ def diagnose(
     diagnosis = Diagnosis(server=cluster.describe())
     if not _api(cluster, diagnosis):
         return diagnosis
-    from ckaprep.classroom import detect_seat
+    from ckaprep.classroom.seats import detect_seat
 
     seat = detect_seat(cluster)
     if seat is not None:  # a classroom seat never creates namespaces: its own rights are what count

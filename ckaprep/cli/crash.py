@@ -60,7 +60,7 @@ def _write(fd: int, text: str) -> None:
 
 def _candidate_dirs(environ: Mapping[str, str]) -> list[Path]:
     try:
-        from ckaprep.state import state_dir
+        from ckaprep.practice.state import state_dir
 
         return [state_dir(environ)]
     except Exception:  # the state directory itself may be what is broken

@@ -36,7 +36,7 @@ def enable_if_completing(prog_name: str) -> None:
 
 
 def _exercise_dirs() -> list[Path]:
-    from ckaprep.locations import exercises_dir
+    from ckaprep.catalogue.locations import exercises_dir
 
     extra = [Path(p) for p in os.environ.get("CKAPREP_EXERCISES", "").split(os.pathsep) if p]
     return [exercises_dir(), *extra]
@@ -48,7 +48,7 @@ def exercise_ids(incomplete: str) -> list[str]:
 
 
 def topic_names(incomplete: str) -> list[str]:
-    from ckaprep.vocabulary import topic_names as names
+    from ckaprep.study.vocabulary import topic_names as names
 
     return [name for name in names() if name.startswith(incomplete.lower())]
 

@@ -1,22 +1,20 @@
-"""The command line of mock exams, progress and what to practise next: wiring only.
-
-The work happens in ckaprep.exam and ckaprep.progress.
-"""
+"""The `exam` commands: a timed mock exam. The work happens in ckaprep.practice.exam."""
 
 from __future__ import annotations
 
-import random
 import time
 from typing import Annotated, Optional
 
 import typer
 
-from ckaprep.cli import CommandGroup, JsonOption, _catalogue, _env, complete_topic, _print_json, _Spinner, _waiter, app, err, handles_errors, out
-from ckaprep.errors import CkaprepError, UsageError
+from ckaprep.cli.base import (
+    JsonOption, Spinner, catalogue, command_group, complete_topic, environment, err, handles_errors, out,
+    print_json, waiter,
+)  # fmt: skip
+from ckaprep.errors import UsageError
 from ckaprep.exit_status import ExitStatus
 
-exam_app = typer.Typer(
-    cls=CommandGroup,
+commands = command_group(
     name="exam",
     help=(
         "A timed mock exam: several tasks at once, one clock, no hints, and a verdict against "
@@ -24,10 +22,7 @@ exam_app = typer.Typer(
         "ckaprep exam start → (kubectl …) → ckaprep exam submit → ckaprep exam review → "
         "ckaprep exam reset."
     ),
-    no_args_is_help=True,
-    rich_markup_mode=None,
 )
-app.add_typer(exam_app)
 
 TaskNumber = Annotated[int, typer.Argument(metavar="N", help="The task's number on the exam sheet.", min=1)]
 
@@ -35,13 +30,12 @@ TaskNumber = Annotated[int, typer.Argument(metavar="N", help="The task's number 
 def _load(ctx: typer.Context):
     """The exam and its exercises; an exam past its deadline is submitted first, so a learner
     who walked away still gets the result. Returns (exam, exercises, submitted_just_now)."""
-    from ckaprep.exam import check_exam, is_overdue
+    from ckaprep.practice.exam import check_exam, is_overdue
 
-    env = _env(ctx)
+    env = environment(ctx)
     store = env.state
     exam = store.require_exam()
-    catalogue = _catalogue(env)
-    exercises = check_exam(store, exam, catalogue)
+    exercises = check_exam(store, exam, catalogue(env))
     if not is_overdue(exam, env.now()):
         return exam, exercises, False
     err.print("time is up: submitting the exam")
@@ -49,23 +43,21 @@ def _load(ctx: typer.Context):
 
 
 def _submit(ctx: typer.Context, *, auto: bool):
-    from ckaprep.exam import submit_exam
+    from ckaprep.practice.exam import SUBMIT_WAIT_S, submit_exam
 
-    env = _env(ctx)
-    with _Spinner() as progress:
+    env = environment(ctx)
+    with Spinner() as progress:
         progress("grading")
-        return submit_exam(
-            env.state, _catalogue(env), env.cluster, now=env.now(), auto=auto,
-            probe_image=env.default_probe_image, progress=progress, clock=env.monotonic, sleep=env.sleep,
-        )  # fmt: skip
+        options = env.grading_options(wait_s=SUBMIT_WAIT_S, progress=progress)
+        return submit_exam(env.state, catalogue(env), env.cluster, now=env.now(), auto=auto, options=options)
 
 
 def _show_result(exam, as_json: bool) -> None:
     """Print the result and end with exit 0 on PASS, 1 on FAIL."""
     if as_json:
-        _print_json(exam.result)
+        print_json(exam.result)
     else:
-        from ckaprep.render_exam import result_view
+        from ckaprep.views.render_exam import result_view
 
         out.print(result_view(exam.result))
     raise typer.Exit(int(ExitStatus.OK if exam.result["passed"] else ExitStatus.CHECKS_FAILED))
@@ -84,7 +76,7 @@ def _sheet_json(exam, exercises) -> dict:
     }  # fmt: skip
 
 
-@exam_app.command("start")
+@commands.command("start")
 @handles_errors
 def exam_start(
     ctx: typer.Context,
@@ -109,48 +101,37 @@ def exam_start(
     as_json: JsonOption = False,
 ):
     """Draw tasks, set them all up in your cluster at once, and print the exam sheet."""
-    from ckaprep.exam import draw_exam, start_exam
+    from ckaprep.practice.exam import draw_exam, start_exam
+    from ckaprep.practice.state import new_seed
 
-    env = _env(ctx)
-    store = env.state
-    catalogue = _catalogue(env)
-    seed = seed if seed is not None else random.SystemRandom().randrange(1, 10**6)
-    draw = draw_exam(catalogue, seed=seed, tasks=tasks, topics=topic or (), minutes=minutes)
+    env = environment(ctx)
+    seed = new_seed(seed)
+    draw = draw_exam(catalogue(env), seed=seed, tasks=tasks, topics=topic or (), minutes=minutes)
     cluster = env.cluster()
-    before = store.load_exam()
     began = time.monotonic()
-    try:
-        with _Spinner() as progress:
-            progress(f"setting up {len(draw.exercises)} tasks")
-            exam = start_exam(
-                store, cluster, draw, seed=seed, now=env.now, practice=practice,
-                force=force, context=env.context, waiter=_waiter(env, progress),
-            )  # fmt: skip
-    except (CkaprepError, KeyboardInterrupt):
-        try:
-            partial = store.load_exam()
-        except CkaprepError:
-            partial = None
-        if partial is not None and (before is None or partial.id != before.id):
-            err.print("the exam was only partly set up; `ckaprep exam reset` removes it")
-        raise
+    with Spinner() as progress:
+        progress(f"setting up {len(draw.exercises)} tasks")
+        exam = start_exam(
+            env.state, cluster, draw, seed=seed, now=env.now, practice=practice,
+            force=force, context=env.context, waiter=waiter(env, progress),
+        )  # fmt: skip
     err.print(f"set up {len(exam.tasks)} tasks in {time.monotonic() - began:.1f}s", style="dim")
     if as_json:
-        _print_json(_sheet_json(exam, draw.exercises))
+        print_json(_sheet_json(exam, draw.exercises))
         return
-    from ckaprep.render_exam import exam_sheet
+    from ckaprep.views.render_exam import exam_sheet
 
     out.print(exam_sheet(exam, draw.exercises))
 
 
-@exam_app.command("status")
+@commands.command("status")
 @handles_errors
 def exam_status(ctx: typer.Context, as_json: JsonOption = False):
     """Time left, and each task's number, title, weight and flag."""
     exam, exercises, just_submitted = _load(ctx)
     if just_submitted:
         _show_result(exam, as_json)
-    env = _env(ctx)
+    env = environment(ctx)
     if as_json:
         data = _sheet_json(exam, exercises)
         for item in data["tasks"]:
@@ -159,35 +140,35 @@ def exam_status(ctx: typer.Context, as_json: JsonOption = False):
         result = exam.result or {}
         data |= {"time_left_s": round(max(0.0, exam.time_left_s(env.now())), 1), "submitted": exam.submitted,
                  "score": result.get("score"), "verdict": result.get("verdict")}  # fmt: skip
-        _print_json(data)
+        print_json(data)
         return
-    from ckaprep.render_exam import status_view
+    from ckaprep.views.render_exam import status_view
 
     out.print(status_view(exam, exercises, env.now()))
 
 
-@exam_app.command("task")
+@commands.command("task")
 @handles_errors
 def exam_task(ctx: typer.Context, number: TaskNumber, as_json: JsonOption = False):
     """Print one task again. In a practice exam, hint, solution and check then act on it."""
-    from ckaprep.exam import update_exam
+    from ckaprep.practice.exam import update_exam
 
     exam, exercises, just_submitted = _load(ctx)
     if just_submitted:
         _show_result(exam, as_json)
     exam.task(number)  # a clear error for a number off the sheet
     if not exam.submitted:
-        exam = update_exam(_env(ctx).state, lambda e: setattr(e, "current", number))
+        exam = update_exam(environment(ctx).state, lambda e: setattr(e, "current", number))
     exercise = exercises[number - 1]
     if as_json:
-        _print_json(_sheet_json(exam, exercises)["tasks"][number - 1] | {"flagged": number in exam.flagged})
+        print_json(_sheet_json(exam, exercises)["tasks"][number - 1] | {"flagged": number in exam.flagged})
         return
-    from ckaprep.render_exam import task_view
+    from ckaprep.views.render_exam import task_view
 
     out.print(task_view(exam, number, exercise))
 
 
-@exam_app.command("flag")
+@commands.command("flag")
 @handles_errors
 def exam_flag(
     ctx: typer.Context,
@@ -195,7 +176,7 @@ def exam_flag(
     clear: Annotated[bool, typer.Option("--clear", help="Remove the flag instead.")] = False,
 ):
     """Mark a task for review (shown in `exam status`), or remove the mark with --clear."""
-    from ckaprep.exam import update_exam
+    from ckaprep.practice.exam import update_exam
 
     exam, _, just_submitted = _load(ctx)
     if just_submitted:
@@ -206,11 +187,11 @@ def exam_flag(
         flagged = set(e.flagged) - {number} if clear else set(e.flagged) | {number}
         e.flagged = sorted(flagged)
 
-    update_exam(_env(ctx).state, change)
+    update_exam(environment(ctx).state, change)
     out.print(f"task {number} {'unflagged' if clear else 'flagged for review'}")
 
 
-@exam_app.command("submit")
+@commands.command("submit")
 @handles_errors
 def exam_submit(ctx: typer.Context, as_json: JsonOption = False):
     """Grade every task and give the verdict against 66%.
@@ -223,7 +204,7 @@ def exam_submit(ctx: typer.Context, as_json: JsonOption = False):
     _show_result(exam, as_json)
 
 
-@exam_app.command("review")
+@commands.command("review")
 @handles_errors
 def exam_review(ctx: typer.Context, as_json: JsonOption = False):
     """After submitting: each task's solution, with your names, next to what your answer got wrong."""
@@ -235,36 +216,36 @@ def exam_review(ctx: typer.Context, as_json: JsonOption = False):
             task | {"solution": ex.solution_for(attempt.params)}
             for task, ex, attempt in zip(exam.result["tasks"], exercises, exam.tasks)
         ]
-        _print_json(exam.result | {"tasks": tasks})
+        print_json(exam.result | {"tasks": tasks})
         return
-    from ckaprep.render_exam import review_view
+    from ckaprep.views.render_exam import review_view
 
     out.print(review_view(exam, exercises), crop=False)
 
 
-@exam_app.command("reset")
+@commands.command("reset")
 @handles_errors
 def exam_reset(ctx: typer.Context, as_json: JsonOption = False):
     """Delete every namespace of the exam (only those labelled as its own) and forget it."""
-    from ckaprep.exam import reset_exam
+    from ckaprep.practice.exam import reset_exam
 
-    env = _env(ctx)
+    env = environment(ctx)
     _, _, just_submitted = _load(ctx)
-    with _Spinner() as progress:
-        exam, left_alone = reset_exam(env.state, env.cluster, waiter=_waiter(env, progress))
+    with Spinner() as progress:
+        exam, left_alone = reset_exam(env.state, env.cluster, waiter=waiter(env, progress))
     seated = all(task.seat for task in exam.tasks)  # a classroom seat's exam: emptied, not deleted
     deleted = [] if seated else [ns for ns in exam.namespaces if ns not in left_alone]
     if seated:
         if as_json:
             result = exam.result or {}
-            _print_json({"exam": exam.id, "deleted": [], "emptied": exam.namespaces, "left_alone": [],
+            print_json({"exam": exam.id, "deleted": [], "emptied": exam.namespaces, "left_alone": [],
                          "score": result.get("score"), "verdict": result.get("verdict")})  # fmt: skip
         else:
             out.print(f"reset exam {exam.id}: namespace(s) {', '.join(exam.namespaces)} emptied")
         return
     if as_json:
         result = exam.result or {}
-        _print_json({"exam": exam.id, "deleted": deleted, "left_alone": left_alone,
+        print_json({"exam": exam.id, "deleted": deleted, "left_alone": left_alone,
                      "score": result.get("score"), "verdict": result.get("verdict")})  # fmt: skip
         return
     if just_submitted:
@@ -272,86 +253,3 @@ def exam_reset(ctx: typer.Context, as_json: JsonOption = False):
     for ns in left_alone:
         err.print(f"left namespace {ns} alone: it does not carry ckaprep's labels for this exam")
     out.print(f"reset exam {exam.id}: namespace(s) {', '.join(deleted) or '(none left)'} removed")
-
-
-# -- progress and next ----------------------------------------------------------------------
-def stdin_is_terminal() -> bool:
-    import sys
-
-    return sys.stdin is not None and sys.stdin.isatty()
-
-
-def _history(env):
-    from ckaprep.history import History
-
-    records, warnings = History(env.state.history_path).read()
-    for warning in warnings:
-        err.print(f"warning: {warning}", soft_wrap=True)
-    return records
-
-
-@app.command("progress")
-@handles_errors
-def progress_command(
-    ctx: typer.Context,
-    as_json: JsonOption = False,
-    reset: Annotated[bool, typer.Option("--reset", help="Clear the history (asks first).")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="With --reset: do not ask.")] = False,
-):
-    """Your attempts, best and last scores, topic mastery, and exam results over time."""
-    from ckaprep.history import History
-
-    env = _env(ctx)
-    if reset:
-        path = env.state.history_path
-        history = History(path)
-        if not history.exists():
-            if as_json:
-                _print_json({"cleared": None})
-            else:
-                out.print(f"no history to clear ({path} does not exist)")
-            return
-        if not yes:
-            if not stdin_is_terminal():
-                raise UsageError("progress --reset asks before deleting the history; without a terminal, add --yes")
-            if not typer.confirm(f"Delete the history in {path}?", err=True):
-                out.print("history kept")
-                return
-        history.clear()
-        if as_json:
-            _print_json({"cleared": str(path)})
-        else:
-            out.print(f"history cleared ({path})")
-        return
-    from ckaprep.progress import summarize
-
-    summary = summarize(_history(env), _catalogue(env))
-    if as_json:
-        _print_json(summary)
-        return
-    from ckaprep.render_exam import progress_view
-
-    out.print(progress_view(summary, env.now()))
-
-
-@app.command("next")
-@handles_errors
-def next_command(ctx: typer.Context, as_json: JsonOption = False):
-    """Which exercise to practise now, and why (weakest topic first, spaced repetition)."""
-    suggestion = suggest(_env(ctx), quiet=True)
-    if as_json:
-        _print_json({"exercise": suggestion.exercise, "reason": suggestion.reason,
-                     "box": suggestion.box, "due": suggestion.due})  # fmt: skip
-        return
-    out.print(suggestion.reason)
-    out.print(f"start it with: ckaprep start {suggestion.exercise}   (or: ckaprep start --next)", style="bold cyan")
-
-
-def suggest(env, *, quiet: bool = False):
-    """The exercise to practise now; its reason goes to stderr unless quiet."""
-    from ckaprep.progress import next_exercise
-
-    suggestion = next_exercise(_history(env), _catalogue(env), env.now())
-    if not quiet:
-        err.print(f"next: {suggestion.reason}", soft_wrap=True)
-    return suggestion

@@ -88,7 +88,7 @@ CLAIMS_ANNOTATION = "ckaprep.io/claimed-addresses"
 
 def claimed_addresses(cluster: Cluster) -> set[str]:
     """Addresses claimed by the namespaces of ckaprep's live attempts."""
-    from ckaprep.labels import OWNER_LABEL, OWNER_VALUE
+    from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE
 
     claimed = set()
     for namespace in cluster.list("Namespace", None, f"{OWNER_LABEL}={OWNER_VALUE}"):

@@ -15,7 +15,7 @@ import sys
 from rich.console import Console
 
 from ckaprep.environment import Environment
-from ckaprep.rendered_cache import RenderedCache
+from ckaprep.views.rendered_cache import RenderedCache
 
 
 def stdout_console() -> Console:
@@ -30,7 +30,7 @@ def page_key(console: Console, name: str, content: tuple) -> str:
 
 def topic_content(env: Environment, topic: str) -> tuple[str, str]:
     """The page and the learner's note for it; a UsageError for an unknown topic."""
-    from ckaprep.explain import find_topic, personal_note
+    from ckaprep.study.notes import find_topic, personal_note
 
     found = find_topic(topic, cache=env.parsed_cache())
     return found.body, personal_note(found, attempt_for_notes(env))
@@ -49,7 +49,7 @@ def attempt_for_notes(env: Environment):
 
 
 def list_content(env: Environment) -> tuple:
-    from ckaprep.locations import exercise_files_stamp
+    from ckaprep.catalogue.locations import exercise_files_stamp
 
     return (exercise_files_stamp(env.exercise_dirs()),)
 
@@ -82,15 +82,3 @@ def serve_kept_page(args: list[str]) -> bool:
     except BrokenPipeError:  # `ckaprep list | head`: the reader has what it wanted
         sys.stdout = None
     return True
-
-
-def main() -> None:
-    """The installed `ckaprep` command."""
-    try:
-        if serve_kept_page(sys.argv[1:]):
-            return
-        from ckaprep.cli import main as command_line
-    except KeyboardInterrupt:  # Ctrl-C while still starting up
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
-    command_line()

@@ -1,6 +1,6 @@
 """The command line of a classroom, for the trainer: wiring only.
 
-The work happens in ckaprep.classroom and ckaprep.classroom_html.
+The work happens in ckaprep.classroom and ckaprep.views.classroom_html.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ckaprep.cli import CommandGroup, JsonOption, _catalogue, _env, _print_json, _Spinner, _waiter, app, err, handles_errors, out
+from ckaprep.cli.base import (
+    JsonOption, ProbeImageOption, Spinner, catalogue, command_group, environment, err, handles_errors, out,
+    print_json, waiter,
+)  # fmt: skip
 from ckaprep.errors import one_line
 
-classroom_app = typer.Typer(
-    cls=CommandGroup,
+commands = command_group(
     name="classroom",
     help=(
         "Run a class on one shared cluster (run these with cluster-admin): a seat of namespaces and a "
@@ -26,10 +28,7 @@ classroom_app = typer.Typer(
         "ckaprep as usual → ckaprep classroom grade CLASS → ckaprep classroom report CLASS → "
         "ckaprep classroom delete CLASS."
     ),
-    no_args_is_help=True,
-    rich_markup_mode=None,
 )
-app.add_typer(classroom_app)
 
 ClassName = Annotated[str, typer.Argument(metavar="CLASS", help="The class's name (lower-case letters, digits, dashes).")]
 Parallel = Annotated[int, typer.Option("--parallel", min=1, max=64, help="Seats handled at the same time.")]
@@ -46,7 +45,7 @@ def _score(value) -> str:
     return "-" if value is None else f"{value:.0f}%"
 
 
-@classroom_app.command("create")
+@commands.command("create")
 @handles_errors
 def classroom_create(
     ctx: typer.Context,
@@ -64,19 +63,19 @@ def classroom_create(
 ):
     """Set up one seat per learner (namespaces, a ServiceAccount with admin in them only) and
     write a kubeconfig for each. Run again to add seats or renew the tokens; seats keep their state."""
-    from ckaprep.classroom import create_class, namespaces_needed, parse_duration, read_learners
+    from ckaprep.classroom.seats import create_class, namespaces_needed, parse_duration, read_learners
 
-    env = _env(ctx)
+    env = environment(ctx)
     names = read_learners(learners) if learners else []
     if not seats and not names:
         from ckaprep.errors import UsageError
 
         raise UsageError("give --seats N or --learners FILE")
     valid_s = parse_duration(valid)
-    needed = namespaces_needed(_catalogue(env))
+    needed = namespaces_needed(catalogue(env))
     cluster = env.cluster()
     began = time.monotonic()
-    with _Spinner() as progress:
+    with Spinner() as progress:
         progress("setting up seats")
         created = create_class(
             cluster, class_name, seats=seats, learners=names, namespaces=needed, valid_s=valid_s,
@@ -84,7 +83,7 @@ def classroom_create(
         )  # fmt: skip
     took = time.monotonic() - began
     if as_json:
-        _print_json({"class": class_name, "seconds": round(took, 2), "seats": [
+        print_json({"class": class_name, "seconds": round(took, 2), "seats": [
             {"seat": c.seat.id, "learner": c.seat.learner, "namespaces": c.seat.namespaces,
              "kubeconfig": c.kubeconfig, "expires": c.expires, "new": c.new} for c in created]})  # fmt: skip
         return
@@ -99,16 +98,17 @@ def classroom_create(
     out.print("Each learner runs ckaprep with their file: export KUBECONFIG=<file>; ckaprep start <exercise>")
 
 
-@classroom_app.command("status")
+@commands.command("status")
 @handles_errors
 def classroom_status(ctx: typer.Context, class_name: ClassName, as_json: JsonOption = False):
     """Each seat: its learner, active exercise or exam, time on it and last score."""
-    from ckaprep.classroom import check_class_name, class_status
+    from ckaprep.classroom.grades import class_status
+    from ckaprep.classroom.seats import check_class_name
 
-    env = _env(ctx)
+    env = environment(ctx)
     rows = class_status(env.cluster(), check_class_name(class_name), env.now())
     if as_json:
-        _print_json({"class": class_name, "seats": rows})
+        print_json({"class": class_name, "seats": rows})
         return
     table = Table("seat", "learner", "exercise", "exam", "time", "last score")
     for row in rows:
@@ -118,7 +118,7 @@ def classroom_status(ctx: typer.Context, class_name: ClassName, as_json: JsonOpt
     out.print(table)
 
 
-@classroom_app.command("exam")
+@commands.command("exam")
 @handles_errors
 def classroom_exam(
     ctx: typer.Context,
@@ -134,24 +134,25 @@ def classroom_exam(
 ):
     """Start the same mock exam in every seat at once, with one deadline. Learners see it with
     `ckaprep exam status`; `classroom grade CLASS --at-deadline` grades it when time is up."""
-    import random
+    from ckaprep.classroom.exams import start_class_exam
+    from ckaprep.practice.state import new_seed
 
-    from ckaprep.classroom import check_class_name, start_class_exam
+    from ckaprep.classroom.seats import check_class_name
     from ckaprep.errors import UsageError
 
     if draw not in ("same", "per-seat"):
         raise UsageError(f"--draw must be same or per-seat, not {draw!r}")
-    env = _env(ctx)
-    seed = seed if seed is not None else random.SystemRandom().randrange(1, 10**6)
-    with _Spinner() as progress:
+    env = environment(ctx)
+    seed = new_seed(seed)
+    with Spinner() as progress:
         progress("setting up the exam in every seat")
         started = start_class_exam(
-            env.cluster(), check_class_name(class_name), _catalogue(env), state_dir=env.state.directory, seed=seed,
+            env.cluster(), check_class_name(class_name), catalogue(env), state_dir=env.state.directory, seed=seed,
             now=env.now, tasks=tasks, topics=topic or (), minutes=minutes, per_seat=draw == "per-seat", force=force,
             parallel=parallel, progress=progress, clock=env.monotonic, sleep=env.sleep,
         )  # fmt: skip
     if as_json:
-        _print_json(started)
+        print_json(started)
         return
     table = Table("seat", "learner", "tasks", "minutes")
     for seat in started["seats"]:
@@ -160,7 +161,7 @@ def classroom_exam(
     out.print(f"exam {started['exam']} started in {len(started['seats'])} seats; deadline {started['deadline']}")
 
 
-@classroom_app.command("grade")
+@commands.command("grade")
 @handles_errors
 def classroom_grade(
     ctx: typer.Context,
@@ -168,28 +169,31 @@ def classroom_grade(
     as_json: JsonOption = False,
     wait: Annotated[float, typer.Option(min=0, max=600, help="As for `check`: seconds of polling a seat still settling.")] = 10.0,
     parallel: Parallel = 8,
-    probe_image: Annotated[Optional[str], typer.Option(envvar="CKAPREP_PROBE_IMAGE", help="As for `check`.")] = None,
+    probe_image: ProbeImageOption = None,
     at_deadline: Annotated[
         bool, typer.Option("--at-deadline", help="Wait for the class exam's deadline, then grade.")
     ] = False,
 ):
     """Grade every seat's active exercise or exam with your credentials (the authoritative
     grade), seats in parallel, and record the results in the class's results namespace."""
-    from ckaprep.classroom import check_class_name, class_exam_deadline, grade_class
+    from ckaprep.classroom.exams import class_exam_deadline
+    from ckaprep.classroom.grades import grade_class
+    from ckaprep.classroom.seats import check_class_name
 
-    env = _env(ctx)
-    with _Spinner() as progress:
+    env = environment(ctx)
+    with Spinner() as progress:
         deadline = class_exam_deadline(env.cluster(), check_class_name(class_name)) if at_deadline else None
         while deadline is not None and (left := (deadline - env.now()).total_seconds()) > 0:
             progress(f"grading at the deadline, in {_minutes(left)}")
             env.sleep(min(left, 1.0))
         progress("grading")
+        options = env.grading_options(wait_s=wait, probe_image=probe_image, progress=progress)
         result = grade_class(
-            env.cluster(), check_class_name(class_name), _catalogue(env), now=env.now(), wait_s=wait,
-            probe_image=probe_image or env.default_probe_image, parallel=parallel, progress=progress,
+            env.cluster(), check_class_name(class_name), catalogue(env), now=env.now(), options=options,
+            parallel=parallel,
         )  # fmt: skip
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     table = Table("seat", "learner", "exercise", "score", "time", "failed checks")
     for seat in result["seats"]:
@@ -204,7 +208,7 @@ def classroom_grade(
     out.print(f"graded {graded} of {len(result['seats'])} seats in {result['seconds']:.1f}s")
 
 
-@classroom_app.command("report")
+@commands.command("report")
 @handles_errors
 def classroom_report(
     ctx: typer.Context,
@@ -213,12 +217,13 @@ def classroom_report(
     html: Annotated[Optional[Path], typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML page.")] = None,
 ):
     """Learners × exercises with scores and time, the checks failed most often, and topic mastery."""
-    from ckaprep.classroom import check_class_name, class_report
+    from ckaprep.classroom.grades import class_report
+    from ckaprep.classroom.seats import check_class_name
 
-    env = _env(ctx)
-    report = class_report(env.cluster(), check_class_name(class_name), _catalogue(env))
+    env = environment(ctx)
+    report = class_report(env.cluster(), check_class_name(class_name), catalogue(env))
     if html is not None:
-        from ckaprep.classroom_html import report_html
+        from ckaprep.views.classroom_html import report_html
         from ckaprep.errors import UsageError
 
         try:
@@ -227,7 +232,7 @@ def classroom_report(
             raise UsageError(f"--html {html}: {exc.strerror or exc}") from None
         err.print(f"wrote {html}")
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     exercises = [e["id"] for e in report["exercises"]]
     table = Table("seat", "learner", *exercises, "average")
@@ -244,17 +249,17 @@ def classroom_report(
         out.print(f"topic {topic['topic']}: {topic['mastery']:.0f}% mastery over {topic['results']} result(s)")
 
 
-@classroom_app.command("delete")
+@commands.command("delete")
 @handles_errors
 def classroom_delete(ctx: typer.Context, class_name: ClassName, as_json: JsonOption = False):
     """Remove everything the class created (its labelled namespaces, with the seats and results
     in them) and nothing else, and wait until it is gone."""
-    from ckaprep.classroom import delete_class
+    from ckaprep.classroom.seats import delete_class
 
-    env = _env(ctx)
-    with _Spinner() as progress:
-        deleted = delete_class(env.cluster(), class_name, waiter=_waiter(env, progress))
+    env = environment(ctx)
+    with Spinner() as progress:
+        deleted = delete_class(env.cluster(), class_name, waiter=waiter(env, progress))
     if as_json:
-        _print_json({"class": class_name, "deleted": deleted})
+        print_json({"class": class_name, "deleted": deleted})
         return
     out.print(f"class {class_name}: {len(deleted)} namespace(s) deleted")

@@ -9,10 +9,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ckaprep.catalogue import Exercise
-from ckaprep.render import minutes_and_seconds, solution_parts
-from ckaprep.wrapping import ShellCommand, notes
-from ckaprep.state import Exam
+from ckaprep.catalogue.exercise import Exercise
+from ckaprep.views.render import minutes_and_seconds, solution_parts
+from ckaprep.views.wrapping import ShellCommand, notes
+from ckaprep.practice.state import Exam
 
 CHART_WIDTH = 40
 

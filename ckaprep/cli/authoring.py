@@ -8,13 +8,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from ckaprep.cli import JsonOption, _env, _print_json, _waiter, err, handles_errors, out
+from ckaprep.cli.base import (
+    JsonOption, ProbeImageOption, command_group, environment, err, handles_errors, out, print_json,
+)  # fmt: skip
 from ckaprep.exit_status import ExitStatus
+
+commands = command_group()
 
 
 def _load_targets(env, targets: list[str]):
     """Exercise ids from the catalogue, or paths to exercise files."""
-    from ckaprep.catalogue import load_exercise
+    from ckaprep.catalogue.exercise import load_exercise
 
     catalogue = env.catalogue()
     if not targets:
@@ -33,6 +37,7 @@ def _load_targets(env, targets: list[str]):
     return exercises
 
 
+@commands.command()
 @handles_errors
 def validate(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Exercise files to check.")],
@@ -43,7 +48,7 @@ def validate(
 
     Exit status: 0 every file is valid, 2 some file has a problem.
     """
-    from ckaprep.catalogue import authoring_problems, builtin_clash, exercises_dir, load_exercise
+    from ckaprep.catalogue.exercise import authoring_problems, builtin_clash, exercises_dir, load_exercise
     from ckaprep.errors import ExerciseFileError
 
     results = []
@@ -63,7 +68,7 @@ def validate(
             "checks": len(exercise.checks), "right_proofs": right, "wrong_proofs": len(exercise.proofs) - right,
         })  # fmt: skip
     if as_json:
-        _print_json(results)
+        print_json(results)
     else:
         for item in results:
             if item["ok"]:
@@ -78,6 +83,7 @@ def validate(
         raise typer.Exit(int(ExitStatus.USAGE))
 
 
+@commands.command()
 @handles_errors
 def prove(
     ctx: typer.Context,
@@ -96,10 +102,7 @@ def prove(
         bool, typer.Option("--keep-going", help="Run every proof even after one got another verdict.")
     ] = False,
     jobs: Annotated[int, typer.Option(min=1, max=8, metavar="N", help="Run this many proofs at once.")] = 1,
-    probe_image: Annotated[
-        Optional[str],
-        typer.Option(envvar="CKAPREP_PROBE_IMAGE", help="Image for the in-cluster curl probe pod."),
-    ] = None,
+    probe_image: ProbeImageOption = None,
     as_json: JsonOption = False,
 ):
     """Run the exercises' proofs on the current cluster: each right answer must score 100%,
@@ -111,12 +114,12 @@ def prove(
     Exit status: 0 every verdict as declared, 1 some verdict differs, 2 bad input or no
     kubectl, 3 cluster unreachable or access denied, 4 probe image cannot be pulled.
     """
-    from ckaprep.catalogue import FRESH_START
+    from ckaprep.catalogue.exercise import FRESH_START
     from ckaprep.errors import CkaprepError, UsageError
-    from ckaprep.labels import OWNER_LABEL, OWNER_VALUE
-    from ckaprep.proving import Kubectl, Prover, find_kubectl, plan_tasks, select_proofs, selecting_names
+    from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE
+    from ckaprep.practice.proving import Kubectl, Prover, find_kubectl, plan_tasks, select_proofs, selecting_names
 
-    env = _env(ctx)
+    env = environment(ctx)
     exercises = _load_targets(env, targets or [])
     names = proof_names or []
     plan = [(ex, *select_proofs(ex, names)) for ex in exercises]
@@ -145,9 +148,8 @@ def prove(
                 prover.stop.set()
 
     prover = Prover(
-        cluster=env.cluster(), kubectl=kubectl, probe_image=probe_image or env.default_probe_image,
-        waiter=_waiter(env, lambda message: None), now=env.now, clock=env.monotonic, sleep=env.sleep,
-        on_start=lambda exercise_id, name: err.print(f"      … {exercise_id} {name}", markup=False, style="dim"),
+        cluster=env.cluster(), kubectl=kubectl, options=env.grading_options(wait_s=0, probe_image=probe_image),
+        now=env.now, on_start=lambda exercise_id, name: err.print(f"      … {exercise_id} {name}", markup=False, style="dim"),
     )  # fmt: skip
     started = env.monotonic()
     tasks = [task for ex, proofs, fresh in plan for task in plan_tasks(ex, proofs, fresh)]
@@ -155,7 +157,7 @@ def prove(
         prover.run_all(tasks, jobs=jobs, report=report)
     except (CkaprepError, KeyboardInterrupt):
         if done and not as_json:
-            from ckaprep.render import proof_table
+            from ckaprep.views.render import proof_table
 
             out.print(proof_table(sorted(done, key=lambda v: rows.index((v.exercise, v.proof))),
                                   env.monotonic() - started, total - len(done)))  # fmt: skip
@@ -169,17 +171,13 @@ def prove(
     elapsed = env.monotonic() - started
     stopped = len(verdicts) < total
     if as_json:
-        _print_json({
+        print_json({
             "ok": all(v.ok for v in verdicts) and not stopped, "elapsed_s": round(elapsed, 1),
             "proofs": [v.to_json() for v in verdicts], "not_run": total - len(verdicts),
         })  # fmt: skip
     else:
-        from ckaprep.render import proof_table
+        from ckaprep.views.render import proof_table
 
         out.print(proof_table(verdicts, elapsed, total - len(verdicts)))
     raise typer.Exit(int(ExitStatus.OK if all(v.ok for v in verdicts) and not stopped else ExitStatus.CHECKS_FAILED))
 
-
-def register(app: typer.Typer) -> None:
-    app.command("validate")(validate)
-    app.command("prove")(prove)

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ckaprep.parsed_cache import ParsedYamlCache
-from ckaprep.state import Attempt
-from ckaprep.vocabulary import TOPICS_DIR, resolve, topic_names  # noqa: F401 (part of this API)
+from ckaprep.catalogue.parsed_cache import ParsedYamlCache
+from ckaprep.practice.state import Attempt
+from ckaprep.study.vocabulary import TOPICS_DIR, resolve, topic_names  # noqa: F401 (part of this API)
 PRACTICE_LINE = re.compile(r"^Practice: (.+)$", re.MULTILINE)
 DEFAULT_DOMAIN = "cluster.local"
 

@@ -2,7 +2,7 @@
 
 - attempt.json: the active single exercise (an Attempt);
 - exam.json: the active exam, its tasks (Attempts) and, once submitted, its result;
-- history.jsonl: every graded run (see ckaprep.history);
+- history.jsonl: every graded run (see ckaprep.practice.history);
 - .lock: held while a command reads, changes and writes the state, so concurrent
   commands wait for each other instead of losing or orphaning an attempt.
 
@@ -51,6 +51,12 @@ def utc_now() -> datetime:
 def new_id() -> str:
     """A short random id, valid as a label value."""
     return secrets.token_hex(5)
+
+
+def new_seed(given: int | None = None) -> int:
+    """The seed given, or a fresh random one. A seed replays an attempt's names and ports, or an
+    exam's draw; `start`, `exam start`, a class exam and `prove` all take theirs from here."""
+    return given if given is not None else secrets.randbelow(10**6 - 1) + 1
 
 
 @dataclass
@@ -317,7 +323,7 @@ class StateStore:
 
     def remember(self, *records) -> None:
         """Add graded runs to the history (a classroom seat also keeps them in the cluster)."""
-        from ckaprep.history import History
+        from ckaprep.practice.history import History
 
         History(self.history_path).append(*records)
 

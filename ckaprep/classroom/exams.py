@@ -1,0 +1,186 @@
+"""A class exam: the same mock exam set up in every seat, with one deadline for everyone.
+
+Plain functions over the cluster seam: no terminal, progress goes to a callback.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+from ckaprep.catalogue.exercise import Exercise
+from ckaprep.cluster import Cluster
+from ckaprep.grading.options import GradingOptions
+from ckaprep.errors import StateError
+from ckaprep.practice.state import Exam, exam_from_json, new_id
+from ckaprep.cluster.waiting import Progress, Waiter, no_progress
+from ckaprep.classroom.seats import (
+    ATTEMPT_KEY, DEFAULT_PARALLEL, EXAM_KEY, Seat, SeatStore, class_seats, create_or_keep, json_key,
+    not_for_seats, seat_attempt, seat_rights,
+)  # fmt: skip
+
+
+
+# -- a class exam ------------------------------------------------------------------------------------
+EXAM_ROLE = "exam"
+
+
+def exam_namespaces(seat: Seat, task: int, count: int) -> list[str]:
+    """A task's own namespaces in the seat, made by the trainer for the exam: k8s101-03-e2-a."""
+    return [f"{seat.id}-e{task}-{chr(ord('a') + i)}" for i in range(count)]
+
+
+def start_class_exam(
+    cluster: Cluster,
+    class_name: str,
+    catalogue: dict[str, Exercise],
+    *,
+    state_dir: Path,
+    seed: int,
+    now: Callable[[], datetime],
+    tasks: int | None = None,
+    topics: list[str] | tuple[str, ...] = (),
+    minutes: int | None = None,
+    per_seat: bool = False,
+    force: bool = False,
+    parallel: int = DEFAULT_PARALLEL,
+    progress: Progress = no_progress,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
+    """The same mock exam in every seat (or a draw per seat), set up by the trainer in namespaces
+    of its own per task, with one clock for everyone: it starts once every seat is ready.
+    The learners then use `ckaprep exam status|task|submit` as usual."""
+    from datetime import timedelta
+
+    from ckaprep.practice.exam import draw_exam, set_up_exam
+    from ckaprep.practice.lifecycle import delete_attempts, plan_attempt
+
+    seats = class_seats(cluster, class_name)
+    exam_id = new_id()
+    stores = {seat.id: SeatStore(state_dir, cluster, seat) for seat, _ in seats}
+    busy = []
+    for seat, configmap in seats:
+        if (json_key(configmap, ATTEMPT_KEY) or json_key(configmap, EXAM_KEY)) and not force:
+            busy.append(seat.id)
+    if busy:
+        raise StateError(
+            f"seat(s) {', '.join(busy[:5])} have an active exercise or exam; start the exam with --force "
+            "to replace it (what the seat made is deleted)"
+        )
+    catalogue = {key: ex for key, ex in catalogue.items() if not not_for_seats(ex)}
+    draws = {seat.id: draw_exam(catalogue, seed=seed + (seat.number if per_seat else 0), tasks=tasks,
+                                topics=topics, minutes=minutes) for seat, _ in seats}  # fmt: skip
+    done, guard = [0], threading.Lock()
+
+    def one(item: tuple[Seat, dict]) -> Exam:
+        seat, configmap = item
+        store, draw = stores[seat.id], draws[seat.id]
+        old_attempt, old_exam = seat_attempt(configmap), store.load_exam()
+        old = ([old_attempt] if old_attempt else []) + (old_exam.tasks if old_exam else [])
+        if old:
+            delete_attempts(cluster, old, waiter=Waiter(clock=clock, sleep=sleep))
+            store.clear()
+            store.clear_exam()
+        exam_tasks = []
+        for number, (exercise, task_seed) in enumerate(zip(draw.exercises, draw.seeds), start=1):
+            task_seat = Seat(class_name, seat.number, exam_namespaces(seat, number, len(exercise.namespaces)),
+                             seat.learner)  # fmt: skip
+            labels = seat.labels(EXAM_ROLE)
+            for ns in task_seat.namespaces:
+                create_or_keep(cluster, {"apiVersion": "v1", "kind": "Namespace",
+                                          "metadata": {"name": ns, "labels": dict(labels)}})  # fmt: skip
+            for manifest in seat_rights(seat, task_seat.namespaces, labels):
+                create_or_keep(cluster, manifest)
+            exam_tasks.append(plan_attempt(exercise, seed=task_seed, now=now(), exam=exam_id, seat=task_seat))
+        started = now()
+        exam = Exam(
+            id=exam_id, seed=seed + (seat.number if per_seat else 0), started_at=started.isoformat(),
+            deadline=(started + timedelta(minutes=draw.minutes)).isoformat(), minutes=draw.minutes,
+            practice=False, tasks=exam_tasks, weights=[ex.weight for ex in draw.exercises],
+        )  # fmt: skip
+        store.save_exam(exam)
+        set_up_exam(exam, draw.exercises, cluster, record=store.save_exam, clock=clock, sleep=sleep)
+        with guard:
+            done[0] += 1
+            progress(f"{done[0]}/{len(seats)} seats set up")
+        return exam
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        exams = list(pool.map(one, seats))
+    started = now()
+    for (seat, _), exam in zip(seats, exams):  # one clock for the whole class, from now
+        exam.started_at = started.isoformat()
+        exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
+        for attempt in exam.tasks:
+            attempt.started_at = exam.started_at
+        stores[seat.id].save_exam(exam)
+    return {
+        "class": class_name, "exam": exam_id, "draw": "per-seat" if per_seat else "same",
+        "started_at": started.isoformat(), "deadline": max(e.deadline for e in exams),
+        "seats": [{"seat": seat.id, "learner": seat.learner, "tasks": [t.exercise for t in exam.tasks],
+                   "namespaces": exam.namespaces, "minutes": exam.minutes}
+                  for (seat, _), exam in zip(seats, exams)],
+    }  # fmt: skip
+
+
+def class_exam_deadline(cluster: Cluster, class_name: str) -> datetime | None:
+    """The latest deadline of an exam not yet graded at its end, in any seat."""
+    deadlines = []
+    for _, configmap in class_seats(cluster, class_name):
+        exam = json_key(configmap, EXAM_KEY)
+        if isinstance(exam, dict) and isinstance(exam.get("deadline"), str):
+            deadlines.append(datetime.fromisoformat(exam["deadline"]))
+    return max(deadlines) if deadlines else None
+
+
+def seat_exam(configmap: dict) -> Exam | None:
+    data = json_key(configmap, EXAM_KEY)
+    if data is None:
+        return None
+    try:
+        return exam_from_json(Path(EXAM_KEY), data)
+    except StateError:
+        return None
+
+
+def grade_seat_exam(exam: Exam, catalogue, cluster, *, now: datetime, options: GradingOptions) -> dict:
+    """A seat's exam graded by the trainer with the same engine as `exam submit`, each task
+    scored by `check`'s rule and weighted into the total against the pass line."""
+    from fractions import Fraction
+
+    from ckaprep.practice.exam import grade_exam, verdict, weighted_total
+    from ckaprep.grading.report import CheckResult, Report
+
+    exercises = [catalogue.get(t.exercise) for t in exam.tasks]
+    missing = [t.exercise for t, e in zip(exam.tasks, exercises) if e is None]
+    if missing:
+        return {"problem": f"no exercise {missing[0]!r} in the trainer's catalogue"}
+    end = min(now, datetime.fromisoformat(exam.deadline))
+    result = grade_exam(exam, exercises, cluster, now=end, options=options)
+    parts = []
+    for task in result["tasks"]:
+        report = Report(task["exercise"], [CheckResult(**c) for c in task["checks"]], 0.0)
+        task["score"] = report.score
+        parts.append((Fraction(report.earned, report.total) if report.total else Fraction(0), task["weight"]))
+    total = weighted_total(parts)
+    result["score"], result["passed"] = round(float(total * 100), 1), verdict(total)
+    result["verdict"] = "PASS" if result["passed"] else "FAIL"
+    failed = [f"{t['exercise']}/{c['id']}" for t in result["tasks"] for c in t["checks"] if c["status"] != "pass"]
+    return {
+        "exam": exam.id, "score": result["score"], "passed": result["passed"], "verdict": result["verdict"],
+        "elapsed_s": result["time_used_s"], "deadline": exam.deadline,
+        "deadline_passed": now >= datetime.fromisoformat(exam.deadline), "submitted": exam.submitted,
+        "tasks": [{"number": t["number"], "exercise": t["exercise"], "score": t["score"], "passed": t["passed"],
+                   "topics": t["topics"],
+                   "failed": [c["id"] for c in t["checks"] if c["status"] != "pass"],
+                   "failed_titles": {c["id"]: c["title"] for c in t["checks"] if c["status"] != "pass"}}
+                  for t in result["tasks"]],
+        "failed": failed, "topics": sorted({topic for t in result["tasks"] for topic in t["topics"]}),
+    }  # fmt: skip
+
+

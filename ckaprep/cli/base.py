@@ -1,0 +1,269 @@
+"""What every command shares: the consoles, the global options, one-line errors, progress, and
+small readers of the environment. Command modules import this module and nothing else of the CLI."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+import typer.core
+from rich.console import Console
+from rich.text import Text
+
+from ckaprep import __version__
+from ckaprep.cli.kept_pages import attempt_for_notes, list_content, page_key, stdout_console  # noqa: F401 (for study)
+from ckaprep.environment import Environment
+from ckaprep.errors import CkaprepError, one_line
+from ckaprep.exit_status import ExitStatus
+
+
+class CommandGroup(typer.core.TyperGroup):
+    """Lists each command with its whole first sentence, wrapped under its column: never cut
+    short with "..." at 80 columns."""
+
+    def format_commands(self, ctx, formatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def command_group(name: str | None = None, help: str | None = None) -> typer.Typer:
+    """A group of commands: `exam` and `classroom` have a name of their own; a group without
+    one adds its commands to the top level."""
+    return typer.Typer(cls=CommandGroup, name=name, help=help, no_args_is_help=name is not None,
+                       add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)  # fmt: skip
+
+
+out = stdout_console()
+# No markup or emoji codes: names, messages from the API and file contents print as they are.
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def environment(ctx: typer.Context) -> Environment:
+    """The Environment the command line was started with (tests pass their own)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Environment):
+        root.obj = Environment()
+    return root.obj
+
+
+def print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+reported: list[BaseException] = []  # what a command already told the user about
+
+
+def print_error(message: str) -> None:
+    """One line on stderr, whatever the message holds."""
+    err.print(Text.assemble(("error:", "bold red"), " ", one_line(message)))
+
+
+def say_interrupted() -> None:
+    err.print("interrupted")
+    reported.append(KeyboardInterrupt())
+
+
+def handles_errors(command):
+    """One-line errors with a meaningful exit status, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except CkaprepError as exc:
+            print_error(exc.message)
+            reported.append(exc)
+            raise typer.Exit(int(exc.exit_status)) from None
+        except KeyboardInterrupt:
+            say_interrupted()
+            raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
+
+    return wrapper
+
+
+class Spinner:
+    """A progress line on stderr while the cluster settles."""
+
+    def __init__(self):
+        self._status = err.status("")
+
+    def __enter__(self):
+        self._status.__enter__()
+        return self
+
+    def __call__(self, message: str) -> None:
+        self._status.update(Text(one_line(message) + " …"))  # a str here would be read as markup
+
+    def __exit__(self, *exc):
+        self._status.__exit__(*exc)
+
+
+def waiter(env: Environment, progress):
+    from ckaprep.cluster.waiting import Waiter
+
+    return Waiter(progress=progress, clock=env.monotonic, sleep=env.sleep)
+
+
+def finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise typer.BadParameter("must be a finite number of seconds")
+    return value
+
+
+def complete_exercise(incomplete: str) -> list[str]:
+    from ckaprep.cli.completion import exercise_ids
+
+    return exercise_ids(incomplete)
+
+
+def complete_topic(incomplete: str) -> list[str]:
+    from ckaprep.cli.completion import topic_names
+
+    return topic_names(incomplete)
+
+
+def completion_script(shell: str) -> str:
+    from ckaprep.cli.completion import SHELLS, script
+    from ckaprep.errors import UsageError
+
+    if shell not in SHELLS:
+        raise UsageError(f"no completion for shell {shell!r} (choose one of: {', '.join(SHELLS)})")
+    return script(shell)
+
+
+ProbeImageOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--probe-image", metavar="IMAGE",
+        help="Image for the in-cluster curl probe pod, e.g. a mirror on an air-gapped cluster "
+        "(default: $CKAPREP_PROBE_IMAGE, then the pinned curl image).",
+    ),
+]  # fmt: skip
+
+
+# -- the global options ---------------------------------------------------------------------
+def _version(value: bool):
+    if value:
+        out.print(f"ckaprep {__version__}")
+        raise typer.Exit()
+
+
+# Commands whose state is a classroom seat's, in the cluster, when run with a seat's kubeconfig.
+SEAT_AWARE_COMMANDS = {"start", "check", "status", "hint", "solution", "reset", "exam", "task"}
+
+
+def global_options(
+    ctx: typer.Context,
+    kubeconfig: Annotated[
+        Optional[str],
+        typer.Option(help="Path to a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)."),
+    ] = None,
+    context: Annotated[
+        Optional[str], typer.Option(help="The kubeconfig context to use (default: the current one).")
+    ] = None,
+    exercises: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--exercises", metavar="DIR",
+            help="Add a directory of your own exercise files (repeatable; also $CKAPREP_EXERCISES).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+):
+    env = environment(ctx)
+    env.kubeconfig = kubeconfig or env.kubeconfig
+    env.context = context or env.context
+    env.extra_exercise_dirs = list(exercises or env.extra_exercise_dirs)
+    env.seat_aware = ctx.invoked_subcommand in SEAT_AWARE_COMMANDS
+
+
+# -- readers shared by several commands ---------------------------------------------------------
+def catalogue(env: Environment):
+    """Every exercise; a broken file in a trainer's directory is reported and skipped."""
+    return catalogue_and_skipped(env)[0]
+
+
+def catalogue_and_skipped(env: Environment):
+    exercises, skipped = env.catalogue().load()
+    for problem in skipped:
+        err.print(f"warning: skipped {problem.message}", markup=False, soft_wrap=True)
+    return exercises, skipped
+
+
+def find_exercise(env: Environment, exercise_id: str):
+    return env.catalogue().find(exercise_id)  # ids are names from the catalogue, never paths
+
+
+def active(env: Environment, command: str):
+    """The attempt `command` acts on, its exercise, and its exam if any (see
+    `ckaprep.practice.checking.active_attempt`)."""
+    from ckaprep.practice.checking import active_attempt
+
+    return active_attempt(env.state, env.catalogue().find, command)
+
+
+def read_history(env: Environment):
+    from ckaprep.practice.history import History
+
+    records, warnings = History(env.state.history_path).read()
+    for warning in warnings:
+        err.print(f"warning: {warning}", soft_wrap=True)
+    return records
+
+
+def suggest(env: Environment, *, quiet: bool = False):
+    """The exercise to practise now (`next`, `start --next`); its reason goes to stderr unless quiet."""
+    from ckaprep.practice.progress import next_exercise
+
+    suggestion = next_exercise(read_history(env), catalogue(env), env.now())
+    if not quiet:
+        err.print(f"next: {suggestion.reason}", soft_wrap=True)
+    return suggestion
+
+
+def print_rendered(env: Environment, name: str, content: tuple, view) -> None:
+    """Print what `view()` renders, rendered once per content and terminal, like man's cached
+    pages: Markdown and the catalogue are slow to load, and their output changes rarely.
+    `view` returns the renderable and whether it may be kept (`ckaprep.cli.kept_pages` serves it)."""
+    from ckaprep.views.rendered_cache import RenderedCache
+
+    cache = RenderedCache.for_environ(env.environ)
+    key = page_key(out, name, content)
+    text = cache.get(key)
+    if text is None:
+        renderable, keep = view()
+        with out.capture() as captured:
+            out.print(renderable, crop=False)  # a word wider than the terminal stays whole
+        text = captured.get()
+        if keep:
+            cache.put(key, text)
+    out.file.write(text)
+    out.file.flush()
+
+
+def run_instead(ctx: typer.Context, group: str, command: str, args: list[str]) -> None:
+    """Run another group's command in place of this one (`status` during an exam is `exam
+    status`), found by name in the assembled command line rather than imported."""
+    root = ctx.find_root()
+    found = root.command.get_command(root, group)
+    found = found.get_command(ctx, command) if found is not None else None
+    if found is None:
+        raise RuntimeError(f"no command `{group} {command}`")
+    with found.make_context(f"{group} {command}", list(args), parent=ctx) as instead:
+        return found.invoke(instead)

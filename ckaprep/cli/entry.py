@@ -1,0 +1,125 @@
+"""Where the command line starts: the installed executables, and what is done with argv before
+the commands see it. Kept pages are served before typer or the commands are even imported."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+PROG_NAME = "ckaprep"
+PLUGIN_PROG_NAME = "kubectl ckaprep"
+# kubectl's global flags that ckaprep also takes, wherever kubectl users put them.
+KUBECTL_FLAGS = ("--kubeconfig", "--context")
+# Every global option that takes a value; each may come before or after the command.
+GLOBAL_OPTIONS = (*KUBECTL_FLAGS, "--exercises")
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move the global options (--kubeconfig, --context, --exercises) to the front, where
+    ckaprep reads them, keeping their order; what follows `--` is left as it is.
+
+    kubectl accepts its global flags anywhere (`kubectl ckaprep check --context x`), and
+    relocates those written before a plugin's name to after it; ckaprep does the same.
+    """
+    front, rest = [], []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            rest.append(arg)
+            rest.extend(args)
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            front.append(arg)
+            if "=" not in arg:
+                value = next(args, None)
+                if value is not None:
+                    front.append(value)
+        else:
+            rest.append(arg)
+    return front + rest
+
+
+hoist_kubectl_flags = hoist_global_options  # the name the kubectl plugin's entry points knew
+
+
+def main() -> None:
+    """The installed `ckaprep` command: a kept page if there is one, else the full command line."""
+    try:
+        from ckaprep.cli.kept_pages import serve_kept_page
+
+        if serve_kept_page(sys.argv[1:]):
+            return
+    except KeyboardInterrupt:  # Ctrl-C while still starting up
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    command_line()
+
+
+def command_line() -> None:
+    """The full command line: every outcome is an exit status, a crash is reported as a bug."""
+    from ckaprep.cli.completion import complete_var, enable_if_completing
+
+    enable_if_completing(PROG_NAME)
+    completing = bool(os.environ.get(complete_var(PROG_NAME)))
+    run(None if completing else hoist_global_options(sys.argv[1:]), PROG_NAME)
+
+
+def kubectl_plugin_main() -> None:
+    """`kubectl ckaprep ...`: kubectl runs the kubectl-ckaprep executable with the arguments."""
+    run(hoist_global_options(sys.argv[1:]), PLUGIN_PROG_NAME)
+
+
+def kubectl_plugin_complete_main() -> None:
+    """`kubectl ckaprep <TAB>`: kubectl asks the kubectl_complete-ckaprep executable for candidates."""
+    import typer.main
+
+    from ckaprep.cli.application import app
+    from ckaprep.cli.completion import cobra_candidates
+
+    sys.stdout.write(cobra_candidates(typer.main.get_command(app), hoist_global_options(sys.argv[1:])))
+
+
+def run(args: list[str] | None, prog_name: str) -> None:
+    import typer
+
+    from ckaprep.cli.application import app
+    from ckaprep.cli.base import print_error, reported, say_interrupted
+    from ckaprep.environment import Environment
+    from ckaprep.exit_status import ExitStatus
+
+    env = Environment()
+    try:
+        status = app(args=args, prog_name=prog_name, standalone_mode=False, obj=env)
+    except typer.Exit as exc:
+        status = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        status = ExitStatus.INTERRUPTED
+    except typer.TyperException as exc:  # usage errors from parsing the command line
+        status = _usage_error(exc)
+    except Exception as exc:
+        from ckaprep.cli.crash import bug_report
+
+        if env.environ.get("CKAPREP_DEBUG") == "1":
+            import traceback
+
+            traceback.print_exception(exc)
+        print_error(bug_report(exc, env.environ))
+        status = ExitStatus.BUG
+    status = int(status) if isinstance(status, int) else 0
+    if status == ExitStatus.INTERRUPTED and not reported:  # Ctrl-C outside a command's own handling
+        say_interrupted()
+    sys.exit(status)
+
+
+def _usage_error(exc) -> int:
+    from ckaprep.cli.base import print_error
+    from ckaprep.exit_status import ExitStatus
+
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # bare `ckaprep`: the help is the answer
+        sys.stdout.write(exc.format_message() + "\n")
+        return ExitStatus.OK
+    where = f"`{ctx.command_path} --help`" if ctx is not None else "`ckaprep --help`"
+    print_error(f"{exc.format_message().rstrip('.')} (see {where})")
+    return int(getattr(exc, "exit_code", ExitStatus.USAGE))

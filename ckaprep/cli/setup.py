@@ -1,0 +1,55 @@
+"""Getting ready: `doctor` checks the cluster, `completion` prints a shell's completion script."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ckaprep.cli.base import (
+    JsonOption, ProbeImageOption, Spinner, command_group, completion_script, environment, handles_errors, out, print_json, waiter,
+)  # fmt: skip
+
+commands = command_group()
+
+
+@commands.command()
+@handles_errors
+def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeImageOption = None):
+    """Check that your cluster can run ckaprep, and say how to fix what is missing.
+
+    Asks the API for the permissions ckaprep needs, then tries the images, DNS,
+    the ClusterIP, environment variables and Endpoints mirroring in a temporary
+    namespace of its own, which it removes again.
+
+    Exit status: 0 all passed (warnings allowed), 1 a cluster feature failed,
+    3 unreachable or missing permissions, 4 an image cannot be pulled, 5 timed out.
+    """
+    from ckaprep.grading.doctor import diagnose
+
+    env = environment(ctx)
+    cluster = env.cluster()
+    with Spinner() as progress:
+        diagnosis = diagnose(
+            cluster, probe_image=probe_image or env.default_probe_image, waiter=waiter(env, progress)
+        )
+    if as_json:
+        print_json(diagnosis.to_json())
+    else:
+        from ckaprep.views.render import doctor_view
+
+        out.print(doctor_view(diagnosis))
+    raise typer.Exit(int(diagnosis.exit_status))
+
+
+@commands.command()
+@handles_errors
+def completion(
+    shell: Annotated[str, typer.Argument(metavar="SHELL", help="bash, zsh or fish.")],
+):
+    """Print a shell completion script, like `kubectl completion`.
+
+    Enable it for the current bash session with: source <(ckaprep completion bash)
+    """
+    sys.stdout.write(completion_script(shell) + "\n")

@@ -1,0 +1,139 @@
+"""The commands that need no cluster: list, explain, progress and next."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.text import Text
+
+from ckaprep.cli.base import (
+    JsonOption, attempt_for_notes, catalogue, catalogue_and_skipped, command_group, complete_topic, environment,
+    handles_errors, list_content, out, print_json, print_rendered, read_history, suggest,
+)  # fmt: skip
+from ckaprep.errors import UsageError
+
+commands = command_group()
+
+
+@commands.command("list")
+@handles_errors
+def list_exercises(ctx: typer.Context, as_json: JsonOption = False):
+    """List the exercises with their difficulty, suggested minutes and topics."""
+    env = environment(ctx)
+    if as_json:
+        print_json([ex.to_summary() for ex in catalogue(env).values()])
+        return
+    print_rendered(env, "list", list_content(env), lambda: _catalogue_view(env))
+
+
+def _catalogue_view(env):
+    """The exercise table; not kept for next time when a file had to be skipped (its warning)."""
+    from rich.console import Group
+
+    from ckaprep.views.render import catalogue_table
+
+    exercises, skipped = catalogue_and_skipped(env)
+    view = Group(catalogue_table(list(exercises.values())), Text("Start one with: ckaprep start <id>"))
+    return view, not skipped
+
+
+@commands.command()
+@handles_errors
+def explain(
+    ctx: typer.Context,
+    topic: Annotated[
+        Optional[str], typer.Argument(help="A topic; omit to list them.", autocompletion=complete_topic)
+    ] = None,
+    as_json: JsonOption = False,
+):
+    """Study notes on ClusterIP Services, in the terminal. Needs no cluster."""
+    from ckaprep.study.notes import all_topics, find_topic, personal_note
+
+    env = environment(ctx)
+    if topic is None:
+        topics = all_topics(cache=env.parsed_cache())
+        if as_json:
+            print_json([{"topic": t.id, "summary": t.summary} for t in topics.values()])
+            return
+        from ckaprep.views.render import topic_list
+
+        out.print(topic_list(list(topics.values())))
+        out.print("\nRead one with: ckaprep explain <topic>")
+        return
+    found = find_topic(topic, cache=env.parsed_cache())
+    note = personal_note(found, attempt_for_notes(env))  # as ckaprep.cli.kept_pages.topic_content
+    if as_json:
+        print_json({"topic": found.id, "summary": found.summary, "markdown": found.body,
+                    "personal": note, "practice": found.practice})  # fmt: skip
+        return
+    print_rendered(env, "topic", (found.body, note), lambda: _topic_view(found.body, note))
+
+
+def _topic_view(body: str, note: str):
+    from ckaprep.views.render import topic_view
+
+    return topic_view(body, note), True
+
+
+def stdin_is_terminal() -> bool:
+    import sys
+
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+@commands.command("progress")
+@handles_errors
+def progress_command(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    reset: Annotated[bool, typer.Option("--reset", help="Clear the history (asks first).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="With --reset: do not ask.")] = False,
+):
+    """Your attempts, best and last scores, topic mastery, and exam results over time."""
+    from ckaprep.practice.history import History
+
+    env = environment(ctx)
+    if reset:
+        path = env.state.history_path
+        history = History(path)
+        if not history.exists():
+            if as_json:
+                print_json({"cleared": None})
+            else:
+                out.print(f"no history to clear ({path} does not exist)")
+            return
+        if not yes:
+            if not stdin_is_terminal():
+                raise UsageError("progress --reset asks before deleting the history; without a terminal, add --yes")
+            if not typer.confirm(f"Delete the history in {path}?", err=True):
+                out.print("history kept")
+                return
+        history.clear()
+        if as_json:
+            print_json({"cleared": str(path)})
+        else:
+            out.print(f"history cleared ({path})")
+        return
+    from ckaprep.practice.progress import summarize
+
+    summary = summarize(read_history(env), catalogue(env))
+    if as_json:
+        print_json(summary)
+        return
+    from ckaprep.views.render_exam import progress_view
+
+    out.print(progress_view(summary, env.now()))
+
+
+@commands.command("next")
+@handles_errors
+def next_command(ctx: typer.Context, as_json: JsonOption = False):
+    """Which exercise to practise now, and why (weakest topic first, spaced repetition)."""
+    suggestion = suggest(environment(ctx), quiet=True)
+    if as_json:
+        print_json({"exercise": suggestion.exercise, "reason": suggestion.reason,
+                    "box": suggestion.box, "due": suggestion.due})  # fmt: skip
+        return
+    out.print(suggestion.reason)
+    out.print(f"start it with: ckaprep start {suggestion.exercise}   (or: ckaprep start --next)", style="bold cyan")

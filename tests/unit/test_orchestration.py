@@ -1,0 +1,146 @@
+"""The steps the commands share, in the library: the start rescue, the seed, one draw of an
+exam's parameters, the grading options read once, and check's grade-and-record step."""
+
+import dataclasses
+
+import pytest
+from typer.testing import CliRunner
+
+from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.cli.application import app
+from ckaprep.environment import Environment
+from ckaprep.errors import ClusterUnreachable, StateError
+from ckaprep.exit_status import ExitStatus
+from ckaprep.practice.checking import check_and_record
+from ckaprep.practice.exam import draw_exam, plan_exam
+from ckaprep.practice.history import History
+from ckaprep.practice.lifecycle import rescued_start
+from ckaprep.practice.state import new_seed
+from tests.helpers import NOW, apply_solution, options
+
+
+@pytest.fixture
+def run(env):
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args), obj=env)
+
+
+def _pull_fails(fake):
+    original = fake._admit_pod
+
+    def backoff(pod):
+        original(pod)
+        pod["status"] = {"phase": "Pending", "containerStatuses": [{
+            "image": pod["spec"]["containers"][0]["image"], "state": {"waiting": {"reason": "ErrImagePull"}}}]}
+
+    fake._admit_pod = backoff
+
+
+@pytest.mark.parametrize("args, reset", [
+    (["start", "clusterip-create", "--seed", "8"], "`ckaprep reset` removes it"),
+    (["exam", "start", "--tasks", "2", "--seed", "3"], "`ckaprep exam reset` removes it"),
+])  # fmt: skip
+def test_a_start_that_fails_half_way_says_so_and_how_to_clean_up_in_one_line(run, fake, args, reset):
+    _pull_fails(fake)
+    result = run(*args)
+    assert result.exit_code == ExitStatus.IMAGE_PULL
+    line = result.stderr.strip()
+    assert "\n" not in line
+    assert "only partly set up" in line and reset in line
+    assert "`ckaprep doctor` checks what this cluster is missing" in line
+
+
+def test_a_start_refused_before_anything_was_made_has_nothing_to_clean_up(run):
+    assert run("start", "clusterip-create", "--seed", "8").exit_code == 0
+    refused = run("exam", "start", "--tasks", "2", "--seed", "3")
+    assert refused.exit_code == ExitStatus.USAGE
+    assert "partly" not in refused.stderr and "exercise clusterip-create is active" in refused.stderr
+
+
+def test_ctrl_c_during_setup_is_an_interruption_that_names_the_cleanup(run, env, fake):
+    original = fake.create
+
+    def create(manifest):
+        if manifest["kind"] == "Deployment":  # the namespace exists and the attempt is recorded
+            raise KeyboardInterrupt
+        return original(manifest)
+
+    fake.create = create
+    result = run("start", "clusterip-create", "--seed", "8")
+    assert result.exit_code == ExitStatus.INTERRUPTED
+    assert "interrupted; the exercise was only partly set up: `ckaprep reset` removes it" in result.stderr
+    assert env.state.load() is not None
+
+
+def test_the_rescue_leaves_an_error_alone_when_nothing_new_was_recorded():
+    recorded = [dataclasses.make_dataclass("Old", ["id"])("a")]
+    with pytest.raises(ClusterUnreachable) as failed:
+        with rescued_start(lambda: recorded[-1], what="exam", reset_command="ckaprep exam reset"):
+            raise ClusterUnreachable("cannot reach the cluster at https://127.0.0.1:1")
+    assert "partly" not in failed.value.message
+    assert "ckaprep doctor" in failed.value.message
+    with pytest.raises(StateError) as failed:
+        with rescued_start(lambda: recorded[-1], what="exam", reset_command="ckaprep exam reset"):
+            recorded.append(type(recorded[0])("b"))
+            raise StateError("boom")
+    assert failed.value.message == "boom; the exam was only partly set up: `ckaprep exam reset` removes it"
+
+
+def test_one_seed_function():
+    assert new_seed(42) == 42
+    assert new_seed(0) == 0  # a given seed is used as it is, even 0
+    drawn = {new_seed() for _ in range(50)}
+    assert all(1 <= seed < 10**6 for seed in drawn) and len(drawn) > 1
+
+
+def test_an_exam_plans_its_tasks_with_the_parameters_it_drew():
+    catalogue = load_catalogue()
+    draw = draw_exam(catalogue, seed=5, tasks=3)
+    assert [p for p in draw.params] == [ex.choose_params(s) for ex, s in zip(draw.exercises, draw.seeds)]
+    marked = [dict(p, marker=str(n)) for n, p in enumerate(draw.params)]
+    exam = plan_exam(dataclasses.replace(draw, params=marked), seed=5, now=NOW)
+    assert [task.params.get("marker") for task in exam.tasks] == ["0", "1", "2"]  # not drawn again
+
+
+def test_the_grading_options_come_from_the_environment_once():
+    env = Environment(environ={"CKAPREP_PROBE_IMAGE": "mirror.example/curl:1"})
+    assert env.grading_options(wait_s=3).probe_image == "mirror.example/curl:1"
+    assert env.grading_options(wait_s=3).wait_s == 3
+    assert env.grading_options(wait_s=0, probe_image="other.example/curl:2").probe_image == "other.example/curl:2"
+    assert Environment(environ={}).grading_options(wait_s=0).probe_image.startswith("docker.io/curlimages/curl:")
+
+
+def test_check_uses_the_probe_image_of_its_environment(run, env, fake):
+    env.environ["CKAPREP_PROBE_IMAGE"] = "mirror.example/curl:1"
+    images = []
+    original = fake.create
+
+    def create(manifest):
+        if manifest["kind"] == "Pod":
+            images.extend(c["image"] for c in manifest["spec"]["containers"])
+        return original(manifest)
+
+    assert run("start", "clusterip-create", "--seed", "8").exit_code == 0
+    apply_solution(fake, load_catalogue()["clusterip-create"], env.state.load())
+    fake.create = create
+    run("check")
+    assert "mirror.example/curl:1" in images
+
+
+def test_check_grades_and_records_in_one_step(env, fake):
+    exercise = load_catalogue()["dns-cross-namespace"]
+    assert CliRunner().invoke(app, ["start", "dns-cross-namespace", "--seed", "8"], obj=env).exit_code == 0
+    attempt = env.state.load()
+    apply_solution(fake, exercise, attempt)
+    checked = check_and_record(env.state, env.catalogue().find, env.cluster, options(wait_s=10), now=env.now)
+    assert checked.report.passed and checked.warnings == []
+    records, _ = History(env.state.history_path).read()
+    assert [(r.kind, r.score, r.attempt) for r in records] == [("check", 100.0, attempt.id)]
+    assert env.state.load().cluster_domain  # learnt from the probe pod, for the notes
+
+
+def test_a_history_that_cannot_be_written_costs_a_warning_not_the_grade(env, fake):
+    assert CliRunner().invoke(app, ["start", "clusterip-create", "--seed", "8"], obj=env).exit_code == 0
+    env.state.history_path.mkdir(parents=True)  # a directory where the history file should be
+    checked = check_and_record(env.state, env.catalogue().find, env.cluster, options(), now=env.now)
+    assert checked.report.score == 0 and checked.warnings
