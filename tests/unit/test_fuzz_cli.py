@@ -48,7 +48,8 @@ def command_lines(draw) -> list[str | bytes]:
         if command == "classroom":
             argv.append(draw(st.one_of(values, st.just("k8s101"))))  # CLASS
         options = GROUPS[command].get(subcommand, {}) if isinstance(subcommand, str) else {}
-        for option, takes_value in draw(st.lists(st.sampled_from(sorted(options.items())), max_size=3)):
+        chosen = draw(st.lists(st.sampled_from(sorted(options.items())), max_size=3)) if options else []
+        for option, takes_value in chosen:
             argv += [option, draw(values)] if takes_value else [option]
     if command == "start":
         argv.append(draw(st.one_of(values, st.sampled_from(EXERCISES))))
