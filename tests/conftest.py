@@ -40,3 +40,24 @@ def env(tmp_path, fake) -> Environment:
         monotonic=clock.monotonic,
         sleep=clock.sleep,
     )
+
+
+@pytest.fixture
+def run(env):
+    """The command line through typer's test runner, on the `env` fixture's fake cluster."""
+    from typer.testing import CliRunner
+
+    from ckaprep.cli.application import app
+
+    runner = CliRunner()
+    return lambda *args, **kw: runner.invoke(app, list(args), obj=env, **kw)
+
+
+@pytest.fixture
+def clock(env):
+    """The wall clock of `env`, fixed at NOW until a test moves it: `clock[0] += timedelta(...)`."""
+    from tests.helpers import NOW
+
+    now = [NOW]
+    env.now = lambda: now[0]
+    return now

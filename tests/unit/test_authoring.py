@@ -4,25 +4,13 @@ import json
 import shutil
 
 import pytest
-from typer.testing import CliRunner
 
 from ckaprep.catalogue.exercise import exercises_dir, load_exercise
-from ckaprep.cli.application import app
 from ckaprep.errors import ExerciseFileError, field_for_people
 from ckaprep.exit_status import ExitStatus
 from tests.fake_kubectl import FakeKubectl
 
 SOURCE = exercises_dir() / "clusterip-create.yaml"
-
-
-@pytest.fixture
-def run(env):
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(app, list(args), obj=env)
-
-    return invoke
 
 
 def _trainer_exercise(directory, exercise_id="my-expose", text=None):

@@ -6,20 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ckaprep.cli.application import app
-from ckaprep.cluster.fake import FakeCluster
 from ckaprep.errors import ClusterUnreachable, ImagePullError, PermissionDenied
 from ckaprep.exit_status import ExitStatus
 from tests.helpers import solution_manifests
-
-
-@pytest.fixture
-def run(env):
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(app, list(args), obj=env)
-
-    return invoke
 
 
 def test_list_json_has_the_contract_fields(run):

@@ -9,7 +9,6 @@ import shlex
 import pytest
 import typer.main
 from rich.console import Console
-from typer.testing import CliRunner
 
 from ckaprep.cli import application, base
 from ckaprep.catalogue.exercise import load_catalogue
@@ -27,12 +26,6 @@ def width(request):
     base.out.width = request.param
     yield request.param
     base.out._width = saved
-
-
-@pytest.fixture
-def run(env):
-    runner = CliRunner()
-    return lambda *args: runner.invoke(application.app, list(args), obj=env)
 
 
 def _render(renderable, width: int) -> str:

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 
-from ckaprep.cluster import ExecResult
 from ckaprep.errors import ImagePullError
 from ckaprep.grading.engine import grade
 from ckaprep.grading.probes import cluster_domain_from_resolv_conf, curl_argv, parse_curl_output

@@ -5,29 +5,14 @@ from datetime import timedelta
 from fractions import Fraction
 
 import pytest
-from typer.testing import CliRunner
 
 from ckaprep.catalogue.exercise import find_exercise, load_catalogue
-from ckaprep.cli.application import app
 from ckaprep.errors import UsageError
 from ckaprep.practice.exam import draw_exam, plan_exam, set_up_exam, verdict, weighted_total
 from ckaprep.exit_status import ExitStatus
 from ckaprep.practice.history import EXAM, EXAM_TASK, History
 from ckaprep.cluster.labels import ATTEMPT_LABEL, EXAM_LABEL
 from tests.helpers import NOW, apply_solution
-
-
-@pytest.fixture
-def clock(env):
-    now = [NOW]
-    env.now = lambda: now[0]
-    return now
-
-
-@pytest.fixture
-def run(env, clock):
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args), obj=env)
 
 
 def start(run, *args):
@@ -51,6 +36,8 @@ def test_the_same_seed_draws_the_same_exam():
     assert first.seeds == again.seeds
     others = {tuple(e.id for e in draw_exam(catalogue, seed=s, tasks=4).exercises) for s in range(1, 30)}
     assert len(others) > 1  # the seed matters
+
+pytestmark = pytest.mark.usefixtures("clock")  # every test on the same wall clock
 
 
 def test_the_default_draw_covers_every_topic_with_distinct_exercises():

@@ -8,7 +8,7 @@ from rich.console import Console
 from ckaprep.grading.checks import fingerprint
 from ckaprep.grading.report import CheckResult, Report
 from ckaprep.views.render import report_view
-from tests.helpers import failed, grade_now, solution_manifests, start_on, statuses
+from tests.helpers import failed, grade_now, solution_manifests, start_on
 
 
 def test_a_fresh_start_scores_zero_on_every_exercise(fake):

@@ -19,12 +19,6 @@ from ckaprep.practice.state import new_seed
 from tests.helpers import NOW, apply_solution, options
 
 
-@pytest.fixture
-def run(env):
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args), obj=env)
-
-
 def _pull_fails(fake):
     original = fake._admit_pod
 

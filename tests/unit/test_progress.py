@@ -3,7 +3,6 @@
 import json
 from datetime import timedelta
 
-import pytest
 from typer.testing import CliRunner
 
 from ckaprep.catalogue.exercise import load_catalogue
@@ -147,12 +146,6 @@ def test_topic_mastery_counts_untried_exercises_as_zero():
 
 
 # -- the commands -------------------------------------------------------------------------
-@pytest.fixture
-def run(env):
-    runner = CliRunner()
-    return lambda *args, **kw: runner.invoke(app, list(args), obj=env, **kw)
-
-
 def test_check_appends_to_the_history_and_next_uses_it(run, env):
     env.now = lambda: NOW
     assert run("start", "env-vars", "--seed", "3").exit_code == 0

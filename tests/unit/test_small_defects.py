@@ -19,12 +19,6 @@ from tests.cli_process import run_ckaprep, write_kubeconfig
 SOURCE = exercises_dir() / "clusterip-create.yaml"
 
 
-@pytest.fixture
-def run(env):
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args), obj=env)
-
-
 def _one_line(result, status: int, text: str) -> None:
     stderr = result.stderr if hasattr(result, "stderr") else ""
     code = result.exit_code if hasattr(result, "exit_code") else result.returncode

@@ -20,12 +20,6 @@ from ckaprep.cluster.waiting import Waiter
 from tests.helpers import NOW
 
 
-@pytest.fixture
-def run(env):
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args), obj=env)
-
-
 def _one_line_error(result, *fragments):
     assert result.exit_code == ExitStatus.USAGE, result.output
     assert "Traceback" not in result.output

@@ -4,24 +4,10 @@ import json
 from datetime import timedelta
 
 import pytest
-from typer.testing import CliRunner
 
-from ckaprep.cli.application import app
 from ckaprep.exit_status import ExitStatus
-from tests.helpers import NOW
 
-
-@pytest.fixture
-def clock(env):
-    now = [NOW]
-    env.now = lambda: now[0]
-    return now
-
-
-@pytest.fixture
-def run(env, clock):
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args), obj=env)
+pytestmark = pytest.mark.usefixtures("clock")  # every test on the same wall clock
 
 
 def test_task_prints_what_start_printed_and_the_time_used(run, clock):

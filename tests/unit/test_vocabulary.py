@@ -4,22 +4,14 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from ckaprep.catalogue.exercise import load_catalogue, load_exercise
-from ckaprep.cli.application import app
 from ckaprep.errors import ExerciseFileError, UsageError
 from ckaprep.exit_status import ExitStatus
 from ckaprep.study.vocabulary import ALIASES, TOPICS_DIR, canonical, resolve, topic_names
 
 OLD_NAMES = {"cluster-ip": "clusterip", "named-ports": "ports", "readiness": "selectors-and-endpoints",
              "clusterip": "clusterip", "ports": "ports", "create": "clusterip"}  # fmt: skip
-
-
-@pytest.fixture
-def run(env):
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args), obj=env)
 
 
 def test_every_exercise_topic_is_a_page():
