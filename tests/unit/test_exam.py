@@ -14,6 +14,8 @@ from ckaprep.practice.history import EXAM, EXAM_TASK, History
 from ckaprep.cluster.labels import ATTEMPT_LABEL, EXAM_LABEL
 from tests.helpers import NOW, apply_solution
 
+pytestmark = pytest.mark.usefixtures("clock")  # every test on the same wall clock
+
 
 def start(run, *args):
     result = run("exam", "start", "--json", *args)
@@ -36,9 +38,6 @@ def test_the_same_seed_draws_the_same_exam():
     assert first.seeds == again.seeds
     others = {tuple(e.id for e in draw_exam(catalogue, seed=s, tasks=4).exercises) for s in range(1, 30)}
     assert len(others) > 1  # the seed matters
-
-pytestmark = pytest.mark.usefixtures("clock")  # every test on the same wall clock
-
 
 def test_the_default_draw_covers_every_topic_with_distinct_exercises():
     catalogue = load_catalogue()
