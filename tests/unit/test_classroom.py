@@ -124,8 +124,27 @@ def test_create_refuses_no_seats_and_tokens_shorter_than_the_api_allows(fake, tm
 
 def test_durations():
     assert parse_duration("8h") == 28800 and parse_duration("2h30m") == 9000 and parse_duration("600") == 600
-    with pytest.raises(UsageError):
-        parse_duration("soon")
+    assert parse_duration("366d") == 366 * 86400
+    for bad in ("soon", "367d", "9" * 5000, "99999999999h"):
+        with pytest.raises(UsageError):
+            parse_duration(bad)
+
+
+def test_a_learners_file_is_read_only_so_far(tmp_path):
+    huge = tmp_path / "huge.txt"
+    huge.write_text("Ada\n" * 100_000)
+    with pytest.raises(UsageError, match="larger than"):
+        read_learners(huge)
+
+
+def test_in_a_seat_the_task_is_the_seats_own(fake, classroom, tmp_path):
+    env = seat_env(tmp_path, fake, "k8s101-01-a")
+    started = run(env, "start", "clusterip-create", "--seed", "3", "--json")
+    assert started.exit_code == 0, started.output
+    again = run(env, "task", "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["task"] == json.loads(started.stdout)["task"]
+    assert json.loads(again.stdout)["namespaces"][0] == "k8s101-01-a"
 
 
 def test_a_seat_is_recognised_only_by_its_own_service_account_and_configmap(fake, classroom):
