@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -182,7 +183,7 @@ class GradingContext:
         return found
 
     def _create_probe_pod(self, ns: str) -> dict:
-        name = f"{PROBE_POD_PREFIX}-{int(time.time() * 1000) % 10**8:08d}"
+        name = f"{PROBE_POD_PREFIX}-{secrets.token_hex(4)}"  # random: two graders never collide
         self.cluster.create(
             {
                 "apiVersion": "v1",
