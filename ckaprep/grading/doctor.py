@@ -19,7 +19,7 @@ from ckaprep.errors import ClusterError, ImagePullError, WaitTimeout
 from ckaprep.exit_status import ExitStatus
 from ckaprep.grading.context import DEFAULT_CLUSTER_DOMAIN, parse_env
 from ckaprep.grading.probes import cluster_domain_from_resolv_conf, curl_argv, parse_curl_output
-from ckaprep.cluster.images import BUSYBOX_IMAGE, CURL_IMAGE
+from ckaprep.cluster.images import BUSYBOX_IMAGE, COREDNS_IMAGE, CURL_IMAGE
 from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL
 from ckaprep.catalogue.templating import env_name
 from ckaprep.cluster.waiting import Waiter, pod_is_ready, pod_is_running, raise_if_image_pull_failed
@@ -239,7 +239,44 @@ def _probe_pod(namespace: str, image: str) -> dict:
     }  # fmt: skip
 
 
+def _udp_server_pod(namespace: str, image: str) -> dict:
+    """`coredns -version`, which exits at once: enough to show that the image pulls and starts."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "udp-server", "namespace": namespace},
+        "spec": {
+            "restartPolicy": "Never", "terminationGracePeriodSeconds": 1, "automountServiceAccountToken": False,
+            "containers": [{"name": "coredns", "image": image, "imagePullPolicy": "IfNotPresent", "args": ["-version"]}],
+        },
+    }  # fmt: skip
+
+
+def _udp_image(cluster, diagnosis, namespace, waiter) -> None:
+    """Only the UDP exercise runs this image, so a cluster that cannot pull it gets a warning."""
+    title = "The UDP exercise's DNS server image starts"
+
+    def started() -> bool:
+        pod = cluster.get("Pod", namespace, "udp-server")
+        if pod:
+            raise_if_image_pull_failed(pod)
+        return ((pod or {}).get("status") or {}).get("phase") in ("Running", "Succeeded", "Failed")  # it ran
+
+    fix = "Make it pullable from the nodes or load it into the cluster; until then skip udp-service."
+    try:
+        waiter.until(started, timeout_s=POD_START_TIMEOUT_S, what=f"starting {COREDNS_IMAGE}")
+    except ImagePullError as exc:
+        diagnosis.add(Finding("udp-image", title, WARN, f"cannot pull {exc.image} ({exc.reason})", fix))
+        return
+    except WaitTimeout:
+        diagnosis.add(Finding("udp-image", title, WARN, f"{COREDNS_IMAGE} not started after {POD_START_TIMEOUT_S}s",
+                              fix))  # fmt: skip
+        return
+    diagnosis.add(Finding("udp-image", title, PASS, f"{COREDNS_IMAGE} starts"))
+
+
 def _in_namespace(cluster, diagnosis, namespace, probe_image, busybox_image, waiter) -> None:
+    cluster.create(_udp_server_pod(namespace, COREDNS_IMAGE))  # pulled meanwhile, looked at last
     cluster.create(_web_pod(namespace, busybox_image))
     service = cluster.create(_service(namespace, "doctor-web", {"app": "doctor-web"}))
     # After the Service, so that the probe pod gets its environment variables.
@@ -281,6 +318,7 @@ def _in_namespace(cluster, diagnosis, namespace, probe_image, busybox_image, wai
         diagnosis.add(Finding(finding_id, title, PASS if ok else FAIL, detail, fix))
     _environment(exec_, diagnosis, cluster_ip)
     _mirroring(cluster, diagnosis, namespace, web["status"]["podIP"], waiter)
+    _udp_image(cluster, diagnosis, namespace, waiter)
 
 
 def _images_start(cluster, diagnosis, namespace, probe_image, busybox_image, waiter) -> bool:

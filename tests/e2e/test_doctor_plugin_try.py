@@ -39,7 +39,7 @@ def test_doctor_passes_on_the_test_cluster_and_removes_its_namespace(tmp_path, c
     assert result.returncode == 0 and not failed, failed or result.stderr
     assert {f["id"] for f in report["findings"]} == {
         "api", "permissions", "images", "cluster-domain", "dns-short", "dns-fqdn", "clusterip", "env-vars",
-        "endpoints-mirroring",
+        "endpoints-mirroring", "udp-image",
     }  # fmt: skip
     domain = next(f["detail"] for f in report["findings"] if f["id"] == "cluster-domain")
     expected_domain = os.environ.get("CKAPREP_TEST_CLUSTER_DOMAIN", "cluster.local")

@@ -12,7 +12,7 @@ from ckaprep.cluster.fake import FakeCluster
 from ckaprep.grading.doctor import FAIL, PASS, WARN, diagnose
 from ckaprep.errors import ClusterUnreachable
 from ckaprep.exit_status import ExitStatus
-from ckaprep.cluster.images import CURL_IMAGE
+from ckaprep.cluster.images import COREDNS_IMAGE, CURL_IMAGE
 from ckaprep.cluster.waiting import Waiter
 from tests.conftest import FakeTime
 
@@ -41,7 +41,7 @@ def test_a_healthy_cluster_passes_every_check_and_the_namespace_goes(healthy):
     diagnosis = diagnose(healthy, waiter=instant_waiter())
     assert statuses(diagnosis) == {
         "api": PASS, "permissions": PASS, "images": PASS, "cluster-domain": PASS, "dns-short": PASS,
-        "dns-fqdn": PASS, "clusterip": PASS, "env-vars": PASS, "endpoints-mirroring": PASS,
+        "dns-fqdn": PASS, "clusterip": PASS, "env-vars": PASS, "endpoints-mirroring": PASS, "udp-image": PASS,
     }  # fmt: skip
     assert diagnosis.exit_status == ExitStatus.OK
     assert doctor_namespaces(healthy) == []
@@ -68,6 +68,14 @@ def test_an_unpullable_probe_image_is_named_and_the_namespace_goes(healthy):
     assert diagnosis.exit_status == ExitStatus.IMAGE_PULL
     assert "dns-short" not in statuses(diagnosis)
     assert doctor_namespaces(healthy) == []
+
+
+def test_an_unpullable_udp_server_image_is_only_a_warning(healthy):
+    healthy.unpullable = {COREDNS_IMAGE}
+    diagnosis = diagnose(healthy, waiter=instant_waiter())
+    udp = next(f for f in diagnosis.findings if f.id == "udp-image")
+    assert udp.status == WARN and COREDNS_IMAGE in udp.detail and "udp-service" in udp.fix
+    assert statuses(diagnosis)["images"] == PASS and diagnosis.exit_status == ExitStatus.OK
 
 
 def test_endpoints_that_are_not_mirrored_fail_with_the_controller_named():
