@@ -1,0 +1,84 @@
+"""troubleshoot-pool: answers that make the clients work the wrong way, graded on the fake."""
+
+from ckaprep.catalogue import find_exercise
+from ckaprep.lifecycle import start_attempt
+from tests.helpers import NOW, failed, grade_now
+
+POOL = find_exercise("troubleshoot-pool")
+
+
+def _start(fake, faults, seed=11):
+    return start_attempt(POOL, fake, seed=seed, now=NOW, record=lambda a: None, faults=faults)
+
+
+def _check(report, check_id):
+    return next(c for c in report.checks if c.id == check_id)
+
+
+def _deployment_pods(fake, attempt):
+    app = attempt.params["app"]
+    return [p for p in fake.list("Pod", attempt.namespace) if p["metadata"]["name"].startswith(f"{app}-")]
+
+
+def _relabel(fake, attempt, **labels):
+    """`kubectl label pods -l app=<app> key=value --overwrite`."""
+    for pod in _deployment_pods(fake, attempt):
+        fake.patch("Pod", attempt.namespace, pod["metadata"]["name"], lambda p: p["metadata"]["labels"].update(labels))
+
+
+def _fix_udp(fake, attempt):
+    fake.patch("Service", attempt.namespace, attempt.params["service"],
+               lambda s: s["spec"]["ports"][0].update(protocol="TCP"))  # fmt: skip
+
+
+def test_relabelling_the_pods_instead_of_fixing_the_service_breaks_a_constraint(fake):
+    attempt = _start(fake, ["pod-labels-changed", "udp-protocol"])
+    _fix_udp(fake, attempt)
+    _relabel(fake, attempt, tier="web")
+    report = grade_now(POOL, attempt, fake)
+    assert failed(report) == {"pod-labels-kept"}, [(c.id, c.found) for c in report.checks]
+    assert report.score < 100
+    check = _check(report, "pod-labels-kept")
+    new_tier = attempt.params["new_tier"]
+    assert "relabelled by hand: tier=web where the template gives tier=" + new_tier in check.found
+    assert "and 1 more Pod(s)" in check.found
+    assert "Service's selector" in check.message
+
+
+def test_the_service_made_to_follow_the_pods_keeps_the_constraint(fake):
+    attempt = _start(fake, ["pod-labels-changed", "udp-protocol"])
+    _fix_udp(fake, attempt)
+    p = attempt.params
+    fake.patch("Service", attempt.namespace, p["service"],
+               lambda s: s["spec"].update(selector={"app": p["app"], "tier": p["new_tier"]}))  # fmt: skip
+    report = grade_now(POOL, attempt, fake)
+    assert report.score == 100, [(c.id, c.found) for c in report.checks if c.status != "pass"]
+    assert "2 Pod(s), each labelled as the template says" in _check(report, "pod-labels-kept").found
+
+
+def test_an_added_label_or_a_pod_released_from_its_replicaset_counts_as_relabelled(fake):
+    attempt = _start(fake, ["selector-typo", "readiness-path"])
+    _relabel(fake, attempt, extra="yes")
+    assert "extra=yes added" in _check(grade_now(POOL, attempt, fake), "pod-labels-kept").found
+
+    attempt = _start(fake, ["selector-typo", "udp-protocol"], seed=12)
+    [first, _] = _deployment_pods(fake, attempt)
+    typo = attempt.params["app_typo"]
+
+    def release(pod):  # out of its ReplicaSet's selector: the controller drops the owner reference
+        pod["metadata"]["labels"]["app"] = typo
+        pod["metadata"].pop("ownerReferences")
+
+    fake.patch("Pod", attempt.namespace, first["metadata"]["name"], release)
+    check = _check(grade_now(POOL, attempt, fake), "pod-labels-kept")
+    assert check.status == "fail"
+    assert f"{first['metadata']['name']} was relabelled by hand: app={typo} where" in check.found
+
+
+def test_pods_of_another_owner_are_not_the_deployments(fake):
+    attempt = _start(fake, ["selector-typo", "readiness-path"])
+    app = attempt.params["app"]
+    fake.create({"apiVersion": "v1", "kind": "Pod",
+                 "metadata": {"name": f"{app}-debug", "namespace": attempt.namespace, "labels": {"run": "debug"}},
+                 "spec": {"containers": [{"name": "c", "image": "busybox"}]}})  # fmt: skip
+    assert _check(grade_now(POOL, attempt, fake), "pod-labels-kept").status == "pass"
