@@ -82,3 +82,28 @@ def test_pods_of_another_owner_are_not_the_deployments(fake):
                  "metadata": {"name": f"{app}-debug", "namespace": attempt.namespace, "labels": {"run": "debug"}},
                  "spec": {"containers": [{"name": "c", "image": "busybox"}]}})  # fmt: skip
     assert _check(grade_now(POOL, attempt, fake), "pod-labels-kept").status == "pass"
+
+
+def test_an_external_name_service_left_as_it_is_fails_naming_the_alias(fake):
+    attempt = _start(fake, ["external-name", "udp-protocol"])
+    p = attempt.params
+    service = fake.get("Service", attempt.namespace, p["service"])
+    assert service["spec"]["type"] == "ExternalName" and "clusterIP" not in service["spec"]
+    _fix_udp(fake, attempt)
+    report = grade_now(POOL, attempt, fake)
+    assert failed(report) == {"short-name", "client-url"}
+    for check_id in ("short-name", "client-url"):
+        check = _check(report, check_id)
+        assert "DNS lookup failed" in check.found
+        assert f"of type ExternalName, a DNS alias for {p['legacy_host']}, which does not resolve" in check.message
+
+
+def test_the_external_name_fixed_back_to_cluster_ip_gets_an_address_and_full_marks(fake):
+    attempt = _start(fake, ["external-name", "udp-protocol"])
+    p = attempt.params
+    fake.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": p["service"], "namespace": attempt.namespace},
+                "spec": {"type": "ClusterIP", "selector": {"app": p["app"], "tier": "web"},
+                         "ports": [{"name": "http", "port": p["port"], "targetPort": "http"}]}})  # fmt: skip
+    assert fake.get("Service", attempt.namespace, p["service"])["spec"]["clusterIP"].startswith("10.96.")
+    report = grade_now(POOL, attempt, fake)
+    assert report.score == 100, [(c.id, c.found) for c in report.checks if c.status != "pass"]

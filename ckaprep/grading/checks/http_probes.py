@@ -110,7 +110,8 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     if problems:
         failed = [r for r, v in zip(results, verdicts) if v]
         advice = (
-            _service_port_advice(failed, service)
+            _external_name_advice(failed, service)
+            or _service_port_advice(failed, service)
             or service_diagnosis(ctx, service, failed)
             or _probe_advice(failed, backends)
         )
@@ -158,6 +159,20 @@ def _env_urls(ctx: GradingContext, service: dict, ports: list[dict], source_ns: 
         port = env.get(key) or env.get(f"{prefix}_SERVICE_PORT")
         urls.append(f"http://{host}:{port}/")
     return urls
+
+
+def _external_name_advice(failed, service: dict) -> str:
+    """An ExternalName Service is only a DNS alias: when the name it stands for does not
+    resolve, that is why, whatever selector and ports it carries."""
+    if service["spec"].get("type") != "ExternalName" or not any(r.exit_code == 6 for r in failed):
+        return ""
+    name, target = service["metadata"]["name"], service["spec"].get("externalName") or "nothing"
+    return (
+        f"Service {name} is of type ExternalName, a DNS alias for {target}, which does not "
+        "resolve; an alias has no ClusterIP and sends nothing to the Pods its selector names. "
+        "A Service in front of Pods is of type ClusterIP (kubectl patch: type ClusterIP, "
+        "externalName null)."
+    )
 
 
 def _service_port_advice(failed, service: dict) -> str:
