@@ -107,3 +107,35 @@ def test_the_external_name_fixed_back_to_cluster_ip_gets_an_address_and_full_mar
     assert fake.get("Service", attempt.namespace, p["service"])["spec"]["clusterIP"].startswith("10.96.")
     report = grade_now(POOL, attempt, fake)
     assert report.score == 100, [(c.id, c.found) for c in report.checks if c.status != "pass"]
+
+
+def _hand_written_endpoints(fake, attempt, ip, port):
+    """The Service's selector removed, and Endpoints written for it by hand."""
+    p = attempt.params
+    fake.patch("Service", attempt.namespace, p["service"], lambda s: s["spec"].pop("selector"))
+    fake.create({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": p["service"], "namespace": attempt.namespace},
+                 "subsets": [{"addresses": [{"ip": ip}], "ports": [{"name": "http", "port": port}]}]})  # fmt: skip
+
+
+def test_a_selectorless_service_with_a_stale_endpoint_names_the_address(fake):
+    attempt = _start(fake, ["target-port-number", "client-short-name"])
+    p = attempt.params
+    _hand_written_endpoints(fake, attempt, "192.0.2.10", p["target_port"])
+    check = _check(grade_now(POOL, attempt, fake), "short-name")
+    assert check.status == "fail"
+    assert (f"Service {p['service']} has no selector, so its endpoints are what was written by hand: "
+            f"Endpoints {p['service']} points at 192.0.2.10 (port {p['target_port']}), "
+            "and no Pod has that address now.") in check.message  # fmt: skip
+    assert "kubectl set selector" in check.message
+
+
+def test_a_selectorless_service_sending_a_pod_the_wrong_port_names_the_port(fake):
+    attempt = _start(fake, ["target-port-number", "client-short-name"])
+    p = attempt.params
+    pod = _deployment_pods(fake, attempt)[0]
+    ip = pod["status"]["podIP"]
+    _hand_written_endpoints(fake, attempt, ip, p["wrong_target"])
+    check = _check(grade_now(POOL, attempt, fake), "short-name")
+    assert check.status == "fail"
+    assert (f"Endpoints {p['service']} sends port {p['wrong_target']} to Pod {pod['metadata']['name']} ({ip}), "
+            f"which declares {p['target_port']}.") in check.message  # fmt: skip

@@ -13,6 +13,7 @@ from ckaprep.grading.checks.base import (
     live_pods,
     port_label,
 )
+from ckaprep.grading.checks.endpoints import manual_endpoint_sets
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.labels import matches, selector_string
 from ckaprep.templating import env_name
@@ -212,7 +213,7 @@ def service_diagnosis(ctx: GradingContext, service: dict, failed) -> str:
     selector = service["spec"].get("selector") or {}
     ns, name = service["metadata"]["namespace"], service["metadata"]["name"]
     if not selector:
-        return ""
+        return _selectorless_diagnosis(ctx, service)
     pods = [p for p in live_pods(ctx, ns) if matches(selector, labels_of(p))]
     if not pods:
         shown = "; ".join(sorted({selector_string(identity_labels(p)) for p in live_pods(ctx, ns)})) or "no pods"
@@ -234,6 +235,47 @@ def service_diagnosis(ctx: GradingContext, service: dict, failed) -> str:
                 f"Service {name}'s targetPort {target} is not a port the selected pods declare "
                 f"({listing}); traffic to it is refused."
             )
+    return ""
+
+
+def _selectorless_diagnosis(ctx: GradingContext, service: dict) -> str:
+    """A Service without a selector sends traffic only where its hand-written Endpoints (or
+    EndpointSlices) say, and nothing updates them when Pods come and go: name the address
+    that no Pod has, or the port the Pod there does not declare."""
+    ns, name = service["metadata"]["namespace"], service["metadata"]["name"]
+    pods = {}
+    for namespace in dict.fromkeys([ns, *ctx.attempt.namespaces]):
+        for pod in live_pods(ctx, namespace):
+            ip = (pod.get("status") or {}).get("podIP")
+            if ip:
+                pods[ip] = pod
+    fix = (
+        f"Give Service {name} a selector that picks the Pods (kubectl set selector), so the "
+        "controller keeps its endpoints current, or correct the hand-written endpoints."
+    )
+    sets = manual_endpoint_sets(ctx, name, ns)
+    if not sets:
+        return f"Service {name} has no selector and no Endpoints or EndpointSlice of its own, so no endpoints. {fix}"
+    for source, ips, ports in sets:
+        numbers = sorted({p.get("port") for p in ports if p.get("port") is not None}, key=str)
+        shown = ", ".join(str(n) for n in numbers) or "no port"
+        for ip in sorted(ips):
+            pod = pods.get(ip)
+            if pod is None:
+                return (
+                    f"Service {name} has no selector, so its endpoints are what was written by hand: "
+                    f"{source} points at {ip} (port {shown}), and no Pod has that address now. {fix}"
+                )
+            declared = {e.get("containerPort") for c in pod["spec"].get("containers") or []
+                        for e in c.get("ports") or []}  # fmt: skip
+            wrong = [n for n in numbers if declared and n not in declared]
+            if wrong:
+                listing = ", ".join(str(d) for d in sorted(declared, key=str))
+                return (
+                    f"Service {name} has no selector, so its endpoints are what was written by hand: "
+                    f"{source} sends port {wrong[0]} to Pod {pod['metadata']['name']} ({ip}), which "
+                    f"declares {listing}. {fix}"
+                )
     return ""
 
 
