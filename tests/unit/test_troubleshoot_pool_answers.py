@@ -139,3 +139,25 @@ def test_a_selectorless_service_sending_a_pod_the_wrong_port_names_the_port(fake
     assert check.status == "fail"
     assert (f"Endpoints {p['service']} sends port {p['wrong_target']} to Pod {pod['metadata']['name']} ({ip}), "
             f"which declares {p['target_port']}.") in check.message  # fmt: skip
+
+
+def test_a_fixed_service_whose_name_dns_still_caches_says_so():
+    from ckaprep.cluster.fake import FakeCluster
+
+    class CachingDns(FakeCluster):
+        """Cluster DNS that still answers from its cache: the name does not resolve yet."""
+
+        def _answer(self, source_ns, url):
+            return 6, "", "Could not resolve host"
+
+    fake = CachingDns()
+    attempt = _start(fake, ["external-name", "udp-protocol"])
+    p = attempt.params
+    fake.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": p["service"], "namespace": attempt.namespace},
+                "spec": {"type": "ClusterIP", "selector": {"app": p["app"], "tier": "web"},
+                         "ports": [{"name": "http", "port": p["port"], "targetPort": "http"}]}})  # fmt: skip
+    report = grade_now(POOL, attempt, fake)
+    short, client = _check(report, "short-name"), _check(report, "client-url")
+    assert f"Service {p['service']} exists now, yet {p['service']} did not resolve" in short.message
+    assert f"yet {p['service']}.{attempt.namespace} did not resolve" in client.message
+    assert "answers from its cache" in client.message

@@ -112,6 +112,7 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
         failed = [r for r, v in zip(results, verdicts) if v]
         advice = (
             _external_name_advice(failed, service)
+            or _dns_cache_advice(failed, service, source_ns)
             or _service_port_advice(failed, service)
             or service_diagnosis(ctx, service, failed)
             or _probe_advice(failed, backends)
@@ -174,6 +175,30 @@ def _external_name_advice(failed, service: dict) -> str:
         "A Service in front of Pods is of type ClusterIP (kubectl patch: type ClusterIP, "
         "externalName null)."
     )
+
+
+def _dns_cache_advice(failed, service: dict, source_ns: str) -> str:
+    """A ClusterIP Service's own name always resolves in cluster DNS, so when it did not, DNS
+    answered from its cache: what the name was before (no Service yet, or an ExternalName alias)."""
+    from urllib.parse import urlsplit
+
+    spec = service["spec"]
+    if spec.get("type") == "ExternalName" or spec.get("clusterIP") in (None, "", "None"):
+        return ""
+    name, ns = service["metadata"]["name"], service["metadata"]["namespace"]
+    names = {f"{name}.{ns}", f"{name}.{ns}.svc"} | ({name} if source_ns == ns else set())
+    for result in failed:
+        try:
+            host = (urlsplit(result.url).hostname or "").rstrip(".")
+        except ValueError:
+            continue
+        if result.exit_code == 6 and (host in names or host.startswith(f"{name}.{ns}.svc.")):
+            return (
+                f"Service {name} exists now, yet {host} did not resolve: cluster DNS still answers "
+                "from its cache what the name was before (no Service, or an ExternalName alias), "
+                "for up to its TTL (30 s in the usual setup). Check again in a minute."
+            )
+    return ""
 
 
 def _service_port_advice(failed, service: dict) -> str:
