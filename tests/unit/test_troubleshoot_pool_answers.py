@@ -161,3 +161,17 @@ def test_a_fixed_service_whose_name_dns_still_caches_says_so():
     assert f"Service {p['service']} exists now, yet {p['service']} did not resolve" in short.message
     assert f"yet {p['service']}.{attempt.namespace} did not resolve" in client.message
     assert "answers from its cache" in client.message
+
+
+def test_a_url_in_another_cluster_domain_is_not_blamed_on_the_dns_cache(fake):
+    attempt = _start(fake, ["external-name", "udp-protocol"])
+    p = attempt.params
+    fake.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": p["service"], "namespace": attempt.namespace},
+                "spec": {"type": "ClusterIP", "selector": {"app": p["app"], "tier": "web"},
+                         "ports": [{"name": "http", "port": p["port"], "targetPort": "http"}]}})  # fmt: skip
+    url = f"http://{p['service']}.{attempt.namespace}.svc.example.org:{p['port']}"
+    fake.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "client-config", "namespace": p["client_ns"]},
+                "data": {"BACKEND_URL": url}})  # fmt: skip
+    client = _check(grade_now(POOL, attempt, fake), "client-url")
+    assert client.status == "fail" and "DNS lookup failed" in client.found
+    assert "cache" not in client.message and "does not resolve" in client.message

@@ -112,7 +112,7 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
         failed = [r for r, v in zip(results, verdicts) if v]
         advice = (
             _external_name_advice(failed, service)
-            or _dns_cache_advice(failed, service, source_ns)
+            or _dns_cache_advice(ctx, failed, service, source_ns)
             or _service_port_advice(failed, service)
             or service_diagnosis(ctx, service, failed)
             or _probe_advice(failed, backends)
@@ -177,7 +177,7 @@ def _external_name_advice(failed, service: dict) -> str:
     )
 
 
-def _dns_cache_advice(failed, service: dict, source_ns: str) -> str:
+def _dns_cache_advice(ctx: GradingContext, failed, service: dict, source_ns: str) -> str:
     """A ClusterIP Service's own name always resolves in cluster DNS, so when it did not, DNS
     answered from its cache: what the name was before (no Service yet, or an ExternalName alias)."""
     from urllib.parse import urlsplit
@@ -187,12 +187,14 @@ def _dns_cache_advice(failed, service: dict, source_ns: str) -> str:
         return ""
     name, ns = service["metadata"]["name"], service["metadata"]["namespace"]
     names = {f"{name}.{ns}", f"{name}.{ns}.svc"} | ({name} if source_ns == ns else set())
+    # The full name only in the domain the probe pod's resolv.conf named (another is simply wrong).
+    names |= {f"{name}.{ns}.svc.{domain}" for domain in ctx.known_domains().values()}
     for result in failed:
         try:
             host = (urlsplit(result.url).hostname or "").rstrip(".")
         except ValueError:
             continue
-        if result.exit_code == 6 and (host in names or host.startswith(f"{name}.{ns}.svc.")):
+        if result.exit_code == 6 and host in names:
             return (
                 f"Service {name} exists now, yet {host} did not resolve: cluster DNS still answers "
                 "from its cache what the name was before (no Service, or an ExternalName alias), "
