@@ -211,6 +211,30 @@ class FakeKubectl:
             raise ValueError(result.stderr.strip() or f"exit {result.returncode}")
         return result.stdout
 
+    def _label(self, words, flags, ns, stdin):
+        """`kubectl label KIND (NAME | -l SELECTOR) key=value key- ... [--overwrite]`."""
+        kind = self._kind(words[0])
+        if "-l" in words:
+            at = words.index("-l")
+            names = [o["metadata"]["name"] for o in self.fake.list(kind, ns, words[at + 1])]
+            changes = words[1:at] + words[at + 2:]
+        else:
+            names, changes = [self._obj(kind, ns, words[1])["metadata"]["name"]], words[2:]
+
+        def relabel(obj):
+            labels = obj["metadata"].setdefault("labels", {})
+            for change in changes:
+                if change.endswith("-"):
+                    labels.pop(change[:-1], None)
+                    continue
+                key, value = change.split("=", 1)
+                if labels.get(key, value) != value and "--overwrite" not in flags:
+                    raise ValueError(f"'{key}' already has a value ({labels[key]}), and --overwrite is false")
+                labels[key] = value
+
+        for name in names:
+            self.fake.patch(kind, ns, name, relabel)
+
     def _scale(self, words, flags, ns, stdin):
         name = words[1] if len(words) > 1 else words[0].split("/")[1]
         deployment = self._obj("Deployment", ns, name)

@@ -409,7 +409,8 @@ class FakeCluster(_StatefulSetsAndDns):
         obj["metadata"]["labels"] = copy.deepcopy(meta.get("labels") or {})
         if kind == "Service":
             obj["spec"].setdefault("clusterIP", cluster_ip)  # immutable, kept by apply
-            self._admit_service(obj, keep_ip=True)
+            # An ExternalName alias has no address: turned into another type, it gets one.
+            self._admit_service(obj, keep_ip=cluster_ip is not None)
         if kind == "Deployment":
             if _template_hash(obj) != _template_hash({"spec": spec_before}):
                 self._tick()

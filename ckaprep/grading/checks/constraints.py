@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 
-from ckaprep.grading.checks.base import Outcome, check_kind
+from ckaprep.grading.checks.base import Outcome, check_kind, identity_labels, is_terminating
 from ckaprep.grading.context import Fail, GradingContext
 
 def fingerprint(obj: dict) -> str:
@@ -62,6 +62,77 @@ def readiness_probe_present(ctx: GradingContext, spec: dict) -> Outcome:
             "Removing the probe makes the Pods Ready, but traffic then reaches Pods that cannot serve it.",
         )
     return Outcome(expected, "present")
+
+
+# -- pod_labels_kept: a Deployment's Pods carry the labels its template gives them ----------
+POD_TEMPLATE_HASH = "pod-template-hash"  # added by the Deployment controller, one per template
+
+
+def _template_labels(deployment_spec: dict) -> dict:
+    return dict(((deployment_spec.get("template") or {}).get("metadata") or {}).get("labels") or {})
+
+
+def pods_of_deployment(ctx: GradingContext, name: str, namespace: str) -> list[dict]:
+    """The live Pods a Deployment made: owned by one of its ReplicaSets (`<name>-<hash>`), or
+    released by it (a Pod relabelled out of its ReplicaSet's selector loses the owner but keeps
+    its `<name>-<hash>-` name)."""
+    found = []
+    for pod in ctx.pods(namespace):
+        if is_terminating(pod):
+            continue
+        meta = pod["metadata"]
+        owners = [o for o in meta.get("ownerReferences") or [] if o.get("controller")]
+        owned = any(o.get("kind") == "ReplicaSet" and str(o.get("name", "")).startswith(f"{name}-") for o in owners)
+        pod_hash = (meta.get("labels") or {}).get(POD_TEMPLATE_HASH)
+        released = not owners and bool(pod_hash) and meta["name"].startswith(f"{name}-{pod_hash}-")
+        if owned or released:
+            found.append(pod)
+    return found
+
+
+def _label_changes(have: dict, given: dict) -> list[str]:
+    changes = []
+    for key in sorted(set(have) | set(given)):
+        if key not in given:
+            changes.append(f"{key}={have[key]} added")
+        elif key not in have:
+            changes.append(f"{key} removed (the template gives {key}={given[key]})")
+        elif have[key] != given[key]:
+            changes.append(f"{key}={have[key]} where the template gives {key}={given[key]}")
+    return changes
+
+
+@check_kind("pod_labels_kept", required={"deployment"}, optional={"namespace"})
+def pod_labels_kept(ctx: GradingContext, spec: dict) -> Outcome:
+    """A Deployment's Pods carry exactly the labels its pod template gives them (none relabelled)."""
+    name = spec["deployment"]
+    ns = spec.get("namespace") or ctx.namespace
+    expected = f"the Pods of Deployment {name} carry the labels its pod template gives them"
+    deployment = _require_deployment(ctx, spec, expected)
+    given = _template_labels(deployment.get("spec") or {})
+    allowed = [given]
+    recorded = ctx.attempt.records.get(record_key("Deployment", ns, name))
+    if recorded is not None:  # during a rollout, Pods of the template at start are still live
+        allowed.append(_template_labels((recorded.get("content") or {}).get("spec") or {}))
+    pods = pods_of_deployment(ctx, name, ns)
+    relabelled = [p for p in pods if identity_labels(p) not in allowed]
+    if relabelled:
+        first = relabelled[0]
+        found = (
+            f"Pod {first['metadata']['name']} was relabelled by hand: "
+            + "; ".join(_label_changes(identity_labels(first), given))
+        )
+        if len(relabelled) > 1:
+            found += f" (and {len(relabelled) - 1} more Pod(s) of {name})"
+        raise Fail(
+            expected,
+            found,
+            f"The task keeps the labels Deployment {name} gives its Pods. A label set on a Pod by "
+            "hand is gone when the Pod is replaced (a restart, a rollout, an eviction), so change "
+            f"what selects the Pods (a Service's selector) instead; `kubectl rollout restart "
+            f"deployment {name}` brings back Pods labelled as the template says.",
+        )
+    return Outcome(expected, f"{len(pods)} Pod(s), each labelled as the template says")
 
 
 @check_kind("pod_containers", required={"pod", "image"}, optional={"command", "namespace"})

@@ -79,7 +79,7 @@ def manual_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
         raise Fail("the target server is running", f"pod {spec['target_pod']} has no IP")
     want_ip, want_port, want_name = target["status"]["podIP"], spec["port"], spec.get("port_name")
     expected = f"endpoint {want_ip}:{want_port}" + (f" on port name {want_name!r}" if want_name else "")
-    candidates = _manual_endpoint_sets(ctx, name, ns)
+    candidates = manual_endpoint_sets(ctx, name, ns)
     if not candidates:
         others = names_of(ctx.list("Endpoints", ns)) + names_of(
             [s for s in ctx.list("EndpointSlice", ns) if _is_manual_slice(s)]
@@ -123,7 +123,7 @@ def _is_manual_slice(item: dict) -> bool:
     )
 
 
-def _manual_endpoint_sets(ctx: GradingContext, service: str, ns: str | None):
+def manual_endpoint_sets(ctx: GradingContext, service: str, ns: str | None):
     """(source, addresses, ports) from the v1 Endpoints object and from hand-made slices."""
     found = []
     endpoints = ctx.get("Endpoints", service, ns)

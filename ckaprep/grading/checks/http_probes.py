@@ -13,6 +13,7 @@ from ckaprep.grading.checks.base import (
     live_pods,
     port_label,
 )
+from ckaprep.grading.checks.endpoints import manual_endpoint_sets
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.cluster.labels import matches, selector_string
 from ckaprep.catalogue.templating import env_name
@@ -110,7 +111,9 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     if problems:
         failed = [r for r, v in zip(results, verdicts) if v]
         advice = (
-            _service_port_advice(failed, service)
+            _external_name_advice(failed, service)
+            or _dns_cache_advice(ctx, failed, service, source_ns)
+            or _service_port_advice(failed, service)
             or service_diagnosis(ctx, service, failed)
             or _probe_advice(failed, backends)
         )
@@ -160,6 +163,46 @@ def _env_urls(ctx: GradingContext, service: dict, ports: list[dict], source_ns: 
     return urls
 
 
+def _external_name_advice(failed, service: dict) -> str:
+    """An ExternalName Service is only a DNS alias: when the name it stands for does not
+    resolve, that is why, whatever selector and ports it carries."""
+    if service["spec"].get("type") != "ExternalName" or not any(r.exit_code == 6 for r in failed):
+        return ""
+    name, target = service["metadata"]["name"], service["spec"].get("externalName") or "nothing"
+    return (
+        f"Service {name} is of type ExternalName, a DNS alias for {target}, which does not "
+        "resolve; an alias has no ClusterIP and sends nothing to the Pods its selector names. "
+        "A Service in front of Pods is of type ClusterIP (kubectl patch: type ClusterIP, "
+        "externalName null)."
+    )
+
+
+def _dns_cache_advice(ctx: GradingContext, failed, service: dict, source_ns: str) -> str:
+    """A ClusterIP Service's own name always resolves in cluster DNS, so when it did not, DNS
+    answered from its cache: what the name was before (no Service yet, or an ExternalName alias)."""
+    from urllib.parse import urlsplit
+
+    spec = service["spec"]
+    if spec.get("type") == "ExternalName" or spec.get("clusterIP") in (None, "", "None"):
+        return ""
+    name, ns = service["metadata"]["name"], service["metadata"]["namespace"]
+    names = {f"{name}.{ns}", f"{name}.{ns}.svc"} | ({name} if source_ns == ns else set())
+    # The full name only in the domain the probe pod's resolv.conf named (another is simply wrong).
+    names |= {f"{name}.{ns}.svc.{domain}" for domain in ctx.known_domains().values()}
+    for result in failed:
+        try:
+            host = (urlsplit(result.url).hostname or "").rstrip(".")
+        except ValueError:
+            continue
+        if result.exit_code == 6 and host in names:
+            return (
+                f"Service {name} exists now, yet {host} did not resolve: cluster DNS still answers "
+                "from its cache what the name was before (no Service, or an ExternalName alias), "
+                "for up to its TTL (30 s in the usual setup). Check again in a minute."
+            )
+    return ""
+
+
 def _service_port_advice(failed, service: dict) -> str:
     """When a request goes to a port the Service no longer has, or one it serves over UDP, that
     is the cause, whatever curl saw on the way (a refusal, or a timeout)."""
@@ -197,7 +240,7 @@ def service_diagnosis(ctx: GradingContext, service: dict, failed) -> str:
     selector = service["spec"].get("selector") or {}
     ns, name = service["metadata"]["namespace"], service["metadata"]["name"]
     if not selector:
-        return ""
+        return _selectorless_diagnosis(ctx, service)
     pods = [p for p in live_pods(ctx, ns) if matches(selector, labels_of(p))]
     if not pods:
         shown = "; ".join(sorted({selector_string(identity_labels(p)) for p in live_pods(ctx, ns)})) or "no pods"
@@ -219,6 +262,47 @@ def service_diagnosis(ctx: GradingContext, service: dict, failed) -> str:
                 f"Service {name}'s targetPort {target} is not a port the selected pods declare "
                 f"({listing}); traffic to it is refused."
             )
+    return ""
+
+
+def _selectorless_diagnosis(ctx: GradingContext, service: dict) -> str:
+    """A Service without a selector sends traffic only where its hand-written Endpoints (or
+    EndpointSlices) say, and nothing updates them when Pods come and go: name the address
+    that no Pod has, or the port the Pod there does not declare."""
+    ns, name = service["metadata"]["namespace"], service["metadata"]["name"]
+    pods = {}
+    for namespace in dict.fromkeys([ns, *ctx.attempt.namespaces]):
+        for pod in live_pods(ctx, namespace):
+            ip = (pod.get("status") or {}).get("podIP")
+            if ip:
+                pods[ip] = pod
+    fix = (
+        f"Give Service {name} a selector that picks the Pods (kubectl set selector), so the "
+        "controller keeps its endpoints current, or correct the hand-written endpoints."
+    )
+    sets = manual_endpoint_sets(ctx, name, ns)
+    if not sets:
+        return f"Service {name} has no selector and no Endpoints or EndpointSlice of its own, so no endpoints. {fix}"
+    for source, ips, ports in sets:
+        numbers = sorted({p.get("port") for p in ports if p.get("port") is not None}, key=str)
+        shown = ", ".join(str(n) for n in numbers) or "no port"
+        for ip in sorted(ips):
+            pod = pods.get(ip)
+            if pod is None:
+                return (
+                    f"Service {name} has no selector, so its endpoints are what was written by hand: "
+                    f"{source} points at {ip} (port {shown}), and no Pod has that address now. {fix}"
+                )
+            declared = {e.get("containerPort") for c in pod["spec"].get("containers") or []
+                        for e in c.get("ports") or []}  # fmt: skip
+            wrong = [n for n in numbers if declared and n not in declared]
+            if wrong:
+                listing = ", ".join(str(d) for d in sorted(declared, key=str))
+                return (
+                    f"Service {name} has no selector, so its endpoints are what was written by hand: "
+                    f"{source} sends port {wrong[0]} to Pod {pod['metadata']['name']} ({ip}), which "
+                    f"declares {listing}. {fix}"
+                )
     return ""
 
 
