@@ -1,7 +1,7 @@
 """troubleshoot-pool: answers that make the clients work the wrong way, graded on the fake."""
 
-from ckaprep.catalogue import find_exercise
-from ckaprep.lifecycle import start_attempt
+from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.practice.lifecycle import start_attempt
 from tests.helpers import NOW, failed, grade_now
 
 POOL = find_exercise("troubleshoot-pool")
