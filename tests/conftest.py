@@ -1,6 +1,7 @@
 import signal
 
 import pytest
+import typer.testing
 
 from ckaprep.cluster.fake import FakeCluster
 from ckaprep.environment import Environment
@@ -10,6 +11,23 @@ from ckaprep.environment import Environment
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+
+
+def _command_built_once(get_command):
+    """typer rebuilds the whole click command tree on every CliRunner.invoke (about 30 ms for
+    ckaprep); the unit tests invoke the same app thousands of times, so each app is built once."""
+    built = {}
+
+    def cached(app):
+        if id(app) not in built:
+            built[id(app)] = (app, get_command(app))  # the app is kept, so its id is never reused
+        return built[id(app)][1]
+
+    return cached
+
+
+if hasattr(typer.testing, "_get_command"):
+    typer.testing._get_command = _command_built_once(typer.testing._get_command)
 
 @pytest.fixture
 def fake() -> FakeCluster:

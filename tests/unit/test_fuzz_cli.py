@@ -123,7 +123,7 @@ def assert_contract(home, kubeconfig, argv, environ=None):
     assert len(stderr_lines(result)) <= 1, (argv, environ, result.stderr)
 
 
-@settings(max_examples=40, deadline=None, database=None,
+@settings(max_examples=30, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(argv=command_lines())
 @example(argv=["start", "[/]"])
