@@ -207,8 +207,18 @@ class Exercise:
         return [str(ns) for ns in render(self.namespaces, params)]
 
     def setup_for(self, params) -> list[dict]:
-        manifests = render(self.setup, params)
+        """The setup's manifests; a drawn fault's own `setup` manifests take the place of the
+        setup manifest of the same kind, name and namespace, and are added after it otherwise."""
         primary = self.namespaces_for(params)[0]
+        manifests = render(self.setup, params)
+        for fault in drawn_faults(self.faults, params):
+            for manifest in render(fault.get("setup") or [], params):
+                key = _manifest_key(manifest, primary)
+                same = [i for i, m in enumerate(manifests) if _manifest_key(m, primary) == key]
+                if same:
+                    manifests[same[0]] = manifest
+                else:
+                    manifests.append(manifest)
         for manifest in manifests:
             kind_is_namespaced = CLUSTER_KINDS[manifest["kind"]][2]
             if kind_is_namespaced:
@@ -243,7 +253,12 @@ class Exercise:
 # some parameters to its broken values, which the setup's templates then build on. The draw is
 # kept in the attempt's params as `faults`.
 FAULTS_PARAM = "faults"
-FAULT_FIELDS = {"id", "title", "touches", "params", "hints", "solution"}
+FAULT_FIELDS = {"id", "title", "touches", "params", "setup", "hints", "solution"}
+
+
+def _manifest_key(manifest: dict, primary: str) -> tuple:
+    meta = manifest.get("metadata") or {}
+    return manifest.get("kind"), meta.get("name"), meta.get("namespace") or primary
 
 
 def fault_pool(faults: dict) -> dict[str, dict]:
@@ -496,9 +511,13 @@ class _Validator:
             touches = fault.get("touches")
             if not isinstance(touches, list) or not touches or not all(isinstance(t, str) for t in touches):
                 self.fail(f"{where}.touches", "must list what the fault breaks (two faults never share one)")
-            params = fault.get("params")
-            if not isinstance(params, dict) or not params:
-                self.fail(f"{where}.params", "must set at least one parameter to its broken value")
+            params = fault.get("params", {})
+            if not isinstance(params, dict) or not (params or fault.get("setup")):
+                self.fail(f"{where}.params", "must set at least one parameter to its broken value (or give setup)")
+            if "setup" in fault:
+                if not isinstance(fault["setup"], list) or not fault["setup"]:
+                    self.fail(f"{where}.setup", "must be a list of manifests")
+                self._setup(fault["setup"], where=f"{where}.setup")
             for name, value in params.items():
                 if name not in data["params"]:
                     self.fail(f"{where}.params.{name}", "is not a parameter of this exercise")
@@ -536,9 +555,10 @@ class _Validator:
             self.fail(f"{where}.faults", "these faults touch the same thing and are never drawn together")
         return tuple(pinned)
 
-    def _setup(self, setup: list):
+    def _setup(self, setup: list, where: str = "setup"):
+        base = where
         for i, manifest in enumerate(setup):
-            where = f"setup[{i}]"
+            where = f"{base}[{i}]"
             if not isinstance(manifest, dict):
                 self.fail(where, "must be a manifest mapping")
             # Only namespaced kinds: everything an exercise creates goes when its namespaces do.
@@ -651,6 +671,10 @@ class _Validator:
                         render(getattr(exercise, key), params)
                     except UnknownPlaceholder as exc:
                         self.fail(key, f"unknown parameter ${{{exc.args[0]}}}")
+                try:
+                    exercise.setup_for(params)  # with the drawn faults' own manifests
+                except UnknownPlaceholder as exc:
+                    self.fail(where, f"a fault's setup names unknown parameter {exc.args[0]!r}")
                 for key, method in (("hints", exercise.hints_for), ("solution", exercise.solution_for)):
                     try:
                         method(params)

@@ -179,3 +179,28 @@ def test_setup_wait_started_accepts_pods_stuck_on_purpose(fake):
 
     with pytest.raises(ImagePullError):
         _setup_is_settled(fake, [manifest], ["ns"], "running")
+
+
+def test_a_fault_with_setup_of_its_own_replaces_the_service_and_adds_its_endpoints():
+    params = POOL.choose_params(3, faults=["hand-written-endpoints", "udp-protocol"])
+    manifests = POOL.setup_for(params)
+    services = [m for m in manifests if m["kind"] == "Service"]
+    assert len(services) == 1 and "selector" not in services[0]["spec"]
+    assert services[0]["spec"]["ports"][0]["protocol"] == "UDP"  # the other fault's parameter still applies
+    [endpoints] = [m for m in manifests if m["kind"] == "Endpoints"]
+    assert endpoints["metadata"] == {"name": params["service"], "namespace": params["namespace"]}
+    assert endpoints["subsets"][0]["addresses"] == [{"ip": params["stale_ip"]}]
+    other = POOL.setup_for(POOL.choose_params(3, faults=["selector-typo", "udp-protocol"]))
+    assert not [m for m in other if m["kind"] == "Endpoints"]
+    assert [m for m in other if m["kind"] == "Service"][0]["spec"]["selector"]
+
+
+def test_validate_checks_a_faults_own_setup():
+    data = _data()
+    fault = next(f for f in data["faults"]["pool"] if f["id"] == "hand-written-endpoints")
+    fault["setup"][1]["kind"] = "Secret"
+    assert "faults.pool #12.setup #2.kind: must be one of" in _problem(data)
+    data = _data()
+    fault = next(f for f in data["faults"]["pool"] if f["id"] == "hand-written-endpoints")
+    fault["setup"][1]["subsets"][0]["addresses"][0]["ip"] = "${nope}"
+    assert "nope" in _problem(data)
