@@ -26,6 +26,6 @@ app = typer.Typer(
 )
 
 # A new command goes in the module of its group; a new group is one more line here.
-for group in (study.commands, drill.commands, setup.commands, authoring.commands, exam.commands,
+for group in (drill.commands, study.commands, setup.commands, authoring.commands, exam.commands,
               classroom.commands):  # fmt: skip
     app.add_typer(group)

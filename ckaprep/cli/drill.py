@@ -1,4 +1,4 @@
-"""The commands of a single exercise: start, task, check, status, hint, solution, reset.
+"""The commands of a single exercise: list, start, task, check, status, hint, solution, reset.
 
 During an exam, `task`, `status` and `reset` act as the exam's own commands.
 """
@@ -11,13 +11,36 @@ import typer
 from rich.text import Text
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, Spinner, active, command_group, complete_exercise, environment, err,
-    find_exercise, finite, handles_errors, out, print_json, run_instead, suggest, waiter,
+    JsonOption, ProbeImageOption, Spinner, active, catalogue, catalogue_and_skipped, command_group,
+    complete_exercise, environment, err, find_exercise, finite, handles_errors, list_content, out, print_json,
+    print_rendered, run_instead, suggest, waiter,
 )  # fmt: skip
 from ckaprep.errors import CkaprepError, UsageError, one_line
 from ckaprep.exit_status import ExitStatus
 
 commands = command_group()
+
+
+@commands.command("list")
+@handles_errors
+def list_exercises(ctx: typer.Context, as_json: JsonOption = False):
+    """List the exercises with their difficulty, suggested minutes and topics."""
+    env = environment(ctx)
+    if as_json:
+        print_json([ex.to_summary() for ex in catalogue(env).values()])
+        return
+    print_rendered(env, "list", list_content(env), lambda: _catalogue_view(env))
+
+
+def _catalogue_view(env):
+    """The exercise table; not kept for next time when a file had to be skipped (its warning)."""
+    from rich.console import Group
+
+    from ckaprep.views.render import catalogue_table
+
+    exercises, skipped = catalogue_and_skipped(env)
+    view = Group(catalogue_table(list(exercises.values())), Text("Start one with: ckaprep start <id>"))
+    return view, not skipped
 
 
 @commands.command()

@@ -1,41 +1,18 @@
-"""The commands that need no cluster: list, explain, progress and next."""
+"""Study and progress, with no cluster: explain, progress and next."""
 
 from __future__ import annotations
 
 from typing import Annotated, Optional
 
 import typer
-from rich.text import Text
 
 from ckaprep.cli.base import (
-    JsonOption, attempt_for_notes, catalogue, catalogue_and_skipped, command_group, complete_topic, environment,
-    handles_errors, list_content, out, print_json, print_rendered, read_history, suggest,
+    JsonOption, attempt_for_notes, catalogue, command_group, complete_topic, environment,
+    handles_errors, out, print_json, print_rendered, read_history, suggest,
 )  # fmt: skip
 from ckaprep.errors import UsageError
 
 commands = command_group()
-
-
-@commands.command("list")
-@handles_errors
-def list_exercises(ctx: typer.Context, as_json: JsonOption = False):
-    """List the exercises with their difficulty, suggested minutes and topics."""
-    env = environment(ctx)
-    if as_json:
-        print_json([ex.to_summary() for ex in catalogue(env).values()])
-        return
-    print_rendered(env, "list", list_content(env), lambda: _catalogue_view(env))
-
-
-def _catalogue_view(env):
-    """The exercise table; not kept for next time when a file had to be skipped (its warning)."""
-    from rich.console import Group
-
-    from ckaprep.views.render import catalogue_table
-
-    exercises, skipped = catalogue_and_skipped(env)
-    view = Group(catalogue_table(list(exercises.values())), Text("Start one with: ckaprep start <id>"))
-    return view, not skipped
 
 
 @commands.command()
