@@ -135,4 +135,4 @@ def test_service_selector_on_a_service_without_selector(fake):
     fake.patch("Service", attempt.namespace, attempt.params["service"], lambda svc: svc["spec"].pop("selector"))
     selector = _check(grade_now(exercise, attempt, fake), "selector")
     assert selector.status == "fail" and selector.found == "the Service has no selector"
-    assert "Without a selector no pod receives traffic" in selector.message
+    assert "Without a selector nothing keeps its endpoints current" in selector.message

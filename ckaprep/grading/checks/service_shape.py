@@ -46,7 +46,10 @@ def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
     expected = f"selects exactly the {len(wanted)} backend pod(s) labelled {spec['backends']}"
     selector = service["spec"].get("selector") or {}
     if not selector:
-        raise Fail(expected, "the Service has no selector", "Without a selector no pod receives traffic.")
+        manual = "; Endpoints written by hand go stale when the Pods are replaced" if ctx.get(
+            "Endpoints", spec["service"], spec.get("namespace")) else ""  # fmt: skip
+        raise Fail(expected, "the Service has no selector",
+                   f"Without a selector nothing keeps its endpoints current{manual}.")
     selected = [p for p in live_pods(ctx, spec.get("namespace")) if matches(selector, labels_of(p))]
     found = f"selector {selector_string(selector)} selects {len(selected)} pod(s)"
     wanted_names = {p["metadata"]["name"] for p in wanted}
