@@ -5,6 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from ckaprep.cluster.images import BUSYBOX_IMAGE
 from ckaprep.cli.application import app
 from ckaprep.errors import ClusterUnreachable, ImagePullError, PermissionDenied
 from ckaprep.exit_status import ExitStatus
@@ -198,15 +199,7 @@ def test_namespace_stuck_terminating_is_a_timeout(run, env, fake):
 
 
 def test_setup_image_that_cannot_be_pulled(run, env, fake):
-    original = fake._admit_pod
-
-    def backoff(pod):
-        original(pod)
-        pod["status"] = {"phase": "Pending", "containerStatuses": [{
-            "image": pod["spec"]["containers"][0]["image"],
-            "state": {"waiting": {"reason": "ErrImagePull"}}}]}
-
-    fake._admit_pod = backoff
+    fake.unpullable = {BUSYBOX_IMAGE}
     result = run("start", "clusterip-create", "--seed", "8")
     assert result.exit_code == ExitStatus.IMAGE_PULL
     assert "docker.io/library/busybox:1.36.1" in result.stderr

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import pytest
 
+from ckaprep.cluster.images import BUSYBOX_IMAGE
 from ckaprep.catalogue.exercise import find_exercise, load_catalogue
 from ckaprep.errors import UsageError
 from ckaprep.practice.exam import draw_exam, plan_exam, set_up_exam, verdict, weighted_total
@@ -223,18 +224,11 @@ def test_setup_runs_tasks_concurrently_with_one_progress_line(fake, tmp_path):
 
 
 def test_a_failing_task_stops_the_exam_setup_and_can_be_reset(run, env, fake):
-    original = fake._admit_pod
-
-    def backoff(pod):
-        original(pod)
-        pod["status"] = {"phase": "Pending", "containerStatuses": [{
-            "image": pod["spec"]["containers"][0]["image"], "state": {"waiting": {"reason": "ErrImagePull"}}}]}
-
-    fake._admit_pod = backoff
+    fake.unpullable = {BUSYBOX_IMAGE}
     result = run("exam", "start", "--tasks", "3", "--seed", "3")
     assert result.exit_code == ExitStatus.IMAGE_PULL
     assert "exam reset" in result.stderr
-    fake._admit_pod = original
+    fake.unpullable = set()
     assert run("exam", "reset").exit_code == 0
     assert fake.list("Namespace", None) == []
 

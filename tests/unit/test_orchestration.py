@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from ckaprep.catalogue.exercise import load_catalogue
 from ckaprep.cli.application import app
+from ckaprep.cluster.images import BUSYBOX_IMAGE
 from ckaprep.environment import Environment
 from ckaprep.errors import ClusterUnreachable, StateError
 from ckaprep.exit_status import ExitStatus
@@ -19,23 +20,12 @@ from ckaprep.practice.state import new_seed
 from tests.helpers import NOW, apply_solution, options
 
 
-def _pull_fails(fake):
-    original = fake._admit_pod
-
-    def backoff(pod):
-        original(pod)
-        pod["status"] = {"phase": "Pending", "containerStatuses": [{
-            "image": pod["spec"]["containers"][0]["image"], "state": {"waiting": {"reason": "ErrImagePull"}}}]}
-
-    fake._admit_pod = backoff
-
-
 @pytest.mark.parametrize("args, reset", [
     (["start", "clusterip-create", "--seed", "8"], "`ckaprep reset` removes it"),
     (["exam", "start", "--tasks", "2", "--seed", "3"], "`ckaprep exam reset` removes it"),
 ])  # fmt: skip
 def test_a_start_that_fails_half_way_says_so_and_how_to_clean_up_in_one_line(run, fake, args, reset):
-    _pull_fails(fake)
+    fake.unpullable = {BUSYBOX_IMAGE}
     result = run(*args)
     assert result.exit_code == ExitStatus.IMAGE_PULL
     line = result.stderr.strip()
