@@ -141,6 +141,20 @@ def test_a_selectorless_service_sending_a_pod_the_wrong_port_names_the_port(fake
             f"which declares {p['target_port']}.") in check.message  # fmt: skip
 
 
+def test_endpoints_written_by_hand_for_todays_pods_answer_but_do_not_pass(fake):
+    attempt = _start(fake, ["hand-written-endpoints", "client-short-name"])
+    p = attempt.params
+    fake.mirrors_endpoints = True  # as the real controller: hand-made Endpoints become a slice
+    fake.delete("Endpoints", attempt.namespace, p["service"])
+    fake.create({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": p["service"], "namespace": attempt.namespace},
+                 "subsets": [{"addresses": [{"ip": pod["status"]["podIP"]} for pod in _deployment_pods(fake, attempt)],
+                              "ports": [{"name": "http", "port": p["target_port"]}]}]})  # fmt: skip
+    check = _check(grade_now(POOL, attempt, fake), "short-name")
+    assert check.status == "fail"
+    assert "→" in check.found and check.found.endswith(f"but Service {p['service']} has no selector")
+    assert "go stale as soon as the Pods are replaced" in check.message
+
+
 def test_a_fixed_service_whose_name_dns_still_caches_says_so():
     from ckaprep.cluster.fake import FakeCluster
 

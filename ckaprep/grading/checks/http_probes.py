@@ -83,7 +83,7 @@ def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | N
     "http_probe",
     required={"service", "via"},
     optional={"ports", "backends", "backends_namespace", "namespace", "from_namespace",
-              "expect", "expect_body", "configmap", "key", "repeat"},
+              "expect", "expect_body", "configmap", "key", "repeat", "through_selector"},
     settles=True,
     choices={"via": PROBE_VIAS, "expect": ("reach", "dns-failure")},
 )  # fmt: skip
@@ -108,6 +108,8 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     )
     if spec.get("expect_body"):
         expected += f", page containing {spec['expect_body']!r}"
+    if spec.get("through_selector"):
+        expected += ", through the Service's selector"
     if problems:
         failed = [r for r, v in zip(results, verdicts) if v]
         advice = (
@@ -119,6 +121,13 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
         )
         raise Fail(expected, "; ".join(problems), advice)
     answered = ", ".join(sorted({f"{r.url} → {r.answered_by}" for r in results}))
+    if spec.get("through_selector") and not (service.get("spec") or {}).get("selector"):
+        # It answers today, from endpoints someone wrote; the next Pod replacement breaks it.
+        name = service["metadata"]["name"]
+        raise Fail(expected, f"{answered}, but Service {name} has no selector",
+                   f"Its endpoints were written by hand: they go stale as soon as the Pods are replaced. "
+                   f"Give Service {name} a selector that picks the Pods, and let the control plane keep "
+                   "the endpoints.")  # fmt: skip
     return Outcome(expected, answered)
 
 
