@@ -501,8 +501,11 @@ class FakeCluster(_StatefulSetsAndDns):
                    for (k, _, _), o in self.objects.items() if k == "Service"):  # fmt: skip
                 raise ValueError(f"spec.clusterIP: Invalid value: {wanted!r}: provided IP is already allocated")
         if spec.get("clusterIP") in (None, "") and not keep_ip:
+            # As the API server does, dynamic addresses come from above the range's static band
+            # (its first 256 addresses in a /16), which is left to addresses asked for.
             self._next_ip["svc"] += 1
-            spec["clusterIP"] = f"10.96.0.{self._next_ip['svc']}"
+            number = self._next_ip["svc"]
+            spec["clusterIP"] = f"10.96.{1 + number // 254}.{1 + number % 254}"
         spec.setdefault("ipFamilies", ["IPv4"])
 
     @staticmethod

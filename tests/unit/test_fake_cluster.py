@@ -167,3 +167,14 @@ def test_the_readiness_probe_exercise_setup_is_not_ready_and_its_answer_is(fake)
     assert all(p["status"]["conditions"][0]["status"] == "False" for p in fake.list("Pod", attempt.namespace, f"app={app}"))
     apply_solution(fake, exercise, attempt)
     assert statuses(grade_now(exercise, attempt, fake))["pods-ready"] == "pass"
+
+
+def test_addresses_left_to_the_fake_stay_out_of_the_static_band(fake):
+    """As on the API server, a Service given no clusterIP never gets one of the range's first 256
+    addresses, which are left to Services that ask for one (service-cidr asks for 20 to 250)."""
+    for n in range(600):
+        fake.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"s{n}", "namespace": "ns"},
+                     "spec": {"ports": [{"port": 80}]}})  # fmt: skip
+    addresses = [s["spec"]["clusterIP"] for s in fake.list("Service", "ns")]
+    assert len(set(addresses)) == 600
+    assert not [a for a in addresses if a.startswith("10.96.0.")]
