@@ -79,11 +79,16 @@ class Environment:
     def grading_options(self, *, wait_s: float, probe_image: str | None = None, progress=None):
         """How a command grades: --probe-image, else $CKAPREP_PROBE_IMAGE, else the pinned curl
         image; waits on this environment's clock."""
-        from ckaprep.cluster.waiting import Waiter, no_progress
         from ckaprep.grading.options import GradingOptions
 
-        waiter = Waiter(progress=progress or no_progress, clock=self.monotonic, sleep=self.sleep)
-        return GradingOptions(probe_image=probe_image or self.default_probe_image, wait_s=wait_s, waiter=waiter)
+        return GradingOptions(probe_image=probe_image or self.default_probe_image, wait_s=wait_s,
+                              waiter=self.waiter(progress))  # fmt: skip
+
+    def waiter(self, progress=None):
+        """How to wait in this environment: its clock and sleep, progress to `progress`."""
+        from ckaprep.cluster.waiting import Waiter, no_progress
+
+        return Waiter(progress=progress or no_progress, clock=self.monotonic, sleep=self.sleep)
 
     def exercise_dirs(self) -> list[Path]:
         """The built-in exercises, then --exercises directories, then $CKAPREP_EXERCISES."""

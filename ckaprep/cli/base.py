@@ -113,9 +113,7 @@ class Spinner:
 
 
 def waiter(env: Environment, progress):
-    from ckaprep.cluster.waiting import Waiter
-
-    return Waiter(progress=progress, clock=env.monotonic, sleep=env.sleep)
+    return env.waiter(progress)
 
 
 def finite(value: float) -> float:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, Spinner, command_group, completion_script, environment, handles_errors, out, print_json, waiter,
+    JsonOption, ProbeImageOption, Spinner, command_group, completion_script, environment, handles_errors, out, print_json,
 )  # fmt: skip
 
 commands = command_group()
@@ -31,9 +31,8 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
     env = environment(ctx)
     cluster = env.cluster()
     with Spinner() as progress:
-        diagnosis = diagnose(
-            cluster, probe_image=probe_image or env.default_probe_image, waiter=waiter(env, progress)
-        )
+        options = env.grading_options(wait_s=0, probe_image=probe_image, progress=progress)
+        diagnosis = diagnose(cluster, probe_image=options.probe_image, waiter=options.waiter)
     if as_json:
         print_json(diagnosis.to_json())
     else:
