@@ -25,7 +25,9 @@ from pathlib import Path
 
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
-from ckaprep.errors import CkaprepError, StateError, UsageError, WaitTimeout
+from ckaprep.errors import (
+    CkaprepError, CredentialsRejected, PermissionDenied, StateError, UsageError, WaitTimeout, one_line,
+)
 from ckaprep.practice.history import Record
 from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE, ROLE_LABEL, is_probe_pod
 from ckaprep.practice.state import Attempt, Exam, StateStore, attempt_from_json, exam_from_json
@@ -190,9 +192,23 @@ def detect_seat(cluster: Cluster) -> Seat | None:
     home = seat_of_account(*account) if account else None
     if home is None:
         return None
-    configmap = cluster.get("ConfigMap", home, SEAT_CONFIGMAP)
+    try:
+        configmap = cluster.get("ConfigMap", home, SEAT_CONFIGMAP)
+    except PermissionDenied:
+        raise seat_revoked(*account) from None
     seat = seat_from_configmap(configmap) if configmap else None
     return seat if seat is not None and seat.id == account[1] else None
+
+
+def seat_revoked(namespace: str, name: str) -> CredentialsRejected:
+    """A seat's token refused its own seat ConfigMap. The API server answers 401 once it notices
+    the ServiceAccount is gone and 403 while only the RoleBindings are: the learner hears one
+    thing either way."""
+    return CredentialsRejected(
+        f"the seat's token (ServiceAccount {one_line(namespace)}/{one_line(name)}) was refused its own "
+        "seat: the seat or its class was deleted, or its rights were revoked; ask the trainer for a "
+        "new kubeconfig"
+    )
 
 
 # -- the seat's state, kept in the cluster -------------------------------------------------------
@@ -208,7 +224,10 @@ class SeatStore(StateStore):
         self.exam_path = Path(f"{where} key {EXAM_KEY}")
 
     def _configmap(self) -> dict:
-        configmap = self.cluster.get("ConfigMap", self.seat.home, SEAT_CONFIGMAP)
+        try:
+            configmap = self.cluster.get("ConfigMap", self.seat.home, SEAT_CONFIGMAP)
+        except PermissionDenied:
+            raise seat_revoked(accounts_namespace(self.seat.class_name), self.seat.id) from None
         if configmap is None:
             raise StateError(
                 f"seat {self.seat.id}: ConfigMap {self.seat.home}/{SEAT_CONFIGMAP} is gone; ask the trainer "

@@ -459,3 +459,17 @@ def test_an_exercise_that_reads_the_service_range_is_refused_in_a_seat_and_never
     started = start_class_exam(fake, CLASS, catalogue, state_dir=tmp_path / "t", seed=3, now=lambda: NOW,
                                tasks=len(catalogue) - 1, per_seat=True, sleep=lambda s: None)  # fmt: skip
     assert all("service-cidr" not in seat["tasks"] for seat in started["seats"])
+
+
+def test_a_seat_refused_its_own_configmap_is_told_it_was_deleted_with_exit_3(fake, classroom, tmp_path):
+    from ckaprep.errors import PermissionDenied
+
+    env = seat_env(tmp_path, fake, "k8s101-01-a")
+    assert run(env, "start", "clusterip-create", "--seed", "3").exit_code == 0
+    # The class is gone but the token is still accepted: RBAC refuses the seat its own ConfigMap.
+    fake.failure = PermissionDenied('permission denied: configmaps "ckaprep-seat" is forbidden')
+    for command in (["status"], ["check"], ["reset"]):
+        result = run(env, *command)
+        assert result.exit_code == 3, (command, result.output)
+        assert "the seat or its class was deleted, or its rights were revoked" in result.output
+        assert "forbidden" not in result.output and "Traceback" not in result.output

@@ -262,3 +262,35 @@ def test_the_server_clock_comes_from_its_date_header_not_the_local_clock(server,
     server.answer(200, {"kind": "Service", "metadata": {"name": "web"}})
     cluster.get("Service", "ns1", "web")
     assert cluster.server_time() >= datetime(2030, 1, 1, 0, 1, tzinfo=timezone.utc)
+
+
+def _seat_token(expiry: int) -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    claims = {"exp": expiry, "kubernetes.io": {"namespace": "k8s101-seats", "serviceaccount": {"name": "k8s101-01"}}}
+    return f"{part({'alg': 'RS256'})}.{part(claims)}.{part({})}"
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (401, "Unauthorized"),  # the API server has noticed the ServiceAccount is gone
+        (403, 'configmaps "ckaprep-seat" is forbidden: User "system:serviceaccount:k8s101-seats:k8s101-01" '
+              'cannot get resource "configmaps" in API group "" in the namespace "k8s101-01-a"'),  # only RBAC has
+    ],
+)
+def test_a_deleted_seat_says_so_whichever_refusal_the_api_server_gives(server, tmp_path, code, message):
+    from ckaprep.classroom.seats import detect_seat
+
+    token = _seat_token(expiry=4_000_000_000)  # not expired: the seat was deleted, not timed out
+    config = write_kubeconfig(tmp_path / "k", server.url, cluster={}, user={"token": token})
+    seat_cluster = kube.KubeCluster(kubeconfig=str(config), environ={})
+    server.answer(code, status(code, message))
+    with pytest.raises(CredentialsRejected) as caught:
+        detect_seat(seat_cluster)
+    said = str(caught.value)
+    assert "ServiceAccount k8s101-seats/k8s101-01" in said
+    assert "the seat or its class was deleted" in said and "ask the trainer for a new kubeconfig" in said
+    assert "\n" not in said and "forbidden" not in said
+    assert server.requests[0]["path"] == "/api/v1/namespaces/k8s101-01-a/configmaps/ckaprep-seat"

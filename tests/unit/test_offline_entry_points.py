@@ -60,7 +60,10 @@ def test_missing_kubeconfig(tmp_path):
 
 @pytest.mark.skipif(NOT_ROOT, reason="needs root to drop to another user (CI runs as root)")
 def test_try_refuses_without_root(tmp_path):
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                             str(REPO_ROOT / "scripts" / "try")], capture_output=True, text=True, timeout=60)  # fmt: skip
+    # The script comes on standard input and runs from /: the other user may not be able to enter
+    # the directory the checkout lies in (a `mktemp -d` one is 0700), and must not need to.
+    script = (REPO_ROOT / "scripts" / "try").read_text()
+    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-s"],
+                            input=script, capture_output=True, text=True, timeout=60, cwd="/")  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "root" in result.stderr and "kind" in result.stderr
