@@ -16,17 +16,18 @@ from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.grading.options import GradingOptions
 from ckaprep.errors import StateError
-from ckaprep.practice.state import Exam, exam_from_json, new_id
+from ckaprep.practice.state import Exam, new_id
 from ckaprep.cluster.waiting import Progress, Waiter, no_progress
+from ckaprep.classroom.roster import (
+    EXAM_ROLE, SeatView, class_roster, exam_records, has_learner_state, missing_configmap, save_exam_record,
+)  # fmt: skip
 from ckaprep.classroom.seats import (
-    ATTEMPT_KEY, DEFAULT_PARALLEL, EXAM_KEY, Seat, SeatStore, class_seats, create_or_keep, json_key,
-    not_for_seats, seat_attempt, seat_rights,
+    DEFAULT_PARALLEL, Seat, SeatStore, create_or_keep, empty_namespaces, not_for_seats, seat_namespace,
+    seat_rights,
 )  # fmt: skip
 
 
-
 # -- a class exam ------------------------------------------------------------------------------------
-EXAM_ROLE = "exam"
 
 
 def exam_namespaces(seat: Seat, task: int, count: int) -> list[str]:
@@ -58,32 +59,32 @@ def start_class_exam(
     from datetime import timedelta
 
     from ckaprep.practice.exam import draw_exam, set_up_exam
-    from ckaprep.practice.lifecycle import delete_attempts, plan_attempt
+    from ckaprep.practice.lifecycle import plan_attempt
 
-    seats = class_seats(cluster, class_name)
+    views = class_roster(cluster, class_name)
+    gone = [view for view in views if view.configmap is None]
+    if gone:
+        raise StateError(f"seat {gone[0].seat.id}: {missing_configmap(gone[0])}")
     exam_id = new_id()
-    stores = {seat.id: SeatStore(state_dir, cluster, seat) for seat, _ in seats}
-    busy = []
-    for seat, configmap in seats:
-        if (json_key(configmap, ATTEMPT_KEY) or json_key(configmap, EXAM_KEY)) and not force:
-            busy.append(seat.id)
+    stores = {view.seat.id: SeatStore(state_dir, cluster, view.seat) for view in views}
+    busy = [view.seat.id for view in views if has_learner_state(view)] if not force else []
     if busy:
         raise StateError(
             f"seat(s) {', '.join(busy[:5])} have an active exercise or exam; start the exam with --force "
             "to replace it (what the seat made is deleted)"
         )
     catalogue = {key: ex for key, ex in catalogue.items() if not not_for_seats(ex)}
-    draws = {seat.id: draw_exam(catalogue, seed=seed + (seat.number if per_seat else 0), tasks=tasks,
-                                topics=topics, minutes=minutes) for seat, _ in seats}  # fmt: skip
+    draws = {view.seat.id: draw_exam(catalogue, seed=seed + (view.seat.number if per_seat else 0), tasks=tasks,
+                                     topics=topics, minutes=minutes) for view in views}  # fmt: skip
     done, guard = [0], threading.Lock()
 
-    def one(item: tuple[Seat, dict]) -> Exam:
-        seat, configmap = item
+    def one(view: SeatView) -> Exam:
+        seat = view.seat
         store, draw = stores[seat.id], draws[seat.id]
-        old_attempt, old_exam = seat_attempt(configmap), store.load_exam()
-        old = ([old_attempt] if old_attempt else []) + (old_exam.tasks if old_exam else [])
-        if old:
-            delete_attempts(cluster, old, waiter=Waiter(clock=clock, sleep=sleep))
+        # Only the namespaces the class labelled as this seat's are emptied: whatever the
+        # learner's state names, the trainer's rights act on nothing else.
+        if has_learner_state(view) or view.exam_namespaces:
+            empty_namespaces(cluster, seat.namespaces + view.exam_namespaces, waiter=Waiter(clock=clock, sleep=sleep))
             store.clear()
             store.clear_exam()
         exam_tasks = []
@@ -92,8 +93,7 @@ def start_class_exam(
                              seat.learner)  # fmt: skip
             labels = seat.labels(EXAM_ROLE)
             for ns in task_seat.namespaces:
-                create_or_keep(cluster, {"apiVersion": "v1", "kind": "Namespace",
-                                          "metadata": {"name": ns, "labels": dict(labels)}})  # fmt: skip
+                create_or_keep(cluster, seat_namespace(ns, labels))
             for manifest in seat_rights(seat, task_seat.namespaces, labels):
                 create_or_keep(cluster, manifest)
             exam_tasks.append(plan_attempt(exercise, seed=task_seed, now=now(), exam=exam_id, seat=task_seat))
@@ -107,45 +107,34 @@ def start_class_exam(
         set_up_exam(exam, draw.exercises, cluster, record=store.save_exam, clock=clock, sleep=sleep)
         with guard:
             done[0] += 1
-            progress(f"{done[0]}/{len(seats)} seats set up")
+            progress(f"{done[0]}/{len(views)} seats set up")
         return exam
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        exams = list(pool.map(one, seats))
+        exams = list(pool.map(one, views))
     started = now()
-    for (seat, _), exam in zip(seats, exams):  # one clock for the whole class, from now
+    seats = [view.seat for view in views]
+    for seat, exam in zip(seats, exams):  # one clock for the whole class, from now
         exam.started_at = started.isoformat()
         exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
         for attempt in exam.tasks:
             attempt.started_at = exam.started_at
+        save_exam_record(cluster, seat, exam)  # what the trainer grades, out of the learner's reach
         stores[seat.id].save_exam(exam)
     return {
         "class": class_name, "exam": exam_id, "draw": "per-seat" if per_seat else "same",
         "started_at": started.isoformat(), "deadline": max(e.deadline for e in exams),
         "seats": [{"seat": seat.id, "learner": seat.learner, "tasks": [t.exercise for t in exam.tasks],
                    "namespaces": exam.namespaces, "minutes": exam.minutes}
-                  for (seat, _), exam in zip(seats, exams)],
+                  for seat, exam in zip(seats, exams)],
     }  # fmt: skip
 
 
 def class_exam_deadline(cluster: Cluster, class_name: str) -> datetime | None:
-    """The latest deadline of an exam not yet graded at its end, in any seat."""
-    deadlines = []
-    for _, configmap in class_seats(cluster, class_name):
-        exam = json_key(configmap, EXAM_KEY)
-        if isinstance(exam, dict) and isinstance(exam.get("deadline"), str):
-            deadlines.append(datetime.fromisoformat(exam["deadline"]))
+    """The latest deadline of the class exam, as the trainer set it: no seat can move it."""
+    class_roster(cluster, class_name)  # a class that does not exist is an error, not "no deadline"
+    deadlines = [datetime.fromisoformat(exam.deadline) for exam in exam_records(cluster, class_name).values()]
     return max(deadlines) if deadlines else None
-
-
-def seat_exam(configmap: dict) -> Exam | None:
-    data = json_key(configmap, EXAM_KEY)
-    if data is None:
-        return None
-    try:
-        return exam_from_json(Path(EXAM_KEY), data)
-    except StateError:
-        return None
 
 
 def grade_seat_exam(exam: Exam, catalogue, cluster, *, now: datetime, options: GradingOptions) -> dict:

@@ -18,13 +18,17 @@ from ckaprep.grading.options import GradingOptions
 from ckaprep.errors import ImagePullError, StateError, WaitTimeout
 from ckaprep.practice.state import new_id
 from ckaprep.cluster.waiting import no_progress
-from ckaprep.classroom.exams import grade_seat_exam, seat_exam
-from ckaprep.classroom.seats import (
-    DEFAULT_PARALLEL, EXAM_KEY, RESULT_ROLE, Seat, class_seats, class_selector, json_key, results_namespace,
-    seat_attempt, seat_records,
+from ckaprep.classroom.exams import grade_seat_exam
+from ckaprep.classroom.roster import (
+    SeatTrouble, SeatView, class_roster, exam_active, exam_records, learner_attempt, learner_results, missing_configmap,
+    submitted_at, trusted_attempt,
 )  # fmt: skip
+from ckaprep.classroom.seats import (
+    DEFAULT_PARALLEL, RESULT_ROLE, Seat, class_selector, json_key, results_namespace,
+)  # fmt: skip
+from ckaprep.errors import one_line
 
-
+MOST_FAILED_SHOWN = 10
 
 
 # -- grading ---------------------------------------------------------------------------------------
@@ -106,9 +110,10 @@ def grade_class(
 
     progress, clock = options.waiter.progress, options.waiter.clock
 
-    seats = class_seats(cluster, class_name)
-    namespaces = {ns for seat, _ in seats for ns in seat.namespaces}
-    namespaces |= {ns for _, configmap in seats for ns in getattr(seat_exam(configmap), "namespaces", [])}
+    views = class_roster(cluster, class_name)
+    exams = exam_records(cluster, class_name)
+    namespaces = {ns for view in views for ns in view.seat.namespaces}
+    namespaces |= {ns for exam in exams.values() for ns in exam.namespaces}
     shared = SharedReads(cluster, namespaces)
     round_id = new_id()
     started = clock()
@@ -116,27 +121,32 @@ def grade_class(
     graded = [0]
     quiet = options.with_progress(no_progress)  # seats report as a whole, below
 
-    def one(item: tuple[Seat, dict]) -> dict:
-        seat, configmap = item
-        attempt = seat_attempt(configmap)
+    def one(view: SeatView) -> dict:
+        seat = view.seat
         entry = {"seat": seat.id, "learner": seat.learner, "exercise": None, "attempt": None,
                  "score": None, "passed": False, "problem": ""}  # fmt: skip
         try:
-            exam = seat_exam(configmap) if attempt is None else None
+            if view.configmap is None:
+                entry["problem"] = missing_configmap(view)
+                return entry
+            try:
+                found = trusted_attempt(view, catalogue)
+            except SeatTrouble as exc:
+                entry["problem"] = exc.message
+                return entry
+            exam = exams.get(seat.id) if found is None else None
             if exam is not None:
+                exam.submitted_at = submitted_at(view, exam)
                 entry |= {"attempt": exam.id, "graded_at": now.isoformat(), "round": round_id}
                 entry |= grade_seat_exam(exam, catalogue, shared, now=now, options=quiet)
                 if record and entry["score"] is not None:
                     _record_result(cluster, class_name, seat, entry)
                 return entry
-            if attempt is None:
+            if found is None:
                 entry["problem"] = "no active exercise"
                 return entry
-            exercise = catalogue.get(attempt.exercise)
-            entry |= {"exercise": attempt.exercise, "attempt": attempt.id}
-            if exercise is None:
-                entry["problem"] = f"no exercise {attempt.exercise!r} in the trainer's catalogue"
-                return entry
+            attempt, exercise = found
+            entry |= {"exercise": attempt.exercise, "attempt": attempt.id or round_id}
             try:
                 report, _ = grade(exercise, attempt, shared, quiet)
             except (StateError, ImagePullError, WaitTimeout) as exc:  # this seat's problem, not the round's
@@ -145,7 +155,7 @@ def grade_class(
             failed = [c for c in report.checks if c.status != "pass"]
             entry |= {
                 "score": report.score, "passed": report.passed, "earned": report.earned, "total": report.total,
-                "elapsed_s": round(attempt.elapsed_s(now), 1), "started_at": attempt.started_at,
+                "elapsed_s": round(max(0.0, attempt.elapsed_s(now)), 1), "started_at": attempt.started_at,
                 "graded_at": now.isoformat(), "round": round_id, "topics": list(exercise.topics),
                 "hints": attempt.hints_shown, "solution_shown": attempt.solution_shown,
                 "failed": [c.id for c in failed],
@@ -158,10 +168,10 @@ def grade_class(
         finally:
             with guard:
                 graded[0] += 1
-                progress(f"graded {graded[0]}/{len(seats)} seats")
+                progress(f"graded {graded[0]}/{len(views)} seats")
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        results = list(pool.map(one, seats))
+        results = list(pool.map(one, views))
     return {
         "class": class_name, "round": round_id, "graded_at": now.isoformat(),
         "seconds": round(clock() - started, 2), "seats": results,
@@ -191,75 +201,104 @@ def _trainer_results(cluster: Cluster, class_name: str) -> list[dict]:
     return results
 
 
-def class_status(cluster: Cluster, class_name: str, now: datetime) -> list[dict]:
-    """Each seat: learner, active exercise or exam, time on it, last score (trainer's, else own)."""
-    seats = class_seats(cluster, class_name)
+def class_status(cluster: Cluster, class_name: str, now: datetime, catalogue: dict[str, Exercise]) -> list[dict]:
+    """Each seat: learner, active exercise or exam, time on it, and the last score: the trainer's,
+    else the learner's own (said to be so). A seat whose state cannot be read says why."""
+    views = class_roster(cluster, class_name)
+    exams = exam_records(cluster, class_name)
     latest: dict[str, dict] = {}
     for entry in sorted(_trainer_results(cluster, class_name), key=lambda e: e.get("graded_at", "")):
         latest[entry["seat"]] = entry
     rows = []
-    for seat, configmap in seats:
-        attempt = seat_attempt(configmap)
-        exam = json_key(configmap, EXAM_KEY)
-        own = seat_records(configmap)
+    for view in views:
+        seat, problem, attempt = view.seat, "", None
+        if view.configmap is None:
+            problem = missing_configmap(view)
+        else:
+            try:
+                attempt = learner_attempt(view)
+            except SeatTrouble as exc:
+                problem = exc.message
+            if attempt is not None and attempt.exercise not in catalogue:
+                problem = f"no exercise {one_line(attempt.exercise)!r} in the trainer's catalogue"
+        own = learner_results(view, catalogue) if view.configmap is not None else []
         last = latest.get(seat.id)
+        exam = exams.get(seat.id)
         rows.append({
             "seat": seat.id, "learner": seat.learner, "namespaces": seat.namespaces,
-            "exercise": attempt.exercise if attempt else None,
-            "exam": exam.get("id") if isinstance(exam, dict) else None,
-            "elapsed_s": round(attempt.elapsed_s(now), 1) if attempt else None,
+            "exercise": one_line(attempt.exercise) if attempt else None,
+            "exam": exam.id if exam and exam_active(view, exam) else None,
+            "elapsed_s": round(max(0.0, attempt.elapsed_s(now)), 1) if attempt else None,
             "last_score": last["score"] if last else (own[-1]["score"] if own else None),
             "last_score_by": "trainer" if last else ("learner" if own else None),
+            "problem": problem,
         })  # fmt: skip
     return rows
 
 
 def class_report(cluster: Cluster, class_name: str, catalogue: dict[str, Exercise]) -> dict:
-    """Learners × exercises: the latest trainer grade of each (seat, exercise), else the learner's
-    own latest check, with time used, the checks failed most often and each topic's mastery."""
-    seats = class_seats(cluster, class_name)
+    """Learners × exercises: the latest trainer grade of each (seat, exercise), with time used, the
+    checks failed most often and each topic's mastery. A learner's own latest check shows where the
+    trainer has not graded, marked as the learner's, and counts in no average, mastery or list."""
+    views = class_roster(cluster, class_name)
     cells: dict[tuple[str, str], dict] = {}
     exams: dict[str, dict] = {}
     for entry in sorted(_trainer_results(cluster, class_name), key=lambda e: e.get("graded_at", "")):
         if entry.get("exam"):  # an exam's tasks are cells too, the exam's total a column of its own
             exams[entry["seat"]] = {"exam": entry["exam"], "score": entry["score"], "verdict": entry.get("verdict"),
-                                    "elapsed_s": entry.get("elapsed_s")}  # fmt: skip
+                                    "elapsed_s": entry.get("elapsed_s"), "tasks": [
+                                        {"number": t.get("number"), "exercise": t.get("exercise"),
+                                         "score": t.get("score"), "passed": t.get("passed")}
+                                        for t in entry.get("tasks") or []]}  # fmt: skip
             for task in entry.get("tasks") or []:
                 cells[(entry["seat"], task["exercise"])] = task | {"elapsed_s": entry.get("elapsed_s"), "by": "trainer"}
         elif entry.get("exercise"):
             cells[(entry["seat"], entry["exercise"])] = entry | {"by": "trainer"}
-    for seat, configmap in seats:
-        for record in seat_records(configmap):
-            key = (seat.id, record.get("exercise"))
-            if record.get("kind") == "check" and record.get("exercise") and key not in cells:
-                exercise = catalogue.get(record["exercise"])
-                cells[key] = {
-                    "seat": seat.id, "exercise": record["exercise"], "score": record["score"],
-                    "passed": record.get("passed", False), "elapsed_s": record.get("elapsed_s"),
-                    "failed": record.get("failed", []), "failed_titles": {},
-                    "topics": list(exercise.topics) if exercise else [], "by": "learner", "own": True,
-                }  # fmt: skip
-            elif record.get("kind") == "check" and key in cells and cells[key].get("own"):
-                cells[key] |= {"score": record["score"], "elapsed_s": record.get("elapsed_s"),
-                               "failed": record.get("failed", []), "passed": record.get("passed", False)}
+    problems: dict[str, str] = {}
+    current: dict[str, str | None] = {}
+    for view in views:
+        seat = view.seat
+        if view.configmap is None:
+            problems[seat.id] = missing_configmap(view)
+            continue
+        try:
+            attempt = learner_attempt(view)
+            current[seat.id] = attempt.exercise if attempt and attempt.exercise in catalogue else None
+        except SeatTrouble as exc:
+            problems[seat.id] = exc.message
+        for record in learner_results(view, catalogue):
+            key = (seat.id, record["exercise"])
+            if key in cells and cells[key]["by"] == "trainer":
+                continue
+            exercise = catalogue[record["exercise"]]
+            cells[key] = record | {"seat": seat.id, "failed_titles": {}, "topics": list(exercise.topics),
+                                   "by": "learner"}  # fmt: skip
     exercises = sorted({exercise for (_, exercise) in cells})
     failed = Counter()
     titles = {}
     topic_scores: dict[str, list[float]] = {}
-    for (seat, exercise), cell in cells.items():
+    for (seat_name, exercise), cell in cells.items():
+        if cell["by"] != "trainer":
+            continue  # what a learner wrote is theirs to see, never the class's figures
         for check_id in cell.get("failed") or []:
             failed[(exercise, check_id)] += 1
             titles[(exercise, check_id)] = (cell.get("failed_titles") or {}).get(check_id, "")
         for topic in cell.get("topics") or []:
             topic_scores.setdefault(topic, []).append(float(cell["score"]))
     learners = []
-    for seat, _ in seats:
+    for view in views:
+        seat = view.seat
         row = {e: _cell_json(cells.get((seat.id, e))) for e in exercises}
-        scores = [c["score"] for c in row.values() if c]
+        scores = [c["score"] for c in row.values() if c and c["graded_by"] == "trainer"]
+        exercise_now = current.get(seat.id)
+        now_cell = row.get(exercise_now) if exercise_now else None
         learners.append({
             "seat": seat.id, "learner": seat.learner, "exercises": row,
             "average": round(sum(scores) / len(scores), 1) if scores else None, "exam": exams.get(seat.id),
+            "current": exercise_now, "current_failed": list(now_cell["failed"]) if now_cell else [],
+            "problem": problems.get(seat.id, ""),
         })  # fmt: skip
+    ranked = sorted(failed.items(), key=lambda item: (-item[1], item[0]))
     return {
         "class": class_name,
         "exercises": [{"id": e, "title": catalogue[e].title if e in catalogue else e,
@@ -267,8 +306,9 @@ def class_report(cluster: Cluster, class_name: str, catalogue: dict[str, Exercis
         "learners": learners,
         "most_failed": [
             {"exercise": e, "check": c, "title": titles[(e, c)], "seats": n}
-            for (e, c), n in sorted(failed.items(), key=lambda item: (-item[1], item[0]))[:10]
+            for (e, c), n in ranked[:MOST_FAILED_SHOWN]
         ],
+        "most_failed_more": max(0, len(ranked) - MOST_FAILED_SHOWN),
         "topics": [
             {"topic": t, "mastery": round(sum(s) / len(s), 1), "results": len(s)}
             for t, s in sorted(topic_scores.items())

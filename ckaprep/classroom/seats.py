@@ -1,14 +1,22 @@
 """A class on one shared cluster: seats for learners, and the trainer's grade and report.
 
 A *seat* is a few namespaces (CLASS-03-a, CLASS-03-b, ...), a ServiceAccount CLASS-03 with the
-built-in `admin` ClusterRole bound in those namespaces only, and a ConfigMap in its home namespace
-(the first one) that names the seat and holds its state: the active exercise or exam and the
-results the learner's own `check` recorded. The ServiceAccounts live in the class's accounts
-namespace (CLASS-seats), where no seat has any right: a learner cannot mint a longer-lived
-token for their seat, nor delete its account. Everything carries ckaprep's ownership label and the class
-label; `delete_class` removes exactly the namespaces that carry both.
+built-in `edit` ClusterRole bound in those namespaces only, and a ConfigMap in its home namespace
+(the first one) that holds the learner's state: the active exercise or exam and the results the
+learner's own `check` recorded. The ServiceAccounts live in the class's accounts namespace
+(CLASS-seats), where no seat has any right: a learner cannot mint a longer-lived token for their
+seat, nor delete its account. Everything carries ckaprep's ownership label and the class label;
+`delete_class` removes exactly the namespaces that carry both.
 
-The trainer's grades go to the class's results namespace (CLASS-results), which no seat may write.
+Trust: what the trainer decides lives where no seat can write, and the trainer's commands read it
+from there (ckaprep.classroom.roster): which namespaces are a seat's (the labels of the
+namespaces, which a seat may not change), its learner (an annotation on its ServiceAccount),
+a class exam and its deadline, and the trainer's grades (both in the results namespace,
+CLASS-results). The seat ConfigMap is the learner's, so it is input only.
+
+A seat cannot reach the node or share itself: its namespaces enforce the `baseline` Pod Security
+standard, a ResourceQuota and a LimitRange bound what it may run (and refuse NodePort and
+LoadBalancer Services), and `edit` grants no RBAC rights, so it cannot bind its rights to anyone.
 
 Plain functions over the cluster seam: no terminal, progress goes to a callback.
 """
@@ -37,7 +45,30 @@ CLASS_LABEL = "ckaprep.io/class"
 SEAT_LABEL = "ckaprep.io/seat"
 SEAT_ROLE, RESULTS_ROLE, RESULT_ROLE, ACCOUNTS_ROLE = "seat", "results", "result", "accounts"
 SEAT_CONFIGMAP = "ckaprep-seat"
-SEAT_BINDING = "ckaprep-seat-admin"
+SEAT_BINDING = "ckaprep-seat-edit"
+OLD_SEAT_BINDING = "ckaprep-seat-admin"
+LEARNER_ANNOTATION = "ckaprep.io/learner"
+# Enforced on every namespace a seat works in: no privileged, host-network, host-path or
+# host-PID Pods (what the exercises run needs none of them).
+POD_SECURITY_LABELS = {
+    "pod-security.kubernetes.io/enforce": "baseline",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+}
+SEAT_QUOTA = "ckaprep-seat-quota"
+SEAT_LIMITS = "ckaprep-seat-limits"
+# Room for the largest exercise with its wrong answers and probe pods, no more; no node ports.
+SEAT_QUOTA_HARD = {
+    "pods": "40", "services": "20", "services.nodeports": "0", "services.loadbalancers": "0",
+    "configmaps": "40", "secrets": "20", "persistentvolumeclaims": "0",
+    "requests.cpu": "4", "requests.memory": "4Gi", "limits.memory": "8Gi",
+}  # fmt: skip
+# What a container gets when it asks for nothing (the exercises' containers ask for nothing).
+SEAT_CONTAINER_DEFAULTS = {
+    "type": "Container",
+    "defaultRequest": {"cpu": "10m", "memory": "16Mi"},
+    "default": {"memory": "256Mi"},
+    "max": {"memory": "1Gi"},
+}
 # `admin` has not written Endpoints or EndpointSlices since Kubernetes 1.22, and the selectorless
 # exercise has learners write both: a Role in each seat namespace grants just that.
 ENDPOINTS_ROLE = "ckaprep-seat-endpoints"
@@ -46,7 +77,9 @@ ENDPOINTS_RULES = [
     {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"],
      "verbs": ["create", "update", "patch", "delete"]},
 ]  # fmt: skip
-ADMIN_CLUSTER_ROLE = "admin"  # built in: full rights inside a namespace, none on the namespace itself
+# Built in: read and write the namespace's objects, but no Roles or RoleBindings (`admin` has
+# those, and a seat could bind its rights to anyone), nor the namespace itself.
+SEAT_CLUSTER_ROLE = "edit"
 ATTEMPT_KEY, EXAM_KEY, RESULTS_KEY = "attempt.json", "exam.json", "results.jsonl"
 SEAT_RESULTS_KEPT = 200  # a ConfigMap holds at most 1 MiB; the latest results are enough
 MIN_VALID_S = 600  # the TokenRequest API's shortest lifetime
@@ -395,11 +428,10 @@ def create_or_keep(cluster: Cluster, manifest: dict) -> bool:
 def seat_objects(seat: Seat) -> list[dict]:
     """Everything a seat is made of, in the order it is created."""
     labels = seat.labels(SEAT_ROLE)
-    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": dict(labels)}}
-               for ns in seat.namespaces]  # fmt: skip
+    objects = [seat_namespace(ns, labels) for ns in seat.namespaces]
     objects.append({"apiVersion": "v1", "kind": "ServiceAccount",
                     "metadata": {"name": seat.id, "namespace": accounts_namespace(seat.class_name),
-                                 "labels": dict(labels)},
+                                 "labels": dict(labels), "annotations": {LEARNER_ANNOTATION: seat.learner}},
                     "automountServiceAccountToken": False})  # fmt: skip
     objects += seat_rights(seat, seat.namespaces, labels)
     objects.append({
@@ -411,15 +443,28 @@ def seat_objects(seat: Seat) -> list[dict]:
     return objects
 
 
+def seat_namespace(name: str, labels: dict[str, str]) -> dict:
+    """A namespace a seat works in, under the `baseline` Pod Security standard."""
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": dict(labels) | POD_SECURITY_LABELS}}  # fmt: skip
+
+
 def seat_rights(seat: Seat, namespaces: list[str], labels: dict[str, str]) -> list[dict]:
-    """The seat's rights in these namespaces: `admin`, and writing Endpoints and EndpointSlices."""
+    """The seat's rights in these namespaces (`edit`, and writing Endpoints and EndpointSlices),
+    and the bounds of what it may run there (a ResourceQuota and a LimitRange)."""
     objects: list[dict] = []
     subjects = [{"kind": "ServiceAccount", "name": seat.id, "namespace": accounts_namespace(seat.class_name)}]
     for ns in namespaces:
+        objects.append({"apiVersion": "v1", "kind": "ResourceQuota",
+                        "metadata": {"name": SEAT_QUOTA, "namespace": ns, "labels": dict(labels)},
+                        "spec": {"hard": dict(SEAT_QUOTA_HARD)}})  # fmt: skip
+        objects.append({"apiVersion": "v1", "kind": "LimitRange",
+                        "metadata": {"name": SEAT_LIMITS, "namespace": ns, "labels": dict(labels)},
+                        "spec": {"limits": [dict(SEAT_CONTAINER_DEFAULTS)]}})  # fmt: skip
         objects.append({
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
             "metadata": {"name": SEAT_BINDING, "namespace": ns, "labels": dict(labels)},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": ADMIN_CLUSTER_ROLE},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": SEAT_CLUSTER_ROLE},
             "subjects": subjects,
         })  # fmt: skip
         objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
@@ -475,28 +520,38 @@ def create_class(
     learners: list[str] = (),
     parallel: int = DEFAULT_PARALLEL,
     progress: Progress = no_progress,
+    rename: bool = False,
 ) -> list[CreatedSeat]:
     """Set up (or top up) the class's seats and write a kubeconfig for each, with a fresh token.
 
-    Seats that exist are kept as they are, with their state; only their tokens are renewed.
-    Requests: one list for the class, then about 2n+4 per new seat and one token per seat.
+    Seats that exist are kept as they are, with their state. Learners are matched to seats by name,
+    never by line: a name that has a seat keeps it, a new name takes a seat without a learner or a
+    new one. A seat whose learner is gone from the list keeps its name unless `rename`, when the new
+    names fill those seats in order. Every kubeconfig written revokes the seat's earlier tokens
+    (its ServiceAccount is made anew, and tokens are bound to the account they were issued for).
     """
+    from ckaprep.classroom.roster import class_roster
+
     check_class_name(class_name)
-    count = max(seats, len(learners))
-    if not 1 <= count <= MAX_SEATS:
-        raise UsageError(f"--seats must be between 1 and {MAX_SEATS}")
+    duplicates = sorted({name for name in learners if name and list(learners).count(name) > 1})
+    if duplicates:
+        raise UsageError(f"--learners: {one_line(duplicates[0])!r} is listed more than once; each learner needs one "
+                         "seat, so make the names differ")  # fmt: skip
     if valid_s < MIN_VALID_S:
         raise UsageError("--valid must be at least 10m (the shortest token the TokenRequest API issues)")
+    try:
+        existing = {view.seat.number: view.seat for view in class_roster(cluster, class_name)}
+    except UsageError:
+        existing = {}
+    plan = _place_learners(existing, list(learners), rename)
+    count = max([seats, *plan.keys(), *existing.keys()])
+    if not 1 <= count <= MAX_SEATS:
+        raise UsageError(f"--seats must be between 1 and {MAX_SEATS}")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {out_dir}: {exc.strerror or exc}") from None
     endpoint = cluster.endpoint()
-    existing = {
-        (s.number): s
-        for s in (seat_from_configmap(cm) for cm in cluster.list("ConfigMap", None, class_selector(class_name, SEAT_ROLE)))
-        if s is not None and s.class_name == class_name
-    }
     for name, role in ((results_namespace(class_name), RESULTS_ROLE), (accounts_namespace(class_name), ACCOUNTS_ROLE)):
         create_or_keep(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
             "name": name, "labels": {OWNER_LABEL: OWNER_VALUE, CLASS_LABEL: class_name, ROLE_LABEL: role}}})
@@ -504,15 +559,18 @@ def create_class(
     guard = threading.Lock()
 
     def one(number: int) -> CreatedSeat:
-        learner = learners[number - 1] if number <= len(learners) else ""
         before = existing.get(number)
         wanted = max(namespaces, len(before.namespaces) if before else 0)
-        seat = Seat(class_name, number, seat_namespaces(class_name, number, wanted),
-                    learner or (before.learner if before else ""))
-        if before is None or before.learner != seat.learner or len(before.namespaces) < wanted:
-            for manifest in seat_objects(seat):
-                if not create_or_keep(cluster, manifest) and manifest["kind"] == "ConfigMap":
-                    _update_seat_configmap(cluster, seat)
+        learner = plan.get(number, before.learner if before else "")
+        seat = Seat(class_name, number, seat_namespaces(class_name, number, wanted), learner)
+        for manifest in seat_objects(seat):
+            kind = manifest["kind"]
+            if before is not None and kind == "ServiceAccount":
+                cluster.delete(kind, manifest["metadata"]["namespace"], seat.id)  # revokes its tokens
+                for ns in before.namespaces:  # a seat made when seats had `admin`: it goes
+                    cluster.delete("RoleBinding", ns, OLD_SEAT_BINDING)
+            if not create_or_keep(cluster, manifest) and kind == "ConfigMap":
+                _update_seat_configmap(cluster, seat)
         token = cluster.request_token(accounts_namespace(class_name), seat.id, valid_s)
         path = out_dir / f"{seat.id}.kubeconfig"
         _write_private(path, kubeconfig_text(seat, endpoint, token["token"]))
@@ -523,6 +581,29 @@ def create_class(
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         return list(pool.map(one, range(1, count + 1)))
+
+
+def _place_learners(existing: dict[int, Seat], learners: list[str], rename: bool) -> dict[int, str]:
+    """Seat number → learner: names that have a seat keep it, the others fill free seats in order."""
+    plan: dict[int, str] = {}
+    by_name = {seat.learner: number for number, seat in existing.items() if seat.learner}
+    waiting = []
+    for name in learners:
+        if name in by_name:
+            plan[by_name[name]] = name
+        else:
+            waiting.append(name)
+    free = [n for n, seat in sorted(existing.items()) if not seat.learner]
+    if rename:
+        free += [n for n, seat in sorted(existing.items()) if seat.learner and seat.learner not in learners]
+    number = max(existing, default=0)
+    for name in waiting:
+        if free:
+            plan[free.pop(0)] = name
+        else:
+            number += 1
+            plan[number] = name
+    return plan
 
 
 def _update_seat_configmap(cluster: Cluster, seat: Seat) -> None:
@@ -536,48 +617,12 @@ def _update_seat_configmap(cluster: Cluster, seat: Seat) -> None:
     cluster.replace(current)
 
 
-def class_seats(cluster: Cluster, class_name: str) -> list[tuple[Seat, dict]]:
-    """Every seat of the class with its ConfigMap, read in one request."""
-    seats = []
-    for configmap in cluster.list("ConfigMap", None, class_selector(class_name, SEAT_ROLE)):
-        seat = seat_from_configmap(configmap)
-        if seat is not None and seat.class_name == class_name:
-            seats.append((seat, configmap))
-    if not seats:
-        raise UsageError(f"no class {class_name!r} on this cluster (create it with `ckaprep classroom create`)")
-    return sorted(seats, key=lambda item: item[0].number)
-
-
 def json_key(configmap: dict, key: str):
     text = (configmap.get("data") or {}).get(key)
     try:
         return json.loads(text) if text else None
     except ValueError:
         return None
-
-
-def seat_attempt(configmap: dict) -> Attempt | None:
-    data = json_key(configmap, ATTEMPT_KEY)
-    if data is None:
-        return None
-    try:
-        return attempt_from_json(Path(ATTEMPT_KEY), data)
-    except StateError:
-        return None
-
-
-def seat_records(configmap: dict) -> list[dict]:
-    """The results the learner's own ckaprep recorded in the seat (not authoritative)."""
-    records = []
-    for line in ((configmap.get("data") or {}).get(RESULTS_KEY) or "").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and isinstance(record.get("score"), (int, float)):
-            records.append(record)
-    return records
-
 
 
 # -- delete ----------------------------------------------------------------------------------------

@@ -45,6 +45,16 @@ def _score(value) -> str:
     return "-" if value is None else f"{value:.0f}%"
 
 
+def _name(learner: str | None) -> Text:
+    """A learner's name as text, never as terminal codes."""
+    return Text(one_line(learner) if learner else "-")
+
+
+def _seat_problems(rows: list[dict]) -> None:
+    for row in rows:
+        if row.get("problem"):
+            err.print(Text(f"seat {row['seat']}: {one_line(row['problem'])}"))
+
 @commands.command("create")
 @handles_errors
 def classroom_create(
@@ -59,10 +69,14 @@ def classroom_create(
         Optional[Path], typer.Option("--out", metavar="DIR", help="Where the kubeconfigs go (default: ./CLASS-kubeconfigs).")
     ] = None,
     parallel: Parallel = 8,
+    rename: Annotated[
+        bool, typer.Option("--rename", help="Give seats whose learner left the list to the new names.")
+    ] = False,
     as_json: JsonOption = False,
 ):
-    """Set up one seat per learner (namespaces, a ServiceAccount with admin in them only) and
-    write a kubeconfig for each. Run again to add seats or renew the tokens; seats keep their state."""
+    """Set up one seat per learner (namespaces, a ServiceAccount with `edit` in them only) and
+    write a kubeconfig for each. Run again to add seats or renew the tokens (the old ones stop
+    working); learners keep their seats by name, and seats keep their state."""
     from ckaprep.classroom.seats import create_class, namespaces_needed, parse_duration, read_learners
 
     env = environment(ctx)
@@ -80,6 +94,7 @@ def classroom_create(
         created = create_class(
             cluster, class_name, seats=seats, learners=names, namespaces=needed, valid_s=valid_s,
             out_dir=out_dir or Path(f"{class_name}-kubeconfigs"), parallel=parallel, progress=progress,
+            rename=rename,
         )  # fmt: skip
     took = time.monotonic() - began
     if as_json:
@@ -89,7 +104,7 @@ def classroom_create(
         return
     table = Table("seat", "learner", "namespaces", "kubeconfig", "token expires")
     for c in created:
-        table.add_row(c.seat.id, Text(c.seat.learner or "-"), ", ".join(c.seat.namespaces), Text(c.kubeconfig),
+        table.add_row(c.seat.id, _name(c.seat.learner), ", ".join(c.seat.namespaces), Text(one_line(c.kubeconfig)),
                       c.expires or "-")  # fmt: skip
     out.print(table)
     fresh = sum(c.new for c in created)
@@ -106,16 +121,17 @@ def classroom_status(ctx: typer.Context, class_name: ClassName, as_json: JsonOpt
     from ckaprep.classroom.seats import check_class_name
 
     env = environment(ctx)
-    rows = class_status(env.cluster(), check_class_name(class_name), env.now())
+    rows = class_status(env.cluster(), check_class_name(class_name), env.now(), catalogue(env))
     if as_json:
         print_json({"class": class_name, "seats": rows})
         return
     table = Table("seat", "learner", "exercise", "exam", "time", "last score")
     for row in rows:
         by = f" ({row['last_score_by']})" if row["last_score_by"] == "learner" else ""
-        table.add_row(row["seat"], Text(row["learner"] or "-"), row["exercise"] or "-", row["exam"] or "-",
+        table.add_row(row["seat"], _name(row["learner"]), Text(row["exercise"] or "-"), row["exam"] or "-",
                       _minutes(row["elapsed_s"]), _score(row["last_score"]) + by)  # fmt: skip
     out.print(table)
+    _seat_problems(rows)
 
 
 @commands.command("exam")
@@ -156,7 +172,7 @@ def classroom_exam(
         return
     table = Table("seat", "learner", "tasks", "minutes")
     for seat in started["seats"]:
-        table.add_row(seat["seat"], Text(seat["learner"] or "-"), ", ".join(seat["tasks"]), str(seat["minutes"]))
+        table.add_row(seat["seat"], _name(seat["learner"]), ", ".join(seat["tasks"]), str(seat["minutes"]))
     out.print(table)
     out.print(f"exam {started['exam']} started in {len(started['seats'])} seats; deadline {started['deadline']}")
 
@@ -198,10 +214,16 @@ def classroom_grade(
     table = Table("seat", "learner", "exercise", "score", "time", "failed checks")
     for seat in result["seats"]:
         if seat["score"] is None:
-            table.add_row(seat["seat"], Text(seat["learner"] or "-"), seat["exercise"] or "-", "-", "-",
+            table.add_row(seat["seat"], _name(seat["learner"]), Text(one_line(seat["exercise"] or "-")), "-", "-",
                           Text(one_line(seat["problem"])))  # fmt: skip
             continue
-        table.add_row(seat["seat"], Text(seat["learner"] or "-"), seat["exercise"], _score(seat["score"]),
+        if seat.get("exam"):  # a class exam: its verdict, and each task's score
+            tasks = ", ".join(f"{t['number']}. {t['exercise']} {_score(t['score'])}" for t in seat["tasks"])
+            table.add_row(seat["seat"], _name(seat["learner"]), Text(f"exam: {tasks}"),
+                          f"{_score(seat['score'])} {seat['verdict']}", _minutes(seat.get("elapsed_s")),
+                          Text(", ".join(seat["failed"]) or "-"))  # fmt: skip
+            continue
+        table.add_row(seat["seat"], _name(seat["learner"]), seat["exercise"], _score(seat["score"]),
                       _minutes(seat.get("elapsed_s")), Text(", ".join(seat["failed"]) or "-"))  # fmt: skip
     out.print(table)
     graded = sum(s["score"] is not None for s in result["seats"])
@@ -239,12 +261,16 @@ def classroom_report(
     for row in report["learners"]:
         cells = [_score(c["score"]) + ("*" if c["graded_by"] == "learner" else "") if c else "-"
                  for c in row["exercises"].values()]  # fmt: skip
-        table.add_row(row["seat"], Text(row["learner"] or "-"), *cells, _score(row["average"]))
+        table.add_row(row["seat"], _name(row["learner"]), *cells, _score(row["average"]))
     out.print(table)
     if any(c and c["graded_by"] == "learner" for r in report["learners"] for c in r["exercises"].values()):
-        out.print("* the learner's own check, not yet graded by the trainer", style="dim")
-    for item in report["most_failed"][:5]:
+        out.print("* the learner's own check, not graded by the trainer: counted in no average or mastery",
+                  style="dim")  # fmt: skip
+    _seat_problems(report["learners"])
+    for item in report["most_failed"]:
         out.print(Text(f"failed by {item['seats']} seat(s): {item['exercise']} / {item['check']} {item['title']}"))
+    if report["most_failed_more"]:
+        out.print(f"and {report['most_failed_more']} more failed check(s) (see --json)")
     for topic in report["topics"]:
         out.print(f"topic {topic['topic']}: {topic['mastery']:.0f}% mastery over {topic['results']} result(s)")
 

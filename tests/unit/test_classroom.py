@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from ckaprep.catalogue.exercise import find_exercise, load_catalogue
 from ckaprep.classroom.grades import SharedReads, class_report, grade_class
-from ckaprep.classroom.seats import ATTEMPT_KEY, CLASS_LABEL, RESULTS_KEY, SEAT_CONFIGMAP, class_seats, create_class, delete_class, detect_seat, namespaces_needed, parse_duration, read_learners, results_namespace  # fmt: skip
+from ckaprep.classroom.seats import ATTEMPT_KEY, CLASS_LABEL, RESULTS_KEY, SEAT_CONFIGMAP, create_class, delete_class, detect_seat, namespaces_needed, parse_duration, read_learners, results_namespace  # fmt: skip
 from ckaprep.views.classroom_html import report_html
 from ckaprep.cli.application import app
 from ckaprep.cluster.fake import FakeCluster
@@ -28,6 +28,13 @@ from tests.conftest import FakeTime
 from tests.helpers import options, NOW, apply_solution
 
 CLASS = "k8s101"
+
+
+def class_seats(fake, name):
+    """Each seat and its ConfigMap, as the trainer's commands see them."""
+    from ckaprep.classroom.roster import class_roster
+
+    return [(view.seat, view.configmap) for view in class_roster(fake, name)]
 
 
 class SeatCredentials:
@@ -64,7 +71,7 @@ def classroom(fake, tmp_path):
     return created
 
 
-def test_create_makes_labelled_seats_with_admin_in_their_namespaces_only(fake, classroom, tmp_path):
+def test_create_makes_labelled_seats_with_edit_in_their_namespaces_only(fake, classroom, tmp_path):
     assert [c.seat.id for c in classroom] == ["k8s101-01", "k8s101-02", "k8s101-03"]
     seat = classroom[1].seat
     assert seat.namespaces == ["k8s101-02-a", "k8s101-02-b"]  # the catalogue's widest exercise needs two
@@ -72,17 +79,23 @@ def test_create_makes_labelled_seats_with_admin_in_their_namespaces_only(fake, c
         namespace = fake.get("Namespace", None, ns)
         assert namespace["metadata"]["labels"][CLASS_LABEL] == CLASS
         assert namespace["metadata"]["labels"][OWNER_LABEL] == "ckaprep"
-        binding = fake.get("RoleBinding", ns, "ckaprep-seat-admin")
-        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"}
+        assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+        quota = fake.get("ResourceQuota", ns, "ckaprep-seat-quota")["spec"]["hard"]
+        assert quota["services.nodeports"] == "0" and quota["services.loadbalancers"] == "0"
+        assert fake.get("LimitRange", ns, "ckaprep-seat-limits")["spec"]["limits"][0]["defaultRequest"]
+        assert fake.get("RoleBinding", ns, "ckaprep-seat-admin") is None  # admin could bind its rights to anyone
+        binding = fake.get("RoleBinding", ns, "ckaprep-seat-edit")
+        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"}
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "k8s101-02", "namespace": "k8s101-seats"}]
     # The account lives where the seat has no rights: it cannot mint itself a longer-lived token.
     assert fake.get("ServiceAccount", "k8s101-seats", "k8s101-02")["metadata"]["labels"][CLASS_LABEL] == CLASS
     assert fake.list("RoleBinding", "k8s101-seats") == []
     # Nothing cluster-wide beyond namespaces: no ClusterRoleBinding could ever be granted.
-    assert {k for k, _, _ in fake.objects} == {"Namespace", "ServiceAccount", "Role", "RoleBinding", "ConfigMap"}
+    assert {k for k, _, _ in fake.objects} == {"Namespace", "ServiceAccount", "Role", "RoleBinding", "ConfigMap",
+                                               "ResourceQuota", "LimitRange"}  # fmt: skip
     role = fake.get("Role", seat.home, "ckaprep-seat-endpoints")
     assert {r for rule in role["rules"] for r in rule["resources"]} == {"endpoints", "endpointslices"}
-    assert "get" not in {v for rule in role["rules"] for v in rule["verbs"]}  # reading comes with admin
+    assert "get" not in {v for rule in role["rules"] for v in rule["verbs"]}  # reading comes with edit
     assert fake.get("Namespace", None, results_namespace(CLASS)) is not None
     assert fake.list("RoleBinding", results_namespace(CLASS)) == []  # no seat may write there
     assert sorted(fake.tokens) == [("k8s101-seats", f"k8s101-0{n}", 8 * 3600) for n in (1, 2, 3)]
@@ -186,7 +199,7 @@ def test_a_learner_starts_checks_and_resets_in_the_seat_without_creating_namespa
     assert left == []
     kept = fake.get("ConfigMap", "k8s101-02-a", SEAT_CONFIGMAP)
     assert ATTEMPT_KEY not in kept["data"] and kept["data"][RESULTS_KEY]
-    assert fake.get("RoleBinding", "k8s101-02-a", "ckaprep-seat-admin")
+    assert fake.get("RoleBinding", "k8s101-02-a", "ckaprep-seat-edit")
 
 
 def test_start_force_in_a_seat_empties_what_the_learner_made(fake, classroom, tmp_path):
@@ -347,7 +360,9 @@ def test_a_class_exam_is_the_same_draw_in_every_seat_with_one_deadline(fake, cla
     seat2 = started["seats"][1]
     assert all(ns.startswith("k8s101-02-e") for ns in seat2["namespaces"])
     for ns in seat2["namespaces"]:  # the task namespaces are the seat's, and only its
-        assert fake.get("RoleBinding", ns, "ckaprep-seat-admin")["subjects"][0]["name"] == "k8s101-02"
+        assert fake.get("RoleBinding", ns, "ckaprep-seat-edit")["subjects"][0]["name"] == "k8s101-02"
+        assert fake.get("Namespace", None, ns)["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+        assert fake.get("ResourceQuota", ns, "ckaprep-seat-quota") is not None
     # The learner sees and works on the exam the trainer started, and cannot start another.
     env = seat_env(tmp_path, fake, "k8s101-02-a")
     status = run(env, "exam", "status", "--json")
@@ -434,7 +449,8 @@ def test_a_seat_whose_namespace_is_gone_is_a_problem_of_that_seat_only(fake, cla
     result = grade_class(fake, CLASS, load_catalogue(), now=NOW, options=options(wait_s=10))
     by_seat = {s["seat"]: s for s in result["seats"]}
     assert by_seat["k8s101-01"]["score"] == 100.0
-    assert by_seat["k8s101-02"]["score"] is None and "no longer exists" in by_seat["k8s101-02"]["problem"]
+    problem = by_seat["k8s101-02"]["problem"]  # the seat's own namespaces are the labelled ones left
+    assert by_seat["k8s101-02"]["score"] is None and "needs 2 namespaces and seat k8s101-02 has 1" in problem
 
 
 def test_kube_paths_for_listing_across_namespaces_and_for_seat_kinds():

@@ -1,0 +1,314 @@
+"""What the trainer's commands believe about a class, and where each fact comes from.
+
+A seat's learner can write everything in the seat ConfigMap, so the trainer's side takes nothing
+from it as authority:
+
+- which seats there are, and each seat's namespaces: the class's labelled namespaces, which a
+  seat may not change;
+- each seat's learner: an annotation on the seat's ServiceAccount, in the accounts namespace;
+- a class exam, its tasks and deadline: the trainer's copy in the results namespace;
+- grades: the trainer's own, in the results namespace.
+
+From the seat ConfigMap the trainer takes only the learner's *choices*, each checked before use:
+which exercise and seed the active attempt has (its parameters and namespaces are worked out
+again from them), and the learner's own results, kept apart from the trainer's. A seat whose
+state cannot be read is one line of trouble about that seat; the rest of the class goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ckaprep.catalogue.exercise import Exercise
+from ckaprep.classroom.seats import (
+    ATTEMPT_KEY, EXAM_KEY, LEARNER_ANNOTATION, RESULTS_KEY, SEAT_CONFIGMAP, SEAT_LABEL, SEAT_ROLE, Seat,
+    accounts_namespace, class_selector, not_for_seats, results_namespace, seat_id, seat_params,
+)  # fmt: skip
+from ckaprep.cluster import Cluster
+from ckaprep.cluster.labels import ROLE_LABEL
+from ckaprep.errors import StateError, UsageError, one_line
+from ckaprep.practice.state import Attempt, Exam, attempt_from_json, exam_from_json
+
+EXAM_ROLE = "exam"  # a class exam's task namespaces
+EXAM_RECORD_ROLE = "exam-record"  # the trainer's copy of a seat's class exam
+EXAM_RECORD_KEY = "exam.json"
+ID_PATTERN = re.compile(r"[a-z0-9]{1,32}")
+LETTER_SUFFIX = re.compile(r"-([a-z])$")
+MAX_SEED = 2**53
+
+
+class SeatTrouble(Exception):
+    """A seat whose state the trainer cannot use; the message is about that seat alone."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class SeatView:
+    """A seat as the trainer knows it, and the learner's ConfigMap (None when it is gone)."""
+
+    seat: Seat
+    configmap: dict | None
+    exam_namespaces: list[str] = field(default_factory=list)
+
+    @property
+    def data(self) -> dict:
+        data = (self.configmap or {}).get("data")
+        return data if isinstance(data, dict) else {}
+
+
+# -- the roster ---------------------------------------------------------------------------------
+def class_roster(cluster: Cluster, class_name: str) -> list[SeatView]:
+    """Every seat of the class, from the objects only the trainer can write. Three requests."""
+    namespaces = cluster.list("Namespace", None, class_selector(class_name))
+    by_seat: dict[str, dict[str, list[str]]] = {}
+    for namespace in namespaces:
+        meta = namespace.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        owner, role = labels.get(SEAT_LABEL, ""), labels.get(ROLE_LABEL)
+        number = _seat_number(class_name, owner)
+        if number is None or role not in (SEAT_ROLE, EXAM_ROLE) or meta.get("deletionTimestamp"):
+            continue
+        by_seat.setdefault(owner, {SEAT_ROLE: [], EXAM_ROLE: []})[role].append(meta["name"])
+    learners = {}
+    for account in cluster.list("ServiceAccount", accounts_namespace(class_name), class_selector(class_name)):
+        meta = account.get("metadata") or {}
+        learners[meta.get("name")] = str((meta.get("annotations") or {}).get(LEARNER_ANNOTATION) or "")
+    configmaps = {}
+    for configmap in cluster.list("ConfigMap", None, class_selector(class_name, SEAT_ROLE)):
+        meta = configmap.get("metadata") or {}
+        if meta.get("name") == SEAT_CONFIGMAP:
+            configmaps[meta.get("namespace")] = configmap
+    views = []
+    for owner, roles in by_seat.items():
+        number = _seat_number(class_name, owner)
+        own = sorted(n for n in roles[SEAT_ROLE] if n.startswith(owner + "-") and LETTER_SUFFIX.search(n))
+        if number is None or not own or own[0] != f"{owner}-a":
+            continue  # exam namespaces left from a seat that is gone, or a half-made seat
+        seat = Seat(class_name, number, own, learners.get(owner, ""))
+        exam = sorted(n for n in roles[EXAM_ROLE] if n.startswith(owner + "-e"))
+        views.append(SeatView(seat, configmaps.get(seat.home), exam))
+    if not views:
+        raise UsageError(f"no class {class_name!r} on this cluster (create it with `ckaprep classroom create`)")
+    return sorted(views, key=lambda view: view.seat.number)
+
+
+def _seat_number(class_name: str, owner: str) -> int | None:
+    prefix = class_name + "-"
+    number = owner[len(prefix):] if owner.startswith(prefix) else ""
+    if not (number.isdigit() and len(number) <= 3 and seat_id(class_name, int(number)) == owner):
+        return None
+    return int(number)
+
+
+def missing_configmap(view: SeatView) -> str:
+    return (f"its seat ConfigMap {view.seat.home}/{SEAT_CONFIGMAP} is gone; run `ckaprep classroom create "
+            f"{view.seat.class_name}` again to restore it")  # fmt: skip
+
+
+# -- the learner's choices, checked -------------------------------------------------------------
+def _learner_json(view: SeatView, key: str):
+    text = view.data.get(key)
+    if not text:
+        return None
+    if not isinstance(text, str):
+        raise SeatTrouble(f"its state is unreadable: {key} is not text")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise SeatTrouble(f"its state is unreadable: {key} is not valid JSON ({one_line(str(exc))})") from None
+
+
+def learner_attempt(view: SeatView) -> Attempt | None:
+    """The attempt as the learner's ConfigMap holds it, types checked; nothing in it is trusted."""
+    data = _learner_json(view, ATTEMPT_KEY)
+    if data is None:
+        return None
+    try:
+        return attempt_from_json(Path(ATTEMPT_KEY), data)
+    except StateError as exc:
+        raise SeatTrouble(f"its state is unreadable: {_state_problem(exc.message)}") from None
+
+
+def has_learner_state(view: SeatView) -> bool:
+    return bool(view.data.get(ATTEMPT_KEY) or view.data.get(EXAM_KEY))
+
+
+def trusted_attempt(view: SeatView, catalogue: dict[str, Exercise]) -> tuple[Attempt, Exercise] | None:
+    """The seat's active attempt as the trainer grades it: the learner's exercise and seed, with the
+    parameters and namespaces worked out again in the seat's own namespaces. Raises SeatTrouble."""
+    claimed = learner_attempt(view)
+    if claimed is None:
+        return None
+    exercise = catalogue.get(claimed.exercise)
+    if exercise is None:
+        raise SeatTrouble(f"no exercise {one_line(claimed.exercise)!r} in the trainer's catalogue")
+    problem = not_for_seats(exercise)
+    if problem:
+        raise SeatTrouble(problem)
+    if not abs(claimed.seed) <= MAX_SEED:
+        raise SeatTrouble("its state is unreadable: the attempt's seed is out of range")
+    if claimed.id is not None and not ID_PATTERN.fullmatch(claimed.id):
+        raise SeatTrouble("its state is unreadable: the attempt's id is not one ckaprep makes")
+    try:
+        params, namespaces = seat_params(exercise, view.seat, claimed.seed)
+    except UsageError as exc:
+        raise SeatTrouble(exc.message) from None
+    manifests = exercise.setup_for(params)
+    records = _checked_records(claimed.records, manifests)
+    attempt = Attempt(
+        exercise=exercise.id, params=params, namespaces=namespaces, started_at=claimed.started_at,
+        seed=claimed.seed, hints_shown=claimed.hints_shown, records=records, id=claimed.id,
+        solution_shown=claimed.solution_shown, seat=view.seat.id,
+    )  # fmt: skip
+    return attempt, exercise
+
+
+def _checked_records(claimed: dict[str, dict], manifests: list[dict]) -> dict[str, dict]:
+    """The learner's records of the setup objects at start, each of which must agree with what the
+    setup made: a record edited to match a changed object is a forged one."""
+    from ckaprep.grading.checks.constraints import record_key
+
+    made = {}
+    for manifest in manifests:
+        meta = manifest.get("metadata") or {}
+        made[record_key(manifest["kind"], meta.get("namespace"), meta["name"])] = manifest
+    checked = {}
+    for key, record in claimed.items():
+        manifest = made.get(key)
+        if manifest is None:
+            continue  # not a setup object of this attempt: no check reads it
+        content = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind", "metadata")}
+        labels = (manifest.get("metadata") or {}).get("labels") or {}
+        if not (_within(labels, record.get("labels")) and _within(content, record.get("content"))):
+            kind, _, name = key.split("/", 2)
+            raise SeatTrouble(
+                f"its state was altered: the record of {kind} {one_line(name)} does not match what the "
+                "exercise's setup made"
+            )
+        checked[key] = record
+    return checked
+
+
+def _within(expected, actual) -> bool:
+    """Every value the setup gave is in the record (the API server adds defaults around them)."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(_within(v, actual.get(k)) for k, v in expected.items())
+    if isinstance(expected, list):
+        return (isinstance(actual, list) and len(actual) == len(expected)
+                and all(_within(e, a) for e, a in zip(expected, actual)))  # fmt: skip
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return expected == actual
+    return str(expected) == str(actual)
+
+
+def _state_problem(message: str) -> str:
+    return one_line(message.replace("state file ", "").replace("; remove the file to start over", ""))
+
+
+# -- a class exam: the trainer's copy ------------------------------------------------------------
+def exam_record_name(seat: Seat) -> str:
+    return f"{seat.id}-exam"
+
+
+def save_exam_record(cluster: Cluster, seat: Seat, exam: Exam) -> None:
+    """The trainer's copy of a seat's class exam, where no seat can write."""
+    text = json.dumps(asdict(exam), sort_keys=True)
+    namespace, name = results_namespace(seat.class_name), exam_record_name(seat)
+    current = cluster.get("ConfigMap", namespace, name)
+    if current is not None:
+        current["data"] = {EXAM_RECORD_KEY: text}
+        cluster.replace(current)
+        return
+    labels = seat.labels(EXAM_RECORD_ROLE)
+    cluster.create({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": name, "namespace": namespace, "labels": labels},
+                    "data": {EXAM_RECORD_KEY: text}})  # fmt: skip
+
+
+def exam_records(cluster: Cluster, class_name: str) -> dict[str, Exam]:
+    """Each seat's class exam as the trainer started it, by seat id."""
+    found = {}
+    selector = class_selector(class_name, EXAM_RECORD_ROLE)
+    for configmap in cluster.list("ConfigMap", results_namespace(class_name), selector):
+        labels = (configmap.get("metadata") or {}).get("labels") or {}
+        try:
+            data = json.loads((configmap.get("data") or {}).get(EXAM_RECORD_KEY) or "")
+            exam = exam_from_json(Path(EXAM_RECORD_KEY), data)
+        except (ValueError, StateError):
+            continue  # only the trainer writes these; one that does not parse is not an exam
+        found[labels.get(SEAT_LABEL, "")] = exam
+    return found
+
+
+def exam_active(view: SeatView, exam: Exam | None) -> bool:
+    """Whether the seat still holds the trainer's exam (a learner may reset it away)."""
+    if exam is None:
+        return False
+    try:
+        data = _learner_json(view, EXAM_KEY)
+    except SeatTrouble:
+        return False
+    return isinstance(data, dict) and data.get("id") == exam.id
+
+
+def submitted_at(view: SeatView, exam: Exam) -> str | None:
+    """When the learner submitted the trainer's exam, if they say they did, checked."""
+    try:
+        data = _learner_json(view, EXAM_KEY)
+    except SeatTrouble:
+        return None
+    if not isinstance(data, dict) or data.get("id") != exam.id:
+        return None
+    stamp = data.get("submitted_at")
+    try:
+        when = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return stamp if when <= datetime.fromisoformat(exam.deadline) else exam.deadline
+
+
+# -- the learner's own results --------------------------------------------------------------------
+def learner_results(view: SeatView, catalogue: dict[str, Exercise]) -> list[dict]:
+    """What the learner's own `check` recorded in the seat: never the trainer's grade, and kept only
+    where every value is of the right type and range."""
+    text = view.data.get(RESULTS_KEY)
+    results = []
+    for line in (text if isinstance(text, str) else "").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict) or record.get("kind") != "check":
+            continue
+        score, elapsed = record.get("score"), record.get("elapsed_s")
+        failed = record.get("failed") or []
+        if record.get("exercise") not in catalogue or not _percent(score):
+            continue
+        if not (isinstance(failed, list) and all(isinstance(f, str) for f in failed)):
+            continue
+        results.append({
+            "exercise": record["exercise"], "score": float(score), "passed": record.get("passed") is True,
+            "elapsed_s": float(elapsed) if _seconds(elapsed) else None,
+            "failed": [one_line(f) for f in failed][:50],
+        })  # fmt: skip
+    return results
+
+
+def _percent(value) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and 0 <= value <= 100)  # fmt: skip
+
+
+def _seconds(value) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and 0 <= value <= 10 * 365 * 86400)  # fmt: skip
