@@ -18,11 +18,9 @@ from ckaprep.grading.options import GradingOptions
 from ckaprep.errors import StateError
 from ckaprep.practice.state import Exam, new_id
 from ckaprep.cluster.waiting import Progress, Waiter, no_progress
-from ckaprep.classroom.roster import (
-    EXAM_ROLE, SeatView, class_roster, exam_records, has_learner_state, missing_configmap, save_exam_record,
-)  # fmt: skip
+from ckaprep.classroom.roster import exam_records, has_learner_state, save_exam_record
 from ckaprep.classroom.seats import (
-    DEFAULT_PARALLEL, Seat, SeatStore, create_or_keep, empty_namespaces, not_for_seats, seat_namespace,
+    DEFAULT_PARALLEL, EXAM_ROLE, Seat, SeatView, class_roster, missing_configmap, SeatStore, create_or_keep, empty_namespaces, not_for_seats, seat_namespace,
     seat_rights,
 )  # fmt: skip
 

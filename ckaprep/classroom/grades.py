@@ -20,11 +20,11 @@ from ckaprep.practice.state import new_id
 from ckaprep.cluster.waiting import no_progress
 from ckaprep.classroom.exams import grade_seat_exam
 from ckaprep.classroom.roster import (
-    SeatTrouble, SeatView, class_roster, exam_active, exam_records, learner_attempt, learner_results, missing_configmap,
-    submitted_at, trusted_attempt,
+    SeatTrouble, exam_active, exam_records, learner_attempt, learner_results, submitted_at, trusted_attempt,
 )  # fmt: skip
 from ckaprep.classroom.seats import (
-    DEFAULT_PARALLEL, RESULT_ROLE, Seat, class_selector, json_key, results_namespace,
+    DEFAULT_PARALLEL, RESULT_ROLE, Seat, SeatView, class_roster, class_selector, json_key, missing_configmap,
+    results_namespace,
 )  # fmt: skip
 from ckaprep.errors import one_line
 

@@ -20,25 +20,22 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.classroom.seats import (
-    ATTEMPT_KEY, EXAM_KEY, LEARNER_ANNOTATION, RESULTS_KEY, SEAT_CONFIGMAP, SEAT_LABEL, SEAT_ROLE, Seat,
-    accounts_namespace, class_selector, not_for_seats, results_namespace, seat_id, seat_params,
+    ATTEMPT_KEY, EXAM_KEY, RESULTS_KEY, SEAT_LABEL, Seat, SeatView, class_selector,
+    not_for_seats, results_namespace, seat_params,
 )  # fmt: skip
 from ckaprep.cluster import Cluster
-from ckaprep.cluster.labels import ROLE_LABEL
 from ckaprep.errors import StateError, UsageError, one_line
 from ckaprep.practice.state import Attempt, Exam, attempt_from_json, exam_from_json
 
-EXAM_ROLE = "exam"  # a class exam's task namespaces
 EXAM_RECORD_ROLE = "exam-record"  # the trainer's copy of a seat's class exam
 EXAM_RECORD_KEY = "exam.json"
 ID_PATTERN = re.compile(r"[a-z0-9]{1,32}")
-LETTER_SUFFIX = re.compile(r"-([a-z])$")
 MAX_SEED = 2**53
 
 
@@ -48,69 +45,6 @@ class SeatTrouble(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-@dataclass
-class SeatView:
-    """A seat as the trainer knows it, and the learner's ConfigMap (None when it is gone)."""
-
-    seat: Seat
-    configmap: dict | None
-    exam_namespaces: list[str] = field(default_factory=list)
-
-    @property
-    def data(self) -> dict:
-        data = (self.configmap or {}).get("data")
-        return data if isinstance(data, dict) else {}
-
-
-# -- the roster ---------------------------------------------------------------------------------
-def class_roster(cluster: Cluster, class_name: str) -> list[SeatView]:
-    """Every seat of the class, from the objects only the trainer can write. Three requests."""
-    namespaces = cluster.list("Namespace", None, class_selector(class_name))
-    by_seat: dict[str, dict[str, list[str]]] = {}
-    for namespace in namespaces:
-        meta = namespace.get("metadata") or {}
-        labels = meta.get("labels") or {}
-        owner, role = labels.get(SEAT_LABEL, ""), labels.get(ROLE_LABEL)
-        number = _seat_number(class_name, owner)
-        if number is None or role not in (SEAT_ROLE, EXAM_ROLE) or meta.get("deletionTimestamp"):
-            continue
-        by_seat.setdefault(owner, {SEAT_ROLE: [], EXAM_ROLE: []})[role].append(meta["name"])
-    learners = {}
-    for account in cluster.list("ServiceAccount", accounts_namespace(class_name), class_selector(class_name)):
-        meta = account.get("metadata") or {}
-        learners[meta.get("name")] = str((meta.get("annotations") or {}).get(LEARNER_ANNOTATION) or "")
-    configmaps = {}
-    for configmap in cluster.list("ConfigMap", None, class_selector(class_name, SEAT_ROLE)):
-        meta = configmap.get("metadata") or {}
-        if meta.get("name") == SEAT_CONFIGMAP:
-            configmaps[meta.get("namespace")] = configmap
-    views = []
-    for owner, roles in by_seat.items():
-        number = _seat_number(class_name, owner)
-        own = sorted(n for n in roles[SEAT_ROLE] if n.startswith(owner + "-") and LETTER_SUFFIX.search(n))
-        if number is None or not own or own[0] != f"{owner}-a":
-            continue  # exam namespaces left from a seat that is gone, or a half-made seat
-        seat = Seat(class_name, number, own, learners.get(owner, ""))
-        exam = sorted(n for n in roles[EXAM_ROLE] if n.startswith(owner + "-e"))
-        views.append(SeatView(seat, configmaps.get(seat.home), exam))
-    if not views:
-        raise UsageError(f"no class {class_name!r} on this cluster (create it with `ckaprep classroom create`)")
-    return sorted(views, key=lambda view: view.seat.number)
-
-
-def _seat_number(class_name: str, owner: str) -> int | None:
-    prefix = class_name + "-"
-    number = owner[len(prefix):] if owner.startswith(prefix) else ""
-    if not (number.isdigit() and len(number) <= 3 and seat_id(class_name, int(number)) == owner):
-        return None
-    return int(number)
-
-
-def missing_configmap(view: SeatView) -> str:
-    return (f"its seat ConfigMap {view.seat.home}/{SEAT_CONFIGMAP} is gone; run `ckaprep classroom create "
-            f"{view.seat.class_name}` again to restore it")  # fmt: skip
 
 
 # -- the learner's choices, checked -------------------------------------------------------------

@@ -28,7 +28,7 @@ import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ckaprep.catalogue.exercise import Exercise
@@ -81,6 +81,8 @@ ENDPOINTS_RULES = [
 # those, and a seat could bind its rights to anyone), nor the namespace itself.
 SEAT_CLUSTER_ROLE = "edit"
 ATTEMPT_KEY, EXAM_KEY, RESULTS_KEY = "attempt.json", "exam.json", "results.jsonl"
+EXAM_ROLE = "exam"  # a class exam's task namespaces
+LETTER_SUFFIX = re.compile(r"-([a-z])$")
 SEAT_RESULTS_KEPT = 200  # a ConfigMap holds at most 1 MiB; the latest results are enough
 MIN_VALID_S = 600  # the TokenRequest API's shortest lifetime
 MAX_VALID_S = 366 * 86400
@@ -530,8 +532,6 @@ def create_class(
     names fill those seats in order. Every kubeconfig written revokes the seat's earlier tokens
     (its ServiceAccount is made anew, and tokens are bound to the account they were issued for).
     """
-    from ckaprep.classroom.roster import class_roster
-
     check_class_name(class_name)
     duplicates = sorted({name for name in learners if name and list(learners).count(name) > 1})
     if duplicates:
@@ -615,6 +615,69 @@ def _update_seat_configmap(cluster: Cluster, seat: Seat) -> None:
     current["data"] = {**(current.get("data") or {}), **wanted["data"]}
     current["metadata"]["labels"] = wanted["metadata"]["labels"]
     cluster.replace(current)
+
+
+# -- the roster, as the trainer knows it ----------------------------------------------------------
+@dataclass
+class SeatView:
+    """A seat as the trainer knows it, and the learner's ConfigMap (None when it is gone)."""
+
+    seat: Seat
+    configmap: dict | None
+    exam_namespaces: list[str] = field(default_factory=list)
+
+    @property
+    def data(self) -> dict:
+        data = (self.configmap or {}).get("data")
+        return data if isinstance(data, dict) else {}
+
+
+def class_roster(cluster: Cluster, class_name: str) -> list[SeatView]:
+    """Every seat of the class, from the objects only the trainer can write. Three requests."""
+    namespaces = cluster.list("Namespace", None, class_selector(class_name))
+    by_seat: dict[str, dict[str, list[str]]] = {}
+    for namespace in namespaces:
+        meta = namespace.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        owner, role = labels.get(SEAT_LABEL, ""), labels.get(ROLE_LABEL)
+        number = _seat_number(class_name, owner)
+        if number is None or role not in (SEAT_ROLE, EXAM_ROLE) or meta.get("deletionTimestamp"):
+            continue
+        by_seat.setdefault(owner, {SEAT_ROLE: [], EXAM_ROLE: []})[role].append(meta["name"])
+    learners = {}
+    for account in cluster.list("ServiceAccount", accounts_namespace(class_name), class_selector(class_name)):
+        meta = account.get("metadata") or {}
+        learners[meta.get("name")] = str((meta.get("annotations") or {}).get(LEARNER_ANNOTATION) or "")
+    configmaps = {}
+    for configmap in cluster.list("ConfigMap", None, class_selector(class_name, SEAT_ROLE)):
+        meta = configmap.get("metadata") or {}
+        if meta.get("name") == SEAT_CONFIGMAP:
+            configmaps[meta.get("namespace")] = configmap
+    views = []
+    for owner, roles in by_seat.items():
+        number = _seat_number(class_name, owner)
+        own = sorted(n for n in roles[SEAT_ROLE] if n.startswith(owner + "-") and LETTER_SUFFIX.search(n))
+        if number is None or not own or own[0] != f"{owner}-a":
+            continue  # exam namespaces left from a seat that is gone, or a half-made seat
+        seat = Seat(class_name, number, own, learners.get(owner, ""))
+        exam = sorted(n for n in roles[EXAM_ROLE] if n.startswith(owner + "-e"))
+        views.append(SeatView(seat, configmaps.get(seat.home), exam))
+    if not views:
+        raise UsageError(f"no class {class_name!r} on this cluster (create it with `ckaprep classroom create`)")
+    return sorted(views, key=lambda view: view.seat.number)
+
+
+def _seat_number(class_name: str, owner: str) -> int | None:
+    prefix = class_name + "-"
+    number = owner[len(prefix):] if owner.startswith(prefix) else ""
+    if not (number.isdigit() and len(number) <= 3 and seat_id(class_name, int(number)) == owner):
+        return None
+    return int(number)
+
+
+def missing_configmap(view: SeatView) -> str:
+    return (f"its seat ConfigMap {view.seat.home}/{SEAT_CONFIGMAP} is gone; run `ckaprep classroom create "
+            f"{view.seat.class_name}` again to restore it")  # fmt: skip
 
 
 def json_key(configmap: dict, key: str):

@@ -32,7 +32,7 @@ CLASS = "k8s101"
 
 def class_seats(fake, name):
     """Each seat and its ConfigMap, as the trainer's commands see them."""
-    from ckaprep.classroom.roster import class_roster
+    from ckaprep.classroom.seats import class_roster
 
     return [(view.seat, view.configmap) for view in class_roster(fake, name)]
 
