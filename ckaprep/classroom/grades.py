@@ -236,7 +236,9 @@ def class_status(cluster: Cluster, class_name: str, now: datetime, catalogue: di
     return rows
 
 
-def class_report(cluster: Cluster, class_name: str, catalogue: dict[str, Exercise]) -> dict:
+def class_report(
+    cluster: Cluster, class_name: str, catalogue: dict[str, Exercise], now: datetime | None = None
+) -> dict:
     """Learners × exercises: the latest trainer grade of each (seat, exercise), with time used, the
     checks failed most often and each topic's mastery. A learner's own latest check shows where the
     trainer has not graded, marked as the learner's, and counts in no average, mastery or list."""
@@ -256,6 +258,7 @@ def class_report(cluster: Cluster, class_name: str, catalogue: dict[str, Exercis
             cells[(entry["seat"], entry["exercise"])] = entry | {"by": "trainer"}
     problems: dict[str, str] = {}
     current: dict[str, str | None] = {}
+    on_it: dict[str, float] = {}
     for view in views:
         seat = view.seat
         if view.configmap is None:
@@ -264,6 +267,8 @@ def class_report(cluster: Cluster, class_name: str, catalogue: dict[str, Exercis
         try:
             attempt = learner_attempt(view)
             current[seat.id] = attempt.exercise if attempt and attempt.exercise in catalogue else None
+            if current[seat.id] and now is not None:
+                on_it[seat.id] = round(max(0.0, attempt.elapsed_s(now)), 1)
         except SeatTrouble as exc:
             problems[seat.id] = exc.message
         for record in learner_results(view, catalogue):
@@ -296,6 +301,7 @@ def class_report(cluster: Cluster, class_name: str, catalogue: dict[str, Exercis
             "seat": seat.id, "learner": seat.learner, "exercises": row,
             "average": round(sum(scores) / len(scores), 1) if scores else None, "exam": exams.get(seat.id),
             "current": exercise_now, "current_failed": list(now_cell["failed"]) if now_cell else [],
+            "current_elapsed_s": on_it.get(seat.id),
             "problem": problems.get(seat.id, ""),
         })  # fmt: skip
     ranked = sorted(failed.items(), key=lambda item: (-item[1], item[0]))

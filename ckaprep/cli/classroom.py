@@ -243,7 +243,7 @@ def classroom_report(
     from ckaprep.classroom.seats import check_class_name
 
     env = environment(ctx)
-    report = class_report(env.cluster(), check_class_name(class_name), catalogue(env))
+    report = class_report(env.cluster(), check_class_name(class_name), catalogue(env), env.now())
     if html is not None:
         from ckaprep.views.classroom_html import report_html
         from ckaprep.errors import UsageError

@@ -190,6 +190,9 @@ class Prover:
     # Namespaces of finished proofs, deleted but not yet gone. The next proof does not wait for
     # them (it has namespaces of its own); the run waits for all of them once, at its end.
     deleting: list[str] = field(default_factory=list)
+    # A classroom seat to prove in (its namespaces, emptied between proofs), with `cluster` and
+    # `kubectl` holding the seat's own credentials: what a learner in a class can and cannot do.
+    seat: object | None = None
 
     def exercise(
         self, exercise: Exercise, proofs: list[Proof], *, fresh: bool, report: Callable[[Verdict], None]
@@ -247,7 +250,7 @@ class Prover:
         try:
             attempt = start_attempt(
                 exercise, self.cluster, seed=seed, now=self.now(), record=attempts.append, waiter=self.waiter,
-                faults=list(proof.faults) if proof and proof.faults else None,
+                faults=list(proof.faults) if proof and proof.faults else None, seat=self.seat,
             )
             if fresh:
                 fresh_report = self._grade(exercise, attempt, 0)

@@ -39,6 +39,26 @@ p.note { color: #555; font-size: 0.9em; }
 """
 
 
+def _working(learners: list[dict]) -> str:
+    """Who works on what now, longest first: the first has been stuck longest."""
+    busy = [row for row in learners if row.get("current")]
+    if not busy:
+        return '<p id="working">nobody has an exercise open</p>'
+    busy.sort(key=lambda row: -(row.get("current_elapsed_s") or 0))
+    items = []
+    for index, row in enumerate(busy):
+        failed = ", ".join(row.get("current_failed") or []) or "not graded yet, or nothing failed"
+        flag = ' <strong class="stuck">stuck longest</strong>' if index == 0 and len(busy) > 1 else ""
+        items.append(
+            f'<li class="working" data-seat="{escape(row["seat"])}">{escape(row["seat"])} '
+            f'{escape(row.get("learner") or "")}: {escape(row["current"])} for '
+            f'{escape(_time(row.get("current_elapsed_s")) or "?")}; failing: {escape(failed)}{flag}</li>'
+        )
+    problems = "".join(f'<li class="problem">{escape(row["seat"])}: {escape(row["problem"])}</li>'
+                       for row in learners if row.get("problem"))  # fmt: skip
+    return f'<ul id="working">{"".join(items)}{problems}</ul>'
+
+
 def report_html(report: dict, now: datetime) -> str:
     exercises = report["exercises"]
     head = "".join(f'<th title="{escape(e["title"])}">{escape(e["id"])}</th>' for e in exercises)
@@ -74,6 +94,9 @@ def report_html(report: dict, now: datetime) -> str:
         f"{item['seats']} seat(s)</li>"
         for item in report["most_failed"]
     ) or "<li>none</li>"
+    if report.get("most_failed_more"):
+        failed += f"<li>and {report['most_failed_more']} more</li>"
+    working = _working(report["learners"])
     bars = "".join(
         f'<div class="bar topic" data-topic="{escape(t["topic"])}"><span class="name">{escape(t["topic"])}</span>'
         f'<span class="track"><span class="fill" style="display:block;width:{t["mastery"]:.0f}%;'
@@ -87,12 +110,14 @@ def report_html(report: dict, now: datetime) -> str:
 <body>
 <h1>{escape(title)}</h1>
 <p class="note">Report of {escape(now.strftime("%Y-%m-%d %H:%M UTC"))}. Each cell: score and time used;
-* marks a learner's own check the trainer has not graded yet.</p>
+* marks a learner's own check the trainer has not graded: it counts in no average, list or mastery.</p>
 <table id="scores">
 <thead><tr><th class="learner">seat</th><th class="learner">learner</th>{head}<th>average</th></tr></thead>
 <tbody>
 {"".join(rows)}
 </tbody></table>
+<h2>Working now</h2>
+{working}
 <h2>Checks failed most often</h2>
 <ul id="failed">{failed}</ul>
 <h2>Topic mastery</h2>

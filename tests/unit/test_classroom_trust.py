@@ -233,3 +233,17 @@ def test_status_reads_a_few_lists_whatever_the_class_size(fake, tmp_path):
     fake.read_log.clear()
     class_status(fake, CLASS, NOW, load_catalogue())
     assert {entry[0] for entry in fake.read_log} == {"list"} and len(fake.read_log) <= 5
+
+
+def test_the_report_shows_who_works_on_what_and_who_is_stuck_longest(fake, tmp_path):
+    from datetime import timedelta as later
+
+    solve(fake, tmp_path, 1, seed=5)
+    start(fake, tmp_path, 2, seed=6)
+    grades(fake)
+    report = class_report(fake, CLASS, load_catalogue(), NOW + later(minutes=30))
+    rows = {r["seat"]: r for r in report["learners"]}
+    assert rows[f"{CLASS}-02"]["current"] == "clusterip-create" and rows[f"{CLASS}-02"]["current_failed"]
+    assert rows[f"{CLASS}-03"]["current"] is None
+    page = report_html(report, NOW)
+    assert page.count('class="working"') == 2 and page.count("stuck longest") == 1
