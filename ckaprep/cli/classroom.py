@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from ckaprep.cli.base import (
@@ -18,6 +17,7 @@ from ckaprep.cli.base import (
     print_json, waiter,
 )  # fmt: skip
 from ckaprep.errors import one_line
+from ckaprep.views.classroom_tables import class_exam_table, grades_table, minutes, report_view, seats_table, status_table
 
 commands = command_group(
     name="classroom",
@@ -32,22 +32,6 @@ commands = command_group(
 
 ClassName = Annotated[str, typer.Argument(metavar="CLASS", help="The class's name (lower-case letters, digits, dashes).")]
 Parallel = Annotated[int, typer.Option("--parallel", min=1, max=64, help="Seats handled at the same time.")]
-
-
-def _minutes(seconds) -> str:
-    if seconds is None:
-        return "-"
-    seconds = int(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def _score(value) -> str:
-    return "-" if value is None else f"{value:.0f}%"
-
-
-def _name(learner: str | None) -> Text:
-    """A learner's name as text, never as terminal codes."""
-    return Text(one_line(learner) if learner else "-")
 
 
 def _seat_problems(rows: list[dict]) -> None:
@@ -102,11 +86,7 @@ def classroom_create(
             {"seat": c.seat.id, "learner": c.seat.learner, "namespaces": c.seat.namespaces,
              "kubeconfig": c.kubeconfig, "expires": c.expires, "new": c.new} for c in created]})  # fmt: skip
         return
-    table = Table("seat", "learner", "namespaces", "kubeconfig", "token expires")
-    for c in created:
-        table.add_row(c.seat.id, _name(c.seat.learner), ", ".join(c.seat.namespaces), Text(one_line(c.kubeconfig)),
-                      c.expires or "-")  # fmt: skip
-    out.print(table)
+    out.print(seats_table(created))
     fresh = sum(c.new for c in created)
     out.print(f"class {class_name}: {fresh} new seat(s), {len(created) - fresh} kept; {len(created)} kubeconfig(s) "
               f"written in {took:.1f}s")  # fmt: skip
@@ -125,12 +105,7 @@ def classroom_status(ctx: typer.Context, class_name: ClassName, as_json: JsonOpt
     if as_json:
         print_json({"class": class_name, "seats": rows})
         return
-    table = Table("seat", "learner", "exercise", "exam", "time", "last score")
-    for row in rows:
-        by = f" ({row['last_score_by']})" if row["last_score_by"] == "learner" else ""
-        table.add_row(row["seat"], _name(row["learner"]), Text(row["exercise"] or "-"), row["exam"] or "-",
-                      _minutes(row["elapsed_s"]), _score(row["last_score"]) + by)  # fmt: skip
-    out.print(table)
+    out.print(status_table(rows))
     _seat_problems(rows)
 
 
@@ -170,10 +145,7 @@ def classroom_exam(
     if as_json:
         print_json(started)
         return
-    table = Table("seat", "learner", "tasks", "minutes")
-    for seat in started["seats"]:
-        table.add_row(seat["seat"], _name(seat["learner"]), ", ".join(seat["tasks"]), str(seat["minutes"]))
-    out.print(table)
+    out.print(class_exam_table(started))
     out.print(f"exam {started['exam']} started in {len(started['seats'])} seats; deadline {started['deadline']}")
 
 
@@ -200,7 +172,7 @@ def classroom_grade(
     with Spinner() as progress:
         deadline = class_exam_deadline(env.cluster(), check_class_name(class_name)) if at_deadline else None
         while deadline is not None and (left := (deadline - env.now()).total_seconds()) > 0:
-            progress(f"grading at the deadline, in {_minutes(left)}")
+            progress(f"grading at the deadline, in {minutes(left)}")
             env.sleep(min(left, 1.0))
         progress("grading")
         options = env.grading_options(wait_s=wait, probe_image=probe_image, progress=progress)
@@ -211,21 +183,7 @@ def classroom_grade(
     if as_json:
         print_json(result)
         return
-    table = Table("seat", "learner", "exercise", "score", "time", "failed checks")
-    for seat in result["seats"]:
-        if seat["score"] is None:
-            table.add_row(seat["seat"], _name(seat["learner"]), Text(one_line(seat["exercise"] or "-")), "-", "-",
-                          Text(one_line(seat["problem"])))  # fmt: skip
-            continue
-        if seat.get("exam"):  # a class exam: its verdict, and each task's score
-            tasks = ", ".join(f"{t['number']}. {t['exercise']} {_score(t['score'])}" for t in seat["tasks"])
-            table.add_row(seat["seat"], _name(seat["learner"]), Text(f"exam: {tasks}"),
-                          f"{_score(seat['score'])} {seat['verdict']}", _minutes(seat.get("elapsed_s")),
-                          Text(", ".join(seat["failed"]) or "-"))  # fmt: skip
-            continue
-        table.add_row(seat["seat"], _name(seat["learner"]), seat["exercise"], _score(seat["score"]),
-                      _minutes(seat.get("elapsed_s")), Text(", ".join(seat["failed"]) or "-"))  # fmt: skip
-    out.print(table)
+    out.print(grades_table(result))
     graded = sum(s["score"] is not None for s in result["seats"])
     out.print(f"graded {graded} of {len(result['seats'])} seats in {result['seconds']:.1f}s")
 
@@ -256,23 +214,8 @@ def classroom_report(
     if as_json:
         print_json(report)
         return
-    exercises = [e["id"] for e in report["exercises"]]
-    table = Table("seat", "learner", *exercises, "average")
-    for row in report["learners"]:
-        cells = [_score(c["score"]) + ("*" if c["graded_by"] == "learner" else "") if c else "-"
-                 for c in row["exercises"].values()]  # fmt: skip
-        table.add_row(row["seat"], _name(row["learner"]), *cells, _score(row["average"]))
-    out.print(table)
-    if any(c and c["graded_by"] == "learner" for r in report["learners"] for c in r["exercises"].values()):
-        out.print("* the learner's own check, not graded by the trainer: counted in no average or mastery",
-                  style="dim")  # fmt: skip
+    out.print(report_view(report))
     _seat_problems(report["learners"])
-    for item in report["most_failed"]:
-        out.print(Text(f"failed by {item['seats']} seat(s): {item['exercise']} / {item['check']} {item['title']}"))
-    if report["most_failed_more"]:
-        out.print(f"and {report['most_failed_more']} more failed check(s) (see --json)")
-    for topic in report["topics"]:
-        out.print(f"topic {topic['topic']}: {topic['mastery']:.0f}% mastery over {topic['results']} result(s)")
 
 
 @commands.command("delete")

@@ -247,3 +247,13 @@ def test_the_report_shows_who_works_on_what_and_who_is_stuck_longest(fake, tmp_p
     assert rows[f"{CLASS}-03"]["current"] is None
     page = report_html(report, NOW)
     assert page.count('class="working"') == 2 and page.count("stuck longest") == 1
+
+
+def test_nothing_is_cut_at_80_columns(fake, tmp_path, trainer):
+    long_name = "Maximiliane-Theodora-Wilhelmina-von-Hohenzollern-Sigmaringen"
+    create_class(fake, CLASS, seats=0, namespaces=2, valid_s=3600, out_dir=tmp_path / "k", learners=[long_name])
+    trainer.environ["COLUMNS"] = "80"
+    for args in (["classroom", "status", CLASS], ["classroom", "report", CLASS]):
+        result = run(trainer, *args)
+        assert result.exit_code == 0 and "…" not in result.output, result.output
+        assert "Hohenzollern" in "".join(result.output.split())
