@@ -236,6 +236,10 @@ class FakeKubectl:
             self.fake.patch(kind, ns, name, relabel)
 
     def _scale(self, words, flags, ns, stdin):
+        if words[0] in ("rs", "replicaset", "replicasets") or words[0].startswith(("rs/", "replicaset/")):
+            # The fake has no ReplicaSets: one scaled by hand is scaled back by its Deployment's
+            # controller, which leaves the Pods as they were (the real cluster shows the churn).
+            return ""
         name = words[1] if len(words) > 1 else words[0].split("/")[1]
         deployment = self._obj("Deployment", ns, name)
         deployment["spec"]["replicas"] = int(flags["--replicas"])

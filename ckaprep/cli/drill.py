@@ -140,8 +140,9 @@ def check(
         float,
         typer.Option(
             min=0, callback=finite,
-            help="At most this many seconds of polling failing checks while the cluster is still "
-            "changing (pods starting, endpoints catching up); a settled cluster is graded at once.",
+            help="At most this many seconds of grading again while the cluster is still changing "
+            "(pods starting, endpoints catching up, a controller about to undo the answer): no "
+            "check passes or fails before it settles; a settled cluster is graded at once.",
         ),
     ] = 10.0,
     probe_image: ProbeImageOption = None,

@@ -29,6 +29,7 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "ConfigMap": ("/api/v1", "configmaps", True),
     "Deployment": ("/apis/apps/v1", "deployments", True),
     "StatefulSet": ("/apis/apps/v1", "statefulsets", True),
+    "ReplicaSet": ("/apis/apps/v1", "replicasets", True),
     "EndpointSlice": ("/apis/discovery.k8s.io/v1", "endpointslices", True),
     # Cluster-wide and read only: the Service range and the ClusterIPs in use.
     "ServiceCIDR": ("/apis/networking.k8s.io/v1", "servicecidrs", False),

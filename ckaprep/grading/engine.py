@@ -47,8 +47,10 @@ def grade(
     cluster: Cluster,
     options: GradingOptions = GradingOptions(),
 ) -> tuple[Report, GradingContext]:
-    """Grade every check. Failing checks that depend on the cluster settling are polled again
-    while the cluster is in flux (see `ckaprep.grading.flux`), for up to `options.wait_s`."""
+    """Grade every check. While the cluster is in flux (see `ckaprep.grading.flux`), every check
+    that depends on it settling is graded again, passing or failing, for up to `options.wait_s`:
+    no verdict is given while a controller may still change it. At the end of the wait, the
+    verdict says that the cluster was still moving."""
     wait_s, waiter = options.wait_s, options.waiter
     progress, clock, sleep = waiter.progress, waiter.clock, waiter.sleep
     started = clock()
@@ -65,25 +67,27 @@ def grade(
     results: dict[str, CheckResult] = {}
     pending = checks
     waited_for: list[str] = []
+    settling = [c for c in checks if KINDS[c.kind].settles]
     with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CHECKS) as pool:
         while True:
             for check, result in zip(pending, pool.map(lambda c: run_check(ctx, c), pending)):
                 results[check.id] = result
-            pending = [
-                c for c in checks if results[c.id].status == FAIL and KINDS[c.kind].settles
-            ]
-            if not pending:
+            if not settling:
                 break
             reasons = in_flux(ctx, attempt.namespaces)
             if not reasons:
                 break  # nothing can change the verdict any more
             if clock() - started >= wait_s:
-                if wait_s > 0:
+                passing = any(results[c.id].status == PASS for c in settling)
+                if wait_s > 0 or passing:
                     ctx.note(
-                        f"Stopped waiting after {wait_s:g} s (--wait) although {reasons[0]}; "
-                        "run check again in a moment."
+                        f"The cluster was still moving ({reasons[0]})"
+                        + (f" when --wait ({wait_s:g} s) ran out" if wait_s > 0 else "")
+                        + (", so a passing check may not hold" if passing else "")
+                        + "; run check again in a moment."
                     )
                 break
+            pending = settling
             waited_for += [r for r in reasons if r not in waited_for]
             progress(f"waiting: {reasons[0]}")
             sleep(POLL_INTERVAL_S)
@@ -109,6 +113,8 @@ def in_flux(ctx: GradingContext, namespaces: list[str]) -> list[str]:
             endpoint_slices=ctx.list("EndpointSlice", ns),
             endpoints=ctx.list("Endpoints", ns),
             deployments=ctx.list("Deployment", ns),
+            replica_sets=ctx.list("ReplicaSet", ns),
+            stateful_sets=ctx.list("StatefulSet", ns),
         )
         for ns in namespaces
     ]

@@ -10,13 +10,20 @@ is still moving. The cluster is *in flux* while, in the attempt's namespaces:
   successThreshold after the container started, plus a little slack;
 - a Service's EndpointSlices do not yet list the pods its selector picks, with
   their readiness and the ports the Service resolves to;
+- a Deployment, ReplicaSet or StatefulSet has not caught up with its spec:
+  its controller has not yet seen the latest change (observedGeneration), or
+  it runs more or fewer Pods than it is told to; or a Deployment's ReplicaSet
+  holds another replica count than the Deployment wants (scaled by hand: the
+  Deployment controller is about to scale it back);
 - a Service, EndpointSlice, Endpoints or Deployment changed less than
   `SETTLE_AFTER_CHANGE_S` ago (a pod change that matters reaches the
   EndpointSlices). kube-proxy and cluster DNS apply a change a
   moment after the API shows it, and nothing in the API tells when.
 
-Otherwise the cluster has settled and a failing verdict is final. Times are
-compared on the API server's clock, so a skewed local clock does not matter.
+Otherwise the cluster has settled: a verdict, passing or failing, is final. No
+check passes while the cluster is in flux, since a controller may be about to
+undo the answer. Times are compared on the API server's clock, so a skewed
+local clock does not matter.
 """
 
 from __future__ import annotations
@@ -49,6 +56,8 @@ class NamespaceView:
     endpoint_slices: list[dict]
     endpoints: list[dict]
     deployments: list[dict]
+    replica_sets: list[dict] = ()
+    stateful_sets: list[dict] = ()
 
 
 def reasons_in_flux(views: Iterable[NamespaceView], now: datetime) -> list[str]:
@@ -66,7 +75,55 @@ def reasons_in_flux(views: Iterable[NamespaceView], now: datetime) -> list[str]:
         objects += [("EndpointSlice", o) for o in view.endpoint_slices]
         objects += [("Endpoints", o) for o in view.endpoints] + [("Deployment", o) for o in view.deployments]
         reasons += _recent_changes(objects, now)
+        reasons += _controllers_behind(view)
     return list(dict.fromkeys(reasons))
+
+
+# -- controllers -------------------------------------------------------------------------
+def _controllers_behind(view: NamespaceView) -> list[str]:
+    reasons = []
+    workloads = [("Deployment", o) for o in view.deployments] + [("ReplicaSet", o) for o in view.replica_sets]
+    workloads += [("StatefulSet", o) for o in view.stateful_sets]
+    for kind, obj in workloads:
+        meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
+        name = f"{kind} {meta.get('name')}"
+        if meta.get("deletionTimestamp") or "observedGeneration" not in status:
+            continue  # status not written yet: its creation a moment ago keeps the cluster in flux
+        generation, observed = meta.get("generation"), status.get("observedGeneration")
+        if isinstance(generation, int) and isinstance(observed, int) and observed < generation:
+            reasons.append(f"{name} has a change its controller has not acted on yet")
+            continue
+        wanted, running = spec.get("replicas", 1), status.get("replicas", 0)
+        if kind == "Deployment" and spec.get("paused"):
+            continue
+        if isinstance(wanted, int) and isinstance(running, int) and running != wanted:
+            reasons.append(f"{name} runs {running} Pod(s) and is told to run {wanted}")
+    reasons += _replica_sets_against_their_deployment(view)
+    return reasons
+
+
+def _replica_sets_against_their_deployment(view: NamespaceView) -> list[str]:
+    """A Deployment's only live ReplicaSet must hold the Deployment's replica count; one scaled by
+    hand is scaled back by the Deployment controller in a moment."""
+    deployments = {(d.get("metadata") or {}).get("uid"): d for d in view.deployments}
+    live: dict[str, list[dict]] = {}
+    for replica_set in view.replica_sets:
+        owner = next((r for r in (replica_set.get("metadata") or {}).get("ownerReferences") or []
+                      if r.get("kind") == "Deployment" and r.get("controller")), None)  # fmt: skip
+        if owner and owner.get("uid") in deployments and (replica_set.get("spec") or {}).get("replicas"):
+            live.setdefault(owner["uid"], []).append(replica_set)
+    reasons = []
+    for uid, sets in live.items():
+        deployment = deployments[uid]
+        wanted = (deployment.get("spec") or {}).get("replicas", 1)
+        if len(sets) == 1 and not (deployment.get("spec") or {}).get("paused"):
+            held = (sets[0].get("spec") or {}).get("replicas")
+            if isinstance(wanted, int) and held != wanted:
+                reasons.append(
+                    f"ReplicaSet {sets[0]['metadata']['name']} holds {held} replica(s) where Deployment "
+                    f"{deployment['metadata']['name']} wants {wanted}: the Deployment controller sets it back"
+                )
+    return reasons
 
 
 # -- pods ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ def practice(tmp_path, cluster):
 
 
 def _waited(run) -> list[str]:
-    return [n for n in run.report["notes"] if n.startswith(("Waited", "Stopped waiting"))]
+    return [n for n in run.report["notes"] if n.startswith(("Waited", "The cluster was still moving"))]
 
 
 @pytest.mark.second_config

@@ -55,8 +55,9 @@ def endpoint_slice(service_name="web", endpoints=(), ports=(("", 8080),), change
     }  # fmt: skip
 
 
-def view(pods=(), services=(), slices=(), endpoints=(), deployments=()):
-    return NamespaceView("ns", list(pods), list(services), list(slices), list(endpoints), list(deployments))
+def view(pods=(), services=(), slices=(), endpoints=(), deployments=(), replica_sets=(), stateful_sets=()):
+    return NamespaceView("ns", list(pods), list(services), list(slices), list(endpoints), list(deployments),
+                         list(replica_sets), list(stateful_sets))  # fmt: skip
 
 
 def settled(**parts):
@@ -156,3 +157,39 @@ def test_a_pod_status_rewrite_alone_keeps_nothing_in_flux():
     rewritten["metadata"]["managedFields"] = [{"manager": "kubelet", "subresource": "status", "time": ago(1)}]
     slices = [endpoint_slice(endpoints=[("10.244.0.5", True)])]
     assert settled(pods=[rewritten], services=[service()], slices=slices) == []
+
+
+def workload(kind="Deployment", name="web", *, replicas=2, running=2, generation=3, observed=3, uid="d1", owner=None):
+    meta = {"name": name, "uid": uid, "generation": generation, "creationTimestamp": LONG_AGO}
+    if owner:
+        meta["ownerReferences"] = [{"kind": "Deployment", "uid": owner, "controller": True, "name": "web"}]
+    return {"kind": kind, "metadata": meta, "spec": {"replicas": replicas},
+            "status": {"observedGeneration": observed, "replicas": running}}  # fmt: skip
+
+
+def test_a_workload_that_matches_its_spec_is_settled():
+    assert settled(deployments=[workload()], replica_sets=[workload("ReplicaSet", "web-abc", uid="r1", owner="d1")],
+                   stateful_sets=[workload("StatefulSet", "db", uid="s1")]) == []  # fmt: skip
+
+
+def test_a_change_its_controller_has_not_seen_is_in_flux():
+    reasons = settled(deployments=[workload(generation=4, observed=3)])
+    assert reasons == ["Deployment web has a change its controller has not acted on yet"]
+
+
+def test_a_workload_running_another_count_than_its_spec_is_in_flux():
+    assert settled(stateful_sets=[workload("StatefulSet", "db", replicas=3, running=1)]) == [
+        "StatefulSet db runs 1 Pod(s) and is told to run 3"]
+
+
+def test_a_replica_set_scaled_by_hand_is_about_to_be_scaled_back():
+    by_hand = workload("ReplicaSet", "web-abc", replicas=4, running=4, uid="r1", owner="d1")
+    reasons = settled(deployments=[workload(replicas=2, running=4)], replica_sets=[by_hand])
+    assert ("ReplicaSet web-abc holds 4 replica(s) where Deployment web wants 2: the Deployment controller "
+            "sets it back") in reasons  # fmt: skip
+
+
+def test_a_workload_whose_status_was_never_written_is_judged_by_its_age_only():
+    fresh = workload()
+    fresh["status"] = {}
+    assert settled(deployments=[fresh]) == []
