@@ -97,7 +97,8 @@ class FakeKubectl:
                     port, target = item.split(":")
                     ports.append({"name": f"{port}-{target}", "port": int(port), "protocol": protocol.upper(),
                                   "targetPort": int(target) if target.isdigit() else target})  # fmt: skip
-            spec = {"selector": {"app": name}, "ports": ports}
+            kind = {"clusterip": "ClusterIP", "nodeport": "NodePort", "loadbalancer": "LoadBalancer"}[words[1]]
+            spec = {"type": kind, "selector": {"app": name}, "ports": ports}
             if flags.get("--clusterip"):
                 spec["clusterIP"] = flags["--clusterip"]
             self._apply_manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},

@@ -19,6 +19,14 @@ from ckaprep.grading.checks.base import (
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.cluster.labels import matches, selector_string
 
+# What a Service of another type does beyond a ClusterIP Service, said when the task asks for ClusterIP.
+TYPE_EFFECTS = {
+    "NodePort": "it also opens a port on every node, reachable from outside the cluster",
+    "LoadBalancer": "it also opens a port on every node and asks for a load balancer outside the cluster",
+    "ExternalName": "a DNS alias for another name, with no address and no endpoints of its own",
+}
+
+
 @check_kind("service_type", required={"service"}, optional={"type", "namespace"})
 def service_type(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service exists with the expected type and a virtual IP."""
@@ -27,7 +35,15 @@ def service_type(ctx: GradingContext, spec: dict) -> Outcome:
     got = service["spec"].get("type", "ClusterIP")
     expected = f"Service {spec['service']!r} of type {want}"
     if got != want:
-        raise Fail(expected, f"type {got}", f"The task asks for {want}; recreate or edit the Service.")
+        effect = TYPE_EFFECTS.get(got, "") if want == "ClusterIP" else ""
+        raise Fail(
+            expected,
+            f"type {got}",
+            f"The task asks for type {want}, and Service {spec['service']} is of type {got}"
+            + (f": {effect}" if effect else "")
+            + f". Change spec.type to {want} (kubectl edit or patch), or delete the Service and "
+            "create it again.",
+        )
     cluster_ip = service["spec"].get("clusterIP")
     if want == "ClusterIP" and cluster_ip in (None, "", "None"):
         raise Fail(

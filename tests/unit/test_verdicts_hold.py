@@ -1,0 +1,62 @@
+"""Verdicts that hold: every sentence of a task that states a requirement is graded, in the form
+the task states, for the Pods of tomorrow as well as today's (issue 24)."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+
+from ckaprep.catalogue.exercise import load_catalogue
+from tests.helpers import apply_solution, grade_now, solution_manifests, start_on
+
+CATALOGUE = load_catalogue()
+
+
+def _check(report, check_id: str):
+    return next(c for c in report.checks if c.id == check_id)
+
+
+def _said(result) -> str:
+    return " ".join(f"{result.expected} {result.found} {result.message}".split())
+
+
+# -- a sentence no check grades: "a ClusterIP Service" -----------------------------------------
+# The sentences that ask for the type: "a ClusterIP Service", "of type **ClusterIP**",
+# "type ClusterIP", "type (ClusterIP)". "the **ClusterIP** of Service x" names an address.
+CLUSTERIP_TYPE = re.compile(r"ClusterIP\** Service|type \**\(?ClusterIP\b")
+ASKS_FOR_CLUSTERIP = sorted(i for i, ex in CATALOGUE.items() if CLUSTERIP_TYPE.search(ex.task))
+
+
+def test_the_type_sentences_are_found():
+    assert {"clusterip-create", "service-cidr", "udp-service", "troubleshoot-broken"} <= set(ASKS_FOR_CLUSTERIP)
+    assert "clusterip-direct" not in ASKS_FOR_CLUSTERIP
+
+
+@pytest.mark.parametrize("other_type", ["NodePort", "LoadBalancer"])
+@pytest.mark.parametrize("exercise_id", ASKS_FOR_CLUSTERIP)
+def test_a_service_of_another_type_fails_where_the_task_says_clusterip(fake, exercise_id, other_type):
+    exercise, attempt = start_on(fake, exercise_id)
+    apply_solution(fake, exercise, attempt)
+    service = copy.deepcopy(fake.get("Service", attempt.namespace, attempt.params["service"]))
+    service["spec"]["type"] = other_type
+    fake.apply(service)
+    report = grade_now(exercise, attempt, fake)
+    failing = [c for c in report.checks if c.status != "pass"]
+    assert failing, f"a {other_type} Service passes every check of {exercise_id}"
+    assert any("ClusterIP" in _said(c) and other_type in _said(c) for c in failing), [_said(c) for c in failing]
+
+
+def test_the_type_reason_names_both_types_and_what_the_other_one_does(fake):
+    exercise, attempt = start_on(fake, "service-cidr")
+    apply_solution(fake, exercise, attempt)
+    service = fake.get("Service", attempt.namespace, attempt.params["service"])
+    service["spec"]["type"] = "NodePort"
+    fake.apply(service)
+    result = _check(grade_now(exercise, attempt, fake), "type")
+    assert result.status == "fail"
+    assert "asks for type ClusterIP" in result.message
+    assert "is of type NodePort" in result.message
+    assert "every node" in result.message
+
