@@ -60,3 +60,37 @@ def test_the_type_reason_names_both_types_and_what_the_other_one_does(fake):
     assert "is of type NodePort" in result.message
     assert "every node" in result.message
 
+
+# -- a sentence no check grades: "only the Ready Pods" -------------------------------------------
+def _headless_publishing_not_ready(fake):
+    exercise, attempt = start_on(fake, "headless-deployment")
+    service = next(m for m in solution_manifests(exercise, attempt) if m["kind"] == "Service")
+    service["spec"]["publishNotReadyAddresses"] = True
+    fake.apply(service)
+    return exercise, attempt
+
+
+def test_publishing_not_ready_pods_fails_even_while_every_pod_is_ready(fake):
+    exercise, attempt = _headless_publishing_not_ready(fake)
+    warming = attempt.params["warming"]
+    fake.delete("Pod", attempt.namespace, warming)  # the one Pod that is not Ready
+    fake.wait_until_gone("Pod", attempt.namespace, warming)
+    result = _check(grade_now(exercise, attempt, fake), "a-record")
+    assert result.status == "fail"
+    assert "publishNotReadyAddresses: true" in result.found
+    assert "every selected Pod" in result.message and "Ready Pods only" in result.message
+
+
+def test_publishing_not_ready_pods_names_the_field_while_one_is_not_ready(fake):
+    exercise, attempt = _headless_publishing_not_ready(fake)
+    result = _check(grade_now(exercise, attempt, fake), "a-record")
+    assert result.status == "fail"
+    assert attempt.params["warming"] in result.message and "publishNotReadyAddresses" in result.message
+
+
+def test_publishing_not_ready_pods_is_allowed_where_the_task_does_not_forbid_it(fake):
+    exercise, attempt = start_on(fake, "headless-statefulset")
+    service = next(m for m in solution_manifests(exercise, attempt) if m["kind"] == "Service")
+    service["spec"]["publishNotReadyAddresses"] = True  # peers that must find each other early
+    fake.apply(service)
+    assert _check(grade_now(exercise, attempt, fake), "service-record").status == "pass"
