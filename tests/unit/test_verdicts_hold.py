@@ -94,3 +94,53 @@ def test_publishing_not_ready_pods_is_allowed_where_the_task_does_not_forbid_it(
     service["spec"]["publishNotReadyAddresses"] = True  # peers that must find each other early
     fake.apply(service)
     assert _check(grade_now(exercise, attempt, fake), "service-record").status == "pass"
+
+
+# -- formats the task states ---------------------------------------------------------------------
+def _service_cidr_answer(fake, value: str):
+    exercise, attempt = start_on(fake, "service-cidr")
+    apply_solution(fake, exercise, attempt)
+    configmap = fake.get("ConfigMap", attempt.namespace, attempt.params["configmap"])
+    configmap["data"]["service-cidr"] = value
+    fake.apply(configmap)
+    return _check(grade_now(exercise, attempt, fake), "cidr")
+
+
+@pytest.mark.parametrize("value", ["10.96.0.0/255.255.0.0", "10.96.0.0/0.0.255.255"])
+def test_cidr_notation_refuses_a_mask_after_the_slash(fake, value):
+    result = _service_cidr_answer(fake, value)
+    assert result.status == "fail"
+    assert "CIDR notation" in result.message and "10.96.0.0/16" in result.message
+
+
+def test_cidr_notation_accepts_the_prefix_length(fake):
+    assert _service_cidr_answer(fake, " 10.96.0.0/16\n").status == "pass"
+
+
+def _dns_records_answers(fake, dot: str):
+    exercise, attempt = start_on(fake, "dns-records")
+    apply_solution(fake, exercise, attempt)
+    configmap = fake.get("ConfigMap", attempt.namespace, attempt.params["configmap"])
+    for key in ("SERVICE_FQDN", "SRV_NAME", "POD_RECORD"):
+        configmap["data"][key] += dot
+    fake.apply(configmap)
+    return grade_now(exercise, attempt, fake)
+
+
+def test_names_with_a_trailing_dot_fail_where_the_task_says_without(fake):
+    report = _dns_records_answers(fake, ".")
+    for check_id in ("service-fqdn", "srv-name", "pod-record"):
+        result = _check(report, check_id)
+        assert result.status == "fail"
+        assert "without a trailing dot" in result.message
+        assert result.found.rstrip("'").endswith(".")
+    assert _check(report, "srv-port").status == "pass"
+
+
+def test_names_compare_without_case(fake):
+    exercise, attempt = start_on(fake, "dns-records")
+    apply_solution(fake, exercise, attempt)
+    configmap = fake.get("ConfigMap", attempt.namespace, attempt.params["configmap"])
+    configmap["data"]["SERVICE_FQDN"] = configmap["data"]["SERVICE_FQDN"].upper()
+    fake.apply(configmap)
+    assert _check(grade_now(exercise, attempt, fake), "service-fqdn").status == "pass"

@@ -275,11 +275,16 @@ RECORDS = ("service-fqdn", "srv-name", "srv-port", "pod-a-record")
 @check_kind(
     "dns_answer",
     required={"configmap", "key", "record"},
-    optional={"namespace", "service", "service_namespace", "port_name", "protocol", "pod", "pod_namespace"},
-    choices={"record": RECORDS},
-)
+    optional={"namespace", "service", "service_namespace", "port_name", "protocol", "pod", "pod_namespace",
+              "trailing_dot"},
+    choices={"record": RECORDS, "trailing_dot": (True, False)},
+)  # fmt: skip
 def dns_answer(ctx: GradingContext, spec: dict) -> Outcome:
-    """A ConfigMap key holds a fact that cluster DNS serves, looked up when grading."""
+    """A ConfigMap key holds a fact that cluster DNS serves, looked up when grading.
+
+    Names compare without case; a trailing dot is accepted unless `trailing_dot: false` (the
+    task says to write names without one).
+    """
     ns = spec.get("namespace") or ctx.namespace
     key, record = spec["key"], spec["record"]
     asked = _asked(spec, ns)
@@ -294,6 +299,13 @@ def dns_answer(ctx: GradingContext, spec: dict) -> Outcome:
     want, served = _served(ctx, spec, ns)
     expected = f"{key} = {want} ({asked}, as DNS serves it: {served})"
     got = value if record == "srv-port" else plain(value)
+    if got == want and record != "srv-port" and spec.get("trailing_dot") is False and value.endswith("."):
+        raise Fail(
+            expected,
+            repr(value),
+            f"The task asks for names without a trailing dot; write {value.rstrip('.')} (the same "
+            "name, without the dot at the end).",
+        )
     if got == want:
         return Outcome(expected, repr(value))
     raise Fail(expected, repr(value), _why_not(ctx, spec, value, want, ns))

@@ -249,6 +249,14 @@ def service_cidr_answer(ctx: GradingContext, spec: dict) -> Outcome:
     if "/" not in value:
         why = f"{value} is an address; a range also needs its prefix length (/16, /12 …). {where}"
         raise Fail(expected, repr(value), why)
+    address, _, suffix = value.partition("/")
+    if not suffix.isdigit():
+        why = (
+            f"{value} writes a mask after the slash; CIDR notation, as the task asks, writes the "
+            f"prefix length there: the mask {suffix} is /{loose.prefixlen}, so "
+            f"{address}/{loose.prefixlen}. {where}"
+        )
+        raise Fail(expected, repr(value), why)
     if str(loose.network_address) != value.split("/")[0]:
         why = f"{value} is an address with a prefix length; a range is written from its base. {where}"
         raise Fail(expected, repr(value), why)
