@@ -4,7 +4,8 @@ It simulates just enough of Kubernetes for grading, and is as strict as Kubernet
 grading depends on it:
 
 - Deployments make Pods (named and labelled with a pod-template-hash); a changed pod template
-  rolls the Pods: the new ones are created and the old ones start terminating.
+  rolls the Pods: the new ones are created and the old ones start terminating. StatefulSets
+  make `<name>-<ordinal>` Pods labelled with their pod name, index and controller-revision-hash.
 - Deleting a Pod takes time: it keeps a `deletionTimestamp` (the request's time plus its
   `terminationGracePeriodSeconds`, 30 s by default) and stays, terminating, until the server's
   clock passes it. The clock moves 5 s with each write; reads happen `quiet_for` after the
@@ -73,6 +74,7 @@ class _StatefulSetsAndDns:
         """Pods <name>-0, <name>-1, ... with hostname and subdomain set, as the controller makes them."""
         template = sts["spec"]["template"]
         ns, name = sts["metadata"]["namespace"], sts["metadata"]["name"]
+        revision = f"{name}-{_template_hash(sts)}"  # the ControllerRevision of this template
         for ordinal in range(sts["spec"].get("replicas", 1)):
             spec = copy.deepcopy(template["spec"])
             spec["hostname"] = f"{name}-{ordinal}"
@@ -84,7 +86,8 @@ class _StatefulSetsAndDns:
                     "name": f"{name}-{ordinal}",
                     "namespace": ns,
                     "labels": copy.deepcopy(template["metadata"].get("labels") or {})
-                    | {"statefulset.kubernetes.io/pod-name": f"{name}-{ordinal}"},
+                    | {"statefulset.kubernetes.io/pod-name": f"{name}-{ordinal}",
+                       "apps.kubernetes.io/pod-index": str(ordinal), "controller-revision-hash": revision},
                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": name,
                                          "controller": True}],
                 },

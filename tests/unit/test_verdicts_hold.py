@@ -144,3 +144,115 @@ def test_names_compare_without_case(fake):
     configmap["data"]["SERVICE_FQDN"] = configmap["data"]["SERVICE_FQDN"].upper()
     fake.apply(configmap)
     assert _check(grade_now(exercise, attempt, fake), "service-fqdn").status == "pass"
+
+
+# -- a selector pinned to today's Pods ---------------------------------------------------------------
+def _answered(fake, exercise_id: str):
+    exercise, attempt = start_on(fake, exercise_id)
+    apply_solution(fake, exercise, attempt)
+    return exercise, attempt
+
+
+def _selector_with(fake, exercise, attempt, extra: dict | None = None, *, from_pod: str = ""):
+    """The reference answer's selector widened by labels that today's backend Pods carry."""
+    service = fake.get("Service", attempt.namespace, attempt.params["service"])
+    if from_pod:  # what `kubectl expose pod` writes: every label of one Pod
+        pod = fake.list("Pod", attempt.namespace, from_pod)[0]
+        service["spec"]["selector"] = dict(pod["metadata"]["labels"])
+    service["spec"]["selector"].update(extra or {})
+    fake.apply(service)
+    return _check(grade_now(exercise, attempt, fake), "selector")
+
+
+def test_a_selector_copied_from_a_pod_is_pinned_to_its_replicaset(fake):
+    exercise, attempt = _answered(fake, "clusterip-create")
+    result = _selector_with(fake, exercise, attempt, from_pod="tier=backend")
+    assert result.status == "fail"
+    assert "pod-template-hash=" in result.message
+    assert "next rollout" in result.message and "no endpoints" in result.message
+    assert f"Deployment {attempt.params['app']}:" in result.message  # the labels to select on instead
+    assert "kubectl expose pod" in result.message
+
+
+def test_a_pinned_selector_fails_even_when_it_picks_exactly_todays_pods(fake):
+    """Before this rule the check passed: the hash picks every Pod of today's ReplicaSet."""
+    exercise, attempt = start_on(fake, "udp-service")
+    apply_solution(fake, exercise, attempt)
+    pod = fake.list("Pod", attempt.namespace, f"app={attempt.params['app']}")[0]
+    service = fake.get("Service", attempt.namespace, attempt.params["service"])
+    service["spec"]["selector"]["pod-template-hash"] = pod["metadata"]["labels"]["pod-template-hash"]
+    fake.apply(service)
+    report = grade_now(exercise, attempt, fake)
+    assert {c.id for c in report.checks if c.status != "pass"} == {"selector"}
+
+
+def test_a_statefulset_revision_pins_the_selector(fake):
+    exercise, attempt = _answered(fake, "headless-statefulset")
+    pod = fake.list("Pod", attempt.namespace, f"app={attempt.params['app']}")[0]
+    revision = pod["metadata"]["labels"]["controller-revision-hash"]
+    result = _selector_with(fake, exercise, attempt, {"controller-revision-hash": revision})
+    assert result.status == "fail"
+    assert f"controller-revision-hash={revision}" in result.message and "no endpoints" in result.message
+    assert f"StatefulSet {attempt.params['app']}: app={attempt.params['app']},role=member" in result.message
+
+
+def test_a_statefulset_pod_name_pins_the_selector_to_one_pod(fake):
+    exercise, attempt = _answered(fake, "headless-statefulset")
+    name = f"{attempt.params['app']}-0"
+    result = _selector_with(fake, exercise, attempt, {"statefulset.kubernetes.io/pod-name": name})
+    assert result.status == "fail"
+    assert f"statefulset.kubernetes.io/pod-name={name}" in result.message and "one Pod" in result.message
+
+
+def test_a_label_set_on_todays_pods_by_hand_is_not_the_templates(fake):
+    exercise, attempt = _answered(fake, "multi-port-named")
+    app = attempt.params["app"]
+    for pod in fake.list("Pod", attempt.namespace, f"app={app}"):
+        fake.patch("Pod", attempt.namespace, pod["metadata"]["name"],
+                   lambda p: p["metadata"]["labels"].update({"picked": "yes"}))  # fmt: skip
+    result = _selector_with(fake, exercise, attempt, {"picked": "yes"})
+    assert result.status == "fail"
+    assert "picked=yes is not a label of Deployment" in result.found
+    assert f"its labels: app={app}" in result.message and "the Service loses them" in result.message
+
+
+@pytest.mark.parametrize("selector", [{"tier": "backend"}, {"app": "${app}", "tier": "backend"}])
+def test_any_template_labels_that_pick_the_same_pods_are_an_equivalent_answer(fake, selector):
+    exercise, attempt = _answered(fake, "clusterip-create")
+    service = fake.get("Service", attempt.namespace, attempt.params["service"])
+    service["spec"]["selector"] = {k: v.replace("${app}", attempt.params["app"]) for k, v in selector.items()}
+    fake.apply(service)
+    result = _check(grade_now(exercise, attempt, fake), "selector")
+    assert result.status == "pass", result.message
+
+
+def test_a_pinning_label_the_task_itself_names_is_allowed(fake):
+    from ckaprep.grading.checks import KINDS
+    from ckaprep.grading.context import GradingContext
+
+    exercise, attempt = start_on(fake, "headless-statefulset")
+    apply_solution(fake, exercise, attempt)
+    name = f"{attempt.params['app']}-0"
+    service = fake.get("Service", attempt.namespace, attempt.params["service"])
+    service["spec"]["selector"] = {"statefulset.kubernetes.io/pod-name": name}
+    fake.apply(service)
+    ctx = GradingContext(fake, attempt, probe_image="curl", sleep=lambda s: None)
+    spec = {"service": attempt.params["service"], "backends": f"statefulset.kubernetes.io/pod-name={name}"}
+    assert KINDS["service_selector"].run(ctx, spec).found.endswith("selects 1 pod(s)")
+
+
+def test_a_service_that_finds_its_pods_through_a_pinned_selector_fails_the_probe(fake):
+    from ckaprep.catalogue.exercise import find_exercise
+    from ckaprep.practice.lifecycle import start_attempt
+    from tests.helpers import NOW
+
+    pool = find_exercise("troubleshoot-pool")
+    attempt = start_attempt(pool, fake, seed=11, now=NOW, record=lambda a: None,
+                            faults=["selector-typo", "client-short-name"])  # fmt: skip
+    p, ns = attempt.params, attempt.namespace
+    pod = fake.list("Pod", ns, f"app={p['app']},tier=web")[0]
+    selector = {"app": p["app"], "tier": "web", "pod-template-hash": pod["metadata"]["labels"]["pod-template-hash"]}
+    fake.patch("Service", ns, p["service"], lambda s: s["spec"].update(selector=selector))
+    result = _check(grade_now(pool, attempt, fake), "short-name")
+    assert result.status == "fail"
+    assert "selector names pod-template-hash=" in result.found and "no endpoints" in result.message

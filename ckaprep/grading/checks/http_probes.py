@@ -11,11 +11,13 @@ from ckaprep.grading.checks.base import (
     identity_labels,
     labels_of,
     live_pods,
+    pinning_labels,
     port_label,
+    why_pinned,
 )
 from ckaprep.grading.checks.endpoints import manual_endpoint_sets
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.cluster.labels import matches, selector_string
+from ckaprep.cluster.labels import matches, parse_selector, selector_string
 from ckaprep.catalogue.templating import env_name
 from ckaprep.cluster.waiting import pod_is_ready
 
@@ -121,13 +123,21 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
         )
         raise Fail(expected, "; ".join(problems), advice)
     answered = ", ".join(sorted({f"{r.url} → {r.answered_by}" for r in results}))
-    if spec.get("through_selector") and not (service.get("spec") or {}).get("selector"):
+    selector = (service.get("spec") or {}).get("selector") or {}
+    name = service["metadata"]["name"]
+    if spec.get("through_selector") and not selector:
         # It answers today, from endpoints someone wrote; the next Pod replacement breaks it.
-        name = service["metadata"]["name"]
         raise Fail(expected, f"{answered}, but Service {name} has no selector",
                    f"Its endpoints were written by hand: they go stale as soon as the Pods are replaced. "
                    f"Give Service {name} a selector that picks the Pods, and let the control plane keep "
                    "the endpoints.")  # fmt: skip
+    pinned = pinning_labels(selector, parse_selector(spec.get("backends") or "")) if spec.get("through_selector") else []
+    if pinned:
+        # It answers today, from the Pods of one ReplicaSet (or one Pod); the next rollout breaks it.
+        key, value = pinned[0]
+        raise Fail(expected, f"{answered}, but Service {name}'s selector names {key}={value}",
+                   why_pinned(ctx, pinned[0], backend_pods(ctx, spec) if spec.get("backends") else [],
+                              service["metadata"]["namespace"]))  # fmt: skip
     return Outcome(expected, answered)
 
 

@@ -14,10 +14,14 @@ from ckaprep.grading.checks.base import (
     labels_of,
     live_pods,
     names_of,
+    pinning_labels,
     port_label,
+    template_labels,
+    why_pinned,
+    workloads_of,
 )
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.cluster.labels import matches, selector_string
+from ckaprep.cluster.labels import matches, parse_selector, selector_string
 
 # What a Service of another type does beyond a ClusterIP Service, said when the task asks for ClusterIP.
 TYPE_EFFECTS = {
@@ -68,6 +72,10 @@ def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
                    f"Without a selector nothing keeps its endpoints current{manual}.")
     selected = [p for p in live_pods(ctx, spec.get("namespace")) if matches(selector, labels_of(p))]
     found = f"selector {selector_string(selector)} selects {len(selected)} pod(s)"
+    asked = parse_selector(spec["backends"])  # a label the task itself names never pins
+    pinned = pinning_labels(selector, asked)
+    if pinned:
+        raise Fail(expected, found, why_pinned(ctx, pinned[0], wanted, spec.get("namespace")))
     wanted_names = {p["metadata"]["name"] for p in wanted}
     selected_names = {p["metadata"]["name"] for p in selected}
     extra = [p for p in selected if p["metadata"]["name"] not in wanted_names]
@@ -94,6 +102,21 @@ def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
         raise Fail(expected, found, f"It also selects pods that are not backends: {described}.")
     if missing:
         raise Fail(expected, found, f"It misses backend pods: {', '.join(names_of(missing))}.")
+    # Today's Pods match; the Pods the workloads make next carry their templates' labels only.
+    for workload in workloads_of(ctx, wanted, spec.get("namespace")):
+        given = template_labels(workload)
+        lacking = {k: v for k, v in selector.items() if given.get(k) != v and asked.get(k) != v}
+        if lacking:
+            key, value = next(iter(lacking.items()))
+            kind, name = workload["kind"], workload["metadata"]["name"]
+            raise Fail(
+                expected,
+                f"{found}; {key}={value} is not a label of {kind} {name}'s pod template",
+                f"The selector includes {key}={value}, which {kind} {name}'s pod template does not "
+                f"give its Pods (its labels: {selector_string(given) or 'none'}): today's Pods carry it, but the Pods {name} makes next "
+                "(a rollout, a restart, a replaced Pod) do not, and the Service loses them. Select "
+                "on labels of the pod template.",
+            )
     return Outcome(expected, found)
 
 
