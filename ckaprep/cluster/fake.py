@@ -12,8 +12,8 @@ grading depends on it:
   last write (a minute by default, so a short grace period has run out by then), and
   `advance(seconds)` lets time pass with no write.
 - The EndpointSlice controller is simulated as Kubernetes builds slices: one set per address
-  family of the Service, the Service's targetPort resolved on each Pod (a named targetPort
-  that resolves to different numbers on different Pods gives separate slices), terminating
+  family of the Service, the Service's targetPort resolved on each Pod by name and protocol (a
+  named targetPort that resolves to different numbers on different Pods gives separate slices), terminating
   Pods listed with `ready: false`, `serving` (the Pod's Ready condition) and `terminating`,
   and an empty placeholder slice when no Pod is selected.
 - Readiness follows the readiness probe against what the container serves (see
@@ -146,7 +146,7 @@ class _StatefulSetsAndDns:
                 return "nxdomain", []
             share = 100 // len(pods)
             return "ok", [
-                f"0 {share} {self._resolve_target(p, entry.get('targetPort', entry['port']))} "
+                f"0 {share} {self._resolve_target(p, entry.get('targetPort', entry['port']), protocol)} "
                 f"{self._dns_endpoint_host(p, svc)}.{base}"
                 for p in pods
             ]
@@ -736,7 +736,7 @@ class FakeCluster(_StatefulSetsAndDns):
             # The targetPort is resolved on each Pod: Pods that resolve it differently get their own slice.
             ports = []
             for entry in spec.get("ports") or []:
-                target = self._resolve_target(pod, entry.get("targetPort", entry["port"]))
+                target = self._resolve_target(pod, entry.get("targetPort", entry["port"]), entry.get("protocol") or "TCP")
                 if target is not None:  # like the real controller, a port the Pod lacks is left out
                     ports.append((entry.get("name") or "", int(target), entry.get("protocol") or "TCP"))
             for ip in [a.get("ip") for a in status.get("podIPs") or []] or [status["podIP"]]:
@@ -787,14 +787,17 @@ class FakeCluster(_StatefulSetsAndDns):
         }  # fmt: skip
 
     @staticmethod
-    def _resolve_target(pod, target):
+    def _resolve_target(pod, target, protocol="TCP"):
+        """A Service port's targetPort on this Pod; a name resolves by name and protocol, as the
+        EndpointSlice controller does (a UDP port never resolves to a TCP container port)."""
         if not isinstance(target, str):
             return target
         if target.isdigit():
             return int(target)
         return next(
             (int(p["containerPort"]) for c in pod["spec"]["containers"]
-             for p in c.get("ports") or [] if p.get("name") == target), None,
+             for p in c.get("ports") or [] if p.get("name") == target and (p.get("protocol") or "TCP") == protocol),
+            None,
         )  # fmt: skip
 
     def _resolve(self, source_ns: str, host: str):

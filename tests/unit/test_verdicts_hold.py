@@ -256,3 +256,47 @@ def test_a_service_that_finds_its_pods_through_a_pinned_selector_fails_the_probe
     result = _check(grade_now(pool, attempt, fake), "short-name")
     assert result.status == "fail"
     assert "selector names pod-template-hash=" in result.found and "no endpoints" in result.message
+
+
+# -- a named targetPort resolves by name and protocol ----------------------------------------------
+def _udp_service_targeting(fake, target):
+    exercise, attempt = start_on(fake, "udp-service")
+    service = next(m for m in solution_manifests(exercise, attempt) if m["kind"] == "Service")
+    service["spec"]["ports"][0]["targetPort"] = target
+    fake.apply(service)
+    return exercise, attempt, grade_now(exercise, attempt, fake)
+
+
+def test_a_udp_port_naming_a_tcp_container_port_resolves_to_nothing(fake):
+    """The DNS server declares `dns` (UDP) and `dns-tcp` (TCP) on one number: before, the name
+    was looked up without its protocol, so both the check and the simulated controller took
+    dns-tcp for the UDP port."""
+    exercise, attempt, report = _udp_service_targeting(fake, "dns-tcp")
+    port, probe = _check(report, "port"), _check(report, "probe")
+    assert port.status == "fail" and probe.status == "fail"
+    assert "resolve to: nothing (no UDP port of that name)" in port.found
+    assert "'dns-tcp' carries TCP" in port.message and "resolves to nothing" in port.message
+    assert "'dns-tcp' carries TCP" in probe.message
+    [endpoint_slice] = fake.list("EndpointSlice", attempt.namespace, f"kubernetes.io/service-name={attempt.params['service']}")
+    assert endpoint_slice["ports"] == []  # the controller leaves the unresolved port out
+
+
+def test_a_udp_port_naming_the_udp_container_port_resolves(fake):
+    exercise, attempt, report = _udp_service_targeting(fake, "dns")
+    assert {c.id: c.status for c in report.checks} == {"type": "pass", "selector": "pass", "port": "pass", "probe": "pass"}
+
+
+def test_a_tcp_probe_through_a_name_of_another_protocol_says_why_nothing_answers(fake):
+    exercise, attempt = _answered(fake, "named-targetport")
+    name = attempt.params["port_name"]
+    for deployment in fake.list("Deployment", attempt.namespace):
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            for entry in container.get("ports") or []:
+                if entry.get("name") == name:
+                    entry["protocol"] = "UDP"
+        fake.apply(deployment)
+    report = grade_now(exercise, attempt, fake)
+    probe = _check(report, "probe-all")
+    assert probe.status == "fail"
+    assert f"The container port named {name!r} carries UDP" in probe.message
+    assert "resolves to nothing" in probe.message

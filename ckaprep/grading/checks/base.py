@@ -103,21 +103,46 @@ def find_service_port(service: dict, *, port=None, name=None) -> dict | None:
     return None
 
 
-def container_port_named(pod: dict, name: str) -> int | None:
-    for container in pod["spec"].get("containers") or []:
-        for entry in container.get("ports") or []:
-            if entry.get("name") == name:
-                return entry.get("containerPort")
+def _container_ports(pod: dict) -> list[dict]:
+    return [entry for container in pod["spec"].get("containers") or [] for entry in container.get("ports") or []]
+
+
+def container_port_named(pod: dict, name: str, protocol: str = "TCP") -> int | None:
+    """The number a named targetPort resolves to on this Pod, as the EndpointSlice controller
+    resolves it: by name and protocol (a UDP Service port never resolves to a TCP container port)."""
+    for entry in _container_ports(pod):
+        if entry.get("name") == name and (entry.get("protocol") or "TCP") == protocol:
+            return entry.get("containerPort")
     return None
 
 
-def container_port_names(pod: dict, number: int) -> list[str]:
+def container_port_protocols(pod: dict, name: str) -> set[str]:
+    """The protocols of the Pod's container ports of that name."""
+    return {entry.get("protocol") or "TCP" for entry in _container_ports(pod) if entry.get("name") == name}
+
+
+def container_port_names(pod: dict, number: int, protocol: str = "TCP") -> list[str]:
     return [
         entry["name"]
-        for container in pod["spec"].get("containers") or []
-        for entry in container.get("ports") or []
-        if entry.get("containerPort") == number and entry.get("name")
+        for entry in _container_ports(pod)
+        if entry.get("containerPort") == number and entry.get("name") and (entry.get("protocol") or "TCP") == protocol
     ]
+
+
+def protocol_mismatch(pods: list[dict], name: str, protocol: str) -> str:
+    """When a named targetPort resolves on none of these Pods only because their port of that
+    name carries another protocol, why; else ""."""
+    if any(container_port_named(p, name, protocol) is not None for p in pods):
+        return ""
+    others = sorted({pr for p in pods for pr in container_port_protocols(p, name)} - {protocol})
+    if not others:
+        return ""
+    return (
+        f"The container port named {name!r} carries {' and '.join(others)}, and a {protocol} "
+        f"Service port resolves a name only among the {protocol} container ports (the "
+        "EndpointSlice controller matches name and protocol), so it resolves to nothing and "
+        f"the Pods get no {protocol} traffic through it."
+    )
 
 
 def describe_target(target) -> str:

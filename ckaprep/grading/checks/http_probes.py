@@ -13,6 +13,7 @@ from ckaprep.grading.checks.base import (
     live_pods,
     pinning_labels,
     port_label,
+    protocol_mismatch,
     why_pinned,
 )
 from ckaprep.grading.checks.endpoints import manual_endpoint_sets
@@ -268,7 +269,11 @@ def service_diagnosis(ctx: GradingContext, service: dict, failed) -> str:
         return f"Service {name} selects {len(pods)} pod(s), none Ready: {_not_ready_reason(pods[0])}"
     for entry in service["spec"].get("ports") or []:
         target = entry.get("targetPort", entry.get("port"))
-        if isinstance(target, str) and all(container_port_named(p, target) is None for p in pods):
+        protocol = entry.get("protocol") or "TCP"
+        if isinstance(target, str) and all(container_port_named(p, target, protocol) is None for p in pods):
+            mismatch = protocol_mismatch(pods, target, protocol)
+            if mismatch:
+                return f"Service {name}'s port {port_label(entry)} has targetPort {target!r}. {mismatch}"
             return (
                 f"Service {name}'s targetPort {target!r} names no container port of the pods it "
                 "selects, so they get no traffic on it."

@@ -17,6 +17,7 @@ from ckaprep.grading.checks.base import (
     pinning_labels,
     port_label,
     template_labels,
+    protocol_mismatch,
     why_pinned,
     workloads_of,
 )
@@ -180,17 +181,20 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
         raise Fail(expected, found, message)
     if isinstance(got_target, str):
         pods = backend_pods(ctx, spec) if spec.get("backends") else []
-        resolved = {container_port_named(p, got_target) for p in pods}
+        protocol = entry.get("protocol", "TCP")
+        resolved = {container_port_named(p, got_target, protocol) for p in pods}
         if not pods:
             raise Fail(expected, found, "A named targetPort needs backend pods to resolve it.")
         if resolved != {want_target}:
-            shown = ", ".join(str(r) if r else "no such name" for r in sorted(resolved, key=str))
-            right_names = sorted({n for p in pods for n in container_port_names(p, want_target)})
+            shown = ", ".join(str(r) if r else f"nothing (no {protocol} port of that name)"
+                              for r in sorted(resolved, key=str))  # fmt: skip
+            right_names = sorted({n for p in pods for n in container_port_names(p, want_target, protocol)})
             if None in resolved:
+                mismatch = protocol_mismatch(pods, got_target, protocol)
                 message = (
-                    f"No container port of the backends is named {got_target!r}; "
-                    f"the backends listen on {want_target}"
-                )
+                    mismatch.removesuffix(".") if mismatch
+                    else f"No container port of the backends is named {got_target!r}"
+                ) + f"; the backends listen on {want_target}" + (f" over {protocol}" if protocol != "TCP" else "")
             else:
                 message = (
                     f"The name {got_target!r} is the backends' port {shown}, not the task's port "
