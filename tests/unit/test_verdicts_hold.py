@@ -300,3 +300,69 @@ def test_a_tcp_probe_through_a_name_of_another_protocol_says_why_nothing_answers
     assert probe.status == "fail"
     assert f"The container port named {name!r} carries UDP" in probe.message
     assert "resolves to nothing" in probe.message
+
+
+# -- one image, written several ways ---------------------------------------------------------------
+@pytest.mark.parametrize("written, normalized", [
+    ("busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
+    ("docker.io/library/busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
+    ("library/busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
+    ("index.docker.io/library/busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
+    ("busybox", "docker.io/library/busybox:latest"),
+    ("curlimages/curl:8.11.1", "docker.io/curlimages/curl:8.11.1"),
+    ("registry.k8s.io/coredns/coredns:v1.14.7", "registry.k8s.io/coredns/coredns:v1.14.7"),
+    ("localhost:5000/web", "localhost:5000/web:latest"),
+    ("busybox@sha256:" + "a" * 64, "docker.io/library/busybox@sha256:" + "a" * 64),
+    ("busybox:1.36.1@sha256:" + "a" * 64, "docker.io/library/busybox@sha256:" + "a" * 64),
+])  # fmt: skip
+def test_image_references_are_read_as_the_runtime_reads_them(written, normalized):
+    from ckaprep.cluster.images import normalized_image
+
+    assert normalized_image(written) == normalized
+    assert normalized_image(normalized) == normalized
+
+
+def test_a_tag_and_a_digest_are_not_the_same_reference():
+    from ckaprep.cluster.images import same_image
+
+    assert not same_image("busybox:1.36.1", "busybox@sha256:" + "a" * 64)
+    assert not same_image("busybox:1.36.1", "busybox:1.36")
+    assert not same_image("busybox", "busybox:1.36.1")
+
+
+def _client_recreated_with(fake, image: str):
+    exercise, attempt = _answered(fake, "env-vars")
+    ns, client = attempt.namespace, attempt.params["client"]
+    pod = fake.get("Pod", ns, client)
+    fake.delete("Pod", ns, client)
+    fake.wait_until_gone("Pod", ns, client)
+    spec = copy.deepcopy(pod["spec"])
+    spec["containers"][0]["image"] = image
+    fake.create({"apiVersion": "v1", "kind": "Pod", "spec": spec,
+                 "metadata": {"name": client, "namespace": ns, "labels": pod["metadata"]["labels"]}})  # fmt: skip
+    return _check(grade_now(exercise, attempt, fake), "client-kept")
+
+
+@pytest.mark.parametrize("image", ["busybox:1.36.1", "library/busybox:1.36.1", "docker.io/library/busybox:1.36.1"])
+def test_the_same_image_written_another_way_is_kept(fake, image):
+    result = _client_recreated_with(fake, image)
+    assert result.status == "pass", result.message
+    assert image in result.found
+
+
+def test_another_image_is_not_kept_and_the_reason_names_the_image(fake):
+    result = _client_recreated_with(fake, "busybox:1.36")
+    assert result.status == "fail"
+    assert "docker.io/library/busybox:1.36.1" in result.message
+
+
+def test_a_deployment_kept_as_it_is_may_have_its_image_written_another_way(fake):
+    exercise, attempt = _answered(fake, "blue-green")
+    blue = fake.get("Deployment", attempt.namespace, f"{attempt.params['app']}-blue")
+    blue["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:1.36.1"
+    fake.apply(blue)
+    assert _check(grade_now(exercise, attempt, fake), "blue-unchanged").status == "pass"
+    blue["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:1.37.0"
+    fake.apply(blue)
+    result = _check(grade_now(exercise, attempt, fake), "blue-unchanged")
+    assert result.status == "fail" and "image" in result.found
