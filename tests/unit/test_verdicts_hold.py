@@ -366,3 +366,35 @@ def test_a_deployment_kept_as_it_is_may_have_its_image_written_another_way(fake)
     fake.apply(blue)
     result = _check(grade_now(exercise, attempt, fake), "blue-unchanged")
     assert result.status == "fail" and "image" in result.found
+
+
+# -- a failing probe says what the task says -------------------------------------------------------
+def _clusterip_direct_with(fake, data: dict):
+    exercise, attempt = start_on(fake, "clusterip-direct")
+    fake.apply({"apiVersion": "v1", "kind": "ConfigMap", "data": data,
+                "metadata": {"name": attempt.params["configmap"], "namespace": attempt.namespace}})  # fmt: skip
+    return attempt, _check(grade_now(exercise, attempt, fake), "recorded-ip-works")
+
+
+def test_the_probe_of_a_recorded_address_asks_for_an_address_not_a_url(fake):
+    attempt, result = _clusterip_direct_with(fake, {"CLUSTER_IP": "10.96.0.1"})
+    assert result.status == "fail"
+    assert "URL" not in result.expected
+    assert f"holds the address of Service {attempt.params['service']} (just the address, no port and no scheme)" \
+        in result.expected  # fmt: skip
+
+
+def test_the_probe_of_a_recorded_address_names_the_clients_request(fake):
+    attempt, result = _clusterip_direct_with(fake, {"SERVICE_IP": "10.96.255.254"})
+    assert result.status == "fail"
+    assert "URL" not in result.expected
+    assert f"for curl http://<SERVICE_IP>:{attempt.params['port']}, SERVICE_IP being the address in ConfigMap" \
+        in result.expected  # fmt: skip
+    assert f"holds 10.96.255.254, which is not the ClusterIP of Service {attempt.params['service']}" in result.message
+
+
+def test_a_probe_through_a_recorded_url_still_asks_for_a_url(fake):
+    exercise, attempt = _answered(fake, "dns-cross-namespace")
+    fake.delete("ConfigMap", attempt.params["client_ns"], attempt.params["configmap"])
+    result = _check(grade_now(exercise, attempt, fake), "url-works")
+    assert result.status == "fail" and result.expected.endswith("holds a URL")
