@@ -398,3 +398,15 @@ def test_a_probe_through_a_recorded_url_still_asks_for_a_url(fake):
     fake.delete("ConfigMap", attempt.params["client_ns"], attempt.params["configmap"])
     result = _check(grade_now(exercise, attempt, fake), "url-works")
     assert result.status == "fail" and result.expected.endswith("holds a URL")
+
+
+def test_endpoints_without_a_usable_port_say_the_name_carries_another_protocol(fake):
+    exercise, attempt = _answered(fake, "named-targetport")
+    name = attempt.params["port_name"]
+    for track in ("stable", "canary"):
+        deployment = fake.get("Deployment", attempt.namespace, f"{attempt.params['app']}-{track}")
+        deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["protocol"] = "UDP"
+        fake.apply(deployment)
+    result = _check(grade_now(exercise, attempt, fake), "endpoints")
+    assert result.status == "fail" and "without a usable port" in result.found
+    assert f"The container port named {name!r} carries UDP, and a TCP Service port" in result.message
