@@ -119,7 +119,8 @@ class FakeKubectl:
         port = int(flags["--port"])
         target = flags.get("--target-port", str(port))
         # A Pod has no selector: kubectl takes its labels, the controller's hash among them.
-        selector = workload["metadata"]["labels"] if workload["kind"] == "Pod" else workload["spec"]["selector"]["matchLabels"]
+        pod = workload["kind"] == "Pod"
+        selector = workload["metadata"]["labels"] if pod else workload["spec"]["selector"]["matchLabels"]
         spec = {"type": flags.get("--type", "ClusterIP"),
                 "selector": copy.deepcopy(selector),
                 "ports": [{"port": port, "targetPort": int(target) if target.isdigit() else target,

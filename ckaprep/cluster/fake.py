@@ -736,7 +736,8 @@ class FakeCluster(_StatefulSetsAndDns):
             # The targetPort is resolved on each Pod: Pods that resolve it differently get their own slice.
             ports = []
             for entry in spec.get("ports") or []:
-                target = self._resolve_target(pod, entry.get("targetPort", entry["port"]), entry.get("protocol") or "TCP")
+                protocol = entry.get("protocol") or "TCP"
+                target = self._resolve_target(pod, entry.get("targetPort", entry["port"]), protocol)
                 if target is not None:  # like the real controller, a port the Pod lacks is left out
                     ports.append((entry.get("name") or "", int(target), entry.get("protocol") or "TCP"))
             for ip in [a.get("ip") for a in status.get("podIPs") or []] or [status["podIP"]]:

@@ -277,13 +277,14 @@ def test_a_udp_port_naming_a_tcp_container_port_resolves_to_nothing(fake):
     assert "resolve to: nothing (no UDP port of that name)" in port.found
     assert "'dns-tcp' carries TCP" in port.message and "resolves to nothing" in port.message
     assert "'dns-tcp' carries TCP" in probe.message
-    [endpoint_slice] = fake.list("EndpointSlice", attempt.namespace, f"kubernetes.io/service-name={attempt.params['service']}")
+    service = attempt.params["service"]
+    [endpoint_slice] = fake.list("EndpointSlice", attempt.namespace, f"kubernetes.io/service-name={service}")
     assert endpoint_slice["ports"] == []  # the controller leaves the unresolved port out
 
 
 def test_a_udp_port_naming_the_udp_container_port_resolves(fake):
     exercise, attempt, report = _udp_service_targeting(fake, "dns")
-    assert {c.id: c.status for c in report.checks} == {"type": "pass", "selector": "pass", "port": "pass", "probe": "pass"}
+    assert {c.id for c in report.checks if c.status != "pass"} == set()
 
 
 def test_a_tcp_probe_through_a_name_of_another_protocol_says_why_nothing_answers(fake):

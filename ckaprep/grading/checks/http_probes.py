@@ -140,7 +140,8 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
                    f"Its endpoints were written by hand: they go stale as soon as the Pods are replaced. "
                    f"Give Service {name} a selector that picks the Pods, and let the control plane keep "
                    "the endpoints.")  # fmt: skip
-    pinned = pinning_labels(selector, parse_selector(spec.get("backends") or "")) if spec.get("through_selector") else []
+    asked = parse_selector(spec.get("backends") or "")
+    pinned = pinning_labels(selector, asked) if spec.get("through_selector") else []
     if pinned:
         # It answers today, from the Pods of one ReplicaSet (or one Pod); the next rollout breaks it.
         key, value = pinned[0]

@@ -114,9 +114,9 @@ def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
                 expected,
                 f"{found}; {key}={value} is not a label of {kind} {name}'s pod template",
                 f"The selector includes {key}={value}, which {kind} {name}'s pod template does not "
-                f"give its Pods (its labels: {selector_string(given) or 'none'}): today's Pods carry it, but the Pods {name} makes next "
-                "(a rollout, a restart, a replaced Pod) do not, and the Service loses them. Select "
-                "on labels of the pod template.",
+                f"give its Pods (its labels: {selector_string(given) or 'none'}): today's Pods carry "
+                f"it, but the Pods {name} makes next (a rollout, a restart, a replaced Pod) do not, "
+                "and the Service loses them. Select on labels of the pod template.",
             )
     return Outcome(expected, found)
 
