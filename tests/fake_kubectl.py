@@ -97,7 +97,8 @@ class FakeKubectl:
                     port, target = item.split(":")
                     ports.append({"name": f"{port}-{target}", "port": int(port), "protocol": protocol.upper(),
                                   "targetPort": int(target) if target.isdigit() else target})  # fmt: skip
-            spec = {"selector": {"app": name}, "ports": ports}
+            kind = {"clusterip": "ClusterIP", "nodeport": "NodePort", "loadbalancer": "LoadBalancer"}[words[1]]
+            spec = {"type": kind, "selector": {"app": name}, "ports": ports}
             if flags.get("--clusterip"):
                 spec["clusterIP"] = flags["--clusterip"]
             self._apply_manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
@@ -117,8 +118,11 @@ class FakeKubectl:
         workload = self._obj(self._kind(words[0]), ns, words[1])
         port = int(flags["--port"])
         target = flags.get("--target-port", str(port))
+        # A Pod has no selector: kubectl takes its labels, the controller's hash among them.
+        pod = workload["kind"] == "Pod"
+        selector = workload["metadata"]["labels"] if pod else workload["spec"]["selector"]["matchLabels"]
         spec = {"type": flags.get("--type", "ClusterIP"),
-                "selector": copy.deepcopy(workload["spec"]["selector"]["matchLabels"]),
+                "selector": copy.deepcopy(selector),
                 "ports": [{"port": port, "targetPort": int(target) if target.isdigit() else target,
                            "protocol": flags.get("--protocol", "TCP")}]}  # fmt: skip
         if "--cluster-ip" in flags:
@@ -164,8 +168,10 @@ class FakeKubectl:
         output = next((words[i + 1] for i, w in enumerate(words) if w == "-o"), "json")
         kind = self._kind(words[0])
         if "-l" in words:
-            selector = words[words.index("-l") + 1]
-            obj = {"items": self.fake.list(kind, ns, selector)}
+            parts = words[words.index("-l") + 1].split(",")
+            present = [p for p in parts if "=" not in p]  # `key` alone: the label is there
+            items = self.fake.list(kind, ns, ",".join(p for p in parts if "=" in p))
+            obj = {"items": [o for o in items if all(k in (o["metadata"].get("labels") or {}) for k in present)]}
         else:
             obj = self._obj(kind, ns, words[1])
             obj.pop("_env", None)

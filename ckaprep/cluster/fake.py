@@ -4,15 +4,16 @@ It simulates just enough of Kubernetes for grading, and is as strict as Kubernet
 grading depends on it:
 
 - Deployments make Pods (named and labelled with a pod-template-hash); a changed pod template
-  rolls the Pods: the new ones are created and the old ones start terminating.
+  rolls the Pods: the new ones are created and the old ones start terminating. StatefulSets
+  make `<name>-<ordinal>` Pods labelled with their pod name, index and controller-revision-hash.
 - Deleting a Pod takes time: it keeps a `deletionTimestamp` (the request's time plus its
   `terminationGracePeriodSeconds`, 30 s by default) and stays, terminating, until the server's
   clock passes it. The clock moves 5 s with each write; reads happen `quiet_for` after the
   last write (a minute by default, so a short grace period has run out by then), and
   `advance(seconds)` lets time pass with no write.
 - The EndpointSlice controller is simulated as Kubernetes builds slices: one set per address
-  family of the Service, the Service's targetPort resolved on each Pod (a named targetPort
-  that resolves to different numbers on different Pods gives separate slices), terminating
+  family of the Service, the Service's targetPort resolved on each Pod by name and protocol (a
+  named targetPort that resolves to different numbers on different Pods gives separate slices), terminating
   Pods listed with `ready: false`, `serving` (the Pod's Ready condition) and `terminating`,
   and an empty placeholder slice when no Pod is selected.
 - Readiness follows the readiness probe against what the container serves (see
@@ -73,6 +74,7 @@ class _StatefulSetsAndDns:
         """Pods <name>-0, <name>-1, ... with hostname and subdomain set, as the controller makes them."""
         template = sts["spec"]["template"]
         ns, name = sts["metadata"]["namespace"], sts["metadata"]["name"]
+        revision = f"{name}-{_template_hash(sts)}"  # the ControllerRevision of this template
         for ordinal in range(sts["spec"].get("replicas", 1)):
             spec = copy.deepcopy(template["spec"])
             spec["hostname"] = f"{name}-{ordinal}"
@@ -84,7 +86,8 @@ class _StatefulSetsAndDns:
                     "name": f"{name}-{ordinal}",
                     "namespace": ns,
                     "labels": copy.deepcopy(template["metadata"].get("labels") or {})
-                    | {"statefulset.kubernetes.io/pod-name": f"{name}-{ordinal}"},
+                    | {"statefulset.kubernetes.io/pod-name": f"{name}-{ordinal}",
+                       "apps.kubernetes.io/pod-index": str(ordinal), "controller-revision-hash": revision},
                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": name,
                                          "controller": True}],
                 },
@@ -143,7 +146,7 @@ class _StatefulSetsAndDns:
                 return "nxdomain", []
             share = 100 // len(pods)
             return "ok", [
-                f"0 {share} {self._resolve_target(p, entry.get('targetPort', entry['port']))} "
+                f"0 {share} {self._resolve_target(p, entry.get('targetPort', entry['port']), protocol)} "
                 f"{self._dns_endpoint_host(p, svc)}.{base}"
                 for p in pods
             ]
@@ -733,7 +736,8 @@ class FakeCluster(_StatefulSetsAndDns):
             # The targetPort is resolved on each Pod: Pods that resolve it differently get their own slice.
             ports = []
             for entry in spec.get("ports") or []:
-                target = self._resolve_target(pod, entry.get("targetPort", entry["port"]))
+                protocol = entry.get("protocol") or "TCP"
+                target = self._resolve_target(pod, entry.get("targetPort", entry["port"]), protocol)
                 if target is not None:  # like the real controller, a port the Pod lacks is left out
                     ports.append((entry.get("name") or "", int(target), entry.get("protocol") or "TCP"))
             for ip in [a.get("ip") for a in status.get("podIPs") or []] or [status["podIP"]]:
@@ -784,14 +788,17 @@ class FakeCluster(_StatefulSetsAndDns):
         }  # fmt: skip
 
     @staticmethod
-    def _resolve_target(pod, target):
+    def _resolve_target(pod, target, protocol="TCP"):
+        """A Service port's targetPort on this Pod; a name resolves by name and protocol, as the
+        EndpointSlice controller does (a UDP port never resolves to a TCP container port)."""
         if not isinstance(target, str):
             return target
         if target.isdigit():
             return int(target)
         return next(
             (int(p["containerPort"]) for c in pod["spec"]["containers"]
-             for p in c.get("ports") or [] if p.get("name") == target), None,
+             for p in c.get("ports") or [] if p.get("name") == target and (p.get("protocol") or "TCP") == protocol),
+            None,
         )  # fmt: skip
 
     def _resolve(self, source_ns: str, host: str):

@@ -8,6 +8,7 @@ import re
 
 from ckaprep.grading.checks.base import Outcome, check_kind, identity_labels, is_terminating
 from ckaprep.grading.context import Fail, GradingContext
+from ckaprep.cluster.images import normalized_image, same_image
 
 def fingerprint(obj: dict) -> str:
     """A hash of what a learner must not change in a Deployment: labels, selector, pod template."""
@@ -147,15 +148,18 @@ def pod_containers(ctx: GradingContext, spec: dict) -> Outcome:
         raise Fail(expected, f"no Pod named {spec['pod']!r}", "The task keeps the Pod's name.")
     containers = pod["spec"].get("containers") or []
     images = [c.get("image") for c in containers]
-    if want_image not in images:
+    # One image may be written several ways (busybox:1.36.1, docker.io/library/busybox:1.36.1).
+    same = [i for i, image in enumerate(images) if same_image(str(image or ""), want_image)]
+    if not same:
         raise Fail(
             expected,
             f"image {', '.join(map(str, images))}",
-            "The task says to recreate the Pod with the same image; "
+            f"The task says to recreate the Pod with the same image, {want_image} (that is "
+            f"{normalized_image(want_image)} however it is written); "
             "`kubectl get pod -o yaml | kubectl replace --force -f -` keeps it.",
         )
     if want_command is not None:
-        container = containers[images.index(want_image)]
+        container = containers[same[0]]
         got = (container.get("command") or []) + (container.get("args") or [])
         if got != list(want_command):
             raise Fail(
@@ -163,7 +167,8 @@ def pod_containers(ctx: GradingContext, spec: dict) -> Outcome:
                 f"command {json.dumps(got)}",
                 "The task says to recreate the Pod with the same command.",
             )
-    return Outcome(expected, f"image {want_image}" + (", same command" if want_command is not None else ""))
+    shown = images[same[0]]
+    return Outcome(expected, f"image {shown}" + (", same command" if want_command is not None else ""))
 
 
 # -- object_unchanged: "keep X as it is" means the whole object ---------------------------
@@ -209,6 +214,11 @@ def _normalized(kind: str, record: dict) -> dict:
         for port in spec.get("ports") or []:
             port.setdefault("protocol", "TCP")
             port.setdefault("targetPort", port.get("port"))
+    if isinstance(spec, dict):  # one image written two ways (busybox:1.36.1) is the same image
+        pod_spec = spec if kind == "Pod" else (spec.get("template") or {}).get("spec")
+        for container in ((pod_spec or {}).get("containers") or []) + ((pod_spec or {}).get("initContainers") or []):
+            if isinstance(container, dict) and isinstance(container.get("image"), str):
+                container["image"] = normalized_image(container["image"])
     if kind == "Deployment" and isinstance(spec, dict):
         meta = (spec.get("template") or {}).get("metadata") or {}
         meta.pop("creationTimestamp", None)

@@ -82,12 +82,16 @@ def headless_service(ctx: GradingContext, spec: dict) -> Outcome:
 @check_kind(
     "dns_a_record",
     required={"service"},
-    optional={"namespace", "backends", "expect"},
+    optional={"namespace", "backends", "expect", "only_ready"},
     settles=True,
-    choices={"expect": ("ready-pods", "cluster-ip")},
+    choices={"expect": ("ready-pods", "cluster-ip"), "only_ready": (True, False)},
 )
 def dns_a_record(ctx: GradingContext, spec: dict) -> Outcome:
-    """The Service's name resolves to exactly the Ready pods' IPs (headless) or its ClusterIP."""
+    """The Service's name resolves to exactly the Ready pods' IPs (headless) or its ClusterIP.
+
+    With `only_ready: true` (the task says a Pod that is not Ready is never listed), a Service
+    with publishNotReadyAddresses: true fails even while every Pod happens to be Ready.
+    """
     ns = spec.get("namespace") or ctx.namespace
     expect = spec.get("expect", "ready-pods")
     domain = ctx.cluster_domain()
@@ -104,12 +108,25 @@ def dns_a_record(ctx: GradingContext, spec: dict) -> Outcome:
     if expect == "cluster-ip":
         ready = [service["spec"].get("clusterIP")]
         expected = f"{name} → the ClusterIP {ready[0]}"
+    only_ready = expect == "ready-pods" and spec.get("only_ready") is True
+    if only_ready:
+        expected += ", and never a Pod that is not Ready"
     answer = ctx.dns_lookup(name, "A")
     found = f"{name} → {answer.cause}"
-    if answer.status == OK and set(answer.addresses) == set(ready):
-        return Outcome(expected, found)
+    right_now = answer.status == OK and set(answer.addresses) == set(ready)
     if expect == "ready-pods" and not ready and answer.status == NXDOMAIN and _is_headless(service):
-        return Outcome(expected, found)  # no Ready pod, so no record: what the task asks for
+        right_now = True  # no Ready pod, so no record: what the task asks for
+    if right_now and only_ready and service["spec"].get("publishNotReadyAddresses"):
+        raise Fail(
+            expected,
+            f"{found}, but Service {spec['service']} sets publishNotReadyAddresses: true",
+            "The answer is right only because no selected Pod is unready at this moment. With "
+            "publishNotReadyAddresses: true, DNS lists every selected Pod as soon as it has an IP, "
+            "Ready or not, so the next Pod that starts or fails its readiness probe is listed "
+            "too. The task asks for the Ready Pods only: remove the field (false is the default).",
+        )
+    if right_now:
+        return Outcome(expected, found)
     if expect == "cluster-ip":
         if _is_headless(service):
             why = "The Service is headless (clusterIP: None): its name lists Pods, not one virtual IP."
@@ -258,11 +275,16 @@ RECORDS = ("service-fqdn", "srv-name", "srv-port", "pod-a-record")
 @check_kind(
     "dns_answer",
     required={"configmap", "key", "record"},
-    optional={"namespace", "service", "service_namespace", "port_name", "protocol", "pod", "pod_namespace"},
-    choices={"record": RECORDS},
-)
+    optional={"namespace", "service", "service_namespace", "port_name", "protocol", "pod", "pod_namespace",
+              "trailing_dot"},
+    choices={"record": RECORDS, "trailing_dot": (True, False)},
+)  # fmt: skip
 def dns_answer(ctx: GradingContext, spec: dict) -> Outcome:
-    """A ConfigMap key holds a fact that cluster DNS serves, looked up when grading."""
+    """A ConfigMap key holds a fact that cluster DNS serves, looked up when grading.
+
+    Names compare without case; a trailing dot is accepted unless `trailing_dot: false` (the
+    task says to write names without one).
+    """
     ns = spec.get("namespace") or ctx.namespace
     key, record = spec["key"], spec["record"]
     asked = _asked(spec, ns)
@@ -277,6 +299,13 @@ def dns_answer(ctx: GradingContext, spec: dict) -> Outcome:
     want, served = _served(ctx, spec, ns)
     expected = f"{key} = {want} ({asked}, as DNS serves it: {served})"
     got = value if record == "srv-port" else plain(value)
+    if got == want and record != "srv-port" and spec.get("trailing_dot") is False and value.endswith("."):
+        raise Fail(
+            expected,
+            repr(value),
+            f"The task asks for names without a trailing dot; write {value.rstrip('.')} (the same "
+            "name, without the dot at the end).",
+        )
     if got == want:
         return Outcome(expected, repr(value))
     raise Fail(expected, repr(value), _why_not(ctx, spec, value, want, ns))

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import json
 
-from ckaprep.grading.checks.base import Outcome, backend_pods, check_kind, labels_of, names_of
+from ckaprep.grading.checks.base import (
+    Outcome,
+    backend_pods,
+    check_kind,
+    labels_of,
+    live_pods,
+    names_of,
+    protocol_mismatch,
+)
+from ckaprep.cluster.labels import matches
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.cluster.waiting import pod_is_ready
 
@@ -50,7 +59,8 @@ def ready_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
         raise Fail(
             expected,
             f"{found}; {len(unusable)} selected pod(s) without a usable port",
-            "The targetPort names a port that the selected pods do not declare, so they get no traffic.",
+            _protocol_mismatch_of(ctx, service)
+            or "The targetPort names a port that the selected pods do not declare, so they get no traffic.",
         )
     if not ready and not not_ready:
         raise Fail(expected, found, "No pod matches the selector (or its targetPort), so there are no endpoints.")
@@ -61,6 +71,20 @@ def ready_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
             "Pods that are not Ready stay in the EndpointSlice as not ready and get no traffic.",
         )
     raise Fail(expected, found, "Check which pods the selector picks: kubectl get pods --show-labels.")
+
+
+def _protocol_mismatch_of(ctx: GradingContext, service: dict) -> str:
+    """Why a named targetPort resolves to nothing when the Pods declare that name under another
+    protocol; "" otherwise."""
+    selector = service["spec"].get("selector") or {}
+    pods = [p for p in live_pods(ctx, service["metadata"]["namespace"]) if matches(selector, labels_of(p))]
+    for entry in service["spec"].get("ports") or []:
+        target = entry.get("targetPort")
+        if isinstance(target, str) and pods:
+            mismatch = protocol_mismatch(pods, target, entry.get("protocol") or "TCP")
+            if mismatch:
+                return mismatch
+    return ""
 
 
 @check_kind(

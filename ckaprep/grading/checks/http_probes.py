@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ckaprep.grading.checks.base import (
     Outcome,
     backend_pods,
@@ -11,15 +13,19 @@ from ckaprep.grading.checks.base import (
     identity_labels,
     labels_of,
     live_pods,
+    pinning_labels,
     port_label,
+    protocol_mismatch,
+    why_pinned,
 )
 from ckaprep.grading.checks.endpoints import manual_endpoint_sets
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.cluster.labels import matches, selector_string
+from ckaprep.cluster.labels import matches, parse_selector, selector_string
 from ckaprep.catalogue.templating import env_name
 from ckaprep.cluster.waiting import pod_is_ready
 
 PROBE_VIAS = ("short", "namespaced", "fqdn", "clusterip", "env", "configmap")
+CONFIGMAP_HOLDS = ("url", "address")  # what the task puts under a ConfigMap key the probe reads
 # How a report says what each `via` asked for, in the learner's words.
 PROBE_VIA_WORDS = {
     "short": "by the Service's short name",
@@ -83,12 +89,16 @@ def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | N
     "http_probe",
     required={"service", "via"},
     optional={"ports", "backends", "backends_namespace", "namespace", "from_namespace",
-              "expect", "expect_body", "configmap", "key", "repeat", "through_selector"},
+              "expect", "expect_body", "configmap", "key", "holds", "repeat", "through_selector"},
     settles=True,
-    choices={"via": PROBE_VIAS, "expect": ("reach", "dns-failure")},
+    choices={"via": PROBE_VIAS, "expect": ("reach", "dns-failure"), "holds": CONFIGMAP_HOLDS},
 )  # fmt: skip
 def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
-    """curl from a probe pod reaches a backend through the Service."""
+    """curl from a probe pod reaches a backend through the Service.
+
+    With `via: configmap`, `holds` says what the task puts under the key: a URL (the default)
+    or an address alone, which the client uses as http://<address>:<port>.
+    """
     via = spec["via"]
     service = ctx.require_service(spec["service"], spec.get("namespace"))
     source_ns = spec.get("from_namespace") or ctx.namespace
@@ -103,7 +113,7 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     problems = list(dict.fromkeys(v for v in verdicts if v))
     if problems and len(results) > 1:
         problems.insert(0, f"{sum(map(bool, verdicts))} of {len(results)} requests failed")
-    expected = f"HTTP 200 from a backend, {PROBE_VIA_WORDS[via]}" + (
+    expected = f"HTTP 200 from a backend, {_via_words(spec, service)}" + (
         f", from namespace {source_ns}" if spec.get("from_namespace") else ""
     )
     if spec.get("expect_body"):
@@ -113,7 +123,8 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     if problems:
         failed = [r for r, v in zip(results, verdicts) if v]
         advice = (
-            _external_name_advice(failed, service)
+            _recorded_address_advice(spec, service, failed)
+            or _external_name_advice(failed, service)
             or _dns_cache_advice(ctx, failed, service, source_ns)
             or _service_port_advice(failed, service)
             or service_diagnosis(ctx, service, failed)
@@ -121,14 +132,38 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
         )
         raise Fail(expected, "; ".join(problems), advice)
     answered = ", ".join(sorted({f"{r.url} → {r.answered_by}" for r in results}))
-    if spec.get("through_selector") and not (service.get("spec") or {}).get("selector"):
+    selector = (service.get("spec") or {}).get("selector") or {}
+    name = service["metadata"]["name"]
+    if spec.get("through_selector") and not selector:
         # It answers today, from endpoints someone wrote; the next Pod replacement breaks it.
-        name = service["metadata"]["name"]
         raise Fail(expected, f"{answered}, but Service {name} has no selector",
                    f"Its endpoints were written by hand: they go stale as soon as the Pods are replaced. "
                    f"Give Service {name} a selector that picks the Pods, and let the control plane keep "
                    "the endpoints.")  # fmt: skip
+    asked = parse_selector(spec.get("backends") or "")
+    pinned = pinning_labels(selector, asked) if spec.get("through_selector") else []
+    if pinned:
+        # It answers today, from the Pods of one ReplicaSet (or one Pod); the next rollout breaks it.
+        key, value = pinned[0]
+        raise Fail(expected, f"{answered}, but Service {name}'s selector names {key}={value}",
+                   why_pinned(ctx, pinned[0], backend_pods(ctx, spec) if spec.get("backends") else [],
+                              service["metadata"]["namespace"]))  # fmt: skip
     return Outcome(expected, answered)
+
+
+def _configmap_port(spec: dict, service: dict) -> int:
+    """The port a client adds to an address it reads: the one the task names."""
+    wanted = [p for p in spec.get("ports") or [] if isinstance(p, int)]
+    return wanted[0] if wanted else (service["spec"].get("ports") or [{}])[0].get("port", 80)
+
+
+def _via_words(spec: dict, service: dict) -> str:
+    """How the report says what the probe asked for, in the task's words."""
+    if spec["via"] == "configmap" and spec.get("holds") == "address":
+        key = spec["key"]
+        return (f"for curl http://<{key}>:{_configmap_port(spec, service)}, {key} being the address "
+                f"in ConfigMap {spec['configmap']}")  # fmt: skip
+    return PROBE_VIA_WORDS[spec["via"]]
 
 
 def _probe_urls(ctx: GradingContext, spec: dict, service: dict, source_ns: str) -> list[str]:
@@ -137,14 +172,15 @@ def _probe_urls(ctx: GradingContext, spec: dict, service: dict, source_ns: str) 
         cm = ctx.get("ConfigMap", spec["configmap"], source_ns)
         value = ((cm or {}).get("data") or {}).get(spec["key"])
         if not value:
+            what = (f"the address of Service {service['metadata']['name']} (just the address, no port "
+                    "and no scheme)") if spec.get("holds") == "address" else "a URL"  # fmt: skip
             raise Fail(
-                f"ConfigMap {spec['configmap']} key {spec['key']!r} holds a URL",
+                f"ConfigMap {spec['configmap']} key {spec['key']!r} holds {what}",
                 "ConfigMap missing" if cm is None else f"key {spec['key']!r} missing or empty",
             )
         value = value.strip()
         if "://" not in value:  # a bare address: use the port the task names
-            wanted = [p for p in spec.get("ports") or [] if isinstance(p, int)]
-            port = wanted[0] if wanted else (service["spec"].get("ports") or [{}])[0].get("port", 80)
+            port = _configmap_port(spec, service)
             value = f"http://{value if ':' in value else f'{value}:{port}'}/"
         return [value]
     ports = _port_entries(service, spec.get("ports"))
@@ -170,6 +206,28 @@ def _env_urls(ctx: GradingContext, service: dict, ports: list[dict], source_ns: 
         port = env.get(key) or env.get(f"{prefix}_SERVICE_PORT")
         urls.append(f"http://{host}:{port}/")
     return urls
+
+
+def _recorded_address_advice(spec: dict, service: dict, failed) -> str:
+    """When the address a task has recorded in a ConfigMap is another IP than the Service's
+    ClusterIP, the request never went through the Service: that is the cause."""
+    from urllib.parse import urlsplit
+
+    if spec["via"] != "configmap" or spec.get("holds") != "address":
+        return ""
+    cluster_ip = service["spec"].get("clusterIP")
+    for result in failed:
+        try:
+            host = urlsplit(result.url).hostname or ""
+        except ValueError:
+            continue
+        if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host) and host != cluster_ip:
+            return (
+                f"{spec['key']} holds {host}, which is not the ClusterIP of Service "
+                f"{service['metadata']['name']} ({cluster_ip}), so the request does not go through "
+                "the Service."
+            )
+    return ""
 
 
 def _external_name_advice(failed, service: dict) -> str:
@@ -258,7 +316,11 @@ def service_diagnosis(ctx: GradingContext, service: dict, failed) -> str:
         return f"Service {name} selects {len(pods)} pod(s), none Ready: {_not_ready_reason(pods[0])}"
     for entry in service["spec"].get("ports") or []:
         target = entry.get("targetPort", entry.get("port"))
-        if isinstance(target, str) and all(container_port_named(p, target) is None for p in pods):
+        protocol = entry.get("protocol") or "TCP"
+        if isinstance(target, str) and all(container_port_named(p, target, protocol) is None for p in pods):
+            mismatch = protocol_mismatch(pods, target, protocol)
+            if mismatch:
+                return f"Service {name}'s port {port_label(entry)} has targetPort {target!r}. {mismatch}"
             return (
                 f"Service {name}'s targetPort {target!r} names no container port of the pods it "
                 "selects, so they get no traffic on it."

@@ -5,7 +5,14 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ckaprep.grading.checks.base import Outcome, backend_pods, check_kind, find_service_port, port_label
+from ckaprep.grading.checks.base import (
+    Outcome,
+    backend_pods,
+    check_kind,
+    find_service_port,
+    port_label,
+    protocol_mismatch,
+)
 from ckaprep.grading.checks.http_probes import _judge_probe
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.cluster.labels import selector_string
@@ -186,6 +193,9 @@ def _why_no_udp_answer(ctx: GradingContext, service: dict, port: int, pods: list
     }  # fmt: skip
     if pods and not any(target in (name, number) for name, number in listening):
         shown = ", ".join(sorted(f"{n} ({name})" if name else str(n) for name, n in listening)) or "none"
+        mismatch = protocol_mismatch(pods, target, "UDP") if isinstance(target, str) else ""
+        if mismatch:
+            return f"{mismatch.removesuffix('.')} (their UDP ports: {shown})."
         return f"The targetPort {target!r} is not where the backends listen over UDP (their UDP ports: {shown})."
     if not service["spec"].get("selector"):
         return "The Service has no selector, so no pod stands behind it."
@@ -248,6 +258,14 @@ def service_cidr_answer(ctx: GradingContext, spec: dict) -> Outcome:
             from None
     if "/" not in value:
         why = f"{value} is an address; a range also needs its prefix length (/16, /12 …). {where}"
+        raise Fail(expected, repr(value), why)
+    address, _, suffix = value.partition("/")
+    if not suffix.isdigit():
+        why = (
+            f"{value} writes a mask after the slash; CIDR notation, as the task asks, writes the "
+            f"prefix length there: the mask {suffix} is /{loose.prefixlen}, so "
+            f"{address}/{loose.prefixlen}. {where}"
+        )
         raise Fail(expected, repr(value), why)
     if str(loose.network_address) != value.split("/")[0]:
         why = f"{value} is an address with a prefix length; a range is written from its base. {where}"

@@ -14,10 +14,23 @@ from ckaprep.grading.checks.base import (
     labels_of,
     live_pods,
     names_of,
+    pinning_labels,
     port_label,
+    template_labels,
+    protocol_mismatch,
+    why_pinned,
+    workloads_of,
 )
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.cluster.labels import matches, selector_string
+from ckaprep.cluster.labels import matches, parse_selector, selector_string
+
+# What a Service of another type does beyond a ClusterIP Service, said when the task asks for ClusterIP.
+TYPE_EFFECTS = {
+    "NodePort": "it also opens a port on every node, reachable from outside the cluster",
+    "LoadBalancer": "it also opens a port on every node and asks for a load balancer outside the cluster",
+    "ExternalName": "a DNS alias for another name, with no address and no endpoints of its own",
+}
+
 
 @check_kind("service_type", required={"service"}, optional={"type", "namespace"})
 def service_type(ctx: GradingContext, spec: dict) -> Outcome:
@@ -27,7 +40,15 @@ def service_type(ctx: GradingContext, spec: dict) -> Outcome:
     got = service["spec"].get("type", "ClusterIP")
     expected = f"Service {spec['service']!r} of type {want}"
     if got != want:
-        raise Fail(expected, f"type {got}", f"The task asks for {want}; recreate or edit the Service.")
+        effect = TYPE_EFFECTS.get(got, "") if want == "ClusterIP" else ""
+        raise Fail(
+            expected,
+            f"type {got}",
+            f"The task asks for type {want}, and Service {spec['service']} is of type {got}"
+            + (f": {effect}" if effect else "")
+            + f". Change spec.type to {want} (kubectl edit or patch), or delete the Service and "
+            "create it again.",
+        )
     cluster_ip = service["spec"].get("clusterIP")
     if want == "ClusterIP" and cluster_ip in (None, "", "None"):
         raise Fail(
@@ -52,6 +73,10 @@ def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
                    f"Without a selector nothing keeps its endpoints current{manual}.")
     selected = [p for p in live_pods(ctx, spec.get("namespace")) if matches(selector, labels_of(p))]
     found = f"selector {selector_string(selector)} selects {len(selected)} pod(s)"
+    asked = parse_selector(spec["backends"])  # a label the task itself names never pins
+    pinned = pinning_labels(selector, asked)
+    if pinned:
+        raise Fail(expected, found, why_pinned(ctx, pinned[0], wanted, spec.get("namespace")))
     wanted_names = {p["metadata"]["name"] for p in wanted}
     selected_names = {p["metadata"]["name"] for p in selected}
     extra = [p for p in selected if p["metadata"]["name"] not in wanted_names]
@@ -78,6 +103,21 @@ def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
         raise Fail(expected, found, f"It also selects pods that are not backends: {described}.")
     if missing:
         raise Fail(expected, found, f"It misses backend pods: {', '.join(names_of(missing))}.")
+    # Today's Pods match; the Pods the workloads make next carry their templates' labels only.
+    for workload in workloads_of(ctx, wanted, spec.get("namespace")):
+        given = template_labels(workload)
+        lacking = {k: v for k, v in selector.items() if given.get(k) != v and asked.get(k) != v}
+        if lacking:
+            key, value = next(iter(lacking.items()))
+            kind, name = workload["kind"], workload["metadata"]["name"]
+            raise Fail(
+                expected,
+                f"{found}; {key}={value} is not a label of {kind} {name}'s pod template",
+                f"The selector includes {key}={value}, which {kind} {name}'s pod template does not "
+                f"give its Pods (its labels: {selector_string(given) or 'none'}): today's Pods carry "
+                f"it, but the Pods {name} makes next (a rollout, a restart, a replaced Pod) do not, "
+                "and the Service loses them. Select on labels of the pod template.",
+            )
     return Outcome(expected, found)
 
 
@@ -141,17 +181,20 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
         raise Fail(expected, found, message)
     if isinstance(got_target, str):
         pods = backend_pods(ctx, spec) if spec.get("backends") else []
-        resolved = {container_port_named(p, got_target) for p in pods}
+        protocol = entry.get("protocol", "TCP")
+        resolved = {container_port_named(p, got_target, protocol) for p in pods}
         if not pods:
             raise Fail(expected, found, "A named targetPort needs backend pods to resolve it.")
         if resolved != {want_target}:
-            shown = ", ".join(str(r) if r else "no such name" for r in sorted(resolved, key=str))
-            right_names = sorted({n for p in pods for n in container_port_names(p, want_target)})
+            shown = ", ".join(str(r) if r else f"nothing (no {protocol} port of that name)"
+                              for r in sorted(resolved, key=str))  # fmt: skip
+            right_names = sorted({n for p in pods for n in container_port_names(p, want_target, protocol)})
             if None in resolved:
+                mismatch = protocol_mismatch(pods, got_target, protocol)
                 message = (
-                    f"No container port of the backends is named {got_target!r}; "
-                    f"the backends listen on {want_target}"
-                )
+                    mismatch.removesuffix(".") if mismatch
+                    else f"No container port of the backends is named {got_target!r}"
+                ) + f"; the backends listen on {want_target}" + (f" over {protocol}" if protocol != "TCP" else "")
             else:
                 message = (
                     f"The name {got_target!r} is the backends' port {shown}, not the task's port "
