@@ -46,6 +46,7 @@ SEAT_EMPTYING_PERMISSIONS = [
     ("delete", "", "services", ""), ("delete", "apps", "deployments", ""), ("delete", "", "configmaps", ""),
     ("delete", "", "endpoints", ""), ("delete", "discovery.k8s.io", "endpointslices", ""),
     ("list", "", "pods", ""), ("list", "", "services", ""), ("list", "apps", "deployments", ""),
+    ("delete", "apps", "statefulsets", ""), ("delete", "apps", "replicasets", ""),
 ]  # fmt: skip
 CLUSTER_PERMISSIONS = [("create", "", "namespaces", ""), ("delete", "", "namespaces", "")]
 

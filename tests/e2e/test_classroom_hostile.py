@@ -269,9 +269,9 @@ def test_every_exercise_is_proven_inside_a_seat(tmp_path_factory, cluster):
             seat = Seat(room.name, number, [room.home(number, "a"), room.home(number, "b")])
             prover = Prover(cluster=seat_cluster, seat=seat, options=GradingOptions(),
                             kubectl=Kubectl(find_kubectl(environ), environ, kubeconfig=kubeconfig))  # fmt: skip
-            # The fresh start, every right answer and the first two wrong ones, as on the second
-            # configuration: what a seat changes is what it admits, not how answers are graded.
-            proofs = [p for p in exercise.proofs if p.is_right] + [p for p in exercise.proofs if not p.is_right][:2]
+            # The fresh start, every right answer and the first wrong one: what a seat changes is
+            # what it admits and how it is emptied between attempts, not how answers are graded.
+            proofs = [p for p in exercise.proofs if p.is_right] + [p for p in exercise.proofs if not p.is_right][:1]
             try:
                 for task in plan_tasks(exercise, proofs, True):
                     prover.run(*task, record=lambda v: verdicts.append(v))
@@ -285,11 +285,10 @@ def test_every_exercise_is_proven_inside_a_seat(tmp_path_factory, cluster):
             list(pool.map(lambda item: prove_in_seat(*item), enumerate(catalogue.values(), start=1)))
     finally:
         room.delete()
-    assert failures == []
     wrong = [v for v in verdicts if not v.ok and not (v.kind == WRONG and _refused_by_the_seat(v.problems))]
-    assert wrong == [], "\n".join(f"{v.exercise} {v.proof}: {v.problems}" for v in wrong)
+    assert failures == [] and wrong == [], "\n".join(failures + [f"{v.exercise} {v.proof}: {v.problems}" for v in wrong])
     proven = {v.exercise for v in verdicts if v.ok}
     assert proven == set(catalogue), set(catalogue) - proven
-    expected = sum(1 + sum(p.is_right for p in e.proofs) + min(2, sum(not p.is_right for p in e.proofs))
+    expected = sum(1 + sum(p.is_right for p in e.proofs) + min(1, sum(not p.is_right for p in e.proofs))
                    for e in catalogue.values())  # fmt: skip
     assert len(verdicts) == expected

@@ -257,3 +257,16 @@ def test_nothing_is_cut_at_80_columns(fake, tmp_path, trainer):
         result = run(trainer, *args)
         assert result.exit_code == 0 and "…" not in result.output, result.output
         assert "Hohenzollern" in "".join(result.output.split())
+
+
+def test_emptying_a_seat_removes_controllers_before_their_pods(fake, tmp_path):
+    from ckaprep.classroom.seats import EMPTIED_KINDS
+
+    assert EMPTIED_KINDS.index("StatefulSet") < EMPTIED_KINDS.index("Pod")
+    assert EMPTIED_KINDS.index("ReplicaSet") < EMPTIED_KINDS.index("Pod")
+    env = seat_env(tmp_path, fake, f"{CLASS}-01-a")
+    assert run(env, "start", "headless-statefulset", "--seed", "3").exit_code == 0
+    assert fake.list("StatefulSet", f"{CLASS}-01-a")
+    reset = run(env, "reset", "--json")
+    assert reset.exit_code == 0, reset.output
+    assert fake.list("StatefulSet", f"{CLASS}-01-a") == [] and fake.list("Pod", f"{CLASS}-01-a") == []
