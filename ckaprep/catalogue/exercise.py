@@ -37,7 +37,7 @@ REQUIRED = {
 }  # fmt: skip
 OPTIONAL = {
     "summary": str, "namespaces": list, "setup": list, "setup_wait": str, "notes": str, "proofs": list,
-    "faults": dict,
+    "faults": dict, "requirements": list, "context": list,
 }  # fmt: skip
 
 # Exercise ids and proof names are names, never paths: a DNS-label-like word.
@@ -46,6 +46,7 @@ FRESH_START = "fresh-start"  # the implicit proof every exercise carries: nothin
 STEP_KINDS = ("kubectl", "apply")
 STEP_FIELDS = {"kubectl", "apply", "capture", "namespace", "stdin", "may_error"}
 PROOF_FIELDS = {"name", "steps", "fails", "may_fail", "says", "wait", "faults"}
+REQUIREMENT_FIELDS = {"says", "checks"}
 READ_ONLY_VERBS = {"get", "wait", "describe"}
 
 
@@ -117,6 +118,10 @@ class Exercise:
     proofs: list[Proof] = field(default_factory=list)
     source: str = ""
     faults: dict = field(default_factory=dict)
+    # Which checks grade each sentence of the task, and the sentences that only describe the
+    # setup (see ckaprep/catalogue/requirements.py).
+    requirements: list[dict] = field(default_factory=list)
+    context: list[str] = field(default_factory=list)
 
     def choose_params(
         self, seed: int, faults: list[str] | None = None, fixed: dict[str, Any] | None = None
@@ -357,6 +362,7 @@ class _Validator:
                 self.fail(f"solution.{key}", "is required and must be text")
         if "faults" in data:
             self._faults(data["faults"], data)
+        self._requirements(data)
         proofs = self._proofs(data.get("proofs", []), data)
         exercise = Exercise(
             **{k: v for k, v in data.items() if k not in ("topics", "proofs")},
@@ -533,6 +539,27 @@ class _Validator:
         ids = list(seen)
         if not any(compatible(faults, list(c)) for c in itertools.combinations(ids, draw)):
             self.fail("faults.pool", f"no {draw} faults can be drawn together: their touches overlap")
+
+    def _requirements(self, data: dict):
+        """The shape of `requirements` and `context`; whether they match the task is for
+        `authoring_problems`, which lists every sentence at once."""
+        check_ids = [c["id"] for c in data["checks"]]
+        for i, requirement in enumerate(data.get("requirements", [])):
+            where = f"requirements[{i}]"
+            if not isinstance(requirement, dict):
+                self.fail(where, "must be a mapping such as {says: <a phrase of the task>, checks: [<check id>, ...]}")
+            self.refuse_unknown(where, requirement, REQUIREMENT_FIELDS)
+            if not isinstance(requirement.get("says"), str) or not requirement["says"].strip():
+                self.fail(f"{where}.says", "is required: a phrase of the task text, as written (${param} included)")
+            ids = requirement.get("checks")
+            if not isinstance(ids, list) or not ids or not all(isinstance(c, str) for c in ids):
+                self.fail(f"{where}.checks", "must list the ids of the checks that grade this phrase")
+            for check_id in ids:
+                if check_id not in check_ids:
+                    self.fail(f"{where}.checks", f"no check {check_id!r} (checks: {', '.join(check_ids)})")
+        for i, phrase in enumerate(data.get("context", [])):
+            if not isinstance(phrase, str) or not phrase.strip():
+                self.fail(f"context[{i}]", "must be a phrase of the task text that only describes the setup")
 
     def _proof_faults(self, where: str, raw: dict, data: dict) -> tuple[str, ...]:
         pinned = raw.get("faults")
@@ -882,4 +909,52 @@ def authoring_problems(exercise: Exercise) -> list[ExerciseFileError]:
             problem("proofs", f"fault {fault_id!r} is in no right answer's draw (proof faults:)")
         if not any(p.faults[:1] == (fault_id,) for p in wrong):
             problem("proofs", f"fault {fault_id!r} has no wrong answer of its own (one whose faults: list it first)")
+    problems += requirement_problems(exercise)
     return problems  # a check using a value the task never states fails at load: see _Validator
+
+
+def requirement_problems(exercise: Exercise) -> list[ExerciseFileError]:
+    """Task and checks agree (see ckaprep/catalogue/requirements.py): every `says` and `context`
+    phrase names one sentence of the task, every check is named by a requirement, and every
+    sentence that states a requirement is quoted by one (or marked as context)."""
+    from ckaprep.catalogue.requirements import phrase_problem, requirement_words, uncovered
+
+    def problem(where: str, text: str):
+        problems.append(ExerciseFileError(exercise.source, where, text))
+
+    problems: list[ExerciseFileError] = []
+    if not exercise.requirements:
+        problem(
+            "requirements",
+            "is required: map each sentence of the task that states a requirement to the checks "
+            "that grade it, as [{says: <a phrase of the sentence>, checks: [<check id>, ...]}]",
+        )
+        return problems
+    for i, requirement in enumerate(exercise.requirements):
+        why = phrase_problem(exercise.task, requirement["says"])
+        if why:
+            problem(f"requirements[{i}].says", why)
+    for i, phrase in enumerate(exercise.context):
+        why = phrase_problem(exercise.task, phrase)
+        if why:
+            problem(f"context[{i}]", why)
+    named = {check_id for requirement in exercise.requirements for check_id in requirement["checks"]}
+    for i, check in enumerate(exercise.checks):
+        if check["id"] not in named:
+            problem(
+                f"checks[{i}]",
+                f"check {check['id']!r} is named by no requirement: quote the sentence of the task that "
+                "asks for it (requirements: says), or say it in the task; a check the task does not ask "
+                "for grades what the learner was never told",
+            )
+    phrases = [r["says"] for r in exercise.requirements] + list(exercise.context)
+    for sentence in uncovered(exercise.task, phrases):
+        words = requirement_words(sentence.text)
+        because = "it is a list item" if sentence.in_item else f"it says {words[0]!r}"
+        problem(
+            "task",
+            f"the sentence {sentence.text!r} states a requirement ({because}) that no requirement "
+            "quotes: add {says: <a phrase of it>, checks: [<the checks that grade it>]} to "
+            "requirements, or, if it only describes the setup, the phrase to context",
+        )
+    return problems

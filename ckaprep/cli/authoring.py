@@ -43,12 +43,13 @@ def validate(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Exercise files to check.")],
     as_json: JsonOption = False,
 ):
-    """Check exercise files offline: schema and types, placeholders, check kinds, proofs, and
-    that the task states what the checks check.
+    """Check exercise files offline: schema and types, placeholders, check kinds, proofs, that
+    the task states what the checks check, and that requirements map every requirement sentence
+    of the task to checks and every check to a sentence.
 
     Exit status: 0 every file is valid, 2 some file has a problem.
     """
-    from ckaprep.catalogue.exercise import authoring_problems, builtin_clash, exercises_dir, load_exercise
+    from ckaprep.catalogue.exercise import authoring_problems, builtin_clash, exercises_dir, line_of, load_exercise
     from ckaprep.errors import ExerciseFileError
 
     results = []
@@ -58,7 +59,7 @@ def validate(
         except ExerciseFileError as exc:
             results.append({"file": str(path), "ok": False, "problems": [exc.message]})
             continue
-        problems = [p.message for p in authoring_problems(exercise)]
+        problems = [p.at(line_of(path, p.field)).message for p in authoring_problems(exercise)]
         builtin = exercises_dir() / f"{exercise.id}.yaml"
         if builtin.is_file() and path.resolve() != builtin.resolve():  # list would skip it
             problems.insert(0, builtin_clash(path).message)

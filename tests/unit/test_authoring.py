@@ -90,6 +90,31 @@ def test_validate_wants_proofs_and_a_task_that_names_what_is_checked(run, tmp_pa
     assert "proofs: needs at least 3 wrong answers" in result.stderr
 
 
+def test_validate_names_the_sentence_and_the_check_that_no_requirement_maps(run, tmp_path):
+    mapping = '  - says: "sends traffic only to the Pods of Deployment ${app}"\n    checks: [selector, endpoints]\n'
+    text = SOURCE.read_text()
+    assert mapping in text
+    text = text.replace(mapping, "").replace("id: clusterip-create", "id: my-expose")
+    path = _trainer_exercise(tmp_path, "my-expose", text)
+    result = run("validate", str(path))
+    assert result.exit_code == ExitStatus.USAGE
+    errors = result.stderr.strip().splitlines()
+    task_line = text[: text.index("\ntask: |")].count("\n") + 2
+    selector_line = text[: text.index("  - id: selector")].count("\n") + 1
+    assert errors[0] == (
+        f"error: {path}, line {selector_line}: checks #2: check 'selector' is named by no requirement: quote "
+        "the sentence of the task that asks for it (requirements: says), or say it in the task; a check the "
+        "task does not ask for grades what the learner was never told"
+    )
+    assert errors[-1].startswith(
+        f"error: {path}, line {task_line}: task: the sentence 'sends traffic only to the Pods of Deployment "
+        "${app} (another Pod in the namespace shares some of their labels and must not receive traffic);' states "
+        "a requirement (it is a list item) "
+        "that no requirement quotes"
+    ), errors[-1]
+    assert len(errors) == 3  # selector, endpoints, the sentence
+
+
 def test_trainer_directory_lists_starts_checks_and_proves(run, env, fake, tmp_path):
     trainer = tmp_path / "trainer"
     _trainer_exercise(trainer)
