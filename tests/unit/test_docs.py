@@ -86,3 +86,10 @@ def test_the_authoring_example_validates_and_proves_on_the_fake(tmp_path, env, f
     proved = runner.invoke(app, ["--exercises", str(tmp_path), "prove", "expose-web", "--keep-going"], obj=env)
     assert proved.exit_code == 0, proved.output
     assert "6 of 6 proofs as declared" in proved.stdout
+
+
+def test_the_requirement_words_are_the_validators():
+    from ckaprep.catalogue.requirements import REQUIREMENT_WORDS
+
+    listed = re.search(r"<!-- requirement-words -->(.*?)<!-- /requirement-words -->", README, re.DOTALL).group(1)
+    assert [w.strip() for w in " ".join(listed.split()).split(",")] == list(REQUIREMENT_WORDS)
