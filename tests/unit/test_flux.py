@@ -193,3 +193,34 @@ def test_a_workload_whose_status_was_never_written_is_judged_by_its_age_only():
     fresh = workload()
     fresh["status"] = {}
     assert settled(deployments=[fresh]) == []
+
+
+class _Reads:
+    """What cluster_dns_down reads: kube-system's EndpointSlices, or a refusal."""
+
+    def __init__(self, slices=None, refused=False):
+        self.slices, self.refused = slices or [], refused
+
+    def list(self, kind, namespace, selector=""):
+        from ckaprep.errors import PermissionDenied
+
+        if self.refused:
+            raise PermissionDenied("permission denied: endpointslices is forbidden")
+        assert (kind, namespace, selector) == ("EndpointSlice", "kube-system", "kubernetes.io/service-name=kube-dns")
+        return self.slices
+
+
+def _dns_slice(*conditions):
+    return {"metadata": {"name": "kube-dns-x"}, "endpoints": [{"addresses": ["10.244.0.2"], "conditions": c}
+                                                              for c in conditions]}  # fmt: skip
+
+
+def test_cluster_dns_restarting_keeps_a_check_waiting():
+    from ckaprep.grading.engine import cluster_dns_down
+
+    restarting = _dns_slice({"ready": False, "terminating": True}, {"ready": False})
+    assert cluster_dns_down(_Reads([restarting])) == [
+        "cluster DNS (Service kube-system/kube-dns) has no Ready server: it is restarting"]
+    assert cluster_dns_down(_Reads([_dns_slice({"ready": True}, {"ready": False})])) == []
+    assert cluster_dns_down(_Reads([])) == []  # no such Service here: not judged
+    assert cluster_dns_down(_Reads(refused=True)) == []  # a seat may not read kube-system

@@ -1,0 +1,163 @@
+"""The cluster restarts a component under ckaprep (`scripts/testcluster restart`).
+
+While the API server is down, `start`, `check`, `exam submit` and `classroom grade` each end in
+one line with exit status 3, lose no state, and succeed when simply run again once it is back.
+While kube-proxy or CoreDNS restarts during a `check`, a right answer still passes: the verdict
+waits for cluster DNS to have a Ready server again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.exit_status import ExitStatus
+from tests.testcluster import TESTCLUSTER
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="restarting a component of the test cluster needs root")
+
+API_DOWN_S = 10
+
+
+class Learner:
+    """ckaprep through its real entry point, with a state directory of its own."""
+
+    def __init__(self, home: Path, kubeconfig: str, kubectl_path: str):
+        self.home, self.kubeconfig = home, kubeconfig
+        self.environ = {"CKAPREP_HOME": str(home), "HOME": str(home), "KUBECONFIG": kubeconfig,
+                        "PATH": f"{os.path.dirname(kubectl_path)}:/usr/bin:/bin"}  # fmt: skip
+
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "ckaprep", *args], capture_output=True, text=True,
+                              env=self.environ, timeout=timeout)  # fmt: skip
+
+    def state(self) -> dict[str, str]:
+        return {p.name: p.read_text() for p in self.home.glob("*.json")}
+
+
+def restart(component: str, down_s: int = 0) -> subprocess.Popen:
+    return subprocess.Popen([str(TESTCLUSTER), "restart", component, str(down_s)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def finished(process: subprocess.Popen) -> None:
+    _, err = process.communicate(timeout=180)
+    assert process.returncode == 0, err[-2000:]
+
+
+def api_down(kubectl, seconds: int = API_DOWN_S) -> subprocess.Popen:
+    """Stop the API server for `seconds`, returning once it no longer answers."""
+    process = restart("kube-apiserver", seconds)
+    for _ in range(100):
+        if kubectl("get", "--raw=/readyz", check=False, timeout=5).returncode != 0:
+            return process
+        time.sleep(0.1)
+    finished(process)
+    pytest.fail("the API server never stopped answering")
+
+
+def assert_one_line_unreachable(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == ExitStatus.CLUSTER, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and "this is a bug" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+
+
+@pytest.fixture
+def learner(tmp_path, cluster) -> Learner:
+    return Learner(tmp_path / "state", cluster.kubeconfig, cluster.kubectl_path)
+
+
+def _solve(learner: Learner, cluster, exercise_id: str) -> dict:
+    started = learner.run("start", exercise_id, "--seed", "17", "--json")
+    assert started.returncode == 0, started.stderr
+    payload = json.loads(started.stdout)
+    exercise = find_exercise(exercise_id)
+    cluster.kubectl("apply", "-f", "-", input=exercise.render(exercise.solution, payload["params"])["yaml"])
+    return payload
+
+
+def test_start_and_check_across_an_api_server_restart(learner, cluster):
+    down = api_down(cluster.kubectl)
+    try:
+        refused = learner.run("start", "clusterip-create", "--seed", "17")
+        assert_one_line_unreachable(refused)
+        assert learner.state() == {}  # nothing recorded: nothing to reset
+    finally:
+        finished(down)
+    payload = _solve(learner, cluster, "clusterip-create")  # simply run again: it works
+    assert learner.run("check", "--wait", "30").returncode == 0
+    before = learner.state()
+    down = api_down(cluster.kubectl)
+    try:
+        assert_one_line_unreachable(learner.run("check", "--wait", "5"))
+    finally:
+        finished(down)
+    assert learner.state() == before  # the attempt is as it was
+    again = learner.run("check", "--json", "--wait", "30")
+    assert again.returncode == 0 and json.loads(again.stdout)["score"] == 100.0, again.stdout + again.stderr
+    learner.run("reset")
+    assert payload["namespaces"]
+
+
+def test_exam_submit_across_an_api_server_restart(learner, cluster):
+    started = learner.run("exam", "start", "--tasks", "1", "--topic", "create", "--seed", "5", "--json")
+    assert started.returncode == 0, started.stderr
+    down = api_down(cluster.kubectl)
+    try:
+        assert_one_line_unreachable(learner.run("exam", "submit"))
+    finally:
+        finished(down)
+    exam = json.loads(learner.state()["exam.json"])
+    assert exam["submitted_at"] is None  # not submitted: the exam goes on
+    submitted = learner.run("exam", "submit", "--json")
+    assert submitted.returncode in (0, 1) and json.loads(submitted.stdout)["score"] == 0.0, submitted.stderr
+    assert learner.run("exam", "reset").returncode == 0
+
+
+def test_classroom_grade_across_an_api_server_restart(tmp_path, cluster):
+    trainer = Learner(tmp_path / "trainer", cluster.kubeconfig, cluster.kubectl_path)
+    name = f"f24-{os.urandom(3).hex()}"
+    created = trainer.run("classroom", "create", name, "--seats", "2", "--valid", "1h", "--out", str(tmp_path / "k"),
+                          "--json")  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    try:
+        seat = json.loads(created.stdout)["seats"][0]
+        learner = Learner(tmp_path / "seat1", seat["kubeconfig"], cluster.kubectl_path)
+        started = learner.run("start", "clusterip-create", "--seed", "3", "--json")
+        assert started.returncode == 0, started.stderr
+        down = api_down(cluster.kubectl)
+        try:
+            assert_one_line_unreachable(trainer.run("classroom", "grade", name, "--wait", "5"))
+        finally:
+            finished(down)
+        graded = trainer.run("classroom", "grade", name, "--json", "--wait", "10")
+        assert graded.returncode == 0, graded.stderr
+        scores = [s["score"] for s in json.loads(graded.stdout)["seats"]]
+        assert scores[0] == 0.0 and scores[1] is None
+    finally:
+        trainer.run("classroom", "delete", name)
+
+
+@pytest.mark.parametrize("component", ["coredns", "kube-proxy"])
+def test_a_right_answer_passes_while_a_component_restarts_under_check(learner, cluster, component):
+    _solve(learner, cluster, "clusterip-create")
+    assert learner.run("check", "--wait", "30").returncode == 0  # settled, probe pod running
+    result: dict = {}
+    checker = threading.Thread(target=lambda: result.update(run=learner.run("check", "--json", "--wait", "90")))
+    restarting = restart(component, 3)
+    checker.start()
+    finished(restarting)
+    checker.join(timeout=300)
+    run = result["run"]
+    report = json.loads(run.stdout)
+    assert run.returncode == 0 and report["score"] == 100.0, (run.stderr, report)
+    learner.run("reset")
