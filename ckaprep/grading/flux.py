@@ -219,12 +219,19 @@ def _slices_behind(service: dict, pods: list[dict], slices: list[dict]) -> list[
             continue
         wanted[ip] = (publish_not_ready or pod_is_ready(pod), _resolved_ports(spec.get("ports") or [], pod))
     listed: dict[str, tuple[bool, frozenset]] = {}
+    uid = service["metadata"].get("uid")
     for item in slices:
         labels = _labels(item)
         if labels.get("kubernetes.io/service-name") != name or labels.get(
             "endpointslice.kubernetes.io/managed-by"
         ) != CONTROLLER_MANAGED_BY:
             continue
+        owners = {r.get("uid") for r in (item.get("metadata") or {}).get("ownerReferences") or []
+                  if r.get("kind") == "Service"}  # fmt: skip
+        if uid and owners and uid not in owners:
+            # A deleted Service of the same name: its slices go with it in a moment, and until
+            # then kube-proxy still sends some requests to its old Pods' addresses.
+            return [f"an EndpointSlice of an earlier Service named {name} is still being removed"]
         ports = frozenset((p.get("name") or "", p.get("port")) for p in item.get("ports") or [])
         for endpoint in item.get("endpoints") or []:
             conditions = endpoint.get("conditions") or {}

@@ -270,3 +270,11 @@ def test_emptying_a_seat_removes_controllers_before_their_pods(fake, tmp_path):
     reset = run(env, "reset", "--json")
     assert reset.exit_code == 0, reset.output
     assert fake.list("StatefulSet", f"{CLASS}-01-a") == [] and fake.list("Pod", f"{CLASS}-01-a") == []
+
+
+def test_an_emptied_seat_waits_for_the_slices_of_its_deleted_services(fake, tmp_path):
+    from ckaprep.classroom.seats import leftovers
+
+    solve(fake, tmp_path, 1, seed=5)
+    left = leftovers(fake, [f"{CLASS}-01-a"])
+    assert any(item.startswith("EndpointSlice ") for item in left), left  # waited for, never deleted by hand

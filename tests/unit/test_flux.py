@@ -224,3 +224,14 @@ def test_cluster_dns_restarting_keeps_a_check_waiting():
     assert cluster_dns_down(_Reads([_dns_slice({"ready": True}, {"ready": False})])) == []
     assert cluster_dns_down(_Reads([])) == []  # no such Service here: not judged
     assert cluster_dns_down(_Reads(refused=True)) == []  # a seat may not read kube-system
+
+
+def test_a_slice_left_by_a_deleted_service_of_the_same_name_is_in_flux():
+    current = service()
+    current["metadata"]["uid"] = "new"
+    old = endpoint_slice(endpoints=[("10.244.0.5", True)])
+    old["metadata"]["ownerReferences"] = [{"kind": "Service", "name": "web", "uid": "old"}]
+    assert settled(pods=[pod()], services=[current], slices=[old]) == [
+        "an EndpointSlice of an earlier Service named web is still being removed"]
+    old["metadata"]["ownerReferences"][0]["uid"] = "new"
+    assert settled(pods=[pod()], services=[current], slices=[old]) == []
