@@ -226,8 +226,8 @@ def _slices_behind(service: dict, pods: list[dict], slices: list[dict]) -> list[
             "endpointslice.kubernetes.io/managed-by"
         ) != CONTROLLER_MANAGED_BY:
             continue
-        owners = {r.get("uid") for r in (item.get("metadata") or {}).get("ownerReferences") or []
-                  if r.get("kind") == "Service"}  # fmt: skip
+        owners = {r["uid"] for r in (item.get("metadata") or {}).get("ownerReferences") or []
+                  if r.get("kind") == "Service" and r.get("uid")}  # fmt: skip
         if uid and owners and uid not in owners:
             # A deleted Service of the same name: its slices go with it in a moment, and until
             # then kube-proxy still sends some requests to its old Pods' addresses.
