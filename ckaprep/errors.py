@@ -78,6 +78,12 @@ class WaitTimeout(CkaprepError):
     exit_status = ExitStatus.TIMEOUT
 
 
+class OutputError(CkaprepError):
+    """Standard output cannot be written: a full disk, or a stream closed before ckaprep started."""
+
+    exit_status = ExitStatus.OUTPUT
+
+
 class Interrupted(CkaprepError):
     """Ctrl-C, with a note on what was left and how to clean it up."""
 

@@ -24,7 +24,8 @@ def stdout_console() -> Console:
 
 
 def page_key(console: Console, name: str, content: tuple) -> str:
-    terminal = (console.width, console.color_system, console.is_terminal, console.no_color, console.legacy_windows)
+    terminal = (console.width, console.color_system, console.is_terminal, console.no_color, console.legacy_windows,
+                console.encoding)  # fmt: skip
     return RenderedCache.key(name, *content, *terminal)
 
 
@@ -76,9 +77,6 @@ def serve_kept_page(args: list[str]) -> bool:
         return False
     if text is None:
         return False
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `ckaprep list | head`: the reader has what it wanted
-        sys.stdout = None
+    sys.stdout.write(text)  # an OutputError, if any, is the caller's to report (ckaprep.cli.streams)
+    sys.stdout.flush()
     return True
