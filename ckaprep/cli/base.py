@@ -17,6 +17,7 @@ from rich.text import Text
 
 from ckaprep import __version__
 from ckaprep.cli.kept_pages import attempt_for_notes, list_content, page_key, stdout_console  # noqa: F401 (for study)
+from ckaprep.cli.streams import TerminalEnviron
 from ckaprep.environment import Environment
 from ckaprep.errors import CkaprepError, one_line
 from ckaprep.exit_status import ExitStatus
@@ -46,7 +47,7 @@ def command_group(name: str | None = None, help: str | None = None) -> typer.Typ
 
 out = stdout_console()
 # No markup or emoji codes: names, messages from the API and file contents print as they are.
-err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True, _environ=TerminalEnviron())
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 

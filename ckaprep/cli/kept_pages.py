@@ -14,13 +14,14 @@ import sys
 
 from rich.console import Console
 
+from ckaprep.cli.streams import TerminalEnviron
 from ckaprep.environment import Environment
 from ckaprep.views.rendered_cache import RenderedCache
 
 
 def stdout_console() -> Console:
     # No markup or emoji codes: names, messages from the API and file contents print as they are.
-    return Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
+    return Console(highlight=False, soft_wrap=False, markup=False, emoji=False, _environ=TerminalEnviron())
 
 
 def page_key(console: Console, name: str, content: tuple) -> str:

@@ -1,7 +1,7 @@
 """Every command that needs no cluster, run as `python -m ckaprep` with hostile streams: an
-encoding that cannot hold the output, stdout closed, a full disk, a reader that goes away.
-Nothing prints a traceback, and each ends with its documented exit status: its own, or 74
-(ExitStatus.OUTPUT) when its output cannot be written."""
+encoding that cannot hold the output, stdout closed, a full disk, a reader that goes away, a
+terminal 0 or 20 columns wide. Nothing prints a traceback, and each ends with its documented
+exit status: its own, or 74 (ExitStatus.OUTPUT) when its output cannot be written."""
 
 from __future__ import annotations
 
@@ -111,12 +111,24 @@ def test_a_reader_that_goes_away_changes_no_status(home, normal, args):
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
 
 
+@pytest.mark.parametrize("args", _commands())
+def test_any_columns_prints_output_and_errors(home, normal, args):
+    status, writes = normal[args]
+    for columns in ("0", "20"):
+        result = run_ckaprep(home, *args, COLUMNS=columns)
+        _no_traceback(result)
+        assert result.returncode == status, (columns, result.stderr)
+        assert bool(result.stdout.strip()) == writes, (columns, result.stdout)
+        if status not in (ExitStatus.OK, ExitStatus.CHECKS_FAILED):
+            assert result.stderr.startswith("error: "), (columns, result.stderr)
+
+
 def test_reset_forget_with_hostile_streams(home, normal):
     """Last: it forgets the exercise (and then says there is none)."""
     with open("/dev/full", "w") as full:
         result = _spawn(home, ("reset", "--forget", "--json"), stdout=full)
     _no_traceback(result)
     assert result.returncode == ExitStatus.OUTPUT, result.stderr
-    again = run_ckaprep(home, "reset", "--forget", "--json", PYTHONIOENCODING="ascii")
+    again = run_ckaprep(home, "reset", "--forget", "--json", PYTHONIOENCODING="ascii", COLUMNS="0")
     _no_traceback(again)
     assert again.returncode == ExitStatus.USAGE and again.stderr.startswith("error: no active exercise"), again.stderr
