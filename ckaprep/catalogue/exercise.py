@@ -846,6 +846,25 @@ def builtin_clash(path: Path) -> ExerciseFileError:
     return ExerciseFileError(str(path), "id", f"{path.stem!r} is the id of a built-in exercise; rename the file")
 
 
+def builtin_twin(path: Path) -> tuple[Path, bool] | None:
+    """The built-in exercise file a file's id shadows, and whether the two hold the same bytes;
+    None when no built-in exercise has that id, or the file is the built-in one itself."""
+    builtin = exercises_dir() / f"{path.stem}.yaml"
+    try:
+        if not builtin.is_file() or path.resolve() == builtin.resolve():
+            return None
+        return builtin, path.read_bytes() == builtin.read_bytes()
+    except OSError:
+        return None
+
+
+def builtin_shadow(path: Path) -> str:
+    return (
+        f"{path}: id {path.stem!r} shadows a built-in exercise: validated as an edit of it, but list and "
+        "start would skip this file for the built-in one (rename the file and its id to use it)"
+    )
+
+
 def load_catalogue(directory: Path | None = None) -> dict[str, Exercise]:
     return Catalogue(directory).load()[0]
 

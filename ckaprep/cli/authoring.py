@@ -37,6 +37,12 @@ def _load_targets(env, targets: list[str]):
     return exercises
 
 
+def _builtin_path(exercise_id: str) -> Path:
+    from ckaprep.catalogue.locations import exercises_dir
+
+    return (exercises_dir() / f"{exercise_id}.yaml").resolve()
+
+
 @commands.command()
 @handles_errors
 def validate(
@@ -48,7 +54,7 @@ def validate(
 
     Exit status: 0 every file is valid, 2 some file has a problem.
     """
-    from ckaprep.catalogue.exercise import authoring_problems, builtin_clash, exercises_dir, load_exercise
+    from ckaprep.catalogue.exercise import authoring_problems, builtin_shadow, builtin_twin, load_exercise
     from ckaprep.errors import ExerciseFileError
 
     results = []
@@ -59,12 +65,12 @@ def validate(
             results.append({"file": str(path), "ok": False, "problems": [exc.message]})
             continue
         problems = [p.message for p in authoring_problems(exercise)]
-        builtin = exercises_dir() / f"{exercise.id}.yaml"
-        if builtin.is_file() and path.resolve() != builtin.resolve():  # list would skip it
-            problems.insert(0, builtin_clash(path).message)
+        twin = builtin_twin(path)  # a copy of a built-in exercise (the README's own example), or an edit
+        warnings = [builtin_shadow(path)] if twin and not twin[1] else []
         right = sum(p.is_right for p in exercise.proofs)
         results.append({
-            "file": str(path), "ok": not problems, "problems": problems, "id": exercise.id,
+            "file": str(path), "ok": not problems, "problems": problems, "warnings": warnings, "id": exercise.id,
+            "builtin": bool(twin and twin[1]) or path.resolve() == _builtin_path(exercise.id),
             "checks": len(exercise.checks), "right_proofs": right, "wrong_proofs": len(exercise.proofs) - right,
         })  # fmt: skip
     if as_json:
@@ -74,9 +80,11 @@ def validate(
             if item["ok"]:
                 out.print(
                     f"ok  {item['file']}: {item['checks']} checks, {item['right_proofs']} right and "
-                    f"{item['wrong_proofs']} wrong answers",
-                    markup=False,
-                )
+                    f"{item['wrong_proofs']} wrong answers" + (" (the built-in exercise)" if item["builtin"] else ""),
+                    markup=False, soft_wrap=True,
+                )  # fmt: skip
+            for warning in item.get("warnings", []):
+                err.print(f"warning: {warning}", markup=False, soft_wrap=True)
             for problem in item["problems"]:
                 err.print(f"error: {problem}", markup=False, soft_wrap=True)
     if not all(item["ok"] for item in results):

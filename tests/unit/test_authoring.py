@@ -136,13 +136,38 @@ def test_an_id_in_two_directories_names_both_files(run, tmp_path):
         assert str(first) in result.stderr and str(second) in result.stderr
 
 
-def test_an_id_clashing_with_a_built_in_exercise(run, tmp_path):
-    """validate refuses it; list, progress, next and start skip it as any broken trainer file."""
+def test_a_copy_of_a_built_in_exercise_validates_as_the_built_in_one(run, tmp_path):
+    """The README's `ckaprep validate exercises/clusterip-create.yaml`, after an install that
+    keeps the exercises elsewhere: the checkout's file is a copy of the built-in one."""
     copy = tmp_path / "clusterip-create.yaml"
     shutil.copy(SOURCE, copy)
-    refused = run("validate", str(copy))
-    assert refused.exit_code == ExitStatus.USAGE
-    assert refused.stderr.strip() == f"error: {copy}: id: 'clusterip-create' is the id of a built-in exercise; rename the file"
+    result = run("validate", str(copy))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"ok  {copy}: 6 checks, 2 right and 5 wrong answers (the built-in exercise)"
+    assert result.stderr == ""
+
+
+def test_an_edit_of_a_built_in_exercise_validates_and_is_told_it_shadows_it(run, tmp_path):
+    edit = tmp_path / "clusterip-create.yaml"
+    edit.write_text(SOURCE.read_text().replace("title: ", "title: My own take on ", 1))
+    result = run("validate", str(edit))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"ok  {edit}: 6 checks") and "(the built-in exercise)" not in result.stdout
+    assert result.stderr.startswith(f"warning: {edit}: id 'clusterip-create' shadows a built-in exercise: ")
+    assert "list and start would skip this file" in result.stderr and len(result.stderr.splitlines()) == 1
+    listed = json.loads(run("validate", "--json", str(edit)).stdout)[0]
+    assert listed["ok"] and not listed["builtin"] and "shadows a built-in exercise" in listed["warnings"][0]
+    broken = tmp_path / "headless-deployment.yaml"  # an edit is checked like any file
+    text = SOURCE.read_text().replace("clusterip-create", "headless-deployment")
+    broken.write_text(text.replace("    weight: 3\n", "    weight: x\n", 1))
+    refused = run("validate", str(broken))
+    assert refused.exit_code == ExitStatus.USAGE and "checks #2.weight" in refused.stderr
+
+
+def test_an_id_clashing_with_a_built_in_exercise(run, tmp_path):
+    """list, progress, next and start skip it as any broken trainer file."""
+    copy = tmp_path / "clusterip-create.yaml"
+    shutil.copy(SOURCE, copy)
     for args in (["list"], ["progress"], ["next"]):
         result = run("--exercises", str(tmp_path), *args)
         assert result.exit_code == 0, (args, result.output)
