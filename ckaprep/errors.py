@@ -96,6 +96,12 @@ def one_line(text: str) -> str:
     return "".join(_printable(char) for char in str(text))
 
 
+def printable(text: str) -> str:
+    """Text of any number of lines as it may be shown: line breaks and tabs are kept, every
+    other control character (the ESC of a terminal escape sequence, say) is shown as an escape."""
+    return "".join(char if char in "\n\t" else _printable(char) for char in str(text))
+
+
 def _printable(char: str) -> str:
     if char.isprintable() or char == " ":
         return char

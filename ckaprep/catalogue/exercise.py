@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ckaprep.cluster import KINDS as CLUSTER_KINDS
-from ckaprep.errors import ExerciseFileError, UsageError, one_line
+from ckaprep.errors import ExerciseFileError, UsageError, one_line, printable
 from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
 from ckaprep.catalogue.locations import ENV_EXERCISES, exercise_dirs_from, exercises_dir  # noqa: F401 (part of this API)
 from ckaprep.catalogue.parsed_cache import ParsedYamlCache
@@ -117,6 +117,9 @@ class Exercise:
     proofs: list[Proof] = field(default_factory=list)
     source: str = ""
     faults: dict = field(default_factory=dict)
+    # Each field whose text held a control character, with the first one escaped: the text
+    # shown to the learner (title, task, hints, check titles, solution) shows it escaped.
+    control_characters: tuple[tuple[str, str], ...] = ()
 
     def choose_params(
         self, seed: int, faults: list[str] | None = None, fixed: dict[str, Any] | None = None
@@ -186,10 +189,14 @@ class Exercise:
         """The addresses read from the cluster at start, which the attempt claims."""
         return [str(params[n]) for n, spec in self.params.items() if "service_cidr_offset" in spec and n in params]
 
+    def task_for(self, params) -> str:
+        """The task the learner reads, with the attempt's values."""
+        return printable(render(self.task, params))
+
     def hints_for(self, params) -> list[str]:
         """The exercise's hints, then those of the faults drawn."""
         extra = [h for fault in drawn_faults(self.faults, params) for h in fault.get("hints", [])]
-        return render(list(self.hints) + extra, params)
+        return [printable(hint) for hint in render(list(self.hints) + extra, params)]
 
     def solution_for(self, params) -> dict[str, str]:
         """The exercise's solution, followed by that of each fault drawn."""
@@ -198,7 +205,7 @@ class Exercise:
             for key in ("kubectl", "yaml"):
                 joint = "---\n" if key == "yaml" else ""
                 solution[key] = solution[key].rstrip("\n") + "\n" + joint + fault["solution"][key]
-        return render(solution, params)
+        return {key: printable(text) for key, text in render(solution, params).items()}
 
     def render(self, data: Any, params: dict[str, Any]) -> Any:
         return render(data, params)
@@ -232,8 +239,8 @@ class Exercise:
             fields = {k: v for k, v in rendered.items() if k not in COMMON_FIELDS}
             result.append(
                 CheckSpec(
-                    id=rendered["id"], kind=rendered["kind"], title=rendered["title"],
-                    weight=rendered.get("weight", 1), hint=rendered.get("hint", ""), fields=fields,
+                    id=rendered["id"], kind=rendered["kind"], title=printable(rendered["title"]),
+                    weight=rendered.get("weight", 1), hint=printable(rendered.get("hint", "")), fields=fields,
                     constraint=rendered.get("constraint", False),
                 )
             )  # fmt: skip
@@ -319,6 +326,21 @@ def _draw(spec: dict, rng: random.Random, chosen: dict) -> Any:
 
 
 # -- validation -------------------------------------------------------------------------
+def control_characters(value: Any, where: str = "") -> list[tuple[str, str]]:
+    """Each text in `value` holding a control character other than a line break or a tab, as
+    (field, the first such character escaped)."""
+    if isinstance(value, str):
+        odd = next((char for char in value if char not in "\n\t" and printable(char) != char), None)
+        return [(where or "(top level)", printable(odd))] if odd else []
+    if isinstance(value, dict):
+        items = ((f"{where}.{key}" if where else str(key), item) for key, item in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{i}]", item) for i, item in enumerate(value))
+    else:
+        return []
+    return [found for place, item in items for found in control_characters(item, place)]
+
+
 class _Validator:
     def __init__(self, source: str):
         self.source = source
@@ -359,10 +381,12 @@ class _Validator:
             self._faults(data["faults"], data)
         proofs = self._proofs(data.get("proofs", []), data)
         exercise = Exercise(
-            **{k: v for k, v in data.items() if k not in ("topics", "proofs")},
+            **{k: v for k, v in data.items() if k not in ("topics", "proofs", "title", "summary")},
+            title=printable(data["title"]), summary=printable(data.get("summary", "")),
             topics=tuple(dict.fromkeys(canonical(t) for t in data["topics"])),  # aliases read as their topic
             proofs=proofs,
             source=self.source,
+            control_characters=tuple(control_characters(data)),
         )
         self._renders(exercise)
         self._task_states_what_is_graded(exercise)
@@ -874,6 +898,16 @@ def find_exercise(exercise_id: str, directory: Path | None = None) -> Exercise:
 
 
 MIN_RIGHT_PROOFS, MIN_WRONG_PROOFS = 2, 3
+
+
+def control_character_warnings(exercise: Exercise, path: Path) -> list[str]:
+    """What `validate` says of text holding control characters: a title or hint with a
+    terminal escape sequence (`\\e[31m`) is shown escaped, never acted on by the terminal."""
+    return [
+        ExerciseFileError(exercise.source, where, f"holds a control character ({char}), which is shown as an "
+                          "escape, never sent to the terminal; remove it", line_of(path, where)).message
+        for where, char in exercise.control_characters
+    ]  # fmt: skip
 
 
 def authoring_problems(exercise: Exercise) -> list[ExerciseFileError]:

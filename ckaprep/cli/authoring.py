@@ -54,7 +54,9 @@ def validate(
 
     Exit status: 0 every file is valid, 2 some file has a problem.
     """
-    from ckaprep.catalogue.exercise import authoring_problems, builtin_shadow, builtin_twin, load_exercise
+    from ckaprep.catalogue.exercise import (
+        authoring_problems, builtin_shadow, builtin_twin, control_character_warnings, load_exercise,
+    )  # fmt: skip
     from ckaprep.errors import ExerciseFileError
 
     results = []
@@ -67,6 +69,7 @@ def validate(
         problems = [p.message for p in authoring_problems(exercise)]
         twin = builtin_twin(path)  # a copy of a built-in exercise (the README's own example), or an edit
         warnings = [builtin_shadow(path)] if twin and not twin[1] else []
+        warnings += control_character_warnings(exercise, path)
         right = sum(p.is_right for p in exercise.proofs)
         results.append({
             "file": str(path), "ok": not problems, "problems": problems, "warnings": warnings, "id": exercise.id,

@@ -92,7 +92,7 @@ def start(
 def _task_json(exercise, attempt) -> dict:
     """What `start --json` prints, and `task --json` again."""
     return {"id": exercise.id, "namespace": attempt.namespace, "namespaces": attempt.namespaces,
-            "params": attempt.params, "seed": attempt.seed, "task": exercise.render(exercise.task, attempt.params)}  # fmt: skip
+            "params": attempt.params, "seed": attempt.seed, "task": exercise.task_for(attempt.params)}  # fmt: skip
 
 
 @commands.command("task")

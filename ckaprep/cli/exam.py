@@ -70,7 +70,7 @@ def _sheet_json(exam, exercises) -> dict:
         "tasks": [
             {"number": n, "exercise": ex.id, "title": ex.title, "weight": exam.weights[n - 1],
              "namespace": exam.task(n).namespace, "namespaces": exam.task(n).namespaces,
-             "params": exam.task(n).params, "task": ex.render(ex.task, exam.task(n).params)}
+             "params": exam.task(n).params, "task": ex.task_for(exam.task(n).params)}
             for n, ex in enumerate(exercises, start=1)
         ],
     }  # fmt: skip

@@ -85,7 +85,7 @@ def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
 
     switch = ShellCommand(f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim")
 
-    body = notes(exercise.render(exercise.task, attempt.params))
+    body = notes(exercise.task_for(attempt.params))
     pages = ", ".join(f"ckaprep explain {t}" for t in exercise.topics)  # a topic is its page
     footer = Text.assemble(
         ("When done, run: ckaprep check", "bold cyan"), "\n", (f"Study notes: {pages}", "dim")

@@ -29,7 +29,7 @@ def task_view(exam: Exam, number: int, exercise: Exercise) -> Panel:
         ("   flagged" if number in exam.flagged else "", "yellow"),
     )  # fmt: skip
     switch = ShellCommand(f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim")
-    body = notes(exercise.render(exercise.task, attempt.params))
+    body = notes(exercise.task_for(attempt.params))
     return Panel(Group(header, switch, Text(""), body), title=f"Task {number} · {exercise.title}", expand=False)
 
 
