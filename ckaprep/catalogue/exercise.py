@@ -7,6 +7,7 @@ problem, and nothing of it is used.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import random
 import re
@@ -850,6 +851,10 @@ class Catalogue:
         return exercises, skipped
 
     def find(self, exercise_id: str) -> Exercise:
+        """An exercise by id, in any case (ids are lower-case: `Clusterip-Create` is
+        clusterip-create); an unknown id is an error with the ids closest to it."""
+        if NAME.fullmatch(exercise_id.lower()):
+            exercise_id = exercise_id.lower()
         check_name(exercise_id)
         paths = [d / f"{exercise_id}.yaml" for d in self.dirs if (d / f"{exercise_id}.yaml").is_file()]
         unique: dict[Path, Path] = {}
@@ -859,8 +864,11 @@ class Catalogue:
         if len(paths) > 1:
             raise self._clash(exercise_id, paths)
         if not paths:
-            known = ", ".join(sorted(self._files()))
-            raise UsageError(f"no exercise {exercise_id!r} (try one of: {known})")
+            known = sorted(self._files())
+            close = difflib.get_close_matches(exercise_id, known, n=3, cutoff=0.6)
+            if close:
+                raise UsageError(f"no exercise {exercise_id!r}; did you mean {' or '.join(close)}? (see `ckaprep list`)")
+            raise UsageError(f"no exercise {exercise_id!r} (try one of: {', '.join(known)})")
         exercise = load_exercise(paths[0], self.cache)
         self.cache.save()
         return exercise

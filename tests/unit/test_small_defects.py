@@ -162,3 +162,15 @@ def test_the_built_in_directory_given_again_is_read_once(run):
     assert listed.exit_code == 0 and "warning" not in listed.stderr, listed.stderr
     started = run("--exercises", builtin, "start", "clusterip-create", "--seed", "2", "--json")
     assert started.exit_code == 0, started.output
+
+
+def test_start_forgives_case_and_suggests_a_close_id(run):
+    typo = run("start", "clusterip-creat")
+    _one_line(typo, ExitStatus.USAGE, "no exercise 'clusterip-creat'; did you mean clusterip-create")
+    assert "try one of" not in typo.stderr
+    far = run("start", "zzz")
+    _one_line(far, ExitStatus.USAGE, "no exercise 'zzz' (try one of: blue-green, ")
+    started = run("start", "Clusterip-Create", "--seed", "2", "--json")
+    assert started.exit_code == 0, started.output
+    assert json.loads(started.stdout)["id"] == "clusterip-create"
+    assert run("task", "--json").exit_code == 0
