@@ -18,14 +18,26 @@ class UsageError(CkaprepError):
 class ExerciseFileError(UsageError):
     """A malformed exercise file; the message names the file, the field and the problem."""
 
-    def __init__(self, source: str, field: str, problem: str, line: int | None = None, column: int | None = None):
+    def __init__(self, source: str, field: str, problem: str, line: int | None = None, column: int | None = None,
+                 more: tuple["ExerciseFileError", ...] = ()):  # fmt: skip
         where = source + (f", line {line}" if line else "") + (f", column {column}" if column else "")
-        super().__init__(f"{where}: {field_for_people(field)}: {problem}")
+        self.alone = f"{where}: {field_for_people(field)}: {problem}"
+        count = f"{len(more)} more problem" + ("s" if len(more) > 1 else "")
+        super().__init__(self.alone + (f" (and {count}; `ckaprep validate` on the file lists them)" if more else ""))
         self.source, self.field, self.problem, self.line, self.column = source, field, problem, line, column
+        self.more = tuple(more)
+
+    @property
+    def problems(self) -> list[str]:
+        """This problem and every other one found in the same file, one message each."""
+        return [self.alone, *(other.alone for other in self.more)]
 
     def at(self, line: int | None) -> "ExerciseFileError":
         """The same problem, with the line of the file it is on (1-based)."""
-        return ExerciseFileError(self.source, self.field, self.problem, line) if line else self
+        return ExerciseFileError(self.source, self.field, self.problem, line, more=self.more) if line else self
+
+    def with_more(self, more: list["ExerciseFileError"]) -> "ExerciseFileError":
+        return ExerciseFileError(self.source, self.field, self.problem, self.line, self.column, more=tuple(more))
 
 
 def field_for_people(field: str) -> str:

@@ -64,7 +64,7 @@ def validate(
         try:
             exercise = load_exercise(path)
         except ExerciseFileError as exc:
-            results.append({"file": str(path), "ok": False, "problems": [exc.message]})
+            results.append({"file": str(path), "ok": False, "problems": exc.problems})
             continue
         problems = [p.message for p in authoring_problems(exercise)]
         twin = builtin_twin(path)  # a copy of a built-in exercise (the README's own example), or an edit

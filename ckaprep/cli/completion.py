@@ -43,7 +43,9 @@ def _exercise_dirs() -> list[Path]:
 
 
 def exercise_ids(incomplete: str) -> list[str]:
-    ids = {p.stem for d in _exercise_dirs() if d.is_dir() for p in d.glob("*.yaml")}
+    from ckaprep.catalogue.locations import exercise_files
+
+    ids = {p.stem for d in _exercise_dirs() if d.is_dir() for p in exercise_files(d)}
     return sorted(i for i in ids if i.startswith(incomplete))
 
 

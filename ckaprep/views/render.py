@@ -61,16 +61,40 @@ def topic_list(topics) -> Table:
     return grid
 
 
-def catalogue_table(exercises: list[Exercise]) -> Table:
+class catalogue_table:  # noqa: N801 (used as the function it was)
     """The id, then the title with difficulty, suggested minutes and topics under it: the title
-    gets the width the id leaves, at any terminal width."""
-    table = Table(title="ckaprep exercises", title_justify="left")
-    table.add_column("id", no_wrap=True)
-    table.add_column("exercise", overflow="fold")
-    for ex in exercises:
-        about = Text(f"{ex.difficulty} · {ex.minutes} min · {', '.join(ex.topics)}", style="dim")
-        table.add_row(Text(ex.id), Text.assemble(Text(ex.title, style="bold"), "\n", about))
-    return table
+    gets the width the id leaves, at any terminal width. When an id is too long to leave the
+    titles room (ids may have 63 characters), the ids are not a column: each exercise is its
+    id, whole, and under it its title."""
+
+    TITLES_AT_LEAST = 30  # columns
+
+    def __init__(self, exercises: list[Exercise]):
+        self.exercises = exercises
+
+    def __rich_console__(self, console, options):
+        longest = max((len(ex.id) for ex in self.exercises), default=0)
+        if longest + 7 + self.TITLES_AT_LEAST <= options.max_width:  # 7: the table's borders and padding
+            table = Table(title="ckaprep exercises", title_justify="left")
+            table.add_column("id", no_wrap=True)
+            table.add_column("exercise", overflow="fold")
+            for ex in self.exercises:
+                table.add_row(Text(ex.id), self._described(ex))
+            yield table
+            return
+        yield Text("ckaprep exercises", style="italic")
+        for ex in self.exercises:
+            yield Text("")
+            yield Text(ex.id, style="bold", no_wrap=True, overflow="ignore")  # whole, even past the edge
+            yield Text.assemble("  ", ex.title)
+            yield Text.assemble("  ", self._about(ex))
+
+    @staticmethod
+    def _about(ex: Exercise) -> Text:
+        return Text(f"{ex.difficulty} · {ex.minutes} min · {', '.join(ex.topics)}", style="dim")
+
+    def _described(self, ex: Exercise) -> Text:
+        return Text.assemble(Text(ex.title, style="bold"), "\n", self._about(ex))
 
 
 def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:

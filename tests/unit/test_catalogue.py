@@ -27,7 +27,7 @@ def _broken(tmp_path, old: str, new: str):
         ("topics: [clusterip, kubectl]", "topics: [clusterip, networking]", "topics[1]", "unknown topic"),
         ("kind: service_selector", "kind: service_selektor", "checks[1].kind", "unknown kind"),
         ("    backends: app=${app},tier=backend\n    hint", "    hint", "checks[1].backends", "required"),
-        ("minutes: 6", "minutes: six", "minutes", "must be a int"),
+        ("minutes: 6", "minutes: six", "minutes", "must be an integer, not text"),
         ("title: Service ${service} exists", "title: Service ${servcie} exists", "checks", "unknown parameter"),
         ("id: probe-clusterip", "id: probe-short", "checks[5].id", "duplicate"),
         ("  port: {pick: [80, 8080, 8000, 9000]}\n", "  port: {pick: []}\n", "params.port.pick", "non-empty"),
