@@ -56,7 +56,11 @@ class ClusterError(CkaprepError):
 
 
 class ClusterUnreachable(ClusterError):
-    pass
+    def __init__(self, message: str, *, reached_server: bool = True):
+        super().__init__(message)
+        # False when no request can have reached the API server (the connection was refused,
+        # the name did not resolve, TLS failed): then nothing was created or changed.
+        self.reached_server = reached_server
 
 
 class CredentialsRejected(ClusterError):

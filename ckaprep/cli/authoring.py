@@ -172,11 +172,13 @@ def prove(
 
             out.print(proof_table(sorted(done, key=lambda v: rows.index((v.exercise, v.proof))),
                                   env.monotonic() - started, total - len(done)))  # fmt: skip
-        err.print(
-            "prove stopped; namespaces of the proofs that were running may remain: "
-            f"kubectl get namespaces -l {OWNER_LABEL}={OWNER_VALUE}",
-            markup=False, soft_wrap=True,
-        )  # fmt: skip
+        if prover.created:  # else nothing was created: there is nothing to look for
+            namespaces = [name.split(" ", 1)[1] for name in prover.created if name.startswith("Namespace ")]
+            what = f"namespaces {', '.join(namespaces)}" if namespaces else "objects created by the proofs"
+            err.print(
+                f"prove stopped; {what} may remain: kubectl get namespaces -l {OWNER_LABEL}={OWNER_VALUE}",
+                markup=False, soft_wrap=True,
+            )  # fmt: skip
         raise
     verdicts = sorted(done, key=lambda v: rows.index((v.exercise, v.proof)))
     elapsed = env.monotonic() - started

@@ -181,22 +181,26 @@ class KubeCluster:
         if cause := first(ssl.SSLCertVerificationError):
             return ClusterUnreachable(
                 f"TLS problem with the cluster at {host}{doing}: its certificate cannot be verified "
-                f"({_ssl_reason(cause)}); check certificate-authority-data in kubeconfig {source}"
+                f"({_ssl_reason(cause)}); check certificate-authority-data in kubeconfig {source}",
+                reached_server=False,
             )
         if cause := first(ssl.SSLError, urllib3.exceptions.SSLError):
             return ClusterUnreachable(
                 f"TLS problem with the cluster at {host}{doing}: {_ssl_reason(cause)}; check "
-                f"certificate-authority-data, client-certificate-data and client-key-data in kubeconfig {source}"
+                f"certificate-authority-data, client-certificate-data and client-key-data in kubeconfig {source}",
+                reached_server=False,
             )
         refused = [e for e in chain if isinstance(e, OSError) and e.errno == errno.ECONNREFUSED]
         if refused or first(ConnectionRefusedError):
             return ClusterUnreachable(
                 f"the cluster at {host} refused the connection{doing}; is the API server running, "
-                f"and is the server in kubeconfig {source} right?"
+                f"and is the server in kubeconfig {source} right?",
+                reached_server=False,
             )
         if cause := first(socket.gaierror):
             return ClusterUnreachable(
-                f"cannot resolve the host name of the cluster at {host}{doing}: {one_line(cause.strerror or cause)}"
+                f"cannot resolve the host name of the cluster at {host}{doing}: {one_line(cause.strerror or cause)}",
+                reached_server=False,
             )
         timeouts = (TimeoutError, urllib3.exceptions.TimeoutError, WebSocketTimeoutException)
         # urllib3 2 files every failed connection under ConnectTimeoutError; only real timeouts count.
