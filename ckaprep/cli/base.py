@@ -3,6 +3,7 @@ small readers of the environment. Command modules import this module and nothing
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -94,6 +95,21 @@ def handles_errors(command):
             raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
 
     return wrapper
+
+
+@contextlib.contextmanager
+def forget_if_gone(what: str):
+    """A cluster that cannot be reached, for a command that cleans it up (`reset`, `exam
+    reset`): the error says how to drop the local record without it."""
+    from ckaprep.errors import ClusterUnreachable, CredentialsRejected, KubeconfigError
+
+    try:
+        yield
+    except (ClusterUnreachable, CredentialsRejected, KubeconfigError) as exc:
+        raise type(exc)(
+            f"{exc.message}; if that cluster is gone for good, `ckaprep reset --forget` drops the {what} "
+            "without touching it"
+        ) from None
 
 
 class Spinner:

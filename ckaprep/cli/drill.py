@@ -12,8 +12,8 @@ from rich.text import Text
 
 from ckaprep.cli.base import (
     JsonOption, ProbeImageOption, Spinner, active, catalogue, catalogue_and_skipped, command_group,
-    complete_exercise, environment, err, find_exercise, finite, handles_errors, list_content, out, print_json,
-    print_rendered, run_instead, suggest, waiter,
+    complete_exercise, environment, err, find_exercise, finite, forget_if_gone, handles_errors, list_content, out,
+    print_json, print_rendered, run_instead, suggest, waiter,
 )  # fmt: skip
 from ckaprep.errors import CkaprepError, UsageError, one_line
 from ckaprep.exit_status import ExitStatus
@@ -207,6 +207,7 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
 
     env = environment(ctx)
     store = env.state
+    store.require_something()
     with store.locked():
         attempt, exercise, exam = active(env, "hint")
         hints = exercise.hints_for(attempt.params)
@@ -232,6 +233,7 @@ def solution(ctx: typer.Context, as_json: JsonOption = False):
 
     env = environment(ctx)
     store = env.state
+    store.require_something()
     with store.locked():
         attempt, exercise, exam = active(env, "solution")
         if not attempt.solution_shown:
@@ -265,7 +267,7 @@ def reset(
         return _forget(env, as_json)
     if store.load() is None and store.load_exam() is not None:
         return run_instead(ctx, "exam", "reset", ["--json"] if as_json else [])
-    with Spinner() as progress:
+    with Spinner() as progress, forget_if_gone("exercise"):
         attempt, left_alone = reset_drill(store, env.cluster, waiter=waiter(env, progress))
     if attempt.seat:  # a classroom seat keeps its namespaces: they were emptied
         if as_json:
@@ -287,11 +289,19 @@ def reset(
 def _forget(env, as_json: bool) -> None:
     from ckaprep.practice.lifecycle import forget_active
 
+    from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE
+    from ckaprep.practice.lifecycle import UnreadableRecord
+
     forgotten = forget_active(env.state)
-    namespaces = forgotten.namespaces
-    what = f"exercise {forgotten.exercise}" if hasattr(forgotten, "exercise") else f"exam {forgotten.id}"
+    namespaces = list(forgotten.namespaces)
+    if isinstance(forgotten, UnreadableRecord):
+        what = f"the unreadable state file {forgotten.path}"
+    else:
+        what = f"exercise {forgotten.exercise}" if hasattr(forgotten, "exercise") else f"exam {forgotten.id}"
     if as_json:
         print_json({"forgotten": what, "deleted": [], "left_alone": namespaces, "cluster_touched": False})
         return
     left = f"; its namespace(s) {', '.join(namespaces)} were left as they are" if namespaces else ""
-    out.print(one_line(f"forgot {what} without touching any cluster{left}"))
+    if isinstance(forgotten, UnreadableRecord):  # which namespaces it named cannot be told
+        left = f"; ckaprep's namespaces: kubectl get namespaces -l {OWNER_LABEL}={OWNER_VALUE}"
+    out.print(one_line(f"forgot {what} without touching any cluster{left}"), soft_wrap=True)

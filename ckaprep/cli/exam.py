@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from ckaprep.cli.base import (
-    JsonOption, Spinner, catalogue, command_group, complete_topic, environment, err, handles_errors, out,
-    print_json, waiter,
+    JsonOption, Spinner, catalogue, command_group, complete_topic, environment, err, forget_if_gone,
+    handles_errors, out, print_json, waiter,
 )  # fmt: skip
 from ckaprep.errors import UsageError
 from ckaprep.exit_status import ExitStatus
@@ -230,8 +230,9 @@ def exam_reset(ctx: typer.Context, as_json: JsonOption = False):
     from ckaprep.practice.exam import reset_exam
 
     env = environment(ctx)
-    _, _, just_submitted = _load(ctx)
-    with Spinner() as progress:
+    with forget_if_gone("exam"):
+        _, _, just_submitted = _load(ctx)
+    with Spinner() as progress, forget_if_gone("exam"):
         exam, left_alone = reset_exam(env.state, env.cluster, waiter=waiter(env, progress))
     seated = all(task.seat for task in exam.tasks)  # a classroom seat's exam: emptied, not deleted
     deleted = [] if seated else [ns for ns in exam.namespaces if ns not in left_alone]

@@ -174,3 +174,50 @@ def test_start_forgives_case_and_suggests_a_close_id(run):
     assert started.exit_code == 0, started.output
     assert json.loads(started.stdout)["id"] == "clusterip-create"
     assert run("task", "--json").exit_code == 0
+
+
+def test_reset_on_a_gone_cluster_points_to_forget(tmp_path, fake):
+    from ckaprep.errors import ClusterUnreachable
+
+    env = Environment(environ={"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)},
+                      cluster_factory=lambda *_: fake, sleep=lambda _: None)  # fmt: skip
+    runner = CliRunner()
+    assert runner.invoke(app, ["start", "clusterip-create", "--seed", "3"], obj=env).exit_code == 0
+    fake.failure = ClusterUnreachable("the cluster at https://x refused the connection", reached_server=False)
+    _one_line(runner.invoke(app, ["reset"], obj=env), ExitStatus.CLUSTER,
+              "refused the connection; if that cluster is gone for good, `ckaprep reset --forget` drops the exercise")
+    assert env.state.load() is not None  # kept: reset did not happen
+    assert runner.invoke(app, ["reset", "--forget"], obj=env).exit_code == 0
+    fake.failure = None
+    assert runner.invoke(app, ["exam", "start", "--tasks", "2", "--seed", "4"], obj=env).exit_code == 0
+    fake.failure = ClusterUnreachable("the cluster at https://x refused the connection", reached_server=False)
+    for args in (["exam", "reset"], ["reset"]):
+        _one_line(runner.invoke(app, args, obj=env), ExitStatus.CLUSTER, "`ckaprep reset --forget` drops the exam")
+    assert runner.invoke(app, ["reset", "--forget"], obj=env).exit_code == 0 and env.state.load_exam() is None
+
+
+@pytest.mark.parametrize("name", ["attempt.json", "exam.json"])
+def test_a_damaged_state_file_does_not_block_forget(tmp_path, name):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / name).write_text('{"exercise": 3')
+    env = Environment(environ={"CKAPREP_HOME": str(state), "HOME": str(tmp_path)})
+    runner = CliRunner()
+    refused = runner.invoke(app, ["status"], obj=env)
+    assert refused.exit_code == ExitStatus.USAGE and "is not valid JSON" in refused.stderr
+    forgotten = runner.invoke(app, ["reset", "--forget"], obj=env)
+    assert forgotten.exit_code == 0, forgotten.output
+    assert forgotten.stdout.startswith(f"forgot the unreadable state file {state / name} without touching any cluster")
+    assert not (state / name).exists()
+    again = runner.invoke(app, ["reset", "--forget"], obj=env)
+    _one_line(again, ExitStatus.USAGE, "no active exercise")
+
+
+def test_nothing_active_is_said_even_where_no_lock_can_be_taken(tmp_path):
+    """A read-only home cannot hold the lock file; a directory in its place stands for it (root
+    writes anywhere)."""
+    state = tmp_path / "state"
+    (state / ".lock").mkdir(parents=True)
+    env = Environment(environ={"CKAPREP_HOME": str(state), "HOME": str(tmp_path)})
+    for args in (["reset", "--forget"], ["hint"], ["solution"]):
+        _one_line(CliRunner().invoke(app, args, obj=env), ExitStatus.USAGE, "no active exercise")
