@@ -71,6 +71,10 @@ class KubeconfigError(ClusterError):
     """The kubeconfig is missing, unreadable or unusable; the message names the file and field."""
 
 
+class NoKubeconfig(KubeconfigError):
+    """No kubeconfig at all: most likely no cluster yet (`doctor` says how to get one)."""
+
+
 class PermissionDenied(ClusterError):
     pass
 

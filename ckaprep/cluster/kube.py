@@ -35,6 +35,7 @@ from ckaprep.errors import (
     ClusterUnreachable,
     CredentialsRejected,
     KubeconfigError,
+    NoKubeconfig,
     PermissionDenied,
     UsageError,
     one_line,
@@ -89,7 +90,7 @@ class KubeCluster:
             try:  # no kubeconfig at all: perhaps we run in a pod
                 config.load_incluster_config(client_configuration=self._configuration)
             except ConfigException:
-                raise KubeconfigError(
+                raise NoKubeconfig(
                     f"no kubeconfig: {DEFAULT_KUBECONFIG} does not exist and KUBECONFIG is not set; "
                     "pass --kubeconfig PATH"
                 ) from None
@@ -116,7 +117,7 @@ class KubeCluster:
             except (OSError, ValueError) as exc:
                 raise KubeconfigError(f"kubeconfig {source}: {_os_problem(exc)}") from None
         elif not any(_exists(path) for path in self._source.split(os.pathsep)):
-            raise KubeconfigError(f"no kubeconfig: KUBECONFIG={source} names no file that exists")
+            raise NoKubeconfig(f"no kubeconfig: KUBECONFIG={source} names no file that exists")
         try:
             config.load_kube_config(
                 config_file=kubeconfig, context=context, client_configuration=self._configuration

@@ -251,4 +251,11 @@ def doctor_view(diagnosis) -> Group:
         if diagnosis.failure_status is None
         else Text("This cluster cannot run every exercise yet; see the fixes above.", style="red")
     )
-    return Group(table, verdict)
+    if not diagnosis.practice_clusters:
+        return Group(table, verdict)
+    from ckaprep.views.wrapping import ShellCommand
+
+    parts = [table, Text("No cluster yet. Get a practice cluster with one of these, then run ckaprep doctor again:")]
+    for what, command in diagnosis.practice_clusters:
+        parts += [Text(""), Text(f"  {what}:", style="bold"), ShellCommand(command, style="cyan", indent="    ")]
+    return Group(*parts)
