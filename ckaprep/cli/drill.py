@@ -23,24 +23,42 @@ commands = command_group()
 
 @commands.command("list")
 @handles_errors
-def list_exercises(ctx: typer.Context, as_json: JsonOption = False):
+def list_exercises(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    path: Annotated[
+        bool, typer.Option("--path", help="In the order of the study path (basics, advanced, troubleshooting).")
+    ] = False,
+):
     """List the exercises with their difficulty, suggested minutes and topics."""
+    from ckaprep.catalogue.study_path import OFF_PATH, STAGE_OF, step
+
     env = environment(ctx)
     if as_json:
-        print_json([ex.to_summary() for ex in catalogue(env).values()])
+        exercises = list(catalogue(env).values())
+        if path:
+            exercises.sort(key=lambda ex: (step(ex.id), ex.id))
+        print_json([ex.to_summary() | ({"stage": STAGE_OF.get(ex.id, OFF_PATH), "step": step(ex.id)} if path else {})
+                    for ex in exercises])  # fmt: skip
         return
-    print_rendered(env, "list", list_content(env), lambda: _catalogue_view(env))
+    print_rendered(env, "list-path" if path else "list", list_content(env), lambda: _catalogue_view(env, path))
 
 
-def _catalogue_view(env):
+def _catalogue_view(env, path: bool = False):
     """The exercise table; not kept for next time when a file had to be skipped (its warning)."""
     from rich.console import Group
 
+    from ckaprep.catalogue.study_path import OFF_PATH, STAGE_OF, along_the_path
     from ckaprep.views.render import catalogue_table
 
     exercises, skipped = catalogue_and_skipped(env)
-    view = Group(catalogue_table(list(exercises.values())), Text("Start one with: ckaprep start <id>"))
-    return view, not skipped
+    if path:
+        ordered = [exercises[exercise_id] for exercise_id in along_the_path(exercises)]
+        table = catalogue_table(ordered, stages={ex.id: STAGE_OF.get(ex.id, OFF_PATH) for ex in ordered})
+        hint = "Start at the top, or let ckaprep choose: ckaprep start --next"
+    else:
+        table, hint = catalogue_table(list(exercises.values())), "Start one with: ckaprep start <id>"
+    return Group(table, Text(hint)), not skipped
 
 
 @commands.command()

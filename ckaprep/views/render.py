@@ -69,25 +69,41 @@ class catalogue_table:  # noqa: N801 (used as the function it was)
 
     TITLES_AT_LEAST = 30  # columns
 
-    def __init__(self, exercises: list[Exercise]):
+    def __init__(self, exercises: list[Exercise], stages: dict[str, str] | None = None):
         self.exercises = exercises
+        self.stages = stages  # exercise id -> stage of the study path, to show it (in this order)
 
     def __rich_console__(self, console, options):
         longest = max((len(ex.id) for ex in self.exercises), default=0)
+        title = "ckaprep exercises" + (": the study path" if self.stages else "")
         if longest + 7 + self.TITLES_AT_LEAST <= options.max_width:  # 7: the table's borders and padding
-            table = Table(title="ckaprep exercises", title_justify="left")
+            table = Table(title=title, title_justify="left")
             table.add_column("id", no_wrap=True)
             table.add_column("exercise", overflow="fold")
-            for ex in self.exercises:
+            for ex, stage in self._with_stages():
+                if stage:
+                    if table.row_count:
+                        table.add_section()
+                    table.add_row(Text(stage, style="bold underline"), "")
                 table.add_row(Text(ex.id), self._described(ex))
             yield table
             return
-        yield Text("ckaprep exercises", style="italic")
-        for ex in self.exercises:
+        yield Text(title, style="italic")
+        for ex, stage in self._with_stages():
+            if stage:
+                yield Text.assemble("\n", (stage, "bold underline"))
             yield Text("")
             yield Text(ex.id, style="bold", no_wrap=True, overflow="ignore")  # whole, even past the edge
             yield Text.assemble("  ", ex.title)
             yield Text.assemble("  ", self._about(ex))
+
+    def _with_stages(self):
+        """Each exercise, with the stage of the path it begins (or None)."""
+        shown = None
+        for ex in self.exercises:
+            stage = (self.stages or {}).get(ex.id)
+            yield ex, (stage if self.stages and stage != shown else None)
+            shown = stage
 
     @staticmethod
     def _about(ex: Exercise) -> Text:
