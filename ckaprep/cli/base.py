@@ -39,10 +39,40 @@ class CommandGroup(typer.core.TyperGroup):
                 formatter.write_dl(rows)
 
 
+def _plain_usage_name(self) -> str:
+    """An argument in a usage line as click writes it: `FILE...`, `[N]`, never `{FILE}` or `[[N]]`."""
+    name = self.display_name_raw
+    name = name if self.required or name.startswith("[") else f"[{name}]"
+    return name if self.nargs == 1 or name.endswith("...") else name + "..."
+
+
+def _plain_type(self, ctx) -> str | None:
+    """What an option takes, as a word (`N`, `TEXT`), not typer's `<int range>`; arguments show
+    their metavar alone."""
+    if isinstance(self, typer.core.TyperArgument):
+        return None
+    if self.metavar:
+        return self.metavar
+    desc = self.type_descriptor
+    words = {int: "N", float: "NUMBER", str: "TEXT"}
+    return "PATH" if desc.is_path else words.get(desc.annotation, desc.annotation.__name__.upper())
+
+
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+
+# typer's help shows its internal types (`FILE... <list[Path]>`, `--seed <int>`, `[[N]]`).
+if hasattr(typer.core.TyperArgument, "_usage_display_name"):
+    typer.core.TyperArgument._usage_display_name = _plain_usage_name
+if hasattr(typer.core.TyperArgument, "display_type_rich"):
+    typer.core.TyperArgument.display_type_rich = _plain_type
+    typer.core.TyperOption.display_type_rich = _plain_type
+
+
 def command_group(name: str | None = None, help: str | None = None) -> typer.Typer:
     """A group of commands: `exam` and `classroom` have a name of their own; a group without
     one adds its commands to the top level."""
     return typer.Typer(cls=CommandGroup, name=name, help=help, no_args_is_help=name is not None,
+                       context_settings=HELP_OPTIONS,
                        add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)  # fmt: skip
 
 
