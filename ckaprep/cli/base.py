@@ -293,12 +293,26 @@ def print_rendered(env: Environment, name: str, content: tuple, view) -> None:
     text = cache.get(key)
     if text is None:
         renderable, keep = view()
-        with out.capture() as captured:
-            out.print(renderable, crop=False)  # a word wider than the terminal stays whole
-        text = captured.get()
+        text = rendered(renderable)
         if keep:
             cache.put(key, text)
     out.file.write(text)
+    out.file.flush()
+
+
+def rendered(renderable) -> str:
+    """What `out` prints for a renderable. Into a pipe or a file, lines lose the spaces rich
+    pads them with up to the width."""
+    import re
+
+    with out.capture() as captured:
+        out.print(renderable, crop=False)  # a word wider than the terminal stays whole
+    text = captured.get()
+    return text if out.is_terminal else re.sub(r"[ \t]+$", "", text, flags=re.MULTILINE)
+
+
+def print_trimmed(renderable) -> None:
+    out.file.write(rendered(renderable))
     out.file.flush()
 
 

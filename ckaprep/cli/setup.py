@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, Spinner, command_group, completion_script, environment, handles_errors, out, print_json,
+    JsonOption, ProbeImageOption, Spinner, command_group, completion_script, environment, handles_errors, print_json,
+    print_trimmed,
 )  # fmt: skip
 
 commands = command_group()
@@ -43,7 +44,7 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
     else:
         from ckaprep.views.render import doctor_view
 
-        out.print(doctor_view(diagnosis))
+        print_trimmed(doctor_view(diagnosis))
     raise typer.Exit(int(diagnosis.exit_status))
 
 

@@ -23,7 +23,11 @@ STATUS_STYLE = {PASS: ("PASS", "green"), FAIL: ("FAIL", "red"), "error": ("ERROR
 
 
 def minutes_and_seconds(seconds: float) -> str:
+    """`4m07s`; from an hour on, `1h35m07s` (not `95m07s`)."""
     seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    if hours:
+        return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s"
     return f"{seconds // 60}m{seconds % 60:02d}s"
 
 

@@ -221,3 +221,52 @@ def test_nothing_active_is_said_even_where_no_lock_can_be_taken(tmp_path):
     env = Environment(environ={"CKAPREP_HOME": str(state), "HOME": str(tmp_path)})
     for args in (["reset", "--forget"], ["hint"], ["solution"]):
         _one_line(CliRunner().invoke(app, args, obj=env), ExitStatus.USAGE, "no active exercise")
+
+
+# -- papercuts ------------------------------------------------------------------------------
+def test_durations_over_an_hour_read_in_hours():
+    from ckaprep.views.render import minutes_and_seconds
+
+    assert minutes_and_seconds(5707) == "1h35m07s" and minutes_and_seconds(247) == "4m07s"
+
+
+def test_topics_are_listed_in_one_order_and_a_longer_word_finds_its_topic(run):
+    listed = [t["topic"] for t in json.loads(run("explain", "--json").stdout)]
+    assert listed == sorted(listed) and listed.index("dns") < listed.index("dns-records")
+    _one_line(run("explain", "udp-services"), ExitStatus.USAGE, "did you mean udp or ")
+
+
+def test_next_prints_each_command_whole_at_60_columns(run):
+    from ckaprep.cli import base
+
+    saved = base.out._width
+    base.out.width = 60
+    try:
+        shown = run("next").stdout.splitlines()
+    finally:
+        base.out._width = saved
+    assert "  ckaprep start --next" in shown and "  ckaprep start clusterip-create" in shown
+
+
+def test_ctrl_d_at_the_progress_reset_prompt_keeps_the_history(run, env, monkeypatch):
+    from ckaprep.practice.history import History, Record
+
+    History(env.state.history_path).append(Record(kind="check", time="2026-01-01T00:00:00+00:00", score=5.0,
+                                                  exercise="env-vars", attempt="a"))  # fmt: skip
+    monkeypatch.setattr("ckaprep.cli.study.stdin_is_terminal", lambda: True)
+    result = run("progress", "--reset", input="")  # end of input at once: Ctrl-D
+    assert result.exit_code == 0, result.output
+    assert "history kept" in result.stdout and "interrupted" not in result.output
+    assert env.state.history_path.exists()
+
+
+def test_piped_pages_carry_no_trailing_spaces(run, env):
+    from ckaprep.errors import NoKubeconfig
+
+    def no_kubeconfig(*_):
+        raise NoKubeconfig("no kubeconfig: ~/.kube/config does not exist and KUBECONFIG is not set")
+
+    env.cluster_factory = no_kubeconfig
+    for args in (["explain", "dns"], ["explain"], ["list"], ["list", "--path"], ["doctor"]):
+        printed = run(*args).stdout
+        assert printed.strip() and all(line == line.rstrip() for line in printed.splitlines()), args
