@@ -181,6 +181,12 @@ def complete_topic(incomplete: str) -> list[str]:
     return topic_names(incomplete)
 
 
+def complete_exam_topic(incomplete: str) -> list[str]:
+    from ckaprep.cli.completion import exam_topic_names
+
+    return exam_topic_names(incomplete)
+
+
 def completion_script(shell: str) -> str:
     from ckaprep.cli.completion import SHELLS, script
     from ckaprep.errors import UsageError

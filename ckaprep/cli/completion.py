@@ -55,6 +55,17 @@ def topic_names(incomplete: str) -> list[str]:
     return [name for name in names() if name.startswith(incomplete.lower())]
 
 
+def exam_topic_names(incomplete: str) -> list[str]:
+    """The topics `exam start --topic` takes: those some exercise covers (the built-in ones;
+    reading trainers' files would make TAB slow)."""
+    from ckaprep.catalogue.exercise import Catalogue
+    from ckaprep.catalogue.parsed_cache import ParsedYamlCache
+
+    exercises, _ = Catalogue(cache=ParsedYamlCache.for_environ(os.environ)).load()
+    covered = {topic for exercise in exercises.values() for topic in exercise.topics}
+    return [name for name in topic_names(incomplete) if name in covered]
+
+
 # kubectl's plugin completion protocol (cobra): one candidate a line, then ":<directive>".
 COBRA_NO_FILE_COMPLETION = 4
 

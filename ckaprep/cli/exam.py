@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ckaprep.cli.base import (
-    JsonOption, Spinner, catalogue, command_group, complete_topic, environment, err, forget_if_gone,
+    JsonOption, Spinner, catalogue, command_group, complete_exam_topic, environment, err, forget_if_gone,
     handles_errors, out, print_json, waiter,
 )  # fmt: skip
 from ckaprep.errors import UsageError
@@ -89,7 +89,7 @@ def exam_start(
     ] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="S", help="Seed of the draw and the names, to replay an exam.")] = None,
     topic: Annotated[
-        Optional[list[str]], typer.Option("--topic", metavar="TOPIC", autocompletion=complete_topic,
+        Optional[list[str]], typer.Option("--topic", metavar="TOPIC", autocompletion=complete_exam_topic,
                                        help="Draw only exercises with this topic (repeatable).")
     ] = None,
     practice: Annotated[
