@@ -6,6 +6,7 @@ import time
 from typing import Annotated, Optional
 
 import typer
+from rich.text import Text
 
 from ckaprep.cli.base import (
     JsonOption, Spinner, catalogue, command_group, complete_exam_topic, environment, err, forget_if_gone,
@@ -163,9 +164,13 @@ def exam_task(ctx: typer.Context, number: TaskNumber, as_json: JsonOption = Fals
     if as_json:
         print_json(_sheet_json(exam, exercises)["tasks"][number - 1] | {"flagged": number in exam.flagged})
         return
+    from ckaprep.views.render import minutes_and_seconds
     from ckaprep.views.render_exam import task_view
 
     out.print(task_view(exam, number, exercise))
+    if not exam.submitted:
+        left = minutes_and_seconds(exam.time_left_s(environment(ctx).now()))
+        out.print(Text.assemble(("Time left: ", "bold"), f"{left} of {exam.minutes} min"))
 
 
 @commands.command("flag")

@@ -24,7 +24,7 @@ def _when(iso: str) -> str:
 def task_view(exam: Exam, number: int, exercise: Exercise) -> Panel:
     attempt = exam.task(number)
     header = Text.assemble(
-        ("Weight: ", "bold"), f"{exam.weights[number - 1]}   ",
+        ("Weight: ", "bold"), f"{exam.weights[number - 1]}%   ",  # as a single exercise's, and the exam's
         ("Namespace: ", "bold"), ", ".join(attempt.namespaces),
         ("   flagged" if number in exam.flagged else "", "yellow"),
     )  # fmt: skip
