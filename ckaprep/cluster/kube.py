@@ -170,6 +170,18 @@ class KubeCluster:
     def describe(self) -> str:
         return self._configuration.host
 
+    def _whose(self) -> str:
+        """`context kind-cka in kubeconfig ~/.kube/config`: whose credentials these are."""
+        context = self._context
+        if context is None:
+            try:  # the kubeconfig's current context (read again: the client keeps no name)
+                path = self._source.split(os.pathsep)[0]
+                context = config.list_kube_config_contexts(config_file=os.path.expanduser(path))[1]["name"]
+            except Exception:  # naming it is a courtesy: a kubeconfig from elsewhere (in a pod) has none
+                context = None
+        where = f"kubeconfig {one_line(self._source)}"
+        return f"context {one_line(context)} in {where}" if context else where
+
     def unreachable(self, exc: BaseException, doing: str = "") -> ClusterUnreachable:
         """Say which network fault it was: refused, timed out, TLS, or something else."""
         host, source = one_line(self._configuration.host), one_line(self._source)
@@ -262,7 +274,10 @@ class KubeCluster:
             expired = _token_expired(self._bearer_token())
             if expired:
                 return CredentialsRejected(expired)
-            return CredentialsRejected(f"the cluster rejected the credentials ({message})")
+            return CredentialsRejected(
+                f"the cluster at {one_line(self._configuration.host)} rejected the credentials of "
+                f"{self._whose()} ({message})"
+            )
         if exc.status == 403:
             return PermissionDenied(f"permission denied: {message}")
         if exc.status in (404, 409, 422):  # a write the cluster refused as stated
