@@ -80,3 +80,16 @@ def test_every_exercise_has_two_right_styles_and_three_wrong_answers():
         right = [p for p in exercise.proofs if p.is_right]
         wrong = [p for p in exercise.proofs if not p.is_right]
         assert len(right) >= 2 and len({p.style for p in right}) >= 2 and len(wrong) >= 3, exercise.id
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_no_solution_has_a_sed_that_changes_nothing(seed):
+    import re
+
+    from ckaprep.catalogue.exercise import load_catalogue
+
+    for exercise in load_catalogue().values():
+        params = exercise.choose_params(seed)
+        script = exercise.solution_for(params)["kubectl"]
+        for before, after in re.findall(r"s/([^/]*)/([^/]*)/", script):
+            assert before != after, (exercise.id, before)
