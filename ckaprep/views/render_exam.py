@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich import box
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
@@ -156,9 +157,12 @@ def _bar(score: float, passed: bool) -> Text:
 
 def progress_view(summary: dict, now: datetime) -> Group:
     parts = []
-    table = Table(title="exercises", title_justify="left", show_edge=False)
-    for column in ("exercise", "attempts", "best", "last", "first 100%", "hints", "box"):
-        table.add_column(column, justify="left" if column == "exercise" else "right", overflow="fold")
+    # An id is never split (`blue-gre` / `en`): the numbers' headers take two lines at 60 columns.
+    table = Table(title="exercises", title_justify="left", show_edge=False, box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    table.add_column("exercise", no_wrap=True)
+    for column in ("tries", "best", "last", "first 100%", "hints", "box"):
+        table.add_column(column, justify="right", min_width=max(map(len, column.split())))
     for item in summary["exercises"]:
         if not item["attempts"]:
             table.add_row(item["exercise"], "0", "", "", "", "", "new", style="dim")

@@ -174,3 +174,17 @@ def test_the_exam_review_prints_solutions_whole(run, width):
     for task in json.loads(run("exam", "review", "--json").stdout)["tasks"]:
         for line in task["solution"]["yaml"].strip().splitlines():
             assert line in printed, line
+
+
+def test_progress_keeps_every_id_whole(run, env, width):
+    from ckaprep.practice.history import History, Record
+
+    History(env.state.history_path).append(*[
+        Record(kind="check", time="2026-01-01T00:00:00+00:00", score=50.0, exercise=e, attempt=f"{e}-1", failed=["x"])
+        for e in CATALOGUE
+    ])  # fmt: skip
+    shown = run("progress").stdout
+    lines = shown.splitlines()
+    for exercise_id in CATALOGUE:
+        assert any(line.split()[:1] == [exercise_id] for line in lines), (exercise_id, shown)
+    assert any(line.rstrip().endswith("box") for line in lines), shown  # no column cut off
