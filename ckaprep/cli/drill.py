@@ -13,7 +13,7 @@ from rich.text import Text
 from ckaprep.cli.base import (
     JsonOption, ProbeImageOption, Spinner, active, catalogue, catalogue_and_skipped, command_group,
     complete_exercise, environment, err, find_exercise, finite, forget_if_gone, handles_errors, list_content, out,
-    print_json, print_rendered, run_instead, suggest, waiter,
+    print_json, print_rendered, print_trimmed, run_instead, suggest, waiter,
 )  # fmt: skip
 from ckaprep.errors import CkaprepError, UsageError, one_line
 from ckaprep.exit_status import ExitStatus
@@ -238,9 +238,9 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
         return
     from ckaprep.views.render import hint_view
 
-    out.print(hint_view(hints[:shown], len(hints)), crop=False)  # a command in a hint stays whole
+    print_trimmed(hint_view(hints[:shown], len(hints)))
     if shown == len(hints):
-        out.print(Text("No more hints; `ckaprep solution` shows a worked answer.", style="dim"))
+        out.print(Text("No more hints; ckaprep solution shows a worked answer.", style="dim"))
 
 
 @commands.command()

@@ -38,21 +38,30 @@ def time_used(elapsed_s: float, minutes: int) -> str:
     return f"{minutes_and_seconds(elapsed_s)} of {minutes} min suggested{extra}"
 
 
-def hint_view(hints: list[str], total: int) -> Group:
-    """Each hint wrapped under its own column; a hint holding a command is printed unwrapped
-    (print it with crop=False), so that a copy of it from the terminal is one line."""
-    parts = []
-    for number, text in enumerate(hints, start=1):
-        label = f"Hint {number}/{total}:"
-        if "`kubectl " in text or "`curl " in text:
-            parts.append(Text.assemble((label, "bold"), " ", text, no_wrap=True, overflow="ignore"))
-            continue
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True, style="bold")
-        grid.add_column(overflow="fold")
-        grid.add_row(label, Text(text))
-        parts.append(grid)
-    return Group(*parts)
+class hint_view:  # noqa: N801 (used as the function it was)
+    """Each hint wrapped under its own column, as Markdown (no backticks shown); a command in a
+    hint goes on a line of its own, broken only with ` \\` where a paste still works, and a word
+    longer than the column runs past it, whole (a table cell would cut it)."""
+
+    def __init__(self, hints: list[str], total: int):
+        self.hints, self.total = hints, total
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+        from rich.style import Style
+
+        from ckaprep.views.wrapping import commands_apart, notes
+
+        for number, text in enumerate(self.hints, start=1):
+            label = f"Hint {number}/{self.total}: "
+            width = max(20, options.max_width - len(label))
+            lines = list(Segment.split_lines(console.render(notes(commands_apart(text)), options.update_width(width))))
+            while lines and not "".join(segment.text for segment in lines[-1]).strip():
+                lines.pop()  # the blank line Markdown ends a paragraph with
+            for index, line in enumerate(lines):
+                yield Segment(label, Style(bold=True)) if index == 0 else Segment(" " * len(label))
+                yield from line
+                yield Segment.line()
 
 
 def topic_list(topics) -> Table:
