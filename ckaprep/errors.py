@@ -18,14 +18,26 @@ class UsageError(CkaprepError):
 class ExerciseFileError(UsageError):
     """A malformed exercise file; the message names the file, the field and the problem."""
 
-    def __init__(self, source: str, field: str, problem: str, line: int | None = None, column: int | None = None):
+    def __init__(self, source: str, field: str, problem: str, line: int | None = None, column: int | None = None,
+                 more: tuple["ExerciseFileError", ...] = ()):  # fmt: skip
         where = source + (f", line {line}" if line else "") + (f", column {column}" if column else "")
-        super().__init__(f"{where}: {field_for_people(field)}: {problem}")
+        self.alone = f"{where}: {field_for_people(field)}: {problem}"
+        count = f"{len(more)} more problem" + ("s" if len(more) > 1 else "")
+        super().__init__(self.alone + (f" (and {count}; `ckaprep validate` on the file lists them)" if more else ""))
         self.source, self.field, self.problem, self.line, self.column = source, field, problem, line, column
+        self.more = tuple(more)
+
+    @property
+    def problems(self) -> list[str]:
+        """This problem and every other one found in the same file, one message each."""
+        return [self.alone, *(other.alone for other in self.more)]
 
     def at(self, line: int | None) -> "ExerciseFileError":
         """The same problem, with the line of the file it is on (1-based)."""
-        return ExerciseFileError(self.source, self.field, self.problem, line) if line else self
+        return ExerciseFileError(self.source, self.field, self.problem, line, more=self.more) if line else self
+
+    def with_more(self, more: list["ExerciseFileError"]) -> "ExerciseFileError":
+        return ExerciseFileError(self.source, self.field, self.problem, self.line, self.column, more=tuple(more))
 
 
 def field_for_people(field: str) -> str:
@@ -44,7 +56,11 @@ class ClusterError(CkaprepError):
 
 
 class ClusterUnreachable(ClusterError):
-    pass
+    def __init__(self, message: str, *, reached_server: bool = True):
+        super().__init__(message)
+        # False when no request can have reached the API server (the connection was refused,
+        # the name did not resolve, TLS failed): then nothing was created or changed.
+        self.reached_server = reached_server
 
 
 class CredentialsRejected(ClusterError):
@@ -53,6 +69,10 @@ class CredentialsRejected(ClusterError):
 
 class KubeconfigError(ClusterError):
     """The kubeconfig is missing, unreadable or unusable; the message names the file and field."""
+
+
+class NoKubeconfig(KubeconfigError):
+    """No kubeconfig at all: most likely no cluster yet (`doctor` says how to get one)."""
 
 
 class PermissionDenied(ClusterError):
@@ -78,6 +98,12 @@ class WaitTimeout(CkaprepError):
     exit_status = ExitStatus.TIMEOUT
 
 
+class OutputError(CkaprepError):
+    """Standard output cannot be written: a full disk, or a stream closed before ckaprep started."""
+
+    exit_status = ExitStatus.OUTPUT
+
+
 class Interrupted(CkaprepError):
     """Ctrl-C, with a note on what was left and how to clean it up."""
 
@@ -88,6 +114,12 @@ def one_line(text: str) -> str:
     """Text as one printable line: control characters, line breaks and bytes that were not
     UTF-8 (kept by Python as lone surrogates) are shown as escapes instead of acting."""
     return "".join(_printable(char) for char in str(text))
+
+
+def printable(text: str) -> str:
+    """Text of any number of lines as it may be shown: line breaks and tabs are kept, every
+    other control character (the ESC of a terminal escape sequence, say) is shown as an escape."""
+    return "".join(char if char in "\n\t" else _printable(char) for char in str(text))
 
 
 def _printable(char: str) -> str:

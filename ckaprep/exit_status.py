@@ -11,4 +11,5 @@ class ExitStatus(IntEnum):
     IMAGE_PULL = 4  # a pod image cannot be pulled
     TIMEOUT = 5  # something did not become ready, or a namespace stayed terminating
     BUG = 70  # an unexpected error inside ckaprep (EX_SOFTWARE); the traceback is saved
+    OUTPUT = 74  # standard output cannot be written: a full disk, a closed stream (EX_IOERR)
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT

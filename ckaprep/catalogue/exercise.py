@@ -7,6 +7,8 @@ problem, and nothing of it is used.
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import itertools
 import random
 import re
@@ -17,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from ckaprep.cluster import KINDS as CLUSTER_KINDS
-from ckaprep.errors import ExerciseFileError, UsageError, one_line
+from ckaprep.errors import ExerciseFileError, UsageError, one_line, printable
 from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
-from ckaprep.catalogue.locations import ENV_EXERCISES, exercise_dirs_from, exercises_dir  # noqa: F401 (part of this API)
+from ckaprep.catalogue.locations import (  # noqa: F401 (part of this API)
+    ENV_EXERCISES, SUFFIXES, exercise_dirs_from, exercise_files, exercises_dir,
+)  # fmt: skip
 from ckaprep.catalogue.parsed_cache import ParsedYamlCache
 from ckaprep.cluster.service_range import NoServiceRange, address_in_use, claimed_addresses, service_range
 from ckaprep.catalogue.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
@@ -122,6 +126,9 @@ class Exercise:
     # setup (see ckaprep/catalogue/requirements.py).
     requirements: list[dict] = field(default_factory=list)
     context: list[str] = field(default_factory=list)
+    # Each field whose text held a control character, with the first one escaped: the text
+    # shown to the learner (title, task, hints, check titles, solution) shows it escaped.
+    control_characters: tuple[tuple[str, str], ...] = ()
 
     def choose_params(
         self, seed: int, faults: list[str] | None = None, fixed: dict[str, Any] | None = None
@@ -191,10 +198,14 @@ class Exercise:
         """The addresses read from the cluster at start, which the attempt claims."""
         return [str(params[n]) for n, spec in self.params.items() if "service_cidr_offset" in spec and n in params]
 
+    def task_for(self, params) -> str:
+        """The task the learner reads, with the attempt's values."""
+        return printable(render(self.task, params))
+
     def hints_for(self, params) -> list[str]:
         """The exercise's hints, then those of the faults drawn."""
         extra = [h for fault in drawn_faults(self.faults, params) for h in fault.get("hints", [])]
-        return render(list(self.hints) + extra, params)
+        return [printable(hint) for hint in render(list(self.hints) + extra, params)]
 
     def solution_for(self, params) -> dict[str, str]:
         """The exercise's solution, followed by that of each fault drawn."""
@@ -203,7 +214,7 @@ class Exercise:
             for key in ("kubectl", "yaml"):
                 joint = "---\n" if key == "yaml" else ""
                 solution[key] = solution[key].rstrip("\n") + "\n" + joint + fault["solution"][key]
-        return render(solution, params)
+        return {key: printable(text) for key, text in render(solution, params).items()}
 
     def render(self, data: Any, params: dict[str, Any]) -> Any:
         return render(data, params)
@@ -237,8 +248,8 @@ class Exercise:
             fields = {k: v for k, v in rendered.items() if k not in COMMON_FIELDS}
             result.append(
                 CheckSpec(
-                    id=rendered["id"], kind=rendered["kind"], title=rendered["title"],
-                    weight=rendered.get("weight", 1), hint=rendered.get("hint", ""), fields=fields,
+                    id=rendered["id"], kind=rendered["kind"], title=printable(rendered["title"]),
+                    weight=rendered.get("weight", 1), hint=printable(rendered.get("hint", "")), fields=fields,
                     constraint=rendered.get("constraint", False),
                 )
             )  # fmt: skip
@@ -324,12 +335,59 @@ def _draw(spec: dict, rng: random.Random, chosen: dict) -> Any:
 
 
 # -- validation -------------------------------------------------------------------------
+def control_characters(value: Any, where: str = "") -> list[tuple[str, str]]:
+    """Each text in `value` holding a control character other than a line break or a tab, as
+    (field, the first such character escaped)."""
+    if isinstance(value, str):
+        odd = next((char for char in value if char not in "\n\t" and printable(char) != char), None)
+        return [(where or "(top level)", printable(odd))] if odd else []
+    if isinstance(value, dict):
+        items = ((f"{where}.{key}" if where else str(key), item) for key, item in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{i}]", item) for i, item in enumerate(value))
+    else:
+        return []
+    return [found for place, item in items for found in control_characters(item, place)]
+
+
+def kind_name(kind: type) -> str:
+    """A YAML value's type as an author reads it: `must be an integer, not text`."""
+    names = {str: "text", int: "an integer", float: "a number", bool: "true or false", list: "a list",
+             dict: "a mapping", type(None): "empty"}  # fmt: skip
+    return names.get(kind, kind.__name__)
+
+
+def did_you_mean(word: Any, known, *, among: str) -> str:
+    """"; did you mean X?" when a known word is close, then the list of them all."""
+    close = difflib.get_close_matches(word, list(known), n=2, cutoff=0.6) if isinstance(word, str) else []
+    guess = f"; did you mean {' or '.join(close)}?" if close else ""
+    return f"{guess} ({among}: {', '.join(known)})"
+
+
 class _Validator:
+    """Checks a parsed exercise file. Every problem is gathered, section by section (each
+    parameter, check, manifest and proof on its own); a section that others build on stops the
+    checking when broken, and the first problem is raised carrying the others (`more`)."""
+
     def __init__(self, source: str):
         self.source = source
+        self.problems: list[ExerciseFileError] = []
 
     def fail(self, field_path: str, problem: str):
         raise ExerciseFileError(self.source, field_path, problem)
+
+    @contextlib.contextmanager
+    def gathering(self):
+        """Keep the problem of this section and go on with the next."""
+        try:
+            yield
+        except ExerciseFileError as exc:
+            self.problems.append(exc)
+
+    def stop_if_any(self) -> None:
+        if self.problems:
+            first, *more = self.problems
+            raise first.with_more(more)
 
     def refuse_unknown(self, where: str, mapping: dict, allowed) -> None:
         """Fail on a field of `mapping` that is not in `allowed`."""
@@ -339,39 +397,61 @@ class _Validator:
     def exercise(self, data: Any) -> Exercise:
         if not isinstance(data, dict):
             self.fail("(top level)", "must be a mapping")
-        for key, kind in REQUIRED.items():
+        broken = set()  # fields missing or of the wrong type: nothing more is asked of them
+        for key in REQUIRED:
             if key not in data:
-                self.fail(key, "is required")
+                broken.add(key)
+                with self.gathering():
+                    self.fail(key, "is required")
         for key, value in data.items():
             kind = REQUIRED.get(key) or OPTIONAL.get(key)
-            if kind is None:
-                self.fail(key, f"unknown field (allowed: {', '.join(sorted(REQUIRED | OPTIONAL))})")
-            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-                self.fail(key, f"must be a {kind.__name__}, not {type(value).__name__}")
-        self._metadata(data)
-        self._params(data["params"])
-        self._checks(data["checks"])
-        self._setup(data.get("setup", []))
-        for i, namespace in enumerate(data.get("namespaces", [])):
-            if not isinstance(namespace, str):
-                self.fail(f"namespaces[{i}]", f"must be text, not {type(namespace).__name__}")
-        if len(data["hints"]) < 2 or not all(isinstance(h, str) and h.strip() for h in data["hints"]):
-            self.fail("hints", "needs at least two non-empty hints")
-        for key in ("kubectl", "yaml"):
-            if not isinstance(data["solution"].get(key), str):
-                self.fail(f"solution.{key}", "is required and must be text")
-        if "faults" in data:
-            self._faults(data["faults"], data)
-        self._requirements(data)
+            with self.gathering():
+                if kind is None:
+                    broken.add(key)
+                    allowed = did_you_mean(key, sorted(REQUIRED | OPTIONAL), among="allowed")
+                    self.fail(key, f"unknown field{allowed}")
+                if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                    broken.add(key)
+                    self.fail(key, f"must be {kind_name(kind)}, not {kind_name(type(value))}")
+        self._metadata(data, broken)
+        sections = [("params", self._params), ("checks", self._checks), ("setup", self._setup)]
+        for key, section in sections:
+            if key not in broken and key in data:
+                section(data[key])
+        for i, namespace in enumerate(data.get("namespaces", []) if "namespaces" not in broken else []):
+            with self.gathering():
+                if not isinstance(namespace, str):
+                    self.fail(f"namespaces[{i}]", f"must be text, not {kind_name(type(namespace))}")
+        with self.gathering():
+            hints = data.get("hints", [])
+            if "hints" not in broken and (len(hints) < 2 or not all(isinstance(h, str) and h.strip() for h in hints)):
+                self.fail("hints", "needs at least two non-empty hints")
+        for key in ("kubectl", "yaml") if "solution" not in broken else ():
+            with self.gathering():
+                if not isinstance(data["solution"].get(key), str):
+                    self.fail(f"solution.{key}", "is required and must be text")
+        if "faults" in data and not broken & {"faults", "params"}:
+            with self.gathering():
+                self._faults(data["faults"], data)
+        if not broken & {"checks", "requirements", "context"}:
+            with self.gathering():
+                self._requirements(data)
+        self.stop_if_any()  # the proofs and the rendering build on all of the above
         proofs = self._proofs(data.get("proofs", []), data)
+        self.stop_if_any()
         exercise = Exercise(
-            **{k: v for k, v in data.items() if k not in ("topics", "proofs")},
+            **{k: v for k, v in data.items() if k not in ("topics", "proofs", "title", "summary")},
+            title=printable(data["title"]), summary=printable(data.get("summary", "")),
             topics=tuple(dict.fromkeys(canonical(t) for t in data["topics"])),  # aliases read as their topic
             proofs=proofs,
             source=self.source,
+            control_characters=tuple(control_characters(data)),
         )
-        self._renders(exercise)
-        self._task_states_what_is_graded(exercise)
+        with self.gathering():
+            self._renders(exercise)
+        with self.gathering():
+            self._task_states_what_is_graded(exercise)
+        self.stop_if_any()
         return exercise
 
     def _task_states_what_is_graded(self, exercise: Exercise):
@@ -380,68 +460,84 @@ class _Validator:
         in_task = placeholders(exercise.task)
         for i, check in enumerate(exercise.checks):
             used = placeholders({k: v for k, v in check.items() if k != "hint"}) - in_task
-            if used:
-                self.fail(f"checks[{i}]", f"check {check['id']!r} uses ${{{sorted(used)[0]}}}, which the task text never mentions")
+            with self.gathering():
+                if used:
+                    self.fail(f"checks[{i}]", f"check {check['id']!r} uses ${{{sorted(used)[0]}}}, "
+                              "which the task text never mentions")  # fmt: skip
 
-    def _metadata(self, data: dict):
-        if not NAME.fullmatch(data["id"]):
-            self.fail("id", "must be a name: lower-case letters, digits and dashes, at most 63 characters")
-        if data["difficulty"] not in DIFFICULTIES:
-            self.fail("difficulty", f"must be one of {', '.join(DIFFICULTIES)}")
+    def _metadata(self, data: dict, broken: set[str]):
+        def ok(key: str) -> bool:
+            return key in data and key not in broken
+
+        with self.gathering():
+            if ok("id") and not NAME.fullmatch(data["id"]):
+                self.fail("id", "must be a name: lower-case letters, digits and dashes, at most 63 characters")
+        with self.gathering():
+            if ok("difficulty") and data["difficulty"] not in DIFFICULTIES:
+                self.fail("difficulty", f"must be one of {', '.join(DIFFICULTIES)}")
         for key in ("minutes", "weight"):
-            if data[key] <= 0:
-                self.fail(key, "must be positive")
-        for i, topic in enumerate(data["topics"]):
-            if not isinstance(topic, str):
-                self.fail(f"topics[{i}]", f"must be a topic name, not a {type(topic).__name__}")
-            if canonical(topic) is None:  # a topic is a page of `ckaprep explain`
-                self.fail(f"topics[{i}]", f"unknown topic {topic!r} (topics: {', '.join(topic_names())})")
-        if data.get("setup_wait", "ready") not in SETUP_WAITS:
-            self.fail("setup_wait", f"must be one of {', '.join(SETUP_WAITS)}")
-        if "namespace" not in data["params"]:
-            self.fail("params.namespace", "is required: every exercise has a namespace")
+            with self.gathering():
+                if ok(key) and data[key] <= 0:
+                    self.fail(key, "must be positive")
+        for i, topic in enumerate(data["topics"] if ok("topics") else []):
+            with self.gathering():
+                if not isinstance(topic, str):
+                    self.fail(f"topics[{i}]", f"must be a topic name, not {kind_name(type(topic))}")
+                if canonical(topic) is None:  # a topic is a page of `ckaprep explain`
+                    known = did_you_mean(topic, topic_names(), among="topics")
+                    self.fail(f"topics[{i}]", f"unknown topic {topic!r}{known}")
+        with self.gathering():
+            if ok("setup_wait") and data["setup_wait"] not in SETUP_WAITS:
+                self.fail("setup_wait", f"must be one of {', '.join(SETUP_WAITS)}")
+        with self.gathering():
+            if ok("params") and "namespace" not in data["params"]:
+                self.fail("params.namespace", "is required: every exercise has a namespace")
 
     def _params(self, params: dict):
         for name, spec in params.items():
-            where = f"params.{name}"
-            if not isinstance(spec, dict):
-                self.fail(where, "must be a mapping such as {pick: [...]} or {int: [low, high]}")
-            kinds = [k for k in spec if k in PARAM_KINDS]
-            if len(kinds) != 1:
-                self.fail(where, f"needs exactly one of {', '.join(PARAM_KINDS)}")
-            unknown = set(spec) - set(PARAM_KINDS) - {"avoid"} - ({"plus"} if "service_cidr_offset" in spec else set())
-            if unknown:
-                self.fail(where, f"unknown key(s) {', '.join(sorted(unknown))}")
-            if not PLACEHOLDER.fullmatch(f"${{{name}}}"):
-                self.fail(where, "a parameter name is lower-case letters, digits and underscores")
-            if "pick" in spec:
-                choices = spec["pick"]
-                if not (isinstance(choices, list) and choices):
-                    self.fail(f"{where}.pick", "must be a non-empty list")
-                for j, choice in enumerate(choices):
-                    if not _is_scalar(choice):
-                        self.fail(f"{where}.pick[{j}]", f"must be text or a number, not {type(choice).__name__}")
-            if "int" in spec:
-                bounds = spec["int"]
-                if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(_is_int, bounds))):
-                    self.fail(f"{where}.int", "must be [low, high], two whole numbers")
-                if bounds[0] > bounds[1]:
-                    self.fail(f"{where}.int", "must be [low, high] with low <= high")
-            for key in ("prefix", "template"):
-                value = spec.get(key, "")
-                texts = value if key == "prefix" and isinstance(value, list) and value else [value]
-                if not all(isinstance(v, str) for v in texts):
-                    self.fail(f"{where}.{key}", "must be text" + (" or a list of text" if key == "prefix" else ""))
-            if "service_cidr_offset" in spec:
-                self._cluster_offset(where, spec, params, name)
-            if "value" in spec and not _is_scalar(spec["value"]):
-                self.fail(f"{where}.value", "must be text or a number")
-            avoid = spec.get("avoid", [])
-            if not isinstance(avoid, list) or not all(isinstance(a, str) for a in avoid):
-                self.fail(f"{where}.avoid", "must be a list of parameter names")
-            for other in avoid:
-                if other not in params or list(params).index(other) >= list(params).index(name):
-                    self.fail(f"{where}.avoid", f"{other!r} must be a parameter defined earlier")
+            with self.gathering():
+                self._param(params, name, spec)
+
+    def _param(self, params: dict, name: str, spec: Any):
+        where = f"params.{name}"
+        if not isinstance(spec, dict):
+            self.fail(where, "must be a mapping such as {pick: [...]} or {int: [low, high]}")
+        kinds = [k for k in spec if k in PARAM_KINDS]
+        if len(kinds) != 1:
+            self.fail(where, f"needs exactly one of {', '.join(PARAM_KINDS)}")
+        unknown = set(spec) - set(PARAM_KINDS) - {"avoid"} - ({"plus"} if "service_cidr_offset" in spec else set())
+        if unknown:
+            self.fail(where, f"unknown key(s) {', '.join(sorted(unknown))}")
+        if not PLACEHOLDER.fullmatch(f"${{{name}}}"):
+            self.fail(where, "a parameter name is lower-case letters, digits and underscores")
+        if "pick" in spec:
+            choices = spec["pick"]
+            if not (isinstance(choices, list) and choices):
+                self.fail(f"{where}.pick", "must be a non-empty list")
+            for j, choice in enumerate(choices):
+                if not _is_scalar(choice):
+                    self.fail(f"{where}.pick[{j}]", f"must be text or a number, not {type(choice).__name__}")
+        if "int" in spec:
+            bounds = spec["int"]
+            if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(_is_int, bounds))):
+                self.fail(f"{where}.int", "must be [low, high], two whole numbers")
+            if bounds[0] > bounds[1]:
+                self.fail(f"{where}.int", "must be [low, high] with low <= high")
+        for key in ("prefix", "template"):
+            value = spec.get(key, "")
+            texts = value if key == "prefix" and isinstance(value, list) and value else [value]
+            if not all(isinstance(v, str) for v in texts):
+                self.fail(f"{where}.{key}", "must be text" + (" or a list of text" if key == "prefix" else ""))
+        if "service_cidr_offset" in spec:
+            self._cluster_offset(where, spec, params, name)
+        if "value" in spec and not _is_scalar(spec["value"]):
+            self.fail(f"{where}.value", "must be text or a number")
+        avoid = spec.get("avoid", [])
+        if not isinstance(avoid, list) or not all(isinstance(a, str) for a in avoid):
+            self.fail(f"{where}.avoid", "must be a list of parameter names")
+        for other in avoid:
+            if other not in params or list(params).index(other) >= list(params).index(name):
+                self.fail(f"{where}.avoid", f"{other!r} must be a parameter defined earlier")
 
     def _cluster_offset(self, where: str, spec: dict, params: dict, name: str):
         offset = spec["service_cidr_offset"]
@@ -457,38 +553,45 @@ class _Validator:
             self.fail(f"{where}.plus", "must be a whole number")
 
     def _checks(self, checks: list):
-        seen = set()
+        seen: set[str] = set()
         for i, check in enumerate(checks):
-            where = f"checks[{i}]"
-            if not isinstance(check, dict):
-                self.fail(where, "must be a mapping")
-            for key in ("id", "kind", "title"):
-                if not isinstance(check.get(key), str):
-                    self.fail(f"{where}.{key}", "is required text")
-            if not NAME.fullmatch(check["id"]):
-                self.fail(f"{where}.id", "must be a name: lower-case letters, digits and dashes")
-            if check["id"] in seen:
-                self.fail(f"{where}.id", f"duplicate id {check['id']!r}")
-            seen.add(check["id"])
-            kind = CHECK_KINDS.get(check["kind"])
-            if kind is None:
-                self.fail(f"{where}.kind", f"unknown kind {check['kind']!r} (known: {', '.join(CHECK_KINDS)})")
-            for key in kind.required - set(check):
-                self.fail(f"{where}.{key}", f"is required by kind {kind.name}")
-            for key in set(check) - kind.required - kind.optional - COMMON_FIELDS:
-                self.fail(f"{where}.{key}", f"is not a field of kind {kind.name}")
-            for key, allowed in kind.choices.items():
-                if key in check and check[key] not in allowed:
-                    self.fail(f"{where}.{key}", f"must be one of {', '.join(allowed)}")
-            if not isinstance(check.get("constraint", False), bool):
-                self.fail(f"{where}.constraint", "must be true or false")
-            weight = check.get("weight", 1)
-            if not _is_int(weight) or weight <= 0:
-                self.fail(f"{where}.weight", "must be a positive whole number")
-            if not isinstance(check.get("hint", ""), str):
-                self.fail(f"{where}.hint", "must be text")
-        if not checks:
-            self.fail("checks", "needs at least one check")
+            with self.gathering():
+                self._check(i, check, seen)
+        with self.gathering():
+            if not checks:
+                self.fail("checks", "needs at least one check")
+
+    def _check(self, i: int, check: Any, seen: set[str]):
+        where = f"checks[{i}]"
+        if not isinstance(check, dict):
+            self.fail(where, "must be a mapping")
+        for key in ("id", "kind", "title"):
+            if not isinstance(check.get(key), str):
+                self.fail(f"{where}.{key}", "is required text")
+        if not NAME.fullmatch(check["id"]):
+            self.fail(f"{where}.id", "must be a name: lower-case letters, digits and dashes")
+        if check["id"] in seen:
+            self.fail(f"{where}.id", f"duplicate id {check['id']!r}")
+        seen.add(check["id"])
+        kind = CHECK_KINDS.get(check["kind"])
+        if kind is None:
+            known = did_you_mean(check["kind"], CHECK_KINDS, among="known")
+            self.fail(f"{where}.kind", f"unknown kind {check['kind']!r}{known}")
+        problems = [(key, f"is required by kind {kind.name}") for key in sorted(kind.required - set(check))]
+        problems += [(key, f"is not a field of kind {kind.name}")
+                     for key in sorted(set(check) - kind.required - kind.optional - COMMON_FIELDS)]  # fmt: skip
+        problems += [(key, f"must be one of {', '.join(allowed)}") for key, allowed in kind.choices.items()
+                     if key in check and check[key] not in allowed]  # fmt: skip
+        if not isinstance(check.get("constraint", False), bool):
+            problems.append(("constraint", "must be true or false"))
+        weight = check.get("weight", 1)
+        if not _is_int(weight) or weight <= 0:
+            problems.append(("weight", "must be a positive whole number"))
+        if not isinstance(check.get("hint", ""), str):
+            problems.append(("hint", "must be text"))
+        for key, problem in problems:
+            with self.gathering():
+                self.fail(f"{where}.{key}", problem)
 
     def _faults(self, faults: dict, data: dict):
         """A fault pool: how many to draw, and per fault the parameters it breaks, its hints and
@@ -583,72 +686,76 @@ class _Validator:
         return tuple(pinned)
 
     def _setup(self, setup: list, where: str = "setup"):
-        base = where
         for i, manifest in enumerate(setup):
-            where = f"{base}[{i}]"
-            if not isinstance(manifest, dict):
-                self.fail(where, "must be a manifest mapping")
-            # Only namespaced kinds: everything an exercise creates goes when its namespaces do.
-            if manifest.get("kind") not in CLUSTER_KINDS or not CLUSTER_KINDS[manifest["kind"]][2]:
-                allowed = ", ".join(k for k, (_, _, namespaced) in CLUSTER_KINDS.items() if namespaced)
-                self.fail(f"{where}.kind", f"must be one of {allowed}")
-            if not isinstance(manifest.get("metadata"), dict) or not manifest["metadata"].get("name"):
-                self.fail(f"{where}.metadata.name", "is required")
+            with self.gathering():
+                self._manifest(f"{where}[{i}]", manifest)
+
+    def _manifest(self, where: str, manifest: Any):
+        if not isinstance(manifest, dict):
+            self.fail(where, "must be a manifest mapping")
+        # Only namespaced kinds: everything an exercise creates goes when its namespaces do.
+        if manifest.get("kind") not in CLUSTER_KINDS or not CLUSTER_KINDS[manifest["kind"]][2]:
+            allowed = ", ".join(k for k, (_, _, namespaced) in CLUSTER_KINDS.items() if namespaced)
+            self.fail(f"{where}.kind", f"must be one of {allowed}")
+        if not isinstance(manifest.get("metadata"), dict) or not manifest["metadata"].get("name"):
+            self.fail(f"{where}.metadata.name", "is required")
 
     def _proofs(self, proofs: list, data: dict) -> list[Proof]:
         check_ids = [c["id"] for c in data["checks"]]
         known = set(data["params"])
         result, names = [], set()
         for i, raw in enumerate(proofs):
-            where = f"proofs[{i}]"
-            if not isinstance(raw, dict):
-                self.fail(where, "must be a mapping with name and steps")
-            self.refuse_unknown(where, raw, PROOF_FIELDS)
-            name = raw.get("name")
-            if not isinstance(name, str) or not NAME.fullmatch(name):
-                self.fail(f"{where}.name", "is required: a name of lower-case letters, digits and dashes")
-            if name == FRESH_START or name in names:
-                self.fail(f"{where}.name", f"{name!r} is taken" + (" (reserved)" if name == FRESH_START else ""))
-            names.add(name)
-            steps = raw.get("steps")
-            if not isinstance(steps, list) or not steps:
-                self.fail(f"{where}.steps", "needs at least one step")
-            captured: set[str] = set()
-            for j, step in enumerate(steps):
-                self._step(f"{where}.steps[{j}]", step, known | captured)
-                if "capture" in step:
-                    if step["capture"] in known | captured:
-                        self.fail(f"{where}.steps[{j}].capture", f"{step['capture']!r} is already a parameter")
-                    captured.add(step["capture"])
-            for key in ("fails", "may_fail"):
-                ids = raw.get(key, [])
-                if not isinstance(ids, list) or not all(isinstance(c, str) for c in ids):
-                    self.fail(f"{where}.{key}", "must be a list of check ids")
-                for check_id in ids:
-                    if check_id not in check_ids:
-                        self.fail(f"{where}.{key}", f"no check {check_id!r} (checks: {', '.join(check_ids)})")
-            overlap = set(raw.get("fails", [])) & set(raw.get("may_fail", []))
-            if overlap:
-                self.fail(f"{where}.may_fail", f"{', '.join(sorted(overlap))} also in fails")
-            says = raw.get("says", {})
-            if not isinstance(says, dict):
-                self.fail(f"{where}.says", "must map check ids to text")
-            for check_id, text in says.items():
-                if check_id not in check_ids:
-                    self.fail(f"{where}.says", f"no check {check_id!r} (checks: {', '.join(check_ids)})")
-                if not isinstance(text, str) or not text:
-                    self.fail(f"{where}.says.{check_id}", "must be non-empty text")
-            wait = raw.get("wait")
-            if wait is not None and (not isinstance(wait, (int, float)) or isinstance(wait, bool) or wait < 0):
-                self.fail(f"{where}.wait", "must be a number of seconds")
-            pinned = self._proof_faults(where, raw, data)
-            result.append(
-                Proof(
-                    name=name, steps=steps, fails=tuple(raw.get("fails", [])),
-                    may_fail=tuple(raw.get("may_fail", [])), says=dict(says), wait=wait, faults=pinned,
-                )
-            )  # fmt: skip
+            with self.gathering():
+                result.append(self._proof(i, raw, data, check_ids, known, names))
         return result
+
+    def _proof(self, i: int, raw: Any, data: dict, check_ids: list[str], known: set[str], names: set[str]) -> Proof:
+        where = f"proofs[{i}]"
+        if not isinstance(raw, dict):
+            self.fail(where, "must be a mapping with name and steps")
+        self.refuse_unknown(where, raw, PROOF_FIELDS)
+        name = raw.get("name")
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            self.fail(f"{where}.name", "is required: a name of lower-case letters, digits and dashes")
+        if name == FRESH_START or name in names:
+            self.fail(f"{where}.name", f"{name!r} is taken" + (" (reserved)" if name == FRESH_START else ""))
+        names.add(name)
+        steps = raw.get("steps")
+        if not isinstance(steps, list) or not steps:
+            self.fail(f"{where}.steps", "needs at least one step")
+        captured: set[str] = set()
+        for j, step in enumerate(steps):
+            self._step(f"{where}.steps[{j}]", step, known | captured)
+            if "capture" in step:
+                if step["capture"] in known | captured:
+                    self.fail(f"{where}.steps[{j}].capture", f"{step['capture']!r} is already a parameter")
+                captured.add(step["capture"])
+        for key in ("fails", "may_fail"):
+            ids = raw.get(key, [])
+            if not isinstance(ids, list) or not all(isinstance(c, str) for c in ids):
+                self.fail(f"{where}.{key}", "must be a list of check ids")
+            for check_id in ids:
+                if check_id not in check_ids:
+                    self.fail(f"{where}.{key}", f"no check {check_id!r} (checks: {', '.join(check_ids)})")
+        overlap = set(raw.get("fails", [])) & set(raw.get("may_fail", []))
+        if overlap:
+            self.fail(f"{where}.may_fail", f"{', '.join(sorted(overlap))} also in fails")
+        says = raw.get("says", {})
+        if not isinstance(says, dict):
+            self.fail(f"{where}.says", "must map check ids to text")
+        for check_id, text in says.items():
+            if check_id not in check_ids:
+                self.fail(f"{where}.says", f"no check {check_id!r} (checks: {', '.join(check_ids)})")
+            if not isinstance(text, str) or not text:
+                self.fail(f"{where}.says.{check_id}", "must be non-empty text")
+        wait = raw.get("wait")
+        if wait is not None and (not isinstance(wait, (int, float)) or isinstance(wait, bool) or wait < 0):
+            self.fail(f"{where}.wait", "must be a number of seconds")
+        pinned = self._proof_faults(where, raw, data)
+        return Proof(
+            name=name, steps=steps, fails=tuple(raw.get("fails", [])),
+            may_fail=tuple(raw.get("may_fail", [])), says=dict(says), wait=wait, faults=pinned,
+        )  # fmt: skip
 
     def _step(self, where: str, step: Any, known: set[str]):
         if not isinstance(step, dict):
@@ -774,7 +881,8 @@ def load_exercise(path: Path, cache: ParsedYamlCache | None = None) -> Exercise:
     try:
         exercise = _Validator(source).exercise(data)
     except ExerciseFileError as exc:
-        raise exc.at(line_of(path, exc.field)) from None
+        first, *more = [problem.at(line_of(path, problem.field)) for problem in (exc, *exc.more)]
+        raise first.with_more(more) from None
     if exercise.id != path.stem:
         raise ExerciseFileError(source, "id", f"must match the file name ({path.stem!r})")
     return exercise
@@ -816,7 +924,7 @@ class Catalogue:
                 raise UsageError(f"--exercises takes a directory, and {directory} is a file (its directory: {directory.parent})")
             if directory != self.builtin and not directory.is_dir():
                 raise UsageError(f"exercise directory {directory} does not exist")
-            for path in sorted(directory.glob("*.yaml")):
+            for path in exercise_files(directory):
                 if path.resolve() not in seen:
                     seen.add(path.resolve())
                     files.setdefault(path.stem, []).append(path)
@@ -853,8 +961,13 @@ class Catalogue:
         return exercises, skipped
 
     def find(self, exercise_id: str) -> Exercise:
+        """An exercise by id, in any case (ids are lower-case: `Clusterip-Create` is
+        clusterip-create); an unknown id is an error with the ids closest to it."""
+        if NAME.fullmatch(exercise_id.lower()):
+            exercise_id = exercise_id.lower()
         check_name(exercise_id)
-        paths = [d / f"{exercise_id}.yaml" for d in self.dirs if (d / f"{exercise_id}.yaml").is_file()]
+        paths = [d / f"{exercise_id}{suffix}" for d in self.dirs for suffix in SUFFIXES
+                 if (d / f"{exercise_id}{suffix}").is_file()]  # fmt: skip
         unique: dict[Path, Path] = {}
         for path in paths:  # the same file through two names of its directory counts once
             unique.setdefault(path.resolve(), path)
@@ -862,8 +975,11 @@ class Catalogue:
         if len(paths) > 1:
             raise self._clash(exercise_id, paths)
         if not paths:
-            known = ", ".join(sorted(self._files()))
-            raise UsageError(f"no exercise {exercise_id!r} (try one of: {known})")
+            known = sorted(self._files())
+            close = difflib.get_close_matches(exercise_id, known, n=3, cutoff=0.6)
+            if close:
+                raise UsageError(f"no exercise {exercise_id!r}; did you mean {' or '.join(close)}? (see `ckaprep list`)")
+            raise UsageError(f"no exercise {exercise_id!r} (try one of: {', '.join(known)})")
         exercise = load_exercise(paths[0], self.cache)
         self.cache.save()
         return exercise
@@ -871,6 +987,25 @@ class Catalogue:
 
 def builtin_clash(path: Path) -> ExerciseFileError:
     return ExerciseFileError(str(path), "id", f"{path.stem!r} is the id of a built-in exercise; rename the file")
+
+
+def builtin_twin(path: Path) -> tuple[Path, bool] | None:
+    """The built-in exercise file a file's id shadows, and whether the two hold the same bytes;
+    None when no built-in exercise has that id, or the file is the built-in one itself."""
+    builtin = exercises_dir() / f"{path.stem}.yaml"
+    try:
+        if not builtin.is_file() or path.resolve() == builtin.resolve():
+            return None
+        return builtin, path.read_bytes() == builtin.read_bytes()
+    except OSError:
+        return None
+
+
+def builtin_shadow(path: Path) -> str:
+    return (
+        f"{path}: id {path.stem!r} shadows a built-in exercise: validated as an edit of it, but list and "
+        "start would skip this file for the built-in one (rename the file and its id to use it)"
+    )
 
 
 def load_catalogue(directory: Path | None = None) -> dict[str, Exercise]:
@@ -882,6 +1017,16 @@ def find_exercise(exercise_id: str, directory: Path | None = None) -> Exercise:
 
 
 MIN_RIGHT_PROOFS, MIN_WRONG_PROOFS = 2, 3
+
+
+def control_character_warnings(exercise: Exercise, path: Path) -> list[str]:
+    """What `validate` says of text holding control characters: a title or hint with a
+    terminal escape sequence (`\\e[31m`) is shown escaped, never acted on by the terminal."""
+    return [
+        ExerciseFileError(exercise.source, where, f"holds a control character ({char}), which is shown as an "
+                          "escape, never sent to the terminal; remove it", line_of(path, where)).message
+        for where, char in exercise.control_characters
+    ]  # fmt: skip
 
 
 def authoring_problems(exercise: Exercise) -> list[ExerciseFileError]:

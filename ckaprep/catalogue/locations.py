@@ -6,6 +6,12 @@ import os
 from pathlib import Path
 
 ENV_EXERCISES = "CKAPREP_EXERCISES"
+SUFFIXES = (".yaml", ".yml")  # an exercise file's names: its id, then one of these
+
+
+def exercise_files(directory: Path) -> list[Path]:
+    """The exercise files in a directory, by name (`x.yaml` and `x.yml` alike)."""
+    return sorted(path for suffix in SUFFIXES for path in directory.glob(f"*{suffix}"))
 
 
 def exercises_dir() -> Path:
@@ -25,7 +31,7 @@ def exercise_files_stamp(directories: list[Path]) -> list:
     stamp = []
     for directory in directories:
         try:
-            paths = sorted(directory.glob("*.yaml"))
+            paths = exercise_files(directory)
         except OSError:
             paths = []
         stamp.append([str(directory), directory.is_dir()])

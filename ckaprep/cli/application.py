@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from ckaprep.cli import authoring, classroom, drill, exam, setup, study
-from ckaprep.cli.base import CommandGroup, global_options
+from ckaprep.cli.base import HELP_OPTIONS, CommandGroup, global_options
 
 app = typer.Typer(
     cls=CommandGroup,
@@ -19,6 +19,7 @@ app = typer.Typer(
         "(kubectl …) → ckaprep check → ckaprep reset."
     ),
     callback=global_options,
+    context_settings=HELP_OPTIONS,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -37,6 +37,12 @@ def _load_targets(env, targets: list[str]):
     return exercises
 
 
+def _builtin_path(exercise_id: str) -> Path:
+    from ckaprep.catalogue.locations import exercises_dir
+
+    return (exercises_dir() / f"{exercise_id}.yaml").resolve()
+
+
 @commands.command()
 @handles_errors
 def validate(
@@ -49,7 +55,9 @@ def validate(
 
     Exit status: 0 every file is valid, 2 some file has a problem.
     """
-    from ckaprep.catalogue.exercise import authoring_problems, builtin_clash, exercises_dir, line_of, load_exercise
+    from ckaprep.catalogue.exercise import (
+        authoring_problems, builtin_shadow, builtin_twin, control_character_warnings, line_of, load_exercise,
+    )  # fmt: skip
     from ckaprep.errors import ExerciseFileError
 
     results = []
@@ -57,15 +65,16 @@ def validate(
         try:
             exercise = load_exercise(path)
         except ExerciseFileError as exc:
-            results.append({"file": str(path), "ok": False, "problems": [exc.message]})
+            results.append({"file": str(path), "ok": False, "problems": exc.problems})
             continue
         problems = [p.at(line_of(path, p.field)).message for p in authoring_problems(exercise)]
-        builtin = exercises_dir() / f"{exercise.id}.yaml"
-        if builtin.is_file() and path.resolve() != builtin.resolve():  # list would skip it
-            problems.insert(0, builtin_clash(path).message)
+        twin = builtin_twin(path)  # a copy of a built-in exercise (the README's own example), or an edit
+        warnings = [builtin_shadow(path)] if twin and not twin[1] else []
+        warnings += control_character_warnings(exercise, path)
         right = sum(p.is_right for p in exercise.proofs)
         results.append({
-            "file": str(path), "ok": not problems, "problems": problems, "id": exercise.id,
+            "file": str(path), "ok": not problems, "problems": problems, "warnings": warnings, "id": exercise.id,
+            "builtin": bool(twin and twin[1]) or path.resolve() == _builtin_path(exercise.id),
             "checks": len(exercise.checks), "right_proofs": right, "wrong_proofs": len(exercise.proofs) - right,
         })  # fmt: skip
     if as_json:
@@ -75,9 +84,11 @@ def validate(
             if item["ok"]:
                 out.print(
                     f"ok  {item['file']}: {item['checks']} checks, {item['right_proofs']} right and "
-                    f"{item['wrong_proofs']} wrong answers",
-                    markup=False,
-                )
+                    f"{item['wrong_proofs']} wrong answers" + (" (the built-in exercise)" if item["builtin"] else ""),
+                    markup=False, soft_wrap=True,
+                )  # fmt: skip
+            for warning in item.get("warnings", []):
+                err.print(f"warning: {warning}", markup=False, soft_wrap=True)
             for problem in item["problems"]:
                 err.print(f"error: {problem}", markup=False, soft_wrap=True)
     if not all(item["ok"] for item in results):
@@ -162,11 +173,13 @@ def prove(
 
             out.print(proof_table(sorted(done, key=lambda v: rows.index((v.exercise, v.proof))),
                                   env.monotonic() - started, total - len(done)))  # fmt: skip
-        err.print(
-            "prove stopped; namespaces of the proofs that were running may remain: "
-            f"kubectl get namespaces -l {OWNER_LABEL}={OWNER_VALUE}",
-            markup=False, soft_wrap=True,
-        )  # fmt: skip
+        if prover.created:  # else nothing was created: there is nothing to look for
+            namespaces = [name.split(" ", 1)[1] for name in prover.created if name.startswith("Namespace ")]
+            what = f"namespaces {', '.join(namespaces)}" if namespaces else "objects created by the proofs"
+            err.print(
+                f"prove stopped; {what} may remain: kubectl get namespaces -l {OWNER_LABEL}={OWNER_VALUE}",
+                markup=False, soft_wrap=True,
+            )  # fmt: skip
         raise
     verdicts = sorted(done, key=lambda v: rows.index((v.exercise, v.proof)))
     elapsed = env.monotonic() - started

@@ -3,6 +3,7 @@ small readers of the environment. Command modules import this module and nothing
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -17,6 +18,7 @@ from rich.text import Text
 
 from ckaprep import __version__
 from ckaprep.cli.kept_pages import attempt_for_notes, list_content, page_key, stdout_console  # noqa: F401 (for study)
+from ckaprep.cli.streams import TerminalEnviron
 from ckaprep.environment import Environment
 from ckaprep.errors import CkaprepError, one_line
 from ckaprep.exit_status import ExitStatus
@@ -37,16 +39,46 @@ class CommandGroup(typer.core.TyperGroup):
                 formatter.write_dl(rows)
 
 
+def _plain_usage_name(self) -> str:
+    """An argument in a usage line as click writes it: `FILE...`, `[N]`, never `{FILE}` or `[[N]]`."""
+    name = self.display_name_raw
+    name = name if self.required or name.startswith("[") else f"[{name}]"
+    return name if self.nargs == 1 or name.endswith("...") else name + "..."
+
+
+def _plain_type(self, ctx) -> str | None:
+    """What an option takes, as a word (`N`, `TEXT`), not typer's `<int range>`; arguments show
+    their metavar alone."""
+    if isinstance(self, typer.core.TyperArgument):
+        return None
+    if self.metavar:
+        return self.metavar
+    desc = self.type_descriptor
+    words = {int: "N", float: "NUMBER", str: "TEXT"}
+    return "PATH" if desc.is_path else words.get(desc.annotation, desc.annotation.__name__.upper())
+
+
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+
+# typer's help shows its internal types (`FILE... <list[Path]>`, `--seed <int>`, `[[N]]`).
+if hasattr(typer.core.TyperArgument, "_usage_display_name"):
+    typer.core.TyperArgument._usage_display_name = _plain_usage_name
+if hasattr(typer.core.TyperArgument, "display_type_rich"):
+    typer.core.TyperArgument.display_type_rich = _plain_type
+    typer.core.TyperOption.display_type_rich = _plain_type
+
+
 def command_group(name: str | None = None, help: str | None = None) -> typer.Typer:
     """A group of commands: `exam` and `classroom` have a name of their own; a group without
     one adds its commands to the top level."""
     return typer.Typer(cls=CommandGroup, name=name, help=help, no_args_is_help=name is not None,
+                       context_settings=HELP_OPTIONS,
                        add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)  # fmt: skip
 
 
 out = stdout_console()
 # No markup or emoji codes: names, messages from the API and file contents print as they are.
-err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True, _environ=TerminalEnviron())
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
@@ -95,6 +127,21 @@ def handles_errors(command):
     return wrapper
 
 
+@contextlib.contextmanager
+def forget_if_gone(what: str):
+    """A cluster that cannot be reached, for a command that cleans it up (`reset`, `exam
+    reset`): the error says how to drop the local record without it."""
+    from ckaprep.errors import ClusterUnreachable, CredentialsRejected, KubeconfigError
+
+    try:
+        yield
+    except (ClusterUnreachable, CredentialsRejected, KubeconfigError) as exc:
+        raise type(exc)(
+            f"{exc.message}; if that cluster is gone for good, `ckaprep reset --forget` drops the {what} "
+            "without touching it"
+        ) from None
+
+
 class Spinner:
     """A progress line on stderr while the cluster settles."""
 
@@ -132,6 +179,12 @@ def complete_topic(incomplete: str) -> list[str]:
     from ckaprep.cli.completion import topic_names
 
     return topic_names(incomplete)
+
+
+def complete_exam_topic(incomplete: str) -> list[str]:
+    from ckaprep.cli.completion import exam_topic_names
+
+    return exam_topic_names(incomplete)
 
 
 def completion_script(shell: str) -> str:
@@ -246,12 +299,26 @@ def print_rendered(env: Environment, name: str, content: tuple, view) -> None:
     text = cache.get(key)
     if text is None:
         renderable, keep = view()
-        with out.capture() as captured:
-            out.print(renderable, crop=False)  # a word wider than the terminal stays whole
-        text = captured.get()
+        text = rendered(renderable)
         if keep:
             cache.put(key, text)
     out.file.write(text)
+    out.file.flush()
+
+
+def rendered(renderable) -> str:
+    """What `out` prints for a renderable. Into a pipe or a file, lines lose the spaces rich
+    pads them with up to the width."""
+    import re
+
+    with out.capture() as captured:
+        out.print(renderable, crop=False)  # a word wider than the terminal stays whole
+    text = captured.get()
+    return text if out.is_terminal else re.sub(r"[ \t]+$", "", text, flags=re.MULTILINE)
+
+
+def print_trimmed(renderable) -> None:
+    out.file.write(rendered(renderable))
     out.file.flush()
 
 

@@ -13,8 +13,8 @@ import typer
 from rich.text import Text
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, Spinner, catalogue, command_group, environment, err, handles_errors, out,
-    print_json, waiter,
+    JsonOption, ProbeImageOption, Spinner, catalogue, command_group, complete_exam_topic, environment, err,
+    handles_errors, out, print_json, waiter,
 )  # fmt: skip
 from ckaprep.errors import one_line
 from ckaprep.views.classroom_tables import class_exam_table, grades_table, minutes, report_view, seats_table, status_table
@@ -117,7 +117,8 @@ def classroom_exam(
     tasks: Annotated[Optional[int], typer.Option("--tasks", min=1, metavar="N", help="As for `exam start`.")] = None,
     minutes: Annotated[Optional[int], typer.Option("--minutes", min=1, metavar="M", help="As for `exam start`.")] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="S", help="Seed of the draw.")] = None,
-    topic: Annotated[Optional[list[str]], typer.Option("--topic", metavar="TOPIC", help="As for `exam start`.")] = None,
+    topic: Annotated[Optional[list[str]], typer.Option("--topic", metavar="TOPIC", autocompletion=complete_exam_topic,
+                                                       help="As for `exam start`.")] = None,
     draw: Annotated[str, typer.Option("--draw", metavar="same|per-seat", help="One draw for all, or one per seat.")] = "same",
     force: Annotated[bool, typer.Option("--force", help="Replace the seats' active exercises or exams.")] = False,
     parallel: Parallel = 8,

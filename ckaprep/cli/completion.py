@@ -43,7 +43,9 @@ def _exercise_dirs() -> list[Path]:
 
 
 def exercise_ids(incomplete: str) -> list[str]:
-    ids = {p.stem for d in _exercise_dirs() if d.is_dir() for p in d.glob("*.yaml")}
+    from ckaprep.catalogue.locations import exercise_files
+
+    ids = {p.stem for d in _exercise_dirs() if d.is_dir() for p in exercise_files(d)}
     return sorted(i for i in ids if i.startswith(incomplete))
 
 
@@ -51,6 +53,17 @@ def topic_names(incomplete: str) -> list[str]:
     from ckaprep.study.vocabulary import topic_names as names
 
     return [name for name in names() if name.startswith(incomplete.lower())]
+
+
+def exam_topic_names(incomplete: str) -> list[str]:
+    """The topics `exam start --topic` takes: those some exercise covers (the built-in ones;
+    reading trainers' files would make TAB slow)."""
+    from ckaprep.catalogue.exercise import Catalogue
+    from ckaprep.catalogue.parsed_cache import ParsedYamlCache
+
+    exercises, _ = Catalogue(cache=ParsedYamlCache.for_environ(os.environ)).load()
+    covered = {topic for exercise in exercises.values() for topic in exercise.topics}
+    return [name for name in topic_names(incomplete) if name in covered]
 
 
 # kubectl's plugin completion protocol (cobra): one candidate a line, then ":<directive>".

@@ -12,8 +12,8 @@ from rich.text import Text
 
 from ckaprep.cli.base import (
     JsonOption, ProbeImageOption, Spinner, active, catalogue, catalogue_and_skipped, command_group,
-    complete_exercise, environment, err, find_exercise, finite, handles_errors, list_content, out, print_json,
-    print_rendered, run_instead, suggest, waiter,
+    complete_exercise, environment, err, find_exercise, finite, forget_if_gone, handles_errors, list_content, out,
+    print_json, print_rendered, print_trimmed, run_instead, suggest, waiter,
 )  # fmt: skip
 from ckaprep.errors import CkaprepError, UsageError, one_line
 from ckaprep.exit_status import ExitStatus
@@ -23,24 +23,42 @@ commands = command_group()
 
 @commands.command("list")
 @handles_errors
-def list_exercises(ctx: typer.Context, as_json: JsonOption = False):
+def list_exercises(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    path: Annotated[
+        bool, typer.Option("--path", help="In the order of the study path (basics, advanced, troubleshooting).")
+    ] = False,
+):
     """List the exercises with their difficulty, suggested minutes and topics."""
+    from ckaprep.catalogue.study_path import OFF_PATH, STAGE_OF, step
+
     env = environment(ctx)
     if as_json:
-        print_json([ex.to_summary() for ex in catalogue(env).values()])
+        exercises = list(catalogue(env).values())
+        if path:
+            exercises.sort(key=lambda ex: (step(ex.id), ex.id))
+        print_json([ex.to_summary() | ({"stage": STAGE_OF.get(ex.id, OFF_PATH), "step": step(ex.id)} if path else {})
+                    for ex in exercises])  # fmt: skip
         return
-    print_rendered(env, "list", list_content(env), lambda: _catalogue_view(env))
+    print_rendered(env, "list-path" if path else "list", list_content(env), lambda: _catalogue_view(env, path))
 
 
-def _catalogue_view(env):
+def _catalogue_view(env, path: bool = False):
     """The exercise table; not kept for next time when a file had to be skipped (its warning)."""
     from rich.console import Group
 
+    from ckaprep.catalogue.study_path import OFF_PATH, STAGE_OF, along_the_path
     from ckaprep.views.render import catalogue_table
 
     exercises, skipped = catalogue_and_skipped(env)
-    view = Group(catalogue_table(list(exercises.values())), Text("Start one with: ckaprep start <id>"))
-    return view, not skipped
+    if path:
+        ordered = [exercises[exercise_id] for exercise_id in along_the_path(exercises)]
+        table = catalogue_table(ordered, stages={ex.id: STAGE_OF.get(ex.id, OFF_PATH) for ex in ordered})
+        hint = "Start at the top, or let ckaprep choose: ckaprep start --next"
+    else:
+        table, hint = catalogue_table(list(exercises.values())), "Start one with: ckaprep start <id>"
+    return Group(table, Text(hint)), not skipped
 
 
 @commands.command()
@@ -92,7 +110,7 @@ def start(
 def _task_json(exercise, attempt) -> dict:
     """What `start --json` prints, and `task --json` again."""
     return {"id": exercise.id, "namespace": attempt.namespace, "namespaces": attempt.namespaces,
-            "params": attempt.params, "seed": attempt.seed, "task": exercise.render(exercise.task, attempt.params)}  # fmt: skip
+            "params": attempt.params, "seed": attempt.seed, "task": exercise.task_for(attempt.params)}  # fmt: skip
 
 
 @commands.command("task")
@@ -207,6 +225,7 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
 
     env = environment(ctx)
     store = env.state
+    store.require_something()
     with store.locked():
         attempt, exercise, exam = active(env, "hint")
         hints = exercise.hints_for(attempt.params)
@@ -219,9 +238,9 @@ def hint(ctx: typer.Context, as_json: JsonOption = False):
         return
     from ckaprep.views.render import hint_view
 
-    out.print(hint_view(hints[:shown], len(hints)), crop=False)  # a command in a hint stays whole
+    print_trimmed(hint_view(hints[:shown], len(hints)))
     if shown == len(hints):
-        out.print(Text("No more hints; `ckaprep solution` shows a worked answer.", style="dim"))
+        out.print(Text("No more hints; ckaprep solution shows a worked answer.", style="dim"))
 
 
 @commands.command()
@@ -232,6 +251,7 @@ def solution(ctx: typer.Context, as_json: JsonOption = False):
 
     env = environment(ctx)
     store = env.state
+    store.require_something()
     with store.locked():
         attempt, exercise, exam = active(env, "solution")
         if not attempt.solution_shown:
@@ -265,7 +285,7 @@ def reset(
         return _forget(env, as_json)
     if store.load() is None and store.load_exam() is not None:
         return run_instead(ctx, "exam", "reset", ["--json"] if as_json else [])
-    with Spinner() as progress:
+    with Spinner() as progress, forget_if_gone("exercise"):
         attempt, left_alone = reset_drill(store, env.cluster, waiter=waiter(env, progress))
     if attempt.seat:  # a classroom seat keeps its namespaces: they were emptied
         if as_json:
@@ -287,11 +307,19 @@ def reset(
 def _forget(env, as_json: bool) -> None:
     from ckaprep.practice.lifecycle import forget_active
 
+    from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE
+    from ckaprep.practice.lifecycle import UnreadableRecord
+
     forgotten = forget_active(env.state)
-    namespaces = forgotten.namespaces
-    what = f"exercise {forgotten.exercise}" if hasattr(forgotten, "exercise") else f"exam {forgotten.id}"
+    namespaces = list(forgotten.namespaces)
+    if isinstance(forgotten, UnreadableRecord):
+        what = f"the unreadable state file {forgotten.path}"
+    else:
+        what = f"exercise {forgotten.exercise}" if hasattr(forgotten, "exercise") else f"exam {forgotten.id}"
     if as_json:
         print_json({"forgotten": what, "deleted": [], "left_alone": namespaces, "cluster_touched": False})
         return
     left = f"; its namespace(s) {', '.join(namespaces)} were left as they are" if namespaces else ""
-    out.print(one_line(f"forgot {what} without touching any cluster{left}"))
+    if isinstance(forgotten, UnreadableRecord):  # which namespaces it named cannot be told
+        left = f"; ckaprep's namespaces: kubectl get namespaces -l {OWNER_LABEL}={OWNER_VALUE}"
+    out.print(one_line(f"forgot {what} without touching any cluster{left}"), soft_wrap=True)

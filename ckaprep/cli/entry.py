@@ -45,14 +45,24 @@ hoist_kubectl_flags = hoist_global_options  # the name the kubectl plugin's entr
 
 def main() -> None:
     """The installed `ckaprep` command: a kept page if there is one, else the full command line."""
+    from ckaprep.cli import streams
+    from ckaprep.errors import OutputError
+
+    streams.prepare()
     try:
         from ckaprep.cli.kept_pages import serve_kept_page
 
         if serve_kept_page(sys.argv[1:]):
+            streams.finish()
             return
     except KeyboardInterrupt:  # Ctrl-C while still starting up
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    except OutputError as exc:  # before the command line (and its coloured errors) is loaded
+        from ckaprep.errors import one_line
+
+        sys.stderr.write(f"error: {one_line(exc.message)}\n")
+        sys.exit(int(exc.exit_status))
     command_line()
 
 
@@ -67,6 +77,9 @@ def command_line() -> None:
 
 def kubectl_plugin_main() -> None:
     """`kubectl ckaprep ...`: kubectl runs the kubectl-ckaprep executable with the arguments."""
+    from ckaprep.cli import streams
+
+    streams.prepare()
     run(hoist_global_options(sys.argv[1:]), PLUGIN_PROG_NAME)
 
 
@@ -74,10 +87,17 @@ def kubectl_plugin_complete_main() -> None:
     """`kubectl ckaprep <TAB>`: kubectl asks the kubectl_complete-ckaprep executable for candidates."""
     import typer.main
 
+    from ckaprep.cli import streams
     from ckaprep.cli.application import app
     from ckaprep.cli.completion import cobra_candidates
+    from ckaprep.errors import OutputError
 
-    sys.stdout.write(cobra_candidates(typer.main.get_command(app), hoist_global_options(sys.argv[1:])))
+    streams.prepare()
+    try:
+        sys.stdout.write(cobra_candidates(typer.main.get_command(app), hoist_global_options(sys.argv[1:])))
+        streams.finish()
+    except OutputError:  # nobody reads the candidates: kubectl says nothing either
+        sys.exit(int(OutputError.exit_status))
 
 
 def run(args: list[str] | None, prog_name: str) -> None:
@@ -86,6 +106,7 @@ def run(args: list[str] | None, prog_name: str) -> None:
     from ckaprep.cli.application import app
     from ckaprep.cli.base import print_error, reported, say_interrupted
     from ckaprep.environment import Environment
+    from ckaprep.errors import CkaprepError
     from ckaprep.exit_status import ExitStatus
 
     env = Environment()
@@ -97,6 +118,9 @@ def run(args: list[str] | None, prog_name: str) -> None:
         status = ExitStatus.INTERRUPTED
     except typer.TyperException as exc:  # usage errors from parsing the command line
         status = _usage_error(exc)
+    except CkaprepError as exc:  # raised outside a command: the output of --help or --version
+        print_error(exc.message)
+        status = exc.exit_status
     except Exception as exc:
         from ckaprep.cli.crash import bug_report
 
@@ -109,7 +133,23 @@ def run(args: list[str] | None, prog_name: str) -> None:
     status = int(status) if isinstance(status, int) else 0
     if status == ExitStatus.INTERRUPTED and not reported:  # Ctrl-C outside a command's own handling
         say_interrupted()
+    status = _flushed(status)
     sys.exit(status)
+
+
+def _flushed(status: int) -> int:
+    """The exit status once the output is written out: what a failing write leaves unsaid is an
+    OutputError, said here rather than in a traceback at exit."""
+    from ckaprep.cli import streams
+    from ckaprep.cli.base import print_error
+    from ckaprep.errors import OutputError
+
+    try:
+        streams.finish()
+    except OutputError as exc:
+        print_error(exc.message)
+        return int(exc.exit_status)
+    return status
 
 
 def _usage_error(exc) -> int:

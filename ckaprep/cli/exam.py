@@ -6,10 +6,11 @@ import time
 from typing import Annotated, Optional
 
 import typer
+from rich.text import Text
 
 from ckaprep.cli.base import (
-    JsonOption, Spinner, catalogue, command_group, complete_topic, environment, err, handles_errors, out,
-    print_json, waiter,
+    JsonOption, Spinner, catalogue, command_group, complete_exam_topic, environment, err, forget_if_gone,
+    handles_errors, out, print_json, waiter,
 )  # fmt: skip
 from ckaprep.errors import UsageError
 from ckaprep.exit_status import ExitStatus
@@ -70,7 +71,7 @@ def _sheet_json(exam, exercises) -> dict:
         "tasks": [
             {"number": n, "exercise": ex.id, "title": ex.title, "weight": exam.weights[n - 1],
              "namespace": exam.task(n).namespace, "namespaces": exam.task(n).namespaces,
-             "params": exam.task(n).params, "task": ex.render(ex.task, exam.task(n).params)}
+             "params": exam.task(n).params, "task": ex.task_for(exam.task(n).params)}
             for n, ex in enumerate(exercises, start=1)
         ],
     }  # fmt: skip
@@ -89,7 +90,7 @@ def exam_start(
     ] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="S", help="Seed of the draw and the names, to replay an exam.")] = None,
     topic: Annotated[
-        Optional[list[str]], typer.Option("--topic", metavar="TOPIC", autocompletion=complete_topic,
+        Optional[list[str]], typer.Option("--topic", metavar="TOPIC", autocompletion=complete_exam_topic,
                                        help="Draw only exercises with this topic (repeatable).")
     ] = None,
     practice: Annotated[
@@ -163,9 +164,13 @@ def exam_task(ctx: typer.Context, number: TaskNumber, as_json: JsonOption = Fals
     if as_json:
         print_json(_sheet_json(exam, exercises)["tasks"][number - 1] | {"flagged": number in exam.flagged})
         return
+    from ckaprep.views.render import minutes_and_seconds
     from ckaprep.views.render_exam import task_view
 
     out.print(task_view(exam, number, exercise))
+    if not exam.submitted:
+        left = minutes_and_seconds(exam.time_left_s(environment(ctx).now()))
+        out.print(Text.assemble(("Time left: ", "bold"), f"{left} of {exam.minutes} min"))
 
 
 @commands.command("flag")
@@ -230,8 +235,9 @@ def exam_reset(ctx: typer.Context, as_json: JsonOption = False):
     from ckaprep.practice.exam import reset_exam
 
     env = environment(ctx)
-    _, _, just_submitted = _load(ctx)
-    with Spinner() as progress:
+    with forget_if_gone("exam"):
+        _, _, just_submitted = _load(ctx)
+    with Spinner() as progress, forget_if_gone("exam"):
         exam, left_alone = reset_exam(env.state, env.cluster, waiter=waiter(env, progress))
     seated = all(task.seat for task in exam.tasks)  # a classroom seat's exam: emptied, not deleted
     deleted = [] if seated else [ns for ns in exam.namespaces if ns not in left_alone]

@@ -14,17 +14,19 @@ import sys
 
 from rich.console import Console
 
+from ckaprep.cli.streams import TerminalEnviron
 from ckaprep.environment import Environment
 from ckaprep.views.rendered_cache import RenderedCache
 
 
 def stdout_console() -> Console:
     # No markup or emoji codes: names, messages from the API and file contents print as they are.
-    return Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
+    return Console(highlight=False, soft_wrap=False, markup=False, emoji=False, _environ=TerminalEnviron())
 
 
 def page_key(console: Console, name: str, content: tuple) -> str:
-    terminal = (console.width, console.color_system, console.is_terminal, console.no_color, console.legacy_windows)
+    terminal = (console.width, console.color_system, console.is_terminal, console.no_color, console.legacy_windows,
+                console.encoding)  # fmt: skip
     return RenderedCache.key(name, *content, *terminal)
 
 
@@ -76,9 +78,6 @@ def serve_kept_page(args: list[str]) -> bool:
         return False
     if text is None:
         return False
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `ckaprep list | head`: the reader has what it wanted
-        sys.stdout = None
+    sys.stdout.write(text)  # an OutputError, if any, is the caller's to report (ckaprep.cli.streams)
+    sys.stdout.flush()
     return True

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, Spinner, command_group, completion_script, environment, handles_errors, out, print_json,
+    JsonOption, ProbeImageOption, Spinner, command_group, completion_script, environment, handles_errors, print_json,
+    print_trimmed,
 )  # fmt: skip
 
 commands = command_group()
@@ -26,19 +27,24 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
     Exit status: 0 all passed (warnings allowed), 1 a cluster feature failed,
     3 unreachable or missing permissions, 4 an image cannot be pulled, 5 timed out.
     """
-    from ckaprep.grading.doctor import diagnose
+    from ckaprep.errors import NoKubeconfig
+    from ckaprep.grading.doctor import diagnose, no_cluster
 
     env = environment(ctx)
-    cluster = env.cluster()
-    with Spinner() as progress:
-        options = env.grading_options(wait_s=0, probe_image=probe_image, progress=progress)
-        diagnosis = diagnose(cluster, probe_image=options.probe_image, waiter=options.waiter)
+    try:
+        cluster = env.cluster()
+    except NoKubeconfig as exc:  # the first day: no cluster yet
+        cluster, diagnosis = None, no_cluster(exc.message)
+    if cluster is not None:
+        with Spinner() as progress:
+            options = env.grading_options(wait_s=0, probe_image=probe_image, progress=progress)
+            diagnosis = diagnose(cluster, probe_image=options.probe_image, waiter=options.waiter)
     if as_json:
         print_json(diagnosis.to_json())
     else:
         from ckaprep.views.render import doctor_view
 
-        out.print(doctor_view(diagnosis))
+        print_trimmed(doctor_view(diagnosis))
     raise typer.Exit(int(diagnosis.exit_status))
 
 

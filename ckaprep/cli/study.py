@@ -8,7 +8,7 @@ import typer
 
 from ckaprep.cli.base import (
     JsonOption, attempt_for_notes, catalogue, command_group, complete_topic, environment,
-    handles_errors, out, print_json, print_rendered, read_history, suggest,
+    handles_errors, out, print_json, print_rendered, print_trimmed, read_history, suggest,
 )  # fmt: skip
 from ckaprep.errors import UsageError
 
@@ -35,7 +35,7 @@ def explain(
             return
         from ckaprep.views.render import topic_list
 
-        out.print(topic_list(list(topics.values())))
+        print_trimmed(topic_list(list(topics.values())))
         out.print("\nRead one with: ckaprep explain <topic>")
         return
     found = find_topic(topic, cache=env.parsed_cache())
@@ -83,7 +83,13 @@ def progress_command(
         if not yes:
             if not stdin_is_terminal():
                 raise UsageError("progress --reset asks before deleting the history; without a terminal, add --yes")
-            if not typer.confirm(f"Delete the history in {path}?", err=True):
+            try:
+                delete = typer.confirm(f"Delete the history in {path}?", err=True)
+            except typer.Abort as exc:  # Ctrl-D is an answer (no); Ctrl-C still interrupts
+                if not isinstance(exc.__context__, EOFError):
+                    raise
+                delete = False
+            if not delete:
                 out.print("history kept")
                 return
         history.clear()
@@ -113,4 +119,6 @@ def next_command(ctx: typer.Context, as_json: JsonOption = False):
                     "box": suggestion.box, "due": suggestion.due})  # fmt: skip
         return
     out.print(suggestion.reason)
-    out.print(f"start it with: ckaprep start {suggestion.exercise}   (or: ckaprep start --next)", style="bold cyan")
+    out.print("start it with:", style="bold cyan")
+    for command in (f"ckaprep start {suggestion.exercise}", "ckaprep start --next"):  # each whole, to paste
+        out.print(f"  {command}", style="bold cyan", no_wrap=True, overflow="ignore", crop=False)

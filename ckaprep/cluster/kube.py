@@ -35,6 +35,7 @@ from ckaprep.errors import (
     ClusterUnreachable,
     CredentialsRejected,
     KubeconfigError,
+    NoKubeconfig,
     PermissionDenied,
     UsageError,
     one_line,
@@ -89,7 +90,7 @@ class KubeCluster:
             try:  # no kubeconfig at all: perhaps we run in a pod
                 config.load_incluster_config(client_configuration=self._configuration)
             except ConfigException:
-                raise KubeconfigError(
+                raise NoKubeconfig(
                     f"no kubeconfig: {DEFAULT_KUBECONFIG} does not exist and KUBECONFIG is not set; "
                     "pass --kubeconfig PATH"
                 ) from None
@@ -116,7 +117,7 @@ class KubeCluster:
             except (OSError, ValueError) as exc:
                 raise KubeconfigError(f"kubeconfig {source}: {_os_problem(exc)}") from None
         elif not any(_exists(path) for path in self._source.split(os.pathsep)):
-            raise KubeconfigError(f"no kubeconfig: KUBECONFIG={source} names no file that exists")
+            raise NoKubeconfig(f"no kubeconfig: KUBECONFIG={source} names no file that exists")
         try:
             config.load_kube_config(
                 config_file=kubeconfig, context=context, client_configuration=self._configuration
@@ -169,6 +170,18 @@ class KubeCluster:
     def describe(self) -> str:
         return self._configuration.host
 
+    def _whose(self) -> str:
+        """`context kind-cka in kubeconfig ~/.kube/config`: whose credentials these are."""
+        context = self._context
+        if context is None:
+            try:  # the kubeconfig's current context (read again: the client keeps no name)
+                path = self._source.split(os.pathsep)[0]
+                context = config.list_kube_config_contexts(config_file=os.path.expanduser(path))[1]["name"]
+            except Exception:  # naming it is a courtesy: a kubeconfig from elsewhere (in a pod) has none
+                context = None
+        where = f"kubeconfig {one_line(self._source)}"
+        return f"context {one_line(context)} in {where}" if context else where
+
     def unreachable(self, exc: BaseException, doing: str = "") -> ClusterUnreachable:
         """Say which network fault it was: refused, timed out, TLS, or something else."""
         host, source = one_line(self._configuration.host), one_line(self._source)
@@ -181,22 +194,26 @@ class KubeCluster:
         if cause := first(ssl.SSLCertVerificationError):
             return ClusterUnreachable(
                 f"TLS problem with the cluster at {host}{doing}: its certificate cannot be verified "
-                f"({_ssl_reason(cause)}); check certificate-authority-data in kubeconfig {source}"
+                f"({_ssl_reason(cause)}); check certificate-authority-data in kubeconfig {source}",
+                reached_server=False,
             )
         if cause := first(ssl.SSLError, urllib3.exceptions.SSLError):
             return ClusterUnreachable(
                 f"TLS problem with the cluster at {host}{doing}: {_ssl_reason(cause)}; check "
-                f"certificate-authority-data, client-certificate-data and client-key-data in kubeconfig {source}"
+                f"certificate-authority-data, client-certificate-data and client-key-data in kubeconfig {source}",
+                reached_server=False,
             )
         refused = [e for e in chain if isinstance(e, OSError) and e.errno == errno.ECONNREFUSED]
         if refused or first(ConnectionRefusedError):
             return ClusterUnreachable(
                 f"the cluster at {host} refused the connection{doing}; is the API server running, "
-                f"and is the server in kubeconfig {source} right?"
+                f"and is the server in kubeconfig {source} right?",
+                reached_server=False,
             )
         if cause := first(socket.gaierror):
             return ClusterUnreachable(
-                f"cannot resolve the host name of the cluster at {host}{doing}: {one_line(cause.strerror or cause)}"
+                f"cannot resolve the host name of the cluster at {host}{doing}: {one_line(cause.strerror or cause)}",
+                reached_server=False,
             )
         timeouts = (TimeoutError, urllib3.exceptions.TimeoutError, WebSocketTimeoutException)
         # urllib3 2 files every failed connection under ConnectTimeoutError; only real timeouts count.
@@ -257,7 +274,10 @@ class KubeCluster:
             expired = _token_expired(self._bearer_token())
             if expired:
                 return CredentialsRejected(expired)
-            return CredentialsRejected(f"the cluster rejected the credentials ({message})")
+            return CredentialsRejected(
+                f"the cluster at {one_line(self._configuration.host)} rejected the credentials of "
+                f"{self._whose()} ({message})"
+            )
         if exc.status == 403:
             return PermissionDenied(f"permission denied: {message}")
         if exc.status in (404, 409, 422):  # a write the cluster refused as stated

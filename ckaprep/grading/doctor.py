@@ -67,6 +67,7 @@ class Diagnosis:
     findings: list[Finding] = field(default_factory=list)
     # What an early stop means for the exit status: the cause of the first failure.
     failure_status: ExitStatus | None = None
+    practice_clusters: list[tuple[str, str]] = field(default_factory=list)  # with no cluster at all
 
     def add(self, finding: Finding, status_if_failed: ExitStatus = ExitStatus.CHECKS_FAILED) -> Finding:
         self.findings.append(finding)
@@ -84,7 +85,8 @@ class Diagnosis:
             "namespace": self.namespace,
             "ok": self.failure_status is None,
             "findings": [asdict(f) for f in self.findings],
-        }
+        } | ({"practice_clusters": [{"with": what, "command": command} for what, command in self.practice_clusters]}
+             if self.practice_clusters else {})  # fmt: skip
 
 
 def diagnose(
@@ -122,6 +124,27 @@ def diagnose(
         _in_namespace(cluster, diagnosis, namespace, probe_image, busybox_image, waiter)
     finally:  # Ctrl-C included; the namespace goes in the background
         cluster.delete("Namespace", None, namespace)
+    return diagnosis
+
+
+# Ways to get a practice cluster, for a machine with none: (what it takes, the command).
+PRACTICE_CLUSTERS = [
+    ("kind, with Docker or Podman", "kind create cluster --name cka"),
+    ("minikube", "minikube start"),
+    ("k3d, with Docker", "k3d cluster create cka"),
+    ("a bare Linux machine, as root, no Docker needed (from a ckaprep checkout)", "sudo scripts/try"),
+]
+
+
+def no_cluster(problem: str) -> Diagnosis:
+    """What `doctor` finds with no kubeconfig at all: no cluster yet, and how to get one."""
+    diagnosis = Diagnosis(server="no cluster", practice_clusters=PRACTICE_CLUSTERS)
+    diagnosis.add(
+        Finding("kubeconfig", "A kubeconfig naming a cluster", FAIL, problem,
+                "Get a practice cluster with kind, minikube or k3d, or with scripts/try on a bare Linux machine "
+                "(each one's command follows), then run ckaprep doctor again."),
+        ExitStatus.CLUSTER,
+    )  # fmt: skip
     return diagnosis
 
 

@@ -69,6 +69,10 @@ def draw_exam(
     ordered = covering + [ex for ex in candidates if ex not in covering]
     count = len(covering) if tasks is None else tasks
     if not 1 <= count <= len(candidates):
+        if count >= 1 and topics:
+            fit = f"{len(candidates)} exercise" + (" has" if len(candidates) == 1 else "s have")
+            raise UsageError(f"--tasks {count}: only {fit} topic {' or '.join(topics)}, so the exam has at most "
+                             f"{len(candidates)} task" + ("" if len(candidates) == 1 else "s"))  # fmt: skip
         raise UsageError(f"--tasks must be between 1 and {len(candidates)} (the exercises that fit)")
     chosen = ordered[:count]
     seeds, params, taken = [], [], set()

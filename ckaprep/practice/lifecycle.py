@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
@@ -319,19 +321,36 @@ def _recorded_id(load: Callable[[], object]) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class UnreadableRecord:
+    """A state file `reset --forget` dropped without being able to read it."""
+
+    path: Path
+    problem: str
+    namespaces: tuple[str, ...] = ()
+
+
 def forget_active(store: StateStore):
     """`ckaprep reset --forget`: drop the local record of the active exercise or exam without
-    asking the cluster (which may be gone for good). Returns what was forgotten."""
+    asking the cluster (which may be gone for good). Returns what was forgotten: an Attempt, an
+    Exam, or an UnreadableRecord for a state file that cannot be read (a damaged file must not
+    stand in the way of forgetting it)."""
+    if not store.path.is_file() and not store.exam_path.is_file():  # nothing here (a seat keeps it elsewhere)
+        store.require_something()
     with store.locked():
-        attempt = store.load()
-        if attempt is not None:
-            store.clear()
-            return attempt
-        exam = store.load_exam()
-        if exam is None:
-            store.require()  # the usual "no active exercise" error
-        store.clear_exam()
-        return exam
+        for path, load, clear in ((store.path, store.load, store.clear),
+                                  (store.exam_path, store.load_exam, store.clear_exam)):  # fmt: skip
+            try:
+                found = load()
+            except StateError as exc:
+                if not path.is_file():
+                    raise
+                clear()
+                return UnreadableRecord(path, exc.message)
+            if found is not None:
+                clear()
+                return found
+        return store.require()
 
 
 def reset_drill(store: StateStore, cluster_for: Callable[[str | None], Cluster], *, waiter: Waiter = Waiter()):

@@ -12,6 +12,8 @@ The rule for `ckaprep next` (a Leitner scheme):
   failed ones (box 1) before new ones, and new ones before those already mastered (box 2 and
   up, lowest box first); then the one practised longest ago.
 - When nothing is due, the exercise that comes due soonest.
+- Any tie is broken by the study path (`ckaprep.catalogue.study_path`): on a fresh history,
+  `next` starts the path at its beginning and walks it.
 
 Mastery of a topic is the mean, over the catalogue's exercises with that topic, of the best
 score of each exercise's latest attempt (0 for an exercise never tried).
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ckaprep.catalogue.exercise import Exercise
+from ckaprep.catalogue.study_path import PATH, STAGE_OF, step
 from ckaprep.practice.history import CHECK, EXAM, EXAM_TASK, Record
 
 INTERVAL_DAYS = {1: 0, 2: 1, 3: 3, 4: 7, 5: 14}
@@ -194,9 +197,9 @@ def next_exercise(records: list[Record], catalogue: dict[str, Exercise], now: da
 
     due = [i for i in items if i.due_in_days(now) <= 0]
     if due:
-        pick = min(due, key=lambda i: (weakest(i)[0], rank(i), since(i), i.exercise))
+        pick = min(due, key=lambda i: (weakest(i)[0], rank(i), since(i), step(i.exercise), i.exercise))
     else:
-        pick = min(items, key=lambda i: (i.due_in_days(now), weakest(i)[0], i.exercise))
+        pick = min(items, key=lambda i: (i.due_in_days(now), weakest(i)[0], step(i.exercise), i.exercise))
     score, topic = weakest(pick)
     if pick.box == NEW:
         what = "new"
@@ -205,6 +208,8 @@ def next_exercise(records: list[Record], catalogue: dict[str, Exercise], now: da
     else:
         what = f"solved, box {pick.box} of {TOP_BOX}"
     parts = [what, _ago(now, pick.last_practised), f"topic {topic} at {score:.0f}% mastery"]
+    if pick.box == NEW and pick.exercise in STAGE_OF:
+        parts.append(f"step {step(pick.exercise)} of {len(PATH)} of the study path ({STAGE_OF[pick.exercise]})")
     if not due:
         parts.insert(0, f"nothing is due; comes up again in {pick.due_in_days(now):.1f} days")
     return Suggestion(pick.exercise, f"{pick.exercise}: " + ", ".join(parts), pick.box, bool(due))

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from ckaprep.catalogue.exercise import FRESH_START, Exercise, Proof
 from ckaprep.cluster import KINDS as CLUSTER_KINDS, Cluster
-from ckaprep.errors import ClusterError, CkaprepError, ImagePullError, UsageError
+from ckaprep.errors import ClusterError, ClusterUnreachable, CkaprepError, ImagePullError, UsageError
 from ckaprep.grading.engine import grade
 from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.report import ERROR, PASS, Report
@@ -193,6 +193,9 @@ class Prover:
     # A classroom seat to prove in (its namespaces, emptied between proofs), with `cluster` and
     # `kubectl` holding the seat's own credentials: what a learner in a class can and cannot do.
     seat: object | None = None
+    # "Kind namespace/name" of every object a proof's setup may have created, even if it was
+    # deleted since: when nothing is here, a stopped run left nothing behind.
+    created: list[str] = field(default_factory=list)
 
     def exercise(
         self, exercise: Exercise, proofs: list[Proof], *, fresh: bool, report: Callable[[Verdict], None]
@@ -238,7 +241,11 @@ class Prover:
     def run(self, exercise: Exercise, proof: Proof | None, fresh: bool, *, record) -> None:
         if not self.stop.is_set():
             self.on_start(exercise.id, proof.name if proof else FRESH_START)
-            self._one(exercise, proof, fresh=fresh, record=record)
+            try:
+                self._one(exercise, proof, fresh=fresh, record=record)
+            except (ClusterError, ImagePullError):  # no other proof can run: none starts now
+                self.stop.set()
+                raise
 
     def _one(self, exercise: Exercise, proof: Proof | None, *, fresh: bool, record) -> None:
         seed = self.seeds()
@@ -249,7 +256,8 @@ class Prover:
         score, problems = None, []
         try:
             attempt = start_attempt(
-                exercise, self.cluster, seed=seed, now=self.now(), record=attempts.append, waiter=self.waiter,
+                exercise, _NotingCreates(self.cluster, self.created), seed=seed, now=self.now(),
+                record=attempts.append, waiter=self.waiter,
                 faults=list(proof.faults) if proof and proof.faults else None, seat=self.seat,
             )
             if fresh:
@@ -285,6 +293,29 @@ class Prover:
     def _grade(self, exercise: Exercise, attempt: Attempt, wait_s: float) -> Report:
         report, _ = grade(exercise, attempt, self.cluster, self.options.with_wait(wait_s))
         return report
+
+
+class _NotingCreates:
+    """The cluster, noting each object whose create may have taken effect: it succeeded, or it
+    failed in a way that may have reached the API server (a timeout, say)."""
+
+    def __init__(self, cluster: Cluster, created: list[str]):
+        self._cluster, self._created = cluster, created
+
+    def create(self, manifest: dict, *args, **kwargs):
+        meta = manifest.get("metadata") or {}
+        name = f"{manifest.get('kind')} {meta.get('namespace') or ''}/{meta.get('name')}".replace(" /", " ")
+        try:
+            result = self._cluster.create(manifest, *args, **kwargs)
+        except ClusterUnreachable as exc:
+            if exc.reached_server:
+                self._created.append(name)
+            raise
+        self._created.append(name)
+        return result
+
+    def __getattr__(self, name: str):
+        return getattr(self._cluster, name)
 
 
 def select_proofs(exercise: Exercise, names: list[str]) -> tuple[list[Proof], bool]:

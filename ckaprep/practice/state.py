@@ -263,6 +263,12 @@ class StateStore:
             raise StateError("no active exercise: run `ckaprep list`, then `ckaprep start <id>`")
         return attempt
 
+    def require_something(self) -> None:
+        """The "no active exercise" error, before any lock is taken: where no lock file can be
+        made (a read-only home), that is still what the learner is told."""
+        if self.load() is None and self.load_exam() is None:
+            self.require()
+
     def load_exam(self) -> Exam | None:
         data = self._read(self.exam_path)
         return None if data is None else exam_from_json(self.exam_path, data)

@@ -44,7 +44,7 @@ def _parse(path: Path, cache: ParsedYamlCache | None = None) -> Topic:
 
 
 def all_topics(directory: Path = TOPICS_DIR, cache: ParsedYamlCache | None = None) -> dict[str, Topic]:
-    topics = {p.stem: _parse(p, cache) for p in sorted(directory.glob("*.md"))}
+    topics = {p.stem: _parse(p, cache) for p in sorted(directory.glob("*.md"), key=lambda p: p.stem)}  # dns first
     if cache is not None:
         cache.save()
     return topics

@@ -73,6 +73,8 @@ def resolve(word: str, directory: Path = TOPICS_DIR, *, among: list[str] | None 
 def suggest(word: str, names: list[str]) -> str:
     """"; did you mean …?" from the topics and their aliases, or the list of topics."""
     words = {name: name for name in names} | {a: t for a, t in ALIASES.items() if t in names}
-    close = difflib.get_close_matches(word.lower(), list(words), n=6, cutoff=0.5) if len(word) <= 100 else []
-    topics = list(dict.fromkeys(words[c] for c in close))[:3]
+    lowered = word.lower()
+    close = difflib.get_close_matches(lowered, list(words), n=6, cutoff=0.5) if len(word) <= 100 else []
+    parts = [w for w in words if w in lowered.split("-")]  # `udp-services` holds the topic `udp`
+    topics = list(dict.fromkeys(words[c] for c in parts + close))[:3]
     return f"; did you mean {' or '.join(topics)}?" if topics else f"; topics: {', '.join(names)}"

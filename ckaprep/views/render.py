@@ -23,7 +23,11 @@ STATUS_STYLE = {PASS: ("PASS", "green"), FAIL: ("FAIL", "red"), "error": ("ERROR
 
 
 def minutes_and_seconds(seconds: float) -> str:
+    """`4m07s`; from an hour on, `1h35m07s` (not `95m07s`)."""
     seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    if hours:
+        return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s"
     return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
@@ -34,21 +38,30 @@ def time_used(elapsed_s: float, minutes: int) -> str:
     return f"{minutes_and_seconds(elapsed_s)} of {minutes} min suggested{extra}"
 
 
-def hint_view(hints: list[str], total: int) -> Group:
-    """Each hint wrapped under its own column; a hint holding a command is printed unwrapped
-    (print it with crop=False), so that a copy of it from the terminal is one line."""
-    parts = []
-    for number, text in enumerate(hints, start=1):
-        label = f"Hint {number}/{total}:"
-        if "`kubectl " in text or "`curl " in text:
-            parts.append(Text.assemble((label, "bold"), " ", text, no_wrap=True, overflow="ignore"))
-            continue
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True, style="bold")
-        grid.add_column(overflow="fold")
-        grid.add_row(label, Text(text))
-        parts.append(grid)
-    return Group(*parts)
+class hint_view:  # noqa: N801 (used as the function it was)
+    """Each hint wrapped under its own column, as Markdown (no backticks shown); a command in a
+    hint goes on a line of its own, broken only with ` \\` where a paste still works, and a word
+    longer than the column runs past it, whole (a table cell would cut it)."""
+
+    def __init__(self, hints: list[str], total: int):
+        self.hints, self.total = hints, total
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+        from rich.style import Style
+
+        from ckaprep.views.wrapping import commands_apart, notes
+
+        for number, text in enumerate(self.hints, start=1):
+            label = f"Hint {number}/{self.total}: "
+            width = max(20, options.max_width - len(label))
+            lines = list(Segment.split_lines(console.render(notes(commands_apart(text)), options.update_width(width))))
+            while lines and not "".join(segment.text for segment in lines[-1]).strip():
+                lines.pop()  # the blank line Markdown ends a paragraph with
+            for index, line in enumerate(lines):
+                yield Segment(label, Style(bold=True)) if index == 0 else Segment(" " * len(label))
+                yield from line
+                yield Segment.line()
 
 
 def topic_list(topics) -> Table:
@@ -61,16 +74,56 @@ def topic_list(topics) -> Table:
     return grid
 
 
-def catalogue_table(exercises: list[Exercise]) -> Table:
+class catalogue_table:  # noqa: N801 (used as the function it was)
     """The id, then the title with difficulty, suggested minutes and topics under it: the title
-    gets the width the id leaves, at any terminal width."""
-    table = Table(title="ckaprep exercises", title_justify="left")
-    table.add_column("id", no_wrap=True)
-    table.add_column("exercise", overflow="fold")
-    for ex in exercises:
-        about = Text(f"{ex.difficulty} · {ex.minutes} min · {', '.join(ex.topics)}", style="dim")
-        table.add_row(Text(ex.id), Text.assemble(Text(ex.title, style="bold"), "\n", about))
-    return table
+    gets the width the id leaves, at any terminal width. When an id is too long to leave the
+    titles room (ids may have 63 characters), the ids are not a column: each exercise is its
+    id, whole, and under it its title."""
+
+    TITLES_AT_LEAST = 30  # columns
+
+    def __init__(self, exercises: list[Exercise], stages: dict[str, str] | None = None):
+        self.exercises = exercises
+        self.stages = stages  # exercise id -> stage of the study path, to show it (in this order)
+
+    def __rich_console__(self, console, options):
+        longest = max((len(ex.id) for ex in self.exercises), default=0)
+        title = "ckaprep exercises" + (": the study path" if self.stages else "")
+        if longest + 7 + self.TITLES_AT_LEAST <= options.max_width:  # 7: the table's borders and padding
+            table = Table(title=title, title_justify="left")
+            table.add_column("id", no_wrap=True)
+            table.add_column("exercise", overflow="fold")
+            for ex, stage in self._with_stages():
+                if stage:
+                    if table.row_count:
+                        table.add_section()
+                    table.add_row(Text(stage, style="bold underline"), "")
+                table.add_row(Text(ex.id), self._described(ex))
+            yield table
+            return
+        yield Text(title, style="italic")
+        for ex, stage in self._with_stages():
+            if stage:
+                yield Text.assemble("\n", (stage, "bold underline"))
+            yield Text("")
+            yield Text(ex.id, style="bold", no_wrap=True, overflow="ignore")  # whole, even past the edge
+            yield Text.assemble("  ", ex.title)
+            yield Text.assemble("  ", self._about(ex))
+
+    def _with_stages(self):
+        """Each exercise, with the stage of the path it begins (or None)."""
+        shown = None
+        for ex in self.exercises:
+            stage = (self.stages or {}).get(ex.id)
+            yield ex, (stage if self.stages and stage != shown else None)
+            shown = stage
+
+    @staticmethod
+    def _about(ex: Exercise) -> Text:
+        return Text(f"{ex.difficulty} · {ex.minutes} min · {', '.join(ex.topics)}", style="dim")
+
+    def _described(self, ex: Exercise) -> Text:
+        return Text.assemble(Text(ex.title, style="bold"), "\n", self._about(ex))
 
 
 def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
@@ -85,7 +138,7 @@ def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
 
     switch = ShellCommand(f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim")
 
-    body = notes(exercise.render(exercise.task, attempt.params))
+    body = notes(exercise.task_for(attempt.params))
     pages = ", ".join(f"ckaprep explain {t}" for t in exercise.topics)  # a topic is its page
     footer = Text.assemble(
         ("When done, run: ckaprep check", "bold cyan"), "\n", (f"Study notes: {pages}", "dim")
@@ -227,4 +280,11 @@ def doctor_view(diagnosis) -> Group:
         if diagnosis.failure_status is None
         else Text("This cluster cannot run every exercise yet; see the fixes above.", style="red")
     )
-    return Group(table, verdict)
+    if not diagnosis.practice_clusters:
+        return Group(table, verdict)
+    from ckaprep.views.wrapping import ShellCommand
+
+    parts = [table, Text("No cluster yet. Get a practice cluster with one of these, then run ckaprep doctor again:")]
+    for what, command in diagnosis.practice_clusters:
+        parts += [Text(""), Text(f"  {what}:", style="bold"), ShellCommand(command, style="cyan", indent="    ")]
+    return Group(*parts)

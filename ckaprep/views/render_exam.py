@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich import box
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
@@ -24,12 +25,12 @@ def _when(iso: str) -> str:
 def task_view(exam: Exam, number: int, exercise: Exercise) -> Panel:
     attempt = exam.task(number)
     header = Text.assemble(
-        ("Weight: ", "bold"), f"{exam.weights[number - 1]}   ",
+        ("Weight: ", "bold"), f"{exam.weights[number - 1]}%   ",  # as a single exercise's, and the exam's
         ("Namespace: ", "bold"), ", ".join(attempt.namespaces),
         ("   flagged" if number in exam.flagged else "", "yellow"),
     )  # fmt: skip
     switch = ShellCommand(f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim")
-    body = notes(exercise.render(exercise.task, attempt.params))
+    body = notes(exercise.task_for(attempt.params))
     return Panel(Group(header, switch, Text(""), body), title=f"Task {number} · {exercise.title}", expand=False)
 
 
@@ -156,9 +157,12 @@ def _bar(score: float, passed: bool) -> Text:
 
 def progress_view(summary: dict, now: datetime) -> Group:
     parts = []
-    table = Table(title="exercises", title_justify="left", show_edge=False)
-    for column in ("exercise", "attempts", "best", "last", "first 100%", "hints", "box"):
-        table.add_column(column, justify="left" if column == "exercise" else "right", overflow="fold")
+    # An id is never split (`blue-gre` / `en`): the numbers' headers take two lines at 60 columns.
+    table = Table(title="exercises", title_justify="left", show_edge=False, box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    table.add_column("exercise", no_wrap=True)
+    for column in ("tries", "best", "last", "first 100%", "hints", "box"):
+        table.add_column(column, justify="right", min_width=max(map(len, column.split())))
     for item in summary["exercises"]:
         if not item["attempts"]:
             table.add_row(item["exercise"], "0", "", "", "", "", "new", style="dim")

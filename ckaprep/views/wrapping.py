@@ -142,17 +142,32 @@ def _notes_class():
 
 
 def commands_apart(markdown: str) -> str:
-    """Markdown whose `kubectl …` code spans are moved out of their sentence into a shell block
-    of their own, one command a line, so that they are broken only where a paste still works."""
-    span = re.compile(r"`(kubectl [^`]+)`")
-    parts = []
+    """Markdown whose `kubectl …` and `curl …` code spans are moved out of their sentence into a
+    shell block of their own, one command a line, so that they are broken only where a paste
+    still works; the sentence goes on after the block. A command named in passing (`kubectl
+    expose deployment`: no option, three words at most) stays in its sentence."""
+    span = re.compile(r"`((?:kubectl|curl) [^`]+)`")
+    parts: list[str] = []
     for line in markdown.strip().splitlines():
-        commands = span.findall(line)
-        if not commands:
-            parts.append(line)
-            continue
-        prose = line[: line.index("`" + commands[0])].strip()
-        if prose:
-            parts.append(prose)
-        parts.append("```bash\n" + "\n".join(commands) + "\n```")
+        pieces = span.split(line)  # prose, command, prose, command, ..., prose
+        prose, commands = "", []
+        for index, piece in enumerate(pieces):
+            if index % 2 and (len(piece.split()) > 3 or " -" in piece):  # a command to run
+                if prose.strip():
+                    parts.append(prose.strip())
+                prose = ""
+                commands.append(piece)
+                continue
+            text = f"`{piece}`" if index % 2 else piece
+            if commands:
+                text = text.strip().lstrip(",;").strip()
+                if not text.rstrip(".").strip():  # nothing but the full stop after a command
+                    continue
+                parts.append("```bash\n" + "\n".join(commands) + "\n```")
+                commands = []
+            prose += text
+        if commands:
+            parts.append("```bash\n" + "\n".join(commands) + "\n```")
+        if prose.strip():
+            parts.append(prose.strip() if len(pieces) > 1 else line)
     return "\n\n".join(parts)

@@ -21,7 +21,7 @@ def _trainer_exercise(directory, exercise_id="my-expose", text=None):
     return path
 
 
-@pytest.mark.parametrize("exercise_id", ["../../etc/passwd", "/etc/passwd", "a/b", "x" * 300, "UPPER", "..", ""])
+@pytest.mark.parametrize("exercise_id", ["../../etc/passwd", "/etc/passwd", "a/b", "x" * 300, "Under_score", "..", ""])
 def test_an_exercise_id_is_a_name_never_a_path(run, exercise_id):
     result = run("start", exercise_id)
     assert result.exit_code == ExitStatus.USAGE, result.output
@@ -35,7 +35,7 @@ def test_an_exercise_id_is_a_name_never_a_path(run, exercise_id):
         ("target_port: {int: [8100, 8999]", 'target_port: {int: [8100, "x"]', "params.target_port.int", "whole numbers"),
         ("target_port: {int: [8100, 8999]", 'target_port: {int: ["a", "b"]', "params.target_port.int", "whole numbers"),
         ("target_port: {int: [8100, 8999]", "target_port: {int: [9000, 8100]", "params.target_port.int", "low <= high"),
-        ("topics: [clusterip, kubectl]", "topics: [clusterip, {a: b}]", "topics[1]", "not a dict"),
+        ("topics: [clusterip, kubectl]", "topics: [clusterip, {a: b}]", "topics[1]", "not a mapping"),
         ("topics: [clusterip, kubectl]", "topics: [../../etc]", "topics[0]", "unknown topic"),
         ("  replicas: {value: 2}", "  replicas: {value: [2]}", "params.replicas.value", "text or a number"),
         ("    weight: 3\n", "    weight: 3\n    constraint: yes-please\n", "checks[1].constraint", "true or false"),
@@ -161,13 +161,38 @@ def test_an_id_in_two_directories_names_both_files(run, tmp_path):
         assert str(first) in result.stderr and str(second) in result.stderr
 
 
-def test_an_id_clashing_with_a_built_in_exercise(run, tmp_path):
-    """validate refuses it; list, progress, next and start skip it as any broken trainer file."""
+def test_a_copy_of_a_built_in_exercise_validates_as_the_built_in_one(run, tmp_path):
+    """The README's `ckaprep validate exercises/clusterip-create.yaml`, after an install that
+    keeps the exercises elsewhere: the checkout's file is a copy of the built-in one."""
     copy = tmp_path / "clusterip-create.yaml"
     shutil.copy(SOURCE, copy)
-    refused = run("validate", str(copy))
-    assert refused.exit_code == ExitStatus.USAGE
-    assert refused.stderr.strip() == f"error: {copy}: id: 'clusterip-create' is the id of a built-in exercise; rename the file"
+    result = run("validate", str(copy))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"ok  {copy}: 6 checks, 2 right and 5 wrong answers (the built-in exercise)"
+    assert result.stderr == ""
+
+
+def test_an_edit_of_a_built_in_exercise_validates_and_is_told_it_shadows_it(run, tmp_path):
+    edit = tmp_path / "clusterip-create.yaml"
+    edit.write_text(SOURCE.read_text().replace("title: ", "title: My own take on ", 1))
+    result = run("validate", str(edit))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"ok  {edit}: 6 checks") and "(the built-in exercise)" not in result.stdout
+    assert result.stderr.startswith(f"warning: {edit}: id 'clusterip-create' shadows a built-in exercise: ")
+    assert "list and start would skip this file" in result.stderr and len(result.stderr.splitlines()) == 1
+    listed = json.loads(run("validate", "--json", str(edit)).stdout)[0]
+    assert listed["ok"] and not listed["builtin"] and "shadows a built-in exercise" in listed["warnings"][0]
+    broken = tmp_path / "headless-deployment.yaml"  # an edit is checked like any file
+    text = SOURCE.read_text().replace("clusterip-create", "headless-deployment")
+    broken.write_text(text.replace("    weight: 3\n", "    weight: x\n", 1))
+    refused = run("validate", str(broken))
+    assert refused.exit_code == ExitStatus.USAGE and "checks #2.weight" in refused.stderr
+
+
+def test_an_id_clashing_with_a_built_in_exercise(run, tmp_path):
+    """list, progress, next and start skip it as any broken trainer file."""
+    copy = tmp_path / "clusterip-create.yaml"
+    shutil.copy(SOURCE, copy)
     for args in (["list"], ["progress"], ["next"]):
         result = run("--exercises", str(tmp_path), *args)
         assert result.exit_code == 0, (args, result.output)
@@ -213,3 +238,63 @@ def test_prove_two_exercises_with_qualified_proof_names(run, env, fake):
     ]
     unknown = run("prove", "clusterip-create", "--proof", "clusterip-direct:expose")
     assert unknown.exit_code == ExitStatus.USAGE and "no proof named 'clusterip-direct:expose'" in unknown.stderr
+
+
+def test_validate_reports_every_problem_of_a_file_with_suggestions(run, tmp_path):
+    text = SOURCE.read_text().replace("id: clusterip-create", "id: many-faults").replace("minutes: ", "minutes: six #", 1)
+    text = text.replace("topics: [clusterip, kubectl]", "topics: [clusterip, dsn]")
+    text = text.replace("kind: service_type", "kind: service_typ", 1).replace("    weight: 3\n", "    weight: 0\n", 1)
+    text = text.replace("\nhints:", "\nhint: [x]\nhints:", 1)
+    path = tmp_path / "many-faults.yaml"
+    path.write_text(text)
+    result = run("validate", str(path))
+    assert result.exit_code == ExitStatus.USAGE
+    lines = result.stderr.splitlines()
+    assert all(line.startswith(f"error: {path}, line ") for line in lines), lines
+    problems = sorted(line.split(": ", 2)[2] for line in lines)
+    expected = [
+        "checks #1.kind: unknown kind 'service_typ'; did you mean service_type",
+        "checks #2.weight: must be a positive whole number",
+        "hint: unknown field; did you mean hints? (allowed: ",
+        "minutes: must be an integer, not text",
+        "topics #2: unknown topic 'dsn'; did you mean dns? (topics: ",
+    ]
+    assert len(problems) == len(expected) and all(p.startswith(e) for p, e in zip(problems, expected)), problems
+    assert json.loads(run("validate", "--json", str(path)).stdout)[0]["problems"] == [line[len("error: "):] for line in lines]
+    listed = run("--exercises", str(tmp_path), "list", "--json")
+    assert listed.exit_code == 0 and len(listed.stderr.splitlines()) == 1
+    assert "(and 4 more problems; `ckaprep validate` on the file lists them)" in listed.stderr
+
+
+def test_yml_files_list_start_and_complete_like_yaml_ones(run, tmp_path, monkeypatch):
+    path = tmp_path / "my-yml.yml"
+    path.write_text(SOURCE.read_text().replace("id: clusterip-create", "id: my-yml"))
+    listed = run("--exercises", str(tmp_path), "list", "--json")
+    assert listed.exit_code == 0 and "my-yml" in {e["id"] for e in json.loads(listed.stdout)}, listed.output
+    started = run("--exercises", str(tmp_path), "start", "my-yml", "--seed", "1", "--json")
+    assert started.exit_code == 0, started.output
+    from ckaprep.cli.completion import exercise_ids
+
+    monkeypatch.setenv("CKAPREP_EXERCISES", str(tmp_path))
+    assert exercise_ids("my-") == ["my-yml"]
+    (tmp_path / "my-yml.yaml").write_text(path.read_text())
+    twice = run("--exercises", str(tmp_path), "list")
+    assert twice.exit_code == ExitStatus.USAGE and "defined twice" in twice.stderr and "my-yml.yml" in twice.stderr
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_a_63_character_id_leaves_list_readable(run, tmp_path, width):
+    from ckaprep.cli import base
+
+    long_id = "a" * 30 + "-" + "b" * 32
+    (tmp_path / f"{long_id}.yaml").write_text(SOURCE.read_text().replace("id: clusterip-create", f"id: {long_id}"))
+    saved = base.out._width
+    base.out.width = width
+    try:
+        listed = run("--exercises", str(tmp_path), "list").stdout
+    finally:
+        base.out._width = saved
+    lines = listed.splitlines()
+    assert long_id in lines or any(line.startswith(f"│ {long_id} │ ") for line in lines), listed  # whole
+    for title in ("Switch a Service from blue to green", "Expose a Deployment with a ClusterIP Service"):
+        assert any(title in line for line in lines), listed  # not squeezed into a narrow column

@@ -28,7 +28,7 @@ def _broken(tmp_path, old: str, new: str):
         ("topics: [clusterip, kubectl]", "topics: [clusterip, networking]", "topics[1]", "unknown topic"),
         ("kind: service_selector", "kind: service_selektor", "checks[1].kind", "unknown kind"),
         ("    backends: app=${app},tier=backend\n    hint", "    hint", "checks[1].backends", "required"),
-        ("minutes: 6", "minutes: six", "minutes", "must be a int"),
+        ("minutes: 6", "minutes: six", "minutes", "must be an integer, not text"),
         ("title: Service ${service} exists", "title: Service ${servcie} exists", "checks", "unknown parameter"),
         ("id: probe-clusterip", "id: probe-short", "checks[5].id", "duplicate"),
         ("  port: {pick: [80, 8080, 8000, 9000]}\n", "  port: {pick: []}\n", "params.port.pick", "non-empty"),
@@ -215,3 +215,16 @@ def test_requirements_are_typed_at_load(tmp_path, old, new, field, problem):
     with pytest.raises(ExerciseFileError) as info:
         load_exercise(_broken(tmp_path, old, new))
     assert (info.value.field, problem in info.value.problem) == (field, True), info.value.message
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_no_solution_has_a_sed_that_changes_nothing(seed):
+    import re
+
+    from ckaprep.catalogue.exercise import load_catalogue
+
+    for exercise in load_catalogue().values():
+        params = exercise.choose_params(seed)
+        script = exercise.solution_for(params)["kubectl"]
+        for before, after in re.findall(r"s/([^/]*)/([^/]*)/", script):
+            assert before != after, (exercise.id, before)

@@ -213,3 +213,25 @@ def test_check_after_the_namespace_was_deleted_by_hand(run, env, fake):
     result = run("check")
     assert result.exit_code == ExitStatus.USAGE
     assert "no longer exists" in result.stderr and "ckaprep reset" in result.stderr
+
+
+def _command_paths(command, path=()):
+    yield path
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from _command_paths(sub, (*path, name))
+
+
+def test_help_speaks_plainly_and_h_is_help(run):
+    """No typer internals (`<str>`, `<int range>`, `{FILE...}...`, `[[N]]`) in any help, and `-h`
+    is `--help`, as in kubectl."""
+    import re
+
+    import typer.main
+
+    from ckaprep.cli.application import app
+
+    for path in _command_paths(typer.main.get_command(app)):
+        shown = run(*path, "--help")
+        assert shown.exit_code == 0, path
+        assert not re.search(r"<[a-z][a-z \[\]]*>|\{[A-Z]|\[\[", shown.stdout), (path, shown.stdout)
+        assert run(*path, "-h").stdout == shown.stdout, path

@@ -77,7 +77,12 @@ def test_a_line_that_goes_on_keeps_its_backslash_at_its_end():
 
 def test_personal_commands_go_apart_from_their_sentence():
     note = "Print its IP: `kubectl get svc web -n shop -o jsonpath='{.spec.clusterIP}'` now."
-    assert commands_apart(note) == "Print its IP:\n\n```bash\nkubectl get svc web -n shop -o jsonpath='{.spec.clusterIP}'\n```"
+    assert commands_apart(note) == "Print its IP:\n\n```bash\nkubectl get svc web -n shop -o jsonpath='{.spec.clusterIP}'\n```\n\nnow."
+    assert commands_apart("Run `kubectl get svc -A`.") == "Run\n\n```bash\nkubectl get svc -A\n```"
+    assert commands_apart("First `kubectl get pods -A`, then `curl -s b` and look.") == (
+        "First\n\n```bash\nkubectl get pods -A\n```\n\nthen\n\n```bash\ncurl -s b\n```\n\nand look."
+    )
+    assert commands_apart("`kubectl expose deployment` takes a selector.") == "`kubectl expose deployment` takes a selector."
 
 
 @pytest.mark.parametrize("topic", sorted(all_topics()))
@@ -128,18 +133,21 @@ def test_the_topic_list_keeps_its_indent(run, width):
         assert line.split(" ", 1)[0] in all_topics() or line.startswith(" " * column), line
 
 
-def test_hints_keep_their_indent_and_commands_stay_whole(run, width):
-    run("start", "clusterip-create", "--seed", "5")
+def test_hints_keep_their_indent_and_commands_paste(run, width):
+    run("start", "env-vars", "--seed", "5")
     for _ in range(3):
         shown = run("hint").stdout
-    exercise = CATALOGUE["clusterip-create"]
+    exercise = CATALOGUE["env-vars"]
     params = json.loads(run("status", "--json").stdout)["params"]
-    hints = exercise.render(exercise.hints, params)
-    for hint in hints:
-        if "`kubectl " in hint:
-            assert hint in shown  # on one line, whole
+    joined = re.sub(r" \\\n *", " ", shown)
+    for hint in exercise.render(exercise.hints, params):
+        for command in re.findall(r"`((?:kubectl|curl) [^`]+)`", hint):
+            assert command in joined, (command, shown)  # whole, or broken with ` \` where a paste still works
+        assert "then name its port" in joined or "then name its port" not in hint  # no prose is lost
+    assert "`" not in shown  # Markdown, not its backticks
     for line in shown.splitlines():
-        assert line.startswith("Hint ") or line.startswith(" " * len("Hint 1/3: ")) or line.startswith("No more"), line
+        assert not line or line.startswith(("Hint ", " " * len("Hint 1/3: "), "No more")), line
+        assert len(line) <= width or break_command(line.strip(), width) == [line.strip()], line
 
 
 def _command_paths(command, path=()):
@@ -174,3 +182,17 @@ def test_the_exam_review_prints_solutions_whole(run, width):
     for task in json.loads(run("exam", "review", "--json").stdout)["tasks"]:
         for line in task["solution"]["yaml"].strip().splitlines():
             assert line in printed, line
+
+
+def test_progress_keeps_every_id_whole(run, env, width):
+    from ckaprep.practice.history import History, Record
+
+    History(env.state.history_path).append(*[
+        Record(kind="check", time="2026-01-01T00:00:00+00:00", score=50.0, exercise=e, attempt=f"{e}-1", failed=["x"])
+        for e in CATALOGUE
+    ])  # fmt: skip
+    shown = run("progress").stdout
+    lines = shown.splitlines()
+    for exercise_id in CATALOGUE:
+        assert any(line.split()[:1] == [exercise_id] for line in lines), (exercise_id, shown)
+    assert any(line.rstrip().endswith("box") for line in lines), shown  # no column cut off

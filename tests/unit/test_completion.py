@@ -171,3 +171,15 @@ def test_kubectl_runs_the_plugin(tmp_path):
                           env=_isolated_env(tmp_path, PATH=f"{BIN}:{os.path.dirname(kubectl)}:/usr/bin:/bin"))  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert '"topic": "dns"' in done.stdout
+
+
+def test_exam_topics_complete_only_topics_some_exercise_covers(tmp_path):
+    offered = bash_complete(tmp_path, "ckaprep", "exam", "start", "--topic", "")
+    assert "udp" in offered and "dns" in offered and "best-practices" not in offered
+    assert "best-practices" in bash_complete(tmp_path, "ckaprep", "explain", "b")
+
+
+def test_too_many_tasks_for_a_topic_say_how_many_exercises_it_has(run):
+    result = run("exam", "start", "--topic", "udp", "--tasks", "3")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --tasks 3: only 1 exercise has topic udp, so the exam has at most 1 task"

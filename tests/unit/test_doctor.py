@@ -178,3 +178,28 @@ def test_a_service_that_never_answers_fails_with_the_cause(healthy):
     clusterip = next(f for f in diagnosis.findings if f.id == "clusterip")
     assert clusterip.status == FAIL and "connection refused" in clusterip.detail and "kube-proxy" in clusterip.fix
     assert diagnosis.exit_status == ExitStatus.CHECKS_FAILED
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_doctor_without_a_kubeconfig_says_how_to_get_a_cluster(env, width):
+    from ckaprep.cli import base
+    from ckaprep.errors import NoKubeconfig
+
+    def no_kubeconfig(*_):
+        raise NoKubeconfig("no kubeconfig: ~/.kube/config does not exist and KUBECONFIG is not set; pass --kubeconfig PATH")
+
+    env.cluster_factory = no_kubeconfig
+    saved = base.out._width
+    base.out.width = width
+    try:
+        result = CliRunner().invoke(app, ["doctor"], obj=env)
+    finally:
+        base.out._width = saved
+    assert result.exit_code == ExitStatus.CLUSTER, result.output
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    for command in ("kind create cluster --name cka", "minikube start", "k3d cluster create cka", "sudo scripts/try"):
+        assert command in lines, result.stdout  # whole, on a line of its own, to paste
+    assert "no kubeconfig" in result.stdout and result.stderr == ""
+    as_json = json.loads(CliRunner().invoke(app, ["doctor", "--json"], obj=env).stdout)
+    assert [f["id"] for f in as_json["findings"]] == ["kubeconfig"]
+    assert [c["command"] for c in as_json["practice_clusters"]][-1] == "sudo scripts/try"

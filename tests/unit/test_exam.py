@@ -243,3 +243,13 @@ def test_the_clock_starts_once_the_tasks_are_set_up(fake, tmp_path):
     assert exam.started_at == (NOW + timedelta(minutes=2)).isoformat()
     assert exam.deadline == (NOW + timedelta(minutes=32)).isoformat()
     assert StateStore(tmp_path).load_exam().deadline == exam.deadline
+
+
+def test_exam_task_gives_the_weight_in_percent_and_the_time_left(run, env, clock):
+    from datetime import timedelta
+
+    assert run("exam", "start", "--tasks", "2", "--seed", "3", "--minutes", "30").exit_code == 0
+    clock[0] += timedelta(minutes=4, seconds=30)
+    shown = run("exam", "task", "1").stdout
+    assert "Weight: " in shown and "%" in shown.split("Weight: ", 1)[1].split()[0]
+    assert "Time left: 25m30s of 30 min" in shown

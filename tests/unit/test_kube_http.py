@@ -155,7 +155,7 @@ def test_a_missing_object_is_none_for_get_and_delete(server, cluster):
 @pytest.mark.parametrize(
     ("code", "error", "words"),
     [
-        (401, CredentialsRejected, "rejected the credentials (Unauthorized)"),
+        (401, CredentialsRejected, "rejected the credentials of context c in kubeconfig "),
         (403, PermissionDenied, 'permission denied: services is forbidden: User "u" cannot list'),
         (404, UsageError, "refused POST /api/v1/namespaces/ns1/services: the namespace ns1 is gone"),
         (409, UsageError, 'refused POST /api/v1/namespaces/ns1/services: services "web" already exists'),
@@ -294,3 +294,13 @@ def test_a_deleted_seat_says_so_whichever_refusal_the_api_server_gives(server, t
     assert "the seat or its class was deleted" in said and "ask the trainer for a new kubeconfig" in said
     assert "\n" not in said and "forbidden" not in said
     assert server.requests[0]["path"] == "/api/v1/namespaces/k8s101-01-a/configmaps/ckaprep-seat"
+
+
+def test_rejected_credentials_name_the_server_and_the_context(server, cluster, tmp_path):
+    server.answer(401, status(401, "Unauthorized"))
+    with pytest.raises(CredentialsRejected) as caught:
+        cluster.version()
+    assert str(caught.value) == (
+        f"the cluster at {server.url} rejected the credentials of context c in kubeconfig {tmp_path / 'k'} "
+        "(Unauthorized)"
+    )

@@ -110,3 +110,40 @@ def test_progress_lines_show_markup_literally(env, fake):
     result = runner.invoke(app, ["check", "--probe-image", "[/]"], obj=env)  # named in "starting probe pod"
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == ExitStatus.OK, result.output
+
+
+ESCAPES = {"title": '"Expose \\e]0;pwned\\a it"', "hint": '"Press \\e[2J to start"', "check": '"Type is \\e[31mright"'}
+
+
+def _exercise_with_escapes(directory):
+    """clusterip-create as a trainer's file whose texts hold terminal escape sequences."""
+    from ckaprep.catalogue.locations import exercises_dir
+
+    text = (exercises_dir() / "clusterip-create.yaml").read_text().replace("id: clusterip-create", "id: escapes")
+    text = text.replace("\ntitle: ", f"\ntitle: {ESCAPES['title']}\nold_title: ", 1)
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("old_title: ")) + "\n"
+    text = text.replace("hints:\n", f"hints:\n  - {ESCAPES['hint']}\n", 1)
+    text = text.replace("    title: Service ${service} exists with type ClusterIP", f"    title: {ESCAPES['check']}", 1)
+    path = directory / "escapes.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_control_characters_from_exercise_files_are_shown_escaped(env, tmp_path):
+    path = _exercise_with_escapes(tmp_path)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["--exercises", str(tmp_path), "list"], obj=env)
+    started = runner.invoke(app, ["--exercises", str(tmp_path), "start", "escapes", "--seed", "3"], obj=env)
+    hinted = runner.invoke(app, ["--exercises", str(tmp_path), "hint"], obj=env)
+    checked = runner.invoke(app, ["--exercises", str(tmp_path), "check", "--wait", "0"], obj=env)
+    for result in (listed, started, hinted, checked):
+        assert "\x1b" not in result.stdout and "\x07" not in result.stdout, result.stdout
+    assert "Expose \\x1b]0;pwned\\x07 it" in " ".join(listed.stdout.replace("│", " ").split())
+    assert "\\x1b]0;pwned" in started.stdout
+    assert "Press \\x1b[2J to start" in hinted.stdout
+    assert "Type is \\x1b[31mright" in checked.stdout
+    validated = runner.invoke(app, ["validate", str(path)], obj=env)
+    assert validated.exit_code == 0, validated.output
+    warnings = validated.stderr.splitlines()
+    assert len(warnings) == 3 and all("holds a control character (\\x1b)" in w for w in warnings), warnings
+    assert [w.split(": ")[2] for w in warnings] == ["title", "checks #1.title", "hints #1"]

@@ -200,3 +200,37 @@ def test_start_next_starts_the_suggested_exercise(run, env):
     assert "next: dns-cross-namespace: new" in started.stderr
     assert run("start").exit_code == ExitStatus.USAGE
     assert run("start", "env-vars", "--next").exit_code == ExitStatus.USAGE
+
+
+# -- the study path -------------------------------------------------------------------------
+def test_every_built_in_exercise_is_on_the_study_path_once():
+    from ckaprep.catalogue.study_path import PATH, STAGES
+
+    assert sorted(PATH) == sorted(CATALOGUE) and len(PATH) == len(set(PATH))
+    assert [stage for stage, _ in STAGES] == ["basics", "advanced", "troubleshooting"]
+
+
+def test_next_on_a_fresh_history_starts_the_study_path_and_walks_it(run, env):
+    from ckaprep.catalogue.study_path import PATH
+
+    env.now = lambda: NOW
+    suggestion = json.loads(run("next", "--json").stdout)
+    assert suggestion["exercise"] == PATH[0] == "clusterip-create"
+    assert "step 1 of 19 of the study path (basics)" in suggestion["reason"]
+    started = run("start", "--next", "--json")
+    assert json.loads(started.stdout)["id"] == "clusterip-create", started.output
+    walked = [rec("clusterip-create", 0, 100.0, "c1")]
+    assert next_exercise(walked, CATALOGUE, NOW + timedelta(hours=1)).exercise == "multi-port-named"  # topic first
+
+
+def test_list_shows_the_study_path(run):
+    from ckaprep.catalogue.study_path import PATH
+
+    listed = json.loads(run("list", "--path", "--json").stdout)
+    assert [e["id"] for e in listed] == list(PATH)
+    assert [(e["stage"], e["step"]) for e in listed][:2] == [("basics", 1), ("basics", 2)]
+    assert listed[-1]["stage"] == "troubleshooting"
+    shown = run("list", "--path").stdout
+    lines = [line.split("│")[1].strip() for line in shown.splitlines() if line.startswith("│ ") and "│" in line[1:]]
+    ids = [word for word in lines if word in CATALOGUE or word in ("basics", "advanced", "troubleshooting")]
+    assert ids == ["basics", *PATH[:7], "advanced", *PATH[7:16], "troubleshooting", *PATH[16:]]

@@ -161,3 +161,43 @@ def test_a_proofs_namespaces_are_deleted_without_waiting_and_awaited_at_the_end(
                     options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep))  # fmt: skip
     prover.exercise(exercise, exercise.proofs[:2], fresh=False, report=lambda v: None)
     assert prover.deleting == [] and fake.list("Namespace", None) == []
+
+
+def _prove_on(env, fake, *args):
+    from typer.testing import CliRunner
+
+    from ckaprep.cli.application import app
+
+    env.kubectl = FakeKubectl(fake)
+    return CliRunner().invoke(app, ["prove", "clusterip-create", *args], obj=env)
+
+
+def test_prove_on_a_cluster_that_refuses_the_connection_says_nothing_may_remain(env, fake):
+    from ckaprep.errors import ClusterUnreachable
+
+    fake.failure = ClusterUnreachable("the cluster at https://x refused the connection", reached_server=False)
+    result = _prove_on(env, fake)
+    assert result.exit_code == 3, result.output
+    assert result.stderr.splitlines() == ["      … clusterip-create expose",
+                                          "error: the cluster at https://x refused the connection"]  # fmt: skip
+
+
+def test_prove_stopped_after_creating_names_what_may_remain(env, fake, monkeypatch):
+    from ckaprep.errors import ClusterUnreachable
+
+    create = fake.create
+
+    def create_then_fail(manifest, *args, **kwargs):
+        created = create(manifest, *args, **kwargs)
+        if manifest["kind"] == "Namespace":
+            fake.failure = ClusterUnreachable("the cluster at https://x did not answer within 15 s")
+        return created
+
+    monkeypatch.setattr(fake, "create", create_then_fail)
+    result = _prove_on(env, fake, "--proof", "expose")
+    assert result.exit_code == 3, result.output
+    [remain] = [line for line in result.stderr.splitlines() if "may remain" in line]
+    fake.failure = None
+    [namespace] = [ns["metadata"]["name"] for ns in fake.list("Namespace", None)]  # left: the cluster went away
+    assert remain == f"prove stopped; namespaces {namespace} may remain: " \
+        "kubectl get namespaces -l app.kubernetes.io/managed-by=ckaprep"

@@ -162,3 +162,111 @@ def test_the_built_in_directory_given_again_is_read_once(run):
     assert listed.exit_code == 0 and "warning" not in listed.stderr, listed.stderr
     started = run("--exercises", builtin, "start", "clusterip-create", "--seed", "2", "--json")
     assert started.exit_code == 0, started.output
+
+
+def test_start_forgives_case_and_suggests_a_close_id(run):
+    typo = run("start", "clusterip-creat")
+    _one_line(typo, ExitStatus.USAGE, "no exercise 'clusterip-creat'; did you mean clusterip-create")
+    assert "try one of" not in typo.stderr
+    far = run("start", "zzz")
+    _one_line(far, ExitStatus.USAGE, "no exercise 'zzz' (try one of: blue-green, ")
+    started = run("start", "Clusterip-Create", "--seed", "2", "--json")
+    assert started.exit_code == 0, started.output
+    assert json.loads(started.stdout)["id"] == "clusterip-create"
+    assert run("task", "--json").exit_code == 0
+
+
+def test_reset_on_a_gone_cluster_points_to_forget(tmp_path, fake):
+    from ckaprep.errors import ClusterUnreachable
+
+    env = Environment(environ={"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)},
+                      cluster_factory=lambda *_: fake, sleep=lambda _: None)  # fmt: skip
+    runner = CliRunner()
+    assert runner.invoke(app, ["start", "clusterip-create", "--seed", "3"], obj=env).exit_code == 0
+    fake.failure = ClusterUnreachable("the cluster at https://x refused the connection", reached_server=False)
+    _one_line(runner.invoke(app, ["reset"], obj=env), ExitStatus.CLUSTER,
+              "refused the connection; if that cluster is gone for good, `ckaprep reset --forget` drops the exercise")
+    assert env.state.load() is not None  # kept: reset did not happen
+    assert runner.invoke(app, ["reset", "--forget"], obj=env).exit_code == 0
+    fake.failure = None
+    assert runner.invoke(app, ["exam", "start", "--tasks", "2", "--seed", "4"], obj=env).exit_code == 0
+    fake.failure = ClusterUnreachable("the cluster at https://x refused the connection", reached_server=False)
+    for args in (["exam", "reset"], ["reset"]):
+        _one_line(runner.invoke(app, args, obj=env), ExitStatus.CLUSTER, "`ckaprep reset --forget` drops the exam")
+    assert runner.invoke(app, ["reset", "--forget"], obj=env).exit_code == 0 and env.state.load_exam() is None
+
+
+@pytest.mark.parametrize("name", ["attempt.json", "exam.json"])
+def test_a_damaged_state_file_does_not_block_forget(tmp_path, name):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / name).write_text('{"exercise": 3')
+    env = Environment(environ={"CKAPREP_HOME": str(state), "HOME": str(tmp_path)})
+    runner = CliRunner()
+    refused = runner.invoke(app, ["status"], obj=env)
+    assert refused.exit_code == ExitStatus.USAGE and "is not valid JSON" in refused.stderr
+    forgotten = runner.invoke(app, ["reset", "--forget"], obj=env)
+    assert forgotten.exit_code == 0, forgotten.output
+    assert forgotten.stdout.startswith(f"forgot the unreadable state file {state / name} without touching any cluster")
+    assert not (state / name).exists()
+    again = runner.invoke(app, ["reset", "--forget"], obj=env)
+    _one_line(again, ExitStatus.USAGE, "no active exercise")
+
+
+def test_nothing_active_is_said_even_where_no_lock_can_be_taken(tmp_path):
+    """A read-only home cannot hold the lock file; a directory in its place stands for it (root
+    writes anywhere)."""
+    state = tmp_path / "state"
+    (state / ".lock").mkdir(parents=True)
+    env = Environment(environ={"CKAPREP_HOME": str(state), "HOME": str(tmp_path)})
+    for args in (["reset", "--forget"], ["hint"], ["solution"]):
+        _one_line(CliRunner().invoke(app, args, obj=env), ExitStatus.USAGE, "no active exercise")
+
+
+# -- papercuts ------------------------------------------------------------------------------
+def test_durations_over_an_hour_read_in_hours():
+    from ckaprep.views.render import minutes_and_seconds
+
+    assert minutes_and_seconds(5707) == "1h35m07s" and minutes_and_seconds(247) == "4m07s"
+
+
+def test_topics_are_listed_in_one_order_and_a_longer_word_finds_its_topic(run):
+    listed = [t["topic"] for t in json.loads(run("explain", "--json").stdout)]
+    assert listed == sorted(listed) and listed.index("dns") < listed.index("dns-records")
+    _one_line(run("explain", "udp-services"), ExitStatus.USAGE, "did you mean udp or ")
+
+
+def test_next_prints_each_command_whole_at_60_columns(run):
+    from ckaprep.cli import base
+
+    saved = base.out._width
+    base.out.width = 60
+    try:
+        shown = run("next").stdout.splitlines()
+    finally:
+        base.out._width = saved
+    assert "  ckaprep start --next" in shown and "  ckaprep start clusterip-create" in shown
+
+
+def test_ctrl_d_at_the_progress_reset_prompt_keeps_the_history(run, env, monkeypatch):
+    from ckaprep.practice.history import History, Record
+
+    History(env.state.history_path).append(Record(kind="check", time="2026-01-01T00:00:00+00:00", score=5.0,
+                                                  exercise="env-vars", attempt="a"))  # fmt: skip
+    monkeypatch.setattr("ckaprep.cli.study.stdin_is_terminal", lambda: True)
+    result = run("progress", "--reset", input="")  # end of input at once: Ctrl-D
+    assert result.exit_code == 0, result.output
+    assert "history kept" in result.stdout and "interrupted" not in result.output
+    assert env.state.history_path.exists()
+
+
+def test_piped_pages_carry_no_trailing_spaces(run, env):
+    from ckaprep.errors import NoKubeconfig
+
+    def no_kubeconfig(*_):
+        raise NoKubeconfig("no kubeconfig: ~/.kube/config does not exist and KUBECONFIG is not set")
+
+    env.cluster_factory = no_kubeconfig
+    for args in (["explain", "dns"], ["explain"], ["list"], ["list", "--path"], ["doctor"]):
+        printed = run(*args).stdout
+        assert printed.strip() and all(line == line.rstrip() for line in printed.splitlines()), args
