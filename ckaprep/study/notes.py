@@ -69,6 +69,15 @@ def personal_values(attempt: Attempt) -> dict[str, Any]:
     }
 
 
+def optional_values(attempt: Attempt) -> dict[str, str]:
+    """Names a note fills in when the exercise has them, and leaves as a placeholder otherwise."""
+    params = attempt.params
+    return {
+        "pod": str(params.get("client") or "<pod>"),
+        "client_namespace": str(params.get("client_ns") or "<client-ns>"),
+    }
+
+
 def personal_note(topic: Topic, attempt: Attempt | None) -> str:
     """The topic's notes for the learner's own exercise, or "" when they would not apply."""
     if attempt is None or not topic.personal:
@@ -76,4 +85,4 @@ def personal_note(topic: Topic, attempt: Attempt | None) -> str:
     values = personal_values(attempt)
     if any(value is None for value in values.values()):
         return ""
-    return topic.personal.format_map(values).strip()
+    return topic.personal.format_map(values | optional_values(attempt)).strip()

@@ -46,3 +46,20 @@ def test_personal_notes_fill_in_the_attempt():
     note = personal_note(all_topics()["dns"], attempt)
     assert "cart.shop-abcde.svc.corp.example" in note
     assert personal_note(all_topics()["dns"], None) == ""
+
+
+def test_the_personal_panel_fills_in_the_exercise_names_and_never_advises_losing_a_bare_pod():
+    from ckaprep.catalogue.exercise import find_exercise
+    from ckaprep.practice.lifecycle import plan_attempt
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    env_vars = plan_attempt(find_exercise("env-vars"), seed=3, now=now)
+    note = personal_note(all_topics()["env-vars"], env_vars)
+    client = env_vars.params["client"]
+    assert f"kubectl exec -n {env_vars.namespace} {client} -- env" in note
+    assert "delete pod" not in note and f"kubectl get pod {client} -n {env_vars.namespace} -o yaml | kubectl replace --force -f -" in note
+    cross = plan_attempt(find_exercise("dns-cross-namespace"), seed=3, now=now)
+    assert f"kubectl run dnstest -n {cross.params['client_ns']} " in personal_note(all_topics()["dns"], cross)
+    other = plan_attempt(find_exercise("clusterip-create"), seed=3, now=now)
+    assert "-n <client-ns>" in personal_note(all_topics()["dns"], other)  # no client namespace there
