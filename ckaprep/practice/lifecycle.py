@@ -14,7 +14,8 @@ from pathlib import Path
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.errors import (
-    CkaprepError, ClusterError, ImagePullError, Interrupted, NotOwnedError, StateError, WaitTimeout,
+    CkaprepError, ClusterError, ImagePullError, Interrupted, NotOwnedError, PermissionDenied, StateError,
+    WaitTimeout,
 )  # fmt: skip
 from ckaprep.grading.checks import fingerprint
 from ckaprep.grading.checks.constraints import record_key, record_of
@@ -117,7 +118,7 @@ def set_up(
     for manifest in manifests:
         meta = manifest["metadata"]
         waiter.progress(f"creating {manifest['kind']} {meta.get('namespace', '')}/{meta['name']}")
-        created.append(cluster.create(manifest))
+        created.append(create_once_admitted(cluster, manifest, waiter))
     # Kept before the wait, so that a setup that times out still has them for `check`.
     attempt.records = records_at_start(cluster, manifests, created)
     record(attempt)
@@ -131,6 +132,33 @@ def set_up(
     # Replaced whole, never changed in place: an exam's other tasks may be saving it right now.
     attempt.fingerprints = fingerprints
     record(attempt)
+
+
+NO_DEFAULT_ACCOUNT = 'serviceaccount "default" not found'
+ACCOUNT_WAIT_S = 60.0
+
+
+def create_once_admitted(cluster: Cluster, manifest: dict, waiter: Waiter) -> dict:
+    """Create the object; a Pod refused because its new namespace has no `default`
+    ServiceAccount yet is created again once the controller has made it. (A namespace is
+    without one for a moment, longer while kube-controller-manager reconnects after an API
+    server restart.)"""
+    created: list[dict] = []
+
+    def attempt() -> bool:
+        try:
+            created.append(cluster.create(manifest))
+            return True
+        except PermissionDenied as exc:
+            if NO_DEFAULT_ACCOUNT not in exc.message:
+                raise
+            return False
+
+    if not attempt():
+        ns = manifest["metadata"].get("namespace", "")
+        waiter.until(attempt, timeout_s=ACCOUNT_WAIT_S,
+                     what=f"the default ServiceAccount of namespace {ns} (made by the cluster's controllers)")  # fmt: skip
+    return created[0]
 
 
 def records_at_start(cluster: Cluster, manifests: list[dict], created: list) -> dict[str, dict]:

@@ -72,12 +72,19 @@ def assert_one_line_unreachable(result: subprocess.CompletedProcess) -> None:
 
 
 @pytest.fixture
-def learner(tmp_path, cluster) -> Learner:
-    return Learner(tmp_path / "state", cluster.kubeconfig, cluster.kubectl_path)
+def learner(tmp_path, cluster):
+    session = Learner(tmp_path / "state", cluster.kubeconfig, cluster.kubectl_path)
+    yield session
+    session.run("reset")  # whatever a failed test left
+    session.run("exam", "reset")
+
+
+def _seed() -> str:
+    return str(int.from_bytes(os.urandom(3), "big"))  # each test its own namespaces
 
 
 def _solve(learner: Learner, cluster, exercise_id: str) -> dict:
-    started = learner.run("start", exercise_id, "--seed", "17", "--json")
+    started = learner.run("start", exercise_id, "--seed", _seed(), "--json")
     assert started.returncode == 0, started.stderr
     payload = json.loads(started.stdout)
     exercise = find_exercise(exercise_id)
@@ -88,7 +95,7 @@ def _solve(learner: Learner, cluster, exercise_id: str) -> dict:
 def test_start_and_check_across_an_api_server_restart(learner, cluster):
     down = api_down(cluster.kubectl)
     try:
-        refused = learner.run("start", "clusterip-create", "--seed", "17")
+        refused = learner.run("start", "clusterip-create", "--seed", _seed())
         assert_one_line_unreachable(refused)
         assert learner.state() == {}  # nothing recorded: nothing to reset
     finally:
@@ -109,7 +116,7 @@ def test_start_and_check_across_an_api_server_restart(learner, cluster):
 
 
 def test_exam_submit_across_an_api_server_restart(learner, cluster):
-    started = learner.run("exam", "start", "--tasks", "1", "--topic", "create", "--seed", "5", "--json")
+    started = learner.run("exam", "start", "--tasks", "1", "--topic", "create", "--seed", _seed(), "--json")
     assert started.returncode == 0, started.stderr
     down = api_down(cluster.kubectl)
     try:
@@ -132,7 +139,7 @@ def test_classroom_grade_across_an_api_server_restart(tmp_path, cluster):
     try:
         seat = json.loads(created.stdout)["seats"][0]
         learner = Learner(tmp_path / "seat1", seat["kubeconfig"], cluster.kubectl_path)
-        started = learner.run("start", "clusterip-create", "--seed", "3", "--json")
+        started = learner.run("start", "clusterip-create", "--seed", _seed(), "--json")
         assert started.returncode == 0, started.stderr
         down = api_down(cluster.kubectl)
         try:

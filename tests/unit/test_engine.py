@@ -221,3 +221,32 @@ def test_no_check_passes_while_a_controller_is_about_to_undo_the_answer(fake):
     clock = FakeTime()
     report, _ = grade(exercise, attempt, fake, options(wait_s=5, clock=clock.monotonic, sleep=clock.sleep))
     assert report.passed and clock.now == 0 and not report.notes
+
+
+def test_setup_waits_for_a_new_namespaces_default_service_account(fake):
+    """After an API server restart, a new namespace has no `default` ServiceAccount for a while,
+    and Pods are refused until the controller makes it: start waits, then creates them."""
+    from ckaprep.errors import PermissionDenied
+    from ckaprep.practice.lifecycle import create_once_admitted
+    from ckaprep.cluster.waiting import Waiter
+
+    refusals = [2]
+    real_create = fake.create
+
+    def create(manifest):
+        if manifest["kind"] == "Pod" and refusals[0]:
+            refusals[0] -= 1
+            raise PermissionDenied('permission denied: pods "web" is forbidden: error looking up service account '
+                                   'shop/default: serviceaccount "default" not found')
+        return real_create(manifest)
+
+    fake.create = create
+    fake.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    clock = FakeTime()
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop"},
+           "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    made = create_once_admitted(fake, pod, Waiter(clock=clock.monotonic, sleep=clock.sleep))
+    assert made["metadata"]["name"] == "web" and refusals == [0] and 1 <= clock.now < 5
+    fake.create = lambda manifest: (_ for _ in ()).throw(PermissionDenied("permission denied: pods is forbidden"))
+    with pytest.raises(PermissionDenied):  # any other refusal is not waited for
+        create_once_admitted(fake, pod, Waiter(clock=clock.monotonic, sleep=clock.sleep))
