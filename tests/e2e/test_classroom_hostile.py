@@ -269,7 +269,8 @@ def test_every_exercise_is_proven_inside_a_seat(tmp_path_factory, cluster):
         proofs = [p for p in exercise.proofs if p.is_right] + [p for p in exercise.proofs if not p.is_right][:1]
         tasks += plan_tasks(exercise, proofs, True)
     room = Room(tmp_path_factory.mktemp("seat-proofs"), cluster, len(tasks))
-    environ = {"PATH": f"{os.path.dirname(cluster.kubectl_path)}:{os.environ.get('PATH', '')}"}
+    home = tmp_path_factory.mktemp("seat-proofs-home")  # kubectl keeps its discovery cache there
+    environ = {"PATH": f"{os.path.dirname(cluster.kubectl_path)}:{os.environ.get('PATH', '')}", "HOME": str(home)}
     verdicts, failures, guard = [], [], threading.Lock()
     try:
         def prove_in_seat(number: int, task: tuple) -> None:
