@@ -182,26 +182,25 @@ def exam_records(cluster: Cluster, class_name: str) -> dict[str, Exam]:
     return found
 
 
-def exam_active(view: SeatView, exam: Exam | None) -> bool:
-    """Whether the seat still holds the trainer's exam (a learner may reset it away)."""
+def _learner_copy(view: SeatView, exam: Exam | None) -> dict | None:
+    """The seat's own copy of the trainer's exam, when it still holds that exam."""
     if exam is None:
-        return False
+        return None
     try:
         data = _learner_json(view, EXAM_KEY)
     except SeatTrouble:
-        return False
-    return isinstance(data, dict) and data.get("id") == exam.id
+        return None
+    return data if isinstance(data, dict) and data.get("id") == exam.id else None
+
+
+def exam_active(view: SeatView, exam: Exam | None) -> bool:
+    """Whether the seat still holds the trainer's exam (a learner may reset it away)."""
+    return _learner_copy(view, exam) is not None
 
 
 def submitted_at(view: SeatView, exam: Exam) -> str | None:
     """When the learner submitted the trainer's exam, if they say they did, checked."""
-    try:
-        data = _learner_json(view, EXAM_KEY)
-    except SeatTrouble:
-        return None
-    if not isinstance(data, dict) or data.get("id") != exam.id:
-        return None
-    stamp = data.get("submitted_at")
+    stamp = (_learner_copy(view, exam) or {}).get("submitted_at")
     try:
         when = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
     except ValueError:

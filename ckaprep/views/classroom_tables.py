@@ -21,11 +21,15 @@ def _table(*columns: str) -> Table:
 
 
 def minutes(seconds) -> str:
+    """`4:07` as a clock reads; from an hour on, as everywhere else (`1h35m07s`)."""
     if seconds is None:
         return "-"
     seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}:{rest % 60:02d}"
+    if seconds >= 3600:
+        from ckaprep.views.render import minutes_and_seconds
+
+        return minutes_and_seconds(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def score(value) -> str:
