@@ -98,7 +98,7 @@ class Environment:
         return [self.exercises_dir or exercises_dir(), *dict.fromkeys(extra)]
 
     def catalogue(self):
-        from ckaprep.catalogue.exercise import Catalogue
+        from ckaprep.catalogue.loading import Catalogue
 
         builtin, *extra = self.exercise_dirs()
         return Catalogue(builtin, extra, self.parsed_cache())

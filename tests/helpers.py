@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from ruamel.yaml import YAML
 
-from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.catalogue.loading import find_exercise
 from ckaprep.cluster.fake import DOMAIN, FakeCluster
 from ckaprep.cluster.images import CURL_IMAGE
 from ckaprep.cluster.waiting import Waiter, no_progress

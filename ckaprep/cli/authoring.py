@@ -18,7 +18,7 @@ commands = command_group()
 
 def _load_targets(env, targets: list[str]):
     """Exercise ids from the catalogue, or paths to exercise files."""
-    from ckaprep.catalogue.exercise import load_exercise
+    from ckaprep.catalogue.loading import load_exercise
 
     catalogue = env.catalogue()
     if not targets:
@@ -55,9 +55,8 @@ def validate(
 
     Exit status: 0 every file is valid, 2 some file has a problem.
     """
-    from ckaprep.catalogue.exercise import (
-        authoring_problems, builtin_shadow, builtin_twin, control_character_warnings, line_of, load_exercise,
-    )  # fmt: skip
+    from ckaprep.catalogue.loading import builtin_shadow, builtin_twin, load_exercise
+    from ckaprep.catalogue.validation import authoring_problems, control_character_warnings, line_of
     from ckaprep.errors import ExerciseFileError
 
     results = []

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue.exercise import find_exercise, load_catalogue
+from ckaprep.catalogue.loading import find_exercise, load_catalogue
 from ckaprep.cli.application import app
 from ckaprep.environment import Environment
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.catalogue.loading import find_exercise
 from ckaprep.cli.application import app
 from ckaprep.environment import Environment
 from tests.e2e.conftest import REPO_ROOT

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.exit_status import ExitStatus
 from ckaprep.cluster.images import CURL_IMAGE
 from tests.e2e.practice import Practice

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.catalogue.loading import find_exercise
 from tests.e2e.conftest import namespace_state
 from tests.e2e.practice import Practice
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue.exercise import FRESH_START, exercises_dir, load_catalogue
+from ckaprep.catalogue.exercise import FRESH_START
+from ckaprep.catalogue.loading import exercises_dir, load_catalogue
 from ckaprep.cli.application import app
 from ckaprep.environment import Environment
 from tests.e2e.conftest import namespace_state

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.catalogue.loading import find_exercise
 from ckaprep.exit_status import ExitStatus
 from tests.testcluster import TESTCLUSTER
 

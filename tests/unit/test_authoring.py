@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from ckaprep.catalogue.exercise import exercises_dir, load_exercise
+from ckaprep.catalogue.loading import exercises_dir, load_exercise
 from ckaprep.errors import ExerciseFileError, field_for_people
 from ckaprep.exit_status import ExitStatus
 from tests.fake_kubectl import FakeKubectl

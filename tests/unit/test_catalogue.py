@@ -4,7 +4,8 @@ import shutil
 
 import pytest
 
-from ckaprep.catalogue.exercise import exercises_dir, load_catalogue, load_exercise, requirement_problems
+from ckaprep.catalogue.loading import exercises_dir, load_catalogue, load_exercise
+from ckaprep.catalogue.validation import requirement_problems
 from ckaprep.catalogue.requirements import phrase_problem, requirement_words, sentences
 from ckaprep.errors import ExerciseFileError
 from ckaprep.catalogue.templating import render
@@ -221,7 +222,7 @@ def test_requirements_are_typed_at_load(tmp_path, old, new, field, problem):
 def test_no_solution_has_a_sed_that_changes_nothing(seed):
     import re
 
-    from ckaprep.catalogue.exercise import load_catalogue
+    from ckaprep.catalogue.loading import load_catalogue
 
     for exercise in load_catalogue().values():
         params = exercise.choose_params(seed)

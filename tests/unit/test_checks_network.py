@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.catalogue.loading import find_exercise
 from ckaprep.errors import ExerciseFileError
 from ckaprep.grading.checks.network import answered_addresses
 from ckaprep.cluster.service_range import NoServiceRange, service_range
@@ -261,7 +261,7 @@ def test_service_cidr_answer(fake, value, says):
 def test_validate_refuses_a_bad_service_cidr_offset(tmp_path, params, problem):
     from ruamel.yaml import YAML
 
-    from ckaprep.catalogue.exercise import load_exercise
+    from ckaprep.catalogue.loading import load_exercise
 
     data = YAML(typ="safe").load(_exercise_text())
     data["id"] = "bad"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue.exercise import find_exercise, load_catalogue
+from ckaprep.catalogue.loading import find_exercise, load_catalogue
 from ckaprep.classroom.grades import SharedReads, class_report, grade_class
 from ckaprep.classroom.seats import ATTEMPT_KEY, CLASS_LABEL, RESULTS_KEY, SEAT_CONFIGMAP, create_class, delete_class, detect_seat, namespaces_needed, parse_duration, read_learners, results_namespace  # fmt: skip
 from ckaprep.views.classroom_html import report_html

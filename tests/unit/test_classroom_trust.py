@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue.exercise import find_exercise, load_catalogue
+from ckaprep.catalogue.loading import find_exercise, load_catalogue
 from ckaprep.classroom.exams import class_exam_deadline, start_class_exam
 from ckaprep.classroom.grades import class_report, class_status, grade_class
 from ckaprep.classroom.seats import ATTEMPT_KEY, EXAM_KEY, RESULTS_KEY, SEAT_CONFIGMAP, create_class, namespaces_needed

@@ -51,7 +51,7 @@ def test_start_check_solve_reset_round_trip(run, env, fake):
         assert set(check) >= {"id", "title", "status", "weight", "expected", "found", "message"}
         assert check["status"] in ("pass", "fail", "error")
 
-    from ckaprep.catalogue.exercise import find_exercise
+    from ckaprep.catalogue.loading import find_exercise
 
     attempt = env.state.load()
     for manifest in solution_manifests(find_exercise("clusterip-create"), attempt):
@@ -80,7 +80,7 @@ def test_start_refuses_while_another_is_active(run):
 
 
 def test_start_refuses_a_namespace_it_does_not_own(run, env, fake):
-    from ckaprep.catalogue.exercise import find_exercise
+    from ckaprep.catalogue.loading import find_exercise
 
     namespace = find_exercise("clusterip-create").choose_params(3)["namespace"]
     fake.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})

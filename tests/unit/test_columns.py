@@ -11,7 +11,7 @@ import typer.main
 from rich.console import Console
 
 from ckaprep.cli import application, base
-from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.study.notes import all_topics
 from ckaprep.views.wrapping import ShellCommand, break_command, commands_apart
 

@@ -292,7 +292,7 @@ def test_a_failed_lookup_is_named_as_such(cluster, monkeypatch):
 @pytest.mark.parametrize("exercise_id", ["headless-statefulset", "headless-deployment", "dns-records"])
 def test_proofs_hold_in_another_cluster_domain(monkeypatch, exercise_id):
     """Nothing assumes cluster.local: every proof gets its verdict under cka.lab too."""
-    from ckaprep.catalogue.exercise import load_catalogue
+    from ckaprep.catalogue.loading import load_catalogue
     from ckaprep.practice.proving import Prover
     from tests.conftest import FakeTime
     from tests.fake_kubectl import FakeKubectl

@@ -68,7 +68,7 @@ def test_the_examples_run(env, fake, tmp_path, monkeypatch):
 
 
 def test_every_exercise_is_listed():
-    from ckaprep.catalogue.exercise import load_catalogue
+    from ckaprep.catalogue.loading import load_catalogue
 
     for exercise_id in load_catalogue():
         assert f"| `{exercise_id}` |" in README

@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from ckaprep.cluster.images import BUSYBOX_IMAGE
-from ckaprep.catalogue.exercise import find_exercise, load_catalogue
+from ckaprep.catalogue.loading import find_exercise, load_catalogue
 from ckaprep.errors import UsageError
 from ckaprep.practice.exam import draw_exam, plan_exam, set_up_exam, verdict, weighted_total
 from ckaprep.exit_status import ExitStatus

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.catalogue.loading import find_exercise
 from ckaprep.practice.exam import Draw, grade_exam, plan_exam, set_up_exam
 from ckaprep.views.render_exam import result_view
 from tests.helpers import options, NOW, apply_solution, grade_now

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.catalogue.loading import load_catalogue
 from tests.helpers import apply_solution, failed, grade_now, start_on
 
 EXERCISES = sorted(load_catalogue())

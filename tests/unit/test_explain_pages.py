@@ -5,7 +5,7 @@ import io
 import pytest
 from rich.console import Console
 
-from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.study.notes import all_topics, personal_note
 from ckaprep.views.render import topic_view
 from ckaprep.practice.state import Attempt
@@ -49,7 +49,7 @@ def test_personal_notes_fill_in_the_attempt():
 
 
 def test_the_personal_panel_fills_in_the_exercise_names_and_never_advises_losing_a_bare_pod():
-    from ckaprep.catalogue.exercise import find_exercise
+    from ckaprep.catalogue.loading import find_exercise
     from ckaprep.practice.lifecycle import plan_attempt
     from datetime import datetime, timezone
 

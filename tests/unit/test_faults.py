@@ -315,12 +315,12 @@ def test_no_command_shows_the_help(tmp_path):
 # -- the last resort --------------------------------------------------------------------------
 
 INJECT = """
-import ckaprep.catalogue.exercise
+import ckaprep.catalogue.loading
 
 def broken(*args, **kwargs):
     raise RuntimeError("injected fault [bold]not markup[/]")
 
-ckaprep.catalogue.exercise.Catalogue.load = broken
+ckaprep.catalogue.loading.Catalogue.load = broken
 """
 
 

@@ -12,7 +12,7 @@ from tests.helpers import failed, grade_now, solution_manifests, start_on
 
 
 def test_a_fresh_start_scores_zero_on_every_exercise(fake):
-    from ckaprep.catalogue.exercise import load_catalogue
+    from ckaprep.catalogue.loading import load_catalogue
 
     for exercise_id in load_catalogue():
         exercise, attempt = start_on(fake, exercise_id)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.cluster.images import BUSYBOX_IMAGE, COREDNS_IMAGE, CURL_IMAGE
 
 VERSIONS = Path(__file__).parents[2] / "testcluster" / "versions.env"

@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.cli.application import app
 from ckaprep.cluster.images import BUSYBOX_IMAGE
 from ckaprep.environment import Environment

@@ -6,7 +6,7 @@ import io
 from rich.console import Console
 from typer.testing import CliRunner
 
-from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.catalogue.loading import find_exercise
 from ckaprep.cli.application import app
 from ckaprep.errors import UsageError
 from ckaprep.exit_status import ExitStatus

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from ckaprep.catalogue.exercise import Catalogue, exercises_dir, parse_yaml
+from ckaprep.catalogue.loading import Catalogue, exercises_dir, parse_yaml
 from ckaprep.errors import ExerciseFileError
 from ckaprep.catalogue.parsed_cache import ParsedYamlCache, cache_dir
 

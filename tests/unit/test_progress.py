@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from typer.testing import CliRunner
 
-from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.cli.application import app
 from ckaprep.exit_status import ExitStatus
 from ckaprep.practice.history import CHECK, EXAM, EXAM_TASK, History, Record

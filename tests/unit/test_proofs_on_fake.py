@@ -7,7 +7,8 @@ declaration that disagrees with the grading shows up here first, in seconds.
 import pytest
 
 from tests.helpers import options
-from ckaprep.catalogue.exercise import FRESH_START, load_catalogue
+from ckaprep.catalogue.exercise import FRESH_START
+from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.practice.proving import Prover
 from tests.conftest import FakeTime
 from tests.fake_kubectl import FakeKubectl

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from tests.helpers import options
-from ckaprep.catalogue.exercise import FRESH_START, Proof, load_catalogue
+from ckaprep.catalogue.exercise import FRESH_START, Proof
+from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.errors import UsageError
 from ckaprep.practice.proving import Kubectl, Prover, find_kubectl, judge, run_steps
 from tests.conftest import FakeTime

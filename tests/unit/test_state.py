@@ -8,7 +8,7 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.catalogue.loading import find_exercise
 from ckaprep.cli.application import app
 from ckaprep.environment import Environment
 from ckaprep.errors import StateError

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.catalogue.requirements import normalised, sentences
 from ckaprep.catalogue.templating import render
 from ckaprep.cluster.fake import FakeCluster

@@ -1,6 +1,6 @@
 """troubleshoot-pool: answers that make the clients work the wrong way, graded on the fake."""
 
-from ckaprep.catalogue.exercise import find_exercise
+from ckaprep.catalogue.loading import find_exercise
 from ckaprep.practice.lifecycle import start_attempt
 from tests.helpers import NOW, failed, grade_now
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from ckaprep.catalogue.exercise import load_catalogue
+from ckaprep.catalogue.loading import load_catalogue
 from tests.helpers import apply_solution, grade_now, solution_manifests, start_on
 
 CATALOGUE = load_catalogue()
@@ -242,7 +242,7 @@ def test_a_pinning_label_the_task_itself_names_is_allowed(fake):
 
 
 def test_a_service_that_finds_its_pods_through_a_pinned_selector_fails_the_probe(fake):
-    from ckaprep.catalogue.exercise import find_exercise
+    from ckaprep.catalogue.loading import find_exercise
     from ckaprep.practice.lifecycle import start_attempt
     from tests.helpers import NOW
 

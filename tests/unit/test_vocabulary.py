@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ckaprep.catalogue.exercise import load_catalogue, load_exercise
+from ckaprep.catalogue.loading import load_catalogue, load_exercise
 from ckaprep.errors import ExerciseFileError, UsageError
 from ckaprep.exit_status import ExitStatus
 from ckaprep.study.vocabulary import ALIASES, TOPICS_DIR, canonical, resolve, topic_names
