@@ -3,7 +3,7 @@ import signal
 import pytest
 import typer.testing
 
-from ckaprep.cluster.fake import FakeCluster
+from tests.fake_cluster import FakeCluster
 from ckaprep.environment import Environment
 
 # A shell starts a background job with SIGINT ignored, and every child inherits that. The

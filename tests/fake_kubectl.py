@@ -12,7 +12,7 @@ import subprocess
 
 from ruamel.yaml import YAML
 
-from ckaprep.cluster.fake import DOMAIN, FakeCluster
+from tests.fake_cluster import DOMAIN, FakeCluster
 from ckaprep.practice.proving import StepResult
 
 _yaml = YAML(typ="safe", pure=True)

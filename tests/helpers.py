@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from ruamel.yaml import YAML
 
 from ckaprep.catalogue.loading import find_exercise
-from ckaprep.cluster.fake import DOMAIN, FakeCluster
+from tests.fake_cluster import DOMAIN, FakeCluster
 from ckaprep.cluster.images import CURL_IMAGE
 from ckaprep.cluster.waiting import Waiter, no_progress
 from ckaprep.grading.engine import grade

@@ -19,7 +19,7 @@ from ckaprep.classroom.grades import SharedReads, class_report, grade_class
 from ckaprep.classroom.seats import ATTEMPT_KEY, CLASS_LABEL, RESULTS_KEY, SEAT_CONFIGMAP, create_class, delete_class, detect_seat, namespaces_needed, parse_duration, read_learners, results_namespace  # fmt: skip
 from ckaprep.views.classroom_html import report_html
 from ckaprep.cli.application import app
-from ckaprep.cluster.fake import FakeCluster
+from tests.fake_cluster import FakeCluster
 from ckaprep.environment import Environment
 from ckaprep.errors import UsageError
 from ckaprep.grading.engine import grade

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.helpers import options
-from ckaprep.cluster.fake import DOMAIN, FakeCluster
+from tests.fake_cluster import DOMAIN, FakeCluster
 from ckaprep.grading.checks import KINDS
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.grading.dns_probes import (
@@ -297,7 +297,7 @@ def test_proofs_hold_in_another_cluster_domain(monkeypatch, exercise_id):
     from tests.conftest import FakeTime
     from tests.fake_kubectl import FakeKubectl
 
-    monkeypatch.setattr("ckaprep.cluster.fake.DOMAIN", "cka.lab")
+    monkeypatch.setattr("tests.fake_cluster.DOMAIN", "cka.lab")
     fake, clock, seeds = FakeCluster(), FakeTime(), iter(range(300, 400))
     prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), seeds=lambda: next(seeds),
                     options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep))  # fmt: skip

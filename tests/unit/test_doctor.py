@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ckaprep.cli.application import app
-from ckaprep.cluster.fake import FakeCluster
+from tests.fake_cluster import FakeCluster
 from ckaprep.grading.doctor import FAIL, PASS, WARN, diagnose
 from ckaprep.errors import ClusterUnreachable
 from ckaprep.exit_status import ExitStatus

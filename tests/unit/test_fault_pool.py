@@ -8,7 +8,7 @@ import pytest
 from ckaprep.catalogue.faults import compatible, fault_pool
 from ckaprep.catalogue.loading import find_exercise, parse_yaml
 from ckaprep.catalogue.validation import _Validator, authoring_problems
-from ckaprep.cluster.fake import DEFAULT_GRACE_S
+from tests.fake_cluster import DEFAULT_GRACE_S
 from ckaprep.errors import ExerciseFileError
 from tests.helpers import NOW, grade_now, solution_manifests
 

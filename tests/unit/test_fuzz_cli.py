@@ -102,7 +102,7 @@ def active_sandbox(tmp_path_factory):
     from typer.testing import CliRunner
 
     from ckaprep.cli.application import app
-    from ckaprep.cluster.fake import FakeCluster
+    from tests.fake_cluster import FakeCluster
     from ckaprep.environment import Environment
 
     home = tmp_path_factory.mktemp("fuzz-active")

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from ckaprep.catalogue.locations import exercises_dir
 from ckaprep.cli.application import app
-from ckaprep.cluster.fake import FakeCluster
+from tests.fake_cluster import FakeCluster
 from ckaprep.environment import Environment
 from ckaprep.exit_status import ExitStatus
 from tests.cli_process import child_env, run_ckaprep

@@ -15,7 +15,7 @@ import pytest
 from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.catalogue.requirements import normalised, sentences
 from ckaprep.catalogue.templating import render
-from ckaprep.cluster.fake import FakeCluster
+from tests.fake_cluster import FakeCluster
 from ckaprep.cluster.waiting import pod_is_ready
 from ckaprep.practice.lifecycle import start_attempt
 from tests.helpers import NOW

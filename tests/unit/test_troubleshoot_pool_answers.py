@@ -156,7 +156,7 @@ def test_endpoints_written_by_hand_for_todays_pods_answer_but_do_not_pass(fake):
 
 
 def test_a_fixed_service_whose_name_dns_still_caches_says_so():
-    from ckaprep.cluster.fake import FakeCluster
+    from tests.fake_cluster import FakeCluster
 
     class CachingDns(FakeCluster):
         """Cluster DNS that still answers from its cache: the name does not resolve yet."""
