@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ckaprep.cluster import Cluster
 from ckaprep.cluster.images import CURL_IMAGE
-from ckaprep.practice.state import StateStore, state_dir, utc_now
+from ckaprep.practice.state import StateStore, state_dir
+from ckaprep.attempts import utc_now
 
 ClusterFactory = Callable[[str | None, str | None], Cluster]
 
@@ -57,7 +58,8 @@ class Environment:
     def _find_seat(self, local: StateStore) -> StateStore | None:
         """The seat's store when the credentials are a classroom seat's; a cluster that cannot be
         reached is left for the command itself to report."""
-        from ckaprep.classroom.seats import seat_of_account, seat_store
+        from ckaprep.classroom.seats import seat_store
+        from ckaprep.cluster.labels import seat_of_account
         from ckaprep.errors import CkaprepError
 
         try:
@@ -104,7 +106,7 @@ class Environment:
         return Catalogue(builtin, extra, self.parsed_cache())
 
     def parsed_cache(self):
-        from ckaprep.catalogue.parsed_cache import ParsedYamlCache
+        from ckaprep.parsed_cache import ParsedYamlCache
 
         return ParsedYamlCache.for_environ(self.environ)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ckaprep.cluster import KINDS as CLUSTER_KINDS
 from ckaprep.errors import printable
-from ckaprep.grading.checks import COMMON_FIELDS
+from ckaprep.catalogue.check_fields import COMMON_FIELDS
 from ckaprep.cluster.service_range import NoServiceRange, address_in_use, claimed_addresses, service_range
 from ckaprep.catalogue.templating import PLACEHOLDER, render
 from ckaprep.catalogue.faults import draw_faults, drawn_faults, with_faults

@@ -12,7 +12,7 @@ from typing import Any
 
 from ckaprep.errors import ExerciseFileError, UsageError, one_line
 from ckaprep.catalogue.locations import SUFFIXES, exercise_files, exercises_dir
-from ckaprep.catalogue.parsed_cache import ParsedYamlCache
+from ckaprep.parsed_cache import ParsedYamlCache
 from ckaprep.catalogue.exercise import NAME, Exercise
 from ckaprep.catalogue.validation import _Validator, line_of
 

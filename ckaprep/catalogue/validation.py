@@ -12,7 +12,7 @@ from typing import Any
 
 from ckaprep.cluster import KINDS as CLUSTER_KINDS
 from ckaprep.errors import ExerciseFileError, printable
-from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
+from ckaprep.catalogue.check_fields import CHECK_FIELDS, COMMON_FIELDS
 from ckaprep.catalogue.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
 from ckaprep.study.vocabulary import canonical, topic_names
 from ckaprep.catalogue.exercise import FRESH_START, NAME, Exercise, Proof
@@ -276,12 +276,12 @@ class _Validator:
         if check["id"] in seen:
             self.fail(f"{where}.id", f"duplicate id {check['id']!r}")
         seen.add(check["id"])
-        kind = CHECK_KINDS.get(check["kind"])
+        kind, name = CHECK_FIELDS.get(check["kind"]), check["kind"]
         if kind is None:
-            known = did_you_mean(check["kind"], CHECK_KINDS, among="known")
-            self.fail(f"{where}.kind", f"unknown kind {check['kind']!r}{known}")
-        problems = [(key, f"is required by kind {kind.name}") for key in sorted(kind.required - set(check))]
-        problems += [(key, f"is not a field of kind {kind.name}")
+            known = did_you_mean(name, CHECK_FIELDS, among="known")
+            self.fail(f"{where}.kind", f"unknown kind {name!r}{known}")
+        problems = [(key, f"is required by kind {name}") for key in sorted(kind.required - set(check))]
+        problems += [(key, f"is not a field of kind {name}")
                      for key in sorted(set(check) - kind.required - kind.optional - COMMON_FIELDS)]  # fmt: skip
         problems += [(key, f"must be one of {', '.join(allowed)}") for key, allowed in kind.choices.items()
                      if key in check and check[key] not in allowed]  # fmt: skip

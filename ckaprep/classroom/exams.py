@@ -16,7 +16,7 @@ from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.grading.options import GradingOptions
 from ckaprep.errors import StateError
-from ckaprep.practice.state import Exam, new_id
+from ckaprep.attempts import Exam, new_id
 from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 from ckaprep.classroom.roster import exam_records, has_learner_state, save_exam_record
 from ckaprep.classroom.seats import (

@@ -16,7 +16,7 @@ from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.grading.options import GradingOptions
 from ckaprep.errors import ImagePullError, StateError, WaitTimeout
-from ckaprep.practice.state import new_id
+from ckaprep.attempts import new_id
 from ckaprep.cluster.waiting import no_progress
 from ckaprep.classroom.exams import grade_seat_exam
 from ckaprep.classroom.roster import (

@@ -31,7 +31,7 @@ from ckaprep.classroom.seats import (
 )  # fmt: skip
 from ckaprep.cluster import Cluster
 from ckaprep.errors import StateError, UsageError, one_line
-from ckaprep.practice.state import Attempt, Exam, attempt_from_json, exam_from_json
+from ckaprep.attempts import Attempt, Exam, attempt_from_json, exam_from_json
 
 EXAM_RECORD_ROLE = "exam-record"  # the trainer's copy of a seat's class exam
 EXAM_RECORD_KEY = "exam.json"

@@ -37,8 +37,11 @@ from ckaprep.errors import (
     CkaprepError, CredentialsRejected, PermissionDenied, StateError, UsageError, WaitTimeout, one_line,
 )
 from ckaprep.practice.history import Record
-from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE, ROLE_LABEL, is_probe_pod
-from ckaprep.practice.state import Attempt, Exam, StateStore, attempt_from_json, exam_from_json
+from ckaprep.cluster.labels import (
+    ACCOUNTS_SUFFIX, CLASS_NAME, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL, is_probe_pod, seat_of_account,
+)
+from ckaprep.attempts import Attempt, Exam, attempt_from_json, exam_from_json
+from ckaprep.practice.state import StateStore
 from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 
 CLASS_LABEL = "ckaprep.io/class"
@@ -91,7 +94,6 @@ MAX_SEATS = 999
 DEFAULT_PARALLEL = 8
 DELETE_TIMEOUT_S = 180
 EMPTY_TIMEOUT_S = 120
-CLASS_NAME = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
 # What an exercise or a learner makes in a seat's namespaces, removed between attempts.
 # Controllers first, or they make their Pods again while those are deleted.
 EMPTIED_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "Pod", "Service", "Endpoints", "EndpointSlice", "ConfigMap")
@@ -120,23 +122,8 @@ def results_namespace(class_name: str) -> str:
     return f"{class_name}-results"
 
 
-ACCOUNTS_SUFFIX = "-seats"
-
-
 def accounts_namespace(class_name: str) -> str:
     return f"{class_name}{ACCOUNTS_SUFFIX}"
-
-
-def seat_of_account(namespace: str, name: str) -> str | None:
-    """The home namespace of the seat a ServiceAccount is for (CLASS-03 in CLASS-seats gives
-    CLASS-03-a), or None when it is no seat's account."""
-    if not namespace.endswith(ACCOUNTS_SUFFIX):
-        return None
-    class_name = namespace[: -len(ACCOUNTS_SUFFIX)]
-    number = name[len(class_name) + 1:] if name.startswith(class_name + "-") else ""
-    if not (CLASS_NAME.fullmatch(class_name) and number.isdigit()):
-        return None
-    return f"{name}-a"
 
 
 def class_selector(class_name: str, role: str | None = None) -> str:

@@ -127,7 +127,7 @@ def classroom_exam(
     """Start the same mock exam in every seat at once, with one deadline. Learners see it with
     `ckaprep exam status`; `classroom grade CLASS --at-deadline` grades it when time is up."""
     from ckaprep.classroom.exams import start_class_exam
-    from ckaprep.practice.state import new_seed
+    from ckaprep.attempts import new_seed
 
     from ckaprep.classroom.seats import check_class_name
     from ckaprep.errors import UsageError

@@ -59,7 +59,7 @@ def exam_topic_names(incomplete: str) -> list[str]:
     """The topics `exam start --topic` takes: those some exercise covers (the built-in ones;
     reading trainers' files would make TAB slow)."""
     from ckaprep.catalogue.loading import Catalogue
-    from ckaprep.catalogue.parsed_cache import ParsedYamlCache
+    from ckaprep.parsed_cache import ParsedYamlCache
 
     exercises, _ = Catalogue(cache=ParsedYamlCache.for_environ(os.environ)).load()
     covered = {topic for exercise in exercises.values() for topic in exercise.topics}

@@ -83,7 +83,7 @@ def start(
 ):
     """Set an exercise up in your cluster and print the task."""
     from ckaprep.practice.lifecycle import start_drill
-    from ckaprep.practice.state import new_seed
+    from ckaprep.attempts import new_seed
 
     env = environment(ctx)
     if (exercise_id is None) == (not next_):

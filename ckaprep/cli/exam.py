@@ -103,7 +103,7 @@ def exam_start(
 ):
     """Draw tasks, set them all up in your cluster at once, and print the exam sheet."""
     from ckaprep.practice.exam import draw_exam, start_exam
-    from ckaprep.practice.state import new_seed
+    from ckaprep.attempts import new_seed
 
     env = environment(ctx)
     seed = new_seed(seed)

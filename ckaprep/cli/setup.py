@@ -28,7 +28,7 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
     3 unreachable or missing permissions, 4 an image cannot be pulled, 5 timed out.
     """
     from ckaprep.errors import NoKubeconfig
-    from ckaprep.grading.doctor import diagnose, no_cluster
+    from ckaprep.doctor import diagnose, no_cluster
 
     env = environment(ctx)
     try:

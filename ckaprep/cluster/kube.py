@@ -448,7 +448,7 @@ def _token_expired(token: str, now: float | None = None) -> str:
     if not isinstance(expiry, (int, float)) or isinstance(expiry, bool):
         return ""
     if expiry > (time.time() if now is None else now):
-        from ckaprep.classroom.seats import seat_of_account
+        from ckaprep.cluster.labels import seat_of_account
 
         if isinstance(namespace, str) and isinstance(name, str) and seat_of_account(namespace, name):
             return (  # a classroom seat's token, not expired: revoked

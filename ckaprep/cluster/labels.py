@@ -1,4 +1,9 @@
-"""Labels that mark what ckaprep created. Nothing without them is ever changed or deleted."""
+"""Labels that mark what ckaprep created. Nothing without them is ever changed or deleted.
+
+Also the names a classroom gives its seats' ServiceAccounts, which the cluster seam reads to
+explain a rejected token."""
+
+import re
 
 OWNER_LABEL = "app.kubernetes.io/managed-by"
 OWNER_VALUE = "ckaprep"
@@ -49,3 +54,20 @@ def parse_selector(text: str | dict) -> dict[str, str]:
         return {str(k): str(v) for k, v in text.items()}
     pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
     return {k.strip(): v.strip() for k, v in pairs}
+
+
+# A class's name, and the namespace (CLASS-seats) that holds its seats' ServiceAccounts.
+CLASS_NAME = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
+ACCOUNTS_SUFFIX = "-seats"
+
+
+def seat_of_account(namespace: str, name: str) -> str | None:
+    """The home namespace of the seat a ServiceAccount is for (CLASS-03 in CLASS-seats gives
+    CLASS-03-a), or None when it is no seat's account."""
+    if not namespace.endswith(ACCOUNTS_SUFFIX):
+        return None
+    class_name = namespace[: -len(ACCOUNTS_SUFFIX)]
+    number = name[len(class_name) + 1:] if name.startswith(class_name + "-") else ""
+    if not (CLASS_NAME.fullmatch(class_name) and number.isdigit()):
+        return None
+    return f"{name}-a"

@@ -22,7 +22,7 @@ from ckaprep.grading.probes import (
     parse_curl_output,
 )
 from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL, is_probe_pod, matches, parse_selector
-from ckaprep.practice.state import Attempt
+from ckaprep.attempts import Attempt
 from ckaprep.cluster.waiting import (
     IMAGE_PULL_REASONS,
     Progress,

@@ -15,7 +15,7 @@ from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.grading.flux import NamespaceView, reasons_in_flux
 from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.report import ERROR, FAIL, PASS, CheckResult, Report
-from ckaprep.practice.state import Attempt
+from ckaprep.attempts import Attempt
 
 POLL_INTERVAL_S = 1.0
 MAX_PARALLEL_CHECKS = 6

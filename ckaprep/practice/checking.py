@@ -15,7 +15,8 @@ from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.report import Report
 from ckaprep.practice.exam import current_attempt, save_current
 from ckaprep.practice.history import CHECK, Record
-from ckaprep.practice.state import Attempt, Exam, StateStore, require_params
+from ckaprep.attempts import Attempt, Exam, require_params
+from ckaprep.practice.state import StateStore
 
 
 def active_attempt(

@@ -24,7 +24,8 @@ from ckaprep.practice.history import EXAM, EXAM_TASK, Record
 from ckaprep.practice.lifecycle import (
     SETUP_TIMEOUT_S, delete_attempts, ensure_namespaces_free, plan_attempt, rescued_start, set_up,
 )  # fmt: skip
-from ckaprep.practice.state import Attempt, Exam, StateStore, new_id, require_params
+from ckaprep.attempts import Attempt, Exam, new_id, require_params
+from ckaprep.practice.state import StateStore
 from ckaprep.study.vocabulary import resolve
 from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 

@@ -24,7 +24,8 @@ from ckaprep.cluster.labels import (
     attempt_of, belongs_to, is_owned, matches,
 )  # fmt: skip
 from ckaprep.cluster.service_range import CLAIMS_ANNOTATION
-from ckaprep.practice.state import Attempt, StateStore, new_id
+from ckaprep.attempts import Attempt, new_id
+from ckaprep.practice.state import StateStore
 from ckaprep.cluster.waiting import Waiter, pod_is_ready, pod_is_running, pod_is_stuck, raise_if_image_pull_failed
 
 SETUP_TIMEOUT_S = 180

@@ -23,7 +23,7 @@ from ckaprep.grading.engine import grade
 from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.report import ERROR, PASS, Report
 from ckaprep.practice.lifecycle import delete_attempts, start_attempt, wait_for_deletion
-from ckaprep.practice.state import Attempt, new_seed, utc_now
+from ckaprep.attempts import Attempt, new_seed, utc_now
 from ckaprep.catalogue.templating import render
 from ckaprep.cluster.waiting import Waiter
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ckaprep.catalogue.parsed_cache import ParsedYamlCache
-from ckaprep.practice.state import Attempt
+from ckaprep.parsed_cache import ParsedYamlCache
+from ckaprep.attempts import Attempt
 from ckaprep.study.vocabulary import TOPICS_DIR, resolve, topic_names  # noqa: F401 (part of this API)
 PRACTICE_LINE = re.compile(r"^Practice: (.+)$", re.MULTILINE)
 DEFAULT_DOMAIN = "cluster.local"

@@ -17,7 +17,7 @@ from ckaprep.grading.report import FAIL, PASS, Report
 
 if TYPE_CHECKING:  # the catalogue and state are the callers' business; `list` stays light
     from ckaprep.catalogue.exercise import Exercise
-    from ckaprep.practice.state import Attempt
+    from ckaprep.attempts import Attempt
 
 STATUS_STYLE = {PASS: ("PASS", "green"), FAIL: ("FAIL", "red"), "error": ("ERROR", "yellow")}
 

@@ -13,7 +13,7 @@ from rich.text import Text
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.views.render import minutes_and_seconds, solution_parts
 from ckaprep.views.wrapping import ShellCommand, notes
-from ckaprep.practice.state import Exam
+from ckaprep.attempts import Exam
 
 CHART_WIDTH = 40
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ckaprep import __version__
-from ckaprep.catalogue.parsed_cache import cache_dir
+from ckaprep.parsed_cache import cache_dir
 
 KEEP_ENTRIES = 200  # widths and notes vary; older pages are removed beyond this many
 

@@ -229,3 +229,12 @@ def test_no_solution_has_a_sed_that_changes_nothing(seed):
         script = exercise.solution_for(params)["kubectl"]
         for before, after in re.findall(r"s/([^/]*)/([^/]*)/", script):
             assert before != after, (exercise.id, before)
+
+
+def test_every_check_kind_of_the_file_format_has_one_implementation():
+    """The file format names the kinds and their fields; grading implements exactly those."""
+    from ckaprep.catalogue.check_fields import CHECK_FIELDS
+    from ckaprep.grading.checks import KINDS
+
+    assert list(KINDS) == list(CHECK_FIELDS)
+    assert all(KINDS[name].required == fields.required for name, fields in CHECK_FIELDS.items())

@@ -330,7 +330,7 @@ def test_delete_removes_the_class_and_nothing_else(fake, classroom, tmp_path):
 
 
 def test_doctor_in_a_seat_checks_the_seat_rights_not_namespace_creation(fake, classroom):
-    from ckaprep.grading.doctor import diagnose
+    from ckaprep.doctor import diagnose
 
     fake.account = ("k8s101-seats", "k8s101-01")
     fake.denied = {("create", "namespaces")}

@@ -9,7 +9,7 @@ from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.grading.dns_probes import (
     ERROR, NODATA, NXDOMAIN, OK, DNS_MARKER, SrvRecord, nslookup_argv, parse_nslookup_output, queries_of,
 )  # fmt: skip
-from ckaprep.practice.state import Attempt
+from ckaprep.attempts import Attempt
 
 NS, OTHER = "dns-aaaaa", "other-bbbbb"
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from ckaprep.cli.application import app
 from tests.fake_cluster import FakeCluster
-from ckaprep.grading.doctor import FAIL, PASS, WARN, diagnose
+from ckaprep.doctor import FAIL, PASS, WARN, diagnose
 from ckaprep.errors import ClusterUnreachable
 from ckaprep.exit_status import ExitStatus
 from ckaprep.cluster.images import COREDNS_IMAGE, CURL_IMAGE

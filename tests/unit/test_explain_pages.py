@@ -8,7 +8,7 @@ from rich.console import Console
 from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.study.notes import all_topics, personal_note
 from ckaprep.views.render import topic_view
-from ckaprep.practice.state import Attempt
+from ckaprep.attempts import Attempt
 
 REQUIRED_PAGES = {
     "clusterip", "ports", "multi-port", "selectors-and-endpoints", "selectorless",

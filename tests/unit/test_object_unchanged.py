@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from ckaprep.grading.checks.constraints import differences, parse_path, record_key, record_of, shown_path
-from ckaprep.practice.state import Attempt, attempt_from_json
+from ckaprep.attempts import Attempt, attempt_from_json
 from tests.helpers import grade_now, start_on
 
 

@@ -16,7 +16,7 @@ from ckaprep.practice.checking import check_and_record
 from ckaprep.practice.exam import draw_exam, plan_exam
 from ckaprep.practice.history import History
 from ckaprep.practice.lifecycle import rescued_start
-from ckaprep.practice.state import new_seed
+from ckaprep.attempts import new_seed
 from tests.helpers import NOW, apply_solution, options
 
 

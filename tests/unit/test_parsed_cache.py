@@ -7,7 +7,7 @@ import pytest
 
 from ckaprep.catalogue.loading import Catalogue, exercises_dir, parse_yaml
 from ckaprep.errors import ExerciseFileError
-from ckaprep.catalogue.parsed_cache import ParsedYamlCache, cache_dir
+from ckaprep.parsed_cache import ParsedYamlCache, cache_dir
 
 
 class CountingParser:

@@ -150,7 +150,7 @@ class RefusingWaiter:
 def test_a_proofs_namespaces_are_deleted_without_waiting_and_awaited_at_the_end(fake):
     from ckaprep.practice.lifecycle import delete_attempts, start_attempt
 
-    from ckaprep.practice.state import utc_now
+    from ckaprep.attempts import utc_now
 
     attempt = start_attempt(CATALOGUE["clusterip-create"], fake, seed=3, now=utc_now(), record=lambda a: None)
     deleting: list[str] = []

@@ -15,7 +15,8 @@ from ckaprep.errors import StateError
 from ckaprep.exit_status import ExitStatus
 from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL
 from ckaprep.practice.lifecycle import delete_attempts, start_drill
-from ckaprep.practice.state import Attempt, StateStore
+from ckaprep.attempts import Attempt
+from ckaprep.practice.state import StateStore
 from ckaprep.cluster.waiting import Waiter
 from tests.helpers import NOW
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ckaprep.catalogue.check_fields import CHECK_FIELDS, COMMON_FIELDS  # noqa: F401 (COMMON_FIELDS: part of this API)
 from ckaprep.grading.context import GradingContext
 from ckaprep.cluster.labels import matches, parse_selector, selector_string
 
@@ -33,14 +34,17 @@ class CheckKind:
 
 
 KINDS: dict[str, CheckKind] = {}
-COMMON_FIELDS = {"id", "kind", "title", "weight", "hint", "constraint"}
 
 
-def check_kind(name: str, *, required=(), optional=(), settles=False, choices=None):
+def check_kind(name: str, *, settles=False):
+    """Register the implementation of a check kind; its fields are those the exercise file
+    format gives it (`ckaprep.catalogue.check_fields`)."""
+    fields = CHECK_FIELDS[name]  # a kind the file format does not know is a KeyError at import
+
     def register(func):
         KINDS[name] = CheckKind(
-            name, func, frozenset(required), frozenset(optional), settles,
-            (func.__doc__ or "").strip().splitlines()[0], choices or {},
+            name, func, fields.required, fields.optional, settles,
+            (func.__doc__ or "").strip().splitlines()[0], fields.choices,
         )  # fmt: skip
         return func
 

@@ -34,7 +34,7 @@ def _require_deployment(ctx: GradingContext, spec: dict, expected: str) -> dict:
     return deployment
 
 
-@check_kind("deployment_unchanged", required={"deployment"}, optional={"namespace"})
+@check_kind("deployment_unchanged")
 def deployment_unchanged(ctx: GradingContext, spec: dict) -> Outcome:
     """A setup Deployment keeps its labels, selector and pod template."""
     name = spec["deployment"]
@@ -48,7 +48,7 @@ def deployment_unchanged(ctx: GradingContext, spec: dict) -> Outcome:
     return Outcome(expected, "unchanged")
 
 
-@check_kind("readiness_probe_present", required={"deployment"}, optional={"namespace"})
+@check_kind("readiness_probe_present")
 def readiness_probe_present(ctx: GradingContext, spec: dict) -> Outcome:
     """The Deployment's containers keep a readiness probe (fixed, not removed)."""
     name = spec["deployment"]
@@ -103,7 +103,7 @@ def _label_changes(have: dict, given: dict) -> list[str]:
     return changes
 
 
-@check_kind("pod_labels_kept", required={"deployment"}, optional={"namespace"})
+@check_kind("pod_labels_kept")
 def pod_labels_kept(ctx: GradingContext, spec: dict) -> Outcome:
     """A Deployment's Pods carry exactly the labels its pod template gives them (none relabelled)."""
     name = spec["deployment"]
@@ -136,7 +136,7 @@ def pod_labels_kept(ctx: GradingContext, spec: dict) -> Outcome:
     return Outcome(expected, f"{len(pods)} Pod(s), each labelled as the template says")
 
 
-@check_kind("pod_containers", required={"pod", "image"}, optional={"command", "namespace"})
+@check_kind("pod_containers")
 def pod_containers(ctx: GradingContext, spec: dict) -> Outcome:
     """A Pod runs the image and command the task names (e.g. after being recreated)."""
     want_image, want_command = spec["image"], spec.get("command")
@@ -316,7 +316,7 @@ def describe_changes(changes: list[tuple[tuple, object, object]], limit: int = 3
     return "; ".join(parts)
 
 
-@check_kind("object_unchanged", required={"object"}, optional={"namespace", "allow"})
+@check_kind("object_unchanged")
 def object_unchanged(ctx: GradingContext, spec: dict) -> Outcome:
     """A setup object is kept: the same object as at start, its spec unchanged but for what the
     task allows (`allow`: field paths such as spec.selector or spec.ports[*].targetPort)."""

@@ -59,7 +59,7 @@ def _require_service(ctx: GradingContext, spec: dict, expected: str) -> dict:
 
 
 # -- the Service itself -------------------------------------------------------------------------
-@check_kind("headless_service", required={"service"}, optional={"namespace", "statefulset"})
+@check_kind("headless_service")
 def headless_service(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service exists without a virtual IP (clusterIP: None), so DNS lists its pods."""
     expected = f"Service {spec['service']!r} of type ClusterIP with clusterIP: None (headless)"
@@ -79,13 +79,7 @@ def headless_service(ctx: GradingContext, spec: dict) -> Outcome:
 
 
 # -- A records ---------------------------------------------------------------------------------
-@check_kind(
-    "dns_a_record",
-    required={"service"},
-    optional={"namespace", "backends", "expect", "only_ready"},
-    settles=True,
-    choices={"expect": ("ready-pods", "cluster-ip"), "only_ready": (True, False)},
-)
+@check_kind("dns_a_record", settles=True)
 def dns_a_record(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service's name resolves to exactly the Ready pods' IPs (headless) or its ClusterIP.
 
@@ -196,7 +190,7 @@ def _why_not_ready_pods(ctx: GradingContext, spec: dict, service: dict, answer: 
 
 
 # -- per-pod names --------------------------------------------------------------------------------
-@check_kind("dns_pod_names", required={"service", "statefulset", "port"}, optional={"namespace"}, settles=True)
+@check_kind("dns_pod_names", settles=True)
 def dns_pod_names(ctx: GradingContext, spec: dict) -> Outcome:
     """Every pod of a StatefulSet has <pod>.<service>.<ns>.svc.<domain>, which resolves to it
     and answers on the port."""
@@ -269,16 +263,9 @@ def _why_no_pod_names(ctx: GradingContext, spec: dict, service: dict, pods: list
 
 
 # -- answers written into a ConfigMap, compared with live DNS ------------------------------------
-RECORDS = ("service-fqdn", "srv-name", "srv-port", "pod-a-record")
 
 
-@check_kind(
-    "dns_answer",
-    required={"configmap", "key", "record"},
-    optional={"namespace", "service", "service_namespace", "port_name", "protocol", "pod", "pod_namespace",
-              "trailing_dot"},
-    choices={"record": RECORDS, "trailing_dot": (True, False)},
-)  # fmt: skip
+@check_kind("dns_answer")  # fmt: skip
 def dns_answer(ctx: GradingContext, spec: dict) -> Outcome:
     """A ConfigMap key holds a fact that cluster DNS serves, looked up when grading.
 

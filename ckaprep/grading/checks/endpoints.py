@@ -39,7 +39,7 @@ def _slice_addresses(slices: list[dict]) -> tuple[set[str], set[str]]:
     return ready, not_ready
 
 
-@check_kind("ready_endpoints", required={"service", "count"}, optional={"namespace"}, settles=True)
+@check_kind("ready_endpoints", settles=True)
 def ready_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service has the expected number of ready endpoints in its EndpointSlices."""
     service = ctx.require_service(spec["service"], spec.get("namespace"))
@@ -87,12 +87,7 @@ def _protocol_mismatch_of(ctx: GradingContext, service: dict) -> str:
     return ""
 
 
-@check_kind(
-    "manual_endpoints",
-    required={"service", "target_pod", "port"},
-    optional={"port_name", "target_namespace", "namespace"},
-    settles=True,
-)
+@check_kind("manual_endpoints", settles=True)
 def manual_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
     """Hand-made Endpoints or an EndpointSlice point the Service at the right IP and port."""
     ns = spec.get("namespace")
@@ -166,7 +161,7 @@ def manual_endpoint_sets(ctx: GradingContext, service: str, ns: str | None):
 
 
 
-@check_kind("pods_ready", required={"backends", "count"}, optional={"backends_namespace"}, settles=True)
+@check_kind("pods_ready", settles=True)
 def pods_ready(ctx: GradingContext, spec: dict) -> Outcome:
     """The backend pods are Ready, so they receive traffic."""
     pods = [p for p in backend_pods(ctx, spec) if not p["metadata"].get("deletionTimestamp")]

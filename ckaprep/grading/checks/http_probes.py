@@ -24,8 +24,6 @@ from ckaprep.cluster.labels import matches, parse_selector, selector_string
 from ckaprep.catalogue.templating import env_name
 from ckaprep.cluster.waiting import pod_is_ready
 
-PROBE_VIAS = ("short", "namespaced", "fqdn", "clusterip", "env", "configmap")
-CONFIGMAP_HOLDS = ("url", "address")  # what the task puts under a ConfigMap key the probe reads
 # How a report says what each `via` asked for, in the learner's words.
 PROBE_VIA_WORDS = {
     "short": "by the Service's short name",
@@ -85,14 +83,7 @@ def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | N
     return None
 
 
-@check_kind(
-    "http_probe",
-    required={"service", "via"},
-    optional={"ports", "backends", "backends_namespace", "namespace", "from_namespace",
-              "expect", "expect_body", "configmap", "key", "holds", "repeat", "through_selector"},
-    settles=True,
-    choices={"via": PROBE_VIAS, "expect": ("reach", "dns-failure"), "holds": CONFIGMAP_HOLDS},
-)  # fmt: skip
+@check_kind("http_probe", settles=True)  # fmt: skip
 def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     """curl from a probe pod reaches a backend through the Service.
 

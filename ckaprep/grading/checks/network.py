@@ -25,7 +25,7 @@ def _fqdn(service: str, namespace: str, domain: str) -> str:
     return f"{service}.{namespace}.svc.{domain}"
 
 
-@check_kind("external_name", required={"service", "target_service", "target_namespace"}, optional={"namespace"})
+@check_kind("external_name")
 def external_name(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service is an ExternalName alias whose externalName is the target Service's FQDN."""
     ns = spec.get("namespace") or ctx.namespace
@@ -78,12 +78,7 @@ def _why_not_fqdn(got: str, target: str, target_ns: str, domain: str, want: str)
     return f"The alias must point at {want}. {absolute}"
 
 
-@check_kind(
-    "external_name_probe",
-    required={"service", "port"},
-    optional={"namespace", "backends", "backends_namespace"},
-    settles=True,
-)
+@check_kind("external_name_probe", settles=True)
 def external_name_probe(ctx: GradingContext, spec: dict) -> Outcome:
     """curl by the alias's short name, from its own namespace, reaches a backend behind the alias."""
     ns = spec.get("namespace") or ctx.namespace
@@ -140,12 +135,7 @@ def answered_addresses(output: str) -> list[str]:
     return found
 
 
-@check_kind(
-    "udp_dns_probe",
-    required={"service", "port"},
-    optional={"namespace", "backends", "backends_namespace"},
-    settles=True,
-)
+@check_kind("udp_dns_probe", settles=True)
 def udp_dns_probe(ctx: GradingContext, spec: dict) -> Outcome:
     """A DNS query over UDP to the Service's ClusterIP and port is answered by a backend pod.
 
@@ -205,7 +195,7 @@ def _why_no_udp_answer(ctx: GradingContext, service: dict, port: int, pods: list
 # -- the Service range -------------------------------------------------------------------
 
 
-@check_kind("static_cluster_ip", required={"service", "offset"}, optional={"namespace"})
+@check_kind("static_cluster_ip")
 def static_cluster_ip(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service's clusterIP is the address `offset` places above the base of the Service range."""
     service = ctx.require_service(spec["service"], spec.get("namespace"))
@@ -235,7 +225,7 @@ def static_cluster_ip(ctx: GradingContext, spec: dict) -> Outcome:
     raise Fail(expected, f"clusterIP {got}", why)
 
 
-@check_kind("service_cidr_answer", required={"configmap", "key"}, optional={"namespace"})
+@check_kind("service_cidr_answer")
 def service_cidr_answer(ctx: GradingContext, spec: dict) -> Outcome:
     """A ConfigMap key holds the cluster's Service range in CIDR notation, as the cluster has it."""
     found_range = service_range(ctx.cluster)

@@ -6,7 +6,7 @@ from ckaprep.grading.checks.base import Outcome, check_kind, find_service_port
 from ckaprep.grading.context import Fail, GradingContext, created_at, parse_env
 from ckaprep.catalogue.templating import env_name
 
-@check_kind("env_vars", required={"service", "pod"}, optional={"namespace", "port_name"})
+@check_kind("env_vars")
 def env_vars(ctx: GradingContext, spec: dict) -> Outcome:
     """A pod sees the Service's injected environment variables, with the right values."""
     ns = spec.get("namespace")

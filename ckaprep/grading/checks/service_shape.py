@@ -32,7 +32,7 @@ TYPE_EFFECTS = {
 }
 
 
-@check_kind("service_type", required={"service"}, optional={"type", "namespace"})
+@check_kind("service_type")
 def service_type(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service exists with the expected type and a virtual IP."""
     want = spec.get("type", "ClusterIP")
@@ -59,7 +59,7 @@ def service_type(ctx: GradingContext, spec: dict) -> Outcome:
     return Outcome(expected, f"type {got}, ClusterIP {cluster_ip}")
 
 
-@check_kind("service_selector", required={"service", "backends"}, optional={"namespace"})
+@check_kind("service_selector")
 def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service's selector picks exactly the intended pods, and no decoys."""
     service = ctx.require_service(spec["service"], spec.get("namespace"))
@@ -121,11 +121,7 @@ def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
     return Outcome(expected, found)
 
 
-@check_kind(
-    "service_port",
-    required={"service", "port"},
-    optional={"name", "target_port", "protocol", "backends", "namespace"},
-)
+@check_kind("service_port")
 def service_port(ctx: GradingContext, spec: dict) -> Outcome:
     """A Service port, found by name or number, forwards to the right container port."""
     service = ctx.require_service(spec["service"], spec.get("namespace"))
@@ -218,7 +214,7 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
     return Outcome(expected, found)
 
 
-@check_kind("no_selector", required={"service"}, optional={"namespace"})
+@check_kind("no_selector")
 def no_selector(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service has no selector, so its endpoints are managed by hand."""
     service = ctx.require_service(spec["service"], spec.get("namespace"))

@@ -83,7 +83,7 @@ def _spread(counts: Counter) -> str:
 
 
 # -- session affinity -----------------------------------------------------------------------------
-@check_kind("session_affinity", required={"service"}, optional={"timeout", "namespace"})
+@check_kind("session_affinity")
 def session_affinity(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service pins each client to one endpoint (ClientIP), with the timeout the task states."""
     service = ctx.require_service(spec["service"], spec.get("namespace"))
@@ -112,12 +112,7 @@ def session_affinity(ctx: GradingContext, spec: dict) -> Outcome:
     raise Fail(expected, found, why)
 
 
-@check_kind(
-    "affinity_probe",
-    required={"service", "port", "backends"},
-    optional={"namespace", "requests"},
-    settles=True,
-)
+@check_kind("affinity_probe", settles=True)
 def affinity_probe(ctx: GradingContext, spec: dict) -> Outcome:
     """Repeated requests from one client all reach the same backend pod, which chance cannot explain."""
     service = ctx.require_service(spec["service"], spec.get("namespace"))
@@ -164,7 +159,7 @@ def _track_of(pod: dict, tracks: list[str]) -> str | None:
     return next((t for t in tracks if matches(parse_selector(t), labels_of(pod))), None)
 
 
-@check_kind("track_endpoints", required={"service", "tracks"}, optional={"namespace"}, settles=True)
+@check_kind("track_endpoints", settles=True)
 def track_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
     """The Service's ready endpoints are so many pods of each track (`tracks`: selector -> count), and no others.
 
@@ -207,12 +202,7 @@ def track_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
     raise Fail(expected, found, why)
 
 
-@check_kind(
-    "track_probe",
-    required={"service", "port", "tracks"},
-    optional={"namespace"},
-    settles=True,
-)
+@check_kind("track_probe", settles=True)
 def track_probe(ctx: GradingContext, spec: dict) -> Outcome:
     """Requests through the Service are answered by pods of every track, and only of those.
 
