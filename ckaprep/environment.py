@@ -12,10 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ckaprep.cluster import Cluster
 from ckaprep.cluster.images import CURL_IMAGE
 from ckaprep.practice.state import StateStore, state_dir
+
+if TYPE_CHECKING:
+    from ckaprep.practice.workspace import Workspace
 from ckaprep.attempts import utc_now
 
 ClusterFactory = Callable[[str | None, str | None], Cluster]
@@ -44,21 +48,32 @@ class Environment:
     # Set for the commands that act on the active exercise: in a classroom seat, its state is
     # kept in the cluster. Other commands never reach the cluster for it.
     seat_aware: bool = False
-    _seat_state: StateStore | None = field(default=None, repr=False, compare=False)
+    _workspace: Workspace | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def workspace(self) -> Workspace:
+        """Where this command's attempt runs and its state is kept: the seat these credentials
+        belong to, for the commands that act on the active exercise, else a cluster of one's own."""
+        # Imported here: setting exercises up pulls in grading, which --help and explain never need.
+        from ckaprep.practice.lifecycle import OwnCluster
+
+        local = StateStore(state_dir(self.environ))
+        if not self.seat_aware:
+            return OwnCluster(local)
+        if self._workspace is None:
+            self._workspace = self._find_seat(local) or OwnCluster(local)
+        return self._workspace
 
     @property
     def state(self) -> StateStore:
-        local = StateStore(state_dir(self.environ))
-        if not self.seat_aware:
-            return local
-        if self._seat_state is None:
-            self._seat_state = self._find_seat(local) or local
-        return self._seat_state
+        store = self.workspace.store
+        assert store is not None  # both workspaces a command gets keep state
+        return store
 
-    def _find_seat(self, local: StateStore) -> StateStore | None:
-        """The seat's store when the credentials are a classroom seat's; a cluster that cannot be
-        reached is left for the command itself to report."""
-        from ckaprep.classroom.seats import seat_store
+    def _find_seat(self, local: StateStore) -> Workspace | None:
+        """The seat's workspace when the credentials are a classroom seat's; a cluster that cannot
+        be reached is left for the command itself to report."""
+        from ckaprep.classroom.seats import seat_workspace
         from ckaprep.cluster.labels import seat_of_account
         from ckaprep.errors import CkaprepError
 
@@ -71,7 +86,7 @@ class Environment:
             return None
         if account is None or seat_of_account(*account) is None:
             return None
-        return seat_store(local, cluster)
+        return seat_workspace(local, cluster)
 
     @property
     def default_probe_image(self) -> str:

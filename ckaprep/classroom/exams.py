@@ -20,7 +20,7 @@ from ckaprep.attempts import Exam, new_id
 from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 from ckaprep.classroom.roster import exam_records, has_learner_state, save_exam_record
 from ckaprep.classroom.seats import (
-    DEFAULT_PARALLEL, EXAM_ROLE, Seat, SeatView, class_roster, missing_configmap, SeatStore, create_or_keep, empty_namespaces, not_for_seats, seat_namespace,
+    DEFAULT_PARALLEL, EXAM_ROLE, Seat, SeatView, class_roster, missing_configmap, SeatStore, SeatWorkspace, create_or_keep, empty_namespaces, not_for_seats, seat_namespace,
     seat_rights,
 )  # fmt: skip
 
@@ -94,7 +94,8 @@ def start_class_exam(
                 create_or_keep(cluster, seat_namespace(ns, labels))
             for manifest in seat_rights(seat, task_seat.namespaces, labels):
                 create_or_keep(cluster, manifest)
-            exam_tasks.append(plan_attempt(exercise, seed=task_seed, now=now(), exam=exam_id, seat=task_seat))
+            exam_tasks.append(plan_attempt(exercise, seed=task_seed, now=now(), exam=exam_id,
+                                            workspace=SeatWorkspace(task_seat)))
         started = now()
         exam = Exam(
             id=exam_id, seed=seed + (seat.number if per_seat else 0), started_at=started.isoformat(),

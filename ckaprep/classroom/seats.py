@@ -313,9 +313,31 @@ class SeatStore(StateStore):
         self._change(append)
 
 
-def seat_store(local: StateStore, cluster: Cluster) -> StateStore | None:
+class SeatWorkspace:
+    """A classroom seat as the place an attempt runs: the exercise's namespaces are the seat's,
+    emptied before and after, never created or deleted; the state is kept in the seat ConfigMap."""
+
+    def __init__(self, seat: Seat, store: StateStore | None = None):
+        self.seat, self.store = seat, store
+
+    @property
+    def seat_id(self) -> str:
+        return self.seat.id
+
+    def place(self, exercise: Exercise, seed: int, *, faults=None, params=None):
+        return seat_params(exercise, self.seat, seed, faults=faults)
+
+    def prepare(self, cluster: Cluster, namespaces: list[str], *, waiter: Waiter) -> None:
+        empty_namespaces(cluster, namespaces, waiter=waiter)
+
+    def clear(self, cluster: Cluster, namespaces: list[str], *, waiter: Waiter) -> None:
+        empty_namespaces(cluster, namespaces, waiter=waiter)
+
+
+def seat_workspace(local: StateStore, cluster: Cluster) -> SeatWorkspace | None:
+    """The workspace of the seat these credentials belong to, its state kept in the cluster."""
     seat = detect_seat(cluster)
-    return SeatStore(local.directory, cluster, seat) if seat else None
+    return SeatWorkspace(seat, SeatStore(local.directory, cluster, seat)) if seat else None
 
 
 def not_for_seats(exercise: Exercise) -> str:

@@ -96,7 +96,7 @@ def start(
     cluster = env.cluster()
     with Spinner() as progress:
         attempt = start_drill(
-            env.state, exercise, cluster, seed=new_seed(seed), now=env.now(), force=force,
+            env.workspace, exercise, cluster, seed=new_seed(seed), now=env.now(), force=force,
             context=env.context, waiter=waiter(env, progress),
         )  # fmt: skip
     if as_json:
@@ -286,7 +286,7 @@ def reset(
     if store.load() is None and store.load_exam() is not None:
         return run_instead(ctx, "exam", "reset", ["--json"] if as_json else [])
     with Spinner() as progress, forget_if_gone("exercise"):
-        attempt, left_alone = reset_drill(store, env.cluster, waiter=waiter(env, progress))
+        attempt, left_alone = reset_drill(env.workspace, env.cluster, waiter=waiter(env, progress))
     if attempt.seat:  # a classroom seat keeps its namespaces: they were emptied
         if as_json:
             print_json({"deleted": [], "emptied": attempt.namespaces, "left_alone": []})

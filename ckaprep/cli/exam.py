@@ -113,7 +113,7 @@ def exam_start(
     with Spinner() as progress:
         progress(f"setting up {len(draw.exercises)} tasks")
         exam = start_exam(
-            env.state, cluster, draw, seed=seed, now=env.now, practice=practice,
+            env.workspace, cluster, draw, seed=seed, now=env.now, practice=practice,
             force=force, context=env.context, waiter=waiter(env, progress),
         )  # fmt: skip
     err.print(f"set up {len(exam.tasks)} tasks in {time.monotonic() - began:.1f}s", style="dim")
@@ -238,7 +238,7 @@ def exam_reset(ctx: typer.Context, as_json: JsonOption = False):
     with forget_if_gone("exam"):
         _, _, just_submitted = _load(ctx)
     with Spinner() as progress, forget_if_gone("exam"):
-        exam, left_alone = reset_exam(env.state, env.cluster, waiter=waiter(env, progress))
+        exam, left_alone = reset_exam(env.workspace, env.cluster, waiter=waiter(env, progress))
     seated = all(task.seat for task in exam.tasks)  # a classroom seat's exam: emptied, not deleted
     deleted = [] if seated else [ns for ns in exam.namespaces if ns not in left_alone]
     if seated:

@@ -26,6 +26,7 @@ from ckaprep.practice.lifecycle import (
 )  # fmt: skip
 from ckaprep.attempts import Attempt, Exam, new_id, require_params
 from ckaprep.practice.state import StateStore
+from ckaprep.practice.workspace import Workspace
 from ckaprep.study.vocabulary import resolve
 from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 
@@ -170,7 +171,7 @@ def set_up_exam(
 
 
 def start_exam(
-    store: StateStore,
+    workspace: Workspace,
     cluster: Cluster,
     draw: Draw,
     *,
@@ -185,8 +186,9 @@ def start_exam(
     """`ckaprep exam start`, under the state lock: refuse or replace what is active, record the
     exam before creating anything (so `exam reset` can always clean up), then set it up.
     The clock starts when the sheet can be shown, not while the tasks are being set up."""
-    if getattr(store, "seat", None) is not None:
+    if workspace.seat_id is not None:
         raise StateError("in a classroom seat, the trainer starts exams (`ckaprep classroom exam`)")
+    store = workspace.store
     with rescued_start(store.load_exam, what="exam", reset_command="ckaprep exam reset"):
         with store.locked(progress=waiter.progress):
             active = store.load()
@@ -202,7 +204,7 @@ def start_exam(
                         f"exam {old.id} is {state}; remove it with `ckaprep exam reset`, "
                         "or start with --force to replace it"
                     )
-                delete_attempts(cluster, old.tasks, waiter=waiter)
+                delete_attempts(cluster, old.tasks, waiter=waiter, workspace=workspace)
                 store.clear_exam()
             exam = plan_exam(draw, seed=seed, now=now(), practice=practice, context=context)
             for attempt in exam.tasks:
@@ -376,11 +378,13 @@ def is_overdue(exam: Exam, now: datetime) -> bool:
     return not exam.submitted and exam.time_left_s(now) <= 0
 
 
-def reset_exam(store: StateStore, cluster_for: Callable[[str | None], Cluster], *, waiter: Waiter = Waiter()):
-    """Delete every namespace of the exam that carries its attempt's labels, then forget the exam."""
+def reset_exam(workspace: Workspace, cluster_for: Callable[[str | None], Cluster], *, waiter: Waiter = Waiter()):
+    """Delete every namespace of the exam that carries its attempt's labels (a seat's are emptied),
+    then forget the exam."""
+    store = workspace.store
     with store.locked(progress=waiter.progress):
         exam = store.require_exam()
-        left_alone = delete_attempts(cluster_for(exam.context), exam.tasks, waiter=waiter)
+        left_alone = delete_attempts(cluster_for(exam.context), exam.tasks, waiter=waiter, workspace=workspace)
         store.clear_exam()
     return exam, left_alone
 

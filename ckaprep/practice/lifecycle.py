@@ -26,29 +26,49 @@ from ckaprep.cluster.labels import (
 from ckaprep.cluster.service_range import CLAIMS_ANNOTATION
 from ckaprep.attempts import Attempt, new_id
 from ckaprep.practice.state import StateStore
+from ckaprep.practice.workspace import Workspace
 from ckaprep.cluster.waiting import Waiter, pod_is_ready, pod_is_running, pod_is_stuck, raise_if_image_pull_failed
 
 SETUP_TIMEOUT_S = 180
 DELETE_TIMEOUT_S = 120
 
 
+class OwnCluster:
+    """A cluster of one's own: each attempt creates namespaces of its own, and reset deletes them."""
+
+    seat_id = None
+
+    def __init__(self, store: StateStore | None = None):
+        self.store = store
+
+    def place(self, exercise: Exercise, seed: int, *, faults=None, params=None):
+        params = params if params is not None else exercise.choose_params(seed, faults=faults)
+        return params, exercise.namespaces_for(params)
+
+    def prepare(self, cluster: Cluster, namespaces: list[str], *, waiter: Waiter) -> None:
+        ensure_namespaces_free(cluster, namespaces)
+
+    def clear(self, cluster: Cluster, namespaces: list[str], *, waiter: Waiter) -> None:
+        raise StateError(
+            f"namespace(s) {', '.join(namespaces)} belong to a classroom seat; reset them with the seat's kubeconfig"
+        )
+
+
+OWN_CLUSTER = OwnCluster()
+
+
 def plan_attempt(
     exercise: Exercise, *, seed: int, now: datetime, context: str | None = None, exam: str | None = None,
     faults: list[str] | None = None,
-    seat=None,
+    workspace: Workspace | None = None,
     params: dict | None = None,
 ) -> Attempt:
     """The attempt's id, parameters and namespaces; nothing is created yet. `faults` pins the
-    draw of an exercise with a fault pool (a proof does). In a classroom seat (a
-    `ckaprep.classroom.seats.Seat`) the exercise's namespaces are the seat's. `params` are the
-    seed's parameters when the caller drew them already (an exam's draw does), never drawn twice."""
-    if seat is not None:
-        from ckaprep.classroom.seats import seat_params
-
-        params, namespaces = seat_params(exercise, seat, seed, faults=faults)
-    else:
-        params = params if params is not None else exercise.choose_params(seed, faults=faults)
-        namespaces = exercise.namespaces_for(params)
+    draw of an exercise with a fault pool (a proof does). The workspace places the exercise's
+    namespaces (a classroom seat's are the seat's). `params` are the seed's parameters when the
+    caller drew them already (an exam's draw does), never drawn twice."""
+    workspace = workspace or OWN_CLUSTER
+    params, namespaces = workspace.place(exercise, seed, faults=faults, params=params)
     return Attempt(
         exercise=exercise.id,
         params=params,
@@ -58,7 +78,7 @@ def plan_attempt(
         context=context,
         id=new_id(),
         exam=exam,
-        seat=seat.id if seat is not None else None,
+        seat=workspace.seat_id,
     )
 
 
@@ -73,17 +93,13 @@ def start_attempt(
     waiter: Waiter = Waiter(),
     timeout_s: float = SETUP_TIMEOUT_S,
     faults: list[str] | None = None,
-    seat=None,
+    workspace: Workspace | None = None,
 ) -> Attempt:
     """Create the namespaces and setup objects, recording the attempt before anything is created
     so that an interrupted start can always be reset. A seat's namespaces are emptied instead."""
-    attempt = plan_attempt(exercise, seed=seed, now=now, context=context, faults=faults, seat=seat)
-    if seat is not None:
-        from ckaprep.classroom.seats import empty_namespaces
-
-        empty_namespaces(cluster, attempt.namespaces, waiter=waiter)
-    else:
-        ensure_namespaces_free(cluster, attempt.namespaces)
+    workspace = workspace or OWN_CLUSTER
+    attempt = plan_attempt(exercise, seed=seed, now=now, context=context, faults=faults, workspace=workspace)
+    workspace.prepare(cluster, attempt.namespaces, waiter=waiter)
     record(attempt)
     set_up(exercise, attempt, cluster, record=record, waiter=waiter, timeout_s=timeout_s)
     return attempt
@@ -237,6 +253,7 @@ def delete_attempts(
     waiter: Waiter = Waiter(),
     timeout_s: float = DELETE_TIMEOUT_S,
     deleting_out: list[str] | None = None,
+    workspace: Workspace | None = None,
 ) -> list[str]:
     """Delete the attempts' namespaces and wait until they are gone. A namespace is deleted only
     when it carries both ckaprep's ownership label and the attempt's id. Returns what was left alone.
@@ -246,9 +263,7 @@ def delete_attempts(
     left_alone, deleting = [], []
     seated = [ns for attempt in attempts if attempt.seat for ns in attempt.namespaces]
     if seated:  # a classroom seat keeps its namespaces: only what was made in them goes
-        from ckaprep.classroom.seats import empty_namespaces
-
-        empty_namespaces(cluster, seated, waiter=waiter)
+        (workspace or OWN_CLUSTER).clear(cluster, seated, waiter=waiter)
     for attempt in attempts:
         for ns in [] if attempt.seat else attempt.namespaces:
             existing = cluster.get("Namespace", None, ns)
@@ -286,7 +301,7 @@ def wait_for_deletion(
 
 
 def start_drill(
-    store: StateStore,
+    workspace: Workspace,
     exercise: Exercise,
     cluster: Cluster,
     *,
@@ -299,6 +314,7 @@ def start_drill(
 ) -> Attempt:
     """`ckaprep start`: the whole read-check-create runs under the state lock, so a second
     start waits and then finds this attempt active instead of orphaning either one."""
+    store = workspace.store
     with rescued_start(store.load, what="exercise", reset_command="ckaprep reset"):
         with store.locked(progress=waiter.progress):
             exam = store.load_exam()
@@ -314,12 +330,12 @@ def start_drill(
                         f"exercise {active.exercise} is active in namespace {active.namespace}; "
                         "run `ckaprep reset` first, or start with --force to replace it"
                     )
-                delete_attempts(cluster, [active], waiter=waiter)
+                delete_attempts(cluster, [active], waiter=waiter, workspace=workspace)
                 store.clear()
             return start_attempt(
                 exercise, cluster, seed=seed, now=now, record=store.save,
-                context=context, waiter=waiter, timeout_s=timeout_s, seat=getattr(store, "seat", None),
-            )  # fmt: skip
+                context=context, waiter=waiter, timeout_s=timeout_s, workspace=workspace,
+            )
 
 
 @contextmanager
@@ -382,10 +398,11 @@ def forget_active(store: StateStore):
         return store.require()
 
 
-def reset_drill(store: StateStore, cluster_for: Callable[[str | None], Cluster], *, waiter: Waiter = Waiter()):
+def reset_drill(workspace: Workspace, cluster_for: Callable[[str | None], Cluster], *, waiter: Waiter = Waiter()):
     """`ckaprep reset` of a single exercise. Returns the attempt and the namespaces left alone."""
+    store = workspace.store
     with store.locked(progress=waiter.progress):
         attempt = store.require()
-        left_alone = delete_attempts(cluster_for(attempt.context), [attempt], waiter=waiter)
+        left_alone = delete_attempts(cluster_for(attempt.context), [attempt], waiter=waiter, workspace=workspace)
         store.clear()
     return attempt, left_alone

@@ -23,6 +23,7 @@ from ckaprep.grading.engine import grade
 from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.report import ERROR, PASS, Report
 from ckaprep.practice.lifecycle import delete_attempts, start_attempt, wait_for_deletion
+from ckaprep.practice.workspace import Workspace
 from ckaprep.attempts import Attempt, new_seed, utc_now
 from ckaprep.catalogue.templating import render
 from ckaprep.cluster.waiting import Waiter
@@ -190,9 +191,10 @@ class Prover:
     # Namespaces of finished proofs, deleted but not yet gone. The next proof does not wait for
     # them (it has namespaces of its own); the run waits for all of them once, at its end.
     deleting: list[str] = field(default_factory=list)
-    # A classroom seat to prove in (its namespaces, emptied between proofs), with `cluster` and
-    # `kubectl` holding the seat's own credentials: what a learner in a class can and cannot do.
-    seat: object | None = None
+    # Where to prove: a cluster of one's own, or a classroom seat (its namespaces, emptied between
+    # proofs) with `cluster` and `kubectl` holding the seat's own credentials: what a learner in a
+    # class can and cannot do.
+    workspace: Workspace | None = None
     # "Kind namespace/name" of every object a proof's setup may have created, even if it was
     # deleted since: when nothing is here, a stopped run left nothing behind.
     created: list[str] = field(default_factory=list)
@@ -258,7 +260,7 @@ class Prover:
             attempt = start_attempt(
                 exercise, _NotingCreates(self.cluster, self.created), seed=seed, now=self.now(),
                 record=attempts.append, waiter=self.waiter,
-                faults=list(proof.faults) if proof and proof.faults else None, seat=self.seat,
+                faults=list(proof.faults) if proof and proof.faults else None, workspace=self.workspace,
             )
             if fresh:
                 fresh_report = self._grade(exercise, attempt, 0)
@@ -279,7 +281,10 @@ class Prover:
             problems = [exc.message]
         finally:
             if attempts:
-                delete_attempts(self.cluster, [attempts[-1]], waiter=self.waiter, deleting_out=self.deleting)
+                delete_attempts(
+                    self.cluster, [attempts[-1]], waiter=self.waiter, deleting_out=self.deleting,
+                    workspace=self.workspace,
+                )
         if proof is not None:
             record(Verdict(exercise.id, name, kind, not problems, score, problems, self.clock() - started, seed))
 

@@ -258,7 +258,7 @@ def test_every_exercise_is_proven_inside_a_seat(tmp_path_factory, cluster):
     Security, quota, `edit`), not how answers are graded. A seat of its own per proof, since
     cluster DNS may answer a name from its cache (up to 30 s) with the address a Service of the
     same name had in the seat's previous attempt."""
-    from ckaprep.classroom.seats import Seat, not_for_seats
+    from ckaprep.classroom.seats import Seat, SeatWorkspace, not_for_seats
     from ckaprep.cluster.kube import KubeCluster
     from ckaprep.grading.options import GradingOptions
     from ckaprep.practice.proving import WRONG, Kubectl, Prover, find_kubectl, plan_tasks
@@ -276,7 +276,7 @@ def test_every_exercise_is_proven_inside_a_seat(tmp_path_factory, cluster):
         def prove_in_seat(number: int, task: tuple) -> None:
             kubeconfig = room.kubeconfigs[number]
             seat = Seat(room.name, number, [room.home(number, "a"), room.home(number, "b")])
-            prover = Prover(cluster=KubeCluster(kubeconfig=kubeconfig, environ={}), seat=seat,
+            prover = Prover(cluster=KubeCluster(kubeconfig=kubeconfig, environ={}), workspace=SeatWorkspace(seat),
                             options=GradingOptions(),
                             kubectl=Kubectl(find_kubectl(environ), environ, kubeconfig=kubeconfig))  # fmt: skip
             try:

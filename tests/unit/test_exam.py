@@ -235,11 +235,12 @@ def test_a_failing_task_stops_the_exam_setup_and_can_be_reset(run, env, fake):
 
 def test_the_clock_starts_once_the_tasks_are_set_up(fake, tmp_path):
     from ckaprep.practice.exam import start_exam
+    from ckaprep.practice.lifecycle import OwnCluster
     from ckaprep.practice.state import StateStore
 
     times = iter([NOW, NOW + timedelta(minutes=2)])  # setup took two minutes
     draw = draw_exam(load_catalogue(), seed=4, tasks=2, minutes=30)
-    exam = start_exam(StateStore(tmp_path), fake, draw, seed=4, now=lambda: next(times))
+    exam = start_exam(OwnCluster(StateStore(tmp_path)), fake, draw, seed=4, now=lambda: next(times))
     assert exam.started_at == (NOW + timedelta(minutes=2)).isoformat()
     assert exam.deadline == (NOW + timedelta(minutes=32)).isoformat()
     assert StateStore(tmp_path).load_exam().deadline == exam.deadline

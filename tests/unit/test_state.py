@@ -14,7 +14,7 @@ from ckaprep.environment import Environment
 from ckaprep.errors import StateError
 from ckaprep.exit_status import ExitStatus
 from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL
-from ckaprep.practice.lifecycle import delete_attempts, start_drill
+from ckaprep.practice.lifecycle import OwnCluster, delete_attempts, start_drill
 from ckaprep.attempts import Attempt
 from ckaprep.practice.state import StateStore
 from ckaprep.cluster.waiting import Waiter
@@ -69,7 +69,7 @@ def test_a_second_state_directory_cannot_take_a_live_namespace(env, fake, tmp_pa
 
 def test_deletion_needs_both_labels(fake):
     exercise = find_exercise("clusterip-create")
-    attempt = start_drill(StateStore(_tmp()), exercise, fake, seed=5, now=NOW)
+    attempt = start_drill(OwnCluster(StateStore(_tmp())), exercise, fake, seed=5, now=NOW)
     stranger = Attempt(**{**attempt.__dict__, "id": "not-this-one"})
     assert delete_attempts(fake, [stranger]) == attempt.namespaces
     assert fake.get("Namespace", None, attempt.namespace) is not None
@@ -109,13 +109,13 @@ def test_two_concurrent_starts_never_orphan_a_namespace(fake, tmp_path):
     outcome = {}
 
     def first():
-        outcome["first"] = start_drill(FirstStore(tmp_path), exercise, fake, seed=1, now=NOW)
+        outcome["first"] = start_drill(OwnCluster(FirstStore(tmp_path)), exercise, fake, seed=1, now=NOW)
 
     def second():
         assert first_recorded.wait(10)
         waiter = Waiter(progress=lambda m: "waiting for another" in m and second_waiting.set())
         try:
-            start_drill(StateStore(tmp_path), find_exercise("multi-port-named"), fake, seed=2, now=NOW, waiter=waiter)
+            start_drill(OwnCluster(StateStore(tmp_path)), find_exercise("multi-port-named"), fake, seed=2, now=NOW, waiter=waiter)
         except StateError as exc:
             outcome["second"] = exc.message
 
