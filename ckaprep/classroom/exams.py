@@ -139,10 +139,7 @@ def class_exam_deadline(cluster: Cluster, class_name: str) -> datetime | None:
 def grade_seat_exam(exam: Exam, catalogue, cluster, *, now: datetime, options: GradingOptions) -> dict:
     """A seat's exam graded by the trainer with the same engine as `exam submit`, each task
     scored by `check`'s rule and weighted into the total against the pass line."""
-    from fractions import Fraction
-
-    from ckaprep.practice.exam import grade_exam, verdict, weighted_total
-    from ckaprep.grading.report import CheckResult, Report
+    from ckaprep.practice.exam import grade_exam
 
     exercises = [catalogue.get(t.exercise) for t in exam.tasks]
     missing = [t.exercise for t, e in zip(exam.tasks, exercises) if e is None]
@@ -150,14 +147,6 @@ def grade_seat_exam(exam: Exam, catalogue, cluster, *, now: datetime, options: G
         return {"problem": f"no exercise {missing[0]!r} in the trainer's catalogue"}
     end = min(now, datetime.fromisoformat(exam.deadline))
     result = grade_exam(exam, exercises, cluster, now=end, options=options)
-    parts = []
-    for task in result["tasks"]:
-        report = Report(task["exercise"], [CheckResult(**c) for c in task["checks"]], 0.0)
-        task["score"] = report.score
-        parts.append((Fraction(report.earned, report.total) if report.total else Fraction(0), task["weight"]))
-    total = weighted_total(parts)
-    result["score"], result["passed"] = round(float(total * 100), 1), verdict(total)
-    result["verdict"] = "PASS" if result["passed"] else "FAIL"
     failed = [f"{t['exercise']}/{c['id']}" for t in result["tasks"] for c in t["checks"] if c["status"] != "pass"]
     return {
         "exam": exam.id, "score": result["score"], "passed": result["passed"], "verdict": result["verdict"],

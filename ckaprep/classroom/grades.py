@@ -89,11 +89,6 @@ class SharedReads:
         return sorted(items, key=lambda o: o["metadata"]["name"])
 
 
-def score_parts(report) -> tuple[int, int]:
-    """(earned, total) by the same rule as `check`."""
-    return report.earned, report.total
-
-
 def grade_class(
     cluster: Cluster,
     class_name: str,
@@ -106,7 +101,8 @@ def grade_class(
 ) -> dict:
     """Grade every seat's active exercise with these (the trainer's) credentials, seats in
     parallel, and record each result in the class's results namespace."""
-    from ckaprep.grading.engine import grade
+    from ckaprep.practice.history import CHECK
+    from ckaprep.practice.results import grade_task
 
     progress, clock = options.waiter.progress, options.waiter.clock
 
@@ -148,18 +144,19 @@ def grade_class(
             attempt, exercise = found
             entry |= {"exercise": attempt.exercise, "attempt": attempt.id or round_id}
             try:
-                report, _ = grade(exercise, attempt, shared, quiet)
+                result = grade_task(exercise, attempt, shared, quiet)
             except (StateError, ImagePullError, WaitTimeout) as exc:  # this seat's problem, not the round's
                 entry["problem"] = exc.message
                 return entry
-            failed = [c for c in report.checks if c.status != "pass"]
+            report = result.report
+            kept = result.record(kind=CHECK, time=now, elapsed_s=max(0.0, attempt.elapsed_s(now)), practice=False)
             entry |= {
-                "score": report.score, "passed": report.passed, "earned": report.earned, "total": report.total,
-                "elapsed_s": round(max(0.0, attempt.elapsed_s(now)), 1), "started_at": attempt.started_at,
-                "graded_at": now.isoformat(), "round": round_id, "topics": list(exercise.topics),
-                "hints": attempt.hints_shown, "solution_shown": attempt.solution_shown,
-                "failed": [c.id for c in failed],
-                "failed_titles": {c.id: c.title for c in failed},
+                "score": kept.score, "passed": kept.passed, "earned": report.earned, "total": report.total,
+                "elapsed_s": kept.elapsed_s, "started_at": attempt.started_at,
+                "graded_at": kept.time, "round": round_id, "topics": list(exercise.topics),
+                "hints": kept.hints, "solution_shown": kept.solution_shown,
+                "failed": kept.failed,
+                "failed_titles": {c.id: c.title for c in result.failed},
                 "checks": [asdict(c) for c in report.checks],
             }  # fmt: skip
             if record:

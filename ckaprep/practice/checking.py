@@ -10,11 +10,11 @@ from datetime import datetime
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.errors import CkaprepError
-from ckaprep.grading.engine import grade
 from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.report import Report
 from ckaprep.practice.exam import current_attempt, save_current
-from ckaprep.practice.history import CHECK, Record
+from ckaprep.practice.history import CHECK
+from ckaprep.practice.results import TaskResult, grade_task
 from ckaprep.attempts import Attempt, Exam, require_params
 from ckaprep.practice.state import StateStore
 
@@ -37,6 +37,7 @@ class Checked:
     attempt: Attempt
     report: Report
     elapsed_s: float
+    result: TaskResult
     # Remembering is secondary: a state directory that cannot be written costs a warning, not the grade.
     warnings: list[str] = field(default_factory=list)
 
@@ -53,24 +54,18 @@ def check_and_record(
     and append the result to the history."""
     attempt, exercise, exam = active_attempt(store, find_exercise, "check")
     options.waiter.progress("grading")
-    report, grading = grade(exercise, attempt, cluster_for(attempt.context), options)
+    result = grade_task(exercise, attempt, cluster_for(attempt.context), options)
     elapsed = attempt.elapsed_s(now())
     warnings = []
     try:
-        domain = next(iter(grading.known_domains().values()), None)
+        domain = next(iter(result.context.known_domains().values()), None)
         if domain and domain != attempt.cluster_domain:
             with store.locked():
                 fresh, _, current_exam = active_attempt(store, find_exercise, "check")
                 if fresh.id == attempt.id:
                     fresh.cluster_domain = domain
                     save_current(store, fresh, current_exam)
-        store.remember(Record(
-            kind=CHECK, time=now().isoformat(), score=report.score, exercise=exercise.id,
-            attempt=attempt.id, exam=attempt.exam, seed=attempt.seed,
-            failed=[c.id for c in report.checks if c.status != "pass"], hints=attempt.hints_shown,
-            solution_shown=attempt.solution_shown, elapsed_s=round(elapsed, 1), passed=report.passed,
-            practice=exam is not None,
-        ))  # fmt: skip
+        store.remember(result.record(kind=CHECK, time=now(), elapsed_s=elapsed, practice=exam is not None))
     except CkaprepError as exc:
         warnings.append(exc.message)
-    return Checked(exercise, attempt, report, elapsed, warnings)
+    return Checked(exercise, attempt, result.report, elapsed, result, warnings)

@@ -17,10 +17,9 @@ from fractions import Fraction
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.errors import StateError, UsageError
-from ckaprep.grading.engine import grade
 from ckaprep.grading.options import GradingOptions
-from ckaprep.grading.report import PASS, Report
 from ckaprep.practice.history import EXAM, EXAM_TASK, Record
+from ckaprep.practice.results import TaskResult, grade_task, percent
 from ckaprep.practice.lifecycle import (
     SETUP_TIMEOUT_S, delete_attempts, ensure_namespaces_free, plan_attempt, rescued_start, set_up,
 )  # fmt: skip
@@ -252,34 +251,14 @@ def verdict(total: Fraction) -> bool:
     return total >= Fraction(PASS_LINE, 100)
 
 
-def task_fraction(report: Report | None) -> Fraction:
-    """A task's share of its weight, by the one rule `check` reports (`Report.earned`):
-    constraints earn nothing and deduct when broken. A task that could not be graded earns 0."""
-    if report is None or not report.total:
-        return Fraction(0)
-    return Fraction(report.earned, report.total)
-
-
-def _percent(fraction: Fraction) -> float:
-    return round(float(fraction * 100), 1)
-
-
-def grade_exam(
-    exam: Exam,
-    exercises: list[Exercise],
-    cluster: Cluster,
-    *,
-    now: datetime,
-    auto: bool = False,
-    options: GradingOptions = GradingOptions(wait_s=SUBMIT_WAIT_S),
-) -> dict:
-    """Grade every task with the same engine and scoring rule as `check`, and total them against
-    the pass line."""
+def grade_tasks(exam: Exam, exercises: list[Exercise], cluster: Cluster, options: GradingOptions) -> list[TaskResult]:
+    """Every task through the one grading step `check` uses, a few at a time; a task that cannot
+    be graded (its namespace was deleted by hand) earns nothing and says why."""
     progress = options.waiter.progress
     guard = threading.Lock()
     graded = [0]
 
-    def one(number: int):
+    def one(number: int) -> TaskResult:
         exercise, attempt = exercises[number - 1], exam.tasks[number - 1]
 
         def task_progress(message: str) -> None:
@@ -287,29 +266,29 @@ def grade_exam(
                 progress(f"grading: {graded[0]}/{len(exam.tasks)} tasks graded · task {number}: {message}")
 
         try:
-            report, _ = grade(exercise, attempt, cluster, options.with_progress(task_progress))
+            return grade_task(exercise, attempt, cluster, options.with_progress(task_progress))
         except StateError as exc:  # e.g. the task's namespace was deleted by hand
-            return None, exc.message
+            return TaskResult(exercise, attempt, None, exc.message)
         finally:
             with guard:
                 graded[0] += 1
-        return report, ""
 
     with ThreadPoolExecutor(max_workers=MAX_PARALLEL_GRADING) as pool:
-        outcomes = list(pool.map(one, range(1, len(exam.tasks) + 1)))
+        return list(pool.map(one, range(1, len(exam.tasks) + 1)))
 
+
+def exam_result(exam: Exam, graded: list[TaskResult], *, now: datetime, auto: bool = False) -> dict:
+    """The exam's result as it is kept and shown: each task, the weighted total against the pass
+    line, and the score by topic."""
     tasks, parts = [], []
-    for number, ((report, problem), exercise, attempt, weight) in enumerate(
-        zip(outcomes, exercises, exam.tasks, exam.weights), start=1
-    ):
-        checks = [asdict(c) for c in report.checks] if report else []
-        fraction = task_fraction(report)
-        parts.append((fraction, weight))
+    for number, (result, weight) in enumerate(zip(graded, exam.weights), start=1):
+        parts.append((result.fraction, weight))
         tasks.append({
-            "number": number, "exercise": exercise.id, "title": exercise.title, "weight": weight,
-            "topics": list(exercise.topics), "namespaces": attempt.namespaces,
-            "score": _percent(fraction), "passed": bool(report and report.passed),
-            "flagged": number in exam.flagged, "problem": problem, "checks": checks,
+            "number": number, "exercise": result.exercise.id, "title": result.exercise.title, "weight": weight,
+            "topics": list(result.exercise.topics), "namespaces": result.attempt.namespaces,
+            "score": result.score, "passed": result.passed,
+            "flagged": number in exam.flagged, "problem": result.problem,
+            "checks": [asdict(c) for c in result.report.checks] if result.report else [],
         })  # fmt: skip
     total = weighted_total(parts)
     topics = {}
@@ -322,26 +301,34 @@ def grade_exam(
         "exam": exam.id, "seed": exam.seed, "practice": exam.practice,
         "started_at": exam.started_at, "submitted_at": now.isoformat(), "auto_submitted": auto,
         "minutes": exam.minutes, "time_used_s": round(max(0.0, (ended - started).total_seconds()), 1),
-        "score": _percent(total), "pass_line": PASS_LINE, "passed": verdict(total),
+        "score": percent(total), "pass_line": PASS_LINE, "passed": verdict(total),
         "verdict": "PASS" if verdict(total) else "FAIL",
         "tasks": tasks,
         "topics": [
-            {"topic": t, "score": _percent(weighted_total(p)), "tasks": len(p)} for t, p in sorted(topics.items())
+            {"topic": t, "score": percent(weighted_total(p)), "tasks": len(p)} for t, p in sorted(topics.items())
         ],
     }  # fmt: skip
 
 
-def history_records(exam: Exam, result: dict) -> list[Record]:
-    records = []
-    for task, attempt in zip(result["tasks"], exam.tasks):
-        failed = [c["id"] for c in task["checks"] if c["status"] != PASS] if task["checks"] else ["(not graded)"]
-        records.append(Record(
-            kind=EXAM_TASK, time=result["submitted_at"], score=task["score"], exercise=task["exercise"],
-            attempt=attempt.id, exam=exam.id, seed=attempt.seed,
-            failed=failed,
-            hints=attempt.hints_shown, solution_shown=attempt.solution_shown,
-            elapsed_s=result["time_used_s"], passed=task["passed"], practice=exam.practice,
-        ))  # fmt: skip
+def grade_exam(
+    exam: Exam,
+    exercises: list[Exercise],
+    cluster: Cluster,
+    *,
+    now: datetime,
+    auto: bool = False,
+    options: GradingOptions = GradingOptions(wait_s=SUBMIT_WAIT_S),
+) -> dict:
+    """Grade every task with the same step and scoring rule as `check`, and total them against
+    the pass line."""
+    return exam_result(exam, grade_tasks(exam, exercises, cluster, options), now=now, auto=auto)
+
+
+def history_records(exam: Exam, graded: list[TaskResult], result: dict) -> list[Record]:
+    """A record per task (built as `check` builds its own), then the exam's total."""
+    time = datetime.fromisoformat(result["submitted_at"])
+    records = [task.record(kind=EXAM_TASK, time=time, elapsed_s=result["time_used_s"], practice=exam.practice)
+               for task in graded]  # fmt: skip
     records.append(Record(
         kind=EXAM, time=result["submitted_at"], score=result["score"], exam=exam.id, seed=exam.seed,
         failed=[str(t["number"]) for t in result["tasks"] if not t["passed"]],
@@ -367,10 +354,11 @@ def submit_exam(
         if exam.submitted:
             return exam
         exercises = check_exam(store, exam, catalogue)
-        result = grade_exam(exam, exercises, cluster_for(exam.context), now=now, auto=auto, options=options)
+        graded = grade_tasks(exam, exercises, cluster_for(exam.context), options)
+        result = exam_result(exam, graded, now=now, auto=auto)
         exam.result, exam.submitted_at, exam.auto_submitted = result, result["submitted_at"], auto
         store.save_exam(exam)
-        store.remember(*history_records(exam, result))
+        store.remember(*history_records(exam, graded, result))
         return exam
 
 
