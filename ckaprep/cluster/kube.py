@@ -498,7 +498,7 @@ def _require_pem(path: str, kind: str, field: str, source: str) -> None:
             text = handle.read()
     except OSError as exc:
         raise KubeconfigError(f"kubeconfig {source}: {field}: {_os_problem(exc)}") from None
-    if f"-----BEGIN ".encode() not in text or kind.encode() not in text:
+    if b"-----BEGIN " not in text or kind.encode() not in text:
         raise KubeconfigError(
             f"kubeconfig {source}: {field} does not hold a PEM {kind.lower()} "
             "(inline data must be base64 of the PEM text)"

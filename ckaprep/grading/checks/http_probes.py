@@ -90,7 +90,6 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     With `via: configmap`, `holds` says what the task puts under the key: a URL (the default)
     or an address alone, which the client uses as http://<address>:<port>.
     """
-    via = spec["via"]
     service = ctx.require_service(spec["service"], spec.get("namespace"))
     source_ns = spec.get("from_namespace") or ctx.namespace
     if spec.get("expect") == "dns-failure":
