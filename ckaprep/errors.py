@@ -47,6 +47,23 @@ def field_for_people(field: str) -> str:
     return re.sub(r"\[(\d+)\]", lambda m: f" #{int(m.group(1)) + 1}", field)
 
 
+class Refused(UsageError):
+    """A request the cluster refused as stated (HTTP 404, 409 or 422): the request was wrong for
+    what the cluster holds, not the cluster unwell."""
+
+
+class NotFound(Refused):
+    """The object the request names does not exist (HTTP 404)."""
+
+
+class AlreadyExists(Refused):
+    """An object of that kind and name was created before (HTTP 409, reason AlreadyExists)."""
+
+
+class Conflict(Refused):
+    """The object changed since it was read (HTTP 409, reason Conflict): read it again and retry."""
+
+
 class StateError(UsageError):
     """No active exercise, or another one is in the way."""
 

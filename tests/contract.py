@@ -10,8 +10,11 @@ the real cluster: a behaviour of the fake that Kubernetes does not share fails o
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+
 from ckaprep.cluster.images import BUSYBOX_IMAGE, CURL_IMAGE
+from ckaprep.errors import Refused
 
 CLIENT = "client"
 # A Pod deleted in a scenario ignores SIGTERM and keeps this grace period, so it stays terminating
@@ -149,3 +152,31 @@ def expected_view(scenario: Scenario) -> list[tuple[str, tuple, dict]]:
 
 def namespaced(manifests: list[dict], namespace: str) -> list[dict]:
     return [m | {"metadata": m["metadata"] | {"namespace": namespace}} for m in manifests]
+
+
+# -- refused writes -------------------------------------------------------------------------------
+# Creating what exists, replacing a stale copy, replacing what does not exist: each refusal
+# is an error of its own, so the code that retries a conflict retries nothing else.
+WRITE_REFUSALS = ["AlreadyExists", "Conflict", "NotFound"]
+
+
+def write_refusals(cluster, namespace: str) -> list[str]:
+    """The name of the error each refused write raises on `cluster` (a ckaprep cluster seam)."""
+    manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "refusals", "namespace": namespace},
+                "data": {"value": "1"}}  # fmt: skip
+
+    def refusal(write) -> str:
+        try:
+            write()
+        except Refused as exc:
+            return type(exc).__name__
+        return "accepted"
+
+    created = cluster.create(manifest)
+    found = [refusal(lambda: cluster.create(manifest))]
+    cluster.replace(copy.deepcopy(created) | {"data": {"value": "2"}})  # moves its resourceVersion on
+    found.append(refusal(lambda: cluster.replace(created)))
+    gone = copy.deepcopy(manifest)
+    gone["metadata"]["name"] = "refusals-gone"
+    found.append(refusal(lambda: cluster.replace(gone)))
+    return found

@@ -39,7 +39,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from ckaprep.cluster import ALL_KINDS as KINDS, ExecResult
-from ckaprep.errors import CkaprepError, UsageError
+from ckaprep.errors import AlreadyExists, CkaprepError, Conflict, NotFound
 from ckaprep.grading.dns_probes import DNS_MARKER, RESULT_MARKER as DNS_RESULT_MARKER, dashed, queries_of
 from ckaprep.grading.probes import RESULT_MARKER
 from ckaprep.cluster.labels import matches
@@ -297,7 +297,7 @@ class FakeCluster(_StatefulSetsAndDns):
         ns = meta.get("namespace") if KINDS[kind][2] else None
         key = (kind, ns, meta["name"])
         if key in self.objects:
-            raise ValueError(f"{kind} {meta['name']} already exists")
+            raise AlreadyExists(f"the cluster refused POST {kind} {meta['name']}: {kind} {meta['name']!r} already exists")
         meta["creationTimestamp"] = self._tick()
         self._next_uid += 1
         meta["uid"] = f"00000000-0000-4000-8000-{self._next_uid:012d}"
@@ -348,10 +348,10 @@ class FakeCluster(_StatefulSetsAndDns):
         key = (kind, meta.get("namespace") if KINDS[kind][2] else None, meta["name"])
         current = self.objects.get(key)
         if current is None:
-            raise UsageError(f"the cluster refused PUT {kind} {meta['name']}: not found")
+            raise NotFound(f"the cluster refused PUT {kind} {meta['name']}: not found")
         wanted = meta.get("resourceVersion")
         if wanted and wanted != current["metadata"]["resourceVersion"]:
-            raise UsageError(f"the cluster refused PUT {kind} {meta['name']}: the object has been modified")
+            raise Conflict(f"the cluster refused PUT {kind} {meta['name']}: the object has been modified")
         meta["creationTimestamp"] = current["metadata"].get("creationTimestamp")
         meta["resourceVersion"] = self._version()
         self.objects[key] = obj
@@ -360,7 +360,7 @@ class FakeCluster(_StatefulSetsAndDns):
     def request_token(self, namespace, service_account, seconds):
         self._maybe_fail()
         if ("ServiceAccount", namespace, service_account) not in self.objects:
-            raise UsageError(f"the cluster refused POST token: serviceaccounts {service_account!r} not found")
+            raise NotFound(f"the cluster refused POST token: serviceaccounts {service_account!r} not found")
         self.tokens.append((namespace, service_account, seconds))
         expiry = self._clock + timedelta(seconds=seconds)
         return {"token": f"fake-token-{namespace}-{service_account}-{len(self.tokens)}",

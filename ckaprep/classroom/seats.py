@@ -34,7 +34,7 @@ from pathlib import Path
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.errors import (
-    CkaprepError, CredentialsRejected, PermissionDenied, StateError, UsageError, WaitTimeout, one_line,
+    CkaprepError, Conflict, CredentialsRejected, PermissionDenied, StateError, UsageError, WaitTimeout, one_line,
 )
 from ckaprep.practice.history import Record
 from ckaprep.cluster.labels import (
@@ -276,8 +276,8 @@ class SeatStore(StateStore):
             try:
                 self.cluster.replace(configmap)
                 return
-            except UsageError as exc:
-                if "modified" not in exc.message or attempt == 4:
+            except Conflict:
+                if attempt == 4:
                     raise
 
     def load(self) -> Attempt | None:
@@ -438,7 +438,7 @@ def create_or_keep(cluster: Cluster, manifest: dict) -> bool:
     try:
         cluster.create(manifest)
         return True
-    except (CkaprepError, ValueError):
+    except CkaprepError:
         if cluster.get(manifest["kind"], meta.get("namespace"), meta["name"]) is None:
             raise
         return False

@@ -38,6 +38,10 @@ from ckaprep.errors import (
     NoKubeconfig,
     PermissionDenied,
     UsageError,
+    AlreadyExists,
+    Conflict,
+    NotFound,
+    Refused,
     one_line,
 )
 
@@ -53,6 +57,14 @@ EXEC_TRUNCATION_BYTES = 32 * 1024
 # Client 37 builds requests with param_serialize and its call_api only sends them;
 # 36 and older take the whole request in call_api and raise on an error status.
 _CLASSIC_CALL_API = not hasattr(client.ApiClient, "param_serialize")
+
+
+def _error_reason(exc: ApiException) -> str:
+    """The Status's machine-readable reason (AlreadyExists, Conflict...), or "" when it has none."""
+    try:
+        return str(json.loads(exc.body).get("reason") or "")
+    except (TypeError, ValueError, AttributeError):
+        return ""
 
 
 def _error_message(exc: ApiException) -> str:
@@ -281,7 +293,10 @@ class KubeCluster:
         if exc.status == 403:
             return PermissionDenied(f"permission denied: {message}")
         if exc.status in (404, 409, 422):  # a write the cluster refused as stated
-            return UsageError(f"the cluster refused {method} {path}: {message}")
+            refused = {404: NotFound, 422: Refused}.get(exc.status)
+            if refused is None:
+                refused = AlreadyExists if _error_reason(exc) == "AlreadyExists" else Conflict
+            return refused(f"the cluster refused {method} {path}: {message}")
         if exc.status == 0 or exc.status is None:
             return self.unreachable(exc)
         return ClusterUnreachable(f"{method} {path} failed with HTTP {exc.status}: {message}")

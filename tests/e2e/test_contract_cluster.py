@@ -13,7 +13,9 @@ import pytest
 
 from ckaprep.environment import Environment
 from ckaprep.grading.probes import curl_argv, curl_exec_timeout_s, parse_curl_output
-from tests.contract import CLIENT, SCENARIOS, client_pod, expected_view, namespaced, slice_view
+from tests.contract import (
+    CLIENT, SCENARIOS, WRITE_REFUSALS, client_pod, expected_view, namespaced, slice_view, write_refusals,
+)  # fmt: skip
 
 pytestmark = pytest.mark.second_config
 SETTLE_S = 90  # the slices, kube-proxy and DNS catch up within this
@@ -61,3 +63,7 @@ def test_the_cluster_meets_the_contract(scenario, namespace, kubectl, seam):
 
     for url, exit_code in scenario.curls.items():
         assert _until(lambda: [curl(url) for _ in range(4)], [exit_code] * 4, timeout_s=30) == [exit_code] * 4, url
+
+
+def test_the_cluster_refuses_writes_as_the_contract_says(namespace, seam):
+    assert write_refusals(seam, namespace) == WRITE_REFUSALS

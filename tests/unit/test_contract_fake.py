@@ -5,7 +5,9 @@ from datetime import timedelta
 import pytest
 
 from ckaprep.grading.probes import curl_argv, parse_curl_output
-from tests.contract import CLIENT, SCENARIOS, client_pod, expected_view, namespaced, slice_view
+from tests.contract import (
+    CLIENT, SCENARIOS, WRITE_REFUSALS, client_pod, expected_view, namespaced, slice_view, write_refusals,
+)  # fmt: skip
 
 
 def run_on_fake(fake, scenario, namespace="contract"):
@@ -37,3 +39,8 @@ def test_the_terminating_pod_is_gone_once_its_grace_period_is_over(fake):
     fake.advance(scenario.manifests[1]["spec"]["terminationGracePeriodSeconds"])
     [(_, _, endpoints)] = slice_view(fake.list("EndpointSlice", "contract"), scenario.service)
     assert list(endpoints) == ["stays"]
+
+
+def test_the_fake_refuses_writes_as_the_contract_says(fake):
+    fake.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "contract"}})
+    assert write_refusals(fake, "contract") == WRITE_REFUSALS

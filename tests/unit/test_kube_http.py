@@ -17,7 +17,9 @@ from urllib.parse import parse_qs
 import pytest
 
 from ckaprep.cluster import kube
-from ckaprep.errors import ClusterUnreachable, CredentialsRejected, PermissionDenied, UsageError
+from ckaprep.errors import (
+    AlreadyExists, ClusterUnreachable, Conflict, CredentialsRejected, NotFound, PermissionDenied, Refused, UsageError,
+)
 from tests.cli_process import write_kubeconfig
 
 
@@ -304,3 +306,15 @@ def test_rejected_credentials_name_the_server_and_the_context(server, cluster, t
         f"the cluster at {server.url} rejected the credentials of context c in kubeconfig {tmp_path / 'k'} "
         "(Unauthorized)"
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "error"),
+    [(404, "NotFound", NotFound), (409, "AlreadyExists", AlreadyExists), (409, "Conflict", Conflict),
+     (422, "Invalid", Refused)],
+)  # fmt: skip
+def test_each_refused_write_raises_an_error_of_its_own(server, cluster, code, reason, error):
+    server.answer(code, status(code, "refused") | {"reason": reason})
+    with pytest.raises(error) as caught:
+        cluster.create({"kind": "Service", "metadata": {"name": "web", "namespace": "ns1"}})
+    assert type(caught.value) is error
