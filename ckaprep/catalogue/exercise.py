@@ -19,12 +19,6 @@ from ckaprep.cluster.service_range import NoServiceRange, address_in_use, claime
 from ckaprep.catalogue.templating import PLACEHOLDER, render
 from ckaprep.catalogue.faults import draw_faults, drawn_faults, with_faults
 
-DIFFICULTIES = ("easy", "medium", "hard")
-SETUP_WAITS = ("ready", "running", "started")  # started: running, or stuck on a fault set up on purpose
-PARAM_KINDS = ("pick", "int", "prefix", "template", "value", "service_cidr_offset")
-# Parameters whose value comes from the cluster at `start` (before that they hold a description).
-CLUSTER_PARAM_KINDS = ("service_cidr_offset",)
-
 # Exercise ids and proof names are names, never paths: a DNS-label-like word.
 NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 FRESH_START = "fresh-start"  # the implicit proof every exercise carries: nothing done scores 0%

@@ -279,7 +279,7 @@ def class_report(
     failed = Counter()
     titles = {}
     topic_scores: dict[str, list[float]] = {}
-    for (seat_name, exercise), cell in cells.items():
+    for (_, exercise), cell in cells.items():
         if cell["by"] != "trainer":
             continue  # what a learner wrote is theirs to see, never the class's figures
         for check_id in cell.get("failed") or []:

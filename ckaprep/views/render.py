@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -254,10 +254,6 @@ def topic_view(body: str, personal: str) -> Group:
     if personal:
         parts.append(Panel(notes(commands_apart(personal)), title="In your current exercise", expand=False))
     return Group(*parts)
-
-
-def stderr_console() -> Console:
-    return Console(stderr=True)
 
 
 DOCTOR_STYLE = {"pass": ("PASS", "green"), "warn": ("WARN", "yellow"), "fail": ("FAIL", "red"), "skip": ("SKIP", "dim")}
