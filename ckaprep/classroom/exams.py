@@ -54,10 +54,8 @@ def start_class_exam(
     """The same mock exam in every seat (or a draw per seat), set up by the trainer in namespaces
     of its own per task, with one clock for everyone: it starts once every seat is ready.
     The learners then use `ckaprep exam status|task|submit` as usual."""
-    from datetime import timedelta
 
-    from ckaprep.practice.exam import draw_exam, set_up_exam
-    from ckaprep.practice.lifecycle import plan_attempt
+    from ckaprep.practice.exam import draw_exam, plan_exam, set_up_exam, start_clock
 
     views = class_roster(cluster, class_name)
     gone = [view for view in views if view.configmap is None]
@@ -85,8 +83,8 @@ def start_class_exam(
             empty_namespaces(cluster, seat.namespaces + view.exam_namespaces, waiter=Waiter(clock=clock, sleep=sleep))
             store.clear()
             store.clear_exam()
-        exam_tasks = []
-        for number, (exercise, task_seed) in enumerate(zip(draw.exercises, draw.seeds), start=1):
+        task_seats = []
+        for number, exercise in enumerate(draw.exercises, start=1):
             task_seat = Seat(class_name, seat.number, exam_namespaces(seat, number, len(exercise.namespaces)),
                              seat.learner)  # fmt: skip
             labels = seat.labels(EXAM_ROLE)
@@ -94,14 +92,9 @@ def start_class_exam(
                 create_or_keep(cluster, seat_namespace(ns, labels))
             for manifest in seat_rights(seat, task_seat.namespaces, labels):
                 create_or_keep(cluster, manifest)
-            exam_tasks.append(plan_attempt(exercise, seed=task_seed, now=now(), exam=exam_id,
-                                            workspace=SeatWorkspace(task_seat)))
-        started = now()
-        exam = Exam(
-            id=exam_id, seed=seed + (seat.number if per_seat else 0), started_at=started.isoformat(),
-            deadline=(started + timedelta(minutes=draw.minutes)).isoformat(), minutes=draw.minutes,
-            practice=False, tasks=exam_tasks, weights=[ex.weight for ex in draw.exercises],
-        )  # fmt: skip
+            task_seats.append(task_seat)
+        exam = plan_exam(draw, seed=seed + (seat.number if per_seat else 0), now=now(), exam_id=exam_id,
+                         workspace_of=lambda number: SeatWorkspace(task_seats[number - 1]))  # fmt: skip
         store.save_exam(exam)
         set_up_exam(exam, draw.exercises, cluster, record=store.save_exam, clock=clock, sleep=sleep)
         with guard:
@@ -114,10 +107,7 @@ def start_class_exam(
     started = now()
     seats = [view.seat for view in views]
     for seat, exam in zip(seats, exams):  # one clock for the whole class, from now
-        exam.started_at = started.isoformat()
-        exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
-        for attempt in exam.tasks:
-            attempt.started_at = exam.started_at
+        start_clock(exam, started)
         save_exam_record(cluster, seat, exam)  # what the trainer grades, out of the learner's reach
         stores[seat.id].save_exam(exam)
     return {

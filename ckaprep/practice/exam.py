@@ -93,11 +93,16 @@ def draw_exam(
     return Draw(chosen, seeds, params, total)
 
 
-def plan_exam(draw: Draw, *, seed: int, now: datetime, practice: bool = False, context: str | None = None) -> Exam:
-    exam_id = new_id()
+def plan_exam(
+    draw: Draw, *, seed: int, now: datetime, practice: bool = False, context: str | None = None,
+    exam_id: str | None = None, workspace_of: Callable[[int], Workspace | None] = lambda number: None,
+) -> Exam:
+    """The exam and its tasks; nothing is created yet. `workspace_of` gives task N (from 1) the
+    place it runs in (a class exam's seat); `exam_id` is shared by a class's exams."""
+    exam_id = exam_id or new_id()
     tasks = [
-        plan_attempt(ex, seed=s, now=now, context=context, exam=exam_id, params=p)
-        for ex, s, p in zip(draw.exercises, draw.seeds, draw.params)
+        plan_attempt(ex, seed=s, now=now, context=context, exam=exam_id, params=p, workspace=workspace_of(number))
+        for number, (ex, s, p) in enumerate(zip(draw.exercises, draw.seeds, draw.params), start=1)
     ]
     return Exam(
         id=exam_id, seed=seed, started_at=now.isoformat(),
@@ -213,13 +218,17 @@ def start_exam(
                 exam, draw.exercises, cluster, record=store.save_exam, progress=waiter.progress,
                 clock=waiter.clock, sleep=waiter.sleep, timeout_s=timeout_s,
             )  # fmt: skip
-            started = now()
-            exam.started_at = started.isoformat()
-            exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
-            for attempt in exam.tasks:
-                attempt.started_at = exam.started_at
+            start_clock(exam, now())
             store.save_exam(exam)
             return exam
+
+
+def start_clock(exam: Exam, started: datetime) -> None:
+    """The exam's time runs from `started`: once its tasks are set up, not while they are."""
+    exam.started_at = started.isoformat()
+    exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
+    for attempt in exam.tasks:
+        attempt.started_at = exam.started_at
 
 
 def check_exam(store: StateStore, exam: Exam, catalogue: dict[str, Exercise]) -> list[Exercise]:
