@@ -49,6 +49,7 @@ class Environment:
     # kept in the cluster. Other commands never reach the cluster for it.
     seat_aware: bool = False
     _workspace: Workspace | None = field(default=None, repr=False, compare=False)
+    _clusters: dict[tuple, Cluster] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def workspace(self) -> Workspace:
@@ -126,4 +127,9 @@ class Environment:
         return ParsedYamlCache.for_environ(self.environ)
 
     def cluster(self, context: str | None = None) -> Cluster:
-        return self.cluster_factory(self.kubeconfig, self.context or context)
+        """The cluster client for a context, made once: a command that reaches the cluster from
+        several steps (the seat, then the command itself) loads the kubeconfig once."""
+        key = (self.cluster_factory, self.kubeconfig, self.context or context)
+        if key not in self._clusters:
+            self._clusters[key] = self.cluster_factory(self.kubeconfig, self.context or context)
+        return self._clusters[key]
