@@ -163,7 +163,7 @@ WRITE_REFUSALS = ["AlreadyExists", "Conflict", "NotFound"]
 def write_refusals(cluster, namespace: str) -> list[str]:
     """The name of the error each refused write raises on `cluster` (a ckaprep cluster seam)."""
     manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "refusals", "namespace": namespace},
-                "data": {"value": "1"}}  # fmt: skip
+                "data": {"value": "1"}}
 
     def refusal(write) -> str:
         try:

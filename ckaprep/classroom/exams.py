@@ -94,7 +94,7 @@ def start_class_exam(
                 create_or_keep(cluster, manifest)
             task_seats.append(task_seat)
         exam = plan_exam(draw, seed=seed + (seat.number if per_seat else 0), now=now(), exam_id=exam_id,
-                         workspace_of=lambda number: SeatWorkspace(task_seats[number - 1]))  # fmt: skip
+                         workspace_of=lambda number: SeatWorkspace(task_seats[number - 1]))
         store.save_exam(exam)
         set_up_exam(exam, draw.exercises, cluster, record=store.save_exam, clock=clock, sleep=sleep)
         with guard:
@@ -124,6 +124,20 @@ def class_exam_deadline(cluster: Cluster, class_name: str) -> datetime | None:
     class_roster(cluster, class_name)  # a class that does not exist is an error, not "no deadline"
     deadlines = [datetime.fromisoformat(exam.deadline) for exam in exam_records(cluster, class_name).values()]
     return max(deadlines) if deadlines else None
+
+
+def wait_for_deadline(
+    deadline: datetime | None,
+    *,
+    now: Callable[[], datetime],
+    sleep: Callable[[float], None],
+    waiting: Callable[[float], None] = lambda seconds_left: None,
+) -> None:
+    """Return once `deadline` has passed (at once when there is none), telling `waiting` the
+    seconds left about once a second."""
+    while deadline is not None and (left := (deadline - now()).total_seconds()) > 0:
+        waiting(left)
+        sleep(min(left, 1.0))
 
 
 def grade_seat_exam(exam: Exam, catalogue, cluster, *, now: datetime, options: GradingOptions) -> dict:

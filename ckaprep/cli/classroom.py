@@ -165,16 +165,15 @@ def classroom_grade(
 ):
     """Grade every seat's active exercise or exam with your credentials (the authoritative
     grade), seats in parallel, and record the results in the class's results namespace."""
-    from ckaprep.classroom.exams import class_exam_deadline
+    from ckaprep.classroom.exams import class_exam_deadline, wait_for_deadline
     from ckaprep.classroom.grades import grade_class
     from ckaprep.classroom.seats import check_class_name
 
     env = environment(ctx)
     with Spinner() as progress:
         deadline = class_exam_deadline(env.cluster(), check_class_name(class_name)) if at_deadline else None
-        while deadline is not None and (left := (deadline - env.now()).total_seconds()) > 0:
-            progress(f"grading at the deadline, in {minutes(left)}")
-            env.sleep(min(left, 1.0))
+        wait_for_deadline(deadline, now=env.now, sleep=env.sleep,
+                          waiting=lambda left: progress(f"grading at the deadline, in {minutes(left)}"))
         progress("grading")
         options = env.grading_options(wait_s=wait, probe_image=probe_image, progress=progress)
         result = grade_class(

@@ -337,7 +337,7 @@ def history_records(exam: Exam, graded: list[TaskResult], result: dict) -> list[
     """A record per task (built as `check` builds its own), then the exam's total."""
     time = datetime.fromisoformat(result["submitted_at"])
     records = [task.record(kind=EXAM_TASK, time=time, elapsed_s=result["time_used_s"], practice=exam.practice)
-               for task in graded]  # fmt: skip
+               for task in graded]
     records.append(Record(
         kind=EXAM, time=result["submitted_at"], score=result["score"], exam=exam.id, seed=exam.seed,
         failed=[str(t["number"]) for t in result["tasks"] if not t["passed"]],

@@ -61,7 +61,7 @@ class TaskResult:
             failed=[c.id for c in self.failed] if self.report else [NOT_GRADED],
             hints=self.attempt.hints_shown, solution_shown=self.attempt.solution_shown,
             elapsed_s=round(elapsed_s, 1), passed=self.passed, practice=practice,
-        )  # fmt: skip
+        )
 
 
 def grade_task(exercise: Exercise, attempt: Attempt, cluster: Cluster, options: GradingOptions) -> TaskResult:

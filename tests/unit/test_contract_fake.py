@@ -7,7 +7,7 @@ import pytest
 from ckaprep.grading.probes import curl_argv, parse_curl_output
 from tests.contract import (
     CLIENT, SCENARIOS, WRITE_REFUSALS, client_pod, expected_view, namespaced, slice_view, write_refusals,
-)  # fmt: skip
+)
 
 
 def run_on_fake(fake, scenario, namespace="contract"):

@@ -81,7 +81,7 @@ def _web(fake: FakeCluster, *, headless=False, publish=False, selector=None, nam
 def _pod(fake: FakeCluster, name: str, labels: dict, ready: bool = True, ns: str = NS) -> dict:
     fake.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": labels},
                 "spec": {"containers": [{"name": "c", "image": "busybox",
-                                         "command": ["sh", "-c", "exec httpd -f -p 8080 -h /www"]}]}})  # fmt: skip
+                                         "command": ["sh", "-c", "exec httpd -f -p 8080 -h /www"]}]}})
     if not ready:
         fake.set_ready(ns, name, False)
     return fake.get("Pod", ns, name)

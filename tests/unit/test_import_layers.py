@@ -23,7 +23,7 @@ def lint_imports(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    )
 
 
 def test_the_import_contracts_hold():
@@ -43,7 +43,7 @@ def test_the_contracts_catch_an_upward_import(tmp_path):
     done = subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--config", str(config)],
         cwd=tmp_path, capture_output=True, text=True, timeout=120, env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     assert done.returncode != 0
     assert "ckaprep.errors -> ckaprep.cli.base" in done.stdout
 

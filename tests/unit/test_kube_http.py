@@ -312,7 +312,7 @@ def test_rejected_credentials_name_the_server_and_the_context(server, cluster, t
     ("code", "reason", "error"),
     [(404, "NotFound", NotFound), (409, "AlreadyExists", AlreadyExists), (409, "Conflict", Conflict),
      (422, "Invalid", Refused)],
-)  # fmt: skip
+)
 def test_each_refused_write_raises_an_error_of_its_own(server, cluster, code, reason, error):
     server.answer(code, status(code, "refused") | {"reason": reason})
     with pytest.raises(error) as caught:

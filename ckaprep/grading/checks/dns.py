@@ -265,7 +265,7 @@ def _why_no_pod_names(ctx: GradingContext, spec: dict, service: dict, pods: list
 # -- answers written into a ConfigMap, compared with live DNS ------------------------------------
 
 
-@check_kind("dns_answer")  # fmt: skip
+@check_kind("dns_answer")
 def dns_answer(ctx: GradingContext, spec: dict) -> Outcome:
     """A ConfigMap key holds a fact that cluster DNS serves, looked up when grading.
 

@@ -83,7 +83,7 @@ def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | N
     return None
 
 
-@check_kind("http_probe", settles=True)  # fmt: skip
+@check_kind("http_probe", settles=True)
 def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     """curl from a probe pod reaches a backend through the Service.
 
