@@ -29,18 +29,16 @@ TaskNumber = Annotated[int, typer.Argument(metavar="N", help="The task's number 
 
 
 def _load(ctx: typer.Context):
-    """The exam and its exercises; an exam past its deadline is submitted first, so a learner
-    who walked away still gets the result. Returns (exam, exercises, submitted_just_now)."""
-    from ckaprep.practice.exam import check_exam, is_overdue
+    """The exam and its exercises, submitted first when past its deadline (see `load_exam`)."""
+    from ckaprep.practice.exam import load_exam
 
     env = environment(ctx)
-    store = env.state
-    exam = store.require_exam()
-    exercises = check_exam(store, exam, catalogue(env))
-    if not is_overdue(exam, env.now()):
-        return exam, exercises, False
-    err.print("time is up: submitting the exam")
-    return _submit(ctx, auto=True), exercises, True
+
+    def submit_overdue():
+        err.print("time is up: submitting the exam")
+        return _submit(ctx, auto=True)
+
+    return load_exam(env.state, catalogue(env), now=env.now, submit_overdue=submit_overdue)
 
 
 def _submit(ctx: typer.Context, *, auto: bool):

@@ -375,6 +375,20 @@ def is_overdue(exam: Exam, now: datetime) -> bool:
     return not exam.submitted and exam.time_left_s(now) <= 0
 
 
+def load_exam(
+    store: StateStore, catalogue: dict[str, Exercise], *, now: Callable[[], datetime],
+    submit_overdue: Callable[[], Exam],
+) -> tuple[Exam, list[Exercise], bool]:
+    """The active exam and its exercises. An exam past its deadline is submitted first (by
+    `submit_overdue`, which grades and records it), so a learner who walked away still gets the
+    result. Returns (exam, exercises, submitted_just_now)."""
+    exam = store.require_exam()
+    exercises = check_exam(store, exam, catalogue)
+    if not is_overdue(exam, now()):
+        return exam, exercises, False
+    return submit_overdue(), exercises, True
+
+
 def reset_exam(workspace: Workspace, cluster_for: Callable[[str | None], Cluster], *, waiter: Waiter = Waiter()):
     """Delete every namespace of the exam that carries its attempt's labels (a seat's are emptied),
     then forget the exam."""
