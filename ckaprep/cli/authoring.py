@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -143,20 +142,14 @@ def prove(
     rows = [(ex.id, name) for ex, proofs, fresh in plan
             for name in ([FRESH_START] if fresh else []) + [p.name for p in proofs]]  # fmt: skip
     total = len(rows)
-    lock = threading.Lock()
-    done: list = []
 
-    def report(verdict):
-        with lock:
-            done.append(verdict)
-            mark = "ok  " if verdict.ok else "DIFF"
-            score = "" if verdict.score is None else f" {verdict.score:.1f}%"
-            err.print(
-                f"[{len(done)}/{total}] {mark} {verdict.exercise} {verdict.proof}{score} ({verdict.seconds:.0f}s)",
-                markup=False,
-            )
-            if not verdict.ok and not keep_going:
-                prover.stop.set()
+    def report(verdict, done: int):
+        mark = "ok  " if verdict.ok else "DIFF"
+        score = "" if verdict.score is None else f" {verdict.score:.1f}%"
+        err.print(
+            f"[{done}/{total}] {mark} {verdict.exercise} {verdict.proof}{score} ({verdict.seconds:.0f}s)",
+            markup=False,
+        )
 
     prover = Prover(
         cluster=env.cluster(), kubectl=kubectl, options=env.grading_options(wait_s=0, probe_image=probe_image),
@@ -165,8 +158,9 @@ def prove(
     started = env.monotonic()
     tasks = [task for ex, proofs, fresh in plan for task in plan_tasks(ex, proofs, fresh)]
     try:
-        prover.run_all(tasks, jobs=jobs, report=report)
+        done = prover.run_all(tasks, jobs=jobs, report=report, keep_going=keep_going)
     except (CkaprepError, KeyboardInterrupt):
+        done = prover.verdicts
         if done and not as_json:
             from ckaprep.views.render import proof_table
 

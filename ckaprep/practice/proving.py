@@ -198,6 +198,7 @@ class Prover:
     # "Kind namespace/name" of every object a proof's setup may have created, even if it was
     # deleted since: when nothing is here, a stopped run left nothing behind.
     created: list[str] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)  # of run_all, as they came
 
     def exercise(
         self, exercise: Exercise, proofs: list[Proof], *, fresh: bool, report: Callable[[Verdict], None]
@@ -224,12 +225,27 @@ class Prover:
         deleting, self.deleting = self.deleting, []
         wait_for_deletion(self.cluster, deleting, waiter=self.waiter)
 
-    def run_all(self, tasks: list[tuple], *, jobs: int, report: Callable[[Verdict], None]) -> None:
-        """Run (exercise, proof, fresh) tasks, `jobs` at a time; each has its own namespaces."""
+    def run_all(
+        self, tasks: list[tuple], *, jobs: int, report: Callable[[Verdict, int], None] = lambda verdict, done: None,
+        keep_going: bool = True,
+    ) -> list[Verdict]:
+        """Run (exercise, proof, fresh) tasks, `jobs` at a time; each has its own namespaces.
+        `report` hears each verdict as it comes, with how many are done; unless `keep_going`, the
+        first verdict that differs from its declaration stops the run (proofs under way finish).
+        The verdicts, in the order they came, are also in `self.verdicts` when the run fails."""
         from concurrent.futures import ThreadPoolExecutor
 
+        lock = threading.Lock()
+
+        def record(verdict: Verdict) -> None:
+            with lock:
+                self.verdicts.append(verdict)
+                report(verdict, len(self.verdicts))
+                if not verdict.ok and not keep_going:
+                    self.stop.set()
+
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(self.run, *task, record=report) for task in tasks]
+            futures = [pool.submit(self.run, *task, record=record) for task in tasks]
             try:
                 for future in futures:
                     future.result()
@@ -239,6 +255,7 @@ class Prover:
                     future.cancel()
                 raise
         self.finish_deletions()
+        return self.verdicts
 
     def run(self, exercise: Exercise, proof: Proof | None, fresh: bool, *, record) -> None:
         if not self.stop.is_set():
