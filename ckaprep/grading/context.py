@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import secrets
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -13,6 +12,7 @@ from datetime import datetime
 from ckaprep.cluster import Cluster, ExecResult
 from ckaprep.errors import CkaprepError
 from ckaprep.grading.dns_probes import DnsAnswer, nslookup_argv, nslookup_exec_timeout_s, parse_nslookup_output
+from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.probes import (
     CURL_TIMEOUT_S,
     ProbeResult,
@@ -25,9 +25,6 @@ from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LA
 from ckaprep.attempts import Attempt
 from ckaprep.cluster.waiting import (
     IMAGE_PULL_REASONS,
-    Progress,
-    Waiter,
-    no_progress,
     pod_is_running,
     raise_if_image_pull_failed,
 )
@@ -52,20 +49,12 @@ def created_at(obj: dict) -> datetime | None:
 
 
 class GradingContext:
-    def __init__(
-        self,
-        cluster: Cluster,
-        attempt: Attempt,
-        *,
-        probe_image: str,
-        progress: Progress = no_progress,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
+    def __init__(self, cluster: Cluster, attempt: Attempt, options: GradingOptions = GradingOptions()):
         self.cluster = cluster
         self.attempt = attempt
-        self.probe_image = probe_image
-        self.waiter = Waiter(progress=progress, clock=clock, sleep=sleep)
+        self.options = options
+        self.probe_image = options.probe_image
+        self.waiter = options.waiter
         self.notes: list[str] = []
         self._cache: dict[tuple, Future] = {}
         self._lock = threading.Lock()

@@ -60,9 +60,7 @@ def grade(
                 f"namespace {namespace} of the active exercise no longer exists; "
                 "run `ckaprep reset`, then start again"
             )
-    ctx = GradingContext(
-        cluster, attempt, probe_image=options.probe_image, progress=progress, clock=clock, sleep=sleep
-    )
+    ctx = GradingContext(cluster, attempt, options)
     checks = exercise.checks_for(attempt.params)
     results: dict[str, CheckResult] = {}
     pending = checks

@@ -5,13 +5,13 @@ import pytest
 
 from ckaprep.grading.checks import KINDS
 from ckaprep.grading.context import Fail, GradingContext
-from tests.helpers import start_on
+from tests.helpers import options, start_on
 
 CURL_IMAGE = "docker.io/curlimages/curl:8.11.1"
 
 
 def _run(fake, attempt, kind, **spec):
-    ctx = GradingContext(fake, attempt, probe_image=CURL_IMAGE, sleep=lambda s: None)
+    ctx = GradingContext(fake, attempt, options(probe_image=CURL_IMAGE))
     return KINDS[kind].run(ctx, spec)
 
 
@@ -47,7 +47,7 @@ def test_fake_defaults_and_drops_affinity_fields_like_the_api_server(fake):
 def test_fake_pins_a_client_to_one_endpoint_only_with_client_ip_affinity(fake):
     _, attempt = start_on(fake, "session-affinity")
     ns, name, port = attempt.namespace, attempt.params["service"], attempt.params["port"]
-    ctx = GradingContext(fake, attempt, probe_image=CURL_IMAGE, sleep=lambda s: None)
+    ctx = GradingContext(fake, attempt, options(probe_image=CURL_IMAGE))
     url = f"http://{name}:{port}/"
     assert len({r.answered_by for r in ctx.curl_many([url] * 6)}) == 3
     _patch_service(fake, ns, name, sessionAffinity="ClientIP")

@@ -147,7 +147,7 @@ def test_fake_statefulset_pods_have_names_under_their_service(cluster):
 # -- the check kinds --------------------------------------------------------------------------------
 def _ctx(fake) -> GradingContext:
     attempt = Attempt(exercise="t", params={}, namespaces=[NS, OTHER], started_at="2026-01-01T00:00:00+00:00", seed=1)
-    return GradingContext(fake, attempt, probe_image="curl", sleep=lambda s: None)
+    return GradingContext(fake, attempt, options(probe_image="curl"))
 
 
 def _run(fake, kind: str, **spec):

@@ -7,6 +7,7 @@ import pytest
 
 from ckaprep.errors import ImagePullError
 from ckaprep.grading.engine import grade
+from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.probes import cluster_domain_from_resolv_conf, curl_argv, parse_curl_output
 from tests.conftest import FakeTime
 from tests.helpers import options, apply_solution, start_on
@@ -130,7 +131,7 @@ def test_env_probe_recreates_a_probe_pod_older_than_the_service(fake):
     exercise, attempt = start_on(fake, "env-vars")
     from ckaprep.cluster.images import CURL_IMAGE
 
-    GradingContext(fake, attempt, probe_image=CURL_IMAGE).probe_pod()  # started before the Service
+    GradingContext(fake, attempt, GradingOptions(probe_image=CURL_IMAGE)).probe_pod()  # started before the Service
     apply_solution(fake, exercise, attempt)
     report, ctx = grade(exercise, attempt, fake, options(sleep=lambda s: None))
     assert report.passed

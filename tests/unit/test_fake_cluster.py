@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from ckaprep.grading.engine import in_flux
 from ckaprep.grading.context import GradingContext
+from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.probes import curl_argv, parse_curl_output
 from tests.contract import client_pod, service, web_pod
 from tests.helpers import apply_solution, grade_now, solution_manifests, start_on, statuses
@@ -86,7 +87,7 @@ def test_the_right_answer_to_named_targetport_settles(fake):
     assert grade_now(exercise, attempt, fake).passed
     ports = {tuple(p["port"] for p in s["ports"]) for s in fake.list("EndpointSlice", attempt.namespace)}
     assert len(ports) == 2, ports
-    ctx = GradingContext(fake, attempt, probe_image="curl")
+    ctx = GradingContext(fake, attempt, GradingOptions(probe_image="curl"))
     assert in_flux(ctx, attempt.namespaces) == []
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from ckaprep.errors import ImagePullError
 from ckaprep.grading.context import GradingContext
+from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.engine import grade
 from ckaprep.cluster.labels import PROBE_ROLE, ROLE_LABEL
 from tests.helpers import options, apply_solution, start_on
@@ -69,7 +70,7 @@ def test_a_running_probe_pod_with_another_image_is_replaced(fake):
 
 def test_the_replacement_runs_the_image_asked_for(fake):
     exercise, attempt = start_on(fake, "clusterip-create")
-    GradingContext(fake, attempt, probe_image=GOOD).probe_pod()
+    GradingContext(fake, attempt, GradingOptions(probe_image=GOOD)).probe_pod()
     apply_solution(fake, exercise, attempt)
     report, _ = grade(exercise, attempt, fake, options(probe_image="other.example/curl:2", sleep=lambda s: None))
     assert report.passed
@@ -81,7 +82,7 @@ def test_the_replacement_runs_the_image_asked_for(fake):
 def test_failed_probe_pods_from_an_earlier_run_are_cleaned_up(fake):
     exercise, attempt = start_on(fake, "clusterip-create")
     apply_solution(fake, exercise, attempt)
-    ctx = GradingContext(fake, attempt, probe_image=GOOD)
+    ctx = GradingContext(fake, attempt, GradingOptions(probe_image=GOOD))
     stale = ctx.probe_pod()
     fake.patch("Pod", attempt.namespace, stale["metadata"]["name"],
                lambda pod: pod["status"].update(phase="Failed"))  # fmt: skip

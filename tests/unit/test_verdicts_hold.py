@@ -9,7 +9,7 @@ import re
 import pytest
 
 from ckaprep.catalogue.loading import load_catalogue
-from tests.helpers import apply_solution, grade_now, solution_manifests, start_on
+from tests.helpers import apply_solution, grade_now, options, solution_manifests, start_on
 
 CATALOGUE = load_catalogue()
 
@@ -236,7 +236,7 @@ def test_a_pinning_label_the_task_itself_names_is_allowed(fake):
     service = fake.get("Service", attempt.namespace, attempt.params["service"])
     service["spec"]["selector"] = {"statefulset.kubernetes.io/pod-name": name}
     fake.apply(service)
-    ctx = GradingContext(fake, attempt, probe_image="curl", sleep=lambda s: None)
+    ctx = GradingContext(fake, attempt, options(probe_image="curl"))
     spec = {"service": attempt.params["service"], "backends": f"statefulset.kubernetes.io/pod-name={name}"}
     assert KINDS["service_selector"].run(ctx, spec).found.endswith("selects 1 pod(s)")
 
