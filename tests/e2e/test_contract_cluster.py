@@ -15,7 +15,7 @@ from ckaprep.environment import Environment
 from ckaprep.grading.probes import curl_argv, curl_exec_timeout_s, parse_curl_output
 from tests.contract import CLIENT, SCENARIOS, client_pod, expected_view, namespaced, slice_view
 
-pytestmark = pytest.mark.second_config
+pytestmark = [pytest.mark.second_config, pytest.mark.third_config]
 SETTLE_S = 90  # the slices, kube-proxy and DNS catch up within this
 
 
