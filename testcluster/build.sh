@@ -91,8 +91,8 @@ build_all() {
 }
 
 # The third configuration's node software, in a cache of its own keyed by its versions:
-# containerd 2 with its runc shim and ctr, runc (cgo: its nsenter is C; no seccomp, which
-# needs libseccomp and which the test pods do not ask for), and kube-router.
+# containerd 2 with its runc shim and ctr, runc (cgo: its nsenter is C; with seccomp, which
+# containerd 2 asks for on every sandbox, from Debian's libseccomp), and kube-router.
 build_node_software() {
   local bin=$NODE_BIN work=${NODE_BIN%/bin}/work
   mkdir -p "$bin"
@@ -108,7 +108,7 @@ build_node_software() {
   if [ ! -x "$bin/runc" ]; then
     log "building runc $RUNC_VERSION"
     _write_wrapper_mod "$work/runc" github.com/opencontainers/runc "$RUNC_VERSION" "$RUNC_VERSION"
-    (cd "$work/runc" && CGO_ENABLED=1 GOFLAGS=-mod=mod go build -trimpath \
+    (cd "$work/runc" && CGO_ENABLED=1 GOFLAGS=-mod=mod go build -trimpath -tags seccomp \
       -ldflags "-s -w -X main.version=${RUNC_VERSION#v}" -o "$bin.partial/runc" github.com/opencontainers/runc)
     mv "$bin.partial/runc" "$bin/"
   fi
