@@ -189,3 +189,11 @@ def test_a_url_in_another_cluster_domain_is_not_blamed_on_the_dns_cache(fake):
     client = _check(grade_now(POOL, attempt, fake), "client-url")
     assert client.status == "fail" and "DNS lookup failed" in client.found
     assert "cache" not in client.message and "does not resolve" in client.message
+
+
+def test_the_zone_the_api_server_copies_from_the_node_is_not_a_relabelling(fake):
+    """From Kubernetes 1.37 a Pod bound to a Node in a zone carries the Node's zone label."""
+    attempt = _start(fake, ["selector-typo", "readiness-path"])
+    _relabel(fake, attempt, **{"topology.kubernetes.io/zone": "zone-a", "topology.kubernetes.io/region": "r1"})
+    check = _check(grade_now(POOL, attempt, fake), "pod-labels-kept")
+    assert check.status == "pass", check.found

@@ -81,10 +81,15 @@ CONTROLLER_LABELS = (
 )
 
 
+# Labels the API server copies onto a Pod from the Node it is bound to (the PodTopologyLabels
+# admission, on by default from Kubernetes 1.37): a Pod placed in a zone carries that zone.
+NODE_TOPOLOGY_LABELS = ("topology.kubernetes.io/zone", "topology.kubernetes.io/region")
+
+
 def identity_labels(pod: dict) -> dict:
     """A pod's labels without those its controller adds (the template's labels, for a Pod of a
-    Deployment or StatefulSet)."""
-    return {k: v for k, v in labels_of(pod).items() if k not in CONTROLLER_LABELS}
+    Deployment or StatefulSet) and those copied from its Node."""
+    return {k: v for k, v in labels_of(pod).items() if k not in CONTROLLER_LABELS + NODE_TOPOLOGY_LABELS}
 
 
 def port_label(port: dict) -> str:
@@ -159,6 +164,8 @@ PINNING_LABELS = {
                                 "of its pod template",
     "statefulset.kubernetes.io/pod-name": "the StatefulSet controller gives one Pod alone",
     "apps.kubernetes.io/pod-index": "the StatefulSet controller gives one Pod alone",
+    "topology.kubernetes.io/zone": "the API server copies onto a Pod from the Node it is placed on",
+    "topology.kubernetes.io/region": "the API server copies onto a Pod from the Node it is placed on",
 }  # fmt: skip
 
 
@@ -205,6 +212,12 @@ def why_pinned(ctx: GradingContext, label: tuple[str, str], pods: list[dict], na
         )
         if key == "pod-template-hash":
             said += " kubectl expose pod copies it into the selector; kubectl expose deployment does not."
+    elif key in NODE_TOPOLOGY_LABELS:
+        said += (
+            " The Service reaches only the Pods the scheduler happened to place there; Pods "
+            "made later in another zone get no traffic. kubectl expose pod copies it into the "
+            "selector."
+        )
     else:
         said += " The Service sends everything to that one Pod, and none to the others."
     return f"{said} {instead}"
