@@ -21,7 +21,7 @@ from tests.helpers import NOW, apply_solution, options
 
 
 @pytest.mark.parametrize("args, reset", [
-    (["start", "clusterip-create", "--seed", "8"], "`ckaprep reset` removes it"),
+    (["start", "clusterip-create", "--seed", "8"], "`ckaprep reset` to remove it"),
     (["exam", "start", "--tasks", "2", "--seed", "3"], "`ckaprep exam reset` removes it"),
 ])  # fmt: skip
 def test_a_start_that_fails_half_way_says_so_and_how_to_clean_up_in_one_line(run, fake, args, reset):
@@ -52,8 +52,51 @@ def test_ctrl_c_during_setup_is_an_interruption_that_names_the_cleanup(run, env,
     fake.create = create
     result = run("start", "clusterip-create", "--seed", "8")
     assert result.exit_code == ExitStatus.INTERRUPTED
-    assert "interrupted; the exercise was only partly set up: `ckaprep reset` removes it" in result.stderr
+    assert ("interrupted; the exercise was only partly set up: run the same `ckaprep start` again to "
+            "finish it, or `ckaprep reset` to remove it") in " ".join(result.stderr.split())
     assert env.state.load() is not None
+
+
+def test_the_same_start_run_again_finishes_a_setup_that_was_cut_short(run, env, fake):
+    """The API server went away after the namespace and the first object were made."""
+    original, calls = fake.create, []
+
+    def create(manifest):
+        calls.append(manifest["kind"])
+        if manifest["kind"] == "Deployment" and calls.count("Deployment") == 1:
+            original(manifest)  # created, but the answer never came back
+            raise ClusterUnreachable("cannot reach the cluster at https://127.0.0.1:6443")
+        return original(manifest)
+
+    fake.create = create
+    cut = run("start", "clusterip-create", "--seed", "8")
+    assert cut.exit_code == ExitStatus.CLUSTER
+    assert "run the same `ckaprep start` again" in " ".join(cut.stderr.split())
+    first = env.state.load()
+    assert first is not None and not first.set_up_done
+    again = run("start", "clusterip-create", "--seed", "8")
+    assert again.exit_code == 0, again.stderr
+    finished = env.state.load()
+    assert finished.id == first.id and finished.set_up_done  # the same attempt, finished
+    assert calls.count("Namespace") == 1 and calls.count("Deployment") == 1  # nothing made twice
+    assert finished.records and finished.fingerprints
+    refused = run("start", "clusterip-create", "--seed", "8")  # once finished, it is an active exercise
+    assert refused.exit_code == ExitStatus.USAGE and "is active" in refused.stderr
+
+
+def test_a_cut_short_start_of_another_exercise_is_not_finished_by_this_one(run, env, fake):
+    original = fake.create
+
+    def create(manifest):
+        if manifest["kind"] == "Deployment":
+            raise ClusterUnreachable("cannot reach the cluster at https://127.0.0.1:6443")
+        return original(manifest)
+
+    fake.create = create
+    assert run("start", "clusterip-create", "--seed", "8").exit_code == ExitStatus.CLUSTER
+    fake.create = original
+    other = run("start", "env-vars", "--seed", "8")
+    assert other.exit_code == ExitStatus.USAGE and "clusterip-create is active" in other.stderr
 
 
 def test_the_rescue_leaves_an_error_alone_when_nothing_new_was_recorded():
