@@ -1008,6 +1008,25 @@ def builtin_shadow(path: Path) -> str:
     )
 
 
+def trainer_twins(path: Path, directories: Sequence[Path]) -> list[Path]:
+    """The other files in trainers' exercise directories with the same id as `path` (the same
+    file reached through another name counts once)."""
+    try:
+        own = path.resolve()
+        found = {other.resolve(): other for directory in directories if directory.is_dir()
+                 for suffix in SUFFIXES for other in [directory / f"{path.stem}{suffix}"] if other.is_file()}  # fmt: skip
+    except OSError:
+        return []
+    return [other for resolved, other in found.items() if resolved != own]
+
+
+def trainer_clash(path: Path, others: list[Path]) -> str:
+    return (
+        f"{path}: id {path.stem!r} is also the id of {', '.join(map(str, others))}, in your exercise "
+        "directories: list and start refuse an id defined twice (rename the file and its id, or the other)"
+    )
+
+
 def load_catalogue(directory: Path | None = None) -> dict[str, Exercise]:
     return Catalogue(directory).load()[0]
 
