@@ -335,10 +335,15 @@ def _draw(spec: dict, rng: random.Random, chosen: dict) -> Any:
 
 
 # -- validation -------------------------------------------------------------------------
+LINE_BREAKS_AND_TABS = str.maketrans("", "", "\n\t")
+
+
 def control_characters(value: Any, where: str = "") -> list[tuple[str, str]]:
     """Each text in `value` holding a control character other than a line break or a tab, as
     (field, the first such character escaped)."""
     if isinstance(value, str):
+        if value.translate(LINE_BREAKS_AND_TABS).isprintable():  # the usual case, at C speed
+            return []
         odd = next((char for char in value if char not in "\n\t" and printable(char) != char), None)
         return [(where or "(top level)", printable(odd))] if odd else []
     if isinstance(value, dict):
