@@ -133,7 +133,7 @@ def _shipped() -> dict:
 
 def write_shipped_parse(parse: Callable[[str], Any]) -> Path:
     """Parse every built-in exercise file and write what `shipped_parse` reads (after an edit
-    of an exercise: `python -m ckaprep.catalogue.parsed_cache`)."""
+    of an exercise: `python -m ckaprep.catalogue.ship_parsed`)."""
     from ckaprep.catalogue.locations import exercise_files, exercises_dir
 
     entries = {}
@@ -166,9 +166,3 @@ def _fits_json(data: Any) -> bool:
     if isinstance(data, dict):
         return all(isinstance(k, str) and _fits_json(v) for k, v in data.items())
     return False
-
-
-if __name__ == "__main__":
-    from ckaprep.catalogue.exercise import parse_yaml
-
-    print(write_shipped_parse(parse_yaml))

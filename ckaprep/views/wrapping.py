@@ -1,10 +1,12 @@
-"""Text that stays whole at any terminal width: commands that paste as printed, tables that
-fold long words instead of cutting them.
+"""Text that stays whole at any terminal width: commands that paste as printed, and nothing
+a reader copies (a URL, a line of YAML, a DNS name, a variable name) broken across lines.
 
 Rich wraps a long line at spaces, which turns one shell command into two that fail when
-pasted, and cuts a word longer than its table column with "…". Here a command is broken only
-at a space outside quotes, each broken line ends in ` \\`, and a word that does not fit is
-printed whole (the terminal wraps it, and a copy keeps it one line). Only the CLI imports this.
+pasted; it folds a word longer than the line (a URL split in two), wraps code blocks back to
+column 1 (YAML that no longer parses), and cuts what is wider than a panel. Here a command is
+broken only at a space outside quotes, each broken line ends in ` \\`, and a word or a line
+that does not fit is printed whole (the terminal wraps it, and a copy keeps it one line).
+Only the CLI imports this.
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ def test_the_cache_lives_in_ckaprep_home_or_the_xdg_cache():
 
 
 def test_the_shipped_parse_of_the_built_in_exercises_is_current():
-    """After editing an exercise: python -m ckaprep.catalogue.parsed_cache"""
+    """After editing an exercise: python -m ckaprep.catalogue.ship_parsed"""
     from ckaprep.catalogue.locations import exercise_files
     from ckaprep.catalogue.parsed_cache import SHIPPED_FILE, text_digest
 
@@ -118,7 +118,7 @@ def test_the_shipped_parse_of_the_built_in_exercises_is_current():
     assert sorted(shipped) == sorted(f.name for f in files)
     for file in files:
         text = file.read_text()
-        assert shipped[file.name]["sha256"] == text_digest(text), f"{file.name}: run python -m ckaprep.catalogue.parsed_cache"
+        assert shipped[file.name]["sha256"] == text_digest(text), f"{file.name}: run python -m ckaprep.catalogue.ship_parsed"
         assert shipped[file.name]["data"] == parse_yaml(text), file.name
 
 
