@@ -335,10 +335,15 @@ def _draw(spec: dict, rng: random.Random, chosen: dict) -> Any:
 
 
 # -- validation -------------------------------------------------------------------------
+LINE_BREAKS_AND_TABS = str.maketrans("", "", "\n\t")
+
+
 def control_characters(value: Any, where: str = "") -> list[tuple[str, str]]:
     """Each text in `value` holding a control character other than a line break or a tab, as
     (field, the first such character escaped)."""
     if isinstance(value, str):
+        if value.translate(LINE_BREAKS_AND_TABS).isprintable():  # the usual case, at C speed
+            return []
         odd = next((char for char in value if char not in "\n\t" and printable(char) != char), None)
         return [(where or "(top level)", printable(odd))] if odd else []
     if isinstance(value, dict):
@@ -1005,6 +1010,25 @@ def builtin_shadow(path: Path) -> str:
     return (
         f"{path}: id {path.stem!r} shadows a built-in exercise: validated as an edit of it, but list and "
         "start would skip this file for the built-in one (rename the file and its id to use it)"
+    )
+
+
+def trainer_twins(path: Path, directories: Sequence[Path]) -> list[Path]:
+    """The other files in trainers' exercise directories with the same id as `path` (the same
+    file reached through another name counts once)."""
+    try:
+        own = path.resolve()
+        found = {other.resolve(): other for directory in directories if directory.is_dir()
+                 for suffix in SUFFIXES for other in [directory / f"{path.stem}{suffix}"] if other.is_file()}  # fmt: skip
+    except OSError:
+        return []
+    return [other for resolved, other in found.items() if resolved != own]
+
+
+def trainer_clash(path: Path, others: list[Path]) -> str:
+    return (
+        f"{path}: id {path.stem!r} is also the id of {', '.join(map(str, others))}, in your exercise "
+        "directories: list and start refuse an id defined twice (rename the file and its id, or the other)"
     )
 
 

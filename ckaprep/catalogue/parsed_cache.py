@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import json
 import os
 import tempfile
@@ -52,7 +53,10 @@ class ParsedYamlCache:
         entry = entries.get(key)
         if entry is not None and entry.get("stamp") == stamp:
             return copy.deepcopy(entry["data"])
-        data = parse(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
+        data = shipped_parse(file, text)
+        if data is None:
+            data = parse(text)
         if stamp is not None and _fits_json(data):
             entries[key] = {"stamp": stamp, "data": copy.deepcopy(data)}
             self._changed = True
@@ -90,6 +94,58 @@ class ParsedYamlCache:
                             k: v for k, v in document["entries"].items() if isinstance(v, dict) and "data" in v
                         }
         return self._entries
+
+
+# The built-in exercises as parsed when ckaprep was built, by file name with the SHA-256 of the
+# text they were parsed from: a first run (no cache yet) skips the slow pure-Python parser for
+# them. An edited file no longer matches its digest and is parsed as any other.
+SHIPPED_FILE = "parsed.json"
+
+
+def shipped_parse(file: Path, text: str) -> Any:
+    """The shipped parse of a built-in exercise file with exactly this text, else None."""
+    from ckaprep.catalogue.locations import exercises_dir
+
+    if file.parent.resolve() != exercises_dir().resolve():
+        return None
+    entry = _shipped().get(file.name)
+    if not isinstance(entry, dict) or entry.get("sha256") != text_digest(text):
+        return None
+    return copy.deepcopy(entry.get("data"))
+
+
+def text_digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@functools.cache
+def _shipped() -> dict:
+    from ckaprep.catalogue.locations import exercises_dir
+
+    try:
+        document = json.loads((exercises_dir() / SHIPPED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def write_shipped_parse(parse: Callable[[str], Any]) -> Path:
+    """Parse every built-in exercise file and write what `shipped_parse` reads (after an edit
+    of an exercise: `python -m ckaprep.catalogue.ship_parsed`)."""
+    from ckaprep.catalogue.locations import exercise_files, exercises_dir
+
+    entries = {}
+    for file in exercise_files(exercises_dir()):
+        text = file.read_text(encoding="utf-8")
+        data = parse(text)
+        if _fits_json(data):
+            entries[file.name] = {"sha256": text_digest(text), "data": data}
+    target = exercises_dir() / SHIPPED_FILE
+    target.write_text(json.dumps(entries, separators=(",", ":")) + "\n", encoding="utf-8")
+    _shipped.cache_clear()
+    return target
 
 
 def _stamp(file: Path) -> list[int] | None:

@@ -46,6 +46,7 @@ def _builtin_path(exercise_id: str) -> Path:
 @commands.command()
 @handles_errors
 def validate(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Exercise files to check.")],
     as_json: JsonOption = False,
 ):
@@ -57,9 +58,11 @@ def validate(
     """
     from ckaprep.catalogue.exercise import (
         authoring_problems, builtin_shadow, builtin_twin, control_character_warnings, line_of, load_exercise,
+        trainer_clash, trainer_twins,
     )  # fmt: skip
     from ckaprep.errors import ExerciseFileError
 
+    trainers_dirs = environment(ctx).exercise_dirs()[1:]  # --exercises and $CKAPREP_EXERCISES
     results = []
     for path in files:
         try:
@@ -70,6 +73,8 @@ def validate(
         problems = [p.at(line_of(path, p.field)).message for p in authoring_problems(exercise)]
         twin = builtin_twin(path)  # a copy of a built-in exercise (the README's own example), or an edit
         warnings = [builtin_shadow(path)] if twin and not twin[1] else []
+        others = trainer_twins(path, trainers_dirs)
+        warnings += [trainer_clash(path, others)] if others and not twin else []
         warnings += control_character_warnings(exercise, path)
         right = sum(p.is_right for p in exercise.proofs)
         results.append({

@@ -4,6 +4,7 @@ small readers of the environment. Command modules import this module and nothing
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import json
 import math
@@ -24,9 +25,61 @@ from ckaprep.errors import CkaprepError, one_line
 from ckaprep.exit_status import ExitStatus
 
 
+GLOBAL_OPTION_NAMES = ("kubeconfig", "context", "exercises")
+
+
+def _take_global_option(ctx, param, value) -> None:
+    if value is None or value == () or value == []:
+        return
+    env = environment(ctx)
+    if param.name == "exercises":
+        env.extra_exercise_dirs = [*env.extra_exercise_dirs, *map(Path, value)]
+    else:
+        setattr(env, param.name, value)
+
+
+def _global_option_after(option):
+    """The top level's global option, for a command to take after its name (`ckaprep check
+    --context kind-cka`). The command line moves those before the command
+    (`ckaprep.cli.entry`), where the top level reads them; this copy puts them in every
+    command's --help and completion."""
+    after = copy.copy(option)
+    after.expose_value, after.callback, after.is_global = False, _take_global_option, True
+    return after
+
+
+def _format_options(self, *, ctx, formatter) -> None:
+    """Arguments, the command's options, then the global options it also takes."""
+    sections: dict[str, list] = {"Arguments": [], "Options": [], "Global options": []}
+    for param in self.get_params(ctx):
+        record = param.get_help_record(ctx)
+        if record is None:
+            continue
+        kind = "Arguments" if param.param_type_name == "argument" else "Options"
+        sections["Global options" if getattr(param, "is_global", False) else kind].append(record)
+    for title, rows in sections.items():
+        if rows:
+            with formatter.section(title):
+                formatter.write_dl(rows)
+
+
+if hasattr(typer.core, "_typer_format_options"):
+    typer.core._typer_format_options = _format_options
+
+
 class CommandGroup(typer.core.TyperGroup):
     """Lists each command with its whole first sentence, wrapped under its column: never cut
-    short with "..." at 80 columns."""
+    short with "..." at 80 columns. Every command in it also takes the global options."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        shared = [_global_option_after(param) for param in self.params if param.name in GLOBAL_OPTION_NAMES]
+        if shared:  # the top level: its commands and their commands take them too
+            todo = list(self.commands.values())
+            while todo:
+                command = todo.pop()
+                command.params.extend(copy.copy(param) for param in shared)
+                todo += getattr(command, "commands", {}).values()
 
     def format_commands(self, ctx, formatter) -> None:
         rows = []
@@ -213,26 +266,36 @@ def _version(value: bool):
         raise typer.Exit()
 
 
+KUBECONFIG_HELP = "Path to a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)."
+CONTEXT_HELP = "The kubeconfig context to use (default: the current one)."
+EXERCISES_HELP = "Add a directory of your own exercise files (repeatable; also $CKAPREP_EXERCISES)."
+
+
+def complete_context(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The contexts of the kubeconfig in use (--kubeconfig if given before, else as kubectl finds it)."""
+    import os
+
+    from ckaprep.cluster.contexts import context_names
+
+    kubeconfig, at = None, ctx
+    while at is not None and kubeconfig is None:
+        kubeconfig, at = at.params.get("kubeconfig"), at.parent
+    if kubeconfig is None and isinstance(ctx.find_root().obj, Environment):  # given after the command
+        kubeconfig = ctx.find_root().obj.kubeconfig
+    return [name for name in context_names(kubeconfig, os.environ) if name.startswith(incomplete)]
+
+
 # Commands whose state is a classroom seat's, in the cluster, when run with a seat's kubeconfig.
 SEAT_AWARE_COMMANDS = {"start", "check", "status", "hint", "solution", "reset", "exam", "task"}
 
 
 def global_options(
     ctx: typer.Context,
-    kubeconfig: Annotated[
-        Optional[str],
-        typer.Option(help="Path to a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)."),
-    ] = None,
+    kubeconfig: Annotated[Optional[str], typer.Option(metavar="PATH", help=KUBECONFIG_HELP)] = None,
     context: Annotated[
-        Optional[str], typer.Option(help="The kubeconfig context to use (default: the current one).")
+        Optional[str], typer.Option(metavar="NAME", help=CONTEXT_HELP, autocompletion=complete_context)
     ] = None,
-    exercises: Annotated[
-        Optional[list[Path]],
-        typer.Option(
-            "--exercises", metavar="DIR",
-            help="Add a directory of your own exercise files (repeatable; also $CKAPREP_EXERCISES).",
-        ),
-    ] = None,
+    exercises: Annotated[Optional[list[Path]], typer.Option("--exercises", metavar="DIR", help=EXERCISES_HELP)] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
