@@ -14,6 +14,7 @@ import string
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
+from ckaprep.catalogue.capabilities import Capabilities
 from ckaprep.cluster import Cluster
 from ckaprep.errors import ClusterError, ImagePullError, WaitTimeout
 from ckaprep.exit_status import ExitStatus
@@ -68,6 +69,8 @@ class Diagnosis:
     # What an early stop means for the exit status: the cause of the first failure.
     failure_status: ExitStatus | None = None
     practice_clusters: list[tuple[str, str]] = field(default_factory=list)  # with no cluster at all
+    # What the cluster offers for `requires` (ckaprep.grading.capability_probe), once tried.
+    capabilities: Capabilities | None = None
 
     def add(self, finding: Finding, status_if_failed: ExitStatus = ExitStatus.CHECKS_FAILED) -> Finding:
         self.findings.append(finding)
@@ -85,6 +88,7 @@ class Diagnosis:
             "namespace": self.namespace,
             "ok": self.failure_status is None,
             "findings": [asdict(f) for f in self.findings],
+            "capabilities": self.capabilities.to_json() if self.capabilities else None,
         } | ({"practice_clusters": [{"with": what, "command": command} for what, command in self.practice_clusters]}
              if self.practice_clusters else {})  # fmt: skip
 
@@ -124,7 +128,19 @@ def diagnose(
         _in_namespace(cluster, diagnosis, namespace, probe_image, busybox_image, waiter)
     finally:  # Ctrl-C included; the namespace goes in the background
         cluster.delete("Namespace", None, namespace)
+    if diagnosis.failure_status not in (ExitStatus.IMAGE_PULL, ExitStatus.TIMEOUT, ExitStatus.CLUSTER):
+        _capabilities(cluster, diagnosis, probe_image, busybox_image, waiter)
     return diagnosis
+
+
+def _capabilities(cluster, diagnosis: Diagnosis, probe_image: str, busybox_image: str, waiter: Waiter) -> None:
+    """Nodes, traffic across them, NetworkPolicy and dual-stack, each tried: one finding each."""
+    from ckaprep.grading.capability_probe import find_capabilities
+
+    probed = find_capabilities(cluster, busybox_image=busybox_image, curl_image=probe_image, waiter=waiter)
+    for found in probed.findings:
+        diagnosis.add(Finding(found.id, found.title, found.status, found.detail, found.fix))
+    diagnosis.capabilities = probed.capabilities
 
 
 # Ways to get a practice cluster, for a machine with none: (what it takes, the command).
