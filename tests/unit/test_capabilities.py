@@ -362,3 +362,19 @@ def test_start_draws_only_the_faults_the_cluster_supports(run, fake, tmp_path, k
         assert started.exit_code == 0, started.output
         assert not set(json.loads(started.stdout)["params"]["faults"]) & set(needing)
         assert run("reset").exit_code == 0
+
+
+def test_prove_refuses_a_named_exercise_the_cluster_cannot_run_and_leaves_it_out_of_the_catalogue(
+        run, env, fake, own, kubeconfig):  # fmt: skip
+    from tests.fake_kubectl import FakeKubectl
+
+    env.kubectl = FakeKubectl(fake)
+    named = run("--exercises", str(own), "prove", "np-allow")
+    assert named.exit_code == ExitStatus.UNSUPPORTED and "NetworkPolicy is not enforced" in named.stderr
+    everything = run("--exercises", str(own), "prove", "--proof", "np-allow:fresh-start",
+                     "--proof", "clusterip-create:fresh-start", "--json")  # fmt: skip
+    assert everything.exit_code == 0, everything.output
+    assert [p["exercise"] for p in json.loads(everything.stdout)["proofs"]] == ["clusterip-create"]
+    assert "left out 2 exercises" in everything.stderr
+    only_left_out = run("--exercises", str(own), "prove", "--proof", "np-allow:fresh-start")
+    assert only_left_out.exit_code == ExitStatus.UNSUPPORTED and "no proof named" not in only_left_out.stderr
