@@ -236,8 +236,7 @@ class Selection:
                 counts[reason] = counts.get(reason, 0) + 1
         n = len(self.left_out)
         why = "; ".join(f"{reason} ({count} exercise{'s' if count != 1 else ''})" for reason, count in counts.items())
-        return (f"left out {n} exercise{'s' if n != 1 else ''} this cluster cannot support: {why} "
-                "(`ckaprep doctor` says what to change)")  # fmt: skip
+        return f"left out {n} exercise{'s' if n != 1 else ''} this cluster cannot support: {why}"
 
 
 def select(exercises: Mapping[str, Any], capabilities: Capabilities | None) -> Selection:

@@ -397,7 +397,7 @@ def supported_only(exercises: dict, capabilities, *, unknown_note: bool = True) 
 
     selection = select(exercises, capabilities)
     if selection.summary():
-        err.print(f"note: {selection.summary()}", soft_wrap=True)
+        err.print(f"note: {selection.summary()}; `ckaprep doctor` says what to change", soft_wrap=True)
     elif capabilities is None and unknown_note:
         demanding = sum(needs_any(ex) for ex in exercises.values())
         if demanding:

@@ -72,7 +72,8 @@ def _catalogue_view(env, path: bool = False, every: bool = False):
         selection = select(exercises, capabilities)
         exercises = selection.kept
         if selection.summary():
-            notes.append(Text(selection.summary() + "; ckaprep list --all lists them", style="dim"))
+            notes.append(Text(selection.summary() + ". ckaprep list --all lists them too; ckaprep doctor says "
+                              "what to change.", style="dim"))
         elif capabilities is None and any(needs_any(ex) for ex in exercises.values()):
             notes.append(Text(capabilities_unknown(sum(needs_any(ex) for ex in exercises.values())), style="dim"))
     if path:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, Spinner, capability_cache, command_group, completion_script, environment,
+    JsonOption, ProbeImageOption, Spinner, capability_cache, catalogue, command_group, completion_script, environment,
     handles_errors, print_json, print_trimmed,
 )  # fmt: skip
 
@@ -40,7 +40,8 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
     if cluster is not None:
         with Spinner() as progress:
             options = env.grading_options(wait_s=0, probe_image=probe_image, progress=progress)
-            diagnosis = diagnose(cluster, probe_image=options.probe_image, waiter=options.waiter)
+            diagnosis = diagnose(cluster, probe_image=options.probe_image, waiter=options.waiter,
+                                 needed=_required_by(env))  # fmt: skip
         if diagnosis.capabilities is not None:  # kept for an hour: list, next and start read it
             cache = capability_cache(env)
             cache.put(cache.cluster_of(env.environ, env.kubeconfig, env.context), diagnosis.capabilities, env.now(),
@@ -52,6 +53,14 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
 
         print_trimmed(doctor_view(diagnosis))
     raise typer.Exit(int(diagnosis.exit_status))
+
+
+def _required_by(env) -> set[str]:
+    """What the catalogue's exercises (and their faults) require of a cluster, as doctor's rows name it."""
+    from ckaprep.catalogue.capabilities import NODES
+    from ckaprep.practice.capability_cache import needed
+
+    return {r.capability for r in needed(catalogue(env).values()) if r.capability != NODES or r.count > 1}
 
 
 @commands.command()

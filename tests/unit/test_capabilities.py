@@ -232,19 +232,34 @@ def test_only_what_is_asked_is_tried(fake):
 
 
 # -- doctor ------------------------------------------------------------------------------------------
-def doctor_lines(run) -> dict[str, str]:
-    result = run("doctor", "--json")
+def doctor_lines(run, *before) -> dict[str, str]:
+    result = run(*before, "doctor", "--json")
     assert result.exit_code == 0, result.output
     return {f["id"]: f["detail"] for f in json.loads(result.stdout)["findings"]}
 
 
-def test_doctor_on_one_node_without_policy_says_so_with_what_to_do(run, fake):
+def test_doctor_on_one_node_without_policy_says_so_with_what_to_do(run, fake, own):
     fake.mirrors_endpoints = True
-    lines = doctor_lines(run)
+    lines = doctor_lines(run, "--exercises", str(own))
     assert "one node" in lines["nodes"] and "NetworkPolicy not enforced" in lines["network-policy"]
     assert CROSS_NODE not in lines
-    shown = run("doctor")
-    assert "kind" in shown.stdout and "--cni calico" in shown.stdout.replace("\n", " ")
+    report = json.loads(run("--exercises", str(own), "doctor", "--json").stdout)
+    status = {f["id"]: f["status"] for f in report["findings"]}
+    assert status["nodes"] == status["network-policy"] == "warn"  # exercises here require them
+    assert status["dual-stack"] == "pass"  # none requires dual-stack: only a note
+    fixes = {f["id"]: f["fix"] for f in report["findings"]}
+    assert "kind" in fixes["nodes"] and "minikube start --nodes 2" in fixes["nodes"]
+    assert "kind v0.24" in fixes["network-policy"] and "--cni calico" in fixes["network-policy"]
+    assert "fix:" in run("--exercises", str(own), "doctor").stdout
+
+
+def test_what_no_exercise_requires_is_only_a_note(run, fake):
+    fake.mirrors_endpoints = True
+    report = json.loads(run("doctor", "--json").stdout)
+    rows = {f["id"]: f for f in report["findings"]}
+    assert rows["network-policy"]["status"] == "pass"
+    assert rows["network-policy"]["detail"].startswith("NetworkPolicy not enforced")
+    assert "no exercise here requires more" in rows["network-policy"]["detail"]
 
 
 def test_doctor_on_two_enforcing_nodes_says_so(run, fake):
