@@ -393,3 +393,30 @@ def test_prove_refuses_a_named_exercise_the_cluster_cannot_run_and_leaves_it_out
     assert "left out 2 exercises" in everything.stderr
     only_left_out = run("--exercises", str(own), "prove", "--proof", "np-allow:fresh-start")
     assert only_left_out.exit_code == ExitStatus.UNSUPPORTED and "no proof named" not in only_left_out.stderr
+
+
+def test_a_kept_list_page_is_not_served_once_the_cluster_is_known_or_forgotten(run, env, own, kubeconfig, clock):
+    env.environ["CKAPREP_EXERCISES"] = str(own)
+    assert "np-allow" in run("list").stdout  # nothing known yet: everything, and the page is kept
+    cache = CapabilityCache.for_environ(env.environ)
+    cache.put(cache.cluster_of(env.environ, None, None), Capabilities(nodes=1, network_policy=False), clock[0])
+    assert "np-allow" not in run("list").stdout
+    clock[0] += timedelta(hours=2)  # what was found is too old to trust
+    assert "np-allow" in run("list").stdout
+
+
+def test_a_class_exam_draws_only_what_the_cluster_can_run(run, fake, own, kubeconfig, tmp_path):
+    from ckaprep.catalogue.exercise import load_catalogue
+    from ckaprep.classroom.seats import create_class, namespaces_needed
+
+    create_class(fake, "k8s101", seats=2, namespaces=namespaces_needed(load_catalogue()), valid_s=3600,
+                 out_dir=tmp_path / "kubeconfigs")  # fmt: skip
+    fake.mirrors_endpoints = True
+    run("doctor")
+    for seed in range(3):
+        started = run("--exercises", str(own), "classroom", "exam", "k8s101", "--tasks", "3", "--seed", str(seed),
+                      "--force", "--json")  # fmt: skip
+        assert started.exit_code == 0, started.output
+        drawn = {task for seat in json.loads(started.stdout)["seats"] for task in seat["tasks"]}
+        assert drawn and not drawn & {"np-allow", "two-nodes"}
+        assert "left out 2 exercises" in started.stderr
