@@ -392,20 +392,31 @@ def refuse_unsupported(exercise, capabilities) -> None:
 
 def supported_only(exercises: dict, capabilities, *, unknown_note: bool = True) -> dict:
     """The exercises the cluster can run; how many were left out and why goes to stderr, as does
-    a note when exercises require something and nothing is known of this cluster."""
-    from ckaprep.catalogue.capabilities import needs_any, select
+    a note on those kept that require what is not known of this cluster."""
+    from ckaprep.catalogue.capabilities import select
 
     selection = select(exercises, capabilities)
     if selection.summary():
         err.print(f"note: {selection.summary()}; `ckaprep doctor` says what to change", soft_wrap=True)
-    elif capabilities is None and unknown_note:
-        demanding = sum(needs_any(ex) for ex in exercises.values())
-        if demanding:
-            err.print(f"note: {capabilities_unknown(demanding)}", soft_wrap=True)
+    unknown = capabilities_unknown(selection.kept, capabilities)
+    if unknown and unknown_note:
+        err.print(f"note: {unknown}", soft_wrap=True)
     return selection.kept
 
 
-def capabilities_unknown(count: int) -> str:
-    return (f"{count} exercise{'s' if count != 1 else ''} require{'s' if count == 1 else ''} NetworkPolicy, "
-            "more nodes or dual-stack, and what this cluster offers is not known (not found out in the last hour): "
-            "all are listed; `ckaprep doctor` finds out")  # fmt: skip
+def capabilities_unknown(exercises: dict, capabilities) -> str:
+    """A note on the exercises that require what is not known of this cluster, or ""."""
+    from ckaprep.catalogue.capabilities import all_requirements
+
+    unknown: dict[str, None] = {}
+    count = 0
+    for exercise in exercises.values():
+        requirements = all_requirements(exercise)
+        missing = capabilities.unknown(requirements) if capabilities is not None else requirements
+        count += bool(missing)
+        unknown.update(dict.fromkeys(r.capability for r in missing))
+    if not count:
+        return ""
+    return (f"{count} exercise{'s' if count != 1 else ''} require{'s' if count == 1 else ''} "
+            f"{', '.join(unknown)}, which is not known of this cluster (not found out in the last hour): "
+            f"listed all the same; `ckaprep doctor` finds out")  # fmt: skip

@@ -61,7 +61,7 @@ def _catalogue_view(env, path: bool = False, every: bool = False):
     What the cluster cannot run is left out, and a line under the table says how many and why."""
     from rich.console import Group
 
-    from ckaprep.catalogue.capabilities import needs_any, select
+    from ckaprep.catalogue.capabilities import select
     from ckaprep.catalogue.study_path import OFF_PATH, STAGE_OF, along_the_path
     from ckaprep.views.render import catalogue_table
 
@@ -74,8 +74,8 @@ def _catalogue_view(env, path: bool = False, every: bool = False):
         if selection.summary():
             notes.append(Text(selection.summary() + ". ckaprep list --all lists them too; ckaprep doctor says "
                               "what to change.", style="dim"))
-        elif capabilities is None and any(needs_any(ex) for ex in exercises.values()):
-            notes.append(Text(capabilities_unknown(sum(needs_any(ex) for ex in exercises.values())), style="dim"))
+        if capabilities_unknown(exercises, capabilities):
+            notes.append(Text(capabilities_unknown(exercises, capabilities), style="dim"))
     if path:
         ordered = [exercises[exercise_id] for exercise_id in along_the_path(exercises)]
         table = catalogue_table(ordered, stages={ex.id: STAGE_OF.get(ex.id, OFF_PATH) for ex in ordered})

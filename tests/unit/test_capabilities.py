@@ -420,3 +420,15 @@ def test_a_class_exam_draws_only_what_the_cluster_can_run(run, fake, own, kubeco
         drawn = {task for seat in json.loads(started.stdout)["seats"] for task in seat["tasks"]}
         assert drawn and not drawn & {"np-allow", "two-nodes"}
         assert "left out 2 exercises" in started.stderr
+
+
+def test_what_is_only_partly_known_is_said_and_a_damaged_cache_is_no_cache(run, env, own, kubeconfig, clock):
+    cache = CapabilityCache.for_environ(env.environ)
+    here = cache.cluster_of(env.environ, None, None)
+    cache.put(here, Capabilities(nodes=1), clock[0])  # as `start` of a nodes-only exercise leaves it
+    listed = " ".join(run("--exercises", str(own), "list").stdout.split())
+    assert "two-nodes" not in listed and "np-allow" in listed
+    assert "1 exercise requires network-policy, which is not known of this cluster" in listed
+    cache.path.write_text('{"clusters": {"%s": {"found_at": "yesterday", "capabilities": {"nodes": "many"}}}}' % here)
+    assert cache.get(here) is None
+    assert "two-nodes" in run("--exercises", str(own), "list").stdout
