@@ -432,3 +432,19 @@ def test_what_is_only_partly_known_is_said_and_a_damaged_cache_is_no_cache(run, 
     cache.path.write_text('{"clusters": {"%s": {"found_at": "yesterday", "capabilities": {"nodes": "many"}}}}' % here)
     assert cache.get(here) is None
     assert "two-nodes" in run("--exercises", str(own), "list").stdout
+
+
+def test_one_lost_connection_is_not_taken_for_an_enforced_policy(fake):
+    from ckaprep.cluster import ExecResult
+
+    real_exec, calls = fake.exec, []
+
+    def flaky(namespace, pod, argv, timeout):
+        calls.append(argv)
+        if len(calls) == 2:  # the first request after the deny-all policy is lost
+            return ExecResult(28, "", "curl: (28) Connection timed out")
+        return real_exec(namespace, pod, argv, timeout)
+
+    fake.exec = flaky
+    probed = find_capabilities(fake, waiter=instant())
+    assert probed.capabilities.network_policy is False and len(calls) > 2
