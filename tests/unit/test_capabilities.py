@@ -448,3 +448,34 @@ def test_one_lost_connection_is_not_taken_for_an_enforced_policy(fake):
     fake.exec = flaky
     probed = find_capabilities(fake, waiter=instant())
     assert probed.capabilities.network_policy is False and len(calls) > 2
+
+
+def test_a_seat_never_starts_an_exercise_whose_requirements_it_cannot_find_out(fake, own, tmp_path):
+    """A seat may not make a namespace to try things in: what requires something is refused there."""
+    from typer.testing import CliRunner
+
+    from ckaprep.catalogue.exercise import load_catalogue
+    from ckaprep.classroom.seats import create_class, namespaces_needed
+    from ckaprep.cli.application import app
+    from ckaprep.environment import Environment
+
+    create_class(fake, "k8s101", seats=1, namespaces=namespaces_needed(load_catalogue()), valid_s=3600,
+                 out_dir=tmp_path / "kubeconfigs")  # fmt: skip
+
+    class Seat:  # the shared fake, through the seat's ServiceAccount token
+        def __getattr__(self, name):
+            return getattr(fake, name)
+
+        def service_account(self):
+            return "k8s101-seats", "k8s101-01"
+
+    clock = FakeTime()
+    env = Environment(environ={"CKAPREP_HOME": str(tmp_path / "learner"), "HOME": str(tmp_path)},
+                      cluster_factory=lambda kubeconfig, context: Seat(), monotonic=clock.monotonic,
+                      sleep=clock.sleep)  # fmt: skip
+    before = sorted(k for k in fake.objects if k[0] in ("Namespace", "Pod"))
+    result = CliRunner().invoke(app, ["--exercises", str(own), "start", "np-allow"], obj=env)
+    assert result.exit_code == ExitStatus.UNSUPPORTED, result.output
+    assert "cannot be found out" in result.stderr and "classroom seat" in result.stderr
+    assert sorted(k for k in fake.objects if k[0] in ("Namespace", "Pod")) == before  # nothing tried, nothing made
+    assert CliRunner().invoke(app, ["start", "clusterip-create"], obj=env).exit_code == 0
