@@ -68,8 +68,11 @@ def _catalogue_view(env, path: bool = False, every: bool = False):
     exercises, skipped = catalogue_and_skipped(env)
     capabilities = known_capabilities(env)
     notes = []
+    selection = select(exercises, capabilities)
+    if every and selection.left_out:  # listed all the same, and named
+        cannot = "; ".join(f"{exercise_id} ({', '.join(reasons)})" for exercise_id, reasons in selection.left_out.items())
+        notes.append(Text(f"This cluster cannot run: {cannot}. ckaprep doctor says what to change.", style="dim"))
     if not every:
-        selection = select(exercises, capabilities)
         exercises = selection.kept
         if selection.summary():
             notes.append(Text(selection.summary() + ". ckaprep list --all lists them too; ckaprep doctor says "

@@ -309,6 +309,7 @@ def test_list_leaves_out_what_doctor_found_missing_and_says_how_many(run, fake, 
     assert fake.read_log == []  # from the cache: not a single request
     every = run("--exercises", str(own), "list", "--all")
     assert "np-allow" in every.stdout
+    assert "This cluster cannot run: np-allow (NetworkPolicy is not enforced)" in " ".join(every.stdout.split())
     as_json = run("--exercises", str(own), "list", "--json")
     assert "np-allow" not in {item["id"] for item in json.loads(as_json.stdout)}
     assert "left out 2 exercises" in as_json.stderr
