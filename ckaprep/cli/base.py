@@ -390,6 +390,18 @@ def refuse_unsupported(exercise, capabilities) -> None:
                                 "your own, where `ckaprep doctor` finds out")  # fmt: skip
 
 
+def on_topics(exercises: dict, topics) -> dict:
+    """The exercises an exam on these topics may draw (all of them without topics): what the
+    cluster offers is found out for those only."""
+    from ckaprep.study.vocabulary import resolve
+
+    if not topics:
+        return exercises
+    with_exercises = sorted({t for ex in exercises.values() for t in ex.topics})
+    wanted = {resolve(topic, among=with_exercises) for topic in topics}
+    return {key: ex for key, ex in exercises.items() if wanted & set(ex.topics)}
+
+
 def supported_only(exercises: dict, capabilities, *, unknown_note: bool = True) -> dict:
     """The exercises the cluster can run; how many were left out and why goes to stderr, as does
     a note on those kept that require what is not known of this cluster."""

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ckaprep.cli.base import (
     JsonOption, ProbeImageOption, Spinner, catalogue, command_group, complete_exam_topic, environment, err,
-    found_capabilities, handles_errors, out, print_json, supported_only, waiter,
+    found_capabilities, handles_errors, on_topics, out, print_json, supported_only, waiter,
 )  # fmt: skip
 from ckaprep.errors import one_line
 from ckaprep.views.classroom_tables import class_exam_table, grades_table, minutes, report_view, seats_table, status_table
@@ -139,7 +139,7 @@ def classroom_exam(
     with Spinner() as progress:
         # Only what this cluster can run is drawn: found out now when not known from the last hour.
         everything = catalogue(env)
-        capabilities = found_capabilities(env, everything.values(), progress)
+        capabilities = found_capabilities(env, on_topics(everything, topic).values(), progress)
         progress("setting up the exam in every seat")
         started = start_class_exam(
             env.cluster(), check_class_name(class_name), supported_only(everything, capabilities),

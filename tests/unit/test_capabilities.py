@@ -480,3 +480,13 @@ def test_a_seat_never_starts_an_exercise_whose_requirements_it_cannot_find_out(f
     assert "cannot be found out" in result.stderr and "classroom seat" in result.stderr
     assert sorted(k for k in fake.objects if k[0] in ("Namespace", "Pod")) == before  # nothing tried, nothing made
     assert CliRunner().invoke(app, ["start", "clusterip-create"], obj=env).exit_code == 0
+
+
+def test_an_exam_on_topics_that_require_nothing_tries_nothing(run, fake, own, kubeconfig):
+    started = run("--exercises", str(own), "exam", "start", "--topic", "dns", "--seed", "1", "--json")
+    assert started.exit_code == 0, started.output
+    assert not namespaces(fake, "ckaprep-capabilities") and ("list", "Node", None) not in fake.read_log
+    assert run("exam", "reset").exit_code == 0
+    started = run("--exercises", str(own), "exam", "start", "--topic", "clusterip", "--seed", "1", "--tasks", "1")
+    assert started.exit_code == 0, started.output
+    assert ("list", "Node", None) in fake.read_log  # np-allow and two-nodes are clusterip exercises: found out
