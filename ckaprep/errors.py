@@ -94,6 +94,12 @@ class ImagePullError(CkaprepError):
         self.image, self.reason, self.pod = image, reason, pod
 
 
+class MissingCapability(CkaprepError):
+    """The cluster lacks what an exercise requires (its `requires`), or that cannot be found out."""
+
+    exit_status = ExitStatus.UNSUPPORTED
+
+
 class WaitTimeout(CkaprepError):
     exit_status = ExitStatus.TIMEOUT
 

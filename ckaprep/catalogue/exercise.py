@@ -24,6 +24,7 @@ from ckaprep.grading.checks import COMMON_FIELDS, KINDS as CHECK_KINDS
 from ckaprep.catalogue.locations import (  # noqa: F401 (part of this API)
     ENV_EXERCISES, SUFFIXES, exercise_dirs_from, exercise_files, exercises_dir,
 )  # fmt: skip
+from ckaprep.catalogue.capabilities import Requirement, RequiresError, parse_requires
 from ckaprep.catalogue.parsed_cache import ParsedYamlCache
 from ckaprep.cluster.service_range import NoServiceRange, address_in_use, claimed_addresses, service_range
 from ckaprep.catalogue.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
@@ -41,7 +42,7 @@ REQUIRED = {
 }  # fmt: skip
 OPTIONAL = {
     "summary": str, "namespaces": list, "setup": list, "setup_wait": str, "notes": str, "proofs": list,
-    "faults": dict, "requirements": list, "context": list,
+    "faults": dict, "requirements": list, "context": list, "requires": list,
 }  # fmt: skip
 
 # Exercise ids and proof names are names, never paths: a DNS-label-like word.
@@ -129,6 +130,8 @@ class Exercise:
     # Each field whose text held a control character, with the first one escaped: the text
     # shown to the learner (title, task, hints, check titles, solution) shows it escaped.
     control_characters: tuple[tuple[str, str], ...] = ()
+    # What the exercise needs from the cluster (see ckaprep/catalogue/capabilities.py).
+    requires: tuple[Requirement, ...] = ()
 
     def choose_params(
         self, seed: int, faults: list[str] | None = None, fixed: dict[str, Any] | None = None
@@ -269,7 +272,7 @@ class Exercise:
 # some parameters to its broken values, which the setup's templates then build on. The draw is
 # kept in the attempt's params as `faults`.
 FAULTS_PARAM = "faults"
-FAULT_FIELDS = {"id", "title", "touches", "params", "setup", "hints", "solution"}
+FAULT_FIELDS = {"id", "title", "touches", "params", "setup", "hints", "solution", "requires"}
 
 
 def _manifest_key(manifest: dict, primary: str) -> tuple:
@@ -435,6 +438,10 @@ class _Validator:
             with self.gathering():
                 if not isinstance(data["solution"].get(key), str):
                     self.fail(f"solution.{key}", "is required and must be text")
+        requires: tuple[Requirement, ...] = ()
+        if "requires" in data and "requires" not in broken:
+            with self.gathering():
+                requires = self._requires(data["requires"], "requires")
         if "faults" in data and not broken & {"faults", "params"}:
             with self.gathering():
                 self._faults(data["faults"], data)
@@ -445,7 +452,8 @@ class _Validator:
         proofs = self._proofs(data.get("proofs", []), data)
         self.stop_if_any()
         exercise = Exercise(
-            **{k: v for k, v in data.items() if k not in ("topics", "proofs", "title", "summary")},
+            **{k: v for k, v in data.items() if k not in ("topics", "proofs", "title", "summary", "requires")},
+            requires=requires,
             title=printable(data["title"]), summary=printable(data.get("summary", "")),
             topics=tuple(dict.fromkeys(canonical(t) for t in data["topics"])),  # aliases read as their topic
             proofs=proofs,
@@ -458,6 +466,12 @@ class _Validator:
             self._task_states_what_is_graded(exercise)
         self.stop_if_any()
         return exercise
+
+    def _requires(self, value, where: str) -> tuple[Requirement, ...]:
+        try:
+            return parse_requires(value)
+        except RequiresError as exc:
+            self.fail(where + exc.field, exc.problem)
 
     def _task_states_what_is_graded(self, exercise: Exercise):
         """Every value a check grades is one the task text states: the same rule for `validate`,
@@ -637,6 +651,8 @@ class _Validator:
                     self.fail(f"{where}.params.{name}", "is not a parameter of this exercise")
                 if not _is_scalar(value):
                     self.fail(f"{where}.params.{name}", "must be text or a number")
+            if "requires" in fault:
+                self._requires(fault["requires"], f"{where}.requires")
             hints = fault.get("hints")
             if not isinstance(hints, list) or not hints or not all(isinstance(h, str) and h.strip() for h in hints):
                 self.fail(f"{where}.hints", "needs at least one non-empty hint")

@@ -39,6 +39,7 @@ def start_class_exam(
     catalogue: dict[str, Exercise],
     *,
     state_dir: Path,
+    capabilities=None,
     seed: int,
     now: Callable[[], datetime],
     tasks: int | None = None,
@@ -73,7 +74,8 @@ def start_class_exam(
         )
     catalogue = {key: ex for key, ex in catalogue.items() if not not_for_seats(ex)}
     draws = {view.seat.id: draw_exam(catalogue, seed=seed + (view.seat.number if per_seat else 0), tasks=tasks,
-                                     topics=topics, minutes=minutes) for view in views}  # fmt: skip
+                                     topics=topics, minutes=minutes, capabilities=capabilities)
+             for view in views}  # fmt: skip
     done, guard = [0], threading.Lock()
 
     def one(view: SeatView) -> Exam:
@@ -86,7 +88,7 @@ def start_class_exam(
             store.clear()
             store.clear_exam()
         exam_tasks = []
-        for number, (exercise, task_seed) in enumerate(zip(draw.exercises, draw.seeds), start=1):
+        for number, (exercise, task_seed, drawn) in enumerate(zip(draw.exercises, draw.seeds, draw.params), start=1):
             task_seat = Seat(class_name, seat.number, exam_namespaces(seat, number, len(exercise.namespaces)),
                              seat.learner)  # fmt: skip
             labels = seat.labels(EXAM_ROLE)
@@ -94,7 +96,8 @@ def start_class_exam(
                 create_or_keep(cluster, seat_namespace(ns, labels))
             for manifest in seat_rights(seat, task_seat.namespaces, labels):
                 create_or_keep(cluster, manifest)
-            exam_tasks.append(plan_attempt(exercise, seed=task_seed, now=now(), exam=exam_id, seat=task_seat))
+            exam_tasks.append(plan_attempt(exercise, seed=task_seed, now=now(), exam=exam_id, seat=task_seat,
+                                           faults=drawn.get("faults")))  # the draw's faults, as drawn  # fmt: skip
         started = now()
         exam = Exam(
             id=exam_id, seed=seed + (seat.number if per_seat else 0), started_at=started.isoformat(),

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, command_group, environment, err, handles_errors, out, print_json,
+    JsonOption, ProbeImageOption, command_group, environment, err, found_capabilities, handles_errors, out, print_json,
+    refuse_unsupported, supported_only,
 )  # fmt: skip
 from ckaprep.exit_status import ExitStatus
 
@@ -35,6 +36,36 @@ def _load_targets(env, targets: list[str]):
         else:
             exercises.append(catalogue.find(target))
     return exercises
+
+
+def _what_the_cluster_runs(env, exercises: list, *, named: bool):
+    """The exercises this cluster can prove, and which of their proofs: an exercise whose
+    `requires` the cluster does not meet is refused when named (exit status 6) and left out of
+    the whole catalogue, with a note; a proof that pins a fault the cluster cannot support is
+    left out, with a note. What the cluster offers is found out when not known (see `start`)."""
+    from ckaprep.catalogue.capabilities import fault_requires, needs_any
+    from ckaprep.catalogue.exercise import fault_pool
+
+    capabilities = found_capabilities(env, exercises)
+    if named:
+        for exercise in exercises:
+            if needs_any(exercise):
+                refuse_unsupported(exercise, capabilities)
+    else:
+        kept = supported_only({ex.id: ex for ex in exercises}, capabilities, unknown_note=False)
+        exercises = [ex for ex in exercises if ex.id in kept]
+
+    def runnable(exercise, proof) -> bool:
+        if capabilities is None:
+            return True
+        pool = fault_pool(exercise.faults)
+        lacking = [reason for f in proof.faults if f in pool for reason in capabilities.unmet(fault_requires(pool[f]))]
+        if lacking:
+            err.print(f"note: left out proof {exercise.id}:{proof.name}: its faults need what this cluster lacks "
+                      f"({lacking[0]})", markup=False, soft_wrap=True)  # fmt: skip
+        return not lacking
+
+    return exercises, runnable
 
 
 def _builtin_path(exercise_id: str) -> Path:
@@ -137,12 +168,19 @@ def prove(
     from ckaprep.practice.proving import Kubectl, Prover, find_kubectl, plan_tasks, select_proofs, selecting_names
 
     env = environment(ctx)
-    exercises = _load_targets(env, targets or [])
+    loaded = _load_targets(env, targets or [])
+    exercises, runnable = _what_the_cluster_runs(env, loaded, named=bool(targets))
     names = proof_names or []
     plan = [(ex, *select_proofs(ex, names)) for ex in exercises]
+    plan = [(ex, [p for p in proofs if runnable(ex, p)], fresh) for ex, proofs, fresh in plan]
     plan = [(ex, proofs, fresh) for ex, proofs, fresh in plan if proofs or fresh]
-    known = {name for ex in exercises for name in selecting_names(ex)}
+    known = {name for ex in loaded for name in selecting_names(ex)}  # a name of one left out is no typo
     unknown = [n for n in names if n not in known]
+    if not unknown and not plan and len(exercises) < len(loaded):
+        from ckaprep.errors import MissingCapability
+
+        raise MissingCapability("every proof asked for belongs to an exercise this cluster cannot support (see the "
+                                "note above); `ckaprep doctor` says what to change")  # fmt: skip
     if unknown or not plan:
         raise UsageError(f"no proof named {', '.join(map(repr, unknown or names))} in the exercises given")
     kubectl = env.kubectl or Kubectl(find_kubectl(env.environ), env.environ, env.kubeconfig, env.context)

@@ -341,11 +341,13 @@ def read_history(env: Environment):
     return records
 
 
-def suggest(env: Environment, *, quiet: bool = False):
-    """The exercise to practise now (`next`, `start --next`); its reason goes to stderr unless quiet."""
+def suggest(env: Environment, *, quiet: bool = False, among: dict | None = None):
+    """The exercise to practise now (`next`, `start --next`); its reason goes to stderr unless quiet.
+    Chosen `among` these exercises, by default those the cluster can run as far as the cache knows."""
     from ckaprep.practice.progress import next_exercise
 
-    suggestion = next_exercise(read_history(env), catalogue(env), env.now())
+    exercises = among if among is not None else supported_only(catalogue(env), known_capabilities(env))
+    suggestion = next_exercise(read_history(env), exercises, env.now())
     if not quiet:
         err.print(f"next: {suggestion.reason}", soft_wrap=True)
     return suggestion
@@ -395,3 +397,101 @@ def run_instead(ctx: typer.Context, group: str, command: str, args: list[str]) -
         raise RuntimeError(f"no command `{group} {command}`")
     with found.make_context(f"{group} {command}", list(args), parent=ctx) as instead:
         return found.invoke(instead)
+
+
+# -- what the cluster offers, for exercises that require something (`requires`) -----------------
+def capability_cache(env: Environment):
+    from ckaprep.practice.capability_cache import CapabilityCache
+
+    return CapabilityCache.for_environ(env.environ)
+
+
+def known_capabilities(env: Environment):
+    """What a recent `doctor` (or `start`) found this cluster to offer, from the cache alone:
+    no request to the cluster. None when nothing fresh is known."""
+    cache = capability_cache(env)
+    return cache.fresh(cache.cluster_of(env.environ, env.kubeconfig, env.context), env.now())
+
+
+def found_capabilities(env: Environment, exercises, progress=None):
+    """What the cluster offers as far as `exercises` need it: the cache when fresh, else found
+    out now by trying (Pods in a scratch namespace; see ckaprep.grading.capability_probe) and
+    kept. None when the exercises require nothing."""
+    from ckaprep.grading.capability_probe import find_capabilities
+    from ckaprep.practice.capability_cache import capabilities_for
+
+    cache = capability_cache(env)
+
+    def probe(want):
+        from ckaprep.catalogue.capabilities import Capabilities
+
+        if getattr(env.state, "seat", None) is not None:  # a seat may not make a namespace to try things in
+            return Capabilities()
+        (progress or (lambda message: None))("finding out what the cluster offers: " + ", ".join(sorted(want)))
+        return find_capabilities(env.cluster(), want=want, curl_image=env.default_probe_image,
+                                 waiter=env.waiter(progress)).capabilities  # fmt: skip
+
+    return capabilities_for(exercises, cache=cache, cluster_name=cache.cluster_of(env.environ, env.kubeconfig,
+                            env.context), now=env.now(), probe=probe)  # fmt: skip
+
+
+def refuse_unsupported(exercise, capabilities) -> None:
+    """One line naming what the cluster lacks, with exit status 6, when it cannot run the exercise."""
+    from ckaprep.catalogue.capabilities import unmet_reasons
+    from ckaprep.errors import MissingCapability
+
+    reasons = unmet_reasons(exercise, capabilities)
+    unknown = capabilities.unknown(exercise.requires) if capabilities is not None else list(exercise.requires)
+    wants = ", ".join(r.text for r in exercise.requires)
+    if reasons:
+        raise MissingCapability(f"exercise {exercise.id} cannot run on this cluster: {'; '.join(reasons)} "
+                                f"(it requires {wants or 'what its faults need'}); `ckaprep doctor` says what to change")  # fmt: skip
+    if unknown:
+        raise MissingCapability(f"exercise {exercise.id} requires {wants}, and whether this cluster has "
+                                f"{', '.join(r.described for r in unknown)} cannot be found out with these credentials "
+                                "(a classroom seat, or a user who may not list nodes); practise it on a cluster of "
+                                "your own, where `ckaprep doctor` finds out")  # fmt: skip
+
+
+def on_topics(exercises: dict, topics) -> dict:
+    """The exercises an exam on these topics may draw (all of them without topics): what the
+    cluster offers is found out for those only."""
+    from ckaprep.study.vocabulary import resolve
+
+    if not topics:
+        return exercises
+    with_exercises = sorted({t for ex in exercises.values() for t in ex.topics})
+    wanted = {resolve(topic, among=with_exercises) for topic in topics}
+    return {key: ex for key, ex in exercises.items() if wanted & set(ex.topics)}
+
+
+def supported_only(exercises: dict, capabilities, *, unknown_note: bool = True) -> dict:
+    """The exercises the cluster can run; how many were left out and why goes to stderr, as does
+    a note on those kept that require what is not known of this cluster."""
+    from ckaprep.catalogue.capabilities import select
+
+    selection = select(exercises, capabilities)
+    if selection.summary():
+        err.print(f"note: {selection.summary()}; `ckaprep doctor` says what to change", soft_wrap=True)
+    unknown = capabilities_unknown(selection.kept, capabilities)
+    if unknown and unknown_note:
+        err.print(f"note: {unknown}", soft_wrap=True)
+    return selection.kept
+
+
+def capabilities_unknown(exercises: dict, capabilities) -> str:
+    """A note on the exercises that require what is not known of this cluster, or ""."""
+    from ckaprep.catalogue.capabilities import all_requirements
+
+    unknown: dict[str, None] = {}
+    count = 0
+    for exercise in exercises.values():
+        requirements = all_requirements(exercise)
+        missing = capabilities.unknown(requirements) if capabilities is not None else requirements
+        count += bool(missing)
+        unknown.update(dict.fromkeys(r.capability for r in missing))
+    if not count:
+        return ""
+    return (f"{count} exercise{'s' if count != 1 else ''} require{'s' if count == 1 else ''} "
+            f"{', '.join(unknown)}, which is not known of this cluster (not found out in the last hour): "
+            f"listed all the same; `ckaprep doctor` finds out")  # fmt: skip

@@ -43,7 +43,13 @@ SEAT_KINDS: dict[str, tuple[str, str, bool]] = {
     "ResourceQuota": ("/api/v1", "resourcequotas", True),
     "LimitRange": ("/api/v1", "limitranges", True),
 }
-ALL_KINDS = {**KINDS, **SEAT_KINDS}
+# Kinds only finding out what the cluster offers reads or makes (ckaprep.grading.capability_probe):
+# the nodes, and a deny-all NetworkPolicy in a scratch namespace of its own.
+PROBE_KINDS: dict[str, tuple[str, str, bool]] = {
+    "Node": ("/api/v1", "nodes", False),
+    "NetworkPolicy": ("/apis/networking.k8s.io/v1", "networkpolicies", True),
+}
+ALL_KINDS = {**PROBE_KINDS, **KINDS, **SEAT_KINDS}
 
 
 class Cluster(Protocol):

@@ -42,6 +42,7 @@ from ckaprep.cluster import ALL_KINDS as KINDS, ExecResult
 from ckaprep.errors import CkaprepError, UsageError
 from ckaprep.grading.dns_probes import DNS_MARKER, RESULT_MARKER as DNS_RESULT_MARKER, dashed, queries_of
 from ckaprep.grading.probes import RESULT_MARKER
+from ckaprep.cluster.fake_network import _NodesAndNetworkPolicy
 from ckaprep.cluster.labels import matches
 from ckaprep.catalogue.templating import env_name
 from ckaprep.cluster.waiting import pod_is_ready
@@ -204,12 +205,15 @@ class _StatefulSetsAndDns:
         return next((p for p in self._dns_endpoint_pods(svc) if self._dns_endpoint_host(p, svc) == hostname), None)
 
     def _dns_connect(self, pod: dict, port: int) -> tuple[int, str, str]:
+        blocked = self._network_blocks(pod, port)
+        if blocked:
+            return blocked
         if port in self._listening_ports(pod):
             return 0, f"{pod['metadata']['name']}\nport={port}\n", ""
         return 7, "", "Failed to connect: Connection refused"
 
 
-class FakeCluster(_StatefulSetsAndDns):
+class FakeCluster(_StatefulSetsAndDns, _NodesAndNetworkPolicy):
     def __init__(self, *, failure: CkaprepError | None = None):
         self._lock = threading.RLock()
         self.objects: dict[tuple[str, str | None, str], dict] = {}
@@ -241,6 +245,7 @@ class FakeCluster(_StatefulSetsAndDns):
         self._owners: dict[tuple[str, str], str] = {}  # (namespace, pod) -> its Deployment
         # (namespace, pod) -> [(time, ready, terminating)]: what kube-proxy sees, with its lag
         self._pod_history: dict[tuple[str, str], list[tuple[datetime, bool, bool]]] = {}
+        self._init_network()  # nodes, NetworkPolicy, address families: see ckaprep/cluster/fake_network.py
 
     def describe(self) -> str:
         return "fake://cluster"
@@ -264,6 +269,8 @@ class FakeCluster(_StatefulSetsAndDns):
         self.read_log.append(("get", kind, namespace))
         if kind == "EndpointSlice":
             return next((s for s in self._slices(namespace) if s["metadata"]["name"] == name), None)
+        if kind == "Node":
+            return next((n for n in self._list_nodes() if n["metadata"]["name"] == name), None)
         if kind == "ServiceCIDR":
             return next((o for o in self.list(kind, None) if o["metadata"]["name"] == name), None)
         if kind == "IPAddress":  # one per ClusterIP in use, named by the address
@@ -278,7 +285,7 @@ class FakeCluster(_StatefulSetsAndDns):
         self._reap()
         self.read_log.append(("list", kind, namespace))
         selector = dict(p.split("=", 1) for p in label_selector.split(",") if p)
-        items = self._slices(namespace) if kind == "EndpointSlice" else [
+        items = self._slices(namespace) if kind == "EndpointSlice" else self._list_nodes() if kind == "Node" else [
             o for (k, ns, _), o in self.objects.items() if k == kind and (namespace is None or ns == namespace)
         ]  # fmt: skip
         if kind == "ServiceCIDR" and self.service_cidrs:
@@ -387,7 +394,7 @@ class FakeCluster(_StatefulSetsAndDns):
             search = f"{namespace}.svc.{DOMAIN} svc.{DOMAIN} {DOMAIN}"
             return ExecResult(0, f"search {search}\nnameserver 10.96.0.10\noptions ndots:5\n", "")
         if argv and argv[0] == "curl":
-            return self._curl_batch(namespace, argv)
+            return self._in_pod(source, lambda: self._curl_batch(namespace, argv))
         if argv[:2] == ["sh", "-c"] and argv[3:4] == [DNS_MARKER]:
             return self._dns_batch(argv)
         if "nslookup" in argv:
@@ -510,6 +517,7 @@ class FakeCluster(_StatefulSetsAndDns):
             number = self._next_ip["svc"]
             spec["clusterIP"] = f"10.96.{1 + number // 254}.{1 + number % 254}"
         spec.setdefault("ipFamilies", ["IPv4"])
+        self._admit_address_families(spec)
 
     @staticmethod
     def _admit_session_affinity(spec):
@@ -896,6 +904,9 @@ class FakeCluster(_StatefulSetsAndDns):
         return ExecResult(1, ";; connection timed out; no servers could be reached\n\n", "")
 
     def _connect(self, pod: dict, port) -> tuple[int, str, str]:
+        blocked = self._network_blocks(pod, port)
+        if blocked:
+            return blocked
         if port is not None and int(port) in self._listening_ports(pod):
             return 0, f"{pod['metadata']['name']}\nport={port}\n", ""
         return 7, "", "Failed to connect: Connection refused"

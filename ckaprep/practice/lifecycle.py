@@ -317,9 +317,11 @@ def start_drill(
     context: str | None = None,
     waiter: Waiter = Waiter(),
     timeout_s: float = SETUP_TIMEOUT_S,
+    faults: list[str] | None = None,
 ) -> Attempt:
     """`ckaprep start`: the whole read-check-create runs under the state lock, so a second
-    start waits and then finds this attempt active instead of orphaning either one."""
+    start waits and then finds this attempt active instead of orphaning either one. `faults`
+    pins the draw of a fault pool (to the faults the cluster supports)."""
     with rescued_start(store.load, what="exercise", reset_command="ckaprep reset"):
         with store.locked(progress=waiter.progress):
             exam = store.load_exam()
@@ -345,6 +347,7 @@ def start_drill(
             return start_attempt(
                 exercise, cluster, seed=seed, now=now, record=store.save,
                 context=context, waiter=waiter, timeout_s=timeout_s, seat=getattr(store, "seat", None),
+                faults=faults,
             )  # fmt: skip
 
 
