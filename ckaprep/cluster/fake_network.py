@@ -1,0 +1,142 @@
+"""The simulated cluster's nodes and what NetworkPolicy and a Service's traffic fields do
+to a connection. A mixin of `FakeCluster`, kept apart from the rest of the simulation:
+
+- Nodes: `node_names` (two by default, each in a zone of its own, as `topology.kubernetes.io/zone`
+  says). A Pod is bound at creation, as the scheduler would: `nodeName` as given, else a
+  `kubernetes.io/hostname` nodeSelector, required pod affinity and anti-affinity on that key
+  (to the Pods that exist then), and otherwise the node with the fewest Pods of the same labels.
+  A Pod that fits no node stays Pending, unscheduled.
+- NetworkPolicy is enforced for every connection a Pod opens (`ckaprep.cluster.netpol`):
+  egress from the client, ingress into the Pod that answers, after kube-proxy picked it.
+  A connection denied either way times out, as a dropped packet does. A lookup in cluster
+  DNS is a connection too: to the CoreDNS Pods (kube-system, `k8s-app=kube-dns`) on UDP 53,
+  so a client whose egress does not allow that cannot resolve a name (curl waits out its
+  time resolving). A TCP connection to the DNS server's address on port 53 is judged the
+  same way, over TCP.
+- `internalTrafficPolicy: Local` leaves a client only the endpoints on its own node (none:
+  the connection times out); `trafficDistribution` prefers them (PreferSameNode) or those in
+  its zone (PreferSameZone, and its older name PreferClose), and falls back to all.
+"""
+
+from __future__ import annotations
+
+from ckaprep.cluster import netpol
+
+ZONE_LABEL = "topology.kubernetes.io/zone"
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+DNS_SERVER_IP = "10.96.0.10"  # what the fake's resolv.conf names
+DNS_POD = {  # the CoreDNS Pod the DNS server's address leads to
+    "metadata": {"name": "coredns-fake", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+    "spec": {"containers": [{"name": "coredns", "ports": [
+        {"name": "dns", "containerPort": 53, "protocol": "UDP"},
+        {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+    ]}]},
+    "status": {"podIP": "10.244.0.2"},
+}  # fmt: skip
+RESOLVE_TIMEOUT = (28, "", "Resolving timed out after 4000 milliseconds")
+DROPPED = (28, "", "Connection timed out after 4001 milliseconds")
+
+
+class NodesAndPolicies:
+    def _network_init(self) -> None:
+        self.node_names = ["fake-node-a", "fake-node-b"]
+        self.node_zones: dict[str, str] = {}  # node -> zone; a node not listed is in zone-<its letter>
+        self.unschedulable_nodes: set[str] = set()
+        self._client: dict | None = None  # the Pod a curl runs in, while it runs
+
+    # -- nodes -------------------------------------------------------------------------------
+    def _zone(self, node: str) -> str:
+        return self.node_zones.get(node) or f"zone-{node.rsplit('-', 1)[-1]}"
+
+    def _node_objects(self) -> list[dict]:
+        return [
+            {"apiVersion": "v1", "kind": "Node",
+             "metadata": {"name": n, "labels": {HOSTNAME_LABEL: n, ZONE_LABEL: self._zone(n)}},
+             "spec": {"unschedulable": True} if n in self.unschedulable_nodes else {},
+             "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+            for n in self.node_names
+        ]  # fmt: skip
+
+    def _schedule(self, pod: dict) -> bool:
+        """Bind the Pod to a node; False when none fits (the Pod stays Pending)."""
+        spec = pod.setdefault("spec", {})
+        if spec.get("nodeName"):
+            return spec["nodeName"] in self.node_names
+        ns = pod["metadata"]["namespace"]
+        candidates = [n for n in self.node_names if n not in self.unschedulable_nodes]
+        wanted = (spec.get("nodeSelector") or {}).get(HOSTNAME_LABEL)
+        if wanted:
+            candidates = [n for n in candidates if n == wanted]
+        others = [p for p in self._pods(ns) if p is not pod and not p["metadata"].get("deletionTimestamp")
+                  and (p.get("spec") or {}).get("nodeName")]  # fmt: skip
+        affinity = spec.get("affinity") or {}
+        for kind, keep in (("podAffinity", True), ("podAntiAffinity", False)):
+            terms = (affinity.get(kind) or {}).get("requiredDuringSchedulingIgnoredDuringExecution") or []
+            for term in terms:
+                if term.get("topologyKey") not in (HOSTNAME_LABEL, ZONE_LABEL):
+                    continue
+                by_zone = term["topologyKey"] == ZONE_LABEL
+                matching = [p for p in others if netpol.selector_matches(term.get("labelSelector"), p["metadata"].get("labels"))]
+                places = {self._zone(p["spec"]["nodeName"]) if by_zone else p["spec"]["nodeName"] for p in matching}
+                if keep and not matching and netpol.selector_matches(term.get("labelSelector"), pod["metadata"].get("labels")):
+                    continue  # the first Pod of a group that keeps together goes anywhere
+                candidates = [n for n in candidates if ((self._zone(n) if by_zone else n) in places) == keep]
+        if not candidates:
+            return False
+        same = [p["spec"]["nodeName"] for p in others if p["metadata"].get("labels") == pod["metadata"].get("labels")]
+        spec["nodeName"] = min(candidates, key=lambda n: (same.count(n), self.node_names.index(n)))
+        return True
+
+    @staticmethod
+    def _unscheduled_status() -> dict:
+        return {
+            "phase": "Pending",
+            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"},
+                           {"type": "Ready", "status": "False"}],
+        }  # fmt: skip
+
+    # -- traffic fields of a Service -----------------------------------------------------------
+    def _route(self, svc: dict, endpoints: list) -> list:
+        """The (pod, port) endpoints kube-proxy on the client's node uses for this Service."""
+        client_node = ((self._client or {}).get("spec") or {}).get("nodeName")
+        if not client_node:
+            return endpoints
+        spec = svc["spec"]
+        on_node = [e for e in endpoints if e[0]["spec"].get("nodeName") == client_node]
+        if spec.get("internalTrafficPolicy") == "Local":
+            return on_node
+        wanted = spec.get("trafficDistribution")
+        if wanted == "PreferSameNode" and on_node:
+            return on_node
+        if wanted in ("PreferSameZone", "PreferClose", "PreferSameNode"):
+            zone = self._zone(client_node)
+            in_zone = [e for e in endpoints if self._zone(e[0]["spec"].get("nodeName") or "") == zone]
+            return in_zone or endpoints
+        return endpoints
+
+    # -- NetworkPolicy ---------------------------------------------------------------------------
+    def _peer(self, pod: dict) -> netpol.Peer:
+        ns = pod["metadata"].get("namespace", "")
+        namespace = self.objects.get(("Namespace", None, ns)) or {}
+        return netpol.Peer.of_pod(pod, (namespace.get("metadata") or {}).get("labels"))
+
+    def _policies(self) -> list[dict]:
+        return [o for (k, _, _), o in self.objects.items() if k == "NetworkPolicy"]
+
+    def _blocked(self, destination: dict, port: int, protocol: str = "TCP") -> str:
+        """Why the client's connection is dropped ("" when it is not, or when no Pod runs it)."""
+        if self._client is None:
+            return ""
+        return netpol.connection(self._policies(), self._peer(self._client), self._peer(destination), int(port), protocol)
+
+    def _dns_blocked(self) -> bool:
+        return bool(self._blocked(DNS_POD, 53, "UDP"))
+
+    def _network_answer(self, host: str, port: int) -> tuple[int, str, str] | None:
+        """The outcome policies decide before a Service is looked for; None to go on."""
+        is_ip = all(part.isdigit() for part in host.split(".")) and host.count(".") == 3
+        if host == DNS_SERVER_IP and port == 53:  # a TCP connection to the DNS server
+            return DROPPED if self._blocked(DNS_POD, 53, "TCP") else (52, "", "Empty reply from server")
+        if not is_ip and self._client is not None and self._dns_blocked():
+            return RESOLVE_TIMEOUT
+        return None
