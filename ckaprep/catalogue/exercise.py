@@ -42,7 +42,34 @@ REQUIRED = {
 OPTIONAL = {
     "summary": str, "namespaces": list, "setup": list, "setup_wait": str, "notes": str, "proofs": list,
     "faults": dict, "requirements": list, "context": list,
+    "requires": list,  # netpol-exercises: what the cluster must offer (see REQUIRES below)
 }  # fmt: skip
+
+# >>> netpol-exercises: `requires` (to reconcile with the netpol-core branch)
+# What an exercise, or a fault of its pool, needs of the cluster: NetworkPolicy enforced,
+# dual-stack Services, or at least N schedulable nodes. Stored as given; probing the cluster
+# for it belongs to `doctor` and to what `list` and exams offer.
+REQUIRES_WORDS = ("network-policy", "dual-stack")
+
+
+def requires_problem(value) -> str:
+    """"" when `value` is a valid `requires` list, else what is wrong with it."""
+    if not isinstance(value, list):
+        return "must be a list"
+    for item in value:
+        if isinstance(item, str) and item in REQUIRES_WORDS:
+            continue
+        if isinstance(item, dict) and set(item) == {"nodes"} and _is_int(item["nodes"]) and item["nodes"] >= 1:
+            continue
+        return (f"unknown requirement {item!r} (allowed: {', '.join(REQUIRES_WORDS)}, "
+                "or {nodes: N} with N a whole number of at least 1)")  # fmt: skip
+    return ""
+
+
+def requires_tuple(value) -> tuple:
+    """The `requires` list as a hashable tuple: words, and ("nodes", N)."""
+    return tuple(("nodes", item["nodes"]) if isinstance(item, dict) else item for item in value or [])
+# <<< netpol-exercises
 
 # Exercise ids and proof names are names, never paths: a DNS-label-like word.
 NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -129,6 +156,7 @@ class Exercise:
     # Each field whose text held a control character, with the first one escaped: the text
     # shown to the learner (title, task, hints, check titles, solution) shows it escaped.
     control_characters: tuple[tuple[str, str], ...] = ()
+    requires: tuple = ()  # netpol-exercises: see REQUIRES_WORDS
 
     def choose_params(
         self, seed: int, faults: list[str] | None = None, fixed: dict[str, Any] | None = None
@@ -269,7 +297,7 @@ class Exercise:
 # some parameters to its broken values, which the setup's templates then build on. The draw is
 # kept in the attempt's params as `faults`.
 FAULTS_PARAM = "faults"
-FAULT_FIELDS = {"id", "title", "touches", "params", "setup", "hints", "solution"}
+FAULT_FIELDS = {"id", "title", "touches", "params", "setup", "hints", "solution", "requires"}  # requires: netpol-exercises
 
 
 def _manifest_key(manifest: dict, primary: str) -> tuple:
@@ -440,12 +468,13 @@ class _Validator:
         proofs = self._proofs(data.get("proofs", []), data)
         self.stop_if_any()
         exercise = Exercise(
-            **{k: v for k, v in data.items() if k not in ("topics", "proofs", "title", "summary")},
+            **{k: v for k, v in data.items() if k not in ("topics", "proofs", "title", "summary", "requires")},
             title=printable(data["title"]), summary=printable(data.get("summary", "")),
             topics=tuple(dict.fromkeys(canonical(t) for t in data["topics"])),  # aliases read as their topic
             proofs=proofs,
             source=self.source,
             control_characters=tuple(control_characters(data)),
+            requires=requires_tuple(data.get("requires")),  # netpol-exercises
         )
         with self.gathering():
             self._renders(exercise)
@@ -489,6 +518,9 @@ class _Validator:
         with self.gathering():
             if ok("setup_wait") and data["setup_wait"] not in SETUP_WAITS:
                 self.fail("setup_wait", f"must be one of {', '.join(SETUP_WAITS)}")
+        with self.gathering():  # netpol-exercises
+            if ok("requires") and requires_problem(data["requires"]):
+                self.fail("requires", requires_problem(data["requires"]))
         with self.gathering():
             if ok("params") and "namespace" not in data["params"]:
                 self.fail("params.namespace", "is required: every exercise has a namespace")
@@ -610,6 +642,8 @@ class _Validator:
             if not isinstance(fault, dict):
                 self.fail(where, "must be a mapping with id, touches, params, hints and solution")
             self.refuse_unknown(where, fault, FAULT_FIELDS)
+            if requires_problem(fault.get("requires", [])):  # netpol-exercises
+                self.fail(f"{where}.requires", requires_problem(fault["requires"]))
             if not isinstance(fault.get("id"), str) or not NAME.fullmatch(fault["id"]):
                 self.fail(f"{where}.id", "is required: a name of lower-case letters, digits and dashes")
             if fault["id"] in seen:
