@@ -542,7 +542,8 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         obj.pop("_listening", None)
         obj["_listening"] = sorted(self._listening_ports(obj))
         ready = self.pod_ready_default and self._readiness_probe_passes(obj)
-        ip = f"10.244.0.{self._next_ip['pod']}"
+        number = self._next_ip["pod"]  # past 255 Pods, the next /24 of the Pod network
+        ip = f"10.244.{number // 256}.{number % 256}"
         obj["status"] = {
             "phase": "Running",
             "podIP": ip,
