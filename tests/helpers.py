@@ -35,6 +35,11 @@ def live_values(cluster, attempt) -> dict[str, str]:
     if attempt.exercise == "dns-records":  # the cluster domain and the Pod's IP, with dashes
         pod = cluster.get("Pod", attempt.namespace, params["pod"])
         return {"<domain>": DOMAIN, "<a-b-c-d>": pod["status"]["podIP"].replace(".", "-")}
+    if attempt.exercise == "cross-node-service":  # where the Pods run, from kubectl get pods -o wide
+        def node(selector: str) -> str:
+            return cluster.list("Pod", attempt.namespace, selector)[0]["spec"]["nodeName"]
+
+        return {"BACKENDS_NODE": node(f"app={params['app']}"), "CLIENT_NODE": node(f"app={params['client']}")}
     if "configmap" in params and cluster.get("Service", attempt.namespace, params["service"]):
         service = cluster.get("Service", attempt.namespace, params["service"])
         return {"CLUSTER_IP": service["spec"]["clusterIP"]}

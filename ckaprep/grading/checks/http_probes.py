@@ -19,7 +19,7 @@ from ckaprep.grading.checks.base import (
     why_pinned,
 )
 from ckaprep.grading.checks.endpoints import manual_endpoint_sets
-from ckaprep.grading.context import Fail, GradingContext
+from ckaprep.grading.context import Fail, GradingContext, Placement
 from ckaprep.cluster.labels import matches, parse_selector, selector_string
 from ckaprep.catalogue.templating import env_name
 from ckaprep.cluster.waiting import pod_is_ready
@@ -89,7 +89,8 @@ def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | N
     "http_probe",
     required={"service", "via"},
     optional={"ports", "backends", "backends_namespace", "namespace", "from_namespace",
-              "expect", "expect_body", "configmap", "key", "holds", "repeat", "through_selector"},
+              "expect", "expect_body", "configmap", "key", "holds", "repeat", "through_selector",
+              "from_each_node"},
     settles=True,
     choices={"via": PROBE_VIAS, "expect": ("reach", "dns-failure"), "holds": CONFIGMAP_HOLDS},
 )  # fmt: skip
@@ -108,8 +109,16 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     backends = {p["metadata"]["name"] for p in backend_pods(ctx, spec)} if spec.get("backends") else set()
     # Repeats spread requests over the endpoints, catching backends that only some pods serve.
     urls = urls * int(spec.get("repeat", 1))
-    results = ctx.curl_many(urls, source_ns)
-    verdicts = [_judge_probe(r, backends, spec.get("expect_body")) for r in results]
+    if spec.get("from_each_node"):  # a client on every node (ckaprep.grading.checks.placement)
+        results, verdicts = [], []
+        for node in [n["metadata"]["name"] for n in ctx.nodes()]:
+            batch = ctx.curl_many(urls, source_ns, placement=Placement.of({}, node))
+            results += batch
+            verdicts += [f"from node {node}: {v}" if v else None
+                         for v in (_judge_probe(r, backends, spec.get("expect_body")) for r in batch)]  # fmt: skip
+    else:
+        results = ctx.curl_many(urls, source_ns)
+        verdicts = [_judge_probe(r, backends, spec.get("expect_body")) for r in results]
     problems = list(dict.fromkeys(v for v in verdicts if v))
     if problems and len(results) > 1:
         problems.insert(0, f"{sum(map(bool, verdicts))} of {len(results)} requests failed")
