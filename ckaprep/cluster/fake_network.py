@@ -2,9 +2,10 @@
 to a connection. A mixin of `FakeCluster`, kept apart from the rest of the simulation:
 
 - Nodes: `node_names` (two by default, each in a zone of its own, as `topology.kubernetes.io/zone`
-  says). A Pod is bound at creation, as the scheduler would: `nodeName` as given, else a
+  says), a label binding copies onto the Pod. A Pod is bound at creation, as the scheduler would: `nodeName` as given, else a
   `kubernetes.io/hostname` nodeSelector, required pod affinity and anti-affinity on that key
-  (to the Pods that exist then), and otherwise the node with the fewest Pods of the same labels.
+  (to the Pods that exist then), a hostname topology spread constraint (as maxSkew 1), and
+  otherwise the node with the fewest Pods of the same labels.
   A Pod that fits no node stays Pending, unscheduled.
 - NetworkPolicy is enforced for every connection a Pod opens (`ckaprep.cluster.netpol`):
   egress from the client, ingress into the Pod that answers, after kube-proxy picked it.
@@ -81,10 +82,22 @@ class NodesAndPolicies:
                 if keep and not matching and netpol.selector_matches(term.get("labelSelector"), pod["metadata"].get("labels")):
                     continue  # the first Pod of a group that keeps together goes anywhere
                 candidates = [n for n in candidates if ((self._zone(n) if by_zone else n) in places) == keep]
+        for constraint in spec.get("topologySpreadConstraints") or []:
+            if constraint.get("topologyKey") == HOSTNAME_LABEL and candidates:
+                matching = [p["spec"]["nodeName"] for p in others
+                            if netpol.selector_matches(constraint.get("labelSelector"), p["metadata"].get("labels"))]  # fmt: skip
+                fewest = min(matching.count(n) for n in candidates)
+                candidates = [n for n in candidates if matching.count(n) == fewest]  # maxSkew 1
         if not candidates:
             return False
-        same = [p["spec"]["nodeName"] for p in others if p["metadata"].get("labels") == pod["metadata"].get("labels")]
+
+        def own(labels):
+            return {k: v for k, v in (labels or {}).items() if k != ZONE_LABEL}
+
+        same = [p["spec"]["nodeName"] for p in others if own(p["metadata"].get("labels")) == own(pod["metadata"].get("labels"))]
         spec["nodeName"] = min(candidates, key=lambda n: (same.count(n), self.node_names.index(n)))
+        # Binding copies the node's zone onto the Pod (the PodTopologyLabels admission).
+        pod["metadata"].setdefault("labels", {})[ZONE_LABEL] = self._zone(spec["nodeName"])
         return True
 
     @staticmethod

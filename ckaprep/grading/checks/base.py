@@ -78,6 +78,10 @@ CONTROLLER_LABELS = (
     "controller-revision-hash",
     "statefulset.kubernetes.io/pod-name",
     "apps.kubernetes.io/pod-index",
+    # Copied from the node onto every Pod bound to it (the PodTopologyLabels admission, on
+    # since 1.35): no learner sets them, and they are not the template's.
+    "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
 )
 
 

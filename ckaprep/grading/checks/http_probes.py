@@ -71,6 +71,12 @@ def _port_entries(service: dict, wanted: list | None) -> list[dict]:
     return chosen
 
 
+def _network_advice(ctx: GradingContext, service: dict, failed, source_ns: str) -> str:
+    from ckaprep.grading.checks.placement import network_advice  # NetworkPolicy, internalTrafficPolicy
+
+    return network_advice(ctx, service, failed, source_ns)
+
+
 def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | None:
     """None when the answer is right, else the reason it is not."""
     if result.exit_code != 0:
@@ -137,6 +143,7 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
             or _dns_cache_advice(ctx, failed, service, source_ns)
             or _service_port_advice(failed, service)
             or service_diagnosis(ctx, service, failed)
+            or _network_advice(ctx, service, failed, source_ns)
             or _probe_advice(failed, backends)
         )
         raise Fail(expected, "; ".join(problems), advice)

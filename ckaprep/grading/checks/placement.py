@@ -176,7 +176,7 @@ def traffic_probe(ctx: GradingContext, spec: dict) -> Outcome:
                     if all(labels_of(p).get(k) == v for k, v in wanted.items())}  # fmt: skip
     clients = " and ".join(_client_words(p, source_ns) for p in placements)
     if expect == "pass":
-        expected = f"{clients} reaches {what}"
+        expected = f"{clients} {'each ' if len(placements) > 1 else ''}reaches {what}"
     else:
         expected = (f"{clients} gets no answer from {what} "
                     f"({BLOCKED_TRIES} tries, {BLOCKED_TIMEOUT_S} s each)")  # fmt: skip
@@ -188,7 +188,7 @@ def traffic_probe(ctx: GradingContext, spec: dict) -> Outcome:
         if expect == "pass" and not answered:
             problems.append((placement, f"from {where}: {url}: {_cause(result)}", result))
         elif expect == "blocked" and answered:
-            by = f", answered by {result.answered_by}" if result.answered_by and not spec.get("cluster_dns") else ""
+            by = f" by {result.answered_by}" if result.answered_by and not spec.get("cluster_dns") else ""
             problems.append((placement, f"from {where}: {url} was answered{by}", result))
         else:
             seen.append(f"{where}: {_cause(result) if expect == 'blocked' else 'answered'}")
@@ -269,16 +269,22 @@ def _why(ctx, spec, expect, service, pod, source_ns, problem) -> str:
         if not into.allowed:
             return (f"{name} is selected for ingress by {', '.join(into.isolating)}, and no ingress rule "
                     f"allows a client labelled {shown} on port {port}. {hop}").strip()
-        return f"The policies allow this connection, yet it failed: {_cause(result)}."
+        from ckaprep.grading.checks.http_probes import service_diagnosis  # the same advice as http_probe
+
+        diagnosis = service_diagnosis(ctx, service, [result]) if service is not None and result is not None else ""
+        return diagnosis or f"The policies allow this connection, yet it failed: {_cause(result)}."
     reasons = []
-    if not into.isolating:
-        reasons.append(f"no NetworkPolicy selects {name} for ingress, so every client reaches it")
-    elif into.allowing:
+    if out.isolating:  # the client's own egress policies let it out: they are what to narrow
+        reasons.append(f"its egress to {name} on port {port} is allowed by {', '.join(out.allowing)}"
+                       + _too_wide(policies, out.allowing, "egress"))  # fmt: skip
+    if into.isolating:
         reasons.append(f"ingress to {name} is allowed by {', '.join(into.allowing)}"
                        + _too_wide(policies, into.allowing, "ingress"))  # fmt: skip
-    if out.isolating and out.allowing and not into.isolating:
-        reasons.append(f"the client's egress is allowed by {', '.join(out.allowing)}")
-    text = "; ".join(reasons) or "the policies allow it"
+    elif not out.isolating:
+        reasons.append(f"no NetworkPolicy selects the client for egress, nor {name} for ingress")
+    else:
+        reasons.append(f"no NetworkPolicy selects {name} for ingress")
+    text = "; ".join(reasons)
     return (f"A client labelled {shown} must not get through, but {text}. {hop}").strip()
 
 
@@ -300,10 +306,12 @@ def _why_dns(ctx, client: netpol.Peer, shown: str, expect: str, protocol: str) -
     policies = _policies(ctx, client.namespace)
     dns_pod = _dns_peer(ctx)
     verdict = netpol.egress(policies, client, dns_pod, 53, protocol)
+    effect = ("every name lookup goes unanswered" if protocol == "UDP" else
+              "a lookup whose answer is too large for UDP, retried over TCP, goes unanswered")  # fmt: skip
     if expect == "pass" and not verdict.allowed:
         return (f"The client ({shown}) is selected for egress by {', '.join(verdict.isolating)}, and no "
                 f"rule allows {protocol} port 53 to the cluster DNS Pods ({selector_string(DNS_POD_LABELS)} "
-                f"in {DNS_NAMESPACE}): every name lookup goes unanswered.")  # fmt: skip
+                f"in {DNS_NAMESPACE}): {effect}.")  # fmt: skip
     if expect == "pass":
         return ""
     return f"Egress to the DNS server over {protocol} is allowed, and the task says it must not be."
@@ -560,3 +568,44 @@ def node_answer(ctx: GradingContext, spec: dict) -> Outcome:
     else:
         why = "That is no node of this cluster: read the NODE column of kubectl get pods -o wide."
     raise Fail(expected, repr(value.strip()), why)
+
+
+# -- advice for http_probe ------------------------------------------------------------------------
+def network_advice(ctx: GradingContext, service: dict, failed, source_ns: str) -> str:
+    """Why a plain probe's request timed out, when NetworkPolicy or internalTrafficPolicy say:
+    its DNS lookup blocked by an egress policy, a policy keeping it out of the Pods or in its
+    own namespace, or Local with no endpoint on its node. "" when neither explains it."""
+    from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL
+
+    probe_labels = {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: PROBE_ROLE}
+    client = _virtual_peer(ctx, source_ns, probe_labels)
+    if any("resolv" in (r.stderr or "").lower() for r in failed):
+        return _why_dns(ctx, client, f"any Pod of {source_ns}", "pass", "UDP")
+    if not any(r.exit_code == 28 for r in failed):
+        return ""
+    backends = _ready_backends(ctx, service)
+    if not backends:
+        return ""
+    entry = next(iter(service["spec"].get("ports") or []), None)
+    if entry is None:
+        return ""
+    port = _target_port(service, entry, backends[0]) or entry["port"]
+    policies = _policies(ctx, source_ns, backends[0]["metadata"]["namespace"])
+    name = backends[0]["metadata"]["name"]
+    out = netpol.egress(policies, client, _peer(ctx, backends[0]), int(port))
+    if not out.allowed:
+        return (f"NetworkPolicy {', '.join(out.isolating)} in {source_ns} limits the Pods' egress, and no rule "
+                f"lets them reach {name} on port {port} (the Pods' port, after kube-proxy).")  # fmt: skip
+    into = netpol.ingress(policies, client, _peer(ctx, backends[0]), int(port))
+    if not into.allowed:
+        on_service_port = netpol.ingress(policies, client, _peer(ctx, backends[0]), int(entry["port"]))
+        said = (f" {', '.join(on_service_port.allowing)} names port {entry['port']}, the Service's port; a policy "
+                f"sees the Pods' port {port}.") if on_service_port.allowing and entry["port"] != port else ""  # fmt: skip
+        return (f"NetworkPolicy {', '.join(into.isolating)} selects {name} for ingress, and no rule lets this "
+                f"client in on port {port}.{said}")  # fmt: skip
+    if service["spec"].get("internalTrafficPolicy") == "Local":
+        nodes = sorted({_node_of(p) for p in backends})
+        return (f"Service {service['metadata']['name']} has internalTrafficPolicy: Local, and its ready Pods run "
+                f"only on {', '.join(nodes)}: a client on another node has no local endpoint, and kube-proxy "
+                "drops its traffic instead of sending it to another node.")  # fmt: skip
+    return ""
