@@ -916,8 +916,8 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         return ExecResult(1, ";; connection timed out; no servers could be reached\n\n", "")
 
     def _connect(self, pod: dict, port) -> tuple[int, str, str]:
-        if port is not None and self._blocked(pod, int(port)):  # NetworkPolicy drops it
-            return 28, "", "Connection timed out after 4001 milliseconds"
+        if port is not None and self._blocked(pod, int(port)):  # NetworkPolicy denies it
+            return self._denied()
         if port is not None and int(port) in self._listening_ports(pod):
             return 0, f"{pod['metadata']['name']}\nport={port}\n", ""
         return 7, "", "Failed to connect: Connection refused"

@@ -9,10 +9,11 @@ to a connection. A mixin of `FakeCluster`, kept apart from the rest of the simul
   A Pod that fits no node stays Pending, unscheduled.
 - NetworkPolicy is enforced for every connection a Pod opens (`ckaprep.cluster.netpol`):
   egress from the client, ingress into the Pod that answers, after kube-proxy picked it.
-  A connection denied either way times out, as a dropped packet does. A lookup in cluster
-  DNS is a connection too: to the CoreDNS Pods (kube-system, `k8s-app=kube-dns`) on UDP 53,
-  so a client whose egress does not allow that cannot resolve a name (curl waits out its
-  time resolving). A TCP connection to the DNS server's address on port 53 is judged the
+  A connection denied either way is rejected at once, as kube-router does (curl: connection
+  refused), or with `policy_drops` dropped, as other plugins do (curl waits out its time). A
+  lookup in cluster DNS is a connection too: to the CoreDNS Pods (kube-system,
+  `k8s-app=kube-dns`) on UDP 53, so a client whose egress does not allow that cannot resolve
+  a name (rejected: "Could not resolve host"; dropped: curl waits out its time resolving). A TCP connection to the DNS server's address on port 53 is judged the
   same way, over TCP.
 - `internalTrafficPolicy: Local` leaves a client only the endpoints on its own node (none:
   the connection times out); `trafficDistribution` prefers them (PreferSameNode) or those in
@@ -36,6 +37,7 @@ DNS_POD = {  # the CoreDNS Pod the DNS server's address leads to
 }  # fmt: skip
 RESOLVE_TIMEOUT = (28, "", "Resolving timed out after 4000 milliseconds")
 DROPPED = (28, "", "Connection timed out after 4001 milliseconds")
+REJECTED = (7, "", "Failed to connect: Connection refused")
 
 
 class NodesAndPolicies:
@@ -43,6 +45,7 @@ class NodesAndPolicies:
         self.node_names = ["fake-node-a", "fake-node-b"]
         self.node_zones: dict[str, str] = {}  # node -> zone; a node not listed is in zone-<its letter>
         self.unschedulable_nodes: set[str] = set()
+        self.policy_drops = False  # True: a denied connection is dropped (times out), not rejected
         self._client: dict | None = None  # the Pod a curl runs in, while it runs
 
     # -- nodes -------------------------------------------------------------------------------
@@ -149,7 +152,11 @@ class NodesAndPolicies:
         """The outcome policies decide before a Service is looked for; None to go on."""
         is_ip = all(part.isdigit() for part in host.split(".")) and host.count(".") == 3
         if host == DNS_SERVER_IP and port == 53:  # a TCP connection to the DNS server
-            return DROPPED if self._blocked(DNS_POD, 53, "TCP") else (52, "", "Empty reply from server")
+            return self._denied() if self._blocked(DNS_POD, 53, "TCP") else (52, "", "Empty reply from server")
         if not is_ip and self._client is not None and self._dns_blocked():
-            return RESOLVE_TIMEOUT
+            return RESOLVE_TIMEOUT if self.policy_drops else (6, "", f"Could not resolve host: {host}")
         return None
+
+    def _denied(self) -> tuple[int, str, str]:
+        """What curl gets for a connection a policy denies."""
+        return DROPPED if self.policy_drops else REJECTED

@@ -140,10 +140,10 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
         advice = (
             _recorded_address_advice(spec, service, failed)
             or _external_name_advice(failed, service)
+            or _network_advice(ctx, service, failed, source_ns)
             or _dns_cache_advice(ctx, failed, service, source_ns)
             or _service_port_advice(failed, service)
             or service_diagnosis(ctx, service, failed)
-            or _network_advice(ctx, service, failed, source_ns)
             or _probe_advice(failed, backends)
         )
         raise Fail(expected, "; ".join(problems), advice)

@@ -579,9 +579,9 @@ def network_advice(ctx: GradingContext, service: dict, failed, source_ns: str) -
 
     probe_labels = {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: PROBE_ROLE}
     client = _virtual_peer(ctx, source_ns, probe_labels)
-    if any("resolv" in (r.stderr or "").lower() for r in failed):
+    if any(r.exit_code == 6 or "resolv" in (r.stderr or "").lower() for r in failed):
         return _why_dns(ctx, client, f"any Pod of {source_ns}", "pass", "UDP")
-    if not any(r.exit_code == 28 for r in failed):
+    if not any(r.exit_code in (7, 28) for r in failed):  # a policy rejects (kube-router) or drops
         return ""
     backends = _ready_backends(ctx, service)
     if not backends:
@@ -603,7 +603,7 @@ def network_advice(ctx: GradingContext, service: dict, failed, source_ns: str) -
                 f"sees the Pods' port {port}.") if on_service_port.allowing and entry["port"] != port else ""  # fmt: skip
         return (f"NetworkPolicy {', '.join(into.isolating)} selects {name} for ingress, and no rule lets this "
                 f"client in on port {port}.{said}")  # fmt: skip
-    if service["spec"].get("internalTrafficPolicy") == "Local":
+    if service["spec"].get("internalTrafficPolicy") == "Local" and any(r.exit_code == 28 for r in failed):
         nodes = sorted({_node_of(p) for p in backends})
         return (f"Service {service['metadata']['name']} has internalTrafficPolicy: Local, and its ready Pods run "
                 f"only on {', '.join(nodes)}: a client on another node has no local endpoint, and kube-proxy "
