@@ -887,7 +887,7 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         endpoints = self._route(svc, list(self._endpoints(svc, entry)))  # traffic fields, per node
         if not endpoints and svc["spec"].get("internalTrafficPolicy") == "Local" and self._client is not None \
                 and list(self._endpoints(svc, entry)):
-            return 28, "", "Connection timed out after 4001 milliseconds"  # no local endpoint: dropped
+            return 7, "", "Failed to connect: Connection refused"  # no local endpoint: kube-proxy rejects it
         if endpoints:
             self._requests += 1
             pod, target = endpoints[self._requests % len(endpoints)]

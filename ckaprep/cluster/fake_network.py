@@ -9,7 +9,7 @@ to a connection. A mixin of `FakeCluster`, kept apart from the rest of the simul
   A Pod that fits no node stays Pending, unscheduled.
 - NetworkPolicy is enforced for every connection a Pod opens (`ckaprep.cluster.netpol`):
   egress from the client, ingress into the Pod that answers, after kube-proxy picked it.
-  A connection denied either way is rejected at once, as kube-router does (curl: connection
+  A connection denied either way is rejected at once, as the third test cluster does (curl: connection
   refused), or with `policy_drops` dropped, as other plugins do (curl waits out its time). A
   lookup in cluster DNS is a connection too: to the CoreDNS Pods (kube-system,
   `k8s-app=kube-dns`) on UDP 53, so a client whose egress does not allow that cannot resolve

@@ -151,7 +151,7 @@ def test_the_fake_drops_local_traffic_from_a_node_without_an_endpoint_and_prefer
     url = f"http://{local['spec']['clusterIP']}:80/"
     assert {r.answered_by for r in _curl_from(ctx, "fake-node-a", url)} == {"on-a"}
     dropped = _curl_from(ctx, "fake-node-b", url)
-    assert {r.exit_code for r in dropped} == {28}
+    assert {r.exit_code for r in dropped} == {7}  # kube-proxy rejects it
     fallback = _curl_from(ctx, "fake-node-b", f"http://{preferred['spec']['clusterIP']}:80/")
     assert {r.answered_by for r in fallback} == {"on-a"}
 
@@ -170,7 +170,7 @@ def test_the_fake_enforces_policies_and_a_client_without_dns_egress_cannot_resol
     by_ip = _curl_from(ctx, None, f"http://{svc['spec']['clusterIP']}:80/", {"app": "web"}, times=1)[0]
     assert by_ip.exit_code == 0 and by_ip.answered_by == "api"
     by_name = _curl_from(ctx, None, "http://api:80/", {"app": "web"}, times=1)[0]
-    assert by_name.exit_code == 6  # rejected at once, as kube-router does
+    assert by_name.exit_code == 6  # rejected at once, as the third test cluster does
     stranger = _curl_from(ctx, None, f"http://{svc['spec']['clusterIP']}:80/", {"app": "batch"}, times=1)[0]
     assert stranger.exit_code == 7
     fake.policy_drops = True  # a plugin that drops: curl waits out its time

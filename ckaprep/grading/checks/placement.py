@@ -492,13 +492,13 @@ def _why_node(service: dict, expect: str, problems: list[str]) -> str:
     if "get no answer" in first or "got no answer" in first or "request(s) got no answer" in first:
         if itp == "Local":
             return (f"{first}. With internalTrafficPolicy: Local, kube-proxy sends a client's traffic only "
-                    "to endpoints on the client's own node and drops it when there is none; it never "
+                    "to endpoints on the client's own node and turns it away when there is none; it never "
                     "falls back to another node." + (" A preference (trafficDistribution) falls back."
                                                      if expect == "prefer-local" else ""))  # fmt: skip
         return f"{first}. The Service has {said}."
     if "answered from another node" in first:
         return (f"{first}: every node needs a Ready backend of its own (with Local the traffic would be "
-                "dropped instead).")  # fmt: skip
+                "turned away instead).")  # fmt: skip
     return f"{first}. The Service has {said}."
 
 
@@ -518,7 +518,7 @@ def traffic_field(ctx: GradingContext, spec: dict) -> Outcome:
         why = ("PreferClose is the older name of PreferSameZone (same zone, not same node); the task "
                f"asks for {want}.")  # fmt: skip
     elif field == "trafficDistribution" and other.get("internalTrafficPolicy") == "Local":
-        why = ("internalTrafficPolicy: Local is no preference: it drops traffic from a node without a "
+        why = ("internalTrafficPolicy: Local is no preference: it turns away traffic from a node without a "
                f"local backend. trafficDistribution: {want} prefers close backends and falls back.")  # fmt: skip
     elif field == "internalTrafficPolicy" and other.get("externalTrafficPolicy") == "Local":
         why = ("externalTrafficPolicy governs traffic from outside the cluster (NodePort, LoadBalancer); "
@@ -581,7 +581,7 @@ def network_advice(ctx: GradingContext, service: dict, failed, source_ns: str) -
     client = _virtual_peer(ctx, source_ns, probe_labels)
     if any(r.exit_code == 6 or "resolv" in (r.stderr or "").lower() for r in failed):
         return _why_dns(ctx, client, f"any Pod of {source_ns}", "pass", "UDP")
-    if not any(r.exit_code in (7, 28) for r in failed):  # a policy rejects (kube-router) or drops
+    if not any(r.exit_code in (7, 28) for r in failed):  # a policy rejects it (some plugins) or drops it
         return ""
     backends = _ready_backends(ctx, service)
     if not backends:
@@ -603,9 +603,11 @@ def network_advice(ctx: GradingContext, service: dict, failed, source_ns: str) -
                 f"sees the Pods' port {port}.") if on_service_port.allowing and entry["port"] != port else ""  # fmt: skip
         return (f"NetworkPolicy {', '.join(into.isolating)} selects {name} for ingress, and no rule lets this "
                 f"client in on port {port}.{said}")  # fmt: skip
-    if service["spec"].get("internalTrafficPolicy") == "Local" and any(r.exit_code == 28 for r in failed):
+    nodes_with = {_node_of(p) for p in backends}
+    bare = [n["metadata"]["name"] for n in ctx.nodes() if n["metadata"]["name"] not in nodes_with]
+    if service["spec"].get("internalTrafficPolicy") == "Local" and bare:
         nodes = sorted({_node_of(p) for p in backends})
         return (f"Service {service['metadata']['name']} has internalTrafficPolicy: Local, and its ready Pods run "
                 f"only on {', '.join(nodes)}: a client on another node has no local endpoint, and kube-proxy "
-                "drops its traffic instead of sending it to another node.")  # fmt: skip
+                "turns its traffic away (refused or dropped) instead of sending it to another node.")  # fmt: skip
     return ""
