@@ -33,6 +33,10 @@ class CheckKind:
 
 
 KINDS: dict[str, CheckKind] = {}
+# More reasons http_probe may give for a failed request, each (ctx, service, failed results,
+# source namespace) -> text or "": kinds of other modules add theirs (NetworkPolicy, traffic
+# policy), so that http_probe needs no import of them.
+PROBE_ADVISORS: list = []
 COMMON_FIELDS = {"id", "kind", "title", "weight", "hint", "constraint"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ckaprep.grading.checks.base import (
+    PROBE_ADVISORS,
     Outcome,
     backend_pods,
     check_kind,
@@ -72,9 +73,8 @@ def _port_entries(service: dict, wanted: list | None) -> list[dict]:
 
 
 def _network_advice(ctx: GradingContext, service: dict, failed, source_ns: str) -> str:
-    from ckaprep.grading.checks.placement import network_advice  # NetworkPolicy, internalTrafficPolicy
-
-    return network_advice(ctx, service, failed, source_ns)
+    """NetworkPolicy and internalTrafficPolicy (ckaprep.grading.checks.placement adds it)."""
+    return next((text for advise in PROBE_ADVISORS if (text := advise(ctx, service, failed, source_ns))), "")
 
 
 def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | None:

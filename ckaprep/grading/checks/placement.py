@@ -15,7 +15,10 @@ from collections import Counter
 
 from ckaprep.cluster import netpol
 from ckaprep.cluster.labels import parse_selector, selector_string
-from ckaprep.grading.checks.base import Outcome, check_kind, find_service_port, labels_of, live_pods, port_label
+from ckaprep.grading.checks.base import (
+    PROBE_ADVISORS, Outcome, check_kind, find_service_port, labels_of, live_pods, port_label,
+)  # fmt: skip
+from ckaprep.grading.checks.http_probes import service_diagnosis  # the same advice as http_probe
 from ckaprep.grading.context import Fail, GradingContext, Placement
 from ckaprep.cluster.waiting import pod_is_ready
 
@@ -269,8 +272,6 @@ def _why(ctx, spec, expect, service, pod, source_ns, problem) -> str:
         if not into.allowed:
             return (f"{name} is selected for ingress by {', '.join(into.isolating)}, and no ingress rule "
                     f"allows a client labelled {shown} on port {port}. {hop}").strip()
-        from ckaprep.grading.checks.http_probes import service_diagnosis  # the same advice as http_probe
-
         diagnosis = service_diagnosis(ctx, service, [result]) if service is not None and result is not None else ""
         return diagnosis or f"The policies allow this connection, yet it failed: {_cause(result)}."
     reasons = []
@@ -611,3 +612,6 @@ def network_advice(ctx: GradingContext, service: dict, failed, source_ns: str) -
                 f"only on {', '.join(nodes)}: a client on another node has no local endpoint, and kube-proxy "
                 "turns its traffic away (refused or dropped) instead of sending it to another node.")  # fmt: skip
     return ""
+
+
+PROBE_ADVISORS.append(network_advice)
