@@ -45,6 +45,7 @@ OPTIONAL = {
     "faults": dict, "requirements": list, "context": list, "requires": list,
 }  # fmt: skip
 
+
 # Exercise ids and proof names are names, never paths: a DNS-label-like word.
 NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 FRESH_START = "fresh-start"  # the implicit proof every exercise carries: nothing done scores 0%

@@ -94,7 +94,8 @@ EMPTY_TIMEOUT_S = 120
 CLASS_NAME = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
 # What an exercise or a learner makes in a seat's namespaces, removed between attempts.
 # Controllers first, or they make their Pods again while those are deleted.
-EMPTIED_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "Pod", "Service", "Endpoints", "EndpointSlice", "ConfigMap")
+EMPTIED_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "Pod", "Service", "Endpoints", "EndpointSlice", "ConfigMap",
+                 "NetworkPolicy")  # a default deny left behind would block the next attempt
 KEPT_CONFIGMAPS = {"kube-root-ca.crt"}
 
 

@@ -33,6 +33,10 @@ class CheckKind:
 
 
 KINDS: dict[str, CheckKind] = {}
+# More reasons http_probe may give for a failed request, each (ctx, service, failed results,
+# source namespace) -> text or "": kinds of other modules add theirs (NetworkPolicy, traffic
+# policy), so that http_probe needs no import of them.
+PROBE_ADVISORS: list = []
 COMMON_FIELDS = {"id", "kind", "title", "weight", "hint", "constraint"}
 
 
@@ -82,7 +86,8 @@ CONTROLLER_LABELS = (
 
 
 # Labels the API server copies onto a Pod from the Node it is bound to (the PodTopologyLabels
-# admission, on by default from Kubernetes 1.37): a Pod placed in a zone carries that zone.
+# admission, seen on the test cluster's Kubernetes 1.37): a Pod placed in a zone carries that
+# zone. No learner sets them, and they are not the template's.
 NODE_TOPOLOGY_LABELS = ("topology.kubernetes.io/zone", "topology.kubernetes.io/region")
 
 
