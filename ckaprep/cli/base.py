@@ -346,7 +346,8 @@ def suggest(env: Environment, *, quiet: bool = False, among: dict | None = None)
     Chosen `among` these exercises, by default those the cluster can run as far as the cache knows."""
     from ckaprep.practice.progress import next_exercise
 
-    exercises = among if among is not None else supported_only(catalogue(env), known_capabilities(env))
+    exercises = among if among is not None else supported_only(
+        catalogue(env), known_capabilities(env), unknown_note=False)  # a suggestion, not a listing
     suggestion = next_exercise(read_history(env), exercises, env.now())
     if not quiet:
         err.print(f"next: {suggestion.reason}", soft_wrap=True)

@@ -44,7 +44,8 @@ def list_exercises(
     env = environment(ctx)
     if as_json:
         everything = catalogue(env)
-        kept = everything if every else supported_only(everything, known_capabilities(env))
+        # Each item says what it requires; what is not known of the cluster is no note here.
+        kept = everything if every else supported_only(everything, known_capabilities(env), unknown_note=False)
         exercises = list(kept.values())
         if path:
             exercises.sort(key=lambda ex: (step(ex.id), ex.id))

@@ -110,9 +110,9 @@ def exam_start(
     began = time.monotonic()
     with Spinner() as progress:
         # Only what this cluster can run is drawn: found out now when not known from the last hour.
-        everything = catalogue(env)
-        capabilities = found_capabilities(env, on_topics(everything, topic).values(), progress)
-        draw = draw_exam(supported_only(everything, capabilities), seed=seed, tasks=tasks, topics=topic or (),
+        drawable = on_topics(catalogue(env), topic)
+        capabilities = found_capabilities(env, drawable.values(), progress)
+        draw = draw_exam(supported_only(drawable, capabilities), seed=seed, tasks=tasks, topics=topic or (),
                          minutes=minutes, capabilities=capabilities)  # fmt: skip
         cluster = env.cluster()
         progress(f"setting up {len(draw.exercises)} tasks")

@@ -8,7 +8,7 @@ import pytest
 from ckaprep.catalogue.exercise import _Validator, authoring_problems, compatible, fault_pool, find_exercise, parse_yaml
 from ckaprep.cluster.fake import DEFAULT_GRACE_S
 from ckaprep.errors import ExerciseFileError
-from tests.helpers import NOW, grade_now, solution_manifests
+from tests.helpers import NOW, grade_now, solution_manifests, offer_what_it_needs
 
 from ckaprep.practice.lifecycle import start_attempt
 
@@ -49,6 +49,7 @@ def test_hints_and_solution_are_those_of_the_faults_drawn():
 
 @pytest.mark.parametrize("pair", PAIRS, ids=["+".join(p) for p in PAIRS])
 def test_every_draw_scores_zero_at_start_and_full_with_its_solution(fake, pair):
+    offer_what_it_needs(fake, POOL)  # the faults that need two nodes or NetworkPolicy
     attempt = start_attempt(POOL, fake, seed=11, now=NOW, record=lambda a: None, faults=pair)
     fresh = grade_now(POOL, attempt, fake)
     assert fresh.score == 0, [c.id for c in fresh.checks if c.status == "pass" and not c.constraint]
