@@ -27,7 +27,7 @@ from ckaprep.cluster.waiting import Waiter, pod_is_ready, pod_is_running, raise_
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 # The Kubernetes minors that ckaprep's proofs run on in CI.
-PROVEN_MINORS = (35, 36)
+PROVEN_MINORS = (35, 36, 37)
 DOCTOR_ROLE = "doctor"
 POD_START_TIMEOUT_S = 90
 MIRROR_TIMEOUT_S = 20
