@@ -23,7 +23,7 @@ from ckaprep.catalogue.capabilities import DUAL_STACK, NETWORK_POLICY, NODES, Ca
 from ckaprep.cluster import Cluster
 from ckaprep.cluster.images import BUSYBOX_IMAGE, CURL_IMAGE
 from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL
-from ckaprep.cluster.waiting import Waiter, pod_is_ready, pod_is_running, raise_if_image_pull_failed
+from ckaprep.cluster.waiting import Waiter, ready_and_running
 from ckaprep.errors import CkaprepError, PermissionDenied, UsageError
 from ckaprep.grading.probes import curl_argv, parse_curl_output
 
@@ -218,13 +218,7 @@ def _traffic(cluster, probed: Probed, namespace: str, nodes: list[str], want, bu
         cluster.get("Service", namespace, "server") or {}).get("spec", {}).get("clusterIP")  # fmt: skip
     url = f"http://{cluster_ip}:{SERVICE_PORT}/"
 
-    def started() -> bool:
-        server, client = cluster.get("Pod", namespace, "server"), cluster.get("Pod", namespace, "client")
-        for pod in (server, client):
-            if pod:
-                raise_if_image_pull_failed(pod)
-        return pod_is_ready(server) and pod_is_running(client)
-
+    started = ready_and_running(cluster, namespace, "server", "client")
     where = f" on {server_node} and {client_node}" if two else ""
     try:
         waiter.until(started, timeout_s=POD_START_TIMEOUT_S, what=f"starting a server and a client Pod{where}")

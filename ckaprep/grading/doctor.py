@@ -23,7 +23,7 @@ from ckaprep.grading.probes import cluster_domain_from_resolv_conf, curl_argv, p
 from ckaprep.cluster.images import BUSYBOX_IMAGE, COREDNS_IMAGE, CURL_IMAGE
 from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL
 from ckaprep.catalogue.templating import env_name
-from ckaprep.cluster.waiting import Waiter, pod_is_ready, pod_is_running, raise_if_image_pull_failed
+from ckaprep.cluster.waiting import Waiter, raise_if_image_pull_failed, ready_and_running
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 # The Kubernetes minors that ckaprep's proofs run on in CI.
@@ -372,13 +372,7 @@ def _in_namespace(cluster, diagnosis, namespace, probe_image, busybox_image, wai
 def _images_start(cluster, diagnosis, namespace, probe_image, busybox_image, waiter) -> bool:
     title = "The exercise and probe images start"
 
-    def started() -> bool:
-        web, probe = cluster.get("Pod", namespace, "web"), cluster.get("Pod", namespace, "probe")
-        for pod in (web, probe):
-            if pod:
-                raise_if_image_pull_failed(pod)
-        return pod_is_ready(web) and pod_is_running(probe)
-
+    started = ready_and_running(cluster, namespace, "web", "probe")
     try:
         waiter.until(started, timeout_s=POD_START_TIMEOUT_S, what=f"starting {busybox_image} and {probe_image}")
     except ImagePullError as exc:

@@ -356,14 +356,13 @@ def rescued_start(load_active: Callable[[], object], *, what: str, reset_command
     """Around `start` and `exam start`. When setting up fails or is interrupted after the new
     attempt (or exam) was recorded, the one-line error also says that it is only partly set up
     and which command removes it; a cluster that lacks something is pointed at `ckaprep doctor`."""
-    before = _recorded_id(load_active)
+    before, _ = _recorded(load_active)
     try:
         yield
     except (CkaprepError, KeyboardInterrupt) as exc:
         if isinstance(exc, (ClusterError, ImagePullError, WaitTimeout)):
             exc.message += " (`ckaprep doctor` checks what this cluster is missing)"
-        after = _recorded_id(load_active)
-        unfinished = _recorded_id(load_active, unfinished_only=True) is not None
+        after, unfinished = _recorded(load_active)
         if after is None or (after == before and not unfinished):
             raise  # nothing new was recorded: nothing to clean up
         partly = f"the {what} was only partly set up: `{reset_command}` removes it"
@@ -376,15 +375,13 @@ def rescued_start(load_active: Callable[[], object], *, what: str, reset_command
         raise
 
 
-def _recorded_id(load: Callable[[], object], *, unfinished_only: bool = False) -> str | None:
-    """The id of what is recorded as active (only if its setup has not finished, when asked)."""
+def _recorded(load: Callable[[], object]) -> tuple[str | None, bool]:
+    """The id of what is recorded as active, and whether its setup is unfinished (read once)."""
     try:
         recorded = load()
     except CkaprepError:  # a state file that cannot be read records nothing to clean up
-        return None
-    if unfinished_only and getattr(recorded, "set_up_done", True):
-        return None
-    return getattr(recorded, "id", None)
+        return None, False
+    return getattr(recorded, "id", None), getattr(recorded, "set_up_done", True) is False
 
 
 @dataclass(frozen=True)
