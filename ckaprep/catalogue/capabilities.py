@@ -155,11 +155,14 @@ def fault_requires(fault: Mapping) -> tuple[Requirement, ...]:
 
 
 def supported_faults(faults: Mapping, capabilities: Capabilities | None) -> list[str]:
-    """The ids of a fault pool's faults this cluster is not known to be unable to support."""
+    """The ids of a fault pool's faults this cluster is known to support. A fault whose
+    requirement was not found out (credentials that may not try it, such as a classroom seat's)
+    is left out: it might not show, and its check could not tell."""
     pool = faults.get("pool") or []
     if capabilities is None:
-        return [fault["id"] for fault in pool]
-    return [fault["id"] for fault in pool if not capabilities.unmet(fault_requires(fault))]
+        return [fault["id"] for fault in pool if not fault_requires(fault)]
+    return [fault["id"] for fault in pool
+            if not capabilities.unmet(fault_requires(fault)) and not capabilities.unknown(fault_requires(fault))]
 
 
 def needs_fault_pin(faults: Mapping, capabilities: Capabilities | None) -> bool:

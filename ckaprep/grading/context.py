@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ckaprep.cluster import Cluster, ExecResult
-from ckaprep.errors import CkaprepError
+from ckaprep.errors import CkaprepError, PermissionDenied
 from ckaprep.grading.dns_probes import DnsAnswer, nslookup_argv, nslookup_exec_timeout_s, parse_nslookup_output
 from ckaprep.grading.probes import (
     CURL_TIMEOUT_S,
@@ -284,6 +284,14 @@ class GradingContext:
             return sorted(found, key=lambda n: n["metadata"]["name"])
 
         return self._cached(("nodes",), load)
+
+    def nodes_if_readable(self) -> list[dict] | None:
+        """The nodes as `nodes()`, or None when these credentials may not list Nodes (a classroom
+        seat): a check that only spreads its clients over the nodes then uses one plain client."""
+        try:
+            return self.nodes()
+        except PermissionDenied:
+            return None
 
     def exec_in_probe(self, argv: list[str], namespace: str | None = None, *, timeout: float | None = None,
                       **kw) -> ExecResult:  # fmt: skip

@@ -162,7 +162,23 @@ def test_a_fault_pool_draws_only_the_faults_the_cluster_supports(tmp_path):
     assert all(d and set(d) <= set(usable) for d in draws)
     assert len({tuple(d) for d in draws}) > 1  # still drawn at random
     assert fault_draw(exercise.faults, 5, lacking) == fault_draw(exercise.faults, 5, lacking)  # by the seed
-    assert fault_draw(exercise.faults, 5, Capabilities(network_policy=True)) is None  # the usual draw
+    everything = Capabilities(nodes=2, network_policy=True, cross_node=True, dual_stack=False)
+    assert fault_draw(exercise.faults, 5, everything) is None  # the usual draw
+
+
+def test_a_fault_whose_requirement_is_not_found_out_is_not_drawn():
+    """A classroom seat may not list Nodes nor make a scratch namespace: what it cannot find out,
+    it does not draw, since the fault might not show and its check could not tell."""
+    exercise = load_exercise(EXERCISES / "troubleshoot-pool.yaml")
+    needing = {f["id"] for f in exercise.faults["pool"] if "requires" in f}
+    assert needing  # the pool has faults that need NetworkPolicy or two nodes
+    for capabilities in (None, Capabilities(), Capabilities(nodes=1)):
+        usable = supported_faults(exercise.faults, capabilities)
+        assert needing.isdisjoint(usable) and usable
+        draws = [fault_draw(exercise.faults, seed, capabilities) for seed in range(40)]
+        assert all(d and needing.isdisjoint(d) for d in draws)
+    usable = supported_faults(exercise.faults, Capabilities(nodes=2, network_policy=True, cross_node=True))
+    assert needing <= set(usable)
 
 
 # -- the fake cluster's nodes and policies -----------------------------------------------------------

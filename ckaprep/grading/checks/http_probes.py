@@ -115,9 +115,12 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     backends = {p["metadata"]["name"] for p in backend_pods(ctx, spec)} if spec.get("backends") else set()
     # Repeats spread requests over the endpoints, catching backends that only some pods serve.
     urls = urls * int(spec.get("repeat", 1))
-    if spec.get("from_each_node"):  # a client on every node (ckaprep.grading.checks.placement)
+    # A client on every node (ckaprep.grading.checks.placement); with one node, or credentials that
+    # may not list Nodes, one plain client asks the same question.
+    nodes = [n["metadata"]["name"] for n in ctx.nodes_if_readable() or []] if spec.get("from_each_node") else []
+    if len(nodes) > 1:
         results, verdicts = [], []
-        for node in [n["metadata"]["name"] for n in ctx.nodes()]:
+        for node in nodes:
             batch = ctx.curl_many(urls, source_ns, placement=Placement.of({}, node))
             results += batch
             verdicts += [f"from node {node}: {v}" if v else None
