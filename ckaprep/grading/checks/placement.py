@@ -558,7 +558,7 @@ def node_answer(ctx: GradingContext, spec: dict) -> Outcome:
     everything = [p for p in live_pods(ctx, spec.get("pods_namespace") or ns)]
     names = {p["metadata"]["name"]: p for p in everything}
     ips = {(p.get("status") or {}).get("podIP"): p for p in everything}
-    all_nodes = {n["metadata"]["name"] for n in ctx.nodes()}
+    all_nodes = {n["metadata"]["name"] for n in ctx.nodes_if_readable() or []}
     if any(v in names for v in given):
         why = "That is a Pod's name; the task asks for the node it runs on (NODE in kubectl get pods -o wide)."
     elif any(v in ips for v in given):
@@ -605,7 +605,7 @@ def network_advice(ctx: GradingContext, service: dict, failed, source_ns: str) -
         return (f"NetworkPolicy {', '.join(into.isolating)} selects {name} for ingress, and no rule lets this "
                 f"client in on port {port}.{said}")  # fmt: skip
     nodes_with = {_node_of(p) for p in backends}
-    bare = [n["metadata"]["name"] for n in ctx.nodes() if n["metadata"]["name"] not in nodes_with]
+    bare = [n["metadata"]["name"] for n in ctx.nodes_if_readable() or [] if n["metadata"]["name"] not in nodes_with]
     if service["spec"].get("internalTrafficPolicy") == "Local" and bare:
         nodes = sorted({_node_of(p) for p in backends})
         return (f"Service {service['metadata']['name']} has internalTrafficPolicy: Local, and its ready Pods run "
