@@ -55,6 +55,10 @@ class Attempt:
     solution_shown: bool = False
     # The classroom seat the attempt runs in: its namespaces are the seat's, emptied, never deleted.
     seat: str | None = None
+    # False from the moment the attempt is recorded until its setup has settled, so that a start
+    # cut short (the API server gone, Ctrl-C) can be finished by running the same start again.
+    # State files from before this field held only attempts whose start had ended.
+    set_up_done: bool = True
 
     @property
     def namespace(self) -> str:
@@ -143,7 +147,7 @@ ATTEMPT_FIELDS = {
     "exercise": "text", "params": "mapping", "namespaces": "namespaces", "started_at": "time",
     "seed": "int", "hints_shown": "count", "fingerprints": "str-map", "cluster_domain": "text?",
     "context": "text?", "id": "text?", "exam": "text?", "solution_shown": "bool", "seat": "text?",
-    "records": "records",
+    "records": "records", "set_up_done": "bool",
 }  # fmt: skip
 ATTEMPT_REQUIRED = ("exercise", "params", "namespaces", "started_at", "seed")
 EXAM_FIELDS = {

@@ -14,6 +14,7 @@ import string
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
+from ckaprep.catalogue.capabilities import Capabilities
 from ckaprep.cluster import Cluster
 from ckaprep.errors import ClusterError, ImagePullError, WaitTimeout
 from ckaprep.exit_status import ExitStatus
@@ -22,11 +23,11 @@ from ckaprep.grading.probes import cluster_domain_from_resolv_conf, curl_argv, p
 from ckaprep.cluster.images import BUSYBOX_IMAGE, COREDNS_IMAGE, CURL_IMAGE
 from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL
 from ckaprep.catalogue.templating import env_name
-from ckaprep.cluster.waiting import Waiter, pod_is_ready, pod_is_running, raise_if_image_pull_failed
+from ckaprep.cluster.waiting import Waiter, raise_if_image_pull_failed, ready_and_running
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 # The Kubernetes minors that ckaprep's proofs run on in CI.
-PROVEN_MINORS = (35, 36)
+PROVEN_MINORS = (35, 36, 37)
 DOCTOR_ROLE = "doctor"
 POD_START_TIMEOUT_S = 90
 MIRROR_TIMEOUT_S = 20
@@ -68,6 +69,8 @@ class Diagnosis:
     # What an early stop means for the exit status: the cause of the first failure.
     failure_status: ExitStatus | None = None
     practice_clusters: list[tuple[str, str]] = field(default_factory=list)  # with no cluster at all
+    # What the cluster offers for `requires` (ckaprep.grading.capability_probe), once tried.
+    capabilities: Capabilities | None = None
 
     def add(self, finding: Finding, status_if_failed: ExitStatus = ExitStatus.CHECKS_FAILED) -> Finding:
         self.findings.append(finding)
@@ -85,6 +88,7 @@ class Diagnosis:
             "namespace": self.namespace,
             "ok": self.failure_status is None,
             "findings": [asdict(f) for f in self.findings],
+            "capabilities": self.capabilities.to_json() if self.capabilities else None,
         } | ({"practice_clusters": [{"with": what, "command": command} for what, command in self.practice_clusters]}
              if self.practice_clusters else {})  # fmt: skip
 
@@ -96,8 +100,11 @@ def diagnose(
     busybox_image: str = BUSYBOX_IMAGE,
     waiter: Waiter = Waiter(),
     namespace: str | None = None,
+    needed: frozenset[str] | set[str] | None = None,
 ) -> Diagnosis:
-    """Every check in order; stops early where the rest cannot run. Removes its namespace."""
+    """Every check in order; stops early where the rest cannot run. Removes its namespace.
+    `needed` names the capabilities some exercise requires (network-policy, nodes for 2 or
+    more, dual-stack): one the cluster lacks is a warning, any other only a note (None: all)."""
     diagnosis = Diagnosis(server=cluster.describe())
     if not _api(cluster, diagnosis):
         return diagnosis
@@ -124,7 +131,24 @@ def diagnose(
         _in_namespace(cluster, diagnosis, namespace, probe_image, busybox_image, waiter)
     finally:  # Ctrl-C included; the namespace goes in the background
         cluster.delete("Namespace", None, namespace)
+    if diagnosis.failure_status not in (ExitStatus.IMAGE_PULL, ExitStatus.TIMEOUT, ExitStatus.CLUSTER):
+        _capabilities(cluster, diagnosis, probe_image, busybox_image, waiter, needed)
     return diagnosis
+
+
+def _capabilities(cluster, diagnosis: Diagnosis, probe_image: str, busybox_image: str, waiter: Waiter,
+                  needed) -> None:  # fmt: skip
+    """Nodes, traffic across them, NetworkPolicy and dual-stack, each tried: one finding each.
+    What the cluster lacks and no exercise requires passes, with a note that none does."""
+    from ckaprep.grading.capability_probe import find_capabilities
+
+    probed = find_capabilities(cluster, busybox_image=busybox_image, curl_image=probe_image, waiter=waiter)
+    for found in probed.findings:
+        status, detail = found.status, found.detail
+        if status == WARN and needed is not None and found.id not in needed:
+            status, detail = PASS, f"{detail} (no exercise here requires more)"
+        diagnosis.add(Finding(found.id, found.title, status, detail, found.fix))
+    diagnosis.capabilities = probed.capabilities
 
 
 # Ways to get a practice cluster, for a machine with none: (what it takes, the command).
@@ -348,13 +372,7 @@ def _in_namespace(cluster, diagnosis, namespace, probe_image, busybox_image, wai
 def _images_start(cluster, diagnosis, namespace, probe_image, busybox_image, waiter) -> bool:
     title = "The exercise and probe images start"
 
-    def started() -> bool:
-        web, probe = cluster.get("Pod", namespace, "web"), cluster.get("Pod", namespace, "probe")
-        for pod in (web, probe):
-            if pod:
-                raise_if_image_pull_failed(pod)
-        return pod_is_ready(web) and pod_is_running(probe)
-
+    started = ready_and_running(cluster, namespace, "web", "probe")
     try:
         waiter.until(started, timeout_s=POD_START_TIMEOUT_S, what=f"starting {busybox_image} and {probe_image}")
     except ImagePullError as exc:

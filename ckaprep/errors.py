@@ -111,6 +111,12 @@ class ImagePullError(CkaprepError):
         self.image, self.reason, self.pod = image, reason, pod
 
 
+class MissingCapability(CkaprepError):
+    """The cluster lacks what an exercise requires (its `requires`), or that cannot be found out."""
+
+    exit_status = ExitStatus.UNSUPPORTED
+
+
 class WaitTimeout(CkaprepError):
     exit_status = ExitStatus.TIMEOUT
 
@@ -130,13 +136,22 @@ class Interrupted(CkaprepError):
 def one_line(text: str) -> str:
     """Text as one printable line: control characters, line breaks and bytes that were not
     UTF-8 (kept by Python as lone surrogates) are shown as escapes instead of acting."""
-    return "".join(_printable(char) for char in str(text))
+    text = str(text)
+    if text.isprintable():  # the usual case, at C speed
+        return text
+    return "".join(_printable(char) for char in text)
 
 
 def printable(text: str) -> str:
     """Text of any number of lines as it may be shown: line breaks and tabs are kept, every
     other control character (the ESC of a terminal escape sequence, say) is shown as an escape."""
-    return "".join(char if char in "\n\t" else _printable(char) for char in str(text))
+    text = str(text)
+    if text.translate(_LINE_BREAKS_AND_TABS).isprintable():  # the usual case, at C speed
+        return text
+    return "".join(char if char in "\n\t" else _printable(char) for char in text)
+
+
+_LINE_BREAKS_AND_TABS = str.maketrans("", "", "\n\t")
 
 
 def _printable(char: str) -> str:

@@ -81,8 +81,44 @@ build_coredns() {
 }
 
 build_all() {
-  mkdir -p "$CACHE_DIR/bin"
-  build_etcd && build_coredns && build_pause && build_kubernetes
+  mkdir -p "$CACHE_DIR/bin" "$CACHE_ROOT"
+  # One build per configuration at a time (`up` and a background `build` may meet here).
+  (
+    flock -w 7200 8 || die "gave up waiting for another build of $CONFIG_NAME"
+    build_etcd && build_coredns && build_pause && build_kubernetes || exit 1
+    [ "${MULTI_NODE:-0}" = 0 ] || build_node_software || exit 1
+  ) 8>"$CACHE_ROOT/.build-$CONFIG_NAME.lock"
+}
+
+# The third configuration's node software, in a cache of its own keyed by its versions:
+# containerd 2 with its runc shim and ctr, runc (cgo: its nsenter is C; with seccomp, which
+# containerd 2 asks for on every sandbox, from Debian's libseccomp), and kube-router.
+build_node_software() {
+  local bin=$NODE_BIN work=${NODE_BIN%/bin}/work
+  mkdir -p "$bin"
+  if [ ! -x "$bin/containerd" ] || [ ! -x "$bin/containerd-shim-runc-v2" ] || [ ! -x "$bin/ctr" ]; then
+    log "building containerd $CONTAINERD_VERSION"
+    _write_wrapper_mod "$work/containerd" github.com/containerd/containerd/v2 "$CONTAINERD_VERSION" "$CONTAINERD_VERSION"
+    (cd "$work/containerd" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -tags "no_btrfs no_devmapper no_zfs" \
+      -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" -o "$bin.partial/" \
+      github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
+      github.com/containerd/containerd/v2/cmd/ctr)
+    mv "$bin.partial/containerd" "$bin.partial/containerd-shim-runc-v2" "$bin.partial/ctr" "$bin/"
+  fi
+  if [ ! -x "$bin/runc" ]; then
+    log "building runc $RUNC_VERSION"
+    _write_wrapper_mod "$work/runc" github.com/opencontainers/runc "$RUNC_VERSION" "$RUNC_VERSION"
+    (cd "$work/runc" && CGO_ENABLED=1 GOFLAGS=-mod=mod go build -trimpath -tags seccomp \
+      -ldflags "-s -w -X main.version=${RUNC_VERSION#v}" -o "$bin.partial/runc" github.com/opencontainers/runc)
+    mv "$bin.partial/runc" "$bin/"
+  fi
+  if [ ! -x "$bin/kube-router" ]; then
+    log "building kube-router $KUBE_ROUTER_VERSION"
+    _write_wrapper_mod "$work/kube-router" github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION" "$KUBE_ROUTER_VERSION"
+    (cd "$work/kube-router" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" \
+      -o "$bin.partial/kube-router" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router)
+    mv "$bin.partial/kube-router" "$bin/"
+  fi
 }
 
 build_pause() {

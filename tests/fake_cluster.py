@@ -42,6 +42,7 @@ from ckaprep.cluster import ALL_KINDS as KINDS, ExecResult
 from ckaprep.errors import AlreadyExists, CkaprepError, Conflict, NotFound
 from ckaprep.grading.dns_probes import DNS_MARKER, RESULT_MARKER as DNS_RESULT_MARKER, dashed, queries_of
 from ckaprep.grading.probes import RESULT_MARKER
+from tests.fake_network import NodesAndPolicies
 from ckaprep.cluster.labels import matches
 from ckaprep.catalogue.templating import env_name
 from ckaprep.cluster.waiting import pod_is_ready
@@ -204,12 +205,15 @@ class _StatefulSetsAndDns:
         return next((p for p in self._dns_endpoint_pods(svc) if self._dns_endpoint_host(p, svc) == hostname), None)
 
     def _dns_connect(self, pod: dict, port: int) -> tuple[int, str, str]:
+        blocked = self._network_blocks(pod, port)
+        if blocked:
+            return blocked
         if port in self._listening_ports(pod):
             return 0, f"{pod['metadata']['name']}\nport={port}\n", ""
         return 7, "", "Failed to connect: Connection refused"
 
 
-class FakeCluster(_StatefulSetsAndDns):
+class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
     def __init__(self, *, failure: CkaprepError | None = None):
         self._lock = threading.RLock()
         self.objects: dict[tuple[str, str | None, str], dict] = {}
@@ -241,6 +245,7 @@ class FakeCluster(_StatefulSetsAndDns):
         self._owners: dict[tuple[str, str], str] = {}  # (namespace, pod) -> its Deployment
         # (namespace, pod) -> [(time, ready, terminating)]: what kube-proxy sees, with its lag
         self._pod_history: dict[tuple[str, str], list[tuple[datetime, bool, bool]]] = {}
+        self._network_init()  # nodes, NetworkPolicy, traffic fields, address families (fake_network.py)
 
     def describe(self) -> str:
         return "fake://cluster"
@@ -266,6 +271,8 @@ class FakeCluster(_StatefulSetsAndDns):
             return next((s for s in self._slices(namespace) if s["metadata"]["name"] == name), None)
         if kind == "ServiceCIDR":
             return next((o for o in self.list(kind, None) if o["metadata"]["name"] == name), None)
+        if kind == "Node":
+            return next((o for o in self._node_objects() if o["metadata"]["name"] == name), None)
         if kind == "IPAddress":  # one per ClusterIP in use, named by the address
             held = any(o["spec"].get("clusterIP") == name for (k, _, _), o in self.objects.items() if k == "Service")
             return {"kind": "IPAddress", "metadata": {"name": name}, "spec": {}} if held else None
@@ -281,6 +288,8 @@ class FakeCluster(_StatefulSetsAndDns):
         items = self._slices(namespace) if kind == "EndpointSlice" else [
             o for (k, ns, _), o in self.objects.items() if k == kind and (namespace is None or ns == namespace)
         ]  # fmt: skip
+        if kind == "Node":
+            items = self._node_objects()
         if kind == "ServiceCIDR" and self.service_cidrs:
             items = [{"kind": "ServiceCIDR", "metadata": {"name": "kubernetes"},
                       "spec": {"cidrs": list(self.service_cidrs)}}]  # fmt: skip
@@ -387,7 +396,7 @@ class FakeCluster(_StatefulSetsAndDns):
             search = f"{namespace}.svc.{DOMAIN} svc.{DOMAIN} {DOMAIN}"
             return ExecResult(0, f"search {search}\nnameserver 10.96.0.10\noptions ndots:5\n", "")
         if argv and argv[0] == "curl":
-            return self._curl_batch(namespace, argv)
+            return self._in_pod(source, lambda: self._curl_batch(namespace, argv))
         if argv[:2] == ["sh", "-c"] and argv[3:4] == [DNS_MARKER]:
             return self._dns_batch(argv)
         if "nslookup" in argv:
@@ -510,6 +519,7 @@ class FakeCluster(_StatefulSetsAndDns):
             number = self._next_ip["svc"]
             spec["clusterIP"] = f"10.96.{1 + number // 254}.{1 + number % 254}"
         spec.setdefault("ipFamilies", ["IPv4"])
+        self._admit_address_families(spec)
 
     @staticmethod
     def _admit_session_affinity(spec):
@@ -525,11 +535,15 @@ class FakeCluster(_StatefulSetsAndDns):
 
     def _admit_pod(self, obj):
         ns = obj["metadata"]["namespace"]
+        if not self._schedule(obj):  # no node fits it (fake_network.py)
+            obj["status"], obj["_env"], obj["_listening"] = self._unscheduled_status(), {}, []
+            return
         self._next_ip["pod"] += 1
         obj.pop("_listening", None)
         obj["_listening"] = sorted(self._listening_ports(obj))
         ready = self.pod_ready_default and self._readiness_probe_passes(obj)
-        ip = f"10.244.0.{self._next_ip['pod']}"
+        number = self._next_ip["pod"]  # past 255 Pods, the next /24 of the Pod network
+        ip = f"10.244.{number // 256}.{number % 256}"
         obj["status"] = {
             "phase": "Running",
             "podIP": ip,
@@ -834,6 +848,9 @@ class FakeCluster(_StatefulSetsAndDns):
         """(curl exit code, body, error message) for one request from a pod in `source_ns`."""
         parts = urlsplit(url)
         host, port = parts.hostname or "", parts.port or 80
+        decided = self._network_answer(host, port)  # NetworkPolicy on DNS (fake_network.py)
+        if decided is not None:
+            return decided
         named_pod = self._dns_pod_named(host)
         if named_pod is not None:  # a StatefulSet pod's own name: straight to that pod
             return self._dns_connect(named_pod, port)
@@ -867,7 +884,10 @@ class FakeCluster(_StatefulSetsAndDns):
         if entry is None:
             return 7, "", "Failed to connect: Connection refused"
         # Like kube-proxy, each request goes to one endpoint; here in turn, so repeats see them all.
-        endpoints = list(self._endpoints(svc, entry))
+        endpoints = self._route(svc, list(self._endpoints(svc, entry)))  # traffic fields, per node
+        if not endpoints and svc["spec"].get("internalTrafficPolicy") == "Local" and self._client is not None \
+                and list(self._endpoints(svc, entry)):
+            return 7, "", "Failed to connect: Connection refused"  # no local endpoint: kube-proxy rejects it
         if endpoints:
             self._requests += 1
             pod, target = endpoints[self._requests % len(endpoints)]
@@ -896,6 +916,9 @@ class FakeCluster(_StatefulSetsAndDns):
         return ExecResult(1, ";; connection timed out; no servers could be reached\n\n", "")
 
     def _connect(self, pod: dict, port) -> tuple[int, str, str]:
+        blocked = self._network_blocks(pod, port)
+        if blocked:
+            return blocked
         if port is not None and int(port) in self._listening_ports(pod):
             return 0, f"{pod['metadata']['name']}\nport={port}\n", ""
         return 7, "", "Failed to connect: Connection refused"
@@ -928,7 +951,7 @@ class FakeCluster(_StatefulSetsAndDns):
             yield from ready or [(pod, port) for c, pod, port in usable if c.get("serving") and c.get("terminating")]
             return
         # Selectorless: hand-made Endpoints or EndpointSlices, matched by port name.
-        by_ip = {p["status"]["podIP"]: p for (k, _, _), p in self.objects.items() if k == "Pod"}
+        by_ip = {p["status"].get("podIP"): p for (k, _, _), p in self.objects.items() if k == "Pod"}
         name = svc["metadata"]["name"]
         sources = []
         endpoints = self.objects.get(("Endpoints", ns, name))

@@ -77,7 +77,9 @@ class FakeKubectl:
     def _kind(word):
         return {"svc": "Service", "service": "Service", "pod": "Pod", "pods": "Pod", "deployment": "Deployment",
                 "deploy": "Deployment", "configmap": "ConfigMap", "endpoints": "Endpoints",
-                "servicecidr": "ServiceCIDR", "statefulset": "StatefulSet", "sts": "StatefulSet"}[word]  # fmt: skip
+                "servicecidr": "ServiceCIDR", "statefulset": "StatefulSet", "sts": "StatefulSet",
+                "networkpolicy": "NetworkPolicy", "netpol": "NetworkPolicy", "networkpolicies": "NetworkPolicy",
+                "node": "Node", "nodes": "Node"}[word]  # fmt: skip
 
     # -- verbs -------------------------------------------------------------------------------
     def _apply(self, words, flags, ns, stdin):
@@ -86,6 +88,15 @@ class FakeKubectl:
                 self._apply_manifest(json.loads(json.dumps(item)), ns)
 
     def _create(self, words, flags, ns, stdin):
+        if words[0] == "-f":  # `kubectl create -f -`: the manifests on stdin, each new
+            for doc in _yaml.load_all(stdin):
+                for item in (doc or {}).get("items", [doc] if doc else []):
+                    item = json.loads(json.dumps(item))
+                    where = (item["kind"], item.get("metadata", {}).get("namespace", ns), item["metadata"]["name"])
+                    if self.fake.get(*where) is not None:
+                        raise ValueError(f"{item['kind']} {where[2]} already exists")
+                    self._apply_manifest(item, ns)
+            return ""
         if words[0] == "service" and words[1] == "externalname":
             self._apply_manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": words[2]},
                                   "spec": {"type": "ExternalName", "externalName": flags["--external-name"]}}, ns)  # fmt: skip
@@ -154,6 +165,10 @@ class FakeKubectl:
                     target = target[part]
                 if op["op"] == "remove":
                     del target[last]
+                elif op["op"] == "add" and last == "-":
+                    target.append(op["value"])
+                elif op["op"] == "add" and isinstance(target, list):
+                    target.insert(last, op["value"])
                 else:
                     target[last] = op["value"]
         else:

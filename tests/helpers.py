@@ -18,8 +18,19 @@ from ckaprep.practice.lifecycle import start_attempt
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
+def offer_what_it_needs(cluster, exercise) -> None:
+    """Make the fake cluster offer what the exercise, and each fault of its pool, requires."""
+    from ckaprep.catalogue.capabilities import parse_requires
+
+    if hasattr(cluster, "meet"):
+        cluster.meet(exercise.requires)
+        for fault in (exercise.faults or {}).get("pool") or []:
+            cluster.meet(parse_requires(fault.get("requires") or []))
+
+
 def start_on(cluster, exercise_id: str, seed: int = 7):
     exercise = find_exercise(exercise_id)
+    offer_what_it_needs(cluster, exercise)
     attempt = start_attempt(exercise, cluster, seed=seed, now=NOW, record=lambda a: None)
     return exercise, attempt
 
@@ -35,6 +46,11 @@ def live_values(cluster, attempt) -> dict[str, str]:
     if attempt.exercise == "dns-records":  # the cluster domain and the Pod's IP, with dashes
         pod = cluster.get("Pod", attempt.namespace, params["pod"])
         return {"<domain>": DOMAIN, "<a-b-c-d>": pod["status"]["podIP"].replace(".", "-")}
+    if attempt.exercise == "cross-node-service":  # where the Pods run, from kubectl get pods -o wide
+        def node(selector: str) -> str:
+            return cluster.list("Pod", attempt.namespace, selector)[0]["spec"]["nodeName"]
+
+        return {"BACKENDS_NODE": node(f"app={params['app']}"), "CLIENT_NODE": node(f"app={params['client']}")}
     if "configmap" in params and cluster.get("Service", attempt.namespace, params["service"]):
         service = cluster.get("Service", attempt.namespace, params["service"])
         return {"CLUSTER_IP": service["spec"]["clusterIP"]}

@@ -13,6 +13,10 @@ COMMON_FIELDS = {"id", "kind", "title", "weight", "hint", "constraint"}
 PROBE_VIAS = ("short", "namespaced", "fqdn", "clusterip", "env", "configmap")
 CONFIGMAP_HOLDS = ("url", "address")  # what the task puts under a ConfigMap key the probe reads
 RECORDS = ("service-fqdn", "srv-name", "srv-port", "pod-a-record")
+TRAFFIC_EXPECTS = ("pass", "blocked")  # a connection NetworkPolicy lets through, or refuses
+TRAFFIC_VIAS = ("short", "namespaced", "fqdn", "clusterip")
+NODE_EXPECTS = ("local", "prefer-local", "answered")
+TRAFFIC_FIELDS = ("internalTrafficPolicy", "trafficDistribution")
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ CHECK_FIELDS: dict[str, CheckFields] = {
             "configmap",
             "expect",
             "expect_body",
+            "from_each_node",
             "from_namespace",
             "holds",
             "key",
@@ -92,6 +97,34 @@ CHECK_FIELDS: dict[str, CheckFields] = {
     "udp_dns_probe": _fields(required={"port", "service"}, optional={"backends", "backends_namespace", "namespace"}),
     "static_cluster_ip": _fields(required={"offset", "service"}, optional={"namespace"}),
     "service_cidr_answer": _fields(required={"configmap", "key"}, optional={"namespace"}),
+    # placement
+    "traffic_probe": _fields(
+        required={"expect"},
+        optional={
+            "backends",
+            "cluster_dns",
+            "from_each_node",
+            "from_labels",
+            "from_namespace",
+            "namespace",
+            "pod",
+            "port",
+            "service",
+            "via",
+        },
+        choices={"expect": TRAFFIC_EXPECTS, "via": TRAFFIC_VIAS},
+    ),
+    "policy_allows_port": _fields(
+        required={"backends", "from_labels", "port", "service_port"}, optional={"from_namespace", "namespace", "protocol"}
+    ),
+    "dns_egress_allowed": _fields(required={"client"}, optional={"namespace"}),
+    "node_traffic": _fields(
+        required={"expect", "port", "service"}, optional={"namespace", "requests"}, choices={"expect": NODE_EXPECTS}
+    ),
+    "traffic_field": _fields(
+        required={"field", "service", "value"}, optional={"namespace"}, choices={"field": TRAFFIC_FIELDS}
+    ),
+    "node_answer": _fields(required={"configmap", "key", "pods"}, optional={"namespace", "pods_namespace"}),
     # service_links
     "env_vars": _fields(required={"pod", "service"}, optional={"namespace", "port_name"}),
     # service_shape

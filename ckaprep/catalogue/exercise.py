@@ -18,6 +18,7 @@ from ckaprep.catalogue.check_fields import COMMON_FIELDS
 from ckaprep.cluster.service_range import NoServiceRange, address_in_use, claimed_addresses, service_range
 from ckaprep.catalogue.templating import PLACEHOLDER, render
 from ckaprep.catalogue.faults import draw_faults, drawn_faults, with_faults
+from ckaprep.catalogue.capabilities import Requirement
 
 # Exercise ids and proof names are names, never paths: a DNS-label-like word.
 NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -100,6 +101,8 @@ class Exercise:
     # Each field whose text held a control character, with the first one escaped: the text
     # shown to the learner (title, task, hints, check titles, solution) shows it escaped.
     control_characters: tuple[tuple[str, str], ...] = ()
+    # What the exercise needs from the cluster (see ckaprep/catalogue/capabilities.py).
+    requires: tuple[Requirement, ...] = ()
 
     def choose_params(
         self, seed: int, faults: list[str] | None = None, fixed: dict[str, Any] | None = None

@@ -13,7 +13,7 @@ from ckaprep.catalogue.templating import render
 # some parameters to its broken values, which the setup's templates then build on. The draw is
 # kept in the attempt's params as `faults`.
 FAULTS_PARAM = "faults"
-FAULT_FIELDS = {"id", "title", "touches", "params", "setup", "hints", "solution"}
+FAULT_FIELDS = {"id", "title", "touches", "params", "setup", "hints", "solution", "requires"}
 
 
 

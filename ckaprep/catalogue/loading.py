@@ -13,6 +13,7 @@ from typing import Any
 from ckaprep.errors import ExerciseFileError, UsageError, one_line
 from ckaprep.catalogue.locations import SUFFIXES, exercise_files, exercises_dir
 from ckaprep.parsed_cache import ParsedYamlCache
+from ckaprep.catalogue.shipped import shipped_parse
 from ckaprep.catalogue.exercise import NAME, Exercise
 from ckaprep.catalogue.validation import _Validator, line_of
 
@@ -40,7 +41,7 @@ def parse_yaml(text: str) -> Any:
 def load_exercise(path: Path, cache: ParsedYamlCache | None = None) -> Exercise:
     source = str(path) if path.parent != exercises_dir() else path.name
     try:
-        data = (cache or ParsedYamlCache(None)).parsed(path, parse_yaml)
+        data = (cache or ParsedYamlCache(None)).parsed(path, parse_yaml, known=shipped_parse)
     except UnicodeDecodeError as exc:
         raise ExerciseFileError(source, "(encoding)", f"not UTF-8 text (byte {exc.start})") from None
     except _YamlSyntaxError as exc:
@@ -176,6 +177,25 @@ def builtin_shadow(path: Path) -> str:
     return (
         f"{path}: id {path.stem!r} shadows a built-in exercise: validated as an edit of it, but list and "
         "start would skip this file for the built-in one (rename the file and its id to use it)"
+    )
+
+
+def trainer_twins(path: Path, directories: Sequence[Path]) -> list[Path]:
+    """The other files in trainers' exercise directories with the same id as `path` (the same
+    file reached through another name counts once)."""
+    try:
+        own = path.resolve()
+        found = {other.resolve(): other for directory in directories if directory.is_dir()
+                 for suffix in SUFFIXES for other in [directory / f"{path.stem}{suffix}"] if other.is_file()}  # fmt: skip
+    except OSError:
+        return []
+    return [other for resolved, other in found.items() if resolved != own]
+
+
+def trainer_clash(path: Path, others: list[Path]) -> str:
+    return (
+        f"{path}: id {path.stem!r} is also the id of {', '.join(map(str, others))}, in your exercise "
+        "directories: list and start refuse an id defined twice (rename the file and its id, or the other)"
     )
 
 

@@ -16,6 +16,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("advanced", (
         "externalname-alias", "selectorless-endpoints", "headless-deployment", "headless-statefulset",
         "dns-records", "session-affinity", "blue-green", "canary-split", "service-cidr",
+        "cross-node-service", "internal-traffic-local", "traffic-distribution",
+        "netpol-allow-service", "netpol-dns-egress",
     )),
     ("troubleshooting", ("readiness-probe", "troubleshoot-broken", "troubleshoot-pool")),
 )  # fmt: skip

@@ -16,6 +16,7 @@ from ckaprep.catalogue.check_fields import CHECK_FIELDS, COMMON_FIELDS
 from ckaprep.catalogue.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
 from ckaprep.study.vocabulary import canonical, topic_names
 from ckaprep.catalogue.exercise import FRESH_START, NAME, Exercise, Proof
+from ckaprep.catalogue.capabilities import Requirement, RequiresError, parse_requires
 from ckaprep.catalogue.faults import FAULTS_PARAM, FAULT_FIELDS, compatible, fault_pool
 
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -28,7 +29,7 @@ REQUIRED = {
 }  # fmt: skip
 OPTIONAL = {
     "summary": str, "namespaces": list, "setup": list, "setup_wait": str, "notes": str, "proofs": list,
-    "faults": dict, "requirements": list, "context": list,
+    "faults": dict, "requirements": list, "context": list, "requires": list,
 }  # fmt: skip
 
 
@@ -38,10 +39,15 @@ PROOF_FIELDS = {"name", "steps", "fails", "may_fail", "says", "wait", "faults"}
 REQUIREMENT_FIELDS = {"says", "checks"}
 
 
+LINE_BREAKS_AND_TABS = str.maketrans("", "", "\n\t")
+
+
 def control_characters(value: Any, where: str = "") -> list[tuple[str, str]]:
     """Each text in `value` holding a control character other than a line break or a tab, as
     (field, the first such character escaped)."""
     if isinstance(value, str):
+        if value.translate(LINE_BREAKS_AND_TABS).isprintable():  # the usual case, at C speed
+            return []
         odd = next((char for char in value if char not in "\n\t" and printable(char) != char), None)
         return [(where or "(top level)", printable(odd))] if odd else []
     if isinstance(value, dict):
@@ -133,6 +139,10 @@ class _Validator:
             with self.gathering():
                 if not isinstance(data["solution"].get(key), str):
                     self.fail(f"solution.{key}", "is required and must be text")
+        requires: tuple[Requirement, ...] = ()
+        if "requires" in data and "requires" not in broken:
+            with self.gathering():
+                requires = self._requires(data["requires"], "requires")
         if "faults" in data and not broken & {"faults", "params"}:
             with self.gathering():
                 self._faults(data["faults"], data)
@@ -143,7 +153,8 @@ class _Validator:
         proofs = self._proofs(data.get("proofs", []), data)
         self.stop_if_any()
         exercise = Exercise(
-            **{k: v for k, v in data.items() if k not in ("topics", "proofs", "title", "summary")},
+            **{k: v for k, v in data.items() if k not in ("topics", "proofs", "title", "summary", "requires")},
+            requires=requires,
             title=printable(data["title"]), summary=printable(data.get("summary", "")),
             topics=tuple(dict.fromkeys(canonical(t) for t in data["topics"])),  # aliases read as their topic
             proofs=proofs,
@@ -156,6 +167,12 @@ class _Validator:
             self._task_states_what_is_graded(exercise)
         self.stop_if_any()
         return exercise
+
+    def _requires(self, value, where: str) -> tuple[Requirement, ...]:
+        try:
+            return parse_requires(value)
+        except RequiresError as exc:
+            self.fail(where + exc.field, exc.problem)
 
     def _task_states_what_is_graded(self, exercise: Exercise):
         """Every value a check grades is one the task text states: the same rule for `validate`,
@@ -335,6 +352,8 @@ class _Validator:
                     self.fail(f"{where}.params.{name}", "is not a parameter of this exercise")
                 if not _is_scalar(value):
                     self.fail(f"{where}.params.{name}", "must be text or a number")
+            if "requires" in fault:
+                self._requires(fault["requires"], f"{where}.requires")
             hints = fault.get("hints")
             if not isinstance(hints, list) or not hints or not all(isinstance(h, str) and h.strip() for h in hints):
                 self.fail(f"{where}.hints", "needs at least one non-empty hint")

@@ -96,7 +96,8 @@ DELETE_TIMEOUT_S = 180
 EMPTY_TIMEOUT_S = 120
 # What an exercise or a learner makes in a seat's namespaces, removed between attempts.
 # Controllers first, or they make their Pods again while those are deleted.
-EMPTIED_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "Pod", "Service", "Endpoints", "EndpointSlice", "ConfigMap")
+EMPTIED_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "Pod", "Service", "Endpoints", "EndpointSlice", "ConfigMap",
+                 "NetworkPolicy")  # a default deny left behind would block the next attempt
 KEPT_CONFIGMAPS = {"kube-root-ca.crt"}
 
 

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, command_group, environment, err, handles_errors, out, print_json,
+    JsonOption, ProbeImageOption, command_group, environment, err, found_capabilities, handles_errors, out, print_json,
+    refuse_unsupported, supported_only,
 )  # fmt: skip
 from ckaprep.exit_status import ExitStatus
 
@@ -36,6 +37,36 @@ def _load_targets(env, targets: list[str]):
     return exercises
 
 
+def _what_the_cluster_runs(env, exercises: list, *, named: bool):
+    """The exercises this cluster can prove, and which of their proofs: an exercise whose
+    `requires` the cluster does not meet is refused when named (exit status 6) and left out of
+    the whole catalogue, with a note; a proof that pins a fault the cluster cannot support is
+    left out, with a note. What the cluster offers is found out when not known (see `start`)."""
+    from ckaprep.catalogue.capabilities import fault_requires, needs_any
+    from ckaprep.catalogue.faults import fault_pool
+
+    capabilities = found_capabilities(env, exercises)
+    if named:
+        for exercise in exercises:
+            if needs_any(exercise):
+                refuse_unsupported(exercise, capabilities)
+    else:
+        kept = supported_only({ex.id: ex for ex in exercises}, capabilities, unknown_note=False)
+        exercises = [ex for ex in exercises if ex.id in kept]
+
+    def runnable(exercise, proof) -> bool:
+        if capabilities is None:
+            return True
+        pool = fault_pool(exercise.faults)
+        lacking = [reason for f in proof.faults if f in pool for reason in capabilities.unmet(fault_requires(pool[f]))]
+        if lacking:
+            err.print(f"note: left out proof {exercise.id}:{proof.name}: its faults need what this cluster lacks "
+                      f"({lacking[0]})", markup=False, soft_wrap=True)  # fmt: skip
+        return not lacking
+
+    return exercises, runnable
+
+
 def _builtin_path(exercise_id: str) -> Path:
     from ckaprep.catalogue.locations import exercises_dir
 
@@ -45,6 +76,7 @@ def _builtin_path(exercise_id: str) -> Path:
 @commands.command()
 @handles_errors
 def validate(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Exercise files to check.")],
     as_json: JsonOption = False,
 ):
@@ -54,10 +86,11 @@ def validate(
 
     Exit status: 0 every file is valid, 2 some file has a problem.
     """
-    from ckaprep.catalogue.loading import builtin_shadow, builtin_twin, load_exercise
+    from ckaprep.catalogue.loading import builtin_shadow, builtin_twin, load_exercise, trainer_clash, trainer_twins
     from ckaprep.catalogue.validation import authoring_problems, control_character_warnings, line_of
     from ckaprep.errors import ExerciseFileError
 
+    trainers_dirs = environment(ctx).exercise_dirs()[1:]  # --exercises and $CKAPREP_EXERCISES
     results = []
     for path in files:
         try:
@@ -68,6 +101,8 @@ def validate(
         problems = [p.at(line_of(path, p.field)).message for p in authoring_problems(exercise)]
         twin = builtin_twin(path)  # a copy of a built-in exercise (the README's own example), or an edit
         warnings = [builtin_shadow(path)] if twin and not twin[1] else []
+        others = trainer_twins(path, trainers_dirs)
+        warnings += [trainer_clash(path, others)] if others and not twin else []
         warnings += control_character_warnings(exercise, path)
         right = sum(p.is_right for p in exercise.proofs)
         results.append({
@@ -130,12 +165,19 @@ def prove(
     from ckaprep.practice.proving import Kubectl, Prover, find_kubectl, plan_tasks, select_proofs, selecting_names
 
     env = environment(ctx)
-    exercises = _load_targets(env, targets or [])
+    loaded = _load_targets(env, targets or [])
+    exercises, runnable = _what_the_cluster_runs(env, loaded, named=bool(targets))
     names = proof_names or []
     plan = [(ex, *select_proofs(ex, names)) for ex in exercises]
+    plan = [(ex, [p for p in proofs if runnable(ex, p)], fresh) for ex, proofs, fresh in plan]
     plan = [(ex, proofs, fresh) for ex, proofs, fresh in plan if proofs or fresh]
-    known = {name for ex in exercises for name in selecting_names(ex)}
+    known = {name for ex in loaded for name in selecting_names(ex)}  # a name of one left out is no typo
     unknown = [n for n in names if n not in known]
+    if not unknown and not plan and len(exercises) < len(loaded):
+        from ckaprep.errors import MissingCapability
+
+        raise MissingCapability("every proof asked for belongs to an exercise this cluster cannot support (see the "
+                                "note above); `ckaprep doctor` says what to change")  # fmt: skip
     if unknown or not plan:
         raise UsageError(f"no proof named {', '.join(map(repr, unknown or names))} in the exercises given")
     kubectl = env.kubectl or Kubectl(find_kubectl(env.environ), env.environ, env.kubeconfig, env.context)

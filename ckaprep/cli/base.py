@@ -4,6 +4,7 @@ small readers of the environment. Command modules import this module and nothing
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import json
 import math
@@ -24,9 +25,61 @@ from ckaprep.errors import CkaprepError, one_line
 from ckaprep.exit_status import ExitStatus
 
 
+GLOBAL_OPTION_NAMES = ("kubeconfig", "context", "exercises")
+
+
+def _take_global_option(ctx, param, value) -> None:
+    if value is None or value == () or value == []:
+        return
+    env = environment(ctx)
+    if param.name == "exercises":
+        env.extra_exercise_dirs = [*env.extra_exercise_dirs, *map(Path, value)]
+    else:
+        setattr(env, param.name, value)
+
+
+def _global_option_after(option):
+    """The top level's global option, for a command to take after its name (`ckaprep check
+    --context kind-cka`). The command line moves those before the command
+    (`ckaprep.cli.entry`), where the top level reads them; this copy puts them in every
+    command's --help and completion."""
+    after = copy.copy(option)
+    after.expose_value, after.callback, after.is_global = False, _take_global_option, True
+    return after
+
+
+def _format_options(self, *, ctx, formatter) -> None:
+    """Arguments, the command's options, then the global options it also takes."""
+    sections: dict[str, list] = {"Arguments": [], "Options": [], "Global options": []}
+    for param in self.get_params(ctx):
+        record = param.get_help_record(ctx)
+        if record is None:
+            continue
+        kind = "Arguments" if param.param_type_name == "argument" else "Options"
+        sections["Global options" if getattr(param, "is_global", False) else kind].append(record)
+    for title, rows in sections.items():
+        if rows:
+            with formatter.section(title):
+                formatter.write_dl(rows)
+
+
+if hasattr(typer.core, "_typer_format_options"):
+    typer.core._typer_format_options = _format_options
+
+
 class CommandGroup(typer.core.TyperGroup):
     """Lists each command with its whole first sentence, wrapped under its column: never cut
-    short with "..." at 80 columns."""
+    short with "..." at 80 columns. Every command in it also takes the global options."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        shared = [_global_option_after(param) for param in self.params if param.name in GLOBAL_OPTION_NAMES]
+        if shared:  # the top level: its commands and their commands take them too
+            todo = list(self.commands.values())
+            while todo:
+                command = todo.pop()
+                command.params.extend(copy.copy(param) for param in shared)
+                todo += getattr(command, "commands", {}).values()
 
     def format_commands(self, ctx, formatter) -> None:
         rows = []
@@ -213,26 +266,36 @@ def _version(value: bool):
         raise typer.Exit()
 
 
+KUBECONFIG_HELP = "Path to a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)."
+CONTEXT_HELP = "The kubeconfig context to use (default: the current one)."
+EXERCISES_HELP = "Add a directory of your own exercise files (repeatable; also $CKAPREP_EXERCISES)."
+
+
+def complete_context(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The contexts of the kubeconfig in use (--kubeconfig if given before, else as kubectl finds it)."""
+    import os
+
+    from ckaprep.cluster.contexts import context_names
+
+    kubeconfig, at = None, ctx
+    while at is not None and kubeconfig is None:
+        kubeconfig, at = at.params.get("kubeconfig"), at.parent
+    if kubeconfig is None and isinstance(ctx.find_root().obj, Environment):  # given after the command
+        kubeconfig = ctx.find_root().obj.kubeconfig
+    return [name for name in context_names(kubeconfig, os.environ) if name.startswith(incomplete)]
+
+
 # Commands whose state is a classroom seat's, in the cluster, when run with a seat's kubeconfig.
 SEAT_AWARE_COMMANDS = {"start", "check", "status", "hint", "solution", "reset", "exam", "task"}
 
 
 def global_options(
     ctx: typer.Context,
-    kubeconfig: Annotated[
-        Optional[str],
-        typer.Option(help="Path to a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)."),
-    ] = None,
+    kubeconfig: Annotated[Optional[str], typer.Option(metavar="PATH", help=KUBECONFIG_HELP)] = None,
     context: Annotated[
-        Optional[str], typer.Option(help="The kubeconfig context to use (default: the current one).")
+        Optional[str], typer.Option(metavar="NAME", help=CONTEXT_HELP, autocompletion=complete_context)
     ] = None,
-    exercises: Annotated[
-        Optional[list[Path]],
-        typer.Option(
-            "--exercises", metavar="DIR",
-            help="Add a directory of your own exercise files (repeatable; also $CKAPREP_EXERCISES).",
-        ),
-    ] = None,
+    exercises: Annotated[Optional[list[Path]], typer.Option("--exercises", metavar="DIR", help=EXERCISES_HELP)] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
@@ -278,11 +341,14 @@ def read_history(env: Environment):
     return records
 
 
-def suggest(env: Environment, *, quiet: bool = False):
-    """The exercise to practise now (`next`, `start --next`); its reason goes to stderr unless quiet."""
+def suggest(env: Environment, *, quiet: bool = False, among: dict | None = None):
+    """The exercise to practise now (`next`, `start --next`); its reason goes to stderr unless quiet.
+    Chosen `among` these exercises, by default those the cluster can run as far as the cache knows."""
     from ckaprep.practice.progress import next_exercise
 
-    suggestion = next_exercise(read_history(env), catalogue(env), env.now())
+    exercises = among if among is not None else supported_only(
+        catalogue(env), known_capabilities(env), unknown_note=False)  # a suggestion, not a listing
+    suggestion = next_exercise(read_history(env), exercises, env.now())
     if not quiet:
         err.print(f"next: {suggestion.reason}", soft_wrap=True)
     return suggestion
@@ -332,3 +398,101 @@ def run_instead(ctx: typer.Context, group: str, command: str, args: list[str]) -
         raise RuntimeError(f"no command `{group} {command}`")
     with found.make_context(f"{group} {command}", list(args), parent=ctx) as instead:
         return found.invoke(instead)
+
+
+# -- what the cluster offers, for exercises that require something (`requires`) -----------------
+def capability_cache(env: Environment):
+    from ckaprep.practice.capability_cache import CapabilityCache
+
+    return CapabilityCache.for_environ(env.environ)
+
+
+def known_capabilities(env: Environment):
+    """What a recent `doctor` (or `start`) found this cluster to offer, from the cache alone:
+    no request to the cluster. None when nothing fresh is known."""
+    cache = capability_cache(env)
+    return cache.fresh(cache.cluster_of(env.environ, env.kubeconfig, env.context), env.now())
+
+
+def found_capabilities(env: Environment, exercises, progress=None):
+    """What the cluster offers as far as `exercises` need it: the cache when fresh, else found
+    out now by trying (Pods in a scratch namespace; see ckaprep.grading.capability_probe) and
+    kept. None when the exercises require nothing."""
+    from ckaprep.grading.capability_probe import find_capabilities
+    from ckaprep.practice.capability_cache import capabilities_for
+
+    cache = capability_cache(env)
+
+    def probe(want):
+        from ckaprep.catalogue.capabilities import Capabilities
+
+        if getattr(env.state, "seat", None) is not None:  # a seat may not make a namespace to try things in
+            return Capabilities()
+        (progress or (lambda message: None))("finding out what the cluster offers: " + ", ".join(sorted(want)))
+        return find_capabilities(env.cluster(), want=want, curl_image=env.default_probe_image,
+                                 waiter=env.waiter(progress)).capabilities  # fmt: skip
+
+    return capabilities_for(exercises, cache=cache, cluster_name=cache.cluster_of(env.environ, env.kubeconfig,
+                            env.context), now=env.now(), probe=probe)  # fmt: skip
+
+
+def refuse_unsupported(exercise, capabilities) -> None:
+    """One line naming what the cluster lacks, with exit status 6, when it cannot run the exercise."""
+    from ckaprep.catalogue.capabilities import unmet_reasons
+    from ckaprep.errors import MissingCapability
+
+    reasons = unmet_reasons(exercise, capabilities)
+    unknown = capabilities.unknown(exercise.requires) if capabilities is not None else list(exercise.requires)
+    wants = ", ".join(r.text for r in exercise.requires)
+    if reasons:
+        raise MissingCapability(f"exercise {exercise.id} cannot run on this cluster: {'; '.join(reasons)} "
+                                f"(it requires {wants or 'what its faults need'}); `ckaprep doctor` says what to change")  # fmt: skip
+    if unknown:
+        raise MissingCapability(f"exercise {exercise.id} requires {wants}, and whether this cluster has "
+                                f"{', '.join(r.described for r in unknown)} cannot be found out with these credentials "
+                                "(a classroom seat, or a user who may not list nodes); practise it on a cluster of "
+                                "your own, where `ckaprep doctor` finds out")  # fmt: skip
+
+
+def on_topics(exercises: dict, topics) -> dict:
+    """The exercises an exam on these topics may draw (all of them without topics): what the
+    cluster offers is found out for those only."""
+    from ckaprep.study.vocabulary import resolve
+
+    if not topics:
+        return exercises
+    with_exercises = sorted({t for ex in exercises.values() for t in ex.topics})
+    wanted = {resolve(topic, among=with_exercises) for topic in topics}
+    return {key: ex for key, ex in exercises.items() if wanted & set(ex.topics)}
+
+
+def supported_only(exercises: dict, capabilities, *, unknown_note: bool = True) -> dict:
+    """The exercises the cluster can run; how many were left out and why goes to stderr, as does
+    a note on those kept that require what is not known of this cluster."""
+    from ckaprep.catalogue.capabilities import select
+
+    selection = select(exercises, capabilities)
+    if selection.summary():
+        err.print(f"note: {selection.summary()}; `ckaprep doctor` says what to change", soft_wrap=True)
+    unknown = capabilities_unknown(selection.kept, capabilities)
+    if unknown and unknown_note:
+        err.print(f"note: {unknown}", soft_wrap=True)
+    return selection.kept
+
+
+def capabilities_unknown(exercises: dict, capabilities) -> str:
+    """A note on the exercises that require what is not known of this cluster, or ""."""
+    from ckaprep.catalogue.capabilities import all_requirements
+
+    unknown: dict[str, None] = {}
+    count = 0
+    for exercise in exercises.values():
+        requirements = all_requirements(exercise)
+        missing = capabilities.unknown(requirements) if capabilities is not None else requirements
+        count += bool(missing)
+        unknown.update(dict.fromkeys(r.capability for r in missing))
+    if not count:
+        return ""
+    return (f"{count} exercise{'s' if count != 1 else ''} require{'s' if count == 1 else ''} "
+            f"{', '.join(unknown)}, which is not known of this cluster (not found out in the last hour): "
+            f"listed all the same; `ckaprep doctor` finds out")  # fmt: skip

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ckaprep.cli.base import (
     JsonOption, ProbeImageOption, Spinner, catalogue, command_group, complete_exam_topic, environment, err,
-    handles_errors, out, print_json, waiter,
+    found_capabilities, handles_errors, on_topics, out, print_json, supported_only, waiter,
 )  # fmt: skip
 from ckaprep.errors import one_line
 from ckaprep.views.classroom_tables import class_exam_table, grades_table, minutes, report_view, seats_table, status_table
@@ -137,9 +137,13 @@ def classroom_exam(
     env = environment(ctx)
     seed = new_seed(seed)
     with Spinner() as progress:
+        # Only what this cluster can run is drawn: found out now when not known from the last hour.
+        everything = catalogue(env)
+        capabilities = found_capabilities(env, on_topics(everything, topic).values(), progress)
         progress("setting up the exam in every seat")
         started = start_class_exam(
-            env.cluster(), check_class_name(class_name), catalogue(env), state_dir=env.state.directory, seed=seed,
+            env.cluster(), check_class_name(class_name), supported_only(everything, capabilities),
+            state_dir=env.state.directory, capabilities=capabilities, seed=seed,
             now=env.now, tasks=tasks, topics=topic or (), minutes=minutes, per_seat=draw == "per-seat", force=force,
             parallel=parallel, progress=progress, clock=env.monotonic, sleep=env.sleep,
         )  # fmt: skip

@@ -11,7 +11,8 @@ import typer
 from rich.text import Text
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, Spinner, active, catalogue, catalogue_and_skipped, command_group,
+    JsonOption, ProbeImageOption, Spinner, active, capabilities_unknown, catalogue, catalogue_and_skipped,
+    command_group, found_capabilities, known_capabilities, refuse_unsupported, supported_only,
     complete_exercise, environment, err, find_exercise, finite, forget_if_gone, handles_errors, list_content, out,
     print_json, print_rendered, print_trimmed, run_instead, suggest, waiter,
 )  # fmt: skip
@@ -29,36 +30,63 @@ def list_exercises(
     path: Annotated[
         bool, typer.Option("--path", help="In the order of the study path (basics, advanced, troubleshooting).")
     ] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Also the exercises this cluster cannot run (see `ckaprep doctor`).")
+    ] = False,
 ):
-    """List the exercises with their difficulty, suggested minutes and topics."""
+    """List the exercises with their difficulty, suggested minutes and topics.
+
+    Exercises that require what this cluster lacks (NetworkPolicy, more nodes, dual-stack), as
+    `ckaprep doctor` last found it, are left out and counted; --all lists them too.
+    """
     from ckaprep.catalogue.study_path import OFF_PATH, STAGE_OF, step
 
     env = environment(ctx)
     if as_json:
-        exercises = list(catalogue(env).values())
+        everything = catalogue(env)
+        # Each item says what it requires; what is not known of the cluster is no note here.
+        kept = everything if every else supported_only(everything, known_capabilities(env), unknown_note=False)
+        exercises = list(kept.values())
         if path:
             exercises.sort(key=lambda ex: (step(ex.id), ex.id))
-        print_json([ex.to_summary() | ({"stage": STAGE_OF.get(ex.id, OFF_PATH), "step": step(ex.id)} if path else {})
+        print_json([ex.to_summary() | {"requires": [r.to_json() for r in ex.requires]}
+                    | ({"stage": STAGE_OF.get(ex.id, OFF_PATH), "step": step(ex.id)} if path else {})
                     for ex in exercises])  # fmt: skip
         return
-    print_rendered(env, "list-path" if path else "list", list_content(env), lambda: _catalogue_view(env, path))
+    name = ("list-path" if path else "list") + ("-all" if every else "")
+    print_rendered(env, name, list_content(env), lambda: _catalogue_view(env, path, every))
 
 
-def _catalogue_view(env, path: bool = False):
-    """The exercise table; not kept for next time when a file had to be skipped (its warning)."""
+def _catalogue_view(env, path: bool = False, every: bool = False):
+    """The exercise table; not kept for next time when a file had to be skipped (its warning).
+    What the cluster cannot run is left out, and a line under the table says how many and why."""
     from rich.console import Group
 
+    from ckaprep.catalogue.capabilities import select
     from ckaprep.catalogue.study_path import OFF_PATH, STAGE_OF, along_the_path
     from ckaprep.views.render import catalogue_table
 
     exercises, skipped = catalogue_and_skipped(env)
+    capabilities = known_capabilities(env)
+    notes = []
+    selection = select(exercises, capabilities)
+    if every and selection.left_out:  # listed all the same, and named
+        cannot = "; ".join(f"{exercise_id} ({', '.join(reasons)})" for exercise_id, reasons in selection.left_out.items())
+        notes.append(Text(f"This cluster cannot run: {cannot}. ckaprep doctor says what to change.", style="dim"))
+    if not every:
+        exercises = selection.kept
+        if selection.summary():
+            notes.append(Text(selection.summary() + ". ckaprep list --all lists them too; ckaprep doctor says "
+                              "what to change.", style="dim"))
+        if capabilities_unknown(exercises, capabilities):
+            notes.append(Text(capabilities_unknown(exercises, capabilities), style="dim"))
     if path:
         ordered = [exercises[exercise_id] for exercise_id in along_the_path(exercises)]
         table = catalogue_table(ordered, stages={ex.id: STAGE_OF.get(ex.id, OFF_PATH) for ex in ordered})
         hint = "Start at the top, or let ckaprep choose: ckaprep start --next"
     else:
         table, hint = catalogue_table(list(exercises.values())), "Start one with: ckaprep start <id>"
-    return Group(table, Text(hint)), not skipped
+    return Group(table, *notes, Text(hint)), not skipped
 
 
 @commands.command()
@@ -90,14 +118,22 @@ def start(
         raise UsageError(
             "give an exercise id, or --next for the one `ckaprep next` suggests (see `ckaprep start --help`)"
         )
-    if next_:
-        exercise_id = suggest(env).exercise
-    exercise = find_exercise(env, exercise_id)
-    cluster = env.cluster()
+    from ckaprep.catalogue.capabilities import fault_draw, needs_any
+
+    seed = new_seed(seed)
     with Spinner() as progress:
+        if next_:  # among the exercises this cluster can run, found out now if need be
+            everything = catalogue(env)
+            capabilities = found_capabilities(env, everything.values(), progress)
+            exercise_id = suggest(env, among=supported_only(everything, capabilities, unknown_note=False)).exercise
+        exercise = find_exercise(env, exercise_id)
+        capabilities = found_capabilities(env, [exercise], progress) if needs_any(exercise) else None
+        refuse_unsupported(exercise, capabilities)
+        cluster = env.cluster()
         attempt = start_drill(
-            env.workspace, exercise, cluster, seed=new_seed(seed), now=env.now(), force=force,
+            env.workspace, exercise, cluster, seed=seed, now=env.now(), force=force,
             context=env.context, waiter=waiter(env, progress),
+            faults=fault_draw(exercise.faults, seed, capabilities),
         )  # fmt: skip
     if as_json:
         print_json(_task_json(exercise, attempt))

@@ -111,13 +111,14 @@ def run(args: list[str] | None, prog_name: str) -> None:
 
     env = Environment()
     try:
+        _refuse_an_option_as_value(args or [])
         status = app(args=args, prog_name=prog_name, standalone_mode=False, obj=env)
     except typer.Exit as exc:
         status = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
         status = ExitStatus.INTERRUPTED
     except typer.TyperException as exc:  # usage errors from parsing the command line
-        status = _usage_error(exc)
+        status = _usage_error(exc, args or [])
     except CkaprepError as exc:  # raised outside a command: the output of --help or --version
         print_error(exc.message)
         status = exc.exit_status
@@ -152,7 +153,7 @@ def _flushed(status: int) -> int:
     return status
 
 
-def _usage_error(exc) -> int:
+def _usage_error(exc, args: list[str]) -> int:
     from ckaprep.cli.base import print_error
     from ckaprep.exit_status import ExitStatus
 
@@ -160,6 +161,39 @@ def _usage_error(exc) -> int:
     if type(exc).__name__ == "NoArgsIsHelpError":  # bare `ckaprep`: the help is the answer
         sys.stdout.write(exc.format_message() + "\n")
         return ExitStatus.OK
+    swallowed = _command_taken_as_value(args, ctx)
+    if swallowed:
+        option, command = swallowed
+        print_error(f"{option} needs a value: {command!r} is a command, not its value "
+                    f"(e.g. ckaprep {command} {option} {GLOBAL_METAVARS[option]}; see `ckaprep --help`)")  # fmt: skip
+        return int(ExitStatus.USAGE)
     where = f"`{ctx.command_path} --help`" if ctx is not None else "`ckaprep --help`"
     print_error(f"{exc.format_message().rstrip('.')} (see {where})")
     return int(getattr(exc, "exit_code", ExitStatus.USAGE))
+
+
+def _refuse_an_option_as_value(args: list[str]) -> None:
+    """`ckaprep check --context --json`: the global option has no value (click would take
+    `--json` as the context's name)."""
+    from ckaprep.errors import UsageError
+
+    for option, value in zip(args, args[1:]):
+        if value == "--":
+            return
+        if option in GLOBAL_OPTIONS and value.startswith("-") and value != "-":
+            raise UsageError(f"{option} needs a value, not the option {value!r} "
+                             f"(e.g. {option} {GLOBAL_METAVARS[option]}; see `ckaprep --help`)")  # fmt: skip
+
+
+GLOBAL_METAVARS = {"--kubeconfig": "PATH", "--context": "NAME", "--exercises": "DIR"}
+
+
+def _command_taken_as_value(args: list[str], ctx) -> tuple[str, str] | None:
+    """(option, command) when a global option with no value of its own took the name of a
+    command as its value (`ckaprep check --context`), and so no command was left."""
+    root = ctx.find_root() if ctx is not None else None
+    names = set(getattr(root.command, "commands", {})) if root is not None else set()
+    for option, value in zip(args, args[1:]):
+        if option in GLOBAL_OPTIONS and value in names:
+            return option, value
+    return None

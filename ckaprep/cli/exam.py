@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ckaprep.cli.base import (
     JsonOption, Spinner, catalogue, command_group, complete_exam_topic, environment, err, forget_if_gone,
-    handles_errors, out, print_json, waiter,
+    found_capabilities, handles_errors, on_topics, out, print_json, supported_only, waiter,
 )  # fmt: skip
 from ckaprep.errors import UsageError
 from ckaprep.exit_status import ExitStatus
@@ -105,10 +105,14 @@ def exam_start(
 
     env = environment(ctx)
     seed = new_seed(seed)
-    draw = draw_exam(catalogue(env), seed=seed, tasks=tasks, topics=topic or (), minutes=minutes)
-    cluster = env.cluster()
     began = time.monotonic()
     with Spinner() as progress:
+        # Only what this cluster can run is drawn: found out now when not known from the last hour.
+        drawable = on_topics(catalogue(env), topic)
+        capabilities = found_capabilities(env, drawable.values(), progress)
+        draw = draw_exam(supported_only(drawable, capabilities), seed=seed, tasks=tasks, topics=topic or (),
+                         minutes=minutes, capabilities=capabilities)  # fmt: skip
+        cluster = env.cluster()
         progress(f"setting up {len(draw.exercises)} tasks")
         exam = start_exam(
             env.workspace, cluster, draw, seed=seed, now=env.now, practice=practice,

@@ -51,9 +51,14 @@ def attempt_for_notes(env: Environment):
 
 
 def list_content(env: Environment) -> tuple:
+    """What the exercise list depends on: the exercise files, and what this cluster was found
+    to offer (a list leaves out what it cannot run), as the cache knows it now."""
     from ckaprep.catalogue.locations import exercise_files_stamp
+    from ckaprep.practice.capability_cache import CapabilityCache
 
-    return (exercise_files_stamp(env.exercise_dirs()),)
+    cache = CapabilityCache.for_environ(env.environ)
+    known = cache.fresh(cache.cluster_of(env.environ, env.kubeconfig, env.context), env.now())
+    return (exercise_files_stamp(env.exercise_dirs()), known.to_json() if known is not None else None)
 
 
 def kept_page(args: list[str], env: Environment) -> str | None:

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, Spinner, command_group, completion_script, environment, handles_errors, print_json,
-    print_trimmed,
+    JsonOption, ProbeImageOption, Spinner, capability_cache, catalogue, command_group, completion_script, environment,
+    handles_errors, print_json, print_trimmed,
 )  # fmt: skip
 
 commands = command_group()
@@ -22,7 +22,9 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
 
     Asks the API for the permissions ckaprep needs, then tries the images, DNS,
     the ClusterIP, environment variables and Endpoints mirroring in a temporary
-    namespace of its own, which it removes again.
+    namespace of its own, which it removes again. Then finds out what exercises may
+    require: schedulable nodes, a Service across nodes, whether NetworkPolicy is
+    enforced, dual-stack; kept for an hour, so that list, next and start know it.
 
     Exit status: 0 all passed (warnings allowed), 1 a cluster feature failed,
     3 unreachable or missing permissions, 4 an image cannot be pulled, 5 timed out.
@@ -38,7 +40,12 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
     if cluster is not None:
         with Spinner() as progress:
             options = env.grading_options(wait_s=0, probe_image=probe_image, progress=progress)
-            diagnosis = diagnose(cluster, probe_image=options.probe_image, waiter=options.waiter)
+            diagnosis = diagnose(cluster, probe_image=options.probe_image, waiter=options.waiter,
+                                 needed=_required_by(env))  # fmt: skip
+        if diagnosis.capabilities is not None:  # kept for an hour: list, next and start read it
+            cache = capability_cache(env)
+            cache.put(cache.cluster_of(env.environ, env.kubeconfig, env.context), diagnosis.capabilities, env.now(),
+                      replace=True)  # fmt: skip
     if as_json:
         print_json(diagnosis.to_json())
     else:
@@ -46,6 +53,14 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
 
         print_trimmed(doctor_view(diagnosis))
     raise typer.Exit(int(diagnosis.exit_status))
+
+
+def _required_by(env) -> set[str]:
+    """What the catalogue's exercises (and their faults) require of a cluster, as doctor's rows name it."""
+    from ckaprep.catalogue.capabilities import NODES
+    from ckaprep.practice.capability_cache import needed
+
+    return {r.capability for r in needed(catalogue(env).values()) if r.capability != NODES or r.count > 1}
 
 
 @commands.command()

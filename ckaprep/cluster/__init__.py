@@ -34,6 +34,9 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     # Cluster-wide and read only: the Service range and the ClusterIPs in use.
     "ServiceCIDR": ("/apis/networking.k8s.io/v1", "servicecidrs", False),
     "IPAddress": ("/apis/networking.k8s.io/v1", "ipaddresses", False),
+    # NetworkPolicies an exercise sets up or grades, and the Nodes probes are placed on (read only).
+    "NetworkPolicy": ("/apis/networking.k8s.io/v1", "networkpolicies", True),
+    "Node": ("/api/v1", "nodes", False),
 }
 # Kinds only a classroom's seats are made of; exercises never create them.
 SEAT_KINDS: dict[str, tuple[str, str, bool]] = {
@@ -43,7 +46,13 @@ SEAT_KINDS: dict[str, tuple[str, str, bool]] = {
     "ResourceQuota": ("/api/v1", "resourcequotas", True),
     "LimitRange": ("/api/v1", "limitranges", True),
 }
-ALL_KINDS = {**KINDS, **SEAT_KINDS}
+# Kinds only finding out what the cluster offers reads or makes (ckaprep.grading.capability_probe):
+# the nodes, and a deny-all NetworkPolicy in a scratch namespace of its own.
+PROBE_KINDS: dict[str, tuple[str, str, bool]] = {
+    "Node": ("/api/v1", "nodes", False),
+    "NetworkPolicy": ("/apis/networking.k8s.io/v1", "networkpolicies", True),
+}
+ALL_KINDS = {**PROBE_KINDS, **KINDS, **SEAT_KINDS}
 
 
 class Cluster(Protocol):

@@ -98,6 +98,7 @@ class KubeCluster:
         self._timeout_s = request_timeout(environ)
         self._configuration = client.Configuration()
         self._source = kubeconfig or environ.get("KUBECONFIG") or DEFAULT_KUBECONFIG
+        self._kubeconfig, self._environ = kubeconfig, environ
         if kubeconfig is None and not environ.get("KUBECONFIG") and not _exists(DEFAULT_KUBECONFIG):
             try:  # no kubeconfig at all: perhaps we run in a pod
                 config.load_incluster_config(client_configuration=self._configuration)
@@ -114,6 +115,18 @@ class KubeCluster:
         self._local = threading.local()
         self._server_clock: tuple[datetime, float] | None = None  # (server Date, local monotonic then)
         self._clock_lock = threading.Lock()
+
+    def _no_such_context(self, context: str | None) -> None:
+        """A --context the kubeconfig does not have: say which contexts it has."""
+        from ckaprep.cluster.contexts import context_names
+
+        if context is None:
+            return
+        names = context_names(self._kubeconfig, self._environ)
+        if context not in names:
+            there = ", ".join(one_line(name) for name in names) if names else "none"
+            raise KubeconfigError(f"no context {one_line(context)!r} in kubeconfig {one_line(self._source)}; "
+                                  f"its contexts: {there} (see kubectl config get-contexts)")  # fmt: skip
 
     def _load_kubeconfig(self, kubeconfig: str | None, context: str | None) -> None:
         source = one_line(self._source)
@@ -135,6 +148,7 @@ class KubeCluster:
                 config_file=kubeconfig, context=context, client_configuration=self._configuration
             )
         except ConfigException as exc:
+            self._no_such_context(context)
             raise KubeconfigError(f"kubeconfig {source}: {exc}") from None
         except yaml.YAMLError as exc:
             raise KubeconfigError(f"kubeconfig {source} is not valid YAML: {_yaml_problem(exc)}") from None

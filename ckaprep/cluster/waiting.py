@@ -46,6 +46,19 @@ def pod_is_ready(pod: dict | None) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
+def ready_and_running(cluster, namespace: str, ready: str, running: str) -> Callable[[], bool]:
+    """A wait's condition: Pod `ready` is Ready and Pod `running` runs (a server and its client);
+    an image that cannot be pulled ends the wait with an ImagePullError."""
+    def started() -> bool:
+        server, client = cluster.get("Pod", namespace, ready), cluster.get("Pod", namespace, running)
+        for pod in (server, client):
+            if pod:
+                raise_if_image_pull_failed(pod)
+        return pod_is_ready(server) and pod_is_running(client)
+
+    return started
+
+
 @dataclass(frozen=True)
 class Waiter:
     """How to wait: where progress goes, and which clock and sleep to use (tests pass fakes)."""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import hashlib
 import threading
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 
 from ckaprep.cluster import Cluster, ExecResult
-from ckaprep.errors import CkaprepError
+from ckaprep.errors import CkaprepError, PermissionDenied
 from ckaprep.grading.dns_probes import DnsAnswer, nslookup_argv, nslookup_exec_timeout_s, parse_nslookup_output
 from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.probes import (
@@ -33,6 +36,34 @@ PROBE_POD_PREFIX = "ckaprep-probe"
 PROBE_POD_START_TIMEOUT_S = 120
 URLS_PER_EXEC = 4  # one exec runs this many curls in turn; more URLs go to execs in parallel
 DEFAULT_CLUSTER_DOMAIN = "cluster.local"
+
+
+# A probe pod placed where a check needs a client: with the labels a NetworkPolicy selects it
+# by, on a given node. It carries this label (a digest of where it is placed), so that each
+# placement has its own pod and the plain probe pod is never one of them.
+PLACEMENT_LABEL = "ckaprep.io/probe-placement"
+
+
+@dataclass(frozen=True)
+class Placement:
+    labels: tuple[tuple[str, str], ...] = ()
+    node: str | None = None
+
+    @staticmethod
+    def of(labels: dict | None = None, node: str | None = None) -> "Placement":
+        return Placement(tuple(sorted((str(k), str(v)) for k, v in (labels or {}).items())), node)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(repr((self.labels, self.node)).encode()).hexdigest()[:12]
+
+    def describe(self) -> str:
+        parts = []
+        if self.labels:
+            parts.append("labelled " + ",".join(f"{k}={v}" for k, v in self.labels))
+        if self.node:
+            parts.append(f"on node {self.node}")
+        return " ".join(parts) or "unplaced"
 
 
 class Fail(Exception):
@@ -122,17 +153,20 @@ class GradingContext:
         return service
 
     # -- probe pods -----------------------------------------------------------
-    def probe_pod(self, namespace: str | None = None, *, newer_than: dict | None = None) -> dict:
+    def probe_pod(self, namespace: str | None = None, *, newer_than: dict | None = None,
+                  placement: Placement | None = None) -> dict:  # fmt: skip
         """A running probe pod; a new one when the current one predates `newer_than`.
 
         Environment variables are fixed when a container starts, so a pod
-        started before a Service cannot show that Service's variables.
+        started before a Service cannot show that Service's variables. With `placement`,
+        a pod of its own with those labels, on that node.
         """
         ns = namespace or self.namespace
+        key = ns if placement is None else f"{ns}/{placement.digest}"
         with self._probe_lock:
-            if ns in self._probe_failures:  # one failed pod per run, not one per check
-                raise self._probe_failures[ns]
-            pod = self._probe_pods.get(ns) or self._find_probe_pod(ns)
+            if key in self._probe_failures:  # one failed pod per run, not one per check
+                raise self._probe_failures[key]
+            pod = self._probe_pods.get(key) or self._find_probe_pod(ns, placement)
             if pod is not None and newer_than is not None:
                 pod_time, obj_time = created_at(pod), created_at(newer_than)
                 if pod_time and obj_time and pod_time <= obj_time:
@@ -144,14 +178,14 @@ class GradingContext:
                     pod = None
             if pod is None:
                 try:
-                    pod = self._create_probe_pod(ns)
+                    pod = self._create_probe_pod(ns, placement)
                 except CkaprepError as exc:
-                    self._probe_failures[ns] = exc
+                    self._probe_failures[key] = exc
                     raise
-            self._probe_pods[ns] = pod
+            self._probe_pods[key] = pod
             return pod
 
-    def _find_probe_pod(self, ns: str) -> dict | None:
+    def _find_probe_pod(self, ns: str, placement: Placement | None = None) -> dict | None:
         """A running probe pod with the image asked for; stale or failed ones are deleted."""
         found = None
         # Only pods ckaprep made: a learner's pod is never deleted, whatever its labels say.
@@ -159,6 +193,9 @@ class GradingContext:
             meta = pod["metadata"]
             if meta.get("deletionTimestamp"):
                 continue
+            placed = (meta.get("labels") or {}).get(PLACEMENT_LABEL)
+            if placed != (placement.digest if placement else None):
+                continue  # another placement's pod
             image = probe_image_of(pod)
             if image != self.probe_image:
                 self.note(
@@ -171,16 +208,19 @@ class GradingContext:
                 found = pod
         return found
 
-    def _create_probe_pod(self, ns: str) -> dict:
+    def _create_probe_pod(self, ns: str, placement: Placement | None = None) -> dict:
         name = f"{PROBE_POD_PREFIX}-{secrets.token_hex(4)}"  # random: two graders never collide
-        self.cluster.create(
-            {
+        labels = {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: PROBE_ROLE}
+        if placement is not None:
+            # The check's labels first: ckaprep's own always win, so the pod stays a probe pod.
+            labels = dict(placement.labels) | labels | {PLACEMENT_LABEL: placement.digest}
+        manifest = {
                 "apiVersion": "v1",
                 "kind": "Pod",
                 "metadata": {
                     "name": name,
                     "namespace": ns,
-                    "labels": {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: PROBE_ROLE},
+                    "labels": labels,
                 },
                 "spec": {
                     "containers": [
@@ -195,8 +235,10 @@ class GradingContext:
                     "automountServiceAccountToken": False,
                     "terminationGracePeriodSeconds": 1,
                 },
-            }
-        )
+            }  # fmt: skip
+        if placement is not None and placement.node:
+            manifest["spec"]["nodeName"] = placement.node  # bound there, past the scheduler
+        self.cluster.create(manifest)
         latest: dict = {}
 
         def running() -> bool:
@@ -219,6 +261,28 @@ class GradingContext:
             raise
         return latest
 
+    def nodes(self) -> builtins.list[dict]:
+        """The nodes a Pod can be placed on: not cordoned, without a NoSchedule or NoExecute
+        taint; read once per run."""
+        def load() -> builtins.list[dict]:
+            found = []
+            for node in self.cluster.list("Node", None):
+                spec = node.get("spec") or {}
+                taints = [t for t in spec.get("taints") or [] if t.get("effect") in ("NoSchedule", "NoExecute")]
+                if not spec.get("unschedulable") and not taints:
+                    found.append(node)
+            return sorted(found, key=lambda n: n["metadata"]["name"])
+
+        return self._cached(("nodes",), load)
+
+    def nodes_if_readable(self) -> builtins.list[dict] | None:
+        """The nodes as `nodes()`, or None when these credentials may not list Nodes (a classroom
+        seat): a check that only spreads its clients over the nodes then uses one plain client."""
+        try:
+            return self.nodes()
+        except PermissionDenied:
+            return None
+
     def exec_in_probe(self, argv: list[str], namespace: str | None = None, *, timeout: float | None = None,
                       **kw) -> ExecResult:  # fmt: skip
         pod = self.probe_pod(namespace, **kw)
@@ -228,12 +292,18 @@ class GradingContext:
     def curl(self, url: str, namespace: str | None = None) -> ProbeResult:
         return self.curl_many([url], namespace)[0]
 
-    def curl_many(self, urls: list[str], namespace: str | None = None) -> list[ProbeResult]:
-        """Every URL from the probe pod, a few per exec and the execs in parallel, results in order."""
+    def curl_many(self, urls: list[str], namespace: str | None = None, *, placement: Placement | None = None,
+                  timeout_s: int = CURL_TIMEOUT_S) -> builtins.list[ProbeResult]:  # fmt: skip
+        """Every URL from the probe pod, a few per exec and the execs in parallel, results in order.
+
+        `placement` sends them from a probe pod of its own (see `Placement`); `timeout_s` bounds
+        each request (a connection a policy drops is waited for that long)."""
         batches = [urls[i:i + URLS_PER_EXEC] for i in range(0, len(urls), URLS_PER_EXEC)]
+        extra = {"placement": placement} if placement is not None else {}
 
         def run(batch: list[str]) -> list[ProbeResult]:
-            done = self.exec_in_probe(curl_argv(batch), namespace, timeout=curl_exec_timeout_s(batch))
+            done = self.exec_in_probe(curl_argv(batch, timeout_s), namespace,
+                                      timeout=curl_exec_timeout_s(batch, timeout_s), **extra)  # fmt: skip
             return parse_curl_output(batch, done.returncode, done.stdout, done.stderr)
 
         if len(batches) == 1:

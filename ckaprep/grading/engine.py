@@ -72,7 +72,7 @@ def grade(
                 results[check.id] = result
             if not settling:
                 break
-            reasons = in_flux(ctx, attempt.namespaces)
+            reasons = in_flux(ctx, attempt.namespaces, policies=_reads_policies(checks))
             if not reasons:
                 break  # nothing can change the verdict any more
             if clock() - started >= wait_s:
@@ -101,7 +101,15 @@ def grade(
     return report, ctx
 
 
-def in_flux(ctx: GradingContext, namespaces: list[str]) -> list[str]:
+# Check kinds whose verdict a NetworkPolicy decides (ckaprep.grading.checks.placement).
+POLICY_KINDS = {"traffic_probe", "policy_allows_port", "dns_egress_allowed"}
+
+
+def _reads_policies(checks) -> bool:
+    return any(c.kind in POLICY_KINDS for c in checks)
+
+
+def in_flux(ctx: GradingContext, namespaces: list[str], *, policies: bool = False) -> list[str]:
     """Why the cluster may still change, read once per kind and namespace for this round."""
     views = [
         NamespaceView(
@@ -113,6 +121,7 @@ def in_flux(ctx: GradingContext, namespaces: list[str]) -> list[str]:
             deployments=ctx.list("Deployment", ns),
             replica_sets=ctx.list("ReplicaSet", ns),
             stateful_sets=ctx.list("StatefulSet", ns),
+            network_policies=ctx.list("NetworkPolicy", ns) if policies else (),
         )
         for ns in namespaces
     ]

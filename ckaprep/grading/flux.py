@@ -58,6 +58,9 @@ class NamespaceView:
     deployments: list[dict]
     replica_sets: list[dict] = ()
     stateful_sets: list[dict] = ()
+    # Read only for an exercise whose checks judge traffic against NetworkPolicies: the network
+    # plugin enforces a new or changed policy a moment after the API shows it.
+    network_policies: list[dict] = ()
 
 
 def reasons_in_flux(views: Iterable[NamespaceView], now: datetime) -> list[str]:
@@ -74,6 +77,7 @@ def reasons_in_flux(views: Iterable[NamespaceView], now: datetime) -> list[str]:
         objects = [("Service", o) for o in view.services]
         objects += [("EndpointSlice", o) for o in view.endpoint_slices]
         objects += [("Endpoints", o) for o in view.endpoints] + [("Deployment", o) for o in view.deployments]
+        objects += [("NetworkPolicy", o) for o in view.network_policies]
         reasons += _recent_changes(objects, now)
         reasons += _controllers_behind(view)
     return list(dict.fromkeys(reasons))

@@ -33,8 +33,8 @@ def curl_argv(urls: list[str], timeout_s: int = CURL_TIMEOUT_S) -> list[str]:
     return argv
 
 
-def curl_exec_timeout_s(urls: list[str]) -> float:
-    return CURL_TIMEOUT_S * len(urls) + 6
+def curl_exec_timeout_s(urls: list[str], timeout_s: int = CURL_TIMEOUT_S) -> float:
+    return timeout_s * len(urls) + 6
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ class ProbeResult:
             return f"no result from the probe ({self.stderr.strip()})" if self.stderr.strip() else (
                 "no exit status from the probe"
             )
+        if self.exit_code == 28 and "resolv" in self.stderr.lower():
+            return "DNS lookup timed out (curl exit 28)"  # no answer from cluster DNS at all
         known = CURL_CAUSES.get(self.exit_code)
         return f"{known} (curl exit {self.exit_code})" if known else (
             f"curl exit {self.exit_code}: {self.stderr.strip() or 'no detail'}"

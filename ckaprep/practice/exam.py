@@ -50,10 +50,14 @@ def draw_exam(
     tasks: int | None = None,
     topics: list[str] | tuple[str, ...] = (),
     minutes: int | None = None,
+    capabilities=None,
 ) -> Draw:
     """Draw distinct exercises: first one for each topic not yet covered, in an order shuffled
     by the seed, then the rest. Without `tasks`, just enough to cover every topic once.
-    The same seed and options always give the same exam."""
+    The same seed and options always give the same exam. A fault pool draws only the faults
+    `capabilities` (what the cluster offers, see ckaprep.catalogue.capabilities) support."""
+    from ckaprep.catalogue.capabilities import fault_draw
+
     with_exercises = sorted({t for ex in catalogue.values() for t in ex.topics})
     topics = list(dict.fromkeys(resolve(topic, among=with_exercises) for topic in topics))
     candidates = [ex for _, ex in sorted(catalogue.items()) if not topics or set(topics) & set(ex.topics)]
@@ -80,7 +84,7 @@ def draw_exam(
     for exercise in chosen:
         while True:
             task_seed = rng.randrange(1, 10**6)
-            task_params = exercise.choose_params(task_seed)
+            task_params = exercise.choose_params(task_seed, faults=fault_draw(exercise.faults, task_seed, capabilities))
             namespaces = set(exercise.namespaces_for(task_params))
             if not namespaces & taken:
                 break

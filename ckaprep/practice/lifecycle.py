@@ -78,6 +78,7 @@ def plan_attempt(
         context=context,
         id=new_id(),
         exam=exam,
+        set_up_done=False,
         seat=workspace.seat_id,
     )
 
@@ -113,8 +114,10 @@ def set_up(
     record: Callable[[Attempt], None],
     waiter: Waiter = Waiter(),
     timeout_s: float = SETUP_TIMEOUT_S,
+    resume: bool = False,
 ) -> None:
-    """Create an already recorded attempt's namespaces and objects and wait until they settle."""
+    """Create an already recorded attempt's namespaces and objects and wait until they settle.
+    `resume` finishes a setup that was cut short: what this attempt already created is kept."""
     params = exercise.resolve_cluster_params(attempt.params, cluster)
     if params != attempt.params:  # read from the cluster (e.g. a free address in the Service range)
         attempt.params = params
@@ -127,6 +130,8 @@ def set_up(
     claims = exercise.cluster_addresses(attempt.params)
     annotations = {CLAIMS_ANNOTATION: ",".join(claims)} if claims else {}
     for ns in [] if attempt.seat else attempt.namespaces:  # a seat's namespaces exist already
+        if resume and _created_by(cluster, ns, attempt):
+            continue
         waiter.progress(f"creating namespace {ns}")
         metadata = {"name": ns, "labels": dict(labels)} | ({"annotations": dict(annotations)} if annotations else {})
         cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
@@ -134,10 +139,15 @@ def set_up(
     created = []
     for manifest in manifests:
         meta = manifest["metadata"]
+        live = cluster.get(manifest["kind"], meta.get("namespace"), meta["name"]) if resume else None
+        if live is not None:  # in this attempt's own namespaces: made by its first start
+            created.append(live)
+            continue
         waiter.progress(f"creating {manifest['kind']} {meta.get('namespace', '')}/{meta['name']}")
         created.append(create_once_admitted(cluster, manifest, waiter))
     # Kept before the wait, so that a setup that times out still has them for `check`.
-    attempt.records = records_at_start(cluster, manifests, created)
+    # A resumed setup keeps what its first start recorded of the objects it made then.
+    attempt.records = records_at_start(cluster, manifests, created) | (attempt.records if resume else {})
     record(attempt)
     wait_for_setup(cluster, manifests, attempt.namespaces, exercise.setup_wait, waiter, timeout_s)
     fingerprints = dict(attempt.fingerprints)
@@ -148,7 +158,19 @@ def set_up(
             fingerprints[f"Deployment/{meta['name']}"] = fingerprint(live)
     # Replaced whole, never changed in place: an exam's other tasks may be saving it right now.
     attempt.fingerprints = fingerprints
+    attempt.set_up_done = True
     record(attempt)
+
+
+def _created_by(cluster: Cluster, namespace: str, attempt: Attempt) -> bool:
+    """Whether the namespace exists as this attempt made it; one that exists otherwise is refused."""
+    found = cluster.get("Namespace", None, namespace)
+    if found is None:
+        return False
+    labels = found["metadata"].get("labels") or {}
+    if labels.get(OWNER_LABEL) != OWNER_VALUE or (attempt.id and labels.get(ATTEMPT_LABEL) != attempt.id):
+        ensure_namespaces_free(cluster, [namespace])  # says whose it is
+    return True
 
 
 NO_DEFAULT_ACCOUNT = 'serviceaccount "default" not found'
@@ -311,9 +333,11 @@ def start_drill(
     context: str | None = None,
     waiter: Waiter = Waiter(),
     timeout_s: float = SETUP_TIMEOUT_S,
+    faults: list[str] | None = None,
 ) -> Attempt:
     """`ckaprep start`: the whole read-check-create runs under the state lock, so a second
-    start waits and then finds this attempt active instead of orphaning either one."""
+    start waits and then finds this attempt active instead of orphaning either one. `faults`
+    pins the draw of a fault pool (to the faults the cluster supports)."""
     store = workspace.store
     with rescued_start(store.load, what="exercise", reset_command="ckaprep reset"):
         with store.locked(progress=waiter.progress):
@@ -324,6 +348,11 @@ def start_drill(
                     "then remove it with `ckaprep exam reset`"
                 )
             active = store.load()
+            if active is not None and not force and active.exercise == exercise.id and not active.set_up_done:
+                # The same start, run again after it was cut short: finish what it began.
+                waiter.progress(f"finishing the setup of {exercise.id}, started at {active.started_at[:19]}")
+                set_up(exercise, active, cluster, record=store.save, waiter=waiter, timeout_s=timeout_s, resume=True)
+                return active
             if active is not None:
                 if not force:
                     raise StateError(
@@ -334,7 +363,7 @@ def start_drill(
                 store.clear()
             return start_attempt(
                 exercise, cluster, seed=seed, now=now, record=store.save,
-                context=context, waiter=waiter, timeout_s=timeout_s, workspace=workspace,
+                context=context, waiter=waiter, timeout_s=timeout_s, workspace=workspace, faults=faults,
             )
 
 
@@ -343,27 +372,32 @@ def rescued_start(load_active: Callable[[], object], *, what: str, reset_command
     """Around `start` and `exam start`. When setting up fails or is interrupted after the new
     attempt (or exam) was recorded, the one-line error also says that it is only partly set up
     and which command removes it; a cluster that lacks something is pointed at `ckaprep doctor`."""
-    before = _recorded_id(load_active)
+    before, _ = _recorded(load_active)
     try:
         yield
     except (CkaprepError, KeyboardInterrupt) as exc:
         if isinstance(exc, (ClusterError, ImagePullError, WaitTimeout)):
             exc.message += " (`ckaprep doctor` checks what this cluster is missing)"
-        after = _recorded_id(load_active)
-        if after is None or after == before:
+        after, unfinished = _recorded(load_active)
+        if after is None or (after == before and not unfinished):
             raise  # nothing new was recorded: nothing to clean up
         partly = f"the {what} was only partly set up: `{reset_command}` removes it"
+        if what == "exercise":
+            partly = (f"the {what} was only partly set up: run the same `ckaprep start` again to "
+                      f"finish it, or `{reset_command}` to remove it")  # fmt: skip
         if isinstance(exc, KeyboardInterrupt):
             raise Interrupted(f"interrupted; {partly}") from None
         exc.message = f"{exc.message}; {partly}"
         raise
 
 
-def _recorded_id(load: Callable[[], object]) -> str | None:
+def _recorded(load: Callable[[], object]) -> tuple[str | None, bool]:
+    """The id of what is recorded as active, and whether its setup is unfinished (read once)."""
     try:
-        return getattr(load(), "id", None)
+        recorded = load()
     except CkaprepError:  # a state file that cannot be read records nothing to clean up
-        return None
+        return None, False
+    return getattr(recorded, "id", None), getattr(recorded, "set_up_done", True) is False
 
 
 @dataclass(frozen=True)

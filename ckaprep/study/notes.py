@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ckaprep.parsed_cache import ParsedYamlCache
+from ckaprep.errors import one_line
 from ckaprep.attempts import Attempt
 from ckaprep.study.vocabulary import TOPICS_DIR, resolve, topic_names  # noqa: F401 (part of this API)
 PRACTICE_LINE = re.compile(r"^Practice: (.+)$", re.MULTILINE)
@@ -85,4 +86,6 @@ def personal_note(topic: Topic, attempt: Attempt | None) -> str:
     values = personal_values(attempt)
     if any(value is None for value in values.values()):
         return ""
-    return topic.personal.format_map(values | optional_values(attempt)).strip()
+    # Values come from exercise files and the state file: a control character is shown escaped.
+    shown = {key: one_line(str(value)) for key, value in (values | optional_values(attempt)).items()}
+    return topic.personal.format_map(shown).strip()

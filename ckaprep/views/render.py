@@ -6,10 +6,10 @@ string rich would read as markup.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from rich.console import Group
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
@@ -50,12 +50,12 @@ class hint_view:  # noqa: N801 (used as the function it was)
         from rich.segment import Segment
         from rich.style import Style
 
-        from ckaprep.views.wrapping import commands_apart, notes
+        from ckaprep.views.wrapping import commands_apart, literal_angles, notes
 
         for number, text in enumerate(self.hints, start=1):
             label = f"Hint {number}/{self.total}: "
             width = max(20, options.max_width - len(label))
-            lines = list(Segment.split_lines(console.render(notes(commands_apart(text)), options.update_width(width))))
+            lines = list(Segment.split_lines(console.render(notes(commands_apart(literal_angles(text))), options.update_width(width))))
             while lines and not "".join(segment.text for segment in lines[-1]).strip():
                 lines.pop()  # the blank line Markdown ends a paragraph with
             for index, line in enumerate(lines):
@@ -126,7 +126,7 @@ class catalogue_table:  # noqa: N801 (used as the function it was)
         return Text.assemble(Text(ex.title, style="bold"), "\n", self._about(ex))
 
 
-def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
+def task_panel(exercise: Exercise, attempt: Attempt):
     namespaces = attempt.namespaces
     header = Text.assemble(
         ("Weight: ", "bold"), f"{exercise.weight}%   ",
@@ -134,7 +134,7 @@ def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
         ("Difficulty: ", "bold"), exercise.difficulty,
     )  # fmt: skip
     where = Text.assemble(("Namespace: ", "bold"), ", ".join(namespaces))
-    from ckaprep.views.wrapping import ShellCommand, notes
+    from ckaprep.views.wrapping import Boxed, ShellCommand, notes
 
     switch = ShellCommand(f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim")
 
@@ -143,12 +143,8 @@ def task_panel(exercise: Exercise, attempt: Attempt) -> Panel:
     footer = Text.assemble(
         ("When done, run: ckaprep check", "bold cyan"), "\n", (f"Study notes: {pages}", "dim")
     )
-    return Panel(
-        Group(header, where, switch, Text(""), body, Text(""), footer),
-        title=Text(f"Task · {exercise.title}"),
-        subtitle=Text(exercise.id),
-        expand=False,
-    )
+    return Boxed(Group(header, where, switch, Text(""), body, Text(""), footer),
+                 title=f"Task · {exercise.title}", subtitle=exercise.id)  # fmt: skip
 
 
 def _weight(check) -> str:
@@ -175,14 +171,46 @@ def report_view(report: Report, elapsed_s: float, minutes: int) -> Group:
         (f"graded in {report.grading_s:.1f}s", "dim"),
     )  # fmt: skip
     parts = [table]
-    for check in report.checks:
-        if check.status != PASS:
-            parts.append(failure_detail(check))
+    by_id = {check.id: check for check in report.checks}
+    for group, _, _ in failure_causes([asdict(check) for check in report.checks]):
+        failed = [by_id[check["id"]] for check in group]
+        parts.append(failure_detail(failed[0]) if len(failed) == 1 else shared_failure(failed))
     if any(c.constraint for c in report.checks):
         parts.append(Text("wt -N: a constraint the task sets; it earns nothing and costs N when broken.", style="dim"))
     parts += [Text(""), summary]
     parts += [Text("note: " + note, style="dim") for note in report.notes]
     return Group(*parts)
+
+
+def failure_causes(checks: list[dict]) -> list[tuple[list[dict], str, str]]:
+    """The failed checks grouped by cause (what was found, and why), in their order: one
+    missing Service fails every check of a task, and is said once."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for check in checks:
+        if check["status"] != "pass":
+            groups.setdefault((check["found"], check["message"]), []).append(check)
+    return [(group, found, message) for (found, message), group in groups.items()]
+
+
+def shared_failure(checks) -> Group:
+    """Failed checks with one cause (what was found, and why): each named, the cause said once."""
+    headings = []
+    for check in checks:
+        label, style = STATUS_STYLE[check.status]
+        headings.append(Text.assemble((label, f"bold {style}"), " ", (check.id, "bold"), ": ", check.title))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, width=11)
+    grid.add_column(overflow="fold")
+    expected = {check.expected for check in checks}
+    rows = [("expected", expected.pop() if len(expected) == 1 else ""), ("found", checks[0].found),
+            ("why", checks[0].message)]  # fmt: skip
+    rows += [("hint", hint) for hint in dict.fromkeys(check.hint for check in checks if check.hint)]
+    for name, value in rows:
+        if value:
+            grid.add_row(Text(f"  {name}:", style="cyan" if name == "hint" else "bold"),
+                         Text(value, style="cyan" if name == "hint" else ""))  # fmt: skip
+    cause = Text(f"  all {len(checks)} for one cause:", style="bold")
+    return Group(Text(""), *headings, cause, grid)
 
 
 def failure_detail(check) -> Group:
@@ -248,11 +276,11 @@ def solution_parts(solution: dict) -> list:
 
 
 def topic_view(body: str, personal: str) -> Group:
-    from ckaprep.views.wrapping import commands_apart, notes
+    from ckaprep.views.wrapping import Boxed, commands_apart, literal_angles, notes
 
     parts = [notes(body)]
     if personal:
-        parts.append(Panel(notes(commands_apart(personal)), title="In your current exercise", expand=False))
+        parts.append(Boxed(notes(commands_apart(literal_angles(personal))), title="In your current exercise"))
     return Group(*parts)
 
 

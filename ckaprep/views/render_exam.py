@@ -6,13 +6,12 @@ from datetime import datetime
 
 from rich import box
 from rich.console import Group
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from ckaprep.catalogue.exercise import Exercise
-from ckaprep.views.render import minutes_and_seconds, solution_parts
-from ckaprep.views.wrapping import ShellCommand, notes
+from ckaprep.views.render import failure_causes, minutes_and_seconds, solution_parts
+from ckaprep.views.wrapping import Boxed, ShellCommand, notes
 from ckaprep.attempts import Exam
 
 CHART_WIDTH = 40
@@ -22,7 +21,7 @@ def _when(iso: str) -> str:
     return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def task_view(exam: Exam, number: int, exercise: Exercise) -> Panel:
+def task_view(exam: Exam, number: int, exercise: Exercise) -> Boxed:
     attempt = exam.task(number)
     header = Text.assemble(
         ("Weight: ", "bold"), f"{exam.weights[number - 1]}%   ",  # as a single exercise's, and the exam's
@@ -31,7 +30,7 @@ def task_view(exam: Exam, number: int, exercise: Exercise) -> Panel:
     )  # fmt: skip
     switch = ShellCommand(f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim")
     body = notes(exercise.task_for(attempt.params))
-    return Panel(Group(header, switch, Text(""), body), title=f"Task {number} · {exercise.title}", expand=False)
+    return Boxed(Group(header, switch, Text(""), body), title=f"Task {number} · {exercise.title}")
 
 
 def exam_sheet(exam: Exam, exercises: list[Exercise]) -> Group:
@@ -68,16 +67,6 @@ def status_view(exam: Exam, exercises: list[Exercise], now: datetime) -> Group:
         table.add_row(str(number), exercise.title, str(exam.weights[number - 1]),
                       exam.task(number).namespace, "yes" if number in exam.flagged else "")  # fmt: skip
     return Group(head, table)
-
-
-def failure_causes(checks: list[dict]) -> list[tuple[list[dict], str, str]]:
-    """The failed checks grouped by cause (what was found, and why), in their order: one
-    missing Service fails every check of a task, and is said once."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for check in checks:
-        if check["status"] != "pass":
-            groups.setdefault((check["found"], check["message"]), []).append(check)
-    return [(group, found, message) for (found, message), group in groups.items()]
 
 
 def result_view(result: dict) -> Group:

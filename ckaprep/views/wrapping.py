@@ -1,10 +1,12 @@
-"""Text that stays whole at any terminal width: commands that paste as printed, tables that
-fold long words instead of cutting them.
+"""Text that stays whole at any terminal width: commands that paste as printed, and nothing
+a reader copies (a URL, a line of YAML, a DNS name, a variable name) broken across lines.
 
 Rich wraps a long line at spaces, which turns one shell command into two that fail when
-pasted, and cuts a word longer than its table column with "…". Here a command is broken only
-at a space outside quotes, each broken line ends in ` \\`, and a word that does not fit is
-printed whole (the terminal wraps it, and a copy keeps it one line). Only the CLI imports this.
+pasted; it folds a word longer than the line (a URL split in two), wraps code blocks back to
+column 1 (YAML that no longer parses), and cuts what is wider than a panel. Here a command is
+broken only at a space outside quotes, each broken line ends in ` \\`, and a word or a line
+that does not fit is printed whole (the terminal wraps it, and a copy keeps it one line).
+Only the CLI imports this.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.text import Text
 
 SHELL_LANGUAGES = {"bash", "sh", "shell", "console", "shell-session"}
@@ -110,35 +115,239 @@ class ShellCommand:
                 yield Text(self.indent + piece, style=self.style, no_wrap=True, overflow="ignore")
 
 
+# Spaces inside a code span (`kubectl get svc -A`, `web.shop.svc`) stand in as this while
+# the notes are laid out, so no line is broken inside one; they are spaces again on output.
+KEEP_TOGETHER = "\ue000"
+MOVED = f"see{KEEP_TOGETHER}"  # a table cell printed under the table: `see [1]`
+
+
+def _line_starts(plain: str, width: int) -> list[int]:
+    """Where the lines of `plain` start when it is wrapped at spaces only: a word wider than
+    `width` gets a line of its own and runs past the edge, whole."""
+    starts, column = [], 0
+    for match in re.finditer(r"\S+\s*", plain):
+        word = cell_len(match.group().rstrip())
+        if column and match.start() and column + word > width:
+            starts.append(match.start())
+            column = 0
+        column += cell_len(match.group())
+    return starts
+
+
+class WholeWords:
+    """Text wrapped at spaces, never inside a word: a URL, a DNS name or a code span wider than
+    the line is printed whole and overflows it (the terminal wraps it; a copy keeps it one line)."""
+
+    def __init__(self, text: Text):
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.text.split(allow_blank=True):
+            for piece in line.divide(_line_starts(line.plain, options.max_width)):
+                piece.rstrip()
+                yield from piece.render(console)
+                yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.text)
+
+
+def uncropped_lines(console: Console, renderable, options: ConsoleOptions, style=None, pad: bool = True):
+    """Like `console.render_lines`, but a line wider than the width keeps its end: containers
+    (list items, panels) built on this never cut what overflows."""
+    segments = console.render(renderable, options)
+    if style is not None:
+        segments = Segment.apply_style(segments, style)
+    lines = []
+    for line in Segment.split_lines(segments):
+        length = Segment.get_line_length(line)
+        if pad and length < options.max_width:
+            line = [*line, Segment(" " * (options.max_width - length), style)]
+        lines.append(line)
+    return lines
+
+
+class Boxed:
+    """A rounded box like rich's `Panel(expand=False)`, except that a line too wide for it (a
+    command that no break shortens) runs past its right edge instead of being cut."""
+
+    def __init__(self, renderable, title: str = "", subtitle: str = ""):
+        self.renderable, self.title, self.subtitle = renderable, title, subtitle
+
+    @staticmethod
+    def _rule(left: str, label: str, right: str, width: int) -> RenderResult:
+        label = f" {label} " if label else ""
+        before = max(0, (width - cell_len(label)) // 2)
+        yield Segment(f"{left}{'─' * before}{label}{'─' * (width - before - cell_len(label))}{right}")
+        yield Segment.line()
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        inner = max(1, options.max_width - 4)
+        title, subtitle = (label if cell_len(label) + 4 <= inner else "" for label in (self.title, self.subtitle))
+        content = self.renderable
+        if self.title and not title:  # a title too long for the top edge heads the content, whole
+            from rich.console import Group
+
+            content = Group(Text(self.title, style="bold"), content)
+        lines = [[*line] for line in uncropped_lines(console, content, options.update_width(inner), pad=False)]
+        for line in lines:  # the content's own padding up to the width is not content
+            while line and not line[-1].text.strip() and not line[-1].control:
+                line.pop()
+        lengths = [Segment.get_line_length(line) for line in lines]
+        width = max([length for length in lengths if length <= inner] + [cell_len(title) + 4, cell_len(subtitle) + 4])
+        yield from self._rule("╭", title, "╮", width + 2)
+        for line, length in zip(lines, lengths):
+            yield Segment("│ ")
+            yield from line
+            if length <= width:
+                yield Segment(" " * (width - length) + " │")
+            yield Segment.line()
+        yield from self._rule("╰", subtitle, "╯", width + 2)
+
+
 def notes(markdown: str):
-    """Markdown whose tables fold long words rather than cut them, and whose shell code
-    blocks are `ShellCommand`s."""
+    """Markdown laid out so that nothing a reader copies is broken across lines: paragraphs
+    and list items wrap at spaces only (a long URL or code span overflows the line), code
+    blocks keep their lines whole, shell blocks are `ShellCommand`s, and a table whose cells
+    cannot fit whole gives way: such a cell is printed in full under the table."""
     return _notes_class()(markdown)
+
+
+def _longest_word(text: Text) -> int:
+    return max((cell_len(word) for word in text.plain.split()), default=0)
+
+
+def _widest_line(text: Text) -> int:
+    return max((cell_len(line) for line in text.plain.splitlines()), default=0)
+
+
+def fitted_widths(columns: list[list[Text]], room: int) -> list[int] | None:
+    """Column widths that hold every word of every cell whole within `room` columns (each
+    column at least its longest word, the rest shared by what the columns would still take),
+    or None when the longest words alone do not fit."""
+    least = [max(map(_longest_word, cells), default=1) or 1 for cells in columns]
+    most = [max(max(map(_widest_line, cells), default=1), low) for cells, low in zip(columns, least)]
+    if sum(least) > room:
+        return None
+    widths, spare = list(least), room - sum(least)
+    wants = [high - low for high, low in zip(most, least)]
+    if sum(wants) <= spare:
+        return most
+    for index, want in enumerate(wants):
+        widths[index] += want * spare // sum(wants)
+    return widths
+
+
+def _columns(header: list[Text], rows: list[list[Text]]) -> list[list[Text]]:
+    return [[heading, *(row[i] for row in rows if i < len(row))] for i, heading in enumerate(header)]
+
+
+def _least_without(header: list[Text], rows: list[list[Text]], at: tuple[int, int]) -> int:
+    """The narrowest the table's columns can be once the cell `at` (row, column) gives way."""
+    r, c = at
+    rows = [[Text("") if (i, j) == (r, c) else cell for j, cell in enumerate(row)] for i, row in enumerate(rows)]
+    return sum(max(map(_longest_word, cells), default=1) for cells in _columns(header, rows))
 
 
 @cache
 def _notes_class():
     from rich import markdown as md  # markdown-it is slow to import; only some views need it
+    from rich.box import SIMPLE
+    from rich.table import Table
 
-    class FoldingTable(md.TableElement):
+    class WrappedParagraph(md.Paragraph):
         def __rich_console__(self, console, options):
-            for table in super().__rich_console__(console, options):
-                for column in table.columns:
-                    column.overflow = "fold"
-                yield table
+            yield WholeWords(self.text)
+
+    class GivingWayTable(md.TableElement):
+        def __rich_console__(self, console, options):
+            header = [cell.content for cell in self.header.row.cells] if self.header and self.header.row else []
+            rows = [[cell.content for cell in row.cells] for row in (self.body.rows if self.body else [])]
+            overhead = 2 * max(1, len(header))  # SIMPLE box edges and one space between columns
+            below: list[Text] = []  # the cells that give way, printed under the table, once each
+            room = options.max_width - overhead
+            while True:
+                widths = fitted_widths(_columns(header, rows), room)
+                movable = [(r, c) for r, row in enumerate(rows) for c, cell in enumerate(row)
+                           if cell.plain and not cell.plain.startswith(MOVED)]  # fmt: skip
+                if widths is not None or not movable:
+                    break
+                # the cell whose leaving makes the narrowest table, the longest of those
+                r, c = min(movable, key=lambda at: (_least_without(header, rows, at), -_longest_word(rows[at[0]][at[1]])))
+                if rows[r][c].plain not in [cell.plain for cell in below]:
+                    below.append(rows[r][c])
+                number = [cell.plain for cell in below].index(rows[r][c].plain) + 1
+                rows[r][c] = Text(f"{MOVED}[{number}]", style="dim")
+            table = Table(box=SIMPLE, pad_edge=False, style="markdown.table.border", show_edge=True,
+                          collapse_padding=True)  # fmt: skip
+            for index, heading in enumerate(header):
+                heading = heading.copy()
+                heading.stylize("markdown.table.header")
+                table.add_column(heading, width=widths[index] if widths else None, overflow="fold")
+            for row in rows:
+                table.add_row(*row)
+            yield table
+            for number, cell in enumerate(below, start=1):
+                label = f"[{number}] "
+                lines = uncropped_lines(console, WholeWords(cell), options.update_width(options.max_width - len(label)),
+                                        pad=False)  # fmt: skip
+                for index, line in enumerate(lines):
+                    yield Segment(label if index == 0 else " " * len(label), console.get_style("dim"))
+                    yield from line
+                    yield Segment.line()
 
     class CommandBlock(md.CodeBlock):
         def __rich_console__(self, console, options):
-            if self.lexer_name not in SHELL_LANGUAGES:
-                yield from super().__rich_console__(console, options)
+            code = str(self.text).rstrip()
+            if self.lexer_name in SHELL_LANGUAGES:
+                yield ShellCommand(code, style="cyan", indent=" ")
                 return
-            yield ShellCommand(str(self.text).rstrip(), style="cyan", indent=" ")
+            for line in code.splitlines():  # YAML and the like: a wrapped line would not parse
+                yield Text(" " + line, no_wrap=True, overflow="ignore")
+
+    class WholeListItem(md.ListItem):
+        def render_bullet(self, console, options):
+            lines = uncropped_lines(console, self.elements, options.update(width=options.max_width - 3), self.style)
+            for index, line in enumerate(lines):
+                yield Segment(" • " if index == 0 else "   ", console.get_style("markdown.item.bullet", default="none"))
+                yield from line
+                yield Segment.line()
+
+        def render_number(self, console, options, number, last_number):
+            number_width = len(str(last_number)) + 2
+            lines = uncropped_lines(console, self.elements, options.update(width=options.max_width - number_width),
+                                    self.style)  # fmt: skip
+            style = console.get_style("markdown.item.number", default="none")
+            for index, line in enumerate(lines):
+                label = f"{number}".rjust(number_width - 1) + " " if index == 0 else " " * number_width
+                yield Segment(label, style)
+                yield from line
+                yield Segment.line()
 
     class Notes(md.Markdown):
-        elements = {**md.Markdown.elements, "table_open": FoldingTable, "fence": CommandBlock,
-                    "code_block": CommandBlock}  # fmt: skip
+        elements = {**md.Markdown.elements, "paragraph_open": WrappedParagraph, "table_open": GivingWayTable,
+                    "fence": CommandBlock, "code_block": CommandBlock, "list_item_open": WholeListItem}  # fmt: skip
+
+        def _flatten_tokens(self, tokens):
+            for token in super()._flatten_tokens(tokens):
+                if token.type == "code_inline":
+                    token.content = token.content.replace(" ", KEEP_TOGETHER)
+                yield token
+
+        def __rich_console__(self, console, options):
+            for segment in super().__rich_console__(console, options):
+                if KEEP_TOGETHER in segment.text:
+                    segment = Segment(segment.text.replace(KEEP_TOGETHER, " "), segment.style, segment.control)
+                yield segment
 
     return Notes
+
+
+def literal_angles(markdown: str) -> str:
+    """Text from a file as Markdown that shows `<service>` rather than reading it as HTML
+    (which Markdown drops); code spans are left as they are."""
+    pieces = re.split(r"(`[^`]*`)", markdown)
+    return "".join(piece if index % 2 else piece.replace("<", "\\<") for index, piece in enumerate(pieces))
 
 
 def commands_apart(markdown: str) -> str:

@@ -29,6 +29,11 @@ E2E_DIR = Path(__file__).resolve().parent
 KubectlFn = Callable[..., subprocess.CompletedProcess]
 
 
+# Which test cluster configuration the run is on: the run of the third (two nodes, NetworkPolicy
+# enforced) says `third`; unset is the default or the second, both one node without policy.
+ON_THIRD_CONFIG = os.environ.get("CKAPREP_TEST_CLUSTER_CONFIG", "") == "third"
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:

@@ -263,10 +263,13 @@ def test_every_exercise_is_proven_inside_a_seat(tmp_path_factory, cluster):
     from ckaprep.grading.options import GradingOptions
     from ckaprep.practice.proving import WRONG, Kubectl, Prover, find_kubectl, plan_tasks
 
-    catalogue = {k: e for k, e in load_catalogue().items() if not not_for_seats(e)}
+    # What needs two nodes or NetworkPolicy is left out: a seat may not find that out, nor list Nodes.
+    catalogue = {k: e for k, e in load_catalogue().items() if not not_for_seats(e) and not e.requires}
     tasks = []
     for exercise in catalogue.values():
-        proofs = [p for p in exercise.proofs if p.is_right] + [p for p in exercise.proofs if not p.is_right][:1]
+        pool = {f["id"]: f for f in (exercise.faults or {}).get("pool") or []}
+        plain = [p for p in exercise.proofs if not any(pool.get(f, {}).get("requires") for f in p.faults)]
+        proofs = [p for p in plain if p.is_right] + [p for p in plain if not p.is_right][:1]
         tasks += plan_tasks(exercise, proofs, True)
     room = Room(tmp_path_factory.mktemp("seat-proofs"), cluster, len(tasks))
     home = tmp_path_factory.mktemp("seat-proofs-home")  # kubectl keeps its discovery cache there

@@ -25,7 +25,7 @@ def _pinned_images() -> dict[str, str]:
 
 
 # Every smoke test runs on both test cluster configurations.
-pytestmark = pytest.mark.second_config
+pytestmark = [pytest.mark.second_config, pytest.mark.third_config]
 # The second configuration uses another cluster domain; scripts/test names it.
 DOMAIN = os.environ.get("CKAPREP_TEST_CLUSTER_DOMAIN", "cluster.local")
 

@@ -17,7 +17,7 @@ from tests.contract import (
     CLIENT, SCENARIOS, WRITE_REFUSALS, client_pod, expected_view, namespaced, slice_view, write_refusals,
 )
 
-pytestmark = pytest.mark.second_config
+pytestmark = [pytest.mark.second_config, pytest.mark.third_config]
 SETTLE_S = 90  # the slices, kube-proxy and DNS catch up within this
 
 

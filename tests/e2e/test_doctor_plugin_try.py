@@ -35,11 +35,14 @@ def _namespace_is_going(cluster, name: str) -> bool:
 def test_doctor_passes_on_the_test_cluster_and_removes_its_namespace(tmp_path, cluster):
     result = _doctor(tmp_path, cluster.kubeconfig)
     report = json.loads(result.stdout)
-    failed = [f for f in report["findings"] if f["status"] != "pass"]
+    # What a cluster offers exercises that require it (one node, no NetworkPolicy, one address
+    # family here) is a warning at most: tests/e2e/test_capabilities_on_cluster.py reads those.
+    offers = {"nodes", "network-policy", "dual-stack"}
+    failed = [f for f in report["findings"] if f["status"] != "pass" and not (f["id"] in offers and f["status"] == "warn")]
     assert result.returncode == 0 and not failed, failed or result.stderr
     assert {f["id"] for f in report["findings"]} == {
         "api", "permissions", "images", "cluster-domain", "dns-short", "dns-fqdn", "clusterip", "env-vars",
-        "endpoints-mirroring", "udp-image",
+        "endpoints-mirroring", "udp-image", *offers,
     }  # fmt: skip
     domain = next(f["detail"] for f in report["findings"] if f["id"] == "cluster-domain")
     expected_domain = os.environ.get("CKAPREP_TEST_CLUSTER_DOMAIN", "cluster.local")

@@ -23,17 +23,36 @@ from tests.e2e.conftest import namespace_state
 from tests.e2e.practice import Practice
 
 CATALOGUE = load_catalogue()
-CASES = [(ex.id, FRESH_START) for ex in CATALOGUE.values()]
-CASES += [(ex.id, proof.name) for ex in CATALOGUE.values() for proof in ex.proofs]
-# On the second test cluster configuration: the fresh start, every right answer and the first
-# two wrong answers of each exercise.
+# Cases that need what only the third configuration offers (NetworkPolicy enforced, two nodes):
+# an exercise's `requires`, or those of the faults a proof pins. They are proven on the third
+# configuration (scripts/test names the configuration it runs on), and left out elsewhere.
+ON_THIRD = os.environ.get("CKAPREP_TEST_CLUSTER_CONFIG") == "third"
+
+
+def _needs_third(ex, proof=None) -> bool:
+    pool = {f["id"]: f for f in (ex.faults or {}).get("pool") or []}
+    return bool(ex.requires) or (proof is not None and any(pool.get(f, {}).get("requires") for f in proof.faults))
+
+
+ALL_CASES = [(ex.id, FRESH_START, _needs_third(ex)) for ex in CATALOGUE.values()]
+ALL_CASES += [(ex.id, p.name, _needs_third(ex, p)) for ex in CATALOGUE.values() for p in ex.proofs]
+CASES = [(ex_id, name) for ex_id, name, third in ALL_CASES if ON_THIRD or not third]
+NEEDS_THIRD = {(ex_id, name) for ex_id, name, third in ALL_CASES if third}
+# On the second and third configurations: the fresh start, every right answer and the first two
+# wrong answers of each exercise; on the third, also every proof of what needs it.
 SECOND_CONFIG = {(ex.id, FRESH_START) for ex in CATALOGUE.values()}
 SECOND_CONFIG |= {(ex.id, p.name) for ex in CATALOGUE.values() for p in ex.proofs if p.is_right}
 SECOND_CONFIG |= {(ex.id, p.name) for ex in CATALOGUE.values() for p in [q for q in ex.proofs if not q.is_right][:2]}
-PARAMS = [
-    pytest.param(*case, id=f"{case[0]}:{case[1]}", marks=[pytest.mark.second_config] if case in SECOND_CONFIG else [])
-    for case in CASES
-]
+THIRD_CONFIG = SECOND_CONFIG | NEEDS_THIRD
+SECOND_CONFIG -= NEEDS_THIRD
+
+
+def _marks(case: tuple[str, str]) -> list:
+    return [mark for mark, chosen in ((pytest.mark.second_config, SECOND_CONFIG), (pytest.mark.third_config, THIRD_CONFIG))
+            if case in chosen]
+
+
+PARAMS = [pytest.param(*case, id=f"{case[0]}:{case[1]}", marks=_marks(case)) for case in CASES]
 JOBS = int(os.environ.get("CKAPREP_PROVE_JOBS", "4"))  # 68 proofs: 3m05s at 4 jobs, 4m17s at 3
 
 

@@ -189,6 +189,23 @@ def test_an_edit_of_a_built_in_exercise_validates_and_is_told_it_shadows_it(run,
     assert refused.exit_code == ExitStatus.USAGE and "checks #2.weight" in refused.stderr
 
 
+def test_a_file_with_the_id_of_another_trainers_exercise_is_told_so(run, tmp_path):
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    mine.mkdir(), theirs.mkdir()
+    text = SOURCE.read_text().replace("clusterip-create", "expose-drill")
+    (mine / "expose-drill.yaml").write_text(text)
+    (theirs / "expose-drill.yml").write_text(text.replace("title: ", "title: Their ", 1))
+    alone = run("validate", str(mine / "expose-drill.yaml"))  # no directory of trainers' configured
+    assert alone.exit_code == 0 and alone.stderr == ""
+    result = run("--exercises", str(theirs), "validate", str(mine / "expose-drill.yaml"))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"warning: {mine / 'expose-drill.yaml'}: id 'expose-drill' is also the id of "
+                                    f"{theirs / 'expose-drill.yml'}, in your exercise directories")  # fmt: skip
+    assert "refuse an id defined twice" in result.stderr and len(result.stderr.splitlines()) == 1
+    inside = run("--exercises", str(theirs), "--exercises", str(mine), "validate", "--json", str(mine / "expose-drill.yaml"))
+    assert "also the id of" in json.loads(inside.stdout)[0]["warnings"][0]  # its own directory configured too
+
+
 def test_an_id_clashing_with_a_built_in_exercise(run, tmp_path):
     """list, progress, next and start skip it as any broken trainer file."""
     copy = tmp_path / "clusterip-create.yaml"

@@ -7,6 +7,8 @@ import re
 import shlex
 
 import pytest
+
+from tests.helpers import offer_what_it_needs
 import typer.main
 from rich.console import Console
 
@@ -100,7 +102,8 @@ def test_the_personal_panel_cuts_nothing(run, width):
 
 
 @pytest.mark.parametrize("exercise_id", sorted(CATALOGUE))
-def test_the_solution_pastes_as_printed(run, env, width, exercise_id):
+def test_the_solution_pastes_as_printed(run, env, fake, width, exercise_id):
+    offer_what_it_needs(fake, CATALOGUE[exercise_id])
     assert run("start", exercise_id, "--seed", "4").exit_code == 0
     printed = run("solution").stdout
     expected = json.loads(run("solution", "--json").stdout)

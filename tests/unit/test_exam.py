@@ -211,7 +211,7 @@ def test_an_exam_and_a_single_exercise_exclude_each_other(run, env):
 
 
 def test_setup_runs_tasks_concurrently_with_one_progress_line(fake, tmp_path):
-    catalogue = load_catalogue()
+    catalogue = {k: ex for k, ex in load_catalogue().items() if not ex.requires}  # the fake has one node
     draw = draw_exam(catalogue, seed=6, tasks=4)
     exam = plan_exam(draw, seed=6, now=NOW)
     lines, saved = [], []

@@ -63,3 +63,16 @@ def test_the_personal_panel_fills_in_the_exercise_names_and_never_advises_losing
     assert f"kubectl run dnstest -n {cross.params['client_ns']} " in personal_note(all_topics()["dns"], cross)
     other = plan_attempt(find_exercise("clusterip-create"), seed=3, now=now)
     assert "-n <client-ns>" in personal_note(all_topics()["dns"], other)  # no client namespace there
+
+
+def test_the_personal_panel_shows_control_characters_in_values_escaped():
+    attempt = Attempt(
+        exercise="clusterip-create", params={"service": "cart\x1b]0;pwned\x07", "port": "80\x1b[31m"},
+        namespaces=["shop-abcde"], started_at="2026-01-01T00:00:00+00:00", seed=1,
+    )  # fmt: skip
+    note = personal_note(all_topics()["dns"], attempt)
+    assert "\x1b" not in note and "\x07" not in note
+    assert "cart\\x1b]0;pwned\\x07.shop-abcde" in note and "80\\x1b[31m" in note
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    console.print(topic_view("", note))
+    assert "\x1b" not in console.file.getvalue()

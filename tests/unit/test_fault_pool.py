@@ -10,7 +10,7 @@ from ckaprep.catalogue.loading import find_exercise, parse_yaml
 from ckaprep.catalogue.validation import _Validator, authoring_problems
 from tests.fake_cluster import DEFAULT_GRACE_S
 from ckaprep.errors import ExerciseFileError
-from tests.helpers import NOW, grade_now, solution_manifests
+from tests.helpers import NOW, grade_now, solution_manifests, offer_what_it_needs
 
 from ckaprep.practice.lifecycle import start_attempt
 
@@ -51,6 +51,7 @@ def test_hints_and_solution_are_those_of_the_faults_drawn():
 
 @pytest.mark.parametrize("pair", PAIRS, ids=["+".join(p) for p in PAIRS])
 def test_every_draw_scores_zero_at_start_and_full_with_its_solution(fake, pair):
+    offer_what_it_needs(fake, POOL)  # the faults that need two nodes or NetworkPolicy
     attempt = start_attempt(POOL, fake, seed=11, now=NOW, record=lambda a: None, faults=pair)
     fresh = grade_now(POOL, attempt, fake)
     assert fresh.score == 0, [c.id for c in fresh.checks if c.status == "pass" and not c.constraint]

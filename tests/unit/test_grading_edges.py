@@ -137,3 +137,26 @@ def test_service_selector_on_a_service_without_selector(fake):
     selector = _check(grade_now(exercise, attempt, fake), "selector")
     assert selector.status == "fail" and selector.found == "the Service has no selector"
     assert "Without a selector nothing keeps its endpoints current" in selector.message
+
+
+def test_a_wrong_answer_is_graded_by_credentials_that_may_not_list_nodes(fake):
+    """A classroom seat may not list Nodes. Advice that would read them (a policy, Local without a
+    local endpoint) does without, and the wrong answer fails by its cause: never an error."""
+    from ckaprep.errors import PermissionDenied
+
+    exercise, attempt = start_on(fake, "clusterip-create")
+    apply_solution(fake, exercise, attempt)
+    port = attempt.params["port"]
+    fake.patch("Service", attempt.namespace, attempt.params["service"],
+               lambda s: s["spec"]["ports"][0].update(targetPort=port))  # fmt: skip
+    listed = fake.list
+
+    def seat_list(kind, namespace, *args, **kw):
+        if kind == "Node":
+            raise PermissionDenied('permission denied: nodes is forbidden: User "seat" cannot list resource "nodes"')
+        return listed(kind, namespace, *args, **kw)
+
+    fake.list = seat_list
+    report = grade_now(exercise, attempt, fake)
+    assert "error" not in statuses(report).values(), [(c.id, c.found) for c in report.checks]
+    assert "fail" in statuses(report).values()

@@ -150,3 +150,19 @@ def test_a_pod_scheduled_after_start_is_kept(fake):
     fake.patch("Pod", ns, warming, lambda pod: pod["spec"].update(hostname="other"))
     check = _check(grade_now(exercise, attempt, fake), "warming-kept")
     assert check.status == "fail" and "spec.hostname" in check.found
+
+
+def test_the_zone_a_pod_gets_from_its_node_is_not_a_change(fake):
+    """Kubernetes 1.37 copies the Node's topology labels onto a Pod when it is bound."""
+    exercise, attempt = start_on(fake, "headless-deployment")
+    ns, warming = attempt.namespace, attempt.params["warming"]
+
+    def bind(pod):
+        pod["spec"]["nodeName"] = "node-b"
+        pod["metadata"]["labels"]["topology.kubernetes.io/zone"] = "zone-b"
+
+    fake.patch("Pod", ns, warming, bind)
+    assert _check(grade_now(exercise, attempt, fake), "warming-kept").status == "pass"
+    fake.patch("Pod", ns, warming, lambda pod: pod["metadata"]["labels"].update(extra="yes"))
+    check = _check(grade_now(exercise, attempt, fake), "warming-kept")
+    assert check.status == "fail" and "metadata.labels.extra" in check.found

@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 from typer.testing import CliRunner
 
+from ckaprep.catalogue.capabilities import fault_draw
 from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.cli.application import app
 from ckaprep.cluster.images import BUSYBOX_IMAGE
@@ -21,15 +22,15 @@ from tests.helpers import NOW, apply_solution, options
 
 
 @pytest.mark.parametrize("args, reset", [
-    (["start", "clusterip-create", "--seed", "8"], "`ckaprep reset` removes it"),
+    (["start", "clusterip-create", "--seed", "8"], "`ckaprep reset` to remove it"),
     (["exam", "start", "--tasks", "2", "--seed", "3"], "`ckaprep exam reset` removes it"),
 ])  # fmt: skip
 def test_a_start_that_fails_half_way_says_so_and_how_to_clean_up_in_one_line(run, fake, args, reset):
     fake.unpullable = {BUSYBOX_IMAGE}
     result = run(*args)
     assert result.exit_code == ExitStatus.IMAGE_PULL
-    line = result.stderr.strip()
-    assert "\n" not in line
+    *notes, line = result.stderr.strip().splitlines()  # notes: what the exam left out, and why
+    assert all(note.startswith("note: ") for note in notes) and line.startswith("error: ")
     assert "only partly set up" in line and reset in line
     assert "`ckaprep doctor` checks what this cluster is missing" in line
 
@@ -52,8 +53,51 @@ def test_ctrl_c_during_setup_is_an_interruption_that_names_the_cleanup(run, env,
     fake.create = create
     result = run("start", "clusterip-create", "--seed", "8")
     assert result.exit_code == ExitStatus.INTERRUPTED
-    assert "interrupted; the exercise was only partly set up: `ckaprep reset` removes it" in result.stderr
+    assert ("interrupted; the exercise was only partly set up: run the same `ckaprep start` again to "
+            "finish it, or `ckaprep reset` to remove it") in " ".join(result.stderr.split())
     assert env.state.load() is not None
+
+
+def test_the_same_start_run_again_finishes_a_setup_that_was_cut_short(run, env, fake):
+    """The API server went away after the namespace and the first object were made."""
+    original, calls = fake.create, []
+
+    def create(manifest):
+        calls.append(manifest["kind"])
+        if manifest["kind"] == "Deployment" and calls.count("Deployment") == 1:
+            original(manifest)  # created, but the answer never came back
+            raise ClusterUnreachable("cannot reach the cluster at https://127.0.0.1:6443")
+        return original(manifest)
+
+    fake.create = create
+    cut = run("start", "clusterip-create", "--seed", "8")
+    assert cut.exit_code == ExitStatus.CLUSTER
+    assert "run the same `ckaprep start` again" in " ".join(cut.stderr.split())
+    first = env.state.load()
+    assert first is not None and not first.set_up_done
+    again = run("start", "clusterip-create", "--seed", "8")
+    assert again.exit_code == 0, again.stderr
+    finished = env.state.load()
+    assert finished.id == first.id and finished.set_up_done  # the same attempt, finished
+    assert calls.count("Namespace") == 1 and calls.count("Deployment") == 1  # nothing made twice
+    assert finished.records and finished.fingerprints
+    refused = run("start", "clusterip-create", "--seed", "8")  # once finished, it is an active exercise
+    assert refused.exit_code == ExitStatus.USAGE and "is active" in refused.stderr
+
+
+def test_a_cut_short_start_of_another_exercise_is_not_finished_by_this_one(run, env, fake):
+    original = fake.create
+
+    def create(manifest):
+        if manifest["kind"] == "Deployment":
+            raise ClusterUnreachable("cannot reach the cluster at https://127.0.0.1:6443")
+        return original(manifest)
+
+    fake.create = create
+    assert run("start", "clusterip-create", "--seed", "8").exit_code == ExitStatus.CLUSTER
+    fake.create = original
+    other = run("start", "env-vars", "--seed", "8")
+    assert other.exit_code == ExitStatus.USAGE and "clusterip-create is active" in other.stderr
 
 
 def test_the_rescue_leaves_an_error_alone_when_nothing_new_was_recorded():
@@ -80,7 +124,9 @@ def test_one_seed_function():
 def test_an_exam_plans_its_tasks_with_the_parameters_it_drew():
     catalogue = load_catalogue()
     draw = draw_exam(catalogue, seed=5, tasks=3)
-    assert [p for p in draw.params] == [ex.choose_params(s) for ex, s in zip(draw.exercises, draw.seeds)]
+    # A fault pool draws, by the seed, only faults whose requires are known to be met.
+    assert [p for p in draw.params] == [ex.choose_params(s, faults=fault_draw(ex.faults, s, None))
+                                        for ex, s in zip(draw.exercises, draw.seeds)]  # fmt: skip
     marked = [dict(p, marker=str(n)) for n, p in enumerate(draw.params)]
     exam = plan_exam(dataclasses.replace(draw, params=marked), seed=5, now=NOW)
     assert [task.params.get("marker") for task in exam.tasks] == ["0", "1", "2"]  # not drawn again

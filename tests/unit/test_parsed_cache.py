@@ -106,3 +106,39 @@ def test_the_cache_lives_in_ckaprep_home_or_the_xdg_cache():
     assert str(cache_dir({"CKAPREP_HOME": "/h"})) == "/h/cache"
     assert str(cache_dir({"XDG_CACHE_HOME": "/x", "HOME": "/home/u"})) == "/x/ckaprep"
     assert str(cache_dir({"HOME": "/home/u"})) == "/home/u/.cache/ckaprep"
+
+
+def test_the_shipped_parse_of_the_built_in_exercises_is_current():
+    """After editing an exercise: python -m ckaprep.catalogue.ship_parsed"""
+    from ckaprep.catalogue.locations import exercise_files
+    from ckaprep.catalogue.shipped import SHIPPED_FILE, text_digest
+
+    shipped = json.loads((exercises_dir() / SHIPPED_FILE).read_text())
+    files = exercise_files(exercises_dir())
+    assert sorted(shipped) == sorted(f.name for f in files)
+    for file in files:
+        text = file.read_text()
+        assert shipped[file.name]["sha256"] == text_digest(text), f"{file.name}: run python -m ckaprep.catalogue.ship_parsed"
+        assert shipped[file.name]["data"] == parse_yaml(text), file.name
+
+
+def test_a_first_run_takes_the_built_in_exercises_from_the_shipped_parse(tmp_path, monkeypatch):
+    from ckaprep.catalogue import loading, shipped
+
+    parse = CountingParser()
+    monkeypatch.setattr(loading, "parse_yaml", parse)
+    exercises, _ = Catalogue(cache=ParsedYamlCache(tmp_path / "cache.json")).load()
+    assert parse.calls == 0 and len(exercises) == len(list(exercises_dir().glob("*.yaml")))
+    edited = tmp_path / "exercises"
+    edited.mkdir()
+    for file in exercises_dir().glob("*.yaml"):
+        (edited / file.name).write_text(file.read_text())
+    (edited / "parsed.json").write_text((exercises_dir() / "parsed.json").read_text())
+    (edited / "env-vars.yaml").write_text((edited / "env-vars.yaml").read_text().replace("title: ", "title: Edited ", 1))
+    monkeypatch.setattr("ckaprep.catalogue.locations.exercises_dir", lambda: edited)
+    shipped._shipped.cache_clear()
+    try:
+        again = Catalogue(builtin=edited, cache=ParsedYamlCache(tmp_path / "other.json")).load()[0]
+    finally:
+        shipped._shipped.cache_clear()
+    assert parse.calls == 1 and again["env-vars"].title.startswith("Edited ")  # an edit is parsed, never stale

@@ -216,7 +216,7 @@ def test_next_on_a_fresh_history_starts_the_study_path_and_walks_it(run, env):
     env.now = lambda: NOW
     suggestion = json.loads(run("next", "--json").stdout)
     assert suggestion["exercise"] == PATH[0] == "clusterip-create"
-    assert "step 1 of 19 of the study path (basics)" in suggestion["reason"]
+    assert "step 1 of 24 of the study path (basics)" in suggestion["reason"]
     started = run("start", "--next", "--json")
     assert json.loads(started.stdout)["id"] == "clusterip-create", started.output
     walked = [rec("clusterip-create", 0, 100.0, "c1")]
@@ -233,4 +233,4 @@ def test_list_shows_the_study_path(run):
     shown = run("list", "--path").stdout
     lines = [line.split("│")[1].strip() for line in shown.splitlines() if line.startswith("│ ") and "│" in line[1:]]
     ids = [word for word in lines if word in CATALOGUE or word in ("basics", "advanced", "troubleshooting")]
-    assert ids == ["basics", *PATH[:7], "advanced", *PATH[7:16], "troubleshooting", *PATH[16:]]
+    assert ids == ["basics", *PATH[:7], "advanced", *PATH[7:21], "troubleshooting", *PATH[21:]]

@@ -6,7 +6,7 @@ declaration that disagrees with the grading shows up here first, in seconds.
 
 import pytest
 
-from tests.helpers import options
+from tests.helpers import offer_what_it_needs, options
 from ckaprep.catalogue.exercise import FRESH_START
 from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.practice.proving import Prover
@@ -29,6 +29,7 @@ def _prover(fake) -> Prover:
 def test_proof_gets_its_declared_verdict_on_the_fake(fake, exercise_id, proof_name):
     exercise = CATALOGUE[exercise_id]
     proofs = [p for p in exercise.proofs if p.name == proof_name]
+    offer_what_it_needs(fake, exercise)
     verdicts = _prover(fake).exercise(exercise, proofs, fresh=proof_name == FRESH_START, report=lambda v: None)
     assert len(verdicts) == 1
     assert verdicts[0].ok, verdicts[0].problems

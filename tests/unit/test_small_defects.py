@@ -270,3 +270,15 @@ def test_piped_pages_carry_no_trailing_spaces(run, env):
     for args in (["explain", "dns"], ["explain"], ["list"], ["list", "--path"], ["doctor"]):
         printed = run(*args).stdout
         assert printed.strip() and all(line == line.rstrip() for line in printed.splitlines()), args
+
+
+# -- check says a shared cause once, as the exam does --------------------------------------------
+def test_check_with_nothing_done_says_the_shared_cause_once(run):
+    assert run("start", "clusterip-create", "--seed", "3").exit_code == 0
+    shown = run("check", "--wait", "0").stdout
+    checks = json.loads(run("check", "--wait", "0", "--json").stdout)["checks"]
+    assert len(checks) > 2 and len({c["found"] for c in checks}) == 1  # one cause: no Service yet
+    assert shown.count(checks[0]["found"]) == 1, shown
+    assert f"all {len(checks)} for one cause" in shown
+    for check in checks:  # each failed check is still named
+        assert f"{check['id']}: {check['title']}" in shown

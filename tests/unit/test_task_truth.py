@@ -18,7 +18,7 @@ from ckaprep.catalogue.templating import render
 from tests.fake_cluster import FakeCluster
 from ckaprep.cluster.waiting import pod_is_ready
 from ckaprep.practice.lifecycle import start_attempt
-from tests.helpers import NOW
+from tests.helpers import NOW, offer_what_it_needs
 
 CATALOGUE = load_catalogue()
 
@@ -46,6 +46,7 @@ def _owner(pod: dict) -> str:
 
 
 def _not_ready_at_start(fake, exercise) -> tuple[set[str], dict]:
+    offer_what_it_needs(fake, exercise)
     attempt = start_attempt(exercise, fake, seed=7, now=NOW, record=lambda a: None)
     pods = [p for ns in attempt.namespaces for p in fake.list("Pod", ns)]
     assert pods, exercise.id

@@ -189,3 +189,37 @@ def test_a_url_in_another_cluster_domain_is_not_blamed_on_the_dns_cache(fake):
     client = _check(grade_now(POOL, attempt, fake), "client-url")
     assert client.status == "fail" and "DNS lookup failed" in client.found
     assert "cache" not in client.message and "does not resolve" in client.message
+
+
+def test_the_zone_the_api_server_copies_from_the_node_is_not_a_relabelling(fake):
+    """From Kubernetes 1.37 a Pod bound to a Node in a zone carries the Node's zone label."""
+    attempt = _start(fake, ["selector-typo", "readiness-path"])
+    _relabel(fake, attempt, **{"topology.kubernetes.io/zone": "zone-a", "topology.kubernetes.io/region": "r1"})
+    check = _check(grade_now(POOL, attempt, fake), "pod-labels-kept")
+    assert check.status == "pass", check.found
+
+
+def test_credentials_that_may_not_list_nodes_ask_from_one_plain_client(fake):
+    """A classroom seat may not list Nodes: the short-name check, which spreads its clients over
+    the nodes where it can, still grades, from one client, on a two-node cluster too."""
+    from ckaprep.errors import PermissionDenied
+
+    fake.set_nodes(2)
+    attempt = _start(fake, ["pod-labels-changed", "udp-protocol"])
+    _fix_udp(fake, attempt)
+    report = grade_now(POOL, attempt, fake)
+    assert failed(report) == {"short-name", "client-url"}  # the selector still misses the Pods
+    listed = fake.list
+
+    def seat_list(kind, namespace, *args, **kw):
+        if kind == "Node":
+            raise PermissionDenied('permission denied: nodes is forbidden: User "seat" cannot list resource "nodes"')
+        return listed(kind, namespace, *args, **kw)
+
+    fake.list = seat_list
+    p = attempt.params
+    fake.patch("Service", attempt.namespace, p["service"],
+               lambda s: s["spec"].update(selector={"app": p["app"], "tier": p["new_tier"]}))  # fmt: skip
+    report = grade_now(POOL, attempt, fake)
+    assert report.score == 100, [(c.id, c.found) for c in report.checks if c.status != "pass"]
+    assert "from node" not in _check(report, "short-name").found

@@ -411,3 +411,12 @@ def test_endpoints_without_a_usable_port_say_the_name_carries_another_protocol(f
     result = _check(grade_now(exercise, attempt, fake), "endpoints")
     assert result.status == "fail" and "without a usable port" in result.found
     assert f"The container port named {name!r} carries UDP, and a TCP Service port" in result.message
+
+
+def test_a_zone_copied_from_the_node_pins_the_selector(fake):
+    """On a cluster with zones, `kubectl expose pod` copies the zone the Pod was placed in."""
+    exercise, attempt = _answered(fake, "clusterip-create")
+    result = _selector_with(fake, exercise, attempt, {"topology.kubernetes.io/zone": "zone-a"})
+    assert result.status == "fail"
+    assert "topology.kubernetes.io/zone=zone-a" in result.message
+    assert "Node it is placed on" in result.message and "another zone" in result.message

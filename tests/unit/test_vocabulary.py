@@ -57,7 +57,9 @@ def test_an_exercise_file_may_name_a_topic_by_its_alias(tmp_path):
         load_exercise(tmp_path / "named-targetport.yaml")
 
 
-def test_the_same_words_in_list_exam_progress_and_explain(run):
+def test_the_same_words_in_list_exam_progress_and_explain(run, fake):
+    fake.set_nodes(2)  # every topic's exercises can be drawn
+    fake.enforces_network_policy = True
     listed = {t for item in json.loads(run("list", "--json").stdout) for t in item["topics"]}
     explained = {item["topic"] for item in json.loads(run("explain", "--json").stdout)}
     progress = set(json.loads(run("progress", "--json").stdout)["topics"])

@@ -10,6 +10,7 @@ from ckaprep.grading.checks import (  # noqa: F401  (imported to register their 
     endpoints,
     http_probes,
     network,
+    placement,
     service_links,
     service_shape,
     traffic,

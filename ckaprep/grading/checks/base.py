@@ -34,6 +34,10 @@ class CheckKind:
 
 
 KINDS: dict[str, CheckKind] = {}
+# More reasons http_probe may give for a failed request, each (ctx, service, failed results,
+# source namespace) -> text or "": kinds of other modules add theirs (NetworkPolicy, traffic
+# policy), so that http_probe needs no import of them.
+PROBE_ADVISORS: list = []
 
 
 def check_kind(name: str, *, settles=False):
@@ -85,10 +89,16 @@ CONTROLLER_LABELS = (
 )
 
 
+# Labels the API server copies onto a Pod from the Node it is bound to (the PodTopologyLabels
+# admission, seen on the test cluster's Kubernetes 1.37): a Pod placed in a zone carries that
+# zone. No learner sets them, and they are not the template's.
+NODE_TOPOLOGY_LABELS = ("topology.kubernetes.io/zone", "topology.kubernetes.io/region")
+
+
 def identity_labels(pod: dict) -> dict:
     """A pod's labels without those its controller adds (the template's labels, for a Pod of a
-    Deployment or StatefulSet)."""
-    return {k: v for k, v in labels_of(pod).items() if k not in CONTROLLER_LABELS}
+    Deployment or StatefulSet) and those copied from its Node."""
+    return {k: v for k, v in labels_of(pod).items() if k not in CONTROLLER_LABELS + NODE_TOPOLOGY_LABELS}
 
 
 def port_label(port: dict) -> str:
@@ -163,6 +173,8 @@ PINNING_LABELS = {
                                 "of its pod template",
     "statefulset.kubernetes.io/pod-name": "the StatefulSet controller gives one Pod alone",
     "apps.kubernetes.io/pod-index": "the StatefulSet controller gives one Pod alone",
+    "topology.kubernetes.io/zone": "the API server copies onto a Pod from the Node it is placed on",
+    "topology.kubernetes.io/region": "the API server copies onto a Pod from the Node it is placed on",
 }  # fmt: skip
 
 
@@ -209,6 +221,12 @@ def why_pinned(ctx: GradingContext, label: tuple[str, str], pods: list[dict], na
         )
         if key == "pod-template-hash":
             said += " kubectl expose pod copies it into the selector; kubectl expose deployment does not."
+    elif key in NODE_TOPOLOGY_LABELS:
+        said += (
+            " The Service reaches only the Pods the scheduler happened to place there; Pods "
+            "made later in another zone get no traffic. kubectl expose pod copies it into the "
+            "selector."
+        )
     else:
         said += " The Service sends everything to that one Pod, and none to the others."
     return f"{said} {instead}"

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 
-from ckaprep.grading.checks.base import Outcome, check_kind, identity_labels, is_terminating
+from ckaprep.grading.checks.base import NODE_TOPOLOGY_LABELS, Outcome, check_kind, identity_labels, is_terminating
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.cluster.images import normalized_image, same_image
 
@@ -207,6 +207,9 @@ def _normalized(kind: str, record: dict) -> dict:
         for part in parent.split("."):
             holder = holder.get(part) or {}
         holder.pop(last, None)
+    if kind == "Pod":  # copied from the Node when the Pod is placed, after start recorded it
+        for key in NODE_TOPOLOGY_LABELS:
+            material["metadata"]["labels"].pop(key, None)
     spec = material.get("spec")
     if kind == "Service" and isinstance(spec, dict):
         for key, default in SERVICE_DEFAULTS.items():

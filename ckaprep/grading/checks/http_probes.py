@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ckaprep.grading.checks.base import (
+    PROBE_ADVISORS,
     Outcome,
     backend_pods,
     check_kind,
@@ -19,7 +20,7 @@ from ckaprep.grading.checks.base import (
     why_pinned,
 )
 from ckaprep.grading.checks.endpoints import manual_endpoint_sets
-from ckaprep.grading.context import Fail, GradingContext
+from ckaprep.grading.context import Fail, GradingContext, Placement
 from ckaprep.cluster.labels import matches, parse_selector, selector_string
 from ckaprep.catalogue.templating import env_name
 from ckaprep.cluster.waiting import pod_is_ready
@@ -69,6 +70,11 @@ def _port_entries(service: dict, wanted: list | None) -> list[dict]:
     return chosen
 
 
+def _network_advice(ctx: GradingContext, service: dict, failed, source_ns: str) -> str:
+    """NetworkPolicy and internalTrafficPolicy (ckaprep.grading.checks.placement adds it)."""
+    return next((text for advise in PROBE_ADVISORS if (text := advise(ctx, service, failed, source_ns))), "")
+
+
 def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | None:
     """None when the answer is right, else the reason it is not."""
     if result.exit_code != 0:
@@ -98,8 +104,19 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     backends = {p["metadata"]["name"] for p in backend_pods(ctx, spec)} if spec.get("backends") else set()
     # Repeats spread requests over the endpoints, catching backends that only some pods serve.
     urls = urls * int(spec.get("repeat", 1))
-    results = ctx.curl_many(urls, source_ns)
-    verdicts = [_judge_probe(r, backends, spec.get("expect_body")) for r in results]
+    # A client on every node (ckaprep.grading.checks.placement); with one node, or credentials that
+    # may not list Nodes, one plain client asks the same question.
+    nodes = [n["metadata"]["name"] for n in ctx.nodes_if_readable() or []] if spec.get("from_each_node") else []
+    if len(nodes) > 1:
+        results, verdicts = [], []
+        for node in nodes:
+            batch = ctx.curl_many(urls, source_ns, placement=Placement.of({}, node))
+            results += batch
+            verdicts += [f"from node {node}: {v}" if v else None
+                         for v in (_judge_probe(r, backends, spec.get("expect_body")) for r in batch)]  # fmt: skip
+    else:
+        results = ctx.curl_many(urls, source_ns)
+        verdicts = [_judge_probe(r, backends, spec.get("expect_body")) for r in results]
     problems = list(dict.fromkeys(v for v in verdicts if v))
     if problems and len(results) > 1:
         problems.insert(0, f"{sum(map(bool, verdicts))} of {len(results)} requests failed")
@@ -115,6 +132,7 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
         advice = (
             _recorded_address_advice(spec, service, failed)
             or _external_name_advice(failed, service)
+            or _network_advice(ctx, service, failed, source_ns)
             or _dns_cache_advice(ctx, failed, service, source_ns)
             or _service_port_advice(failed, service)
             or service_diagnosis(ctx, service, failed)
