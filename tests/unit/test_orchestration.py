@@ -123,7 +123,10 @@ def test_one_seed_function():
 def test_an_exam_plans_its_tasks_with_the_parameters_it_drew():
     catalogue = load_catalogue()
     draw = draw_exam(catalogue, seed=5, tasks=3)
-    assert [p for p in draw.params] == [ex.choose_params(s) for ex, s in zip(draw.exercises, draw.seeds)]
+    from ckaprep.catalogue.capabilities import fault_draw
+
+    assert [p for p in draw.params] == [ex.choose_params(s, faults=fault_draw(ex.faults, s, None))
+                                        for ex, s in zip(draw.exercises, draw.seeds)]  # fmt: skip
     marked = [dict(p, marker=str(n)) for n, p in enumerate(draw.params)]
     exam = plan_exam(dataclasses.replace(draw, params=marked), seed=5, now=NOW)
     assert [task.params.get("marker") for task in exam.tasks] == ["0", "1", "2"]  # not drawn again
