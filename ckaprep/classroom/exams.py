@@ -39,7 +39,6 @@ def start_class_exam(
     catalogue: dict[str, Exercise],
     *,
     state_dir: Path,
-    capabilities=None,
     seed: int,
     now: Callable[[], datetime],
     tasks: int | None = None,
@@ -72,7 +71,7 @@ def start_class_exam(
         )
     catalogue = {key: ex for key, ex in catalogue.items() if not not_for_seats(ex)}
     draws = {view.seat.id: draw_exam(catalogue, seed=seed + (view.seat.number if per_seat else 0), tasks=tasks,
-                                     topics=topics, minutes=minutes, capabilities=capabilities)
+                                     topics=topics, minutes=minutes)
              for view in views}  # fmt: skip
     done, guard = [0], threading.Lock()
 

@@ -346,6 +346,10 @@ def not_for_seats(exercise: Exercise) -> str:
     if None in exercise.namespace_params():
         return (f"exercise {exercise.id} builds a namespace name from several parts, so it cannot run in a "
                 "classroom seat (its namespaces entries must each name one parameter)")  # fmt: skip
+    if exercise.requires:
+        wants = ", ".join(r.text for r in exercise.requires)
+        return (f"exercise {exercise.id} requires {wants}, which a classroom seat's credentials can neither find "
+                "out nor grade (they may not list Nodes); practise it on a cluster of your own")  # fmt: skip
     if any("service_cidr_offset" in spec for spec in exercise.params.values()):
         return (f"exercise {exercise.id} reads the cluster's Service range (ServiceCIDR, IPAddress), which "
                 "a classroom seat may not read; practise it on a cluster of your own")  # fmt: skip
@@ -364,6 +368,10 @@ def seat_params(exercise: Exercise, seat: Seat, seed: int, faults: list[str] | N
             f"{len(seat.namespaces)}; ask the trainer to run `ckaprep classroom create` again"
         )
     fixed = dict(zip(names, seat.namespaces))
+    if faults is None:  # a seat draws no fault that requires more of the cluster (see not_for_seats)
+        from ckaprep.catalogue.capabilities import fault_draw
+
+        faults = fault_draw(exercise.faults, seed, None)
     params = exercise.choose_params(seed, faults=faults, fixed=fixed)
     return params, exercise.namespaces_for(params)
 

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ckaprep.cli.base import (
     JsonOption, ProbeImageOption, Spinner, catalogue, command_group, complete_exam_topic, environment, err,
-    found_capabilities, handles_errors, on_topics, out, print_json, supported_only, waiter,
+    handles_errors, on_topics, out, print_json, waiter,
 )  # fmt: skip
 from ckaprep.errors import one_line
 from ckaprep.views.classroom_tables import class_exam_table, grades_table, minutes, report_view, seats_table, status_table
@@ -136,14 +136,19 @@ def classroom_exam(
         raise UsageError(f"--draw must be same or per-seat, not {draw!r}")
     env = environment(ctx)
     seed = new_seed(seed)
+    everything = catalogue(env)
+    # A seat's credentials may not list Nodes nor try a policy: what requires either is left out,
+    # whatever this cluster offers, and a fault pool draws only faults that require nothing.
+    needing = sorted(key for key, ex in on_topics(everything, topic).items() if ex.requires)
+    if needing:
+        err.print(f"note: left out {len(needing)} exercise{'s' if len(needing) != 1 else ''} a classroom seat "
+                  f"cannot grade, since {'they require' if len(needing) != 1 else 'it requires'} two nodes or "
+                  f"NetworkPolicy: {', '.join(needing)}", soft_wrap=True)  # fmt: skip
     with Spinner() as progress:
-        # Only what this cluster can run is drawn: found out now when not known from the last hour.
-        everything = catalogue(env)
-        capabilities = found_capabilities(env, on_topics(everything, topic).values(), progress)
         progress("setting up the exam in every seat")
         started = start_class_exam(
-            env.cluster(), check_class_name(class_name), supported_only(everything, capabilities),
-            state_dir=env.state.directory, capabilities=capabilities, seed=seed,
+            env.cluster(), check_class_name(class_name), {k: ex for k, ex in everything.items() if not ex.requires},
+            state_dir=env.state.directory, seed=seed,
             now=env.now, tasks=tasks, topics=topic or (), minutes=minutes, per_seat=draw == "per-seat", force=force,
             parallel=parallel, progress=progress, clock=env.monotonic, sleep=env.sleep,
         )  # fmt: skip

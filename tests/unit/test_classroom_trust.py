@@ -278,3 +278,42 @@ def test_an_emptied_seat_waits_for_the_slices_of_its_deleted_services(fake, tmp_
     solve(fake, tmp_path, 1, seed=5)
     left = leftovers(fake, [f"{CLASS}-01-a"])
     assert any(item.startswith("EndpointSlice ") for item in left), left  # waited for, never deleted by hand
+
+
+def test_a_seat_draws_no_fault_it_cannot_grade_and_the_trainer_draws_the_same(fake, tmp_path):
+    """Even on a cluster that offers two nodes and NetworkPolicy, a seat may not list Nodes nor
+    try a policy: its pool draws only faults that require nothing, and the trainer, working the
+    parameters out again from the seed, comes to the same faults."""
+    from ckaprep.classroom.roster import trusted_attempt
+    from ckaprep.classroom.seats import class_roster
+    from ckaprep.catalogue.faults import FAULTS_PARAM
+
+    fake.set_nodes(2)
+    fake.enforces_network_policy = True
+    pool = find_exercise("troubleshoot-pool")
+    needing = {f["id"] for f in pool.faults["pool"] if "requires" in f}
+    env = seat_env(tmp_path, fake, f"{CLASS}-01-a")
+    drawn = set()
+    for seed in range(1, 9):
+        result = run(env, "start", "troubleshoot-pool", "--seed", str(seed), "--force")
+        assert result.exit_code == 0, result.output
+        own = env.state.load().params[FAULTS_PARAM]
+        view = next(v for v in class_roster(fake, CLASS) if v.seat.id == f"{CLASS}-01")
+        attempt, _ = trusted_attempt(view, load_catalogue())
+        assert attempt.params[FAULTS_PARAM] == own
+        drawn |= set(own)
+    assert drawn and needing.isdisjoint(drawn)
+    refused = run(env, "start", "netpol-allow-service", "--force")
+    assert refused.exit_code != 0 and "Traceback" not in refused.output
+    assert "network-policy" in refused.output or "NetworkPolicy" in refused.output, refused.output
+
+
+def test_a_class_exam_says_what_seats_leave_out_and_draws_none_of_it(fake, tmp_path, trainer):
+    fake.set_nodes(2)
+    fake.enforces_network_policy = True
+    result = run(trainer, "classroom", "exam", CLASS, "--tasks", "6", "--seed", "9", "--draw", "per-seat", "--json")
+    assert result.exit_code == 0, result.output
+    assert "left out 5 exercises a classroom seat cannot grade" in result.stderr
+    started = json.loads(result.stdout)
+    drawn = {task for seat in started["seats"] for task in seat["tasks"]}
+    assert drawn and not any(find_exercise(e).requires for e in drawn)
