@@ -37,7 +37,7 @@ CHECK_FIELDS: dict[str, CheckFields] = {
     ),
     # constraints
     "deployment_unchanged": _fields(required={"deployment"}, optional={"namespace"}),
-    "readiness_probe_present": _fields(required={"deployment"}, optional={"namespace"}),
+    "readiness_probe_present": _fields(required={"deployment"}, optional={"namespace", "path", "port"}),
     "pod_labels_kept": _fields(required={"deployment"}, optional={"namespace"}),
     "pod_containers": _fields(required={"image", "pod"}, optional={"command", "namespace"}),
     "object_unchanged": _fields(required={"object"}, optional={"allow", "namespace"}),

@@ -50,9 +50,14 @@ def deployment_unchanged(ctx: GradingContext, spec: dict) -> Outcome:
 
 @check_kind("readiness_probe_present")
 def readiness_probe_present(ctx: GradingContext, spec: dict) -> Outcome:
-    """The Deployment's containers keep a readiness probe (fixed, not removed)."""
+    """The Deployment's containers keep a readiness probe (fixed, not removed). With `path` and
+    `port` (what the task says the server reports readiness at), each probe must be an HTTP GET
+    of that path on that port, written as the number or as the name of a container port."""
     name = spec["deployment"]
+    path, port = spec.get("path"), spec.get("port")
     expected = f"every container of Deployment {name} has a readinessProbe"
+    if path is not None:
+        expected = f"every container of Deployment {name} has a readinessProbe: HTTP GET {path} on port {port}"
     deployment = _require_deployment(ctx, spec, expected)
     containers = deployment["spec"]["template"]["spec"].get("containers") or []
     without = [c["name"] for c in containers if not c.get("readinessProbe")]
@@ -62,7 +67,54 @@ def readiness_probe_present(ctx: GradingContext, spec: dict) -> Outcome:
             f"no readinessProbe on: {', '.join(without)}",
             "Removing the probe makes the Pods Ready, but traffic then reaches Pods that cannot serve it.",
         )
-    return Outcome(expected, "present")
+    if path is None:
+        return Outcome(expected, "present")
+    found = []
+    for container in containers:
+        problem = _probe_problem(container, str(path), int(port))
+        if problem:
+            raise Fail(expected, f"container {container['name']}: {problem[0]}", problem[1])
+        found.append(_probe_words(container["readinessProbe"]))
+    return Outcome(expected, "; ".join(dict.fromkeys(found)))
+
+
+def _probe_words(probe: dict) -> str:
+    if "httpGet" in probe:
+        get = probe["httpGet"] or {}
+        return f"HTTP GET {get.get('path') or '/'} on port {get.get('port')}"
+    if "tcpSocket" in probe:
+        return f"a TCP connection to port {(probe['tcpSocket'] or {}).get('port')}"
+    if "exec" in probe:
+        return f"the command {' '.join(map(str, (probe['exec'] or {}).get('command') or []))!r}"
+    if "grpc" in probe:
+        return f"a gRPC health check on port {(probe['grpc'] or {}).get('port')}"
+    return "a probe of no known kind"
+
+
+def _probe_problem(container: dict, path: str, port: int) -> tuple[str, str] | None:
+    """What is wrong with a container's readiness probe, as (found, why); None when it asks the
+    path the task names on its port."""
+    probe = container["readinessProbe"]
+    words = _probe_words(probe)
+    if "httpGet" not in probe:
+        return (f"the readinessProbe is {words}",
+                f"The server reports its readiness at {path}; only an HTTP GET of that path asks it. "
+                f"{'A command that always succeeds' if 'exec' in probe else 'Another kind of probe'} can call "
+                "a Pod Ready that cannot serve yet.")  # fmt: skip
+    get = probe["httpGet"] or {}
+    asked = get.get("port")
+    named = {p.get("name"): p.get("containerPort") for p in container.get("ports") or [] if p.get("name")}
+    number = named.get(asked) if isinstance(asked, str) and not asked.isdigit() else int(asked) if asked else None
+    if isinstance(asked, str) and not asked.isdigit() and number is None:
+        return (f"the readinessProbe asks port {asked!r}, which names no port of the container",
+                f"Name the port in the container's ports, or give the number {port}.")
+    if number != port:
+        return (f"the readinessProbe is {words}", f"The web server listens on port {port}; the probe must ask there.")
+    if (get.get("path") or "/") != path:
+        return (f"the readinessProbe is {words}",
+                f"The server reports its readiness at {path}; another path may answer while the Pod cannot "
+                "serve yet (a page at / is there from the start).")  # fmt: skip
+    return None
 
 
 # -- pod_labels_kept: a Deployment's Pods carry the labels its template gives them ----------
