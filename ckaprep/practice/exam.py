@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -124,11 +124,13 @@ def set_up_exam(
     sleep: Callable[[float], None] = time.sleep,
     timeout_s: float = SETUP_TIMEOUT_S,
     parallel: int = MAX_PARALLEL_SETUP,
+    resume: bool = False,
 ) -> None:
     """Set every task up at once; progress is one line summing all of them up.
-    The first failure (or Ctrl-C) stops the other tasks at their next wait."""
+    The first failure (or Ctrl-C) stops the other tasks at their next wait. `resume` finishes
+    an exam whose start was cut short: tasks already set up are kept, the others finished."""
     guard = threading.Lock()
-    status = {n: "queued" for n in range(1, len(exam.tasks) + 1)}
+    status = {n: "ready" if resume and task.set_up_done else "queued" for n, task in enumerate(exam.tasks, start=1)}
     cancelled = threading.Event()
 
     def summary(number: int) -> str:
@@ -150,8 +152,10 @@ def set_up_exam(
             with guard:
                 record(exam)
 
+        if resume and attempt.set_up_done:
+            return
         waiter = Waiter(progress=task_progress, clock=clock, sleep=task_sleep)
-        set_up(exercise, attempt, cluster, record=save, waiter=waiter, timeout_s=timeout_s)
+        set_up(exercise, attempt, cluster, record=save, waiter=waiter, timeout_s=timeout_s, resume=resume)
         task_progress("ready")
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
@@ -184,10 +188,13 @@ def start_exam(
     context: str | None = None,
     waiter: Waiter = Waiter(),
     timeout_s: float = SETUP_TIMEOUT_S,
+    catalogue: Mapping[str, Exercise] | None = None,
 ) -> Exam:
     """`ckaprep exam start`, under the state lock: refuse or replace what is active, record the
     exam before creating anything (so `exam reset` can always clean up), then set it up.
-    The clock starts when the sheet can be shown, not while the tasks are being set up."""
+    The clock starts when the sheet can be shown, not while the tasks are being set up.
+    An exam whose start was cut short is finished instead of drawn again (its own tasks, found
+    in `catalogue`), unless `force` replaces it."""
     if getattr(store, "seat", None) is not None:
         raise StateError("in a classroom seat, the trainer starts exams (`ckaprep classroom exam`)")
     with rescued_start(store.load_exam, what="exam", reset_command="ckaprep exam reset"):
@@ -198,6 +205,16 @@ def start_exam(
                     f"exercise {active.exercise} is active; run `ckaprep reset` before starting an exam"
                 )
             old = store.load_exam()
+            if old is not None and not force and not old.submitted and not old.set_up_done:
+                # The same start, run again after it was cut short: finish what it began.
+                exercises = check_exam(store, old, catalogue if catalogue is not None else
+                                       {ex.id: ex for ex in draw.exercises})  # fmt: skip
+                waiter.progress(f"finishing the setup of exam {old.id}")
+                set_up_exam(
+                    old, exercises, cluster, record=store.save_exam, progress=waiter.progress,
+                    clock=waiter.clock, sleep=waiter.sleep, timeout_s=timeout_s, resume=True,
+                )  # fmt: skip
+                return _start_clock(store, old, now())
             if old is not None:
                 if not force:
                     state = "submitted" if old.submitted else "in progress"
@@ -215,16 +232,19 @@ def start_exam(
                 exam, draw.exercises, cluster, record=store.save_exam, progress=waiter.progress,
                 clock=waiter.clock, sleep=waiter.sleep, timeout_s=timeout_s,
             )  # fmt: skip
-            started = now()
-            exam.started_at = started.isoformat()
-            exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
-            for attempt in exam.tasks:
-                attempt.started_at = exam.started_at
-            store.save_exam(exam)
-            return exam
+            return _start_clock(store, exam, now())
 
 
-def check_exam(store: StateStore, exam: Exam, catalogue: dict[str, Exercise]) -> list[Exercise]:
+def _start_clock(store: StateStore, exam: Exam, started: datetime) -> Exam:
+    exam.started_at = started.isoformat()
+    exam.deadline = (started + timedelta(minutes=exam.minutes)).isoformat()
+    for attempt in exam.tasks:
+        attempt.started_at = exam.started_at
+    store.save_exam(exam)
+    return exam
+
+
+def check_exam(store: StateStore, exam: Exam, catalogue: Mapping[str, Exercise]) -> list[Exercise]:
     """The exercise of each task; a task whose exercise or params no longer fit is a state error."""
     exercises = []
     for i, attempt in enumerate(exam.tasks):

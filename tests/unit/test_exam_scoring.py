@@ -57,8 +57,8 @@ def test_a_broken_constraint_deducts_as_in_check(fake, exam):
     _break_service_port(fake, planned.tasks[0])  # ...but the Service's port changed
     scores, checked, _ = _exam_and_check_scores(fake, exam)
     assert scores == checked
-    # pods-ready 3 + endpoints 2 earned, service-kept 2 deducted, of 3 + 2 + 2 earnable.
-    assert scores[0] == round(100 * (3 + 2 - 2) / 7, 1)
+    # pods-ready 3 + probe-fixed 2 + endpoints 2 earned, service-kept 2 deducted, of 3 + 2 + 2 + 2 earnable.
+    assert scores[0] == round(100 * (3 + 2 + 2 - 2) / 9, 1)
 
 
 def test_a_partial_answer_scores_as_in_check(fake, exam):
