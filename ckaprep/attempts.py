@@ -94,6 +94,11 @@ class Exam:
     def namespaces(self) -> list[str]:
         return [ns for task in self.tasks for ns in task.namespaces]
 
+    @property
+    def set_up_done(self) -> bool:
+        """Whether every task was set up: false for an exam whose start was cut short."""
+        return all(task.set_up_done for task in self.tasks)
+
     def task(self, number: int) -> Attempt:
         if not 1 <= number <= len(self.tasks):
             raise StateError(f"no task {number}: the exam has tasks 1 to {len(self.tasks)}")

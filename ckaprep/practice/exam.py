@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -130,11 +130,13 @@ def set_up_exam(
     sleep: Callable[[float], None] = time.sleep,
     timeout_s: float = SETUP_TIMEOUT_S,
     parallel: int = MAX_PARALLEL_SETUP,
+    resume: bool = False,
 ) -> None:
     """Set every task up at once; progress is one line summing all of them up.
-    The first failure (or Ctrl-C) stops the other tasks at their next wait."""
+    The first failure (or Ctrl-C) stops the other tasks at their next wait. `resume` finishes
+    an exam whose start was cut short: tasks already set up are kept, the others finished."""
     guard = threading.Lock()
-    status = {n: "queued" for n in range(1, len(exam.tasks) + 1)}
+    status = {n: "ready" if resume and task.set_up_done else "queued" for n, task in enumerate(exam.tasks, start=1)}
     cancelled = threading.Event()
 
     def summary(number: int) -> str:
@@ -156,8 +158,10 @@ def set_up_exam(
             with guard:
                 record(exam)
 
+        if resume and attempt.set_up_done:
+            return
         waiter = Waiter(progress=task_progress, clock=clock, sleep=task_sleep)
-        set_up(exercise, attempt, cluster, record=save, waiter=waiter, timeout_s=timeout_s)
+        set_up(exercise, attempt, cluster, record=save, waiter=waiter, timeout_s=timeout_s, resume=resume)
         task_progress("ready")
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
@@ -190,10 +194,13 @@ def start_exam(
     context: str | None = None,
     waiter: Waiter = Waiter(),
     timeout_s: float = SETUP_TIMEOUT_S,
+    catalogue: Mapping[str, Exercise] | None = None,
 ) -> Exam:
     """`ckaprep exam start`, under the state lock: refuse or replace what is active, record the
     exam before creating anything (so `exam reset` can always clean up), then set it up.
-    The clock starts when the sheet can be shown, not while the tasks are being set up."""
+    The clock starts when the sheet can be shown, not while the tasks are being set up.
+    An exam whose start was cut short is finished instead of drawn again (its own tasks, found
+    in `catalogue`), unless `force` replaces it."""
     if workspace.seat_id is not None:
         raise StateError("in a classroom seat, the trainer starts exams (`ckaprep classroom exam`)")
     store = workspace.store
@@ -205,6 +212,18 @@ def start_exam(
                     f"exercise {active.exercise} is active; run `ckaprep reset` before starting an exam"
                 )
             old = store.load_exam()
+            if old is not None and not force and not old.submitted and not old.set_up_done:
+                # The same start, run again after it was cut short: finish what it began.
+                exercises = check_exam(store, old, catalogue if catalogue is not None else
+                                       {ex.id: ex for ex in draw.exercises})  # fmt: skip
+                waiter.progress(f"finishing the setup of exam {old.id}")
+                set_up_exam(
+                    old, exercises, cluster, record=store.save_exam, progress=waiter.progress,
+                    clock=waiter.clock, sleep=waiter.sleep, timeout_s=timeout_s, resume=True,
+                )  # fmt: skip
+                start_clock(old, now())
+                store.save_exam(old)
+                return old
             if old is not None:
                 if not force:
                     state = "submitted" if old.submitted else "in progress"
@@ -235,7 +254,7 @@ def start_clock(exam: Exam, started: datetime) -> None:
         attempt.started_at = exam.started_at
 
 
-def check_exam(store: StateStore, exam: Exam, catalogue: dict[str, Exercise]) -> list[Exercise]:
+def check_exam(store: StateStore, exam: Exam, catalogue: Mapping[str, Exercise]) -> list[Exercise]:
     """The exercise of each task; a task whose exercise or params no longer fit is a state error."""
     exercises = []
     for i, attempt in enumerate(exam.tasks):

@@ -382,8 +382,9 @@ def rescued_start(load_active: Callable[[], object], *, what: str, reset_command
         if after is None or (after == before and not unfinished):
             raise  # nothing new was recorded: nothing to clean up
         partly = f"the {what} was only partly set up: `{reset_command}` removes it"
-        if what == "exercise":
-            partly = (f"the {what} was only partly set up: run the same `ckaprep start` again to "
+        if unfinished:
+            again = "ckaprep start" if what == "exercise" else "ckaprep exam start"
+            partly = (f"the {what} was only partly set up: run the same `{again}` again to "
                       f"finish it, or `{reset_command}` to remove it")  # fmt: skip
         if isinstance(exc, KeyboardInterrupt):
             raise Interrupted(f"interrupted; {partly}") from None

@@ -115,6 +115,59 @@ def test_start_and_check_across_an_api_server_restart(learner, cluster):
     assert payload["namespaces"]
 
 
+def _cut_short(learner: Learner, cluster, *args: str) -> subprocess.CompletedProcess:
+    """Run a start, and stop the API server once it has recorded what it began and made its
+    first namespace: the start is cut short in the middle of its setup."""
+    process = subprocess.Popen([sys.executable, "-m", "ckaprep", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=learner.environ)  # fmt: skip
+    down = None
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            recorded = [json.loads(text) for name, text in learner.state().items()
+                        if name in ("attempt.json", "exam.json")]  # fmt: skip
+            namespaces = [ns for r in recorded for t in r.get("tasks", [r]) for ns in t.get("namespaces", [])]
+            made = namespaces and cluster.kubectl("get", "namespace", namespaces[0], check=False, timeout=10)
+            if made and made.returncode == 0:
+                down = api_down(cluster.kubectl)
+                break
+            time.sleep(0.05)
+        out, err = process.communicate(timeout=300)
+    finally:
+        if down is not None:
+            finished(down)
+    assert down is not None, "the start finished before it could be cut short"
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+@pytest.mark.parametrize("command", [["start", "clusterip-create"], ["exam", "start", "--tasks", "2"]],
+                         ids=["start", "exam-start"])  # fmt: skip
+def test_a_start_cut_short_by_an_api_server_restart_is_finished_by_running_it_again(learner, cluster, command):
+    cut = _cut_short(learner, cluster, *command, "--seed", _seed())
+    key = "exam.json" if command[0] == "exam" else "attempt.json"
+    if cut.returncode == 0:  # it rode out the restart on its own: as good
+        assert json.loads(learner.state()[key]).get("set_up_done", True) is not False
+    else:
+        assert_one_line_unreachable(cut)
+        again = "`ckaprep exam start`" if command[0] == "exam" else "`ckaprep start`"
+        assert f"run the same {again} again to finish it" in " ".join(cut.stderr.split())
+        first = json.loads(learner.state()[key])
+        finished_run = learner.run(*command, "--seed", _seed(), "--json")
+        assert finished_run.returncode == 0, finished_run.stderr
+        done = json.loads(learner.state()[key])
+        assert done["id"] == first["id"]  # the same attempt or exam, finished
+        tasks = done.get("tasks", [done])
+        assert all(t.get("set_up_done", True) for t in tasks) and all(t["records"] for t in tasks)
+    if command[0] == "exam":
+        assert learner.run("exam", "reset").returncode == 0
+        return
+    attempt = json.loads(learner.state()[key])
+    exercise = find_exercise("clusterip-create")
+    cluster.kubectl("apply", "-f", "-", input=exercise.render(exercise.solution, attempt["params"])["yaml"])
+    checked = learner.run("check", "--json", "--wait", "30")
+    assert checked.returncode == 0 and json.loads(checked.stdout)["score"] == 100.0, checked.stdout + checked.stderr
+
+
 def test_exam_submit_across_an_api_server_restart(learner, cluster):
     started = learner.run("exam", "start", "--tasks", "1", "--topic", "create", "--seed", _seed(), "--json")
     assert started.returncode == 0, started.stderr

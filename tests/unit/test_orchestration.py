@@ -23,7 +23,7 @@ from tests.helpers import NOW, apply_solution, options
 
 @pytest.mark.parametrize("args, reset", [
     (["start", "clusterip-create", "--seed", "8"], "`ckaprep reset` to remove it"),
-    (["exam", "start", "--tasks", "2", "--seed", "3"], "`ckaprep exam reset` removes it"),
+    (["exam", "start", "--tasks", "2", "--seed", "3"], "`ckaprep exam reset` to remove it"),
 ])  # fmt: skip
 def test_a_start_that_fails_half_way_says_so_and_how_to_clean_up_in_one_line(run, fake, args, reset):
     fake.unpullable = {BUSYBOX_IMAGE}
@@ -98,6 +98,40 @@ def test_a_cut_short_start_of_another_exercise_is_not_finished_by_this_one(run, 
     fake.create = original
     other = run("start", "env-vars", "--seed", "8")
     assert other.exit_code == ExitStatus.USAGE and "clusterip-create is active" in other.stderr
+
+
+def test_the_same_exam_start_run_again_finishes_an_exam_cut_short(run, env, fake):
+    """The API server went away while the tasks were being set up: the next `exam start`
+    finishes that exam (its own draw, whatever the new command line draws), then starts its clock."""
+    original, made, cut = fake.create, [], []
+
+    def create(manifest):
+        meta = manifest["metadata"]
+        created = original(manifest)
+        made.append((manifest["kind"], meta.get("namespace"), meta["name"]))
+        recorded = env.state.load_exam() is not None  # not the capability probe's Service
+        if manifest["kind"] == "Service" and recorded and not cut:
+            cut.append(made[-1])
+            raise ClusterUnreachable("cannot reach the cluster at https://127.0.0.1:6443")  # the answer is lost
+        return created
+
+    fake.create = create
+    cut = run("exam", "start", "--tasks", "2", "--seed", "3")
+    assert cut.exit_code == ExitStatus.CLUSTER
+    assert ("run the same `ckaprep exam start` again to finish it, or `ckaprep exam reset` to remove it"
+            in " ".join(cut.stderr.split()))
+    first = env.state.load_exam()
+    assert first is not None and not first.set_up_done
+    again = run("exam", "start", "--tasks", "3", "--seed", "4")  # another draw asked: the cut one is finished
+    assert again.exit_code == 0, again.stderr
+    finished = env.state.load_exam()
+    assert finished.id == first.id and finished.set_up_done
+    assert [(t.id, t.exercise) for t in finished.tasks] == [(t.id, t.exercise) for t in first.tasks]
+    assert all(t.records for t in finished.tasks)
+    assert len(made) == len(set(made))  # nothing made twice
+    assert all(fake.get("Namespace", None, ns) is not None for ns in finished.namespaces)
+    refused = run("exam", "start", "--tasks", "2", "--seed", "3")  # once finished, it is an active exam
+    assert refused.exit_code == ExitStatus.USAGE and "in progress" in refused.stderr
 
 
 def test_the_rescue_leaves_an_error_alone_when_nothing_new_was_recorded():
