@@ -129,7 +129,7 @@ def _cut_short(learner: Learner, cluster, *args: str) -> subprocess.CompletedPro
             namespaces = [ns for r in recorded for t in r.get("tasks", [r]) for ns in t.get("namespaces", [])]
             made = namespaces and cluster.kubectl("get", "namespace", namespaces[0], check=False, timeout=10)
             if made and made.returncode == 0:
-                down = api_down(cluster.kubectl)
+                down = api_down(cluster.kubectl, seconds=4)  # long enough for the start to meet it
                 break
             time.sleep(0.05)
         out, err = process.communicate(timeout=300)
