@@ -137,38 +137,66 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "time?": (lambda v: v is None or _is_time(v), "an ISO 8601 time or null"),
     "mapping": (lambda v: isinstance(v, dict), "a mapping"),
     "mapping?": (lambda v: v is None or isinstance(v, dict), "a mapping or null"),
-    "str-map": (lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
-                "a mapping of text"),
+    "str-map": (lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()), "a mapping of text"),
     "namespaces": (lambda v: _is_str_list(v) and bool(v), "a non-empty list of names"),
     "ints": (lambda v: isinstance(v, list) and all(_is_int(x) for x in v), "a list of whole numbers"),
     "list": (lambda v: isinstance(v, list), "a list"),
-    "records": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) and isinstance(x.get("uid"), str)
-                                                      and isinstance(x.get("labels"), dict)
-                                                      and isinstance(x.get("content"), dict) for x in v.values()),
-                "a mapping of records (uid, labels, content)"),
-}  # fmt: skip
+    "records": (
+        lambda v: (
+            isinstance(v, dict)
+            and all(
+                isinstance(x, dict)
+                and isinstance(x.get("uid"), str)
+                and isinstance(x.get("labels"), dict)
+                and isinstance(x.get("content"), dict)
+                for x in v.values()
+            )
+        ),
+        "a mapping of records (uid, labels, content)",
+    ),
+}
 
 ATTEMPT_FIELDS = {
-    "exercise": "text", "params": "mapping", "namespaces": "namespaces", "started_at": "time",
-    "seed": "int", "hints_shown": "count", "fingerprints": "str-map", "cluster_domain": "text?",
-    "context": "text?", "id": "text?", "exam": "text?", "solution_shown": "bool", "seat": "text?",
-    "records": "records", "set_up_done": "bool",
-}  # fmt: skip
+    "exercise": "text",
+    "params": "mapping",
+    "namespaces": "namespaces",
+    "started_at": "time",
+    "seed": "int",
+    "hints_shown": "count",
+    "fingerprints": "str-map",
+    "cluster_domain": "text?",
+    "context": "text?",
+    "id": "text?",
+    "exam": "text?",
+    "solution_shown": "bool",
+    "seat": "text?",
+    "records": "records",
+    "set_up_done": "bool",
+}
 ATTEMPT_REQUIRED = ("exercise", "params", "namespaces", "started_at", "seed")
 EXAM_FIELDS = {
-    "id": "text", "seed": "int", "started_at": "time", "deadline": "time", "minutes": "positive",
-    "practice": "bool", "tasks": "list", "weights": "ints", "flagged": "ints", "current": "positive",
-    "submitted_at": "time?", "auto_submitted": "bool", "result": "mapping?", "context": "text?",
-}  # fmt: skip
+    "id": "text",
+    "seed": "int",
+    "started_at": "time",
+    "deadline": "time",
+    "minutes": "positive",
+    "practice": "bool",
+    "tasks": "list",
+    "weights": "ints",
+    "flagged": "ints",
+    "current": "positive",
+    "submitted_at": "time?",
+    "auto_submitted": "bool",
+    "result": "mapping?",
+    "context": "text?",
+}
 EXAM_REQUIRED = ("id", "seed", "started_at", "deadline", "minutes", "practice", "tasks", "weights")
 
 
 def _validate(path: Path, where: str, data: Any, spec: dict[str, str], required) -> dict:
     prefix = f"{where}." if where else ""
     if not isinstance(data, dict):
-        raise StateError(
-            f"state file {path}: {where or 'top level'}: must be a mapping; remove the file to start over"
-        )
+        raise StateError(f"state file {path}: {where or 'top level'}: must be a mapping; remove the file to start over")
     for key in required:
         if key not in data:
             raise StateError(f"state file {path}: field {prefix}{key}: missing; remove the file to start over")
@@ -192,9 +220,7 @@ def exam_from_json(path: Path, data: Any) -> Exam:
     _validate(path, "", data, EXAM_FIELDS, EXAM_REQUIRED)
     tasks = [attempt_from_json(path, t, f"tasks[{i}]") for i, t in enumerate(data["tasks"])]
     if not tasks or len(data["weights"]) != len(tasks):
-        raise StateError(
-            f"state file {path}: field weights: needs one weight per task; remove the file to start over"
-        )
+        raise StateError(f"state file {path}: field weights: needs one weight per task; remove the file to start over")
     return Exam(**{**data, "tasks": tasks})
 
 

@@ -15,15 +15,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from ckaprep.catalogue.capabilities import Capabilities
+from ckaprep.catalogue.templating import env_name
 from ckaprep.cluster import Cluster
+from ckaprep.cluster.images import BUSYBOX_IMAGE, COREDNS_IMAGE, CURL_IMAGE
+from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL
+from ckaprep.cluster.waiting import Waiter, raise_if_image_pull_failed, ready_and_running
 from ckaprep.errors import ClusterError, ImagePullError, WaitTimeout
 from ckaprep.exit_status import ExitStatus
 from ckaprep.grading.context import DEFAULT_CLUSTER_DOMAIN, parse_env
 from ckaprep.grading.probes import cluster_domain_from_resolv_conf, curl_argv, parse_curl_output
-from ckaprep.cluster.images import BUSYBOX_IMAGE, COREDNS_IMAGE, CURL_IMAGE
-from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL
-from ckaprep.catalogue.templating import env_name
-from ckaprep.cluster.waiting import Waiter, raise_if_image_pull_failed, ready_and_running
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 # The Kubernetes minors that ckaprep's proofs run on in CI.
@@ -36,19 +36,30 @@ WEB_PORT, SERVICE_PORT, PORT_NAME = 8080, 80, "http"
 
 # (verb, API group, resource, subresource): what start, check and reset do.
 NAMESPACED_PERMISSIONS = [
-    ("create", "", "pods", ""), ("delete", "", "pods", ""), ("create", "", "pods", "exec"),
-    ("create", "", "services", ""), ("create", "", "endpoints", ""),
-    ("create", "discovery.k8s.io", "endpointslices", ""), ("create", "", "configmaps", ""),
-    ("create", "apps", "deployments", ""), ("list", "discovery.k8s.io", "endpointslices", ""),
+    ("create", "", "pods", ""),
+    ("delete", "", "pods", ""),
+    ("create", "", "pods", "exec"),
+    ("create", "", "services", ""),
+    ("create", "", "endpoints", ""),
+    ("create", "discovery.k8s.io", "endpointslices", ""),
+    ("create", "", "configmaps", ""),
+    ("create", "apps", "deployments", ""),
+    ("list", "discovery.k8s.io", "endpointslices", ""),
     ("create", "apps", "statefulsets", ""),
-]  # fmt: skip
+]
 # Emptying a seat's namespaces between attempts.
 SEAT_EMPTYING_PERMISSIONS = [
-    ("delete", "", "services", ""), ("delete", "apps", "deployments", ""), ("delete", "", "configmaps", ""),
-    ("delete", "", "endpoints", ""), ("delete", "discovery.k8s.io", "endpointslices", ""),
-    ("list", "", "pods", ""), ("list", "", "services", ""), ("list", "apps", "deployments", ""),
-    ("delete", "apps", "statefulsets", ""), ("delete", "apps", "replicasets", ""),
-]  # fmt: skip
+    ("delete", "", "services", ""),
+    ("delete", "apps", "deployments", ""),
+    ("delete", "", "configmaps", ""),
+    ("delete", "", "endpoints", ""),
+    ("delete", "discovery.k8s.io", "endpointslices", ""),
+    ("list", "", "pods", ""),
+    ("list", "", "services", ""),
+    ("list", "apps", "deployments", ""),
+    ("delete", "apps", "statefulsets", ""),
+    ("delete", "apps", "replicasets", ""),
+]
 CLUSTER_PERMISSIONS = [("create", "", "namespaces", ""), ("delete", "", "namespaces", "")]
 
 
@@ -89,8 +100,11 @@ class Diagnosis:
             "ok": self.failure_status is None,
             "findings": [asdict(f) for f in self.findings],
             "capabilities": self.capabilities.to_json() if self.capabilities else None,
-        } | ({"practice_clusters": [{"with": what, "command": command} for what, command in self.practice_clusters]}
-             if self.practice_clusters else {})  # fmt: skip
+        } | (
+            {"practice_clusters": [{"with": what, "command": command} for what, command in self.practice_clusters]}
+            if self.practice_clusters
+            else {}
+        )
 
 
 def diagnose(
@@ -123,8 +137,10 @@ def diagnose(
         {
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": {"name": namespace, "labels": {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: DOCTOR_ROLE,
-                                                  ATTEMPT_LABEL: namespace}},
+            "metadata": {
+                "name": namespace,
+                "labels": {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: DOCTOR_ROLE, ATTEMPT_LABEL: namespace},
+            },
         }
     )
     try:
@@ -136,8 +152,7 @@ def diagnose(
     return diagnosis
 
 
-def _capabilities(cluster, diagnosis: Diagnosis, probe_image: str, busybox_image: str, waiter: Waiter,
-                  needed) -> None:  # fmt: skip
+def _capabilities(cluster, diagnosis: Diagnosis, probe_image: str, busybox_image: str, waiter: Waiter, needed) -> None:
     """Nodes, traffic across them, NetworkPolicy and dual-stack, each tried: one finding each.
     What the cluster lacks and no exercise requires passes, with a note that none does."""
     from ckaprep.grading.capability_probe import find_capabilities
@@ -164,11 +179,16 @@ def no_cluster(problem: str) -> Diagnosis:
     """What `doctor` finds with no kubeconfig at all: no cluster yet, and how to get one."""
     diagnosis = Diagnosis(server="no cluster", practice_clusters=PRACTICE_CLUSTERS)
     diagnosis.add(
-        Finding("kubeconfig", "A kubeconfig naming a cluster", FAIL, problem,
-                "Get a practice cluster with kind, minikube or k3d, or with scripts/try on a bare Linux machine "
-                "(each one's command follows), then run ckaprep doctor again."),
+        Finding(
+            "kubeconfig",
+            "A kubeconfig naming a cluster",
+            FAIL,
+            problem,
+            "Get a practice cluster with kind, minikube or k3d, or with scripts/try on a bare Linux machine "
+            "(each one's command follows), then run ckaprep doctor again.",
+        ),
         ExitStatus.CLUSTER,
-    )  # fmt: skip
+    )
     return diagnosis
 
 
@@ -179,10 +199,15 @@ def _api(cluster: Cluster, diagnosis: Diagnosis) -> bool:
         version = cluster.version()
     except ClusterError as exc:
         diagnosis.add(
-            Finding("api", title, FAIL, exc.message,
-                    "Check the kubeconfig and context (kubectl cluster-info), and that the cluster is running."),
+            Finding(
+                "api",
+                title,
+                FAIL,
+                exc.message,
+                "Check the kubeconfig and context (kubectl cluster-info), and that the cluster is running.",
+            ),
             ExitStatus.CLUSTER,
-        )  # fmt: skip
+        )
         return False
     git_version = version.get("gitVersion", "?")
     minor = int("".join(ch for ch in str(version.get("minor", "")) if ch.isdigit()) or 0)
@@ -191,10 +216,14 @@ def _api(cluster: Cluster, diagnosis: Diagnosis) -> bool:
         diagnosis.add(Finding("api", title, PASS, f"{diagnosis.server}, Kubernetes {git_version}"))
     else:
         diagnosis.add(
-            Finding("api", title, WARN,
-                    f"{diagnosis.server}, Kubernetes {git_version}: ckaprep's grading is proven on {covered}",
-                    f"Grading will most likely work; a cluster on {covered} is what the proofs cover."),
-        )  # fmt: skip
+            Finding(
+                "api",
+                title,
+                WARN,
+                f"{diagnosis.server}, Kubernetes {git_version}: ckaprep's grading is proven on {covered}",
+                f"Grading will most likely work; a cluster on {covered} is what the proofs cover.",
+            ),
+        )
     return True
 
 
@@ -212,11 +241,16 @@ def _permissions(cluster: Cluster, diagnosis: Diagnosis) -> bool:
     title = "Permissions: namespaces, pods, exec, Services, Endpoints"
     if denied:
         diagnosis.add(
-            Finding("permissions", title, FAIL, "not allowed: " + ", ".join(denied),
-                    "ckaprep needs to create and delete namespaces and work inside them; use an admin "
-                    "context (kind and minikube give you one) or ask for a ClusterRole with these rights."),
+            Finding(
+                "permissions",
+                title,
+                FAIL,
+                "not allowed: " + ", ".join(denied),
+                "ckaprep needs to create and delete namespaces and work inside them; use an admin "
+                "context (kind and minikube give you one) or ask for a ClusterRole with these rights.",
+            ),
             ExitStatus.CLUSTER,
-        )  # fmt: skip
+        )
         return False
     diagnosis.add(Finding("permissions", title, PASS, f"all {len(asked)} permissions granted"))
     return True
@@ -233,16 +267,33 @@ def _seat_permissions(cluster: Cluster, diagnosis: Diagnosis, seat) -> None:
     title = f"Classroom seat {seat.id}: rights in {', '.join(seat.namespaces)}"
     if denied:
         diagnosis.add(
-            Finding("seat-permissions", title, FAIL, "not allowed: " + ", ".join(denied),
-                    "Ask the trainer to run `ckaprep classroom create` for this class again; it restores "
-                    "the seat's RoleBindings."),
+            Finding(
+                "seat-permissions",
+                title,
+                FAIL,
+                "not allowed: " + ", ".join(denied),
+                "Ask the trainer to run `ckaprep classroom create` for this class again; it restores "
+                "the seat's RoleBindings.",
+            ),
             ExitStatus.CLUSTER,
-        )  # fmt: skip
+        )
         return
-    diagnosis.add(Finding("seat-permissions", title, PASS,
-                          f"all {len(asked)} permissions granted; the seat's namespaces are set up by the trainer"))
-    diagnosis.add(Finding("cluster-features", "DNS, ClusterIP, environment variables, mirroring", SKIP,
-                          "not tried from a seat; `ckaprep doctor` with the trainer's credentials tries them"))
+    diagnosis.add(
+        Finding(
+            "seat-permissions",
+            title,
+            PASS,
+            f"all {len(asked)} permissions granted; the seat's namespaces are set up by the trainer",
+        )
+    )
+    diagnosis.add(
+        Finding(
+            "cluster-features",
+            "DNS, ClusterIP, environment variables, mirroring",
+            SKIP,
+            "not tried from a seat; `ckaprep doctor` with the trainer's credentials tries them",
+        )
+    )
 
 
 # -- inside a namespace of its own -----------------------------------------------------------
@@ -254,14 +305,18 @@ def _web_pod(namespace: str, image: str) -> dict:
         "metadata": {"name": "web", "namespace": namespace, "labels": {"app": "doctor-web"}},
         "spec": {
             "terminationGracePeriodSeconds": 1,
-            "containers": [{
-                "name": "web", "image": image, "imagePullPolicy": "IfNotPresent",
-                "command": ["sh", "-c", serve],
-                "ports": [{"name": PORT_NAME, "containerPort": WEB_PORT}],
-                "readinessProbe": {"tcpSocket": {"port": WEB_PORT}, "periodSeconds": 1},
-            }],
+            "containers": [
+                {
+                    "name": "web",
+                    "image": image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["sh", "-c", serve],
+                    "ports": [{"name": PORT_NAME, "containerPort": WEB_PORT}],
+                    "readinessProbe": {"tcpSocket": {"port": WEB_PORT}, "periodSeconds": 1},
+                }
+            ],
         },
-    }  # fmt: skip
+    }
 
 
 def _service(namespace: str, name: str, selector: dict | None) -> dict:
@@ -279,12 +334,16 @@ def _probe_pod(namespace: str, image: str) -> dict:
         "spec": {
             "terminationGracePeriodSeconds": 1,
             "automountServiceAccountToken": False,
-            "containers": [{
-                "name": "probe", "image": image, "imagePullPolicy": "IfNotPresent",
-                "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
-            }],
+            "containers": [
+                {
+                    "name": "probe",
+                    "image": image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+                }
+            ],
         },
-    }  # fmt: skip
+    }
 
 
 def _udp_server_pod(namespace: str, image: str) -> dict:
@@ -294,10 +353,14 @@ def _udp_server_pod(namespace: str, image: str) -> dict:
         "kind": "Pod",
         "metadata": {"name": "udp-server", "namespace": namespace},
         "spec": {
-            "restartPolicy": "Never", "terminationGracePeriodSeconds": 1, "automountServiceAccountToken": False,
-            "containers": [{"name": "coredns", "image": image, "imagePullPolicy": "IfNotPresent", "args": ["-version"]}],
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 1,
+            "automountServiceAccountToken": False,
+            "containers": [
+                {"name": "coredns", "image": image, "imagePullPolicy": "IfNotPresent", "args": ["-version"]}
+            ],
         },
-    }  # fmt: skip
+    }
 
 
 def _udp_image(cluster, diagnosis, namespace, waiter) -> None:
@@ -317,8 +380,9 @@ def _udp_image(cluster, diagnosis, namespace, waiter) -> None:
         diagnosis.add(Finding("udp-image", title, WARN, f"cannot pull {exc.image} ({exc.reason})", fix))
         return
     except WaitTimeout:
-        diagnosis.add(Finding("udp-image", title, WARN, f"{COREDNS_IMAGE} not started after {POD_START_TIMEOUT_S}s",
-                              fix))  # fmt: skip
+        diagnosis.add(
+            Finding("udp-image", title, WARN, f"{COREDNS_IMAGE} not started after {POD_START_TIMEOUT_S}s", fix)
+        )
         return
     diagnosis.add(Finding("udp-image", title, PASS, f"{COREDNS_IMAGE} starts"))
 
@@ -333,23 +397,35 @@ def _in_namespace(cluster, diagnosis, namespace, probe_image, busybox_image, wai
         return
     web = cluster.get("Pod", namespace, "web")
     cluster.create(_service(namespace, "doctor-manual", None))
-    cluster.create({
-        "apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "doctor-manual", "namespace": namespace},
-        "subsets": [{"addresses": [{"ip": web["status"]["podIP"]}], "ports": [{"name": PORT_NAME, "port": WEB_PORT}]}],
-    })  # fmt: skip
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": "doctor-manual", "namespace": namespace},
+            "subsets": [
+                {"addresses": [{"ip": web["status"]["podIP"]}], "ports": [{"name": PORT_NAME, "port": WEB_PORT}]}
+            ],
+        }
+    )
     exec_ = lambda argv: cluster.exec(namespace, "probe", argv, timeout=15)  # noqa: E731
     resolv = exec_(["cat", "/etc/resolv.conf"]).stdout
     domain = cluster_domain_from_resolv_conf(resolv, namespace)
     if domain:
         diagnosis.add(Finding("cluster-domain", "Cluster domain", PASS, domain))
     else:
-        diagnosis.add(Finding("cluster-domain", "Cluster domain", WARN,
-                              f"no {namespace}.svc.<domain> search entry in a pod's resolv.conf; "
-                              f"assuming {DEFAULT_CLUSTER_DOMAIN}",
-                              "Check the kubelet's clusterDomain and the DNS add-on's configuration."))  # fmt: skip
+        diagnosis.add(
+            Finding(
+                "cluster-domain",
+                "Cluster domain",
+                WARN,
+                f"no {namespace}.svc.<domain> search entry in a pod's resolv.conf; assuming {DEFAULT_CLUSTER_DOMAIN}",
+                "Check the kubelet's clusterDomain and the DNS add-on's configuration.",
+            )
+        )
         domain = DEFAULT_CLUSTER_DOMAIN
     cluster_ip = service["spec"].get("clusterIP") or (cluster.get("Service", namespace, "doctor-web") or {}).get(
-        "spec", {}).get("clusterIP")  # fmt: skip
+        "spec", {}
+    ).get("clusterIP")
     targets = [
         ("dns-short", "A pod reaches a Service by its short name", "doctor-web"),
         ("dns-fqdn", "A pod reaches a Service by its FQDN", f"doctor-web.{namespace}.svc.{domain}"),
@@ -361,8 +437,11 @@ def _in_namespace(cluster, diagnosis, namespace, probe_image, busybox_image, wai
     for (finding_id, title, _), (ok, detail) in zip(targets, results):
         fix = ""
         if not ok:
-            fix = ("Check the DNS add-on (kubectl -n kube-system get pods -l k8s-app=kube-dns)."
-                   if finding_id.startswith("dns") else "Check kube-proxy and the CNI plugin on the nodes.")
+            fix = (
+                "Check the DNS add-on (kubectl -n kube-system get pods -l k8s-app=kube-dns)."
+                if finding_id.startswith("dns")
+                else "Check kube-proxy and the CNI plugin on the nodes."
+            )
         diagnosis.add(Finding(finding_id, title, PASS if ok else FAIL, detail, fix))
     _environment(exec_, diagnosis, cluster_ip)
     _mirroring(cluster, diagnosis, namespace, web["status"]["podIP"], waiter)
@@ -377,18 +456,28 @@ def _images_start(cluster, diagnosis, namespace, probe_image, busybox_image, wai
         waiter.until(started, timeout_s=POD_START_TIMEOUT_S, what=f"starting {busybox_image} and {probe_image}")
     except ImagePullError as exc:
         diagnosis.add(
-            Finding("images", title, FAIL, f"cannot pull {exc.image} ({exc.reason})",
-                    "Make the image pullable from the nodes (network, registry mirror), or load it into "
-                    "the cluster; for the probe, --probe-image or CKAPREP_PROBE_IMAGE can name a mirror."),
+            Finding(
+                "images",
+                title,
+                FAIL,
+                f"cannot pull {exc.image} ({exc.reason})",
+                "Make the image pullable from the nodes (network, registry mirror), or load it into "
+                "the cluster; for the probe, --probe-image or CKAPREP_PROBE_IMAGE can name a mirror.",
+            ),
             ExitStatus.IMAGE_PULL,
-        )  # fmt: skip
+        )
         return False
     except WaitTimeout:
         diagnosis.add(
-            Finding("images", title, FAIL, f"{busybox_image} and {probe_image} not running after "
-                    f"{POD_START_TIMEOUT_S}s", "See kubectl get events in the doctor's namespace while it runs."),
+            Finding(
+                "images",
+                title,
+                FAIL,
+                f"{busybox_image} and {probe_image} not running after {POD_START_TIMEOUT_S}s",
+                "See kubectl get events in the doctor's namespace while it runs.",
+            ),
             ExitStatus.TIMEOUT,
-        )  # fmt: skip
+        )
         return False
     diagnosis.add(Finding("images", title, PASS, f"{busybox_image} and {probe_image} running"))
     return True
@@ -415,10 +504,16 @@ def _environment(exec_, diagnosis: Diagnosis, cluster_ip: str) -> None:
     wrong = [f"{k}={env.get(k, '(unset)')}" for k, v in wanted.items() if env.get(k) != v]
     title = "Pods see a Service's environment variables"
     if wrong:
-        diagnosis.add(Finding("env-vars", title, FAIL, "expected " + ", ".join(f"{k}={v}" for k, v in wanted.items())
-                              + "; found " + ", ".join(wrong),
-                              "Service links may be off cluster-wide (an admission policy setting "
-                              "enableServiceLinks: false); the env-vars exercise needs them."))  # fmt: skip
+        diagnosis.add(
+            Finding(
+                "env-vars",
+                title,
+                FAIL,
+                "expected " + ", ".join(f"{k}={v}" for k, v in wanted.items()) + "; found " + ", ".join(wrong),
+                "Service links may be off cluster-wide (an admission policy setting "
+                "enableServiceLinks: false); the env-vars exercise needs them.",
+            )
+        )
     else:
         diagnosis.add(Finding("env-vars", title, PASS, ", ".join(f"{k}={v}" for k, v in wanted.items())))
 
@@ -433,9 +528,15 @@ def _mirroring(cluster, diagnosis: Diagnosis, namespace: str, pod_ip: str, waite
     try:
         waiter.until(mirrored, timeout_s=MIRROR_TIMEOUT_S, what="waiting for the EndpointSlice mirror")
     except WaitTimeout:
-        diagnosis.add(Finding("endpoints-mirroring", title, FAIL,
-                              f"no EndpointSlice for Service doctor-manual after {MIRROR_TIMEOUT_S}s",
-                              "The kube-controller-manager's endpointslicemirroring controller is off; "
-                              "the selectorless exercise relies on it."))  # fmt: skip
+        diagnosis.add(
+            Finding(
+                "endpoints-mirroring",
+                title,
+                FAIL,
+                f"no EndpointSlice for Service doctor-manual after {MIRROR_TIMEOUT_S}s",
+                "The kube-controller-manager's endpointslicemirroring controller is off; "
+                "the selectorless exercise relies on it.",
+            )
+        )
         return
     diagnosis.add(Finding("endpoints-mirroring", title, PASS, f"EndpointSlice lists {pod_ip}"))

@@ -99,8 +99,9 @@ class Environment:
         image; waits on this environment's clock."""
         from ckaprep.grading.options import GradingOptions
 
-        return GradingOptions(probe_image=probe_image or self.default_probe_image, wait_s=wait_s,
-                              waiter=self.waiter(progress))  # fmt: skip
+        return GradingOptions(
+            probe_image=probe_image or self.default_probe_image, wait_s=wait_s, waiter=self.waiter(progress)
+        )
 
     def waiter(self, progress=None):
         """How to wait in this environment: its clock and sleep, progress to `progress`."""

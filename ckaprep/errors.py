@@ -18,8 +18,15 @@ class UsageError(CkaprepError):
 class ExerciseFileError(UsageError):
     """A malformed exercise file; the message names the file, the field and the problem."""
 
-    def __init__(self, source: str, field: str, problem: str, line: int | None = None, column: int | None = None,
-                 more: tuple["ExerciseFileError", ...] = ()):  # fmt: skip
+    def __init__(
+        self,
+        source: str,
+        field: str,
+        problem: str,
+        line: int | None = None,
+        column: int | None = None,
+        more: tuple["ExerciseFileError", ...] = (),
+    ):
         where = source + (f", line {line}" if line else "") + (f", column {column}" if column else "")
         self.alone = f"{where}: {field_for_people(field)}: {problem}"
         count = f"{len(more)} more problem" + ("s" if len(more) > 1 else "")

@@ -41,9 +41,7 @@ class ParsedYamlCache:
     def for_environ(cls, environ: Mapping[str, str]) -> ParsedYamlCache:
         return cls(cache_dir(environ) / CACHE_FILE)
 
-    def parsed(
-        self, file: Path, parse: Callable[[str], Any], known: Callable[[Path, str], Any] | None = None
-    ) -> Any:
+    def parsed(self, file: Path, parse: Callable[[str], Any], known: Callable[[Path, str], Any] | None = None) -> Any:
         """The parsed content of `file`, from the cache when the file is unchanged. `known`
         gives a parse already made of a file with this text (the built-in exercises' shipped
         parse), or None; `parse` is called only when it has none.

@@ -31,8 +31,12 @@ def run_ckaprep(home: Path, *args: str | bytes, timeout: float = 60, **env: str)
     """Arguments may be bytes, to pass what is not UTF-8. Output is decoded leniently."""
     result = subprocess.run(
         [sys.executable, "-m", "ckaprep", *args],
-        capture_output=True, env=child_env(home, **env), timeout=timeout, stdin=subprocess.DEVNULL, cwd=home,
-    )  # fmt: skip
+        capture_output=True,
+        env=child_env(home, **env),
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        cwd=home,
+    )
     result.stdout = result.stdout.decode("utf-8", "backslashreplace")
     result.stderr = result.stderr.decode("utf-8", "backslashreplace")
     return result

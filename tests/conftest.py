@@ -3,14 +3,13 @@ import signal
 import pytest
 import typer.testing
 
-from tests.fake_cluster import FakeCluster
 from ckaprep.environment import Environment
+from tests.fake_cluster import FakeCluster
 
 # A shell starts a background job with SIGINT ignored, and every child inherits that. The
 # Ctrl-C tests need children that get SIGINT as a terminal delivers it, wherever pytest runs.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
-
 
 
 def _command_built_once(get_command):
@@ -28,6 +27,7 @@ def _command_built_once(get_command):
 
 if hasattr(typer.testing, "_get_command"):
     typer.testing._get_command = _command_built_once(typer.testing._get_command)
+
 
 @pytest.fixture
 def fake() -> FakeCluster:

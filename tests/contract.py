@@ -22,8 +22,16 @@ CLIENT = "client"
 SLOW_GRACE_S = 90
 
 
-def web_pod(name: str, app: str, port: int, *, port_name: str | None = None, probe: dict | None = None,
-            writes: tuple[str, ...] = (), slow_to_stop: bool = False) -> dict:  # fmt: skip
+def web_pod(
+    name: str,
+    app: str,
+    port: int,
+    *,
+    port_name: str | None = None,
+    probe: dict | None = None,
+    writes: tuple[str, ...] = (),
+    slow_to_stop: bool = False,
+) -> dict:
     """A busybox web server on `port`, serving /www (its index names the Pod)."""
     script = "mkdir -p /www && hostname > /www/index.html"
     script += "".join(f" && echo ok > /www/{path}" for path in writes)
@@ -32,24 +40,36 @@ def web_pod(name: str, app: str, port: int, *, port_name: str | None = None, pro
         script = "trap '' TERM; " + script  # the ignored signal stays ignored in httpd
     declared = {"containerPort": port} | ({"name": port_name} if port_name else {})
     return {
-        "apiVersion": "v1", "kind": "Pod",
+        "apiVersion": "v1",
+        "kind": "Pod",
         "metadata": {"name": name, "labels": {"app": app}},
         "spec": {
             "terminationGracePeriodSeconds": SLOW_GRACE_S if slow_to_stop else 1,
-            "containers": [{
-                "name": "web", "image": BUSYBOX_IMAGE, "command": ["sh", "-c", script], "ports": [declared],
-                "readinessProbe": (probe or {"tcpSocket": {"port": port}}) | {"periodSeconds": 1},
-            }],
+            "containers": [
+                {
+                    "name": "web",
+                    "image": BUSYBOX_IMAGE,
+                    "command": ["sh", "-c", script],
+                    "ports": [declared],
+                    "readinessProbe": (probe or {"tcpSocket": {"port": port}}) | {"periodSeconds": 1},
+                }
+            ],
         },
-    }  # fmt: skip
+    }
 
 
 def client_pod() -> dict:
     return {
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": CLIENT, "labels": {"role": "client"}},
-        "spec": {"terminationGracePeriodSeconds": 1, "containers": [{
-            "name": "curl", "image": CURL_IMAGE, "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 86400 & wait"]}]},
-    }  # fmt: skip
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": CLIENT, "labels": {"role": "client"}},
+        "spec": {
+            "terminationGracePeriodSeconds": 1,
+            "containers": [
+                {"name": "curl", "image": CURL_IMAGE, "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 86400 & wait"]}
+            ],
+        },
+    }
 
 
 def service(name: str, app: str, port: int, target, *, headless: bool = False) -> dict:
@@ -78,32 +98,44 @@ class Scenario:
 
 SCENARIOS = [
     Scenario(
-        "two-ready-pods", "web",
+        "two-ready-pods",
+        "web",
         [web_pod("web-a", "web", 8080), web_pod("web-b", "web", 8080), service("web", "web", 80, 8080)],
         [("IPv4", (("", 8080, "TCP"),), {"web-a": (True, True, False), "web-b": (True, True, False)})],
         curls={"http://web:80/": 0},
     ),
     Scenario(
         # The targetPort is resolved on each Pod: one name, two numbers, two slices.
-        "named-target-port", "np",
-        [web_pod("np-a", "np", 8080, port_name="http"), web_pod("np-b", "np", 9090, port_name="http"),
-         service("np", "np", 80, "http")],
-        [("IPv4", (("", 8080, "TCP"),), {"np-a": (True, True, False)}),
-         ("IPv4", (("", 9090, "TCP"),), {"np-b": (True, True, False)})],
+        "named-target-port",
+        "np",
+        [
+            web_pod("np-a", "np", 8080, port_name="http"),
+            web_pod("np-b", "np", 9090, port_name="http"),
+            service("np", "np", 80, "http"),
+        ],
+        [
+            ("IPv4", (("", 8080, "TCP"),), {"np-a": (True, True, False)}),
+            ("IPv4", (("", 9090, "TCP"),), {"np-b": (True, True, False)}),
+        ],
         curls={"http://np:80/": 0},
     ),
     Scenario(
         # A terminating Pod stays listed, not ready but still serving, until it is gone.
-        "terminating-pod", "going",
-        [web_pod("stays", "going", 8080), web_pod("leaves", "going", 8080, slow_to_stop=True),
-         service("going", "going", 80, 8080)],
+        "terminating-pod",
+        "going",
+        [
+            web_pod("stays", "going", 8080),
+            web_pod("leaves", "going", 8080, slow_to_stop=True),
+            service("going", "going", 80, 8080),
+        ],
         [("IPv4", (("", 8080, "TCP"),), {"stays": (True, True, False), "leaves": (False, True, True)})],
         deletes=("leaves",),
         curls={"http://going:80/": 0},
     ),
     Scenario(
         # With no ready endpoint left, kube-proxy still sends traffic to a serving terminating one.
-        "only-a-terminating-pod", "last",
+        "only-a-terminating-pod",
+        "last",
         [web_pod("last-one", "last", 8080, slow_to_stop=True), service("last", "last", 80, 8080)],
         [("IPv4", (("", 8080, "TCP"),), {"last-one": (False, True, True)})],
         deletes=("last-one",),
@@ -111,22 +143,31 @@ SCENARIOS = [
     ),
     Scenario(
         # No virtual IP: the name resolves to the Pods, and the URL's port is the Pod's port.
-        "headless-service", "direct",
-        [web_pod("direct-a", "direct", 8080), web_pod("direct-b", "direct", 8080),
-         service("direct", "direct", 80, 8080, headless=True)],
+        "headless-service",
+        "direct",
+        [
+            web_pod("direct-a", "direct", 8080),
+            web_pod("direct-b", "direct", 8080),
+            service("direct", "direct", 80, 8080, headless=True),
+        ],
         [("IPv4", (("", 8080, "TCP"),), {"direct-a": (True, True, False), "direct-b": (True, True, False)})],
         curls={"http://direct:8080/": 0, "http://direct:80/": 7},
     ),
     Scenario(
         # Readiness from the probe: a path the server serves, and one it does not.
-        "readiness-probe-path", "probed",
-        [web_pod("serves-path", "probed", 8080, writes=("ready",), probe={"httpGet": {"path": "/ready", "port": 8080}}),
-         web_pod("lacks-path", "probed", 8080, probe={"httpGet": {"path": "/missing", "port": 8080}}),
-         service("probed", "probed", 80, 8080)],
+        "readiness-probe-path",
+        "probed",
+        [
+            web_pod(
+                "serves-path", "probed", 8080, writes=("ready",), probe={"httpGet": {"path": "/ready", "port": 8080}}
+            ),
+            web_pod("lacks-path", "probed", 8080, probe={"httpGet": {"path": "/missing", "port": 8080}}),
+            service("probed", "probed", 80, 8080),
+        ],
         [("IPv4", (("", 8080, "TCP"),), {"serves-path": (True, True, False), "lacks-path": (False, False, False)})],
         curls={"http://probed:80/": 0},
     ),
-]  # fmt: skip
+]
 
 
 def slice_view(slices: list[dict], service_name: str) -> list[tuple[str, tuple, dict]]:
@@ -135,8 +176,9 @@ def slice_view(slices: list[dict], service_name: str) -> list[tuple[str, tuple, 
     for item in slices:
         if (item["metadata"].get("labels") or {}).get("kubernetes.io/service-name") != service_name:
             continue
-        ports = tuple(sorted((p.get("name") or "", p.get("port"), p.get("protocol") or "TCP")
-                             for p in item.get("ports") or []))  # fmt: skip
+        ports = tuple(
+            sorted((p.get("name") or "", p.get("port"), p.get("protocol") or "TCP") for p in item.get("ports") or [])
+        )
         endpoints = {}
         for endpoint in item.get("endpoints") or []:
             conditions = endpoint.get("conditions") or {}
@@ -162,8 +204,12 @@ WRITE_REFUSALS = ["AlreadyExists", "Conflict", "NotFound"]
 
 def write_refusals(cluster, namespace: str) -> list[str]:
     """The name of the error each refused write raises on `cluster` (a ckaprep cluster seam)."""
-    manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "refusals", "namespace": namespace},
-                "data": {"value": "1"}}
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "refusals", "namespace": namespace},
+        "data": {"value": "1"},
+    }
 
     def refusal(write) -> str:
         try:

@@ -38,14 +38,16 @@ import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from ckaprep.cluster import ALL_KINDS as KINDS, ExecResult
+from ckaprep.catalogue.templating import env_name
+from ckaprep.cluster import ALL_KINDS as KINDS
+from ckaprep.cluster import ExecResult
+from ckaprep.cluster.labels import matches
+from ckaprep.cluster.waiting import pod_is_ready
 from ckaprep.errors import AlreadyExists, CkaprepError, Conflict, NotFound
-from ckaprep.grading.dns_probes import DNS_MARKER, RESULT_MARKER as DNS_RESULT_MARKER, dashed, queries_of
+from ckaprep.grading.dns_probes import DNS_MARKER, dashed, queries_of
+from ckaprep.grading.dns_probes import RESULT_MARKER as DNS_RESULT_MARKER
 from ckaprep.grading.probes import RESULT_MARKER
 from tests.fake_network import NodesAndPolicies
-from ckaprep.cluster.labels import matches
-from ckaprep.catalogue.templating import env_name
-from ckaprep.cluster.waiting import pod_is_ready
 
 DOMAIN = "cluster.local"
 DEFAULT_GRACE_S = 30  # a Pod's terminationGracePeriodSeconds when it sets none
@@ -80,20 +82,26 @@ class _StatefulSetsAndDns:
             spec = copy.deepcopy(template["spec"])
             spec["hostname"] = f"{name}-{ordinal}"
             spec["subdomain"] = sts["spec"].get("serviceName", "")
-            self.create({
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {
-                    "name": f"{name}-{ordinal}",
-                    "namespace": ns,
-                    "labels": copy.deepcopy(template["metadata"].get("labels") or {})
-                    | {"statefulset.kubernetes.io/pod-name": f"{name}-{ordinal}",
-                       "apps.kubernetes.io/pod-index": str(ordinal), "controller-revision-hash": revision},
-                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": name,
-                                         "controller": True}],
-                },
-                "spec": spec,
-            })  # fmt: skip
+            self.create(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {
+                        "name": f"{name}-{ordinal}",
+                        "namespace": ns,
+                        "labels": copy.deepcopy(template["metadata"].get("labels") or {})
+                        | {
+                            "statefulset.kubernetes.io/pod-name": f"{name}-{ordinal}",
+                            "apps.kubernetes.io/pod-index": str(ordinal),
+                            "controller-revision-hash": revision,
+                        },
+                        "ownerReferences": [
+                            {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": name, "controller": True}
+                        ],
+                    },
+                    "spec": spec,
+                }
+            )
 
     def _delete_statefulset_pods(self, ns: str, name: str) -> None:
         for pod in list(self._pods(ns)):
@@ -135,8 +143,14 @@ class _StatefulSetsAndDns:
             if len(labels) != 4 or not labels[0].startswith("_") or not labels[1].startswith("_"):
                 return "nxdomain", []
             port_name, protocol, svc = labels[0][1:], labels[1][1:].upper(), self._dns_service(labels[3], labels[2])
-            entry = next((p for p in (svc or {"spec": {}})["spec"].get("ports") or []
-                          if p.get("name") == port_name and p.get("protocol", "TCP") == protocol), None)  # fmt: skip
+            entry = next(
+                (
+                    p
+                    for p in (svc or {"spec": {}})["spec"].get("ports") or []
+                    if p.get("name") == port_name and p.get("protocol", "TCP") == protocol
+                ),
+                None,
+            )
             if entry is None:
                 return "nxdomain", []
             base = f"{labels[2]}.{labels[3]}{suffix}"
@@ -179,11 +193,12 @@ class _StatefulSetsAndDns:
             return []
         publish_all = bool(svc["spec"].get("publishNotReadyAddresses"))
         return [
-            p for p in self._pods(svc["metadata"]["namespace"])
+            p
+            for p in self._pods(svc["metadata"]["namespace"])
             if matches(selector, p["metadata"].get("labels"))
             and not p["metadata"].get("deletionTimestamp")
             and (publish_all or p["status"]["conditions"][0]["status"] == "True")
-        ]  # fmt: skip
+        ]
 
     @staticmethod
     def _dns_endpoint_host(pod: dict, svc: dict) -> str:
@@ -285,14 +300,17 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         self._reap()
         self.read_log.append(("list", kind, namespace))
         selector = dict(p.split("=", 1) for p in label_selector.split(",") if p)
-        items = self._slices(namespace) if kind == "EndpointSlice" else [
-            o for (k, ns, _), o in self.objects.items() if k == kind and (namespace is None or ns == namespace)
-        ]  # fmt: skip
+        items = (
+            self._slices(namespace)
+            if kind == "EndpointSlice"
+            else [o for (k, ns, _), o in self.objects.items() if k == kind and (namespace is None or ns == namespace)]
+        )
         if kind == "Node":
             items = self._node_objects()
         if kind == "ServiceCIDR" and self.service_cidrs:
-            items = [{"kind": "ServiceCIDR", "metadata": {"name": "kubernetes"},
-                      "spec": {"cidrs": list(self.service_cidrs)}}]  # fmt: skip
+            items = [
+                {"kind": "ServiceCIDR", "metadata": {"name": "kubernetes"}, "spec": {"cidrs": list(self.service_cidrs)}}
+            ]
         if selector:
             items = [o for o in items if matches(selector, o["metadata"].get("labels"))]
         return copy.deepcopy(sorted(items, key=lambda o: o["metadata"]["name"]))
@@ -306,7 +324,9 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         ns = meta.get("namespace") if KINDS[kind][2] else None
         key = (kind, ns, meta["name"])
         if key in self.objects:
-            raise AlreadyExists(f"the cluster refused POST {kind} {meta['name']}: {kind} {meta['name']!r} already exists")
+            raise AlreadyExists(
+                f"the cluster refused POST {kind} {meta['name']}: {kind} {meta['name']!r} already exists"
+            )
         meta["creationTimestamp"] = self._tick()
         self._next_uid += 1
         meta["uid"] = f"00000000-0000-4000-8000-{self._next_uid:012d}"
@@ -372,8 +392,10 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
             raise NotFound(f"the cluster refused POST token: serviceaccounts {service_account!r} not found")
         self.tokens.append((namespace, service_account, seconds))
         expiry = self._clock + timedelta(seconds=seconds)
-        return {"token": f"fake-token-{namespace}-{service_account}-{len(self.tokens)}",
-                "expiration": expiry.isoformat().replace("+00:00", "Z")}  # fmt: skip
+        return {
+            "token": f"fake-token-{namespace}-{service_account}-{len(self.tokens)}",
+            "expiration": expiry.isoformat().replace("+00:00", "Z"),
+        }
 
     def endpoint(self):
         return {"server": "https://fake.invalid:6443", "ca_pem": None, "insecure": False}
@@ -400,7 +422,7 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         if argv[:2] == ["sh", "-c"] and argv[3:4] == [DNS_MARKER]:
             return self._dns_batch(argv)
         if "nslookup" in argv:
-            return self._nslookup(argv[argv.index("nslookup"):])
+            return self._nslookup(argv[argv.index("nslookup") :])
         return ExecResult(127, "", f"{argv[0]}: not found")
 
     # -- helpers for tests -------------------------------------------------------------
@@ -509,8 +531,11 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
             return
         wanted = spec.get("clusterIP")
         if wanted not in (None, "", "None") and not keep_ip:
-            if any(o is not obj and o["spec"].get("clusterIP") == wanted
-                   for (k, _, _), o in self.objects.items() if k == "Service"):  # fmt: skip
+            if any(
+                o is not obj and o["spec"].get("clusterIP") == wanted
+                for (k, _, _), o in self.objects.items()
+                if k == "Service"
+            ):
                 raise ValueError(f"spec.clusterIP: Invalid value: {wanted!r}: provided IP is already allocated")
         if spec.get("clusterIP") in (None, "") and not keep_ip:
             # As the API server does, dynamic addresses come from above the range's static band
@@ -566,9 +591,17 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
                 "phase": "Pending",
                 "podIP": obj["status"]["podIP"],
                 "conditions": [{"type": "Ready", "status": "False"}],
-                "containerStatuses": [{"state": {"waiting": {
-                    "reason": "CreateContainerConfigError", "message": f'configmap "{missing[0]}" not found'}}}],
-            }  # fmt: skip
+                "containerStatuses": [
+                    {
+                        "state": {
+                            "waiting": {
+                                "reason": "CreateContainerConfigError",
+                                "message": f'configmap "{missing[0]}" not found',
+                            }
+                        }
+                    }
+                ],
+            }
         env = {}
         if obj.get("spec", {}).get("enableServiceLinks", True):
             for (kind, svc_ns, name), svc in self.objects.items():
@@ -585,14 +618,18 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
     def _missing_config_maps(self, pod) -> list[str]:
         ns = pod["metadata"]["namespace"]
         wanted = [
-            ref["configMapRef"] for c in pod["spec"].get("containers") or []
-            for ref in c.get("envFrom") or [] if "configMapRef" in ref
-        ]  # fmt: skip
+            ref["configMapRef"]
+            for c in pod["spec"].get("containers") or []
+            for ref in c.get("envFrom") or []
+            if "configMapRef" in ref
+        ]
         return [r["name"] for r in wanted if not r.get("optional") and ("ConfigMap", ns, r["name"]) not in self.objects]
 
     def _restart_waiting_for_config(self, ns) -> None:
         for pod in self._pods(ns):
-            waiting = [(s.get("state") or {}).get("waiting") or {} for s in pod["status"].get("containerStatuses") or []]
+            waiting = [
+                (s.get("state") or {}).get("waiting") or {} for s in pod["status"].get("containerStatuses") or []
+            ]
             if any(w.get("reason") == "CreateContainerConfigError" for w in waiting):
                 self._admit_pod(pod)
 
@@ -642,8 +679,13 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         for container in pod["spec"].get("containers") or []:
             if "/coredns:" in str(container.get("image", "")):
                 # A DNS server (udp-service): it listens on the ports it declares, over TCP as well.
-                listening.update({int(p["containerPort"]): "/" for p in container.get("ports") or []
-                                  if p.get("protocol", "TCP") == "TCP"})  # fmt: skip
+                listening.update(
+                    {
+                        int(p["containerPort"]): "/"
+                        for p in container.get("ports") or []
+                        if p.get("protocol", "TCP") == "TCP"
+                    }
+                )
                 continue
             script = " ".join([self._expanded(pod, container)] + [str(a) for a in container.get("args") or []])
             for options in HTTPD.findall(script):
@@ -661,11 +703,19 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         template = deployment["spec"]["template"]
         ns, name = deployment["metadata"]["namespace"], deployment["metadata"]["name"]
         pod_hash = _template_hash(deployment)
-        mine = [(pns, pod) for (pns, pod), owner in self._owners.items() if pns == ns and owner == name
-                and ("Pod", pns, pod) in self.objects
-                and not self.objects[("Pod", pns, pod)]["metadata"].get("deletionTimestamp")]  # fmt: skip
-        current = [key for key in mine if self.objects[("Pod", *key)]["metadata"]["labels"].get(
-            "pod-template-hash") == pod_hash]  # fmt: skip
+        mine = [
+            (pns, pod)
+            for (pns, pod), owner in self._owners.items()
+            if pns == ns
+            and owner == name
+            and ("Pod", pns, pod) in self.objects
+            and not self.objects[("Pod", pns, pod)]["metadata"].get("deletionTimestamp")
+        ]
+        current = [
+            key
+            for key in mine
+            if self.objects[("Pod", *key)]["metadata"]["labels"].get("pod-template-hash") == pod_hash
+        ]
         for key in mine:
             if key not in current:
                 self._delete_pod(*key)
@@ -682,11 +732,17 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
                     "name": pod_name,
                     "namespace": ns,
                     "labels": copy.deepcopy(template["metadata"].get("labels") or {}) | {"pod-template-hash": pod_hash},
-                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                                         "name": f"{name}-{pod_hash}", "controller": True}],
+                    "ownerReferences": [
+                        {
+                            "apiVersion": "apps/v1",
+                            "kind": "ReplicaSet",
+                            "name": f"{name}-{pod_hash}",
+                            "controller": True,
+                        }
+                    ],
                 },
                 "spec": copy.deepcopy(template["spec"]),
-            }  # fmt: skip
+            }
             self.create(pod)
             self._owners[(ns, pod_name)] = name
 
@@ -694,8 +750,12 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         """The ports other pods reach. Fixed when the pod starts, as a process reads its settings once."""
         if protocol != "TCP":
             # UDP servers (CoreDNS in udp-service) are known by the container ports they declare.
-            return {int(p["containerPort"]) for container in pod["spec"].get("containers") or []
-                    for p in container.get("ports") or [] if p.get("protocol", "TCP") == protocol}  # fmt: skip
+            return {
+                int(p["containerPort"])
+                for container in pod["spec"].get("containers") or []
+                for p in container.get("ports") or []
+                if p.get("protocol", "TCP") == protocol
+            }
         if "_listening" in pod:
             return set(pod["_listening"])
         return set(self._served(pod)[0])
@@ -759,12 +819,17 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
                 if family not in families:
                     continue
                 key = (family, tuple(ports))
-                groups.setdefault(key, []).append({
-                    "addresses": [ip],
-                    "conditions": {"ready": publish_not_ready or (serving and not terminating),
-                                   "serving": serving, "terminating": terminating},
-                    "targetRef": {"kind": "Pod", "name": pod["metadata"]["name"], "namespace": ns},
-                })  # fmt: skip
+                groups.setdefault(key, []).append(
+                    {
+                        "addresses": [ip],
+                        "conditions": {
+                            "ready": publish_not_ready or (serving and not terminating),
+                            "serving": serving,
+                            "terminating": terminating,
+                        },
+                        "targetRef": {"kind": "Pod", "name": pod["metadata"]["name"], "namespace": ns},
+                    }
+                )
                 changes.setdefault(key, []).extend(h[0] for h in history)
                 changes[key] += [_parse(f.get("time")) for f in pod["metadata"].get("managedFields") or []]
         if not groups:  # no Pod selected: one empty placeholder slice
@@ -773,21 +838,35 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         for (family, ports), endpoints in sorted(groups.items()):
             times = [t for t in changes.get((family, ports), []) if t is not None]
             digest = hashlib.sha256(repr((family, ports)).encode()).hexdigest()[:5]
-            slices.append({
-                "apiVersion": "discovery.k8s.io/v1",
-                "kind": "EndpointSlice",
-                "addressType": family,
-                "metadata": {
-                    "managedFields": [{"manager": "kube-controller-manager", "time": _stamp(max(times))}] if times else [],
-                    "name": f"{name}-{digest}", "namespace": ns,
-                    "labels": {"kubernetes.io/service-name": name,
-                               "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
-                    "ownerReferences": [{"apiVersion": "v1", "kind": "Service", "name": name, "controller": True,
-                                         "uid": svc["metadata"].get("uid", "")}],
-                },
-                "ports": [{"name": n, "port": port, "protocol": protocol} for n, port, protocol in ports],
-                "endpoints": sorted(endpoints, key=lambda e: e["addresses"][0]),
-            })  # fmt: skip
+            slices.append(
+                {
+                    "apiVersion": "discovery.k8s.io/v1",
+                    "kind": "EndpointSlice",
+                    "addressType": family,
+                    "metadata": {
+                        "managedFields": [{"manager": "kube-controller-manager", "time": _stamp(max(times))}]
+                        if times
+                        else [],
+                        "name": f"{name}-{digest}",
+                        "namespace": ns,
+                        "labels": {
+                            "kubernetes.io/service-name": name,
+                            "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+                        },
+                        "ownerReferences": [
+                            {
+                                "apiVersion": "v1",
+                                "kind": "Service",
+                                "name": name,
+                                "controller": True,
+                                "uid": svc["metadata"].get("uid", ""),
+                            }
+                        ],
+                    },
+                    "ports": [{"name": n, "port": port, "protocol": protocol} for n, port, protocol in ports],
+                    "endpoints": sorted(endpoints, key=lambda e: e["addresses"][0]),
+                }
+            )
         return slices
 
     @staticmethod
@@ -795,12 +874,17 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         name, subsets = endpoints["metadata"]["name"], endpoints.get("subsets") or []
         return {
             "kind": "EndpointSlice",
-            "metadata": {"name": f"{name}-mirror", "namespace": endpoints["metadata"]["namespace"],
-                         "labels": {"kubernetes.io/service-name": name,
-                                    "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io"}},
+            "metadata": {
+                "name": f"{name}-mirror",
+                "namespace": endpoints["metadata"]["namespace"],
+                "labels": {
+                    "kubernetes.io/service-name": name,
+                    "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io",
+                },
+            },
             "ports": [p for s in subsets for p in s.get("ports") or []],
             "endpoints": [{"addresses": [a["ip"]]} for s in subsets for a in s.get("addresses") or []],
-        }  # fmt: skip
+        }
 
     @staticmethod
     def _resolve_target(pod, target, protocol="TCP"):
@@ -811,10 +895,14 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         if target.isdigit():
             return int(target)
         return next(
-            (int(p["containerPort"]) for c in pod["spec"]["containers"]
-             for p in c.get("ports") or [] if p.get("name") == target and (p.get("protocol") or "TCP") == protocol),
+            (
+                int(p["containerPort"])
+                for c in pod["spec"]["containers"]
+                for p in c.get("ports") or []
+                if p.get("name") == target and (p.get("protocol") or "TCP") == protocol
+            ),
             None,
-        )  # fmt: skip
+        )
 
     def _resolve(self, source_ns: str, host: str):
         """The Service that a name or ClusterIP belongs to; None when there is none."""
@@ -868,8 +956,12 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
             return (28, "", "Connection timed out") if is_ip else (6, "", f"Could not resolve host: {host}")
         if headless:
             # No virtual IP: the name resolves to the ready Pods' IPs, and the URL's port is used as it is.
-            ips = [ip for e in self._proxied_endpoints(svc) if e["conditions"].get("ready") is not False
-                   for ip in e["addresses"]]  # fmt: skip
+            ips = [
+                ip
+                for e in self._proxied_endpoints(svc)
+                if e["conditions"].get("ready") is not False
+                for ip in e["addresses"]
+            ]
             if not ips:
                 return 6, "", f"Could not resolve host: {host}"
             self._requests += 1
@@ -885,8 +977,12 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
             return 7, "", "Failed to connect: Connection refused"
         # Like kube-proxy, each request goes to one endpoint; here in turn, so repeats see them all.
         endpoints = self._route(svc, list(self._endpoints(svc, entry)))  # traffic fields, per node
-        if not endpoints and svc["spec"].get("internalTrafficPolicy") == "Local" and self._client is not None \
-                and list(self._endpoints(svc, entry)):
+        if (
+            not endpoints
+            and svc["spec"].get("internalTrafficPolicy") == "Local"
+            and self._client is not None
+            and list(self._endpoints(svc, entry))
+        ):
             return 7, "", "Failed to connect: Connection refused"  # no local endpoint: kube-proxy rejects it
         if endpoints:
             self._requests += 1
@@ -907,8 +1003,14 @@ class FakeCluster(_StatefulSetsAndDns, NodesAndPolicies):
         header = f"Server:\t\t{server}\nAddress:\t{server}:{port}\n\n"
         services = [o for (k, _, _), o in self.objects.items() if k == "Service"]
         svc = next((o for o in services if o["spec"].get("clusterIP") == server), None)
-        entry = next((p for p in (svc or {"spec": {}})["spec"].get("ports") or []
-                      if p["port"] == int(port) and p.get("protocol", "TCP") == "UDP"), None)  # fmt: skip
+        entry = next(
+            (
+                p
+                for p in (svc or {"spec": {}})["spec"].get("ports") or []
+                if p["port"] == int(port) and p.get("protocol", "TCP") == "UDP"
+            ),
+            None,
+        )
         if entry is not None:
             for pod, target in self._endpoints(svc, entry):
                 if target in self._listening_ports(pod, "UDP"):

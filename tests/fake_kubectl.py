@@ -12,8 +12,8 @@ import subprocess
 
 from ruamel.yaml import YAML
 
-from tests.fake_cluster import DOMAIN, FakeCluster
 from ckaprep.practice.proving import StepResult
+from tests.fake_cluster import DOMAIN, FakeCluster
 
 _yaml = YAML(typ="safe", pure=True)
 
@@ -67,7 +67,9 @@ class FakeKubectl:
     def _replace_spec(self, obj):
         """Write a changed object back the way an API update would."""
         kind = obj["kind"]
-        self._apply_manifest({k: v for k, v in obj.items() if k not in ("status", "_env")}, obj["metadata"]["namespace"])
+        self._apply_manifest(
+            {k: v for k, v in obj.items() if k not in ("status", "_env")}, obj["metadata"]["namespace"]
+        )
         if kind == "Service" and not obj["spec"].get("selector"):
             self.fake.objects[("Service", obj["metadata"]["namespace"], obj["metadata"]["name"])]["spec"].pop(
                 "selector", None
@@ -75,11 +77,24 @@ class FakeKubectl:
 
     @staticmethod
     def _kind(word):
-        return {"svc": "Service", "service": "Service", "pod": "Pod", "pods": "Pod", "deployment": "Deployment",
-                "deploy": "Deployment", "configmap": "ConfigMap", "endpoints": "Endpoints",
-                "servicecidr": "ServiceCIDR", "statefulset": "StatefulSet", "sts": "StatefulSet",
-                "networkpolicy": "NetworkPolicy", "netpol": "NetworkPolicy", "networkpolicies": "NetworkPolicy",
-                "node": "Node", "nodes": "Node"}[word]  # fmt: skip
+        return {
+            "svc": "Service",
+            "service": "Service",
+            "pod": "Pod",
+            "pods": "Pod",
+            "deployment": "Deployment",
+            "deploy": "Deployment",
+            "configmap": "ConfigMap",
+            "endpoints": "Endpoints",
+            "servicecidr": "ServiceCIDR",
+            "statefulset": "StatefulSet",
+            "sts": "StatefulSet",
+            "networkpolicy": "NetworkPolicy",
+            "netpol": "NetworkPolicy",
+            "networkpolicies": "NetworkPolicy",
+            "node": "Node",
+            "nodes": "Node",
+        }[word]
 
     # -- verbs -------------------------------------------------------------------------------
     def _apply(self, words, flags, ns, stdin):
@@ -98,28 +113,41 @@ class FakeKubectl:
                     self._apply_manifest(item, ns)
             return ""
         if words[0] == "service" and words[1] == "externalname":
-            self._apply_manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": words[2]},
-                                  "spec": {"type": "ExternalName", "externalName": flags["--external-name"]}}, ns)  # fmt: skip
+            self._apply_manifest(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": {"name": words[2]},
+                    "spec": {"type": "ExternalName", "externalName": flags["--external-name"]},
+                },
+                ns,
+            )
         elif words[0] == "service":
             name = words[2]
             ports = []
             for protocol in ("tcp", "udp"):
                 for item in filter(None, flags.get(f"--{protocol}", "").split(",")):
                     port, target = item.split(":")
-                    ports.append({"name": f"{port}-{target}", "port": int(port), "protocol": protocol.upper(),
-                                  "targetPort": int(target) if target.isdigit() else target})  # fmt: skip
+                    ports.append(
+                        {
+                            "name": f"{port}-{target}",
+                            "port": int(port),
+                            "protocol": protocol.upper(),
+                            "targetPort": int(target) if target.isdigit() else target,
+                        }
+                    )
             kind = {"clusterip": "ClusterIP", "nodeport": "NodePort", "loadbalancer": "LoadBalancer"}[words[1]]
             spec = {"type": kind, "selector": {"app": name}, "ports": ports}
             if flags.get("--clusterip"):
                 spec["clusterIP"] = flags["--clusterip"]
-            self._apply_manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
-                                  "spec": spec}, ns)  # fmt: skip
+            self._apply_manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec}, ns)
         elif words[0] == "configmap":
             # Every --from-literal counts (the flags map keeps only the last one).
             literals = [a.split("=", 1)[1] for a in self.calls[-1] if a.startswith("--from-literal=")]
             data = dict(item.split("=", 1) for item in literals)
-            self._apply_manifest({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": words[1]},
-                                  "data": data}, ns)  # fmt: skip
+            self._apply_manifest(
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": words[1]}, "data": data}, ns
+            )
         else:
             raise ValueError(f"create {words[0]} is not simulated")
 
@@ -132,14 +160,23 @@ class FakeKubectl:
         # A Pod has no selector: kubectl takes its labels, the controller's hash among them.
         pod = workload["kind"] == "Pod"
         selector = workload["metadata"]["labels"] if pod else workload["spec"]["selector"]["matchLabels"]
-        spec = {"type": flags.get("--type", "ClusterIP"),
-                "selector": copy.deepcopy(selector),
-                "ports": [{"port": port, "targetPort": int(target) if target.isdigit() else target,
-                           "protocol": flags.get("--protocol", "TCP")}]}  # fmt: skip
+        spec = {
+            "type": flags.get("--type", "ClusterIP"),
+            "selector": copy.deepcopy(selector),
+            "ports": [
+                {
+                    "port": port,
+                    "targetPort": int(target) if target.isdigit() else target,
+                    "protocol": flags.get("--protocol", "TCP"),
+                }
+            ],
+        }
         if "--cluster-ip" in flags:
             spec["clusterIP"] = flags["--cluster-ip"]
-        self._apply_manifest({"apiVersion": "v1", "kind": "Service",
-                              "metadata": {"name": flags.get("--name", words[1])}, "spec": spec}, ns)  # fmt: skip
+        self._apply_manifest(
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": flags.get("--name", words[1])}, "spec": spec},
+            ns,
+        )
 
     def _set(self, words, flags, ns, stdin):
         if words[0] == "selector":
@@ -192,7 +229,7 @@ class FakeKubectl:
             obj.pop("_env", None)
             obj.pop("_listening", None)
         if output.startswith("jsonpath="):
-            return _jsonpath(obj, output[len("jsonpath="):])
+            return _jsonpath(obj, output[len("jsonpath=") :])
         return json.dumps(obj)
 
     def _delete(self, words, flags, ns, stdin):
@@ -209,9 +246,15 @@ class FakeKubectl:
 
     def _run(self, words, flags, ns, stdin):
         command = words[1:]  # what followed `--`
-        self._apply_manifest({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": words[0], "labels": {"run": words[0]}},
-                              "spec": {"containers": [{"name": words[0], "image": flags["--image"],
-                                                       "command": command}]}}, ns)  # fmt: skip
+        self._apply_manifest(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": words[0], "labels": {"run": words[0]}},
+                "spec": {"containers": [{"name": words[0], "image": flags["--image"], "command": command}]},
+            },
+            ns,
+        )
 
     def _exec(self, words, flags, ns, stdin):
         """A command in a pod: text filters (tr, sed) run here on the step's stdin, as they would
@@ -238,7 +281,7 @@ class FakeKubectl:
         if "-l" in words:
             at = words.index("-l")
             names = [o["metadata"]["name"] for o in self.fake.list(kind, ns, words[at + 1])]
-            changes = words[1:at] + words[at + 2:]
+            changes = words[1:at] + words[at + 2 :]
         else:
             names, changes = [self._obj(kind, ns, words[1])["metadata"]["name"]], words[2:]
 

@@ -40,26 +40,40 @@ HOSTNAME_LABEL = "kubernetes.io/hostname"
 DNS_SERVER_IP = "10.96.0.10"  # what the fake's resolv.conf names
 DNS_POD = {  # the CoreDNS Pod the DNS server's address leads to
     "metadata": {"name": "coredns-fake", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
-    "spec": {"containers": [{"name": "coredns", "ports": [
-        {"name": "dns", "containerPort": 53, "protocol": "UDP"},
-        {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
-    ]}]},
+    "spec": {
+        "containers": [
+            {
+                "name": "coredns",
+                "ports": [
+                    {"name": "dns", "containerPort": 53, "protocol": "UDP"},
+                    {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+                ],
+            }
+        ]
+    },
     "status": {"podIP": "10.244.0.2"},
-}  # fmt: skip
+}
 RESOLVE_TIMEOUT = (28, "", "Resolving timed out after 4000 milliseconds")
 DROPPED = (28, "", "Connection timed out after 4001 milliseconds")
 REJECTED = (7, "", "Failed to connect: Connection refused")
 
 
-def fake_node(name: str, *, ready: bool = True, unschedulable: bool = False, taints: list[dict] | None = None,
-              zone: str | None = None) -> dict:  # fmt: skip
+def fake_node(
+    name: str,
+    *,
+    ready: bool = True,
+    unschedulable: bool = False,
+    taints: list[dict] | None = None,
+    zone: str | None = None,
+) -> dict:
     zone = zone or f"zone-{name.rsplit('-', 1)[-1]}"
     return {
-        "apiVersion": "v1", "kind": "Node",
+        "apiVersion": "v1",
+        "kind": "Node",
         "metadata": {"name": name, "labels": {HOSTNAME_LABEL: name, ZONE_LABEL: zone}},
         "spec": {"unschedulable": unschedulable} | ({"taints": taints} if taints else {}),
         "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
-    }  # fmt: skip
+    }
 
 
 class NodesAndPolicies:
@@ -110,8 +124,10 @@ class NodesAndPolicies:
 
     def _schedulable(self, name: str) -> bool:
         node = next(n for n in self._node_objects() if n["metadata"]["name"] == name)
-        ready = any(c.get("type") == "Ready" and c.get("status") == "True"
-                    for c in (node.get("status") or {}).get("conditions") or [])  # fmt: skip
+        ready = any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (node.get("status") or {}).get("conditions") or []
+        )
         tainted = any(t.get("effect") in ("NoSchedule", "NoExecute") for t in node["spec"].get("taints") or [])
         return ready and not node["spec"].get("unschedulable") and not tainted
 
@@ -125,8 +141,11 @@ class NodesAndPolicies:
         wanted = (spec.get("nodeSelector") or {}).get(HOSTNAME_LABEL)
         if wanted:
             candidates = [n for n in candidates if n == wanted]
-        others = [p for p in self._pods(ns) if p is not pod and not p["metadata"].get("deletionTimestamp")
-                  and (p.get("spec") or {}).get("nodeName")]  # fmt: skip
+        others = [
+            p
+            for p in self._pods(ns)
+            if p is not pod and not p["metadata"].get("deletionTimestamp") and (p.get("spec") or {}).get("nodeName")
+        ]
         affinity = spec.get("affinity") or {}
         for kind, keep in (("podAffinity", True), ("podAntiAffinity", False)):
             terms = (affinity.get(kind) or {}).get("requiredDuringSchedulingIgnoredDuringExecution") or []
@@ -134,15 +153,24 @@ class NodesAndPolicies:
                 if term.get("topologyKey") not in (HOSTNAME_LABEL, ZONE_LABEL):
                     continue
                 by_zone = term["topologyKey"] == ZONE_LABEL
-                matching = [p for p in others if netpol.selector_matches(term.get("labelSelector"), p["metadata"].get("labels"))]
+                matching = [
+                    p for p in others if netpol.selector_matches(term.get("labelSelector"), p["metadata"].get("labels"))
+                ]
                 places = {self._zone(p["spec"]["nodeName"]) if by_zone else p["spec"]["nodeName"] for p in matching}
-                if keep and not matching and netpol.selector_matches(term.get("labelSelector"), pod["metadata"].get("labels")):
+                if (
+                    keep
+                    and not matching
+                    and netpol.selector_matches(term.get("labelSelector"), pod["metadata"].get("labels"))
+                ):
                     continue  # the first Pod of a group that keeps together goes anywhere
                 candidates = [n for n in candidates if ((self._zone(n) if by_zone else n) in places) == keep]
         for constraint in spec.get("topologySpreadConstraints") or []:
             if constraint.get("topologyKey") == HOSTNAME_LABEL and candidates:
-                matching = [p["spec"]["nodeName"] for p in others
-                            if netpol.selector_matches(constraint.get("labelSelector"), p["metadata"].get("labels"))]  # fmt: skip
+                matching = [
+                    p["spec"]["nodeName"]
+                    for p in others
+                    if netpol.selector_matches(constraint.get("labelSelector"), p["metadata"].get("labels"))
+                ]
                 fewest = min(matching.count(n) for n in candidates)
                 candidates = [n for n in candidates if matching.count(n) == fewest]  # maxSkew 1
         if not candidates:
@@ -151,7 +179,11 @@ class NodesAndPolicies:
         def own(labels):
             return {k: v for k, v in (labels or {}).items() if k != ZONE_LABEL}
 
-        same = [p["spec"]["nodeName"] for p in others if own(p["metadata"].get("labels")) == own(pod["metadata"].get("labels"))]
+        same = [
+            p["spec"]["nodeName"]
+            for p in others
+            if own(p["metadata"].get("labels")) == own(pod["metadata"].get("labels"))
+        ]
         spec["nodeName"] = min(candidates, key=lambda n: (same.count(n), self.node_names.index(n)))
         # Binding copies the node's zone onto the Pod (the PodTopologyLabels admission).
         pod["metadata"].setdefault("labels", {})[ZONE_LABEL] = self._zone(spec["nodeName"])
@@ -161,9 +193,11 @@ class NodesAndPolicies:
     def _unscheduled_status() -> dict:
         return {
             "phase": "Pending",
-            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"},
-                           {"type": "Ready", "status": "False"}],
-        }  # fmt: skip
+            "conditions": [
+                {"type": "PodScheduled", "status": "False", "reason": "Unschedulable"},
+                {"type": "Ready", "status": "False"},
+            ],
+        }
 
     # -- traffic fields of a Service -----------------------------------------------------------
     def _route(self, svc: dict, endpoints: list) -> list:
@@ -197,7 +231,9 @@ class NodesAndPolicies:
         """Why the client's connection is dropped ("" when it is not, or when no Pod runs it)."""
         if self._client is None or not self.enforces_network_policy:
             return ""
-        return netpol.connection(self._policies(), self._peer(self._client), self._peer(destination), int(port), protocol)
+        return netpol.connection(
+            self._policies(), self._peer(self._client), self._peer(destination), int(port), protocol
+        )
 
     def _dns_blocked(self) -> bool:
         return bool(self._blocked(DNS_POD, 53, "UDP"))
@@ -243,8 +279,10 @@ class NodesAndPolicies:
         if spec.get("ipFamilyPolicy") != "RequireDualStack":
             return
         if not self.dual_stack:
-            raise Refused('the cluster refused POST Service: spec.ipFamilyPolicy: Invalid value: '
-                          '"RequireDualStack": this cluster is not configured for dual-stack services')  # fmt: skip
+            raise Refused(
+                "the cluster refused POST Service: spec.ipFamilyPolicy: Invalid value: "
+                '"RequireDualStack": this cluster is not configured for dual-stack services'
+            )
         spec["ipFamilies"] = ["IPv4", "IPv6"]
         if spec.get("clusterIP") not in (None, "", "None"):
             spec["clusterIPs"] = [spec["clusterIP"], f"fd00:10:96::{spec['clusterIP'].rsplit('.', 1)[-1]}"]

@@ -8,12 +8,12 @@ from datetime import datetime, timezone
 from ruamel.yaml import YAML
 
 from ckaprep.catalogue.loading import find_exercise
-from tests.fake_cluster import DOMAIN, FakeCluster
 from ckaprep.cluster.images import CURL_IMAGE
 from ckaprep.cluster.waiting import Waiter, no_progress
 from ckaprep.grading.engine import grade
 from ckaprep.grading.options import GradingOptions
 from ckaprep.practice.lifecycle import start_attempt
+from tests.fake_cluster import DOMAIN, FakeCluster
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -47,6 +47,7 @@ def live_values(cluster, attempt) -> dict[str, str]:
         pod = cluster.get("Pod", attempt.namespace, params["pod"])
         return {"<domain>": DOMAIN, "<a-b-c-d>": pod["status"]["podIP"].replace(".", "-")}
     if attempt.exercise == "cross-node-service":  # where the Pods run, from kubectl get pods -o wide
+
         def node(selector: str) -> str:
             return cluster.list("Pod", attempt.namespace, selector)[0]["spec"]["nodeName"]
 
@@ -69,8 +70,10 @@ def recreate_pod(fake: FakeCluster, namespace: str, name: str) -> None:
     pod = fake.get("Pod", namespace, name)
     fake.delete("Pod", namespace, name)
     fake.wait_until_gone("Pod", namespace, name)
-    fake.create({k: v for k, v in pod.items() if k in ("apiVersion", "kind", "spec")}
-                | {"metadata": {k: pod["metadata"][k] for k in ("name", "namespace", "labels")}})
+    fake.create(
+        {k: v for k, v in pod.items() if k in ("apiVersion", "kind", "spec")}
+        | {"metadata": {k: pod["metadata"][k] for k in ("name", "namespace", "labels")}}
+    )
 
 
 def apply_solution(fake: FakeCluster, exercise, attempt) -> None:
@@ -82,8 +85,9 @@ def apply_solution(fake: FakeCluster, exercise, attempt) -> None:
 
 def options(*, probe_image=CURL_IMAGE, wait_s=0.0, clock=time.monotonic, sleep=lambda s: None, progress=no_progress):
     """Grading options for a test: no real sleeping unless a test gives its own sleep."""
-    return GradingOptions(probe_image=probe_image, wait_s=wait_s,
-                          waiter=Waiter(progress=progress, clock=clock, sleep=sleep))  # fmt: skip
+    return GradingOptions(
+        probe_image=probe_image, wait_s=wait_s, waiter=Waiter(progress=progress, clock=clock, sleep=sleep)
+    )
 
 
 def grade_now(exercise, attempt, cluster, **kw):

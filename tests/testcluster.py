@@ -36,7 +36,7 @@ def find_kubectl() -> str | None:
 
 
 def namespace_state(kubectl: Callable[..., subprocess.CompletedProcess], name: str) -> str:
-    """"gone" (the API answers NotFound), else the namespace's phase; any other error fails the test,
+    """ "gone" (the API answers NotFound), else the namespace's phase; any other error fails the test,
     so an API server that is down never passes for a deleted namespace."""
     found = kubectl("get", "namespace", name, "-o", "jsonpath={.status.phase}", check=False)
     if found.returncode == 0:

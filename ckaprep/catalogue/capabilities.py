@@ -69,8 +69,9 @@ def parse_requires(value: Any) -> tuple[Requirement, ...]:
                 close = difflib.get_close_matches(item, CAPABILITIES, n=1, cutoff=0.5)
                 guess = f"; did you mean {close[0]}?" if close else ""
                 hint = " (write nodes as {nodes: N})" if item.strip().startswith(NODES) else ""
-                raise RequiresError(where, f"unknown capability {item!r}{guess}{hint} "
-                                           f"(known: {', '.join(FLAGS)}, {{nodes: N}})")  # fmt: skip
+                raise RequiresError(
+                    where, f"unknown capability {item!r}{guess}{hint} (known: {', '.join(FLAGS)}, {{nodes: N}})"
+                )
             requirement = Requirement(item)
         elif isinstance(item, dict):
             keys = list(item)
@@ -127,12 +128,20 @@ class Capabilities:
 
     def merged(self, newer: Capabilities) -> Capabilities:
         """This record with what `newer` found out in place of the old values."""
-        return Capabilities(**{name: getattr(newer, name) if getattr(newer, name) is not None else getattr(self, name)
-                               for name in ("nodes", "network_policy", "cross_node", "dual_stack")})  # fmt: skip
+        return Capabilities(
+            **{
+                name: getattr(newer, name) if getattr(newer, name) is not None else getattr(self, name)
+                for name in ("nodes", "network_policy", "cross_node", "dual_stack")
+            }
+        )
 
     def to_json(self) -> dict:
-        return {"nodes": self.nodes, "network_policy": self.network_policy, "cross_node": self.cross_node,
-                "dual_stack": self.dual_stack}  # fmt: skip
+        return {
+            "nodes": self.nodes,
+            "network_policy": self.network_policy,
+            "cross_node": self.cross_node,
+            "dual_stack": self.dual_stack,
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> Capabilities | None:
@@ -161,8 +170,11 @@ def supported_faults(faults: Mapping, capabilities: Capabilities | None) -> list
     pool = faults.get("pool") or []
     if capabilities is None:
         return [fault["id"] for fault in pool if not fault_requires(fault)]
-    return [fault["id"] for fault in pool
-            if not capabilities.unmet(fault_requires(fault)) and not capabilities.unknown(fault_requires(fault))]
+    return [
+        fault["id"]
+        for fault in pool
+        if not capabilities.unmet(fault_requires(fault)) and not capabilities.unknown(fault_requires(fault))
+    ]
 
 
 def needs_fault_pin(faults: Mapping, capabilities: Capabilities | None) -> bool:
@@ -198,8 +210,10 @@ def unmet_reasons(exercise, capabilities: Capabilities | None) -> list[str]:
     if faults and needs_fault_pin(faults, capabilities):
         usable = supported_faults(faults, capabilities)
         if fault_draw(faults, 0, capabilities) is None:
-            reasons.append(f"too few of its faults fit this cluster ({len(usable)}, and an attempt draws "
-                           f"{faults['draw']} that touch different things)")  # fmt: skip
+            reasons.append(
+                f"too few of its faults fit this cluster ({len(usable)}, and an attempt draws "
+                f"{faults['draw']} that touch different things)"
+            )
     return reasons
 
 
@@ -213,11 +227,13 @@ def all_requirements(exercise) -> list[Requirement]:
     found: dict[str, Requirement] = {}
     for fault in (exercise.faults or {}).get("pool") or []:
         for requirement in fault_requires(fault):
-            found[requirement.capability] = max(found.get(requirement.capability, requirement), requirement,
-                                                key=lambda r: r.count)  # fmt: skip
+            found[requirement.capability] = max(
+                found.get(requirement.capability, requirement), requirement, key=lambda r: r.count
+            )
     for requirement in exercise.requires:
-        found[requirement.capability] = max(found.get(requirement.capability, requirement), requirement,
-                                            key=lambda r: r.count)  # fmt: skip
+        found[requirement.capability] = max(
+            found.get(requirement.capability, requirement), requirement, key=lambda r: r.count
+        )
     return list(found.values())
 
 

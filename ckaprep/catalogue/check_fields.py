@@ -115,7 +115,8 @@ CHECK_FIELDS: dict[str, CheckFields] = {
         choices={"expect": TRAFFIC_EXPECTS, "via": TRAFFIC_VIAS},
     ),
     "policy_allows_port": _fields(
-        required={"backends", "from_labels", "port", "service_port"}, optional={"from_namespace", "namespace", "protocol"}
+        required={"backends", "from_labels", "port", "service_port"},
+        optional={"from_namespace", "namespace", "protocol"},
     ),
     "dns_egress_allowed": _fields(required={"client"}, optional={"namespace"}),
     "node_traffic": _fields(

@@ -12,13 +12,13 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from ckaprep.cluster import KINDS as CLUSTER_KINDS
-from ckaprep.errors import printable
-from ckaprep.catalogue.check_fields import COMMON_FIELDS
-from ckaprep.cluster.service_range import NoServiceRange, address_in_use, claimed_addresses, service_range
-from ckaprep.catalogue.templating import PLACEHOLDER, render
-from ckaprep.catalogue.faults import draw_faults, drawn_faults, with_faults
 from ckaprep.catalogue.capabilities import Requirement
+from ckaprep.catalogue.check_fields import COMMON_FIELDS
+from ckaprep.catalogue.faults import draw_faults, drawn_faults, with_faults
+from ckaprep.catalogue.templating import PLACEHOLDER, render
+from ckaprep.cluster import KINDS as CLUSTER_KINDS
+from ckaprep.cluster.service_range import NoServiceRange, address_in_use, claimed_addresses, service_range
+from ckaprep.errors import printable
 
 # Exercise ids and proof names are names, never paths: a DNS-label-like word.
 NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -64,9 +64,10 @@ class Proof:
         Steps that only read or wait (a capture, `get`, `wait`) have no style.
         """
         acting = [
-            s for s in self.steps
+            s
+            for s in self.steps
             if "capture" not in s and not ("kubectl" in s and str(s["kubectl"][0]) in READ_ONLY_VERBS)
-        ]  # fmt: skip
+        ]
         applies = sum("apply" in s for s in acting)
         if not applies:
             return "imperative"
@@ -154,13 +155,12 @@ class Exercise:
             for step in range(span):
                 offset = low + (first - low + step) % span
                 addresses = {n: found.address(offset + self.params[n].get("plus", 0)) for n in users}
-                if all(found.holds(a) and a not in claimed and not address_in_use(cluster, a)
-                       for a in addresses.values()):
+                if all(
+                    found.holds(a) and a not in claimed and not address_in_use(cluster, a) for a in addresses.values()
+                ):
                     break
             else:
-                raise NoServiceRange(
-                    f"no free address in {found.text} between {low} and {high} places above its base"
-                )
+                raise NoServiceRange(f"no free address in {found.text} between {low} and {high} places above its base")
             resolved[offset_name] = offset
             resolved.update(addresses)
         for name, spec in self.params.items():  # templates built on what changed
@@ -222,19 +222,27 @@ class Exercise:
             fields = {k: v for k, v in rendered.items() if k not in COMMON_FIELDS}
             result.append(
                 CheckSpec(
-                    id=rendered["id"], kind=rendered["kind"], title=printable(rendered["title"]),
-                    weight=rendered.get("weight", 1), hint=printable(rendered.get("hint", "")), fields=fields,
+                    id=rendered["id"],
+                    kind=rendered["kind"],
+                    title=printable(rendered["title"]),
+                    weight=rendered.get("weight", 1),
+                    hint=printable(rendered.get("hint", "")),
+                    fields=fields,
                     constraint=rendered.get("constraint", False),
                 )
-            )  # fmt: skip
+            )
         return result
 
     def to_summary(self) -> dict:
         return {
-            "id": self.id, "title": self.title, "difficulty": self.difficulty,
-            "minutes": self.minutes, "weight": self.weight, "topics": list(self.topics),
+            "id": self.id,
+            "title": self.title,
+            "difficulty": self.difficulty,
+            "minutes": self.minutes,
+            "weight": self.weight,
+            "topics": list(self.topics),
             "summary": self.summary,
-        }  # fmt: skip
+        }
 
 
 def _manifest_key(manifest: dict, primary: str) -> tuple:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ckaprep.errors import UsageError
 from ckaprep.catalogue.templating import render
+from ckaprep.errors import UsageError
 
 # An exercise may carry `faults: {draw: N, pool: [...]}`: each attempt draws N faults whose
 # `touches` do not overlap (so no fault hides or undoes another), and each drawn fault sets
@@ -14,7 +14,6 @@ from ckaprep.catalogue.templating import render
 # kept in the attempt's params as `faults`.
 FAULTS_PARAM = "faults"
 FAULT_FIELDS = {"id", "title", "touches", "params", "setup", "hints", "solution", "requires"}
-
 
 
 def fault_pool(faults: dict) -> dict[str, dict]:

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ckaprep.errors import ExerciseFileError, UsageError, one_line
-from ckaprep.catalogue.locations import SUFFIXES, exercise_files, exercises_dir
-from ckaprep.parsed_cache import ParsedYamlCache
-from ckaprep.catalogue.shipped import shipped_parse
 from ckaprep.catalogue.exercise import NAME, Exercise
+from ckaprep.catalogue.locations import SUFFIXES, exercise_files, exercises_dir
+from ckaprep.catalogue.shipped import shipped_parse
 from ckaprep.catalogue.validation import _Validator, line_of
+from ckaprep.errors import ExerciseFileError, UsageError, one_line
+from ckaprep.parsed_cache import ParsedYamlCache
 
 
 class _YamlSyntaxError(Exception):
@@ -47,7 +47,9 @@ def load_exercise(path: Path, cache: ParsedYamlCache | None = None) -> Exercise:
     except _YamlSyntaxError as exc:
         raise ExerciseFileError(source, "YAML syntax", str(exc), exc.line, exc.column) from None
     except IsADirectoryError:
-        raise ExerciseFileError(source, "(file)", "is a directory; give the exercise files in it (DIR/*.yaml)") from None
+        raise ExerciseFileError(
+            source, "(file)", "is a directory; give the exercise files in it (DIR/*.yaml)"
+        ) from None
     except OSError as exc:
         raise ExerciseFileError(source, "(file)", exc.strerror or str(exc)) from None
     try:
@@ -93,7 +95,9 @@ class Catalogue:
         seen: set[Path] = set()  # a directory given twice (or the built-in one again) is read once
         for directory in self.dirs:
             if directory != self.builtin and directory.is_file():
-                raise UsageError(f"--exercises takes a directory, and {directory} is a file (its directory: {directory.parent})")
+                raise UsageError(
+                    f"--exercises takes a directory, and {directory} is a file (its directory: {directory.parent})"
+                )
             if directory != self.builtin and not directory.is_dir():
                 raise UsageError(f"exercise directory {directory} does not exist")
             for path in exercise_files(directory):
@@ -138,8 +142,12 @@ class Catalogue:
         if NAME.fullmatch(exercise_id.lower()):
             exercise_id = exercise_id.lower()
         check_name(exercise_id)
-        paths = [d / f"{exercise_id}{suffix}" for d in self.dirs for suffix in SUFFIXES
-                 if (d / f"{exercise_id}{suffix}").is_file()]  # fmt: skip
+        paths = [
+            d / f"{exercise_id}{suffix}"
+            for d in self.dirs
+            for suffix in SUFFIXES
+            if (d / f"{exercise_id}{suffix}").is_file()
+        ]
         unique: dict[Path, Path] = {}
         for path in paths:  # the same file through two names of its directory counts once
             unique.setdefault(path.resolve(), path)
@@ -150,7 +158,9 @@ class Catalogue:
             known = sorted(self._files())
             close = difflib.get_close_matches(exercise_id, known, n=3, cutoff=0.6)
             if close:
-                raise UsageError(f"no exercise {exercise_id!r}; did you mean {' or '.join(close)}? (see `ckaprep list`)")
+                raise UsageError(
+                    f"no exercise {exercise_id!r}; did you mean {' or '.join(close)}? (see `ckaprep list`)"
+                )
             raise UsageError(f"no exercise {exercise_id!r} (try one of: {', '.join(known)})")
         exercise = load_exercise(paths[0], self.cache)
         self.cache.save()
@@ -185,8 +195,14 @@ def trainer_twins(path: Path, directories: Sequence[Path]) -> list[Path]:
     file reached through another name counts once)."""
     try:
         own = path.resolve()
-        found = {other.resolve(): other for directory in directories if directory.is_dir()
-                 for suffix in SUFFIXES for other in [directory / f"{path.stem}{suffix}"] if other.is_file()}  # fmt: skip
+        found = {
+            other.resolve(): other
+            for directory in directories
+            if directory.is_dir()
+            for suffix in SUFFIXES
+            for other in [directory / f"{path.stem}{suffix}"]
+            if other.is_file()
+        }
     except OSError:
         return []
     return [other for resolved, other in found.items() if resolved != own]

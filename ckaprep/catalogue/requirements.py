@@ -29,12 +29,43 @@ from dataclasses import dataclass
 # verbs a task gives orders with, the modal words, the words that bound an answer, and
 # "done means", which states the outcome the checks grade.
 REQUIREMENT_WORDS = (
-    "must", "should", "need", "needs", "required", "requires",
-    "create", "make", "makes", "keep", "keeps", "leave", "ensure", "make sure",
-    "fix", "set", "change", "configure", "switch", "scale", "write", "find", "add", "remove",
-    "delete", "use", "do not", "don't", "never",
-    "so that", "only", "exactly", "every", "all", "none", "done means",
-)  # fmt: skip
+    "must",
+    "should",
+    "need",
+    "needs",
+    "required",
+    "requires",
+    "create",
+    "make",
+    "makes",
+    "keep",
+    "keeps",
+    "leave",
+    "ensure",
+    "make sure",
+    "fix",
+    "set",
+    "change",
+    "configure",
+    "switch",
+    "scale",
+    "write",
+    "find",
+    "add",
+    "remove",
+    "delete",
+    "use",
+    "do not",
+    "don't",
+    "never",
+    "so that",
+    "only",
+    "exactly",
+    "every",
+    "all",
+    "none",
+    "done means",
+)
 _LONGEST_FIRST = sorted(REQUIREMENT_WORDS, key=len, reverse=True)  # "make sure" before "make"
 _WORDS = re.compile(r"\b(?:" + "|".join(map(re.escape, _LONGEST_FIRST)) + r")\b", re.IGNORECASE)
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -57,7 +88,6 @@ class Sentence:
     @property
     def states_requirement(self) -> bool:
         return self.in_item or requirement_words(self.text) != []
-
 
 
 def requirement_words(text: str) -> list[str]:
@@ -84,7 +114,7 @@ def sentences(task: str) -> list[Sentence]:
             continue
         item = _ITEM.match(line)
         if item or current is None:
-            current = [line[item.end():] if item else line]
+            current = [line[item.end() :] if item else line]
             blocks.append((current, bool(item)))
         else:
             current.append(line)

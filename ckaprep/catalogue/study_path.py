@@ -9,18 +9,39 @@ Exercises of a trainer's own come after the path.
 from __future__ import annotations
 
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("basics", (
-        "clusterip-create", "clusterip-direct", "multi-port-named", "named-targetport",
-        "dns-cross-namespace", "env-vars", "udp-service",
-    )),
-    ("advanced", (
-        "externalname-alias", "selectorless-endpoints", "headless-deployment", "headless-statefulset",
-        "dns-records", "session-affinity", "blue-green", "canary-split", "service-cidr",
-        "cross-node-service", "internal-traffic-local", "traffic-distribution",
-        "netpol-allow-service", "netpol-dns-egress",
-    )),
+    (
+        "basics",
+        (
+            "clusterip-create",
+            "clusterip-direct",
+            "multi-port-named",
+            "named-targetport",
+            "dns-cross-namespace",
+            "env-vars",
+            "udp-service",
+        ),
+    ),
+    (
+        "advanced",
+        (
+            "externalname-alias",
+            "selectorless-endpoints",
+            "headless-deployment",
+            "headless-statefulset",
+            "dns-records",
+            "session-affinity",
+            "blue-green",
+            "canary-split",
+            "service-cidr",
+            "cross-node-service",
+            "internal-traffic-local",
+            "traffic-distribution",
+            "netpol-allow-service",
+            "netpol-dns-egress",
+        ),
+    ),
     ("troubleshooting", ("readiness-probe", "troubleshoot-broken", "troubleshoot-pool")),
-)  # fmt: skip
+)
 PATH = tuple(exercise for _, exercises in STAGES for exercise in exercises)
 STAGE_OF = {exercise: stage for stage, exercises in STAGES for exercise in exercises}
 OFF_PATH = "your own"  # the stage of an exercise that is not on the path

@@ -10,27 +10,44 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ckaprep.catalogue.capabilities import Requirement, RequiresError, parse_requires
+from ckaprep.catalogue.check_fields import CHECK_FIELDS, COMMON_FIELDS
+from ckaprep.catalogue.exercise import FRESH_START, NAME, Exercise, Proof
+from ckaprep.catalogue.faults import FAULT_FIELDS, FAULTS_PARAM, compatible, fault_pool
+from ckaprep.catalogue.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
 from ckaprep.cluster import KINDS as CLUSTER_KINDS
 from ckaprep.errors import ExerciseFileError, printable
-from ckaprep.catalogue.check_fields import CHECK_FIELDS, COMMON_FIELDS
-from ckaprep.catalogue.templating import PLACEHOLDER, UnknownPlaceholder, placeholders, render
 from ckaprep.study.vocabulary import canonical, topic_names
-from ckaprep.catalogue.exercise import FRESH_START, NAME, Exercise, Proof
-from ckaprep.catalogue.capabilities import Requirement, RequiresError, parse_requires
-from ckaprep.catalogue.faults import FAULTS_PARAM, FAULT_FIELDS, compatible, fault_pool
 
 DIFFICULTIES = ("easy", "medium", "hard")
 SETUP_WAITS = ("ready", "running", "started")  # started: running, or stuck on a fault set up on purpose
 PARAM_KINDS = ("pick", "int", "prefix", "template", "value", "service_cidr_offset")
 
 REQUIRED = {
-    "id": str, "title": str, "difficulty": str, "minutes": int, "weight": int,
-    "topics": list, "params": dict, "task": str, "checks": list, "hints": list, "solution": dict,
-}  # fmt: skip
+    "id": str,
+    "title": str,
+    "difficulty": str,
+    "minutes": int,
+    "weight": int,
+    "topics": list,
+    "params": dict,
+    "task": str,
+    "checks": list,
+    "hints": list,
+    "solution": dict,
+}
 OPTIONAL = {
-    "summary": str, "namespaces": list, "setup": list, "setup_wait": str, "notes": str, "proofs": list,
-    "faults": dict, "requirements": list, "context": list, "requires": list,
-}  # fmt: skip
+    "summary": str,
+    "namespaces": list,
+    "setup": list,
+    "setup_wait": str,
+    "notes": str,
+    "proofs": list,
+    "faults": dict,
+    "requirements": list,
+    "context": list,
+    "requires": list,
+}
 
 
 STEP_KINDS = ("kubectl", "apply")
@@ -61,13 +78,20 @@ def control_characters(value: Any, where: str = "") -> list[tuple[str, str]]:
 
 def kind_name(kind: type) -> str:
     """A YAML value's type as an author reads it: `must be an integer, not text`."""
-    names = {str: "text", int: "an integer", float: "a number", bool: "true or false", list: "a list",
-             dict: "a mapping", type(None): "empty"}  # fmt: skip
+    names = {
+        str: "text",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "empty",
+    }
     return names.get(kind, kind.__name__)
 
 
 def did_you_mean(word: Any, known, *, among: str) -> str:
-    """"; did you mean X?" when a known word is close, then the list of them all."""
+    """ "; did you mean X?" when a known word is close, then the list of them all."""
     close = difflib.get_close_matches(word, list(known), n=2, cutoff=0.6) if isinstance(word, str) else []
     guess = f"; did you mean {' or '.join(close)}?" if close else ""
     return f"{guess} ({among}: {', '.join(known)})"
@@ -155,7 +179,8 @@ class _Validator:
         exercise = Exercise(
             **{k: v for k, v in data.items() if k not in ("topics", "proofs", "title", "summary", "requires")},
             requires=requires,
-            title=printable(data["title"]), summary=printable(data.get("summary", "")),
+            title=printable(data["title"]),
+            summary=printable(data.get("summary", "")),
             topics=tuple(dict.fromkeys(canonical(t) for t in data["topics"])),  # aliases read as their topic
             proofs=proofs,
             source=self.source,
@@ -182,8 +207,10 @@ class _Validator:
             used = placeholders({k: v for k, v in check.items() if k != "hint"}) - in_task
             with self.gathering():
                 if used:
-                    self.fail(f"checks[{i}]", f"check {check['id']!r} uses ${{{sorted(used)[0]}}}, "
-                              "which the task text never mentions")  # fmt: skip
+                    self.fail(
+                        f"checks[{i}]",
+                        f"check {check['id']!r} uses ${{{sorted(used)[0]}}}, which the task text never mentions",
+                    )
 
     def _metadata(self, data: dict, broken: set[str]):
         def ok(key: str) -> bool:
@@ -298,10 +325,15 @@ class _Validator:
             known = did_you_mean(name, CHECK_FIELDS, among="known")
             self.fail(f"{where}.kind", f"unknown kind {name!r}{known}")
         problems = [(key, f"is required by kind {name}") for key in sorted(kind.required - set(check))]
-        problems += [(key, f"is not a field of kind {name}")
-                     for key in sorted(set(check) - kind.required - kind.optional - COMMON_FIELDS)]  # fmt: skip
-        problems += [(key, f"must be one of {', '.join(allowed)}") for key, allowed in kind.choices.items()
-                     if key in check and check[key] not in allowed]  # fmt: skip
+        problems += [
+            (key, f"is not a field of kind {name}")
+            for key in sorted(set(check) - kind.required - kind.optional - COMMON_FIELDS)
+        ]
+        problems += [
+            (key, f"must be one of {', '.join(allowed)}")
+            for key, allowed in kind.choices.items()
+            if key in check and check[key] not in allowed
+        ]
         if not isinstance(check.get("constraint", False), bool):
             problems.append(("constraint", "must be true or false"))
         weight = check.get("weight", 1)
@@ -475,9 +507,14 @@ class _Validator:
             self.fail(f"{where}.wait", "must be a number of seconds")
         pinned = self._proof_faults(where, raw, data)
         return Proof(
-            name=name, steps=steps, fails=tuple(raw.get("fails", [])),
-            may_fail=tuple(raw.get("may_fail", [])), says=dict(says), wait=wait, faults=pinned,
-        )  # fmt: skip
+            name=name,
+            steps=steps,
+            fails=tuple(raw.get("fails", [])),
+            may_fail=tuple(raw.get("may_fail", [])),
+            says=dict(says),
+            wait=wait,
+            faults=pinned,
+        )
 
     def _step(self, where: str, step: Any, known: set[str]):
         if not isinstance(step, dict):
@@ -546,7 +583,6 @@ def _is_scalar(value: Any) -> bool:
     return isinstance(value, str) or _is_int(value)
 
 
-
 def line_of(path: Path, field: str) -> int | None:
     """The line (1-based) of a field such as `checks[1].weight` in an exercise file, or of the
     nearest enclosing item that exists; None when the file cannot say."""
@@ -576,10 +612,14 @@ def control_character_warnings(exercise: Exercise, path: Path) -> list[str]:
     """What `validate` says of text holding control characters: a title or hint with a
     terminal escape sequence (`\\e[31m`) is shown escaped, never acted on by the terminal."""
     return [
-        ExerciseFileError(exercise.source, where, f"holds a control character ({char}), which is shown as an "
-                          "escape, never sent to the terminal; remove it", line_of(path, where)).message
+        ExerciseFileError(
+            exercise.source,
+            where,
+            f"holds a control character ({char}), which is shown as an escape, never sent to the terminal; remove it",
+            line_of(path, where),
+        ).message
         for where, char in exercise.control_characters
-    ]  # fmt: skip
+    ]
 
 
 def authoring_problems(exercise: Exercise) -> list[ExerciseFileError]:
@@ -597,8 +637,7 @@ def authoring_problems(exercise: Exercise) -> list[ExerciseFileError]:
     elif len({p.style for p in right}) < 2:
         problem(
             "proofs",
-            f"the right answers are all {right[0].style}; give them in different styles "
-            "(kubectl commands, YAML)",
+            f"the right answers are all {right[0].style}; give them in different styles (kubectl commands, YAML)",
         )
     if len(wrong) < MIN_WRONG_PROOFS:
         problem("proofs", f"needs at least {MIN_WRONG_PROOFS} wrong answers (proofs with fails), has {len(wrong)}")

@@ -12,18 +12,28 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
-from ckaprep.catalogue.exercise import Exercise
-from ckaprep.cluster import Cluster
-from ckaprep.grading.options import GradingOptions
-from ckaprep.errors import StateError
 from ckaprep.attempts import Exam, new_id
-from ckaprep.cluster.waiting import Progress, Waiter, no_progress
+from ckaprep.catalogue.exercise import Exercise
 from ckaprep.classroom.roster import exam_records, has_learner_state, save_exam_record
 from ckaprep.classroom.seats import (
-    DEFAULT_PARALLEL, EXAM_ROLE, Seat, SeatView, class_roster, missing_configmap, SeatStore, SeatWorkspace, create_or_keep, empty_namespaces, not_for_seats, seat_namespace,
+    DEFAULT_PARALLEL,
+    EXAM_ROLE,
+    Seat,
+    SeatStore,
+    SeatView,
+    SeatWorkspace,
+    class_roster,
+    create_or_keep,
+    empty_namespaces,
+    missing_configmap,
+    not_for_seats,
+    seat_namespace,
     seat_rights,
-)  # fmt: skip
-
+)
+from ckaprep.cluster import Cluster
+from ckaprep.cluster.waiting import Progress, Waiter, no_progress
+from ckaprep.errors import StateError
+from ckaprep.grading.options import GradingOptions
 
 # -- a class exam ------------------------------------------------------------------------------------
 
@@ -70,9 +80,12 @@ def start_class_exam(
             "to replace it (what the seat made is deleted)"
         )
     catalogue = {key: ex for key, ex in catalogue.items() if not not_for_seats(ex)}
-    draws = {view.seat.id: draw_exam(catalogue, seed=seed + (view.seat.number if per_seat else 0), tasks=tasks,
-                                     topics=topics, minutes=minutes)
-             for view in views}  # fmt: skip
+    draws = {
+        view.seat.id: draw_exam(
+            catalogue, seed=seed + (view.seat.number if per_seat else 0), tasks=tasks, topics=topics, minutes=minutes
+        )
+        for view in views
+    }
     done, guard = [0], threading.Lock()
 
     def one(view: SeatView) -> Exam:
@@ -86,16 +99,22 @@ def start_class_exam(
             store.clear_exam()
         task_seats = []
         for number, exercise in enumerate(draw.exercises, start=1):
-            task_seat = Seat(class_name, seat.number, exam_namespaces(seat, number, len(exercise.namespaces)),
-                             seat.learner)  # fmt: skip
+            task_seat = Seat(
+                class_name, seat.number, exam_namespaces(seat, number, len(exercise.namespaces)), seat.learner
+            )
             labels = seat.labels(EXAM_ROLE)
             for ns in task_seat.namespaces:
                 create_or_keep(cluster, seat_namespace(ns, labels))
             for manifest in seat_rights(seat, task_seat.namespaces, labels):
                 create_or_keep(cluster, manifest)
             task_seats.append(task_seat)
-        exam = plan_exam(draw, seed=seed + (seat.number if per_seat else 0), now=now(), exam_id=exam_id,
-                         workspace_of=lambda number: SeatWorkspace(task_seats[number - 1]))
+        exam = plan_exam(
+            draw,
+            seed=seed + (seat.number if per_seat else 0),
+            now=now(),
+            exam_id=exam_id,
+            workspace_of=lambda number: SeatWorkspace(task_seats[number - 1]),
+        )
         store.save_exam(exam)
         set_up_exam(exam, draw.exercises, cluster, record=store.save_exam, clock=clock, sleep=sleep)
         with guard:
@@ -112,12 +131,22 @@ def start_class_exam(
         save_exam_record(cluster, seat, exam)  # what the trainer grades, out of the learner's reach
         stores[seat.id].save_exam(exam)
     return {
-        "class": class_name, "exam": exam_id, "draw": "per-seat" if per_seat else "same",
-        "started_at": started.isoformat(), "deadline": max(e.deadline for e in exams),
-        "seats": [{"seat": seat.id, "learner": seat.learner, "tasks": [t.exercise for t in exam.tasks],
-                   "namespaces": exam.namespaces, "minutes": exam.minutes}
-                  for seat, exam in zip(seats, exams)],
-    }  # fmt: skip
+        "class": class_name,
+        "exam": exam_id,
+        "draw": "per-seat" if per_seat else "same",
+        "started_at": started.isoformat(),
+        "deadline": max(e.deadline for e in exams),
+        "seats": [
+            {
+                "seat": seat.id,
+                "learner": seat.learner,
+                "tasks": [t.exercise for t in exam.tasks],
+                "namespaces": exam.namespaces,
+                "minutes": exam.minutes,
+            }
+            for seat, exam in zip(seats, exams)
+        ],
+    }
 
 
 def class_exam_deadline(cluster: Cluster, class_name: str) -> datetime | None:
@@ -154,15 +183,26 @@ def grade_seat_exam(exam: Exam, catalogue, cluster, *, now: datetime, options: G
     result = grade_exam(exam, exercises, cluster, now=end, options=options)
     failed = [f"{t['exercise']}/{c['id']}" for t in result["tasks"] for c in t["checks"] if c["status"] != "pass"]
     return {
-        "exam": exam.id, "score": result["score"], "passed": result["passed"], "verdict": result["verdict"],
-        "elapsed_s": result["time_used_s"], "deadline": exam.deadline,
-        "deadline_passed": now >= datetime.fromisoformat(exam.deadline), "submitted": exam.submitted,
-        "tasks": [{"number": t["number"], "exercise": t["exercise"], "score": t["score"], "passed": t["passed"],
-                   "topics": t["topics"],
-                   "failed": [c["id"] for c in t["checks"] if c["status"] != "pass"],
-                   "failed_titles": {c["id"]: c["title"] for c in t["checks"] if c["status"] != "pass"}}
-                  for t in result["tasks"]],
-        "failed": failed, "topics": sorted({topic for t in result["tasks"] for topic in t["topics"]}),
-    }  # fmt: skip
-
-
+        "exam": exam.id,
+        "score": result["score"],
+        "passed": result["passed"],
+        "verdict": result["verdict"],
+        "elapsed_s": result["time_used_s"],
+        "deadline": exam.deadline,
+        "deadline_passed": now >= datetime.fromisoformat(exam.deadline),
+        "submitted": exam.submitted,
+        "tasks": [
+            {
+                "number": t["number"],
+                "exercise": t["exercise"],
+                "score": t["score"],
+                "passed": t["passed"],
+                "topics": t["topics"],
+                "failed": [c["id"] for c in t["checks"] if c["status"] != "pass"],
+                "failed_titles": {c["id"]: c["title"] for c in t["checks"] if c["status"] != "pass"},
+            }
+            for t in result["tasks"]
+        ],
+        "failed": failed,
+        "topics": sorted({topic for t in result["tasks"] for topic in t["topics"]}),
+    }

@@ -12,21 +12,33 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import datetime
 
-from ckaprep.catalogue.exercise import Exercise
-from ckaprep.cluster import Cluster
-from ckaprep.grading.options import GradingOptions
-from ckaprep.errors import ImagePullError, StateError, WaitTimeout
 from ckaprep.attempts import new_id
-from ckaprep.cluster.waiting import no_progress
+from ckaprep.catalogue.exercise import Exercise
 from ckaprep.classroom.exams import grade_seat_exam
 from ckaprep.classroom.roster import (
-    SeatTrouble, exam_active, exam_records, learner_attempt, learner_results, submitted_at, trusted_attempt,
-)  # fmt: skip
+    SeatTrouble,
+    exam_active,
+    exam_records,
+    learner_attempt,
+    learner_results,
+    submitted_at,
+    trusted_attempt,
+)
 from ckaprep.classroom.seats import (
-    DEFAULT_PARALLEL, RESULT_ROLE, Seat, SeatView, class_roster, class_selector, json_key, missing_configmap,
+    DEFAULT_PARALLEL,
+    RESULT_ROLE,
+    Seat,
+    SeatView,
+    class_roster,
+    class_selector,
+    json_key,
+    missing_configmap,
     results_namespace,
-)  # fmt: skip
-from ckaprep.errors import one_line
+)
+from ckaprep.cluster import Cluster
+from ckaprep.cluster.waiting import no_progress
+from ckaprep.errors import ImagePullError, StateError, WaitTimeout, one_line
+from ckaprep.grading.options import GradingOptions
 
 MOST_FAILED_SHOWN = 10
 
@@ -78,7 +90,11 @@ class SharedReads:
         return self._cluster.get(kind, namespace, name)
 
     def list(self, kind, namespace, label_selector=""):
-        if namespace is None or namespace not in self._namespaces or not self._first_time((kind, namespace, label_selector)):
+        if (
+            namespace is None
+            or namespace not in self._namespaces
+            or not self._first_time((kind, namespace, label_selector))
+        ):
             return self._cluster.list(kind, namespace, label_selector)
         from ckaprep.cluster.labels import matches, parse_selector
 
@@ -119,8 +135,15 @@ def grade_class(
 
     def one(view: SeatView) -> dict:
         seat = view.seat
-        entry = {"seat": seat.id, "learner": seat.learner, "exercise": None, "attempt": None,
-                 "score": None, "passed": False, "problem": ""}  # fmt: skip
+        entry = {
+            "seat": seat.id,
+            "learner": seat.learner,
+            "exercise": None,
+            "attempt": None,
+            "score": None,
+            "passed": False,
+            "problem": "",
+        }
         try:
             if view.configmap is None:
                 entry["problem"] = missing_configmap(view)
@@ -151,14 +174,21 @@ def grade_class(
             report = result.report
             kept = result.record(kind=CHECK, time=now, elapsed_s=max(0.0, attempt.elapsed_s(now)), practice=False)
             entry |= {
-                "score": kept.score, "passed": kept.passed, "earned": report.earned, "total": report.total,
-                "elapsed_s": kept.elapsed_s, "started_at": attempt.started_at,
-                "graded_at": kept.time, "round": round_id, "topics": list(exercise.topics),
-                "hints": kept.hints, "solution_shown": kept.solution_shown,
+                "score": kept.score,
+                "passed": kept.passed,
+                "earned": report.earned,
+                "total": report.total,
+                "elapsed_s": kept.elapsed_s,
+                "started_at": attempt.started_at,
+                "graded_at": kept.time,
+                "round": round_id,
+                "topics": list(exercise.topics),
+                "hints": kept.hints,
+                "solution_shown": kept.solution_shown,
                 "failed": kept.failed,
                 "failed_titles": {c.id: c.title for c in result.failed},
                 "checks": [asdict(c) for c in report.checks],
-            }  # fmt: skip
+            }
             if record:
                 _record_result(cluster, class_name, seat, entry)
             return entry
@@ -170,22 +200,31 @@ def grade_class(
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         results = list(pool.map(one, views))
     return {
-        "class": class_name, "round": round_id, "graded_at": now.isoformat(),
-        "seconds": round(clock() - started, 2), "seats": results,
+        "class": class_name,
+        "round": round_id,
+        "graded_at": now.isoformat(),
+        "seconds": round(clock() - started, 2),
+        "seats": results,
         "shared_lists": dict(shared.requests),
-    }  # fmt: skip
+    }
 
 
 def _record_result(cluster: Cluster, class_name: str, seat: Seat, entry: dict) -> None:
     labels = seat.labels(RESULT_ROLE) | (
         {"ckaprep.io/exam": entry["exam"]} if entry.get("exam") else {"ckaprep.io/exercise": entry["exercise"]}
     )
-    cluster.create({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": f"{seat.id}-{entry['attempt']}-{entry['round']}",
-                     "namespace": results_namespace(class_name), "labels": labels},
-        "data": {"result.json": json.dumps(entry, sort_keys=True)},
-    })  # fmt: skip
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": f"{seat.id}-{entry['attempt']}-{entry['round']}",
+                "namespace": results_namespace(class_name),
+                "labels": labels,
+            },
+            "data": {"result.json": json.dumps(entry, sort_keys=True)},
+        }
+    )
 
 
 # -- status and report -------------------------------------------------------------------------------
@@ -221,15 +260,19 @@ def class_status(cluster: Cluster, class_name: str, now: datetime, catalogue: di
         own = learner_results(view, catalogue) if view.configmap is not None else []
         last = latest.get(seat.id)
         exam = exams.get(seat.id)
-        rows.append({
-            "seat": seat.id, "learner": seat.learner, "namespaces": seat.namespaces,
-            "exercise": one_line(attempt.exercise) if attempt else None,
-            "exam": exam.id if exam and exam_active(view, exam) else None,
-            "elapsed_s": round(max(0.0, attempt.elapsed_s(now)), 1) if attempt else None,
-            "last_score": last["score"] if last else (own[-1]["score"] if own else None),
-            "last_score_by": "trainer" if last else ("learner" if own else None),
-            "problem": problem,
-        })  # fmt: skip
+        rows.append(
+            {
+                "seat": seat.id,
+                "learner": seat.learner,
+                "namespaces": seat.namespaces,
+                "exercise": one_line(attempt.exercise) if attempt else None,
+                "exam": exam.id if exam and exam_active(view, exam) else None,
+                "elapsed_s": round(max(0.0, attempt.elapsed_s(now)), 1) if attempt else None,
+                "last_score": last["score"] if last else (own[-1]["score"] if own else None),
+                "last_score_by": "trainer" if last else ("learner" if own else None),
+                "problem": problem,
+            }
+        )
     return rows
 
 
@@ -244,11 +287,21 @@ def class_report(
     exams: dict[str, dict] = {}
     for entry in sorted(_trainer_results(cluster, class_name), key=lambda e: e.get("graded_at", "")):
         if entry.get("exam"):  # an exam's tasks are cells too, the exam's total a column of its own
-            exams[entry["seat"]] = {"exam": entry["exam"], "score": entry["score"], "verdict": entry.get("verdict"),
-                                    "elapsed_s": entry.get("elapsed_s"), "tasks": [
-                                        {"number": t.get("number"), "exercise": t.get("exercise"),
-                                         "score": t.get("score"), "passed": t.get("passed")}
-                                        for t in entry.get("tasks") or []]}  # fmt: skip
+            exams[entry["seat"]] = {
+                "exam": entry["exam"],
+                "score": entry["score"],
+                "verdict": entry.get("verdict"),
+                "elapsed_s": entry.get("elapsed_s"),
+                "tasks": [
+                    {
+                        "number": t.get("number"),
+                        "exercise": t.get("exercise"),
+                        "score": t.get("score"),
+                        "passed": t.get("passed"),
+                    }
+                    for t in entry.get("tasks") or []
+                ],
+            }
             for task in entry.get("tasks") or []:
                 cells[(entry["seat"], task["exercise"])] = task | {"elapsed_s": entry.get("elapsed_s"), "by": "trainer"}
         elif entry.get("exercise"):
@@ -273,8 +326,12 @@ def class_report(
             if key in cells and cells[key]["by"] == "trainer":
                 continue
             exercise = catalogue[record["exercise"]]
-            cells[key] = record | {"seat": seat.id, "failed_titles": {}, "topics": list(exercise.topics),
-                                   "by": "learner"}  # fmt: skip
+            cells[key] = record | {
+                "seat": seat.id,
+                "failed_titles": {},
+                "topics": list(exercise.topics),
+                "by": "learner",
+            }
     exercises = sorted({exercise for (_, exercise) in cells})
     failed = Counter()
     titles = {}
@@ -294,35 +351,49 @@ def class_report(
         scores = [c["score"] for c in row.values() if c and c["graded_by"] == "trainer"]
         exercise_now = current.get(seat.id)
         now_cell = row.get(exercise_now) if exercise_now else None
-        learners.append({
-            "seat": seat.id, "learner": seat.learner, "exercises": row,
-            "average": round(sum(scores) / len(scores), 1) if scores else None, "exam": exams.get(seat.id),
-            "current": exercise_now, "current_failed": list(now_cell["failed"]) if now_cell else [],
-            "current_elapsed_s": on_it.get(seat.id),
-            "problem": problems.get(seat.id, ""),
-        })  # fmt: skip
+        learners.append(
+            {
+                "seat": seat.id,
+                "learner": seat.learner,
+                "exercises": row,
+                "average": round(sum(scores) / len(scores), 1) if scores else None,
+                "exam": exams.get(seat.id),
+                "current": exercise_now,
+                "current_failed": list(now_cell["failed"]) if now_cell else [],
+                "current_elapsed_s": on_it.get(seat.id),
+                "problem": problems.get(seat.id, ""),
+            }
+        )
     ranked = sorted(failed.items(), key=lambda item: (-item[1], item[0]))
     return {
         "class": class_name,
-        "exercises": [{"id": e, "title": catalogue[e].title if e in catalogue else e,
-                       "topics": list(catalogue[e].topics) if e in catalogue else []} for e in exercises],
+        "exercises": [
+            {
+                "id": e,
+                "title": catalogue[e].title if e in catalogue else e,
+                "topics": list(catalogue[e].topics) if e in catalogue else [],
+            }
+            for e in exercises
+        ],
         "learners": learners,
         "most_failed": [
-            {"exercise": e, "check": c, "title": titles[(e, c)], "seats": n}
-            for (e, c), n in ranked[:MOST_FAILED_SHOWN]
+            {"exercise": e, "check": c, "title": titles[(e, c)], "seats": n} for (e, c), n in ranked[:MOST_FAILED_SHOWN]
         ],
         "most_failed_more": max(0, len(ranked) - MOST_FAILED_SHOWN),
         "topics": [
             {"topic": t, "mastery": round(sum(s) / len(s), 1), "results": len(s)}
             for t, s in sorted(topic_scores.items())
         ],
-    }  # fmt: skip
+    }
 
 
 def _cell_json(cell: dict | None) -> dict | None:
     if cell is None:
         return None
-    return {"score": cell["score"], "passed": bool(cell.get("passed")), "elapsed_s": cell.get("elapsed_s"),
-            "failed": list(cell.get("failed") or []), "graded_by": cell["by"]}  # fmt: skip
-
-
+    return {
+        "score": cell["score"],
+        "passed": bool(cell.get("passed")),
+        "elapsed_s": cell.get("elapsed_s"),
+        "failed": list(cell.get("failed") or []),
+        "graded_by": cell["by"],
+    }

@@ -24,14 +24,22 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
+from ckaprep.attempts import Attempt, Exam, attempt_from_json, exam_from_json
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.classroom.seats import (
-    ATTEMPT_KEY, EXAM_KEY, RESULTS_KEY, SEAT_LABEL, Seat, SeatView, class_selector,
-    not_for_seats, results_namespace, seat_params,
-)  # fmt: skip
+    ATTEMPT_KEY,
+    EXAM_KEY,
+    RESULTS_KEY,
+    SEAT_LABEL,
+    Seat,
+    SeatView,
+    class_selector,
+    not_for_seats,
+    results_namespace,
+    seat_params,
+)
 from ckaprep.cluster import Cluster
 from ckaprep.errors import StateError, UsageError, one_line
-from ckaprep.attempts import Attempt, Exam, attempt_from_json, exam_from_json
 
 EXAM_RECORD_ROLE = "exam-record"  # the trainer's copy of a seat's class exam
 EXAM_RECORD_KEY = "exam.json"
@@ -98,10 +106,17 @@ def trusted_attempt(view: SeatView, catalogue: dict[str, Exercise]) -> tuple[Att
     manifests = exercise.setup_for(params)
     records = _checked_records(claimed.records, manifests)
     attempt = Attempt(
-        exercise=exercise.id, params=params, namespaces=namespaces, started_at=claimed.started_at,
-        seed=claimed.seed, hints_shown=claimed.hints_shown, records=records, id=claimed.id,
-        solution_shown=claimed.solution_shown, seat=view.seat.id,
-    )  # fmt: skip
+        exercise=exercise.id,
+        params=params,
+        namespaces=namespaces,
+        started_at=claimed.started_at,
+        seed=claimed.seed,
+        hints_shown=claimed.hints_shown,
+        records=records,
+        id=claimed.id,
+        solution_shown=claimed.solution_shown,
+        seat=view.seat.id,
+    )
     return attempt, exercise
 
 
@@ -136,8 +151,11 @@ def _within(expected, actual) -> bool:
     if isinstance(expected, dict):
         return isinstance(actual, dict) and all(_within(v, actual.get(k)) for k, v in expected.items())
     if isinstance(expected, list):
-        return (isinstance(actual, list) and len(actual) == len(expected)
-                and all(_within(e, a) for e, a in zip(expected, actual)))  # fmt: skip
+        return (
+            isinstance(actual, list)
+            and len(actual) == len(expected)
+            and all(_within(e, a) for e, a in zip(expected, actual))
+        )
     if isinstance(expected, bool) or isinstance(actual, bool):
         return expected == actual
     return str(expected) == str(actual)
@@ -162,9 +180,14 @@ def save_exam_record(cluster: Cluster, seat: Seat, exam: Exam) -> None:
         cluster.replace(current)
         return
     labels = seat.labels(EXAM_RECORD_ROLE)
-    cluster.create({"apiVersion": "v1", "kind": "ConfigMap",
-                    "metadata": {"name": name, "namespace": namespace, "labels": labels},
-                    "data": {EXAM_RECORD_KEY: text}})  # fmt: skip
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "data": {EXAM_RECORD_KEY: text},
+        }
+    )
 
 
 def exam_records(cluster: Cluster, class_name: str) -> dict[str, Exam]:
@@ -229,19 +252,28 @@ def learner_results(view: SeatView, catalogue: dict[str, Exercise]) -> list[dict
             continue
         if not (isinstance(failed, list) and all(isinstance(f, str) for f in failed)):
             continue
-        results.append({
-            "exercise": record["exercise"], "score": float(score), "passed": record.get("passed") is True,
-            "elapsed_s": float(elapsed) if _seconds(elapsed) else None,
-            "failed": [one_line(f) for f in failed][:50],
-        })  # fmt: skip
+        results.append(
+            {
+                "exercise": record["exercise"],
+                "score": float(score),
+                "passed": record.get("passed") is True,
+                "elapsed_s": float(elapsed) if _seconds(elapsed) else None,
+                "failed": [one_line(f) for f in failed][:50],
+            }
+        )
     return results
 
 
 def _percent(value) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            and 0 <= value <= 100)  # fmt: skip
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= 100
+    )
 
 
 def _seconds(value) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            and 0 <= value <= 10 * 365 * 86400)  # fmt: skip
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value <= 10 * 365 * 86400
+    )

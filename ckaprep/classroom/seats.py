@@ -20,6 +20,7 @@ LoadBalancer Services), and `edit` grants no RBAC rights, so it cannot bind its 
 
 Plain functions over the cluster seam: no terminal, progress goes to a callback.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,18 +32,31 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ckaprep.attempts import Attempt, Exam, attempt_from_json, exam_from_json
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
+from ckaprep.cluster.labels import (
+    ACCOUNTS_SUFFIX,
+    CLASS_NAME,
+    OWNER_LABEL,
+    OWNER_VALUE,
+    ROLE_LABEL,
+    is_probe_pod,
+    seat_of_account,
+)
+from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 from ckaprep.errors import (
-    CkaprepError, Conflict, CredentialsRejected, PermissionDenied, StateError, UsageError, WaitTimeout, one_line,
+    CkaprepError,
+    Conflict,
+    CredentialsRejected,
+    PermissionDenied,
+    StateError,
+    UsageError,
+    WaitTimeout,
+    one_line,
 )
 from ckaprep.practice.history import Record
-from ckaprep.cluster.labels import (
-    ACCOUNTS_SUFFIX, CLASS_NAME, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL, is_probe_pod, seat_of_account,
-)
-from ckaprep.attempts import Attempt, Exam, attempt_from_json, exam_from_json
 from ckaprep.practice.state import StateStore
-from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 
 CLASS_LABEL = "ckaprep.io/class"
 SEAT_LABEL = "ckaprep.io/seat"
@@ -61,10 +75,17 @@ SEAT_QUOTA = "ckaprep-seat-quota"
 SEAT_LIMITS = "ckaprep-seat-limits"
 # Room for the largest exercise with its wrong answers and probe pods, no more; no node ports.
 SEAT_QUOTA_HARD = {
-    "pods": "40", "services": "20", "services.nodeports": "0", "services.loadbalancers": "0",
-    "configmaps": "40", "secrets": "20", "persistentvolumeclaims": "0",
-    "requests.cpu": "4", "requests.memory": "4Gi", "limits.memory": "8Gi",
-}  # fmt: skip
+    "pods": "40",
+    "services": "20",
+    "services.nodeports": "0",
+    "services.loadbalancers": "0",
+    "configmaps": "40",
+    "secrets": "20",
+    "persistentvolumeclaims": "0",
+    "requests.cpu": "4",
+    "requests.memory": "4Gi",
+    "limits.memory": "8Gi",
+}
 # What a container gets when it asks for nothing (the exercises' containers ask for nothing).
 SEAT_CONTAINER_DEFAULTS = {
     "type": "Container",
@@ -77,9 +98,12 @@ SEAT_CONTAINER_DEFAULTS = {
 ENDPOINTS_ROLE = "ckaprep-seat-endpoints"
 ENDPOINTS_RULES = [
     {"apiGroups": [""], "resources": ["endpoints"], "verbs": ["create", "update", "patch", "delete"]},
-    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"],
-     "verbs": ["create", "update", "patch", "delete"]},
-]  # fmt: skip
+    {
+        "apiGroups": ["discovery.k8s.io"],
+        "resources": ["endpointslices"],
+        "verbs": ["create", "update", "patch", "delete"],
+    },
+]
 # Built in: read and write the namespace's objects, but no Roles or RoleBindings (`admin` has
 # those, and a seat could bind its rights to anyone), nor the namespace itself.
 SEAT_CLUSTER_ROLE = "edit"
@@ -96,8 +120,17 @@ DELETE_TIMEOUT_S = 180
 EMPTY_TIMEOUT_S = 120
 # What an exercise or a learner makes in a seat's namespaces, removed between attempts.
 # Controllers first, or they make their Pods again while those are deleted.
-EMPTIED_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "Pod", "Service", "Endpoints", "EndpointSlice", "ConfigMap",
-                 "NetworkPolicy")  # a default deny left behind would block the next attempt
+EMPTIED_KINDS = (
+    "Deployment",
+    "StatefulSet",
+    "ReplicaSet",
+    "Pod",
+    "Service",
+    "Endpoints",
+    "EndpointSlice",
+    "ConfigMap",
+    "NetworkPolicy",
+)  # a default deny left behind would block the next attempt
 KEPT_CONFIGMAPS = {"kube-root-ca.crt"}
 
 
@@ -344,15 +377,21 @@ def seat_workspace(local: StateStore, cluster: Cluster) -> SeatWorkspace | None:
 def not_for_seats(exercise: Exercise) -> str:
     """Why an exercise cannot run in a seat, or "" when it can."""
     if None in exercise.namespace_params():
-        return (f"exercise {exercise.id} builds a namespace name from several parts, so it cannot run in a "
-                "classroom seat (its namespaces entries must each name one parameter)")  # fmt: skip
+        return (
+            f"exercise {exercise.id} builds a namespace name from several parts, so it cannot run in a "
+            "classroom seat (its namespaces entries must each name one parameter)"
+        )
     if exercise.requires:
         wants = ", ".join(r.text for r in exercise.requires)
-        return (f"exercise {exercise.id} requires {wants}, which a classroom seat's credentials can neither find "
-                "out nor grade (they may not list Nodes); practise it on a cluster of your own")  # fmt: skip
+        return (
+            f"exercise {exercise.id} requires {wants}, which a classroom seat's credentials can neither find "
+            "out nor grade (they may not list Nodes); practise it on a cluster of your own"
+        )
     if any("service_cidr_offset" in spec for spec in exercise.params.values()):
-        return (f"exercise {exercise.id} reads the cluster's Service range (ServiceCIDR, IPAddress), which "
-                "a classroom seat may not read; practise it on a cluster of your own")  # fmt: skip
+        return (
+            f"exercise {exercise.id} reads the cluster's Service range (ServiceCIDR, IPAddress), which "
+            "a classroom seat may not read; practise it on a cluster of your own"
+        )
     return ""
 
 
@@ -422,8 +461,11 @@ def empty_namespaces(
                     waiter.progress(f"deleting {kind} {ns}/{meta['name']}")
                     cluster.delete(kind, ns, meta["name"])
     try:
-        waiter.until(lambda: not leftovers(cluster, namespaces), timeout_s=timeout_s,
-                     what=f"emptying namespace(s) {', '.join(namespaces)}")  # fmt: skip
+        waiter.until(
+            lambda: not leftovers(cluster, namespaces),
+            timeout_s=timeout_s,
+            what=f"emptying namespace(s) {', '.join(namespaces)}",
+        )
     except WaitTimeout:
         left = leftovers(cluster, namespaces)
         raise WaitTimeout(
@@ -457,24 +499,44 @@ def seat_objects(seat: Seat) -> list[dict]:
     """Everything a seat is made of, in the order it is created."""
     labels = seat.labels(SEAT_ROLE)
     objects = [seat_namespace(ns, labels) for ns in seat.namespaces]
-    objects.append({"apiVersion": "v1", "kind": "ServiceAccount",
-                    "metadata": {"name": seat.id, "namespace": accounts_namespace(seat.class_name),
-                                 "labels": dict(labels), "annotations": {LEARNER_ANNOTATION: seat.learner}},
-                    "automountServiceAccountToken": False})  # fmt: skip
+    objects.append(
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {
+                "name": seat.id,
+                "namespace": accounts_namespace(seat.class_name),
+                "labels": dict(labels),
+                "annotations": {LEARNER_ANNOTATION: seat.learner},
+            },
+            "automountServiceAccountToken": False,
+        }
+    )
     objects += seat_rights(seat, seat.namespaces, labels)
-    objects.append({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": SEAT_CONFIGMAP, "namespace": seat.home, "labels": dict(labels)},
-        "data": {"class": seat.class_name, "seat": seat.id, "number": str(seat.number),
-                 "learner": seat.learner, "namespaces": json.dumps(seat.namespaces)},
-    })  # fmt: skip
+    objects.append(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": SEAT_CONFIGMAP, "namespace": seat.home, "labels": dict(labels)},
+            "data": {
+                "class": seat.class_name,
+                "seat": seat.id,
+                "number": str(seat.number),
+                "learner": seat.learner,
+                "namespaces": json.dumps(seat.namespaces),
+            },
+        }
+    )
     return objects
 
 
 def seat_namespace(name: str, labels: dict[str, str]) -> dict:
     """A namespace a seat works in, under the `baseline` Pod Security standard."""
-    return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, "labels": dict(labels) | POD_SECURITY_LABELS}}  # fmt: skip
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": dict(labels) | POD_SECURITY_LABELS},
+    }
 
 
 def seat_rights(seat: Seat, namespaces: list[str], labels: dict[str, str]) -> list[dict]:
@@ -483,27 +545,48 @@ def seat_rights(seat: Seat, namespaces: list[str], labels: dict[str, str]) -> li
     objects: list[dict] = []
     subjects = [{"kind": "ServiceAccount", "name": seat.id, "namespace": accounts_namespace(seat.class_name)}]
     for ns in namespaces:
-        objects.append({"apiVersion": "v1", "kind": "ResourceQuota",
-                        "metadata": {"name": SEAT_QUOTA, "namespace": ns, "labels": dict(labels)},
-                        "spec": {"hard": dict(SEAT_QUOTA_HARD)}})  # fmt: skip
-        objects.append({"apiVersion": "v1", "kind": "LimitRange",
-                        "metadata": {"name": SEAT_LIMITS, "namespace": ns, "labels": dict(labels)},
-                        "spec": {"limits": [dict(SEAT_CONTAINER_DEFAULTS)]}})  # fmt: skip
-        objects.append({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-            "metadata": {"name": SEAT_BINDING, "namespace": ns, "labels": dict(labels)},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": SEAT_CLUSTER_ROLE},
-            "subjects": subjects,
-        })  # fmt: skip
-        objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-                        "metadata": {"name": ENDPOINTS_ROLE, "namespace": ns, "labels": dict(labels)},
-                        "rules": ENDPOINTS_RULES})  # fmt: skip
-        objects.append({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-            "metadata": {"name": ENDPOINTS_ROLE, "namespace": ns, "labels": dict(labels)},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ENDPOINTS_ROLE},
-            "subjects": subjects,
-        })  # fmt: skip
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ResourceQuota",
+                "metadata": {"name": SEAT_QUOTA, "namespace": ns, "labels": dict(labels)},
+                "spec": {"hard": dict(SEAT_QUOTA_HARD)},
+            }
+        )
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "LimitRange",
+                "metadata": {"name": SEAT_LIMITS, "namespace": ns, "labels": dict(labels)},
+                "spec": {"limits": [dict(SEAT_CONTAINER_DEFAULTS)]},
+            }
+        )
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": SEAT_BINDING, "namespace": ns, "labels": dict(labels)},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": SEAT_CLUSTER_ROLE},
+                "subjects": subjects,
+            }
+        )
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "Role",
+                "metadata": {"name": ENDPOINTS_ROLE, "namespace": ns, "labels": dict(labels)},
+                "rules": ENDPOINTS_RULES,
+            }
+        )
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": ENDPOINTS_ROLE, "namespace": ns, "labels": dict(labels)},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ENDPOINTS_ROLE},
+                "subjects": subjects,
+            }
+        )
     return objects
 
 
@@ -518,12 +601,15 @@ def kubeconfig_text(seat: Seat, endpoint: dict, token: str) -> str:
         cluster["insecure-skip-tls-verify"] = True
     name = f"ckaprep-{seat.id}"
     config = {
-        "apiVersion": "v1", "kind": "Config", "current-context": name,
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": name,
         "clusters": [{"name": f"ckaprep-{seat.class_name}", "cluster": cluster}],
         "users": [{"name": name, "user": {"token": token}}],
-        "contexts": [{"name": name, "context": {"cluster": f"ckaprep-{seat.class_name}", "user": name,
-                                                "namespace": seat.home}}],
-    }  # fmt: skip
+        "contexts": [
+            {"name": name, "context": {"cluster": f"ckaprep-{seat.class_name}", "user": name, "namespace": seat.home}}
+        ],
+    }
     return json.dumps(config, indent=2) + "\n"  # JSON is YAML: kubectl reads it as it is
 
 
@@ -561,8 +647,10 @@ def create_class(
     check_class_name(class_name)
     duplicates = sorted({name for name in learners if name and list(learners).count(name) > 1})
     if duplicates:
-        raise UsageError(f"--learners: {one_line(duplicates[0])!r} is listed more than once; each learner needs one "
-                         "seat, so make the names differ")  # fmt: skip
+        raise UsageError(
+            f"--learners: {one_line(duplicates[0])!r} is listed more than once; each learner needs one "
+            "seat, so make the names differ"
+        )
     if valid_s < MIN_VALID_S:
         raise UsageError("--valid must be at least 10m (the shortest token the TokenRequest API issues)")
     try:
@@ -579,8 +667,17 @@ def create_class(
         raise UsageError(f"--out {out_dir}: {exc.strerror or exc}") from None
     endpoint = cluster.endpoint()
     for name, role in ((results_namespace(class_name), RESULTS_ROLE), (accounts_namespace(class_name), ACCOUNTS_ROLE)):
-        create_or_keep(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
-            "name": name, "labels": {OWNER_LABEL: OWNER_VALUE, CLASS_LABEL: class_name, ROLE_LABEL: role}}})
+        create_or_keep(
+            cluster,
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": name,
+                    "labels": {OWNER_LABEL: OWNER_VALUE, CLASS_LABEL: class_name, ROLE_LABEL: role},
+                },
+            },
+        )
     done = [0]
     guard = threading.Lock()
 
@@ -695,15 +792,17 @@ def class_roster(cluster: Cluster, class_name: str) -> list[SeatView]:
 
 def _seat_number(class_name: str, owner: str) -> int | None:
     prefix = class_name + "-"
-    number = owner[len(prefix):] if owner.startswith(prefix) else ""
+    number = owner[len(prefix) :] if owner.startswith(prefix) else ""
     if not (number.isdigit() and len(number) <= 3 and seat_id(class_name, int(number)) == owner):
         return None
     return int(number)
 
 
 def missing_configmap(view: SeatView) -> str:
-    return (f"its seat ConfigMap {view.seat.home}/{SEAT_CONFIGMAP} is gone; run `ckaprep classroom create "
-            f"{view.seat.class_name}` again to restore it")  # fmt: skip
+    return (
+        f"its seat ConfigMap {view.seat.home}/{SEAT_CONFIGMAP} is gone; run `ckaprep classroom create "
+        f"{view.seat.class_name}` again to restore it"
+    )
 
 
 def json_key(configmap: dict, key: str):
@@ -721,9 +820,7 @@ def delete_class(
     """Delete every namespace carrying ckaprep's label and the class's, and wait until they are gone.
     Seats, their accounts, bindings, state and the trainer's results all live inside them."""
     check_class_name(class_name)
-    namespaces = sorted(
-        n["metadata"]["name"] for n in cluster.list("Namespace", None, class_selector(class_name))
-    )
+    namespaces = sorted(n["metadata"]["name"] for n in cluster.list("Namespace", None, class_selector(class_name)))
     for name in namespaces:
         waiter.progress(f"deleting namespace {name}")
         cluster.delete("Namespace", None, name)
@@ -732,8 +829,11 @@ def delete_class(
         return [n["metadata"]["name"] for n in cluster.list("Namespace", None, class_selector(class_name))]
 
     try:
-        waiter.until(lambda: not remaining(), timeout_s=timeout_s,
-                     what=f"deleting {len(namespaces)} namespace(s) of class {class_name}")  # fmt: skip
+        waiter.until(
+            lambda: not remaining(),
+            timeout_s=timeout_s,
+            what=f"deleting {len(namespaces)} namespace(s) of class {class_name}",
+        )
     except WaitTimeout:
         stuck = remaining()
         raise WaitTimeout(
@@ -741,5 +841,3 @@ def delete_class(
             f"see `kubectl get namespace {stuck[0]} -o yaml`"
         ) from None
     return namespaces
-
-

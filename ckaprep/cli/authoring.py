@@ -8,9 +8,18 @@ from typing import Annotated, Optional
 import typer
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, command_group, environment, err, found_capabilities, handles_errors, out, print_json,
-    refuse_unsupported, supported_only,
-)  # fmt: skip
+    JsonOption,
+    ProbeImageOption,
+    command_group,
+    environment,
+    err,
+    found_capabilities,
+    handles_errors,
+    out,
+    print_json,
+    refuse_unsupported,
+    supported_only,
+)
 from ckaprep.exit_status import ExitStatus
 
 commands = command_group()
@@ -60,8 +69,12 @@ def _what_the_cluster_runs(env, exercises: list, *, named: bool):
         pool = fault_pool(exercise.faults)
         lacking = [reason for f in proof.faults if f in pool for reason in capabilities.unmet(fault_requires(pool[f]))]
         if lacking:
-            err.print(f"note: left out proof {exercise.id}:{proof.name}: its faults need what this cluster lacks "
-                      f"({lacking[0]})", markup=False, soft_wrap=True)  # fmt: skip
+            err.print(
+                f"note: left out proof {exercise.id}:{proof.name}: its faults need what this cluster lacks "
+                f"({lacking[0]})",
+                markup=False,
+                soft_wrap=True,
+            )
         return not lacking
 
     return exercises, runnable
@@ -105,11 +118,19 @@ def validate(
         warnings += [trainer_clash(path, others)] if others and not twin else []
         warnings += control_character_warnings(exercise, path)
         right = sum(p.is_right for p in exercise.proofs)
-        results.append({
-            "file": str(path), "ok": not problems, "problems": problems, "warnings": warnings, "id": exercise.id,
-            "builtin": bool(twin and twin[1]) or path.resolve() == _builtin_path(exercise.id),
-            "checks": len(exercise.checks), "right_proofs": right, "wrong_proofs": len(exercise.proofs) - right,
-        })  # fmt: skip
+        results.append(
+            {
+                "file": str(path),
+                "ok": not problems,
+                "problems": problems,
+                "warnings": warnings,
+                "id": exercise.id,
+                "builtin": bool(twin and twin[1]) or path.resolve() == _builtin_path(exercise.id),
+                "checks": len(exercise.checks),
+                "right_proofs": right,
+                "wrong_proofs": len(exercise.proofs) - right,
+            }
+        )
     if as_json:
         print_json(results)
     else:
@@ -118,8 +139,9 @@ def validate(
                 out.print(
                     f"ok  {item['file']}: {item['checks']} checks, {item['right_proofs']} right and "
                     f"{item['wrong_proofs']} wrong answers" + (" (the built-in exercise)" if item["builtin"] else ""),
-                    markup=False, soft_wrap=True,
-                )  # fmt: skip
+                    markup=False,
+                    soft_wrap=True,
+                )
             for warning in item.get("warnings", []):
                 err.print(f"warning: {warning}", markup=False, soft_wrap=True)
             for problem in item["problems"]:
@@ -139,7 +161,8 @@ def prove(
     proof_names: Annotated[
         Optional[list[str]],
         typer.Option(
-            "--proof", metavar="NAME",
+            "--proof",
+            metavar="NAME",
             help="Run only this proof (repeatable); fresh-start is one. EXERCISE:NAME picks one exercise's.",
         ),
     ] = None,
@@ -160,8 +183,8 @@ def prove(
     kubectl, 3 cluster unreachable or access denied, 4 probe image cannot be pulled.
     """
     from ckaprep.catalogue.exercise import FRESH_START
-    from ckaprep.errors import CkaprepError, UsageError
     from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE
+    from ckaprep.errors import CkaprepError, UsageError
     from ckaprep.practice.proving import Kubectl, Prover, find_kubectl, plan_tasks, select_proofs, selecting_names
 
     env = environment(ctx)
@@ -176,13 +199,18 @@ def prove(
     if not unknown and not plan and len(exercises) < len(loaded):
         from ckaprep.errors import MissingCapability
 
-        raise MissingCapability("every proof asked for belongs to an exercise this cluster cannot support (see the "
-                                "note above); `ckaprep doctor` says what to change")  # fmt: skip
+        raise MissingCapability(
+            "every proof asked for belongs to an exercise this cluster cannot support (see the "
+            "note above); `ckaprep doctor` says what to change"
+        )
     if unknown or not plan:
         raise UsageError(f"no proof named {', '.join(map(repr, unknown or names))} in the exercises given")
     kubectl = env.kubectl or Kubectl(find_kubectl(env.environ), env.environ, env.kubeconfig, env.context)
-    rows = [(ex.id, name) for ex, proofs, fresh in plan
-            for name in ([FRESH_START] if fresh else []) + [p.name for p in proofs]]  # fmt: skip
+    rows = [
+        (ex.id, name)
+        for ex, proofs, fresh in plan
+        for name in ([FRESH_START] if fresh else []) + [p.name for p in proofs]
+    ]
     total = len(rows)
 
     def report(verdict, done: int):
@@ -194,9 +222,12 @@ def prove(
         )
 
     prover = Prover(
-        cluster=env.cluster(), kubectl=kubectl, options=env.grading_options(wait_s=0, probe_image=probe_image),
-        now=env.now, on_start=lambda exercise_id, name: err.print(f"      … {exercise_id} {name}", markup=False, style="dim"),
-    )  # fmt: skip
+        cluster=env.cluster(),
+        kubectl=kubectl,
+        options=env.grading_options(wait_s=0, probe_image=probe_image),
+        now=env.now,
+        on_start=lambda exercise_id, name: err.print(f"      … {exercise_id} {name}", markup=False, style="dim"),
+    )
     started = env.monotonic()
     tasks = [task for ex, proofs, fresh in plan for task in plan_tasks(ex, proofs, fresh)]
     try:
@@ -206,27 +237,36 @@ def prove(
         if done and not as_json:
             from ckaprep.views.render import proof_table
 
-            out.print(proof_table(sorted(done, key=lambda v: rows.index((v.exercise, v.proof))),
-                                  env.monotonic() - started, total - len(done)))  # fmt: skip
+            out.print(
+                proof_table(
+                    sorted(done, key=lambda v: rows.index((v.exercise, v.proof))),
+                    env.monotonic() - started,
+                    total - len(done),
+                )
+            )
         if prover.created:  # else nothing was created: there is nothing to look for
             namespaces = [name.split(" ", 1)[1] for name in prover.created if name.startswith("Namespace ")]
             what = f"namespaces {', '.join(namespaces)}" if namespaces else "objects created by the proofs"
             err.print(
                 f"prove stopped; {what} may remain: kubectl get namespaces -l {OWNER_LABEL}={OWNER_VALUE}",
-                markup=False, soft_wrap=True,
-            )  # fmt: skip
+                markup=False,
+                soft_wrap=True,
+            )
         raise
     verdicts = sorted(done, key=lambda v: rows.index((v.exercise, v.proof)))
     elapsed = env.monotonic() - started
     stopped = len(verdicts) < total
     if as_json:
-        print_json({
-            "ok": all(v.ok for v in verdicts) and not stopped, "elapsed_s": round(elapsed, 1),
-            "proofs": [v.to_json() for v in verdicts], "not_run": total - len(verdicts),
-        })  # fmt: skip
+        print_json(
+            {
+                "ok": all(v.ok for v in verdicts) and not stopped,
+                "elapsed_s": round(elapsed, 1),
+                "proofs": [v.to_json() for v in verdicts],
+                "not_run": total - len(verdicts),
+            }
+        )
     else:
         from ckaprep.views.render import proof_table
 
         out.print(proof_table(verdicts, elapsed, total - len(verdicts)))
     raise typer.Exit(int(ExitStatus.OK if all(v.ok for v in verdicts) and not stopped else ExitStatus.CHECKS_FAILED))
-

@@ -24,7 +24,6 @@ from ckaprep.environment import Environment
 from ckaprep.errors import CkaprepError, one_line
 from ckaprep.exit_status import ExitStatus
 
-
 GLOBAL_OPTION_NAMES = ("kubeconfig", "context", "exercises")
 
 
@@ -124,9 +123,16 @@ if hasattr(typer.core.TyperArgument, "display_type_rich"):
 def command_group(name: str | None = None, help: str | None = None) -> typer.Typer:
     """A group of commands: `exam` and `classroom` have a name of their own; a group without
     one adds its commands to the top level."""
-    return typer.Typer(cls=CommandGroup, name=name, help=help, no_args_is_help=name is not None,
-                       context_settings=HELP_OPTIONS,
-                       add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)  # fmt: skip
+    return typer.Typer(
+        cls=CommandGroup,
+        name=name,
+        help=help,
+        no_args_is_help=name is not None,
+        context_settings=HELP_OPTIONS,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
 
 
 out = stdout_console()
@@ -252,11 +258,12 @@ def completion_script(shell: str) -> str:
 ProbeImageOption = Annotated[
     Optional[str],
     typer.Option(
-        "--probe-image", metavar="IMAGE",
+        "--probe-image",
+        metavar="IMAGE",
         help="Image for the in-cluster curl probe pod, e.g. a mirror on an air-gapped cluster "
         "(default: $CKAPREP_PROBE_IMAGE, then the pinned curl image).",
     ),
-]  # fmt: skip
+]
 
 
 # -- the global options ---------------------------------------------------------------------
@@ -346,8 +353,9 @@ def suggest(env: Environment, *, quiet: bool = False, among: dict | None = None)
     Chosen `among` these exercises, by default those the cluster can run as far as the cache knows."""
     from ckaprep.practice.progress import next_exercise
 
-    exercises = among if among is not None else supported_only(
-        catalogue(env), known_capabilities(env), unknown_note=False)  # a suggestion, not a listing
+    exercises = (
+        among if among is not None else supported_only(catalogue(env), known_capabilities(env), unknown_note=False)
+    )  # a suggestion, not a listing
     suggestion = next_exercise(read_history(env), exercises, env.now())
     if not quiet:
         err.print(f"next: {suggestion.reason}", soft_wrap=True)
@@ -429,11 +437,17 @@ def found_capabilities(env: Environment, exercises, progress=None):
         if getattr(env.state, "seat", None) is not None:  # a seat may not make a namespace to try things in
             return Capabilities()
         (progress or (lambda message: None))("finding out what the cluster offers: " + ", ".join(sorted(want)))
-        return find_capabilities(env.cluster(), want=want, curl_image=env.default_probe_image,
-                                 waiter=env.waiter(progress)).capabilities  # fmt: skip
+        return find_capabilities(
+            env.cluster(), want=want, curl_image=env.default_probe_image, waiter=env.waiter(progress)
+        ).capabilities
 
-    return capabilities_for(exercises, cache=cache, cluster_name=cache.cluster_of(env.environ, env.kubeconfig,
-                            env.context), now=env.now(), probe=probe)  # fmt: skip
+    return capabilities_for(
+        exercises,
+        cache=cache,
+        cluster_name=cache.cluster_of(env.environ, env.kubeconfig, env.context),
+        now=env.now(),
+        probe=probe,
+    )
 
 
 def refuse_unsupported(exercise, capabilities) -> None:
@@ -445,13 +459,17 @@ def refuse_unsupported(exercise, capabilities) -> None:
     unknown = capabilities.unknown(exercise.requires) if capabilities is not None else list(exercise.requires)
     wants = ", ".join(r.text for r in exercise.requires)
     if reasons:
-        raise MissingCapability(f"exercise {exercise.id} cannot run on this cluster: {'; '.join(reasons)} "
-                                f"(it requires {wants or 'what its faults need'}); `ckaprep doctor` says what to change")  # fmt: skip
+        raise MissingCapability(
+            f"exercise {exercise.id} cannot run on this cluster: {'; '.join(reasons)} "
+            f"(it requires {wants or 'what its faults need'}); `ckaprep doctor` says what to change"
+        )
     if unknown:
-        raise MissingCapability(f"exercise {exercise.id} requires {wants}, and whether this cluster has "
-                                f"{', '.join(r.described for r in unknown)} cannot be found out with these credentials "
-                                "(a classroom seat, or a user who may not list nodes); practise it on a cluster of "
-                                "your own, where `ckaprep doctor` finds out")  # fmt: skip
+        raise MissingCapability(
+            f"exercise {exercise.id} requires {wants}, and whether this cluster has "
+            f"{', '.join(r.described for r in unknown)} cannot be found out with these credentials "
+            "(a classroom seat, or a user who may not list nodes); practise it on a cluster of "
+            "your own, where `ckaprep doctor` finds out"
+        )
 
 
 def on_topics(exercises: dict, topics) -> dict:
@@ -493,6 +511,8 @@ def capabilities_unknown(exercises: dict, capabilities) -> str:
         unknown.update(dict.fromkeys(r.capability for r in missing))
     if not count:
         return ""
-    return (f"{count} exercise{'s' if count != 1 else ''} require{'s' if count == 1 else ''} "
-            f"{', '.join(unknown)}, which is not known of this cluster (not found out in the last hour): "
-            f"listed all the same; `ckaprep doctor` finds out")  # fmt: skip
+    return (
+        f"{count} exercise{'s' if count != 1 else ''} require{'s' if count == 1 else ''} "
+        f"{', '.join(unknown)}, which is not known of this cluster (not found out in the last hour): "
+        f"listed all the same; `ckaprep doctor` finds out"
+    )

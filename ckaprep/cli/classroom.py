@@ -13,11 +13,29 @@ import typer
 from rich.text import Text
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, Spinner, catalogue, command_group, complete_exam_topic, environment, err,
-    handles_errors, on_topics, out, print_json, waiter,
-)  # fmt: skip
+    JsonOption,
+    ProbeImageOption,
+    Spinner,
+    catalogue,
+    command_group,
+    complete_exam_topic,
+    environment,
+    err,
+    handles_errors,
+    on_topics,
+    out,
+    print_json,
+    waiter,
+)
 from ckaprep.errors import one_line
-from ckaprep.views.classroom_tables import class_exam_table, grades_table, minutes, report_view, seats_table, status_table
+from ckaprep.views.classroom_tables import (
+    class_exam_table,
+    grades_table,
+    minutes,
+    report_view,
+    seats_table,
+    status_table,
+)
 
 commands = command_group(
     name="classroom",
@@ -30,7 +48,9 @@ commands = command_group(
     ),
 )
 
-ClassName = Annotated[str, typer.Argument(metavar="CLASS", help="The class's name (lower-case letters, digits, dashes).")]
+ClassName = Annotated[
+    str, typer.Argument(metavar="CLASS", help="The class's name (lower-case letters, digits, dashes).")
+]
 Parallel = Annotated[int, typer.Option("--parallel", min=1, max=64, help="Seats handled at the same time.")]
 
 
@@ -38,6 +58,7 @@ def _seat_problems(rows: list[dict]) -> None:
     for row in rows:
         if row.get("problem"):
             err.print(Text(f"seat {row['seat']}: {one_line(row['problem'])}"))
+
 
 @commands.command("create")
 @handles_errors
@@ -48,9 +69,12 @@ def classroom_create(
     learners: Annotated[
         Optional[Path], typer.Option("--learners", metavar="FILE", help="Learners' names, one a line: one seat each.")
     ] = None,
-    valid: Annotated[str, typer.Option("--valid", metavar="DURATION", help="How long the seats' tokens last, e.g. 8h.")] = "8h",
+    valid: Annotated[
+        str, typer.Option("--valid", metavar="DURATION", help="How long the seats' tokens last, e.g. 8h.")
+    ] = "8h",
     out_dir: Annotated[
-        Optional[Path], typer.Option("--out", metavar="DIR", help="Where the kubeconfigs go (default: ./CLASS-kubeconfigs).")
+        Optional[Path],
+        typer.Option("--out", metavar="DIR", help="Where the kubeconfigs go (default: ./CLASS-kubeconfigs)."),
     ] = None,
     parallel: Parallel = 8,
     rename: Annotated[
@@ -76,20 +100,43 @@ def classroom_create(
     with Spinner() as progress:
         progress("setting up seats")
         created = create_class(
-            cluster, class_name, seats=seats, learners=names, namespaces=needed, valid_s=valid_s,
-            out_dir=out_dir or Path(f"{class_name}-kubeconfigs"), parallel=parallel, progress=progress,
+            cluster,
+            class_name,
+            seats=seats,
+            learners=names,
+            namespaces=needed,
+            valid_s=valid_s,
+            out_dir=out_dir or Path(f"{class_name}-kubeconfigs"),
+            parallel=parallel,
+            progress=progress,
             rename=rename,
-        )  # fmt: skip
+        )
     took = time.monotonic() - began
     if as_json:
-        print_json({"class": class_name, "seconds": round(took, 2), "seats": [
-            {"seat": c.seat.id, "learner": c.seat.learner, "namespaces": c.seat.namespaces,
-             "kubeconfig": c.kubeconfig, "expires": c.expires, "new": c.new} for c in created]})  # fmt: skip
+        print_json(
+            {
+                "class": class_name,
+                "seconds": round(took, 2),
+                "seats": [
+                    {
+                        "seat": c.seat.id,
+                        "learner": c.seat.learner,
+                        "namespaces": c.seat.namespaces,
+                        "kubeconfig": c.kubeconfig,
+                        "expires": c.expires,
+                        "new": c.new,
+                    }
+                    for c in created
+                ],
+            }
+        )
         return
     out.print(seats_table(created))
     fresh = sum(c.new for c in created)
-    out.print(f"class {class_name}: {fresh} new seat(s), {len(created) - fresh} kept; {len(created)} kubeconfig(s) "
-              f"written in {took:.1f}s")  # fmt: skip
+    out.print(
+        f"class {class_name}: {fresh} new seat(s), {len(created) - fresh} kept; {len(created)} kubeconfig(s) "
+        f"written in {took:.1f}s"
+    )
     out.print("Each learner runs ckaprep with their file: export KUBECONFIG=<file>; ckaprep start <exercise>")
 
 
@@ -115,20 +162,25 @@ def classroom_exam(
     ctx: typer.Context,
     class_name: ClassName,
     tasks: Annotated[Optional[int], typer.Option("--tasks", min=1, metavar="N", help="As for `exam start`.")] = None,
-    minutes: Annotated[Optional[int], typer.Option("--minutes", min=1, metavar="M", help="As for `exam start`.")] = None,
+    minutes: Annotated[
+        Optional[int], typer.Option("--minutes", min=1, metavar="M", help="As for `exam start`.")
+    ] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="S", help="Seed of the draw.")] = None,
-    topic: Annotated[Optional[list[str]], typer.Option("--topic", metavar="TOPIC", autocompletion=complete_exam_topic,
-                                                       help="As for `exam start`.")] = None,
-    draw: Annotated[str, typer.Option("--draw", metavar="same|per-seat", help="One draw for all, or one per seat.")] = "same",
+    topic: Annotated[
+        Optional[list[str]],
+        typer.Option("--topic", metavar="TOPIC", autocompletion=complete_exam_topic, help="As for `exam start`."),
+    ] = None,
+    draw: Annotated[
+        str, typer.Option("--draw", metavar="same|per-seat", help="One draw for all, or one per seat.")
+    ] = "same",
     force: Annotated[bool, typer.Option("--force", help="Replace the seats' active exercises or exams.")] = False,
     parallel: Parallel = 8,
     as_json: JsonOption = False,
 ):
     """Start the same mock exam in every seat at once, with one deadline. Learners see it with
     `ckaprep exam status`; `classroom grade CLASS --at-deadline` grades it when time is up."""
-    from ckaprep.classroom.exams import start_class_exam
     from ckaprep.attempts import new_seed
-
+    from ckaprep.classroom.exams import start_class_exam
     from ckaprep.classroom.seats import check_class_name
     from ckaprep.errors import UsageError
 
@@ -141,17 +193,31 @@ def classroom_exam(
     # whatever this cluster offers, and a fault pool draws only faults that require nothing.
     needing = sorted(key for key, ex in on_topics(everything, topic).items() if ex.requires)
     if needing:
-        err.print(f"note: left out {len(needing)} exercise{'s' if len(needing) != 1 else ''} a classroom seat "
-                  f"cannot grade, since {'they require' if len(needing) != 1 else 'it requires'} two nodes or "
-                  f"NetworkPolicy: {', '.join(needing)}", soft_wrap=True)  # fmt: skip
+        err.print(
+            f"note: left out {len(needing)} exercise{'s' if len(needing) != 1 else ''} a classroom seat "
+            f"cannot grade, since {'they require' if len(needing) != 1 else 'it requires'} two nodes or "
+            f"NetworkPolicy: {', '.join(needing)}",
+            soft_wrap=True,
+        )
     with Spinner() as progress:
         progress("setting up the exam in every seat")
         started = start_class_exam(
-            env.cluster(), check_class_name(class_name), {k: ex for k, ex in everything.items() if not ex.requires},
-            state_dir=env.state.directory, seed=seed,
-            now=env.now, tasks=tasks, topics=topic or (), minutes=minutes, per_seat=draw == "per-seat", force=force,
-            parallel=parallel, progress=progress, clock=env.monotonic, sleep=env.sleep,
-        )  # fmt: skip
+            env.cluster(),
+            check_class_name(class_name),
+            {k: ex for k, ex in everything.items() if not ex.requires},
+            state_dir=env.state.directory,
+            seed=seed,
+            now=env.now,
+            tasks=tasks,
+            topics=topic or (),
+            minutes=minutes,
+            per_seat=draw == "per-seat",
+            force=force,
+            parallel=parallel,
+            progress=progress,
+            clock=env.monotonic,
+            sleep=env.sleep,
+        )
     if as_json:
         print_json(started)
         return
@@ -165,7 +231,9 @@ def classroom_grade(
     ctx: typer.Context,
     class_name: ClassName,
     as_json: JsonOption = False,
-    wait: Annotated[float, typer.Option(min=0, max=600, help="As for `check`: seconds of polling a seat still settling.")] = 10.0,
+    wait: Annotated[
+        float, typer.Option(min=0, max=600, help="As for `check`: seconds of polling a seat still settling.")
+    ] = 10.0,
     parallel: Parallel = 8,
     probe_image: ProbeImageOption = None,
     at_deadline: Annotated[
@@ -181,14 +249,22 @@ def classroom_grade(
     env = environment(ctx)
     with Spinner() as progress:
         deadline = class_exam_deadline(env.cluster(), check_class_name(class_name)) if at_deadline else None
-        wait_for_deadline(deadline, now=env.now, sleep=env.sleep,
-                          waiting=lambda left: progress(f"grading at the deadline, in {minutes(left)}"))
+        wait_for_deadline(
+            deadline,
+            now=env.now,
+            sleep=env.sleep,
+            waiting=lambda left: progress(f"grading at the deadline, in {minutes(left)}"),
+        )
         progress("grading")
         options = env.grading_options(wait_s=wait, probe_image=probe_image, progress=progress)
         result = grade_class(
-            env.cluster(), check_class_name(class_name), catalogue(env), now=env.now(), options=options,
+            env.cluster(),
+            check_class_name(class_name),
+            catalogue(env),
+            now=env.now(),
+            options=options,
             parallel=parallel,
-        )  # fmt: skip
+        )
     if as_json:
         print_json(result)
         return
@@ -203,7 +279,9 @@ def classroom_report(
     ctx: typer.Context,
     class_name: ClassName,
     as_json: JsonOption = False,
-    html: Annotated[Optional[Path], typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML page.")] = None,
+    html: Annotated[
+        Optional[Path], typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML page.")
+    ] = None,
 ):
     """Learners × exercises with scores and time, the checks failed most often, and topic mastery."""
     from ckaprep.classroom.grades import class_report
@@ -212,8 +290,8 @@ def classroom_report(
     env = environment(ctx)
     report = class_report(env.cluster(), check_class_name(class_name), catalogue(env), env.now())
     if html is not None:
-        from ckaprep.views.classroom_html import report_html
         from ckaprep.errors import UsageError
+        from ckaprep.views.classroom_html import report_html
 
         try:
             html.write_text(report_html(report, env.now()), encoding="utf-8")

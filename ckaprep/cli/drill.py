@@ -11,11 +11,34 @@ import typer
 from rich.text import Text
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, Spinner, active, capabilities_unknown, catalogue, catalogue_and_skipped,
-    command_group, found_capabilities, known_capabilities, refuse_unsupported, supported_only,
-    complete_exercise, environment, err, find_exercise, finite, forget_if_gone, handles_errors, list_content, out,
-    print_json, print_rendered, print_trimmed, run_instead, suggest, waiter,
-)  # fmt: skip
+    JsonOption,
+    ProbeImageOption,
+    Spinner,
+    active,
+    capabilities_unknown,
+    catalogue,
+    catalogue_and_skipped,
+    command_group,
+    complete_exercise,
+    environment,
+    err,
+    find_exercise,
+    finite,
+    forget_if_gone,
+    found_capabilities,
+    handles_errors,
+    known_capabilities,
+    list_content,
+    out,
+    print_json,
+    print_rendered,
+    print_trimmed,
+    refuse_unsupported,
+    run_instead,
+    suggest,
+    supported_only,
+    waiter,
+)
 from ckaprep.errors import CkaprepError, UsageError, one_line
 from ckaprep.exit_status import ExitStatus
 
@@ -49,9 +72,14 @@ def list_exercises(
         exercises = list(kept.values())
         if path:
             exercises.sort(key=lambda ex: (step(ex.id), ex.id))
-        print_json([ex.to_summary() | {"requires": [r.to_json() for r in ex.requires]}
-                    | ({"stage": STAGE_OF.get(ex.id, OFF_PATH), "step": step(ex.id)} if path else {})
-                    for ex in exercises])  # fmt: skip
+        print_json(
+            [
+                ex.to_summary()
+                | {"requires": [r.to_json() for r in ex.requires]}
+                | ({"stage": STAGE_OF.get(ex.id, OFF_PATH), "step": step(ex.id)} if path else {})
+                for ex in exercises
+            ]
+        )
         return
     name = ("list-path" if path else "list") + ("-all" if every else "")
     print_rendered(env, name, list_content(env), lambda: _catalogue_view(env, path, every))
@@ -71,13 +99,19 @@ def _catalogue_view(env, path: bool = False, every: bool = False):
     notes = []
     selection = select(exercises, capabilities)
     if every and selection.left_out:  # listed all the same, and named
-        cannot = "; ".join(f"{exercise_id} ({', '.join(reasons)})" for exercise_id, reasons in selection.left_out.items())
+        cannot = "; ".join(
+            f"{exercise_id} ({', '.join(reasons)})" for exercise_id, reasons in selection.left_out.items()
+        )
         notes.append(Text(f"This cluster cannot run: {cannot}. ckaprep doctor says what to change.", style="dim"))
     if not every:
         exercises = selection.kept
         if selection.summary():
-            notes.append(Text(selection.summary() + ". ckaprep list --all lists them too; ckaprep doctor says "
-                              "what to change.", style="dim"))
+            notes.append(
+                Text(
+                    selection.summary() + ". ckaprep list --all lists them too; ckaprep doctor says what to change.",
+                    style="dim",
+                )
+            )
         if capabilities_unknown(exercises, capabilities):
             notes.append(Text(capabilities_unknown(exercises, capabilities), style="dim"))
     if path:
@@ -95,12 +129,14 @@ def start(
     ctx: typer.Context,
     exercise_id: Annotated[
         Optional[str],
-        typer.Argument(metavar="[EXERCISE]", help="An id from `ckaprep list`.", show_default=False,
-                       autocompletion=complete_exercise),
+        typer.Argument(
+            metavar="[EXERCISE]",
+            help="An id from `ckaprep list`.",
+            show_default=False,
+            autocompletion=complete_exercise,
+        ),
     ] = None,
-    next_: Annotated[
-        bool, typer.Option("--next", help="Start the exercise `ckaprep next` suggests.")
-    ] = False,
+    next_: Annotated[bool, typer.Option("--next", help="Start the exercise `ckaprep next` suggests.")] = False,
     seed: Annotated[
         Optional[int], typer.Option(help="Seed for the random names and ports, to replay an attempt.")
     ] = None,
@@ -110,8 +146,8 @@ def start(
     as_json: JsonOption = False,
 ):
     """Set an exercise up in your cluster and print the task."""
-    from ckaprep.practice.lifecycle import start_drill
     from ckaprep.attempts import new_seed
+    from ckaprep.practice.lifecycle import start_drill
 
     env = environment(ctx)
     if (exercise_id is None) == (not next_):
@@ -131,10 +167,16 @@ def start(
         refuse_unsupported(exercise, capabilities)
         cluster = env.cluster()
         attempt = start_drill(
-            env.workspace, exercise, cluster, seed=seed, now=env.now(), force=force,
-            context=env.context, waiter=waiter(env, progress),
+            env.workspace,
+            exercise,
+            cluster,
+            seed=seed,
+            now=env.now(),
+            force=force,
+            context=env.context,
+            waiter=waiter(env, progress),
             faults=fault_draw(exercise.faults, seed, capabilities),
-        )  # fmt: skip
+        )
     if as_json:
         print_json(_task_json(exercise, attempt))
         return
@@ -145,8 +187,14 @@ def start(
 
 def _task_json(exercise, attempt) -> dict:
     """What `start --json` prints, and `task --json` again."""
-    return {"id": exercise.id, "namespace": attempt.namespace, "namespaces": attempt.namespaces,
-            "params": attempt.params, "seed": attempt.seed, "task": exercise.task_for(attempt.params)}  # fmt: skip
+    return {
+        "id": exercise.id,
+        "namespace": attempt.namespace,
+        "namespaces": attempt.namespaces,
+        "params": attempt.params,
+        "seed": attempt.seed,
+        "task": exercise.task_for(attempt.params),
+    }
 
 
 @commands.command("task")
@@ -155,8 +203,12 @@ def task_command(
     ctx: typer.Context,
     number: Annotated[
         Optional[int],
-        typer.Argument(metavar="[N]", min=1, show_default=False,
-                       help="During an exam: the task's number (default: the one last shown)."),
+        typer.Argument(
+            metavar="[N]",
+            min=1,
+            show_default=False,
+            help="During an exam: the task's number (default: the one last shown).",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ):
@@ -193,7 +245,8 @@ def check(
     wait: Annotated[
         float,
         typer.Option(
-            min=0, callback=finite,
+            min=0,
+            callback=finite,
             help="At most this many seconds of grading again while the cluster is still changing "
             "(pods starting, endpoints catching up, a controller about to undo the answer): no "
             "check passes or fails before it settles; a settled cluster is graded at once.",
@@ -241,10 +294,17 @@ def status(ctx: typer.Context, as_json: JsonOption = False):
         minutes = None
     if as_json:
         print_json(
-            {"exercise": attempt.exercise, "namespace": attempt.namespace,
-             "namespaces": attempt.namespaces, "started_at": attempt.started_at,
-             "elapsed_s": round(elapsed, 1), "minutes": minutes, "seed": attempt.seed, "params": attempt.params}
-        )  # fmt: skip
+            {
+                "exercise": attempt.exercise,
+                "namespace": attempt.namespace,
+                "namespaces": attempt.namespaces,
+                "started_at": attempt.started_at,
+                "elapsed_s": round(elapsed, 1),
+                "minutes": minutes,
+                "seed": attempt.seed,
+                "params": attempt.params,
+            }
+        )
         return
     out.print(one_line(f"exercise:   {attempt.exercise}"))
     out.print(one_line(f"namespace:  {', '.join(attempt.namespaces)}"))
@@ -308,8 +368,11 @@ def reset(
     as_json: JsonOption = False,
     forget: Annotated[
         bool,
-        typer.Option("--forget", help="Only drop the local record (of the exercise or exam), touching no cluster: "
-                     "for a cluster that is gone for good."),
+        typer.Option(
+            "--forget",
+            help="Only drop the local record (of the exercise or exam), touching no cluster: "
+            "for a cluster that is gone for good.",
+        ),
     ] = False,
 ):
     """Delete the active exercise's namespaces (only those ckaprep created) and clear it."""
@@ -330,8 +393,7 @@ def reset(
             out.print(one_line(f"reset {attempt.exercise}: namespace(s) {', '.join(attempt.namespaces)} emptied"))
         return
     if as_json:
-        print_json({"deleted": [ns for ns in attempt.namespaces if ns not in left_alone],
-                    "left_alone": left_alone})  # fmt: skip
+        print_json({"deleted": [ns for ns in attempt.namespaces if ns not in left_alone], "left_alone": left_alone})
         return
     for ns in left_alone:
         err.print(f"left namespace {one_line(ns)} alone: it does not carry ckaprep's labels for this attempt")
@@ -341,10 +403,8 @@ def reset(
 
 
 def _forget(env, as_json: bool) -> None:
-    from ckaprep.practice.lifecycle import forget_active
-
     from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE
-    from ckaprep.practice.lifecycle import UnreadableRecord
+    from ckaprep.practice.lifecycle import UnreadableRecord, forget_active
 
     forgotten = forget_active(env.state)
     namespaces = list(forgotten.namespaces)

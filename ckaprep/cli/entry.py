@@ -164,8 +164,10 @@ def _usage_error(exc, args: list[str]) -> int:
     swallowed = _command_taken_as_value(args, ctx)
     if swallowed:
         option, command = swallowed
-        print_error(f"{option} needs a value: {command!r} is a command, not its value "
-                    f"(e.g. ckaprep {command} {option} {GLOBAL_METAVARS[option]}; see `ckaprep --help`)")  # fmt: skip
+        print_error(
+            f"{option} needs a value: {command!r} is a command, not its value "
+            f"(e.g. ckaprep {command} {option} {GLOBAL_METAVARS[option]}; see `ckaprep --help`)"
+        )
         return int(ExitStatus.USAGE)
     where = f"`{ctx.command_path} --help`" if ctx is not None else "`ckaprep --help`"
     print_error(f"{exc.format_message().rstrip('.')} (see {where})")
@@ -181,8 +183,10 @@ def _refuse_an_option_as_value(args: list[str]) -> None:
         if value == "--":
             return
         if option in GLOBAL_OPTIONS and value.startswith("-") and value != "-":
-            raise UsageError(f"{option} needs a value, not the option {value!r} "
-                             f"(e.g. {option} {GLOBAL_METAVARS[option]}; see `ckaprep --help`)")  # fmt: skip
+            raise UsageError(
+                f"{option} needs a value, not the option {value!r} "
+                f"(e.g. {option} {GLOBAL_METAVARS[option]}; see `ckaprep --help`)"
+            )
 
 
 GLOBAL_METAVARS = {"--kubeconfig": "PATH", "--context": "NAME", "--exercises": "DIR"}

@@ -9,9 +9,22 @@ import typer
 from rich.text import Text
 
 from ckaprep.cli.base import (
-    JsonOption, Spinner, catalogue, command_group, complete_exam_topic, environment, err, forget_if_gone,
-    found_capabilities, handles_errors, on_topics, out, print_json, supported_only, waiter,
-)  # fmt: skip
+    JsonOption,
+    Spinner,
+    catalogue,
+    command_group,
+    complete_exam_topic,
+    environment,
+    err,
+    forget_if_gone,
+    found_capabilities,
+    handles_errors,
+    on_topics,
+    out,
+    print_json,
+    supported_only,
+    waiter,
+)
 from ckaprep.errors import UsageError
 from ckaprep.exit_status import ExitStatus
 
@@ -64,15 +77,26 @@ def _show_result(exam, as_json: bool) -> None:
 
 def _sheet_json(exam, exercises) -> dict:
     return {
-        "exam": exam.id, "seed": exam.seed, "practice": exam.practice, "minutes": exam.minutes,
-        "started_at": exam.started_at, "deadline": exam.deadline,
+        "exam": exam.id,
+        "seed": exam.seed,
+        "practice": exam.practice,
+        "minutes": exam.minutes,
+        "started_at": exam.started_at,
+        "deadline": exam.deadline,
         "tasks": [
-            {"number": n, "exercise": ex.id, "title": ex.title, "weight": exam.weights[n - 1],
-             "namespace": exam.task(n).namespace, "namespaces": exam.task(n).namespaces,
-             "params": exam.task(n).params, "task": ex.task_for(exam.task(n).params)}
+            {
+                "number": n,
+                "exercise": ex.id,
+                "title": ex.title,
+                "weight": exam.weights[n - 1],
+                "namespace": exam.task(n).namespace,
+                "namespaces": exam.task(n).namespaces,
+                "params": exam.task(n).params,
+                "task": ex.task_for(exam.task(n).params),
+            }
             for n, ex in enumerate(exercises, start=1)
         ],
-    }  # fmt: skip
+    }
 
 
 @commands.command("start")
@@ -84,12 +108,20 @@ def exam_start(
         typer.Option("--tasks", min=1, metavar="N", help="How many tasks (default: enough to cover every topic)."),
     ] = None,
     minutes: Annotated[
-        Optional[int], typer.Option("--minutes", min=1, metavar="M", help="Time limit (default: the tasks' suggested minutes).")
+        Optional[int],
+        typer.Option("--minutes", min=1, metavar="M", help="Time limit (default: the tasks' suggested minutes)."),
     ] = None,
-    seed: Annotated[Optional[int], typer.Option(metavar="S", help="Seed of the draw and the names, to replay an exam.")] = None,
+    seed: Annotated[
+        Optional[int], typer.Option(metavar="S", help="Seed of the draw and the names, to replay an exam.")
+    ] = None,
     topic: Annotated[
-        Optional[list[str]], typer.Option("--topic", metavar="TOPIC", autocompletion=complete_exam_topic,
-                                       help="Draw only exercises with this topic (repeatable).")
+        Optional[list[str]],
+        typer.Option(
+            "--topic",
+            metavar="TOPIC",
+            autocompletion=complete_exam_topic,
+            help="Draw only exercises with this topic (repeatable).",
+        ),
     ] = None,
     practice: Annotated[
         bool, typer.Option("--practice", help="Allow hint, solution and check (on the task `exam task N` shows).")
@@ -100,8 +132,8 @@ def exam_start(
     as_json: JsonOption = False,
 ):
     """Draw tasks, set them all up in your cluster at once, and print the exam sheet."""
-    from ckaprep.practice.exam import draw_exam, start_exam
     from ckaprep.attempts import new_seed
+    from ckaprep.practice.exam import draw_exam, start_exam
 
     env = environment(ctx)
     seed = new_seed(seed)
@@ -111,14 +143,28 @@ def exam_start(
         everything = catalogue(env)
         drawable = on_topics(everything, topic)
         capabilities = found_capabilities(env, drawable.values(), progress)
-        draw = draw_exam(supported_only(drawable, capabilities), seed=seed, tasks=tasks, topics=topic or (),
-                         minutes=minutes, capabilities=capabilities)  # fmt: skip
+        draw = draw_exam(
+            supported_only(drawable, capabilities),
+            seed=seed,
+            tasks=tasks,
+            topics=topic or (),
+            minutes=minutes,
+            capabilities=capabilities,
+        )
         cluster = env.cluster()
         progress(f"setting up {len(draw.exercises)} tasks")
         exam = start_exam(
-            env.workspace, cluster, draw, seed=seed, now=env.now, practice=practice,
-            force=force, context=env.context, waiter=waiter(env, progress), catalogue=everything,
-        )  # fmt: skip
+            env.workspace,
+            cluster,
+            draw,
+            seed=seed,
+            now=env.now,
+            practice=practice,
+            force=force,
+            context=env.context,
+            waiter=waiter(env, progress),
+            catalogue=everything,
+        )
     # The exam set up may be one cut short earlier and finished now, not this draw.
     exercises = [everything[task.exercise] for task in exam.tasks]
     err.print(f"set up {len(exam.tasks)} tasks in {time.monotonic() - began:.1f}s", style="dim")
@@ -144,8 +190,12 @@ def exam_status(ctx: typer.Context, as_json: JsonOption = False):
             del item["task"], item["params"]
             item["flagged"] = item["number"] in exam.flagged
         result = exam.result or {}
-        data |= {"time_left_s": round(max(0.0, exam.time_left_s(env.now())), 1), "submitted": exam.submitted,
-                 "score": result.get("score"), "verdict": result.get("verdict")}  # fmt: skip
+        data |= {
+            "time_left_s": round(max(0.0, exam.time_left_s(env.now())), 1),
+            "submitted": exam.submitted,
+            "score": result.get("score"),
+            "verdict": result.get("verdict"),
+        }
         print_json(data)
         return
     from ckaprep.views.render_exam import status_view
@@ -249,15 +299,30 @@ def exam_reset(ctx: typer.Context, as_json: JsonOption = False):
     if seated:
         if as_json:
             result = exam.result or {}
-            print_json({"exam": exam.id, "deleted": [], "emptied": exam.namespaces, "left_alone": [],
-                         "score": result.get("score"), "verdict": result.get("verdict")})  # fmt: skip
+            print_json(
+                {
+                    "exam": exam.id,
+                    "deleted": [],
+                    "emptied": exam.namespaces,
+                    "left_alone": [],
+                    "score": result.get("score"),
+                    "verdict": result.get("verdict"),
+                }
+            )
         else:
             out.print(f"reset exam {exam.id}: namespace(s) {', '.join(exam.namespaces)} emptied")
         return
     if as_json:
         result = exam.result or {}
-        print_json({"exam": exam.id, "deleted": deleted, "left_alone": left_alone,
-                     "score": result.get("score"), "verdict": result.get("verdict")})  # fmt: skip
+        print_json(
+            {
+                "exam": exam.id,
+                "deleted": deleted,
+                "left_alone": left_alone,
+                "score": result.get("score"),
+                "verdict": result.get("verdict"),
+            }
+        )
         return
     if just_submitted:
         out.print(f"exam {exam.id} was submitted first: {exam.result['score']:.1f}% {exam.result['verdict']}")

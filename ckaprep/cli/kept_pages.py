@@ -25,8 +25,14 @@ def stdout_console() -> Console:
 
 
 def page_key(console: Console, name: str, content: tuple) -> str:
-    terminal = (console.width, console.color_system, console.is_terminal, console.no_color, console.legacy_windows,
-                console.encoding)  # fmt: skip
+    terminal = (
+        console.width,
+        console.color_system,
+        console.is_terminal,
+        console.no_color,
+        console.legacy_windows,
+        console.encoding,
+    )
     return RenderedCache.key(name, *content, *terminal)
 
 

@@ -8,9 +8,18 @@ from typing import Annotated
 import typer
 
 from ckaprep.cli.base import (
-    JsonOption, ProbeImageOption, Spinner, capability_cache, catalogue, command_group, completion_script, environment,
-    handles_errors, print_json, print_trimmed,
-)  # fmt: skip
+    JsonOption,
+    ProbeImageOption,
+    Spinner,
+    capability_cache,
+    catalogue,
+    command_group,
+    completion_script,
+    environment,
+    handles_errors,
+    print_json,
+    print_trimmed,
+)
 
 commands = command_group()
 
@@ -29,8 +38,8 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
     Exit status: 0 all passed (warnings allowed), 1 a cluster feature failed,
     3 unreachable or missing permissions, 4 an image cannot be pulled, 5 timed out.
     """
-    from ckaprep.errors import NoKubeconfig
     from ckaprep.doctor import diagnose, no_cluster
+    from ckaprep.errors import NoKubeconfig
 
     env = environment(ctx)
     try:
@@ -40,12 +49,17 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
     if cluster is not None:
         with Spinner() as progress:
             options = env.grading_options(wait_s=0, probe_image=probe_image, progress=progress)
-            diagnosis = diagnose(cluster, probe_image=options.probe_image, waiter=options.waiter,
-                                 needed=_required_by(env))  # fmt: skip
+            diagnosis = diagnose(
+                cluster, probe_image=options.probe_image, waiter=options.waiter, needed=_required_by(env)
+            )
         if diagnosis.capabilities is not None:  # kept for an hour: list, next and start read it
             cache = capability_cache(env)
-            cache.put(cache.cluster_of(env.environ, env.kubeconfig, env.context), diagnosis.capabilities, env.now(),
-                      replace=True)  # fmt: skip
+            cache.put(
+                cache.cluster_of(env.environ, env.kubeconfig, env.context),
+                diagnosis.capabilities,
+                env.now(),
+                replace=True,
+            )
     if as_json:
         print_json(diagnosis.to_json())
     else:

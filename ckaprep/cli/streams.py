@@ -80,9 +80,12 @@ def _guarded(stream, fd: int, name: str):
             os.close(plug)
     encoding = getattr(stream, "encoding", None) or "utf-8"
     return io.TextIOWrapper(
-        _Descriptor(fd, name, closed=closed), encoding=encoding, errors="backslashreplace",
-        line_buffering=getattr(stream, "line_buffering", False), write_through=getattr(stream, "write_through", False),
-    )  # fmt: skip
+        _Descriptor(fd, name, closed=closed),
+        encoding=encoding,
+        errors="backslashreplace",
+        line_buffering=getattr(stream, "line_buffering", False),
+        write_through=getattr(stream, "write_through", False),
+    )
 
 
 def prepare() -> None:

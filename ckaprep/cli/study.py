@@ -7,9 +7,20 @@ from typing import Annotated, Optional
 import typer
 
 from ckaprep.cli.base import (
-    JsonOption, attempt_for_notes, catalogue, command_group, complete_topic, environment,
-    handles_errors, out, print_json, print_rendered, print_trimmed, read_history, suggest,
-)  # fmt: skip
+    JsonOption,
+    attempt_for_notes,
+    catalogue,
+    command_group,
+    complete_topic,
+    environment,
+    handles_errors,
+    out,
+    print_json,
+    print_rendered,
+    print_trimmed,
+    read_history,
+    suggest,
+)
 from ckaprep.errors import UsageError
 
 commands = command_group()
@@ -41,8 +52,15 @@ def explain(
     found = find_topic(topic, cache=env.parsed_cache())
     note = personal_note(found, attempt_for_notes(env))  # as ckaprep.cli.kept_pages.topic_content
     if as_json:
-        print_json({"topic": found.id, "summary": found.summary, "markdown": found.body,
-                    "personal": note, "practice": found.practice})  # fmt: skip
+        print_json(
+            {
+                "topic": found.id,
+                "summary": found.summary,
+                "markdown": found.body,
+                "personal": note,
+                "practice": found.practice,
+            }
+        )
         return
     print_rendered(env, "topic", (found.body, note), lambda: _topic_view(found.body, note))
 
@@ -115,8 +133,9 @@ def next_command(ctx: typer.Context, as_json: JsonOption = False):
     """Which exercise to practise now, and why (weakest topic first, spaced repetition)."""
     suggestion = suggest(environment(ctx), quiet=True)
     if as_json:
-        print_json({"exercise": suggestion.exercise, "reason": suggestion.reason,
-                    "box": suggestion.box, "due": suggestion.due})  # fmt: skip
+        print_json(
+            {"exercise": suggestion.exercise, "reason": suggestion.reason, "box": suggestion.box, "due": suggestion.due}
+        )
         return
     out.print(suggestion.reason)
     out.print("start it with:", style="bold cyan")

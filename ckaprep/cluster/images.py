@@ -23,7 +23,7 @@ def normalized_image(reference: str) -> str:
     tag = ""
     slash, colon = name.rfind("/"), name.rfind(":")
     if colon > slash:
-        name, tag = name[:colon], name[colon + 1:]
+        name, tag = name[:colon], name[colon + 1 :]
     first, sep, rest = name.partition("/")
     if sep and ("." in first or ":" in first or first == "localhost"):
         domain, path = first, rest

@@ -32,16 +32,16 @@ from websocket import WebSocketBadStatusException, WebSocketException, WebSocket
 
 from ckaprep.cluster import ALL_KINDS, ExecResult
 from ckaprep.errors import (
+    AlreadyExists,
     ClusterUnreachable,
+    Conflict,
     CredentialsRejected,
     KubeconfigError,
     NoKubeconfig,
-    PermissionDenied,
-    UsageError,
-    AlreadyExists,
-    Conflict,
     NotFound,
+    PermissionDenied,
     Refused,
+    UsageError,
     one_line,
 )
 
@@ -125,8 +125,10 @@ class KubeCluster:
         names = context_names(self._kubeconfig, self._environ)
         if context not in names:
             there = ", ".join(one_line(name) for name in names) if names else "none"
-            raise KubeconfigError(f"no context {one_line(context)!r} in kubeconfig {one_line(self._source)}; "
-                                  f"its contexts: {there} (see kubectl config get-contexts)")  # fmt: skip
+            raise KubeconfigError(
+                f"no context {one_line(context)!r} in kubeconfig {one_line(self._source)}; "
+                f"its contexts: {there} (see kubectl config get-contexts)"
+            )
 
     def _load_kubeconfig(self, kubeconfig: str | None, context: str | None) -> None:
         source = one_line(self._source)
@@ -144,9 +146,7 @@ class KubeCluster:
         elif not any(_exists(path) for path in self._source.split(os.pathsep)):
             raise NoKubeconfig(f"no kubeconfig: KUBECONFIG={source} names no file that exists")
         try:
-            config.load_kube_config(
-                config_file=kubeconfig, context=context, client_configuration=self._configuration
-            )
+            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=self._configuration)
         except ConfigException as exc:
             self._no_such_context(context)
             raise KubeconfigError(f"kubeconfig {source}: {exc}") from None
@@ -189,8 +189,7 @@ class KubeCluster:
                 context.load_cert_chain(cfg.cert_file, cfg.key_file)
             except (ssl.SSLError, OSError, ValueError) as exc:
                 raise KubeconfigError(
-                    f"kubeconfig {source}: {cert} and {key} are not a usable certificate and key "
-                    f"({_ssl_reason(exc)})"
+                    f"kubeconfig {source}: {cert} and {key} are not a usable certificate and key ({_ssl_reason(exc)})"
                 ) from None
 
     def describe(self) -> str:
@@ -271,9 +270,13 @@ class KubeCluster:
         try:
             if _CLASSIC_CALL_API:
                 response = api.call_api(
-                    path, method, **request,
-                    _preload_content=False, _return_http_data_only=True, _request_timeout=self._timeout_s,
-                )  # fmt: skip
+                    path,
+                    method,
+                    **request,
+                    _preload_content=False,
+                    _return_http_data_only=True,
+                    _request_timeout=self._timeout_s,
+                )
             else:
                 serialized = api.param_serialize(method, path, **request)
                 response = api.call_api(*serialized, _request_timeout=self._timeout_s).response
@@ -378,8 +381,11 @@ class KubeCluster:
         return self._call("PUT", self._path(manifest["kind"], meta.get("namespace"), meta["name"]), body=manifest)
 
     def request_token(self, namespace, service_account, seconds):
-        review = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-                  "spec": {"expirationSeconds": int(seconds)}}  # fmt: skip
+        review = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {"expirationSeconds": int(seconds)},
+        }
         path = self._path("ServiceAccount", namespace, service_account) + "/token"
         status = (self._call("POST", path, body=review) or {}).get("status") or {}
         return {"token": status.get("token", ""), "expiration": status.get("expirationTimestamp")}
@@ -392,7 +398,9 @@ class KubeCluster:
                 with open(cfg.ssl_ca_cert, encoding="ascii") as handle:
                     ca_pem = handle.read()
             except (OSError, ValueError) as exc:
-                raise KubeconfigError(f"kubeconfig {one_line(self._source)}: certificate-authority: {_os_problem(exc)}") from None
+                raise KubeconfigError(
+                    f"kubeconfig {one_line(self._source)}: certificate-authority: {_os_problem(exc)}"
+                ) from None
         return {"server": cfg.host, "ca_pem": ca_pem, "insecure": not cfg.verify_ssl}
 
     def _bearer_token(self) -> str:

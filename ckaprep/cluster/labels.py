@@ -67,7 +67,7 @@ def seat_of_account(namespace: str, name: str) -> str | None:
     if not namespace.endswith(ACCOUNTS_SUFFIX):
         return None
     class_name = namespace[: -len(ACCOUNTS_SUFFIX)]
-    number = name[len(class_name) + 1:] if name.startswith(class_name + "-") else ""
+    number = name[len(class_name) + 1 :] if name.startswith(class_name + "-") else ""
     if not (CLASS_NAME.fullmatch(class_name) and number.isdigit()):
         return None
     return f"{name}-a"

@@ -117,8 +117,9 @@ def port_matches(rule_port: dict, port: int, protocol: str, destination: Peer) -
     return low <= port <= high
 
 
-def rule_allows(rule: dict, other: Peer, port: int, protocol: str, destination: Peer,
-                policy_namespace: str, peers_key: str) -> bool:  # fmt: skip
+def rule_allows(
+    rule: dict, other: Peer, port: int, protocol: str, destination: Peer, policy_namespace: str, peers_key: str
+) -> bool:
     """An ingress rule (peers_key "from") or egress rule ("to"): no peers means every peer,
     no ports means every port."""
     peers = rule.get(peers_key)
@@ -146,16 +147,19 @@ def egress(policies: list[dict], source: Peer, destination: Peer, port: int, pro
 def _judge(policies, subject, direction, rules_key, peers_key, other, port, protocol, destination) -> Verdict:
     isolating = [p for p in policies if selects(p, subject, direction)]
     allowing = [
-        p for p in isolating
-        if any(rule_allows(r or {}, other, port, protocol, destination, p["metadata"]["namespace"], peers_key)
-               for r in (p.get("spec") or {}).get(rules_key) or [])
-    ]  # fmt: skip
+        p
+        for p in isolating
+        if any(
+            rule_allows(r or {}, other, port, protocol, destination, p["metadata"]["namespace"], peers_key)
+            for r in (p.get("spec") or {}).get(rules_key) or []
+        )
+    ]
     names = tuple(p["metadata"]["name"] for p in isolating)
     return Verdict(not isolating or bool(allowing), names, tuple(p["metadata"]["name"] for p in allowing))
 
 
 def connection(policies: list[dict], source: Peer, destination: Peer, port: int, protocol: str = "TCP") -> str:
-    """"" when the connection is allowed, else why not, in a few words."""
+    """ "" when the connection is allowed, else why not, in a few words."""
     out = egress(policies, source, destination, port, protocol)
     if not out.allowed:
         return f"egress from the client denied (policies {', '.join(out.isolating)} select it; none allows this)"

@@ -49,6 +49,7 @@ def pod_is_ready(pod: dict | None) -> bool:
 def ready_and_running(cluster, namespace: str, ready: str, running: str) -> Callable[[], bool]:
     """A wait's condition: Pod `ready` is Ready and Pod `running` runs (a server and its client);
     an image that cannot be pulled ends the wait with an ImagePullError."""
+
     def started() -> bool:
         server, client = cluster.get("Pod", namespace, ready), cluster.get("Pod", namespace, running)
         for pod in (server, client):
@@ -68,8 +69,9 @@ class Waiter:
     sleep: Callable[[float], None] = time.sleep
 
     def until(self, condition: Callable[[], bool], *, timeout_s: float, what: str) -> None:
-        wait_until(condition, timeout_s=timeout_s, what=what, progress=self.progress,
-                   clock=self.clock, sleep=self.sleep)  # fmt: skip
+        wait_until(
+            condition, timeout_s=timeout_s, what=what, progress=self.progress, clock=self.clock, sleep=self.sleep
+        )
 
 
 def wait_until(

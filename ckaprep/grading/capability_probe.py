@@ -71,10 +71,14 @@ NETWORK_POLICY_FIX = (
     "(kindnet; use kind v0.24 or newer, with a multi-node config for the cross-node exercises); "
     "minikube: minikube start --nodes 2 --cni calico; k3s and k3d enforce it by default."
 )
-CROSS_NODE_FIX = ("Pods on different nodes cannot reach each other through a Service: check the CNI plugin "
-                  "and kube-proxy on every node (kubectl -n kube-system get pods -o wide).")  # fmt: skip
-DUAL_STACK_FIX = ("Exercises that require dual-stack are left out. kind: networking: {ipFamily: dual} in its "
-                  "config; minikube and k3s need dual-stack CIDRs given at creation.")  # fmt: skip
+CROSS_NODE_FIX = (
+    "Pods on different nodes cannot reach each other through a Service: check the CNI plugin "
+    "and kube-proxy on every node (kubectl -n kube-system get pods -o wide)."
+)
+DUAL_STACK_FIX = (
+    "Exercises that require dual-stack are left out. kind: networking: {ipFamily: dual} in its "
+    "config; minikube and k3s need dual-stack CIDRs given at creation."
+)
 
 
 def schedulable(node: dict) -> bool:
@@ -82,8 +86,12 @@ def schedulable(node: dict) -> bool:
     conditions = (node.get("status") or {}).get("conditions") or []
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
     spec = node.get("spec") or {}
-    taints = [t for t in spec.get("taints") or [] if t.get("effect") in ("NoSchedule", "NoExecute")
-              and (t.get("key"), t.get("effect")) not in TOLERATED_BY_DEFAULT]  # fmt: skip
+    taints = [
+        t
+        for t in spec.get("taints") or []
+        if t.get("effect") in ("NoSchedule", "NoExecute")
+        and (t.get("key"), t.get("effect")) not in TOLERATED_BY_DEFAULT
+    ]
     return ready and not spec.get("unschedulable") and not taints
 
 
@@ -101,14 +109,20 @@ def find_capabilities(
     nodes = _nodes(cluster, probed)
     if DUAL_STACK in want or NETWORK_POLICY in want or (CROSS_NODE in want and len(nodes) >= 2):
         namespace = namespace or "ckaprep-capabilities-" + "".join(
-            random.choices(string.ascii_lowercase + string.digits, k=5))  # fmt: skip
+            random.choices(string.ascii_lowercase + string.digits, k=5)
+        )
         probed.namespace = namespace
         waiter.progress(f"creating namespace {namespace}")
-        cluster.create({
-            "apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": namespace, "labels": {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: CAPABILITIES_ROLE,
-                                                      ATTEMPT_LABEL: namespace}},
-        })  # fmt: skip
+        cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": namespace,
+                    "labels": {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: CAPABILITIES_ROLE, ATTEMPT_LABEL: namespace},
+                },
+            }
+        )
         try:
             if DUAL_STACK in want:
                 _dual_stack(cluster, probed, namespace)
@@ -134,8 +148,14 @@ def _nodes(cluster: Cluster, probed: Probed) -> list[str]:
     try:
         nodes = cluster.list("Node", None)
     except PermissionDenied as exc:
-        _add(probed, NODES, title, "warn", f"nodes unknown: {exc.message}",
-             "Listing nodes needs a cluster-wide right (an admin context has it).")  # fmt: skip
+        _add(
+            probed,
+            NODES,
+            title,
+            "warn",
+            f"nodes unknown: {exc.message}",
+            "Listing nodes needs a cluster-wide right (an admin context has it).",
+        )
         return []
     names = sorted(n["metadata"]["name"] for n in nodes if schedulable(n))
     _set(probed, nodes=len(names))
@@ -146,8 +166,14 @@ def _nodes(cluster: Cluster, probed: Probed) -> list[str]:
     elif names:
         _add(probed, NODES, title, "warn", f"one node is schedulable ({names[0]}){aside}", MORE_NODES_FIX)
     else:
-        _add(probed, NODES, title, "fail", f"no node is schedulable{aside}",
-             "Uncordon a node (kubectl uncordon NODE) or remove its NoSchedule taint.")  # fmt: skip
+        _add(
+            probed,
+            NODES,
+            title,
+            "fail",
+            f"no node is schedulable{aside}",
+            "Uncordon a node (kubectl uncordon NODE) or remove its NoSchedule taint.",
+        )
     return names
 
 
@@ -155,67 +181,106 @@ def _nodes(cluster: Cluster, probed: Probed) -> list[str]:
 def _dual_stack(cluster: Cluster, probed: Probed, namespace: str) -> None:
     title = "Dual-stack (IPv4 and IPv6) Services"
     try:
-        service = cluster.create({
-            "apiVersion": "v1", "kind": "Service", "metadata": {"name": "dual-stack", "namespace": namespace},
-            "spec": {"ipFamilyPolicy": "RequireDualStack", "ports": [{"port": SERVICE_PORT}]},
-        })  # fmt: skip
+        service = cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "dual-stack", "namespace": namespace},
+                "spec": {"ipFamilyPolicy": "RequireDualStack", "ports": [{"port": SERVICE_PORT}]},
+            }
+        )
     except Refused:  # refused (HTTP 422): a single-stack cluster
         _set(probed, dual_stack=False)
-        _add(probed, DUAL_STACK, title, "warn", "dual-stack: no (a RequireDualStack Service is refused)",
-             DUAL_STACK_FIX)  # fmt: skip
+        _add(
+            probed, DUAL_STACK, title, "warn", "dual-stack: no (a RequireDualStack Service is refused)", DUAL_STACK_FIX
+        )
         return
     addresses = ((service or {}).get("spec") or {}).get("clusterIPs") or []
     dual = len(addresses) >= 2
     _set(probed, dual_stack=dual)
     got = ", ".join(addresses) or "no address"
-    _add(probed, DUAL_STACK, title, "pass" if dual else "warn",
-         f"dual-stack: {'yes' if dual else 'no'} (a RequireDualStack Service got {got})", "" if dual else DUAL_STACK_FIX)
+    _add(
+        probed,
+        DUAL_STACK,
+        title,
+        "pass" if dual else "warn",
+        f"dual-stack: {'yes' if dual else 'no'} (a RequireDualStack Service got {got})",
+        "" if dual else DUAL_STACK_FIX,
+    )
 
 
 # -- traffic: across nodes, and through a deny-all policy ------------------------------------------
 def _server_pod(namespace: str, image: str, node: str | None) -> dict:
     serve = f"mkdir -p /www && hostname > /www/index.html && exec httpd -f -p {WEB_PORT} -h /www"
     spec = {
-        "terminationGracePeriodSeconds": 1, "automountServiceAccountToken": False,
-        "containers": [{"name": "web", "image": image, "imagePullPolicy": "IfNotPresent", "command": ["sh", "-c", serve],
-                        "ports": [{"containerPort": WEB_PORT}],
-                        "readinessProbe": {"tcpSocket": {"port": WEB_PORT}, "periodSeconds": 1}}],
-    }  # fmt: skip
+        "terminationGracePeriodSeconds": 1,
+        "automountServiceAccountToken": False,
+        "containers": [
+            {
+                "name": "web",
+                "image": image,
+                "imagePullPolicy": "IfNotPresent",
+                "command": ["sh", "-c", serve],
+                "ports": [{"containerPort": WEB_PORT}],
+                "readinessProbe": {"tcpSocket": {"port": WEB_PORT}, "periodSeconds": 1},
+            }
+        ],
+    }
     if node:
         spec["nodeName"] = node
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "server", "namespace": namespace, "labels": dict(SERVER_LABELS)}, "spec": spec}  # fmt: skip
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "server", "namespace": namespace, "labels": dict(SERVER_LABELS)},
+        "spec": spec,
+    }
 
 
 def _client_pod(namespace: str, image: str, node: str | None) -> dict:
     spec = {
-        "terminationGracePeriodSeconds": 1, "automountServiceAccountToken": False,
-        "containers": [{"name": "client", "image": image, "imagePullPolicy": "IfNotPresent",
-                        "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]}],
-    }  # fmt: skip
+        "terminationGracePeriodSeconds": 1,
+        "automountServiceAccountToken": False,
+        "containers": [
+            {
+                "name": "client",
+                "image": image,
+                "imagePullPolicy": "IfNotPresent",
+                "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+            }
+        ],
+    }
     if node:
         spec["nodeName"] = node
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client", "namespace": namespace}, "spec": spec}
 
 
 def _deny_all_ingress(namespace: str) -> dict:
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": {"name": "deny-all-ingress", "namespace": namespace},
-            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}  # fmt: skip
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "deny-all-ingress", "namespace": namespace},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+    }
 
 
-def _traffic(cluster, probed: Probed, namespace: str, nodes: list[str], want, busybox_image, curl_image,
-             waiter: Waiter) -> None:  # fmt: skip
+def _traffic(
+    cluster, probed: Probed, namespace: str, nodes: list[str], want, busybox_image, curl_image, waiter: Waiter
+) -> None:
     two = len(nodes) >= 2
     server_node, client_node = (nodes[0], nodes[1]) if two else (None, None)
     cluster.create(_server_pod(namespace, busybox_image, server_node))
-    service = cluster.create({
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "server", "namespace": namespace},
-        "spec": {"selector": dict(SERVER_LABELS), "ports": [{"port": SERVICE_PORT, "targetPort": WEB_PORT}]},
-    })  # fmt: skip
+    service = cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "server", "namespace": namespace},
+            "spec": {"selector": dict(SERVER_LABELS), "ports": [{"port": SERVICE_PORT, "targetPort": WEB_PORT}]},
+        }
+    )
     cluster.create(_client_pod(namespace, curl_image, client_node))
     cluster_ip = ((service or {}).get("spec") or {}).get("clusterIP") or (
-        cluster.get("Service", namespace, "server") or {}).get("spec", {}).get("clusterIP")  # fmt: skip
+        cluster.get("Service", namespace, "server") or {}
+    ).get("spec", {}).get("clusterIP")
     url = f"http://{cluster_ip}:{SERVICE_PORT}/"
 
     started = ready_and_running(cluster, namespace, "server", "client")
@@ -226,7 +291,14 @@ def _traffic(cluster, probed: Probed, namespace: str, nodes: list[str], want, bu
         text = exc.message
         for finding_id, title in ((CROSS_NODE, "Service across nodes"), (NETWORK_POLICY, "NetworkPolicy enforced")):
             if finding_id in want and (finding_id != CROSS_NODE or two):
-                _add(probed, finding_id, title, "warn", f"not tried: {text}", "Run ckaprep doctor for the images and Pods.")
+                _add(
+                    probed,
+                    finding_id,
+                    title,
+                    "warn",
+                    f"not tried: {text}",
+                    "Run ckaprep doctor for the images and Pods.",
+                )
         return
     waiter.progress(f"a client asks the server's Service {url}" + (f" from {client_node}" if two else ""))
     reached, why = _reach(cluster, namespace, url, waiter, until=True, timeout_s=REACH_TIMEOUT_S)
@@ -234,27 +306,52 @@ def _traffic(cluster, probed: Probed, namespace: str, nodes: list[str], want, bu
         _set(probed, cross_node=reached)
         path = f"a Pod on {client_node} {{}} a backend on {server_node} through its ClusterIP"
         if reached:
-            _add(probed, CROSS_NODE, "Service across nodes", "pass", f"cross-node Service: ok ({path.format('reached')})")
+            _add(
+                probed, CROSS_NODE, "Service across nodes", "pass", f"cross-node Service: ok ({path.format('reached')})"
+            )
         else:
-            _add(probed, CROSS_NODE, "Service across nodes", "fail",
-                 f"cross-node Service: fails ({path.format('asked')}: {why})", CROSS_NODE_FIX)  # fmt: skip
+            _add(
+                probed,
+                CROSS_NODE,
+                "Service across nodes",
+                "fail",
+                f"cross-node Service: fails ({path.format('asked')}: {why})",
+                CROSS_NODE_FIX,
+            )
     if NETWORK_POLICY not in want:
         return
     title = "NetworkPolicy enforced"
     if not reached:
-        _add(probed, NETWORK_POLICY, title, "warn", f"not judged: the client never reached the server ({why})",
-             "Fix the Service traffic first (see the rows above).")  # fmt: skip
+        _add(
+            probed,
+            NETWORK_POLICY,
+            title,
+            "warn",
+            f"not judged: the client never reached the server ({why})",
+            "Fix the Service traffic first (see the rows above).",
+        )
         return
     cluster.create(_deny_all_ingress(namespace))
     waiter.progress(f"waiting up to {POLICY_TIMEOUT_S}s for a deny-all ingress policy to stop the connection")
     still_open, _ = _reach(cluster, namespace, url, waiter, until=False, timeout_s=POLICY_TIMEOUT_S)
     _set(probed, network_policy=not still_open)
     if still_open:
-        _add(probed, NETWORK_POLICY, title, "warn", "NetworkPolicy not enforced: a deny-all ingress policy left the "
-             f"connection open for {POLICY_TIMEOUT_S}s", NETWORK_POLICY_FIX)  # fmt: skip
+        _add(
+            probed,
+            NETWORK_POLICY,
+            title,
+            "warn",
+            f"NetworkPolicy not enforced: a deny-all ingress policy left the connection open for {POLICY_TIMEOUT_S}s",
+            NETWORK_POLICY_FIX,
+        )
     else:
-        _add(probed, NETWORK_POLICY, title, "pass",
-             "NetworkPolicy enforced: a deny-all ingress policy stopped the connection (twice in a row)")
+        _add(
+            probed,
+            NETWORK_POLICY,
+            title,
+            "pass",
+            "NetworkPolicy enforced: a deny-all ingress policy stopped the connection (twice in a row)",
+        )
 
 
 def _reach(cluster, namespace: str, url: str, waiter: Waiter, *, until: bool, timeout_s: float) -> tuple[bool, str]:

@@ -5,14 +5,29 @@ from __future__ import annotations
 import builtins
 import contextlib
 import hashlib
-import threading
 import secrets
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+from ckaprep.attempts import Attempt
 from ckaprep.cluster import Cluster, ExecResult
+from ckaprep.cluster.labels import (
+    OWNER_LABEL,
+    OWNER_VALUE,
+    PROBE_ROLE,
+    ROLE_LABEL,
+    is_probe_pod,
+    matches,
+    parse_selector,
+)
+from ckaprep.cluster.waiting import (
+    IMAGE_PULL_REASONS,
+    pod_is_running,
+    raise_if_image_pull_failed,
+)
 from ckaprep.errors import CkaprepError, PermissionDenied
 from ckaprep.grading.dns_probes import DnsAnswer, nslookup_argv, nslookup_exec_timeout_s, parse_nslookup_output
 from ckaprep.grading.options import GradingOptions
@@ -23,13 +38,6 @@ from ckaprep.grading.probes import (
     curl_argv,
     curl_exec_timeout_s,
     parse_curl_output,
-)
-from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE, PROBE_ROLE, ROLE_LABEL, is_probe_pod, matches, parse_selector
-from ckaprep.attempts import Attempt
-from ckaprep.cluster.waiting import (
-    IMAGE_PULL_REASONS,
-    pod_is_running,
-    raise_if_image_pull_failed,
 )
 
 PROBE_POD_PREFIX = "ckaprep-probe"
@@ -153,8 +161,9 @@ class GradingContext:
         return service
 
     # -- probe pods -----------------------------------------------------------
-    def probe_pod(self, namespace: str | None = None, *, newer_than: dict | None = None,
-                  placement: Placement | None = None) -> dict:  # fmt: skip
+    def probe_pod(
+        self, namespace: str | None = None, *, newer_than: dict | None = None, placement: Placement | None = None
+    ) -> dict:
         """A running probe pod; a new one when the current one predates `newer_than`.
 
         Environment variables are fixed when a container starts, so a pod
@@ -198,9 +207,7 @@ class GradingContext:
                 continue  # another placement's pod
             image = probe_image_of(pod)
             if image != self.probe_image:
-                self.note(
-                    f"The probe pod {meta['name']} ran {image}, not {self.probe_image}, so it was replaced."
-                )
+                self.note(f"The probe pod {meta['name']} ran {image}, not {self.probe_image}, so it was replaced.")
                 self.cluster.delete("Pod", ns, meta["name"])
             elif probe_pod_failed(pod):
                 self.cluster.delete("Pod", ns, meta["name"])
@@ -215,27 +222,27 @@ class GradingContext:
             # The check's labels first: ckaprep's own always win, so the pod stays a probe pod.
             labels = dict(placement.labels) | labels | {PLACEMENT_LABEL: placement.digest}
         manifest = {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {
-                    "name": name,
-                    "namespace": ns,
-                    "labels": labels,
-                },
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "probe",
-                            "image": self.probe_image,
-                            "imagePullPolicy": "IfNotPresent",
-                            # Exit promptly on TERM so cleanup does not wait out the grace period.
-                            "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 86400 & wait"],
-                        }
-                    ],
-                    "automountServiceAccountToken": False,
-                    "terminationGracePeriodSeconds": 1,
-                },
-            }  # fmt: skip
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": ns,
+                "labels": labels,
+            },
+            "spec": {
+                "containers": [
+                    {
+                        "name": "probe",
+                        "image": self.probe_image,
+                        "imagePullPolicy": "IfNotPresent",
+                        # Exit promptly on TERM so cleanup does not wait out the grace period.
+                        "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 86400 & wait"],
+                    }
+                ],
+                "automountServiceAccountToken": False,
+                "terminationGracePeriodSeconds": 1,
+            },
+        }
         if placement is not None and placement.node:
             manifest["spec"]["nodeName"] = placement.node  # bound there, past the scheduler
         self.cluster.create(manifest)
@@ -264,6 +271,7 @@ class GradingContext:
     def nodes(self) -> builtins.list[dict]:
         """The nodes a Pod can be placed on: not cordoned, without a NoSchedule or NoExecute
         taint; read once per run."""
+
         def load() -> builtins.list[dict]:
             found = []
             for node in self.cluster.list("Node", None):
@@ -283,8 +291,9 @@ class GradingContext:
         except PermissionDenied:
             return None
 
-    def exec_in_probe(self, argv: list[str], namespace: str | None = None, *, timeout: float | None = None,
-                      **kw) -> ExecResult:  # fmt: skip
+    def exec_in_probe(
+        self, argv: list[str], namespace: str | None = None, *, timeout: float | None = None, **kw
+    ) -> ExecResult:
         pod = self.probe_pod(namespace, **kw)
         meta = pod["metadata"]
         return self.cluster.exec(meta["namespace"], meta["name"], argv, timeout=timeout or CURL_TIMEOUT_S + 6)
@@ -292,18 +301,25 @@ class GradingContext:
     def curl(self, url: str, namespace: str | None = None) -> ProbeResult:
         return self.curl_many([url], namespace)[0]
 
-    def curl_many(self, urls: list[str], namespace: str | None = None, *, placement: Placement | None = None,
-                  timeout_s: int = CURL_TIMEOUT_S) -> builtins.list[ProbeResult]:  # fmt: skip
+    def curl_many(
+        self,
+        urls: list[str],
+        namespace: str | None = None,
+        *,
+        placement: Placement | None = None,
+        timeout_s: int = CURL_TIMEOUT_S,
+    ) -> builtins.list[ProbeResult]:
         """Every URL from the probe pod, a few per exec and the execs in parallel, results in order.
 
         `placement` sends them from a probe pod of its own (see `Placement`); `timeout_s` bounds
         each request (a connection a policy drops is waited for that long)."""
-        batches = [urls[i:i + URLS_PER_EXEC] for i in range(0, len(urls), URLS_PER_EXEC)]
+        batches = [urls[i : i + URLS_PER_EXEC] for i in range(0, len(urls), URLS_PER_EXEC)]
         extra = {"placement": placement} if placement is not None else {}
 
         def run(batch: list[str]) -> list[ProbeResult]:
-            done = self.exec_in_probe(curl_argv(batch, timeout_s), namespace,
-                                      timeout=curl_exec_timeout_s(batch, timeout_s), **extra)  # fmt: skip
+            done = self.exec_in_probe(
+                curl_argv(batch, timeout_s), namespace, timeout=curl_exec_timeout_s(batch, timeout_s), **extra
+            )
             return parse_curl_output(batch, done.returncode, done.stdout, done.stderr)
 
         if len(batches) == 1:

@@ -16,10 +16,7 @@ LOOKUP_TIMEOUT_S = 4  # per name, generous: cluster DNS answers its own names at
 DNS_MARKER = "ckaprep-dns"
 RESULT_MARKER = "__ckaprep_dns__"
 # Each pair of arguments is a record type and a name; nslookup's answer, then its exit status.
-SCRIPT = (
-    'while [ $# -ge 2 ]; do nslookup -type="$1" "$2" 2>&1; '
-    f'echo "{RESULT_MARKER} $?"; shift 2; done'
-)
+SCRIPT = f'while [ $# -ge 2 ]; do nslookup -type="$1" "$2" 2>&1; echo "{RESULT_MARKER} $?"; shift 2; done'
 RECORD_TYPES = ("A", "SRV")
 
 OK, NXDOMAIN, NODATA, ERROR = "ok", "nxdomain", "nodata", "error"
@@ -118,8 +115,9 @@ def _answer(name: str, rtype: str, text: str, status: int) -> DnsAnswer:
     if rtype == "SRV":
         srv = tuple(
             SrvRecord(int(m[1]), int(m[2]), int(m[3]), m[4].rstrip("."))
-            for m in (_SRV.search(line) for line in lines) if m
-        )  # fmt: skip
+            for m in (_SRV.search(line) for line in lines)
+            if m
+        )
         if srv:
             return DnsAnswer(name, rtype, OK, srv=srv)
     else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from ckaprep.attempts import Attempt
 from ckaprep.catalogue.exercise import CheckSpec, Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.errors import CkaprepError, PermissionDenied, StateError
@@ -15,7 +16,6 @@ from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.grading.flux import NamespaceView, reasons_in_flux
 from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.report import ERROR, FAIL, PASS, CheckResult, Report
-from ckaprep.attempts import Attempt
 
 POLL_INTERVAL_S = 1.0
 MAX_PARALLEL_CHECKS = 6
@@ -27,18 +27,18 @@ def run_check(ctx: GradingContext, check: CheckSpec) -> CheckResult:
         outcome = KINDS[check.kind].run(ctx, check.fields)
     except Fail as failed:
         return CheckResult(
-            **base, status=FAIL, expected=failed.expected, found=failed.found,
-            message=failed.message, hint=check.hint,
-        )  # fmt: skip
+            **base,
+            status=FAIL,
+            expected=failed.expected,
+            found=failed.found,
+            message=failed.message,
+            hint=check.hint,
+        )
     except CkaprepError:
         raise  # cluster access and image problems end the whole run
     except Exception as exc:  # a check that broke is reported, not fatal
-        return CheckResult(
-            **base, status=ERROR, expected="", found="", message=f"{type(exc).__name__}: {exc}"
-        )
-    return CheckResult(
-        **base, status=PASS, expected=outcome.expected, found=outcome.found, message=outcome.message
-    )
+        return CheckResult(**base, status=ERROR, expected="", found="", message=f"{type(exc).__name__}: {exc}")
+    return CheckResult(**base, status=PASS, expected=outcome.expected, found=outcome.found, message=outcome.message)
 
 
 def grade(
@@ -57,8 +57,7 @@ def grade(
     for namespace in attempt.namespaces:
         if cluster.get("Namespace", None, namespace) is None:
             raise StateError(
-                f"namespace {namespace} of the active exercise no longer exists; "
-                "run `ckaprep reset`, then start again"
+                f"namespace {namespace} of the active exercise no longer exists; run `ckaprep reset`, then start again"
             )
     ctx = GradingContext(cluster, attempt, options)
     checks = exercise.checks_for(attempt.params)
@@ -141,7 +140,10 @@ def cluster_dns_down(ctx: GradingContext) -> list[str]:
     except PermissionDenied:
         return []
     endpoints = [e for s in slices for e in s.get("endpoints") or []]
-    if not slices or any((e.get("conditions") or {}).get("ready") is not False for e in endpoints
-                         if not (e.get("conditions") or {}).get("terminating")):  # fmt: skip
+    if not slices or any(
+        (e.get("conditions") or {}).get("ready") is not False
+        for e in endpoints
+        if not (e.get("conditions") or {}).get("terminating")
+    ):
         return []
     return [f"cluster DNS (Service {namespace}/{service}) has no Ready server: it is restarting"]

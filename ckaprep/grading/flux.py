@@ -40,9 +40,15 @@ PROBE_SLACK_S = 2.0
 
 # Container states that do not get better by waiting.
 STUCK_REASONS = {
-    "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
-    "CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
-}  # fmt: skip
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "InvalidImageName",
+    "ErrImageNeverPull",
+    "CrashLoopBackOff",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+}
 CONTROLLER_MANAGED_BY = "endpointslice-controller.k8s.io"
 
 
@@ -112,8 +118,14 @@ def _replica_sets_against_their_deployment(view: NamespaceView) -> list[str]:
     deployments = {(d.get("metadata") or {}).get("uid"): d for d in view.deployments}
     live: dict[str, list[dict]] = {}
     for replica_set in view.replica_sets:
-        owner = next((r for r in (replica_set.get("metadata") or {}).get("ownerReferences") or []
-                      if r.get("kind") == "Deployment" and r.get("controller")), None)  # fmt: skip
+        owner = next(
+            (
+                r
+                for r in (replica_set.get("metadata") or {}).get("ownerReferences") or []
+                if r.get("kind") == "Deployment" and r.get("controller")
+            ),
+            None,
+        )
         if owner and owner.get("uid") in deployments and (replica_set.get("spec") or {}).get("replicas"):
             live.setdefault(owner["uid"], []).append(replica_set)
     reasons = []
@@ -226,12 +238,16 @@ def _slices_behind(service: dict, pods: list[dict], slices: list[dict]) -> list[
     uid = service["metadata"].get("uid")
     for item in slices:
         labels = _labels(item)
-        if labels.get("kubernetes.io/service-name") != name or labels.get(
-            "endpointslice.kubernetes.io/managed-by"
-        ) != CONTROLLER_MANAGED_BY:
+        if (
+            labels.get("kubernetes.io/service-name") != name
+            or labels.get("endpointslice.kubernetes.io/managed-by") != CONTROLLER_MANAGED_BY
+        ):
             continue
-        owners = {r["uid"] for r in (item.get("metadata") or {}).get("ownerReferences") or []
-                  if r.get("kind") == "Service" and r.get("uid")}  # fmt: skip
+        owners = {
+            r["uid"]
+            for r in (item.get("metadata") or {}).get("ownerReferences") or []
+            if r.get("kind") == "Service" and r.get("uid")
+        }
         if uid and owners and uid not in owners:
             # A deleted Service of the same name: its slices go with it in a moment, and until
             # then kube-proxy still sends some requests to its old Pods' addresses.

@@ -27,9 +27,18 @@ def curl_argv(urls: list[str], timeout_s: int = CURL_TIMEOUT_S) -> list[str]:
         if index:
             argv.append("--next")
         argv += [
-            "-sS", "--max-time", str(timeout_s), "--connect-timeout", str(timeout_s - 1),
-            "-o", "-", "-w", WRITE_OUT, "--url", url,
-        ]  # fmt: skip
+            "-sS",
+            "--max-time",
+            str(timeout_s),
+            "--connect-timeout",
+            str(timeout_s - 1),
+            "-o",
+            "-",
+            "-w",
+            WRITE_OUT,
+            "--url",
+            url,
+        ]
     return argv
 
 
@@ -56,14 +65,18 @@ class ProbeResult:
         if self.exit_code == 0:
             return f"HTTP {self.http_status}"
         if self.exit_code is None:
-            return f"no result from the probe ({self.stderr.strip()})" if self.stderr.strip() else (
-                "no exit status from the probe"
+            return (
+                f"no result from the probe ({self.stderr.strip()})"
+                if self.stderr.strip()
+                else ("no exit status from the probe")
             )
         if self.exit_code == 28 and "resolv" in self.stderr.lower():
             return "DNS lookup timed out (curl exit 28)"  # no answer from cluster DNS at all
         known = CURL_CAUSES.get(self.exit_code)
-        return f"{known} (curl exit {self.exit_code})" if known else (
-            f"curl exit {self.exit_code}: {self.stderr.strip() or 'no detail'}"
+        return (
+            f"{known} (curl exit {self.exit_code})"
+            if known
+            else (f"curl exit {self.exit_code}: {self.stderr.strip() or 'no detail'}")
         )
 
 
@@ -79,14 +92,16 @@ def parse_curl_output(urls: list[str], exit_code: int | None, stdout: str, stder
         if index + 1 < len(chunks):
             line, _, rest = chunks[index + 1].partition("\n")
             code, status, seconds, message = (line.split(" ", 3) + ["", "", "", ""])[:4]
-            results.append(ProbeResult(
-                url=url,
-                exit_code=int(code) if code.isdigit() else None,
-                http_status=int(status) if status.isdigit() else None,
-                body=body,
-                stderr=message,
-                time_s=_float_or_none(seconds),
-            ))  # fmt: skip
+            results.append(
+                ProbeResult(
+                    url=url,
+                    exit_code=int(code) if code.isdigit() else None,
+                    http_status=int(status) if status.isdigit() else None,
+                    body=body,
+                    stderr=message,
+                    time_s=_float_or_none(seconds),
+                )
+            )
             body = rest
         else:
             missing_code = exit_code if exit_code not in (0, None) else None
@@ -110,5 +125,5 @@ def cluster_domain_from_resolv_conf(text: str, namespace: str) -> str | None:
             prefix = f"{namespace}.svc."
             for entry in fields[1:]:
                 if entry.startswith(prefix):
-                    return entry[len(prefix):]
+                    return entry[len(prefix) :]
     return None

@@ -166,7 +166,9 @@ def _read_kubeconfigs(paths: list[Path]) -> dict | None:
         for item in document.get("clusters") or []:
             if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("cluster"), dict):
                 clusters.setdefault(item["name"], item["cluster"].get("server"))
-    servers = {name: clusters.get(cluster) for name, cluster in contexts.items() if isinstance(clusters.get(cluster), str)}
+    servers = {
+        name: clusters.get(cluster) for name, cluster in contexts.items() if isinstance(clusters.get(cluster), str)
+    }
     return {"current": current, "contexts": servers}
 
 

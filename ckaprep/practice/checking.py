@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ckaprep.attempts import Attempt, Exam, require_params
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
 from ckaprep.errors import CkaprepError
@@ -15,7 +16,6 @@ from ckaprep.grading.report import Report
 from ckaprep.practice.exam import current_attempt, save_current
 from ckaprep.practice.history import CHECK
 from ckaprep.practice.results import TaskResult, grade_task
-from ckaprep.attempts import Attempt, Exam, require_params
 from ckaprep.practice.state import StateStore
 
 

@@ -14,20 +14,25 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
+from ckaprep.attempts import Attempt, Exam, new_id, require_params
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
+from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 from ckaprep.errors import StateError, UsageError
 from ckaprep.grading.options import GradingOptions
 from ckaprep.practice.history import EXAM, EXAM_TASK, Record
-from ckaprep.practice.results import TaskResult, grade_task, percent
 from ckaprep.practice.lifecycle import (
-    SETUP_TIMEOUT_S, delete_attempts, ensure_namespaces_free, plan_attempt, rescued_start, set_up,
-)  # fmt: skip
-from ckaprep.attempts import Attempt, Exam, new_id, require_params
+    SETUP_TIMEOUT_S,
+    delete_attempts,
+    ensure_namespaces_free,
+    plan_attempt,
+    rescued_start,
+    set_up,
+)
+from ckaprep.practice.results import TaskResult, grade_task, percent
 from ckaprep.practice.state import StateStore
 from ckaprep.practice.workspace import Workspace
 from ckaprep.study.vocabulary import resolve
-from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 
 PASS_LINE = 66  # percent, as in the CKA
 MAX_PARALLEL_SETUP = 5
@@ -76,8 +81,10 @@ def draw_exam(
     if not 1 <= count <= len(candidates):
         if count >= 1 and topics:
             fit = f"{len(candidates)} exercise" + (" has" if len(candidates) == 1 else "s have")
-            raise UsageError(f"--tasks {count}: only {fit} topic {' or '.join(topics)}, so the exam has at most "
-                             f"{len(candidates)} task" + ("" if len(candidates) == 1 else "s"))  # fmt: skip
+            raise UsageError(
+                f"--tasks {count}: only {fit} topic {' or '.join(topics)}, so the exam has at most "
+                f"{len(candidates)} task" + ("" if len(candidates) == 1 else "s")
+            )
         raise UsageError(f"--tasks must be between 1 and {len(candidates)} (the exercises that fit)")
     chosen = ordered[:count]
     seeds, params, taken = [], [], set()
@@ -98,8 +105,14 @@ def draw_exam(
 
 
 def plan_exam(
-    draw: Draw, *, seed: int, now: datetime, practice: bool = False, context: str | None = None,
-    exam_id: str | None = None, workspace_of: Callable[[int], Workspace | None] = lambda number: None,
+    draw: Draw,
+    *,
+    seed: int,
+    now: datetime,
+    practice: bool = False,
+    context: str | None = None,
+    exam_id: str | None = None,
+    workspace_of: Callable[[int], Workspace | None] = lambda number: None,
 ) -> Exam:
     """The exam and its tasks; nothing is created yet. `workspace_of` gives task N (from 1) the
     place it runs in (a class exam's seat); `exam_id` is shared by a class's exams."""
@@ -109,10 +122,16 @@ def plan_exam(
         for number, (ex, s, p) in enumerate(zip(draw.exercises, draw.seeds, draw.params), start=1)
     ]
     return Exam(
-        id=exam_id, seed=seed, started_at=now.isoformat(),
-        deadline=(now + timedelta(minutes=draw.minutes)).isoformat(), minutes=draw.minutes,
-        practice=practice, tasks=tasks, weights=[ex.weight for ex in draw.exercises], context=context,
-    )  # fmt: skip
+        id=exam_id,
+        seed=seed,
+        started_at=now.isoformat(),
+        deadline=(now + timedelta(minutes=draw.minutes)).isoformat(),
+        minutes=draw.minutes,
+        practice=practice,
+        tasks=tasks,
+        weights=[ex.weight for ex in draw.exercises],
+        context=context,
+    )
 
 
 class _Cancelled(Exception):
@@ -166,8 +185,7 @@ def set_up_exam(
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         futures = [
-            pool.submit(one, n, ex, attempt)
-            for n, (ex, attempt) in enumerate(zip(exercises, exam.tasks), start=1)
+            pool.submit(one, n, ex, attempt) for n, (ex, attempt) in enumerate(zip(exercises, exam.tasks), start=1)
         ]
         try:
             wait(futures, return_when=FIRST_EXCEPTION)
@@ -208,19 +226,25 @@ def start_exam(
         with store.locked(progress=waiter.progress):
             active = store.load()
             if active is not None:
-                raise StateError(
-                    f"exercise {active.exercise} is active; run `ckaprep reset` before starting an exam"
-                )
+                raise StateError(f"exercise {active.exercise} is active; run `ckaprep reset` before starting an exam")
             old = store.load_exam()
             if old is not None and not force and not old.submitted and not old.set_up_done:
                 # The same start, run again after it was cut short: finish what it began.
-                exercises = check_exam(store, old, catalogue if catalogue is not None else
-                                       {ex.id: ex for ex in draw.exercises})  # fmt: skip
+                exercises = check_exam(
+                    store, old, catalogue if catalogue is not None else {ex.id: ex for ex in draw.exercises}
+                )
                 waiter.progress(f"finishing the setup of exam {old.id}")
                 set_up_exam(
-                    old, exercises, cluster, record=store.save_exam, progress=waiter.progress,
-                    clock=waiter.clock, sleep=waiter.sleep, timeout_s=timeout_s, resume=True,
-                )  # fmt: skip
+                    old,
+                    exercises,
+                    cluster,
+                    record=store.save_exam,
+                    progress=waiter.progress,
+                    clock=waiter.clock,
+                    sleep=waiter.sleep,
+                    timeout_s=timeout_s,
+                    resume=True,
+                )
                 start_clock(old, now())
                 store.save_exam(old)
                 return old
@@ -238,9 +262,15 @@ def start_exam(
                 ensure_namespaces_free(cluster, attempt.namespaces)
             store.save_exam(exam)
             set_up_exam(
-                exam, draw.exercises, cluster, record=store.save_exam, progress=waiter.progress,
-                clock=waiter.clock, sleep=waiter.sleep, timeout_s=timeout_s,
-            )  # fmt: skip
+                exam,
+                draw.exercises,
+                cluster,
+                record=store.save_exam,
+                progress=waiter.progress,
+                clock=waiter.clock,
+                sleep=waiter.sleep,
+                timeout_s=timeout_s,
+            )
             start_clock(exam, now())
             store.save_exam(exam)
             return exam
@@ -315,13 +345,21 @@ def exam_result(exam: Exam, graded: list[TaskResult], *, now: datetime, auto: bo
     tasks, parts = [], []
     for number, (result, weight) in enumerate(zip(graded, exam.weights), start=1):
         parts.append((result.fraction, weight))
-        tasks.append({
-            "number": number, "exercise": result.exercise.id, "title": result.exercise.title, "weight": weight,
-            "topics": list(result.exercise.topics), "namespaces": result.attempt.namespaces,
-            "score": result.score, "passed": result.passed,
-            "flagged": number in exam.flagged, "problem": result.problem,
-            "checks": [asdict(c) for c in result.report.checks] if result.report else [],
-        })  # fmt: skip
+        tasks.append(
+            {
+                "number": number,
+                "exercise": result.exercise.id,
+                "title": result.exercise.title,
+                "weight": weight,
+                "topics": list(result.exercise.topics),
+                "namespaces": result.attempt.namespaces,
+                "score": result.score,
+                "passed": result.passed,
+                "flagged": number in exam.flagged,
+                "problem": result.problem,
+                "checks": [asdict(c) for c in result.report.checks] if result.report else [],
+            }
+        )
     total = weighted_total(parts)
     topics = {}
     for task, part in zip(tasks, parts):
@@ -330,16 +368,23 @@ def exam_result(exam: Exam, graded: list[TaskResult], *, now: datetime, auto: bo
     started = datetime.fromisoformat(exam.started_at)
     ended = min(now, datetime.fromisoformat(exam.deadline))
     return {
-        "exam": exam.id, "seed": exam.seed, "practice": exam.practice,
-        "started_at": exam.started_at, "submitted_at": now.isoformat(), "auto_submitted": auto,
-        "minutes": exam.minutes, "time_used_s": round(max(0.0, (ended - started).total_seconds()), 1),
-        "score": percent(total), "pass_line": PASS_LINE, "passed": verdict(total),
+        "exam": exam.id,
+        "seed": exam.seed,
+        "practice": exam.practice,
+        "started_at": exam.started_at,
+        "submitted_at": now.isoformat(),
+        "auto_submitted": auto,
+        "minutes": exam.minutes,
+        "time_used_s": round(max(0.0, (ended - started).total_seconds()), 1),
+        "score": percent(total),
+        "pass_line": PASS_LINE,
+        "passed": verdict(total),
         "verdict": "PASS" if verdict(total) else "FAIL",
         "tasks": tasks,
         "topics": [
             {"topic": t, "score": percent(weighted_total(p)), "tasks": len(p)} for t, p in sorted(topics.items())
         ],
-    }  # fmt: skip
+    }
 
 
 def grade_exam(
@@ -359,14 +404,25 @@ def grade_exam(
 def history_records(exam: Exam, graded: list[TaskResult], result: dict) -> list[Record]:
     """A record per task (built as `check` builds its own), then the exam's total."""
     time = datetime.fromisoformat(result["submitted_at"])
-    records = [task.record(kind=EXAM_TASK, time=time, elapsed_s=result["time_used_s"], practice=exam.practice)
-               for task in graded]
-    records.append(Record(
-        kind=EXAM, time=result["submitted_at"], score=result["score"], exam=exam.id, seed=exam.seed,
-        failed=[str(t["number"]) for t in result["tasks"] if not t["passed"]],
-        hints=sum(a.hints_shown for a in exam.tasks), solution_shown=any(a.solution_shown for a in exam.tasks),
-        elapsed_s=result["time_used_s"], passed=result["passed"], practice=exam.practice,
-    ))  # fmt: skip
+    records = [
+        task.record(kind=EXAM_TASK, time=time, elapsed_s=result["time_used_s"], practice=exam.practice)
+        for task in graded
+    ]
+    records.append(
+        Record(
+            kind=EXAM,
+            time=result["submitted_at"],
+            score=result["score"],
+            exam=exam.id,
+            seed=exam.seed,
+            failed=[str(t["number"]) for t in result["tasks"] if not t["passed"]],
+            hints=sum(a.hints_shown for a in exam.tasks),
+            solution_shown=any(a.solution_shown for a in exam.tasks),
+            elapsed_s=result["time_used_s"],
+            passed=result["passed"],
+            practice=exam.practice,
+        )
+    )
     return records
 
 
@@ -399,7 +455,10 @@ def is_overdue(exam: Exam, now: datetime) -> bool:
 
 
 def load_exam(
-    store: StateStore, catalogue: dict[str, Exercise], *, now: Callable[[], datetime],
+    store: StateStore,
+    catalogue: dict[str, Exercise],
+    *,
+    now: Callable[[], datetime],
     submit_overdue: Callable[[], Exam],
 ) -> tuple[Exam, list[Exercise], bool]:
     """The active exam and its exercises. An exam past its deadline is submitted first (by
@@ -444,8 +503,7 @@ def current_attempt(store: StateStore, command: str) -> tuple[Attempt, Exam | No
         return store.require(), None
     if exam.submitted:
         raise StateError(
-            f"exam {exam.id} is over: `ckaprep exam review` shows each task's solution; "
-            "`ckaprep exam reset` removes it"
+            f"exam {exam.id} is over: `ckaprep exam review` shows each task's solution; `ckaprep exam reset` removes it"
         )
     if not exam.practice:
         raise StateError(

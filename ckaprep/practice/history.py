@@ -54,13 +54,15 @@ def _valid(data) -> bool:
         _is_time(data.get("time"))
         and _is_number(data.get("score"))
         and (isinstance(data.get("exercise"), str) or (data["kind"] == EXAM and data.get("exercise") is None))
-        and isinstance(data.get("attempt"), text_or_none) and isinstance(data.get("exam"), text_or_none)
+        and isinstance(data.get("attempt"), text_or_none)
+        and isinstance(data.get("exam"), text_or_none)
         and (data.get("seed") is None or isinstance(data.get("seed"), int))
         and isinstance(data.get("failed", []), list)
-        and isinstance(data.get("hints", 0), int) and not isinstance(data.get("hints", 0), bool)
+        and isinstance(data.get("hints", 0), int)
+        and not isinstance(data.get("hints", 0), bool)
         and (data.get("elapsed_s") is None or _is_number(data.get("elapsed_s")))
         and all(isinstance(data.get(k, False), bool) for k in ("solution_shown", "passed", "practice"))
-    )  # fmt: skip
+    )
 
 
 class History:

@@ -11,23 +11,36 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ckaprep.attempts import Attempt, new_id
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.cluster import Cluster
+from ckaprep.cluster.labels import (
+    ATTEMPT_LABEL,
+    EXAM_LABEL,
+    EXERCISE_LABEL,
+    OWNER_LABEL,
+    OWNER_VALUE,
+    attempt_of,
+    belongs_to,
+    is_owned,
+    matches,
+)
+from ckaprep.cluster.service_range import CLAIMS_ANNOTATION
+from ckaprep.cluster.waiting import Waiter, pod_is_ready, pod_is_running, pod_is_stuck, raise_if_image_pull_failed
 from ckaprep.errors import (
-    CkaprepError, ClusterError, ImagePullError, Interrupted, NotOwnedError, PermissionDenied, StateError,
+    CkaprepError,
+    ClusterError,
+    ImagePullError,
+    Interrupted,
+    NotOwnedError,
+    PermissionDenied,
+    StateError,
     WaitTimeout,
-)  # fmt: skip
+)
 from ckaprep.grading.checks import fingerprint
 from ckaprep.grading.checks.constraints import record_key, record_of
-from ckaprep.cluster.labels import (
-    ATTEMPT_LABEL, EXAM_LABEL, EXERCISE_LABEL, OWNER_LABEL, OWNER_VALUE,
-    attempt_of, belongs_to, is_owned, matches,
-)  # fmt: skip
-from ckaprep.cluster.service_range import CLAIMS_ANNOTATION
-from ckaprep.attempts import Attempt, new_id
 from ckaprep.practice.state import StateStore
 from ckaprep.practice.workspace import Workspace
-from ckaprep.cluster.waiting import Waiter, pod_is_ready, pod_is_running, pod_is_stuck, raise_if_image_pull_failed
 
 SETUP_TIMEOUT_S = 180
 DELETE_TIMEOUT_S = 120
@@ -58,7 +71,12 @@ OWN_CLUSTER = OwnCluster()
 
 
 def plan_attempt(
-    exercise: Exercise, *, seed: int, now: datetime, context: str | None = None, exam: str | None = None,
+    exercise: Exercise,
+    *,
+    seed: int,
+    now: datetime,
+    context: str | None = None,
+    exam: str | None = None,
     faults: list[str] | None = None,
     workspace: Workspace | None = None,
     params: dict | None = None,
@@ -195,8 +213,11 @@ def create_once_admitted(cluster: Cluster, manifest: dict, waiter: Waiter) -> di
 
     if not attempt():
         ns = manifest["metadata"].get("namespace", "")
-        waiter.until(attempt, timeout_s=ACCOUNT_WAIT_S,
-                     what=f"the default ServiceAccount of namespace {ns} (made by the cluster's controllers)")  # fmt: skip
+        waiter.until(
+            attempt,
+            timeout_s=ACCOUNT_WAIT_S,
+            what=f"the default ServiceAccount of namespace {ns} (made by the cluster's controllers)",
+        )
     return created[0]
 
 
@@ -249,11 +270,12 @@ def _setup_is_settled(cluster: Cluster, manifests: list[dict], namespaces: list[
         elif manifest["kind"] in ("Deployment", "StatefulSet"):
             selector = manifest["spec"]["selector"]["matchLabels"]
             owned = [
-                p for p in pods
+                p
+                for p in pods
                 if p["metadata"]["namespace"] == meta["namespace"]
                 and matches(selector, p["metadata"].get("labels"))
                 and not p["metadata"].get("deletionTimestamp")
-            ]  # fmt: skip
+            ]
             if sum(map(pod_ok, owned)) < manifest["spec"].get("replicas", 1):
                 return False
     return True
@@ -362,8 +384,16 @@ def start_drill(
                 delete_attempts(cluster, [active], waiter=waiter, workspace=workspace)
                 store.clear()
             return start_attempt(
-                exercise, cluster, seed=seed, now=now, record=store.save,
-                context=context, waiter=waiter, timeout_s=timeout_s, workspace=workspace, faults=faults,
+                exercise,
+                cluster,
+                seed=seed,
+                now=now,
+                record=store.save,
+                context=context,
+                waiter=waiter,
+                timeout_s=timeout_s,
+                workspace=workspace,
+                faults=faults,
             )
 
 
@@ -384,8 +414,10 @@ def rescued_start(load_active: Callable[[], object], *, what: str, reset_command
         partly = f"the {what} was only partly set up: `{reset_command}` removes it"
         if unfinished:
             again = "ckaprep start" if what == "exercise" else "ckaprep exam start"
-            partly = (f"the {what} was only partly set up: run the same `{again}` again to "
-                      f"finish it, or `{reset_command}` to remove it")  # fmt: skip
+            partly = (
+                f"the {what} was only partly set up: run the same `{again}` again to "
+                f"finish it, or `{reset_command}` to remove it"
+            )
         if isinstance(exc, KeyboardInterrupt):
             raise Interrupted(f"interrupted; {partly}") from None
         exc.message = f"{exc.message}; {partly}"
@@ -418,8 +450,10 @@ def forget_active(store: StateStore):
     if not store.path.is_file() and not store.exam_path.is_file():  # nothing here (a seat keeps it elsewhere)
         store.require_something()
     with store.locked():
-        for path, load, clear in ((store.path, store.load, store.clear),
-                                  (store.exam_path, store.load_exam, store.clear_exam)):  # fmt: skip
+        for path, load, clear in (
+            (store.path, store.load, store.clear),
+            (store.exam_path, store.load_exam, store.clear_exam),
+        ):
             try:
                 found = load()
             except StateError as exc:

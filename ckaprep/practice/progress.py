@@ -144,13 +144,19 @@ def summarize(records: list[Record], catalogue: dict[str, Exercise]) -> dict:
     exercises = []
     for item in progress.values():
         first_full = item.time_to_first_full_s
-        exercises.append({
-            "exercise": item.exercise, "topics": item.topics, "attempts": len(item.attempts),
-            "best": item.best, "last": item.last,
-            "time_to_first_100_s": None if first_full is None else round(first_full, 1),
-            "hints": item.hints, "box": item.box,
-            "last_practised": item.last_practised.isoformat() if item.last_practised else None,
-        })  # fmt: skip
+        exercises.append(
+            {
+                "exercise": item.exercise,
+                "topics": item.topics,
+                "attempts": len(item.attempts),
+                "best": item.best,
+                "last": item.last,
+                "time_to_first_100_s": None if first_full is None else round(first_full, 1),
+                "hints": item.hints,
+                "box": item.box,
+                "last_practised": item.last_practised.isoformat() if item.last_practised else None,
+            }
+        )
     exams = [
         {"time": r.time, "exam": r.exam, "score": r.score, "passed": r.passed, "practice": r.practice}
         for r in sorted((r for r in records if r.kind == EXAM), key=_time)

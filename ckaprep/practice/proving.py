@@ -16,17 +16,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ckaprep.attempts import Attempt, new_seed, utc_now
 from ckaprep.catalogue.exercise import FRESH_START, Exercise, Proof
-from ckaprep.cluster import KINDS as CLUSTER_KINDS, Cluster
-from ckaprep.errors import ClusterError, ClusterUnreachable, CkaprepError, ImagePullError, UsageError
+from ckaprep.catalogue.templating import render
+from ckaprep.cluster import KINDS as CLUSTER_KINDS
+from ckaprep.cluster import Cluster
+from ckaprep.cluster.waiting import Waiter
+from ckaprep.errors import CkaprepError, ClusterError, ClusterUnreachable, ImagePullError, UsageError
 from ckaprep.grading.engine import grade
 from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.report import ERROR, PASS, Report
 from ckaprep.practice.lifecycle import delete_attempts, start_attempt, wait_for_deletion
 from ckaprep.practice.workspace import Workspace
-from ckaprep.attempts import Attempt, new_seed, utc_now
-from ckaprep.catalogue.templating import render
-from ckaprep.cluster.waiting import Waiter
 
 RIGHT_WAIT_S = 40  # a right answer may need pods to roll out before every check passes
 WRONG_WAIT_S = 10  # a wrong answer's failing checks are polled this long before the verdict
@@ -79,9 +80,13 @@ class Kubectl:
         argv += (["-n", namespace] if namespace else []) + list(args)
         try:
             done = self.run(
-                argv, input=stdin, capture_output=True, text=True, timeout=STEP_TIMEOUT_S,
+                argv,
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=STEP_TIMEOUT_S,
                 env=dict(self.environ),
-            )  # fmt: skip
+            )
         except subprocess.TimeoutExpired:
             return StepResult(124, "", f"timed out after {STEP_TIMEOUT_S}s")
         except OSError as exc:
@@ -106,10 +111,15 @@ class Verdict:
 
     def to_json(self) -> dict:
         return {
-            "exercise": self.exercise, "proof": self.proof, "kind": self.kind, "ok": self.ok,
-            "score": self.score, "problems": self.problems, "seconds": round(self.seconds, 1),
+            "exercise": self.exercise,
+            "proof": self.proof,
+            "kind": self.kind,
+            "ok": self.ok,
+            "score": self.score,
+            "problems": self.problems,
+            "seconds": round(self.seconds, 1),
             "seed": self.seed,
-        }  # fmt: skip
+        }
 
 
 def run_steps(proof: Proof, params: dict, namespace: str, kubectl: Kubectl) -> dict:
@@ -226,7 +236,11 @@ class Prover:
         wait_for_deletion(self.cluster, deleting, waiter=self.waiter)
 
     def run_all(
-        self, tasks: list[tuple], *, jobs: int, report: Callable[[Verdict, int], None] = lambda verdict, done: None,
+        self,
+        tasks: list[tuple],
+        *,
+        jobs: int,
+        report: Callable[[Verdict, int], None] = lambda verdict, done: None,
         keep_going: bool = True,
     ) -> list[Verdict]:
         """Run (exercise, proof, fresh) tasks, `jobs` at a time; each has its own namespaces.
@@ -275,15 +289,30 @@ class Prover:
         score, problems = None, []
         try:
             attempt = start_attempt(
-                exercise, _NotingCreates(self.cluster, self.created), seed=seed, now=self.now(),
-                record=attempts.append, waiter=self.waiter,
-                faults=list(proof.faults) if proof and proof.faults else None, workspace=self.workspace,
+                exercise,
+                _NotingCreates(self.cluster, self.created),
+                seed=seed,
+                now=self.now(),
+                record=attempts.append,
+                waiter=self.waiter,
+                faults=list(proof.faults) if proof and proof.faults else None,
+                workspace=self.workspace,
             )
             if fresh:
                 fresh_report = self._grade(exercise, attempt, 0)
                 problems_fresh = judge_fresh(fresh_report)
-                record(Verdict(exercise.id, FRESH_START, FRESH, not problems_fresh, fresh_report.score,
-                               problems_fresh, self.clock() - started, seed))  # fmt: skip
+                record(
+                    Verdict(
+                        exercise.id,
+                        FRESH_START,
+                        FRESH,
+                        not problems_fresh,
+                        fresh_report.score,
+                        problems_fresh,
+                        self.clock() - started,
+                        seed,
+                    )
+                )
             if proof is None:
                 return
             values = run_steps(proof, attempt.params, attempt.namespace, self.kubectl)
@@ -299,7 +328,10 @@ class Prover:
         finally:
             if attempts:
                 delete_attempts(
-                    self.cluster, [attempts[-1]], waiter=self.waiter, deleting_out=self.deleting,
+                    self.cluster,
+                    [attempts[-1]],
+                    waiter=self.waiter,
+                    deleting_out=self.deleting,
                     workspace=self.workspace,
                 )
         if proof is not None:

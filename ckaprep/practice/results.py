@@ -56,11 +56,19 @@ class TaskResult:
     def record(self, *, kind: str, time: datetime, elapsed_s: float, practice: bool) -> Record:
         """What history keeps of this task: the one builder of a task's history record."""
         return Record(
-            kind=kind, time=time.isoformat(), score=self.score, exercise=self.exercise.id,
-            attempt=self.attempt.id, exam=self.attempt.exam, seed=self.attempt.seed,
+            kind=kind,
+            time=time.isoformat(),
+            score=self.score,
+            exercise=self.exercise.id,
+            attempt=self.attempt.id,
+            exam=self.attempt.exam,
+            seed=self.attempt.seed,
             failed=[c.id for c in self.failed] if self.report else [NOT_GRADED],
-            hints=self.attempt.hints_shown, solution_shown=self.attempt.solution_shown,
-            elapsed_s=round(elapsed_s, 1), passed=self.passed, practice=practice,
+            hints=self.attempt.hints_shown,
+            solution_shown=self.attempt.solution_shown,
+            elapsed_s=round(elapsed_s, 1),
+            passed=self.passed,
+            practice=practice,
         )
 
 

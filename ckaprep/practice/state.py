@@ -37,9 +37,7 @@ LOCK_WAIT_S = 300.0
 def state_dir(environ: Mapping[str, str]) -> Path:
     if environ.get("CKAPREP_HOME"):
         return Path(environ["CKAPREP_HOME"])
-    base = environ.get("XDG_STATE_HOME") or os.path.join(
-        environ.get("HOME") or str(Path.home()), ".local", "state"
-    )
+    base = environ.get("XDG_STATE_HOME") or os.path.join(environ.get("HOME") or str(Path.home()), ".local", "state")
     return Path(base) / "ckaprep"
 
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ckaprep.parsed_cache import ParsedYamlCache
-from ckaprep.errors import one_line
 from ckaprep.attempts import Attempt
+from ckaprep.errors import one_line
+from ckaprep.parsed_cache import ParsedYamlCache
 from ckaprep.study.vocabulary import TOPICS_DIR, resolve, topic_names  # noqa: F401 (part of this API)
+
 PRACTICE_LINE = re.compile(r"^Practice: (.+)$", re.MULTILINE)
 DEFAULT_DOMAIN = "cluster.local"
 

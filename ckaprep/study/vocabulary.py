@@ -71,7 +71,7 @@ def resolve(word: str, directory: Path = TOPICS_DIR, *, among: list[str] | None 
 
 
 def suggest(word: str, names: list[str]) -> str:
-    """"; did you mean …?" from the topics and their aliases, or the list of topics."""
+    """ "; did you mean …?" from the topics and their aliases, or the list of topics."""
     words = {name: name for name in names} | {a: t for a, t in ALIASES.items() if t in names}
     lowered = word.lower()
     close = difflib.get_close_matches(lowered, list(words), n=6, cutoff=0.5) if len(word) <= 100 else []

@@ -51,11 +51,14 @@ def _working(learners: list[dict]) -> str:
         flag = ' <strong class="stuck">stuck longest</strong>' if index == 0 and len(busy) > 1 else ""
         items.append(
             f'<li class="working" data-seat="{escape(row["seat"])}">{escape(row["seat"])} '
-            f'{escape(row.get("learner") or "")}: {escape(row["current"])} for '
-            f'{escape(_time(row.get("current_elapsed_s")) or "?")}; failing: {escape(failed)}{flag}</li>'
+            f"{escape(row.get('learner') or '')}: {escape(row['current'])} for "
+            f"{escape(_time(row.get('current_elapsed_s')) or '?')}; failing: {escape(failed)}{flag}</li>"
         )
-    problems = "".join(f'<li class="problem">{escape(row["seat"])}: {escape(row["problem"])}</li>'
-                       for row in learners if row.get("problem"))  # fmt: skip
+    problems = "".join(
+        f'<li class="problem">{escape(row["seat"])}: {escape(row["problem"])}</li>'
+        for row in learners
+        if row.get("problem")
+    )
     return f'<ul id="working">{"".join(items)}{problems}</ul>'
 
 
@@ -75,34 +78,43 @@ def report_html(report: dict, now: datetime) -> str:
             mark = "" if cell["graded_by"] == "trainer" else "*"
             cells.append(
                 f'<td class="cell" data-score="{cell["score"]}" style="background:{_heat(cell["score"])}">'
-                f'{cell["score"]:.0f}%{mark}<small>{escape(_time(cell["elapsed_s"]))}</small></td>'
+                f"{cell['score']:.0f}%{mark}<small>{escape(_time(cell['elapsed_s']))}</small></td>"
             )
-        average = "–" if learner["average"] is None else f'{learner["average"]:.0f}%'
+        average = "–" if learner["average"] is None else f"{learner['average']:.0f}%"
         if with_exam:
             exam = learner.get("exam")
-            cells.append('<td class="cell empty">–</td>' if exam is None else
-                         f'<td class="cell exam" data-score="{exam["score"]}" style="background:{_heat(exam["score"])}">'
-                         f'{exam["score"]:.0f}% {escape(exam.get("verdict") or "")}'
-                         f'<small>{escape(_time(exam.get("elapsed_s")))}</small></td>')  # fmt: skip
+            cells.append(
+                '<td class="cell empty">–</td>'
+                if exam is None
+                else f'<td class="cell exam" data-score="{exam["score"]}" style="background:{_heat(exam["score"])}">'
+                f"{exam['score']:.0f}% {escape(exam.get('verdict') or '')}"
+                f"<small>{escape(_time(exam.get('elapsed_s')))}</small></td>"
+            )
         rows.append(
             f'<tr class="learner-row" data-seat="{escape(learner["seat"])}">'
             f'<td class="learner">{escape(learner["seat"])}</td><td class="learner">{escape(learner["learner"] or "")}</td>'
-            f'{"".join(cells)}<td>{average}</td></tr>'
+            f"{''.join(cells)}<td>{average}</td></tr>"
         )
-    failed = "".join(
-        f"<li>{escape(item['exercise'])} / <code>{escape(item['check'])}</code> {escape(item['title'])}: "
-        f"{item['seats']} seat(s)</li>"
-        for item in report["most_failed"]
-    ) or "<li>none</li>"
+    failed = (
+        "".join(
+            f"<li>{escape(item['exercise'])} / <code>{escape(item['check'])}</code> {escape(item['title'])}: "
+            f"{item['seats']} seat(s)</li>"
+            for item in report["most_failed"]
+        )
+        or "<li>none</li>"
+    )
     if report.get("most_failed_more"):
         failed += f"<li>and {report['most_failed_more']} more</li>"
     working = _working(report["learners"])
-    bars = "".join(
-        f'<div class="bar topic" data-topic="{escape(t["topic"])}"><span class="name">{escape(t["topic"])}</span>'
-        f'<span class="track"><span class="fill" style="display:block;width:{t["mastery"]:.0f}%;'
-        f'background:{_heat(t["mastery"])}"></span></span><span class="value">{t["mastery"]:.0f}%</span></div>'
-        for t in report["topics"]
-    ) or "<p>no results yet</p>"
+    bars = (
+        "".join(
+            f'<div class="bar topic" data-topic="{escape(t["topic"])}"><span class="name">{escape(t["topic"])}</span>'
+            f'<span class="track"><span class="fill" style="display:block;width:{t["mastery"]:.0f}%;'
+            f'background:{_heat(t["mastery"])}"></span></span><span class="value">{t["mastery"]:.0f}%</span></div>'
+            for t in report["topics"]
+        )
+        or "<p>no results yet</p>"
+    )
     title = f"Class {report['class']}"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>

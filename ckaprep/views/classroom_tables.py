@@ -44,8 +44,13 @@ def name(learner: str | None) -> Text:
 def seats_table(created) -> Table:
     table = _table("seat", "learner", "namespaces", "kubeconfig", "token expires")
     for c in created:
-        table.add_row(c.seat.id, name(c.seat.learner), ", ".join(c.seat.namespaces), Text(one_line(c.kubeconfig)),
-                      c.expires or "-")  # fmt: skip
+        table.add_row(
+            c.seat.id,
+            name(c.seat.learner),
+            ", ".join(c.seat.namespaces),
+            Text(one_line(c.kubeconfig)),
+            c.expires or "-",
+        )
     return table
 
 
@@ -53,8 +58,14 @@ def status_table(rows: list[dict]) -> Table:
     table = _table("seat", "learner", "exercise", "exam", "time", "last score")
     for row in rows:
         by = f" ({row['last_score_by']})" if row["last_score_by"] == "learner" else ""
-        table.add_row(row["seat"], name(row["learner"]), Text(one_line(row["exercise"] or "-")), row["exam"] or "-",
-                      minutes(row["elapsed_s"]), score(row["last_score"]) + by)  # fmt: skip
+        table.add_row(
+            row["seat"],
+            name(row["learner"]),
+            Text(one_line(row["exercise"] or "-")),
+            row["exam"] or "-",
+            minutes(row["elapsed_s"]),
+            score(row["last_score"]) + by,
+        )
     return table
 
 
@@ -69,16 +80,33 @@ def grades_table(result: dict) -> Table:
     table = _table("seat", "learner", "exercise", "score", "time", "failed checks")
     for seat in result["seats"]:
         if seat["score"] is None:
-            table.add_row(seat["seat"], name(seat["learner"]), Text(one_line(seat["exercise"] or "-")), "-", "-",
-                          Text(one_line(seat["problem"])))  # fmt: skip
+            table.add_row(
+                seat["seat"],
+                name(seat["learner"]),
+                Text(one_line(seat["exercise"] or "-")),
+                "-",
+                "-",
+                Text(one_line(seat["problem"])),
+            )
         elif seat.get("exam"):  # a class exam: each task's score, then the verdict
             tasks = ", ".join(f"{t['number']}. {t['exercise']} {score(t['score'])}" for t in seat["tasks"])
-            table.add_row(seat["seat"], name(seat["learner"]), Text(f"exam: {tasks}"),
-                          f"{score(seat['score'])} {seat['verdict']}", minutes(seat.get("elapsed_s")),
-                          Text(", ".join(seat["failed"]) or "-"))  # fmt: skip
+            table.add_row(
+                seat["seat"],
+                name(seat["learner"]),
+                Text(f"exam: {tasks}"),
+                f"{score(seat['score'])} {seat['verdict']}",
+                minutes(seat.get("elapsed_s")),
+                Text(", ".join(seat["failed"]) or "-"),
+            )
         else:
-            table.add_row(seat["seat"], name(seat["learner"]), seat["exercise"], score(seat["score"]),
-                          minutes(seat.get("elapsed_s")), Text(", ".join(seat["failed"]) or "-"))  # fmt: skip
+            table.add_row(
+                seat["seat"],
+                name(seat["learner"]),
+                seat["exercise"],
+                score(seat["score"]),
+                minutes(seat.get("elapsed_s")),
+                Text(", ".join(seat["failed"]) or "-"),
+            )
     return table
 
 
@@ -94,14 +122,18 @@ def report_view(report: dict) -> Group:
         table.add_row(row["seat"], name(row["learner"]), *cells, score(row["average"]))
     parts: list = [table]
     if own:
-        parts.append(Text("* the learner's own check, not graded by the trainer: counted in no average or mastery",
-                          style="dim"))  # fmt: skip
+        parts.append(
+            Text("* the learner's own check, not graded by the trainer: counted in no average or mastery", style="dim")
+        )
     busy = sorted((r for r in report["learners"] if r.get("current")), key=lambda r: -(r.get("current_elapsed_s") or 0))
     for index, row in enumerate(busy):
         failing = ", ".join(row.get("current_failed") or []) or "nothing graded failing"
         stuck = " (stuck longest)" if index == 0 and len(busy) > 1 else ""
-        parts.append(Text(f"{row['seat']} works on {row['current']} for {minutes(row.get('current_elapsed_s'))}: "
-                          f"{failing}{stuck}"))  # fmt: skip
+        parts.append(
+            Text(
+                f"{row['seat']} works on {row['current']} for {minutes(row.get('current_elapsed_s'))}: {failing}{stuck}"
+            )
+        )
     for item in report["most_failed"]:
         parts.append(Text(f"failed by {item['seats']} seat(s): {item['exercise']} / {item['check']} {item['title']}"))
     if report.get("most_failed_more"):

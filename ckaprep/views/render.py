@@ -16,8 +16,8 @@ from rich.text import Text
 from ckaprep.grading.report import FAIL, PASS, Report
 
 if TYPE_CHECKING:  # the catalogue and state are the callers' business; `list` stays light
-    from ckaprep.catalogue.exercise import Exercise
     from ckaprep.attempts import Attempt
+    from ckaprep.catalogue.exercise import Exercise
 
 STATUS_STYLE = {PASS: ("PASS", "green"), FAIL: ("FAIL", "red"), "error": ("ERROR", "yellow")}
 
@@ -55,7 +55,11 @@ class hint_view:  # noqa: N801 (used as the function it was)
         for number, text in enumerate(self.hints, start=1):
             label = f"Hint {number}/{self.total}: "
             width = max(20, options.max_width - len(label))
-            lines = list(Segment.split_lines(console.render(notes(commands_apart(literal_angles(text))), options.update_width(width))))
+            lines = list(
+                Segment.split_lines(
+                    console.render(notes(commands_apart(literal_angles(text))), options.update_width(width))
+                )
+            )
             while lines and not "".join(segment.text for segment in lines[-1]).strip():
                 lines.pop()  # the blank line Markdown ends a paragraph with
             for index, line in enumerate(lines):
@@ -129,10 +133,13 @@ class catalogue_table:  # noqa: N801 (used as the function it was)
 def task_panel(exercise: Exercise, attempt: Attempt):
     namespaces = attempt.namespaces
     header = Text.assemble(
-        ("Weight: ", "bold"), f"{exercise.weight}%   ",
-        ("Suggested time: ", "bold"), f"{exercise.minutes} min   ",
-        ("Difficulty: ", "bold"), exercise.difficulty,
-    )  # fmt: skip
+        ("Weight: ", "bold"),
+        f"{exercise.weight}%   ",
+        ("Suggested time: ", "bold"),
+        f"{exercise.minutes} min   ",
+        ("Difficulty: ", "bold"),
+        exercise.difficulty,
+    )
     where = Text.assemble(("Namespace: ", "bold"), ", ".join(namespaces))
     from ckaprep.views.wrapping import Boxed, ShellCommand, notes
 
@@ -140,11 +147,12 @@ def task_panel(exercise: Exercise, attempt: Attempt):
 
     body = notes(exercise.task_for(attempt.params))
     pages = ", ".join(f"ckaprep explain {t}" for t in exercise.topics)  # a topic is its page
-    footer = Text.assemble(
-        ("When done, run: ckaprep check", "bold cyan"), "\n", (f"Study notes: {pages}", "dim")
+    footer = Text.assemble(("When done, run: ckaprep check", "bold cyan"), "\n", (f"Study notes: {pages}", "dim"))
+    return Boxed(
+        Group(header, where, switch, Text(""), body, Text(""), footer),
+        title=f"Task · {exercise.title}",
+        subtitle=exercise.id,
     )
-    return Boxed(Group(header, where, switch, Text(""), body, Text(""), footer),
-                 title=f"Task · {exercise.title}", subtitle=exercise.id)  # fmt: skip
 
 
 def _weight(check) -> str:
@@ -165,11 +173,13 @@ def report_view(report: Report, elapsed_s: float, minutes: int) -> Group:
     style = "green" if report.passed else "red"
     over = "  (over the suggested time)" if elapsed_s > minutes * 60 else ""
     summary = Text.assemble(
-        ("Score: ", "bold"), (f"{report.score:.1f}%", f"bold {style}"),
+        ("Score: ", "bold"),
+        (f"{report.score:.1f}%", f"bold {style}"),
         f"  ({report.earned}/{report.total} weight)   ",
-        ("Time taken: ", "bold"), f"{minutes_and_seconds(elapsed_s)} of {minutes} min{over}   ",
+        ("Time taken: ", "bold"),
+        f"{minutes_and_seconds(elapsed_s)} of {minutes} min{over}   ",
         (f"graded in {report.grading_s:.1f}s", "dim"),
-    )  # fmt: skip
+    )
     parts = [table]
     by_id = {check.id: check for check in report.checks}
     for group, _, _ in failure_causes([asdict(check) for check in report.checks]):
@@ -202,13 +212,18 @@ def shared_failure(checks) -> Group:
     grid.add_column(no_wrap=True, width=11)
     grid.add_column(overflow="fold")
     expected = {check.expected for check in checks}
-    rows = [("expected", expected.pop() if len(expected) == 1 else ""), ("found", checks[0].found),
-            ("why", checks[0].message)]  # fmt: skip
+    rows = [
+        ("expected", expected.pop() if len(expected) == 1 else ""),
+        ("found", checks[0].found),
+        ("why", checks[0].message),
+    ]
     rows += [("hint", hint) for hint in dict.fromkeys(check.hint for check in checks if check.hint)]
     for name, value in rows:
         if value:
-            grid.add_row(Text(f"  {name}:", style="cyan" if name == "hint" else "bold"),
-                         Text(value, style="cyan" if name == "hint" else ""))  # fmt: skip
+            grid.add_row(
+                Text(f"  {name}:", style="cyan" if name == "hint" else "bold"),
+                Text(value, style="cyan" if name == "hint" else ""),
+            )
     cause = Text(f"  all {len(checks)} for one cause:", style="bold")
     return Group(Text(""), *headings, cause, grid)
 
@@ -225,8 +240,10 @@ def failure_detail(check) -> Group:
         rows.append(("hint", check.hint))
     for name, value in rows:
         if value:
-            grid.add_row(Text(f"  {name}:", style="cyan" if name == "hint" else "bold"),
-                         Text(value, style="cyan" if name == "hint" else ""))  # fmt: skip
+            grid.add_row(
+                Text(f"  {name}:", style="cyan" if name == "hint" else "bold"),
+                Text(value, style="cyan" if name == "hint" else ""),
+            )
     return Group(heading, grid)
 
 
@@ -253,7 +270,12 @@ def proof_table(verdicts, elapsed_s: float, not_run: int) -> Group:
     summary = f"{len(verdicts) - wrong} of {len(verdicts)} proofs as declared"
     if not_run:
         summary += f"; {not_run} not run (stopped at the first difference; --keep-going runs all)"
-    parts.append(Text(f"\n{summary}, in {minutes_and_seconds(elapsed_s)}", style="bold green" if not wrong and not not_run else "bold red"))
+    parts.append(
+        Text(
+            f"\n{summary}, in {minutes_and_seconds(elapsed_s)}",
+            style="bold green" if not wrong and not not_run else "bold red",
+        )
+    )
     return Group(*parts)
 
 

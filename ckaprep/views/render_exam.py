@@ -9,10 +9,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from ckaprep.attempts import Exam
 from ckaprep.catalogue.exercise import Exercise
 from ckaprep.views.render import failure_causes, minutes_and_seconds, solution_parts
 from ckaprep.views.wrapping import Boxed, ShellCommand, notes
-from ckaprep.attempts import Exam
 
 CHART_WIDTH = 40
 
@@ -24,10 +24,12 @@ def _when(iso: str) -> str:
 def task_view(exam: Exam, number: int, exercise: Exercise) -> Boxed:
     attempt = exam.task(number)
     header = Text.assemble(
-        ("Weight: ", "bold"), f"{exam.weights[number - 1]}%   ",  # as a single exercise's, and the exam's
-        ("Namespace: ", "bold"), ", ".join(attempt.namespaces),
+        ("Weight: ", "bold"),
+        f"{exam.weights[number - 1]}%   ",  # as a single exercise's, and the exam's
+        ("Namespace: ", "bold"),
+        ", ".join(attempt.namespaces),
         ("   flagged" if number in exam.flagged else "", "yellow"),
-    )  # fmt: skip
+    )
     switch = ShellCommand(f"kubectl config set-context --current --namespace={attempt.namespace}", style="dim")
     body = notes(exercise.task_for(attempt.params))
     return Boxed(Group(header, switch, Text(""), body), title=f"Task {number} · {exercise.title}")
@@ -36,13 +38,19 @@ def task_view(exam: Exam, number: int, exercise: Exercise) -> Boxed:
 def exam_sheet(exam: Exam, exercises: list[Exercise]) -> Group:
     mode = "practice exam (hints, solutions and check allowed)" if exam.practice else "exam"
     intro = Text.assemble(
-        (f"ckaprep {mode} {exam.id}", "bold"), f" · {len(exam.tasks)} tasks · {exam.minutes} min · ",
-        ("deadline ", "bold"), _when(exam.deadline),
-    )  # fmt: skip
+        (f"ckaprep {mode} {exam.id}", "bold"),
+        f" · {len(exam.tasks)} tasks · {exam.minutes} min · ",
+        ("deadline ", "bold"),
+        _when(exam.deadline),
+    )
     parts = [intro, Text("")]
     parts += [task_view(exam, n, ex) for n, ex in enumerate(exercises, start=1)]
-    parts.append(Text("See a task again: ckaprep exam task N · time left: ckaprep exam status · "
-                      "when done: ckaprep exam submit", style="bold cyan"))  # fmt: skip
+    parts.append(
+        Text(
+            "See a task again: ckaprep exam task N · time left: ckaprep exam status · when done: ckaprep exam submit",
+            style="bold cyan",
+        )
+    )
     return Group(*parts)
 
 
@@ -50,22 +58,31 @@ def status_view(exam: Exam, exercises: list[Exercise], now: datetime) -> Group:
     if exam.submitted:
         result = exam.result or {}
         head = Text.assemble(
-            (f"exam {exam.id} submitted ", "bold"), _when(exam.submitted_at), " · score ",
+            (f"exam {exam.id} submitted ", "bold"),
+            _when(exam.submitted_at),
+            " · score ",
             (f"{result.get('score', 0):.1f}% {result.get('verdict', '')}", "bold"),
             " · details: ckaprep exam review",
-        )  # fmt: skip
+        )
     else:
         head = Text.assemble(
-            (f"exam {exam.id}", "bold"), " · time left ", (minutes_and_seconds(exam.time_left_s(now)), "bold"),
+            (f"exam {exam.id}", "bold"),
+            " · time left ",
+            (minutes_and_seconds(exam.time_left_s(now)), "bold"),
             f" of {exam.minutes} min · deadline {_when(exam.deadline)}",
             (" · practice" if exam.practice else "", "dim"),
-        )  # fmt: skip
+        )
     table = Table(show_edge=False)
     for column in ("task", "title", "weight", "namespace", "flagged"):
         table.add_column(column, justify="right" if column in ("task", "weight") else "left", overflow="fold")
     for number, exercise in enumerate(exercises, start=1):
-        table.add_row(str(number), exercise.title, str(exam.weights[number - 1]),
-                      exam.task(number).namespace, "yes" if number in exam.flagged else "")  # fmt: skip
+        table.add_row(
+            str(number),
+            exercise.title,
+            str(exam.weights[number - 1]),
+            exam.task(number).namespace,
+            "yes" if number in exam.flagged else "",
+        )
     return Group(head, table)
 
 
@@ -87,8 +104,13 @@ def result_view(result: dict) -> Group:
             if message:
                 failed.append(f"; {message}", style="italic")
         style = "green" if task["passed"] else ("yellow" if task["score"] else "red")
-        table.add_row(str(task["number"]) + (" *" if task["flagged"] else ""), task["title"],
-                      str(task["weight"]), Text(f"{task['score']:.1f}%", style=style), failed)  # fmt: skip
+        table.add_row(
+            str(task["number"]) + (" *" if task["flagged"] else ""),
+            task["title"],
+            str(task["weight"]),
+            Text(f"{task['score']:.1f}%", style=style),
+            failed,
+        )
     topics = Table(title="by topic", title_justify="left", show_edge=False)
     topics.add_column("topic", overflow="fold")
     topics.add_column("score", justify="right")
@@ -97,10 +119,13 @@ def result_view(result: dict) -> Group:
         topics.add_row(topic["topic"], f"{topic['score']:.1f}%", str(topic["tasks"]))
     verdict_style = "bold green" if result["passed"] else "bold red"
     summary = Text.assemble(
-        ("Total: ", "bold"), (f"{result['score']:.1f}% ", verdict_style), (result["verdict"], verdict_style),
-        f" (pass line {result['pass_line']}%)   ", ("Time used: ", "bold"),
+        ("Total: ", "bold"),
+        (f"{result['score']:.1f}% ", verdict_style),
+        (result["verdict"], verdict_style),
+        f" (pass line {result['pass_line']}%)   ",
+        ("Time used: ", "bold"),
         f"{minutes_and_seconds(result['time_used_s'])} of {result['minutes']} min",
-    )  # fmt: skip
+    )
     parts = [table, topics, summary]
     if result["auto_submitted"]:
         parts.append(Text("The time ran out: the exam was submitted automatically.", style="yellow"))
@@ -119,8 +144,12 @@ def review_view(exam: Exam, exercises: list[Exercise]) -> Group:
         for check in task["checks"]:
             if check["status"] != "pass":
                 lines.append(Text.assemble(("✗ ", "red"), check["title"]))
-                lines.append(Text(f"    expected: {check['expected']}\n    found: {check['found']}"
-                                  + (f"\n    {check['message']}" if check["message"] else "")))  # fmt: skip
+                lines.append(
+                    Text(
+                        f"    expected: {check['expected']}\n    found: {check['found']}"
+                        + (f"\n    {check['message']}" if check["message"] else "")
+                    )
+                )
         if task["passed"]:
             lines.append(Text("✓ every check passed", style="green"))
         lines += solution_parts(exercise.solution_for(attempt.params))
@@ -147,8 +176,14 @@ def _bar(score: float, passed: bool) -> Text:
 def progress_view(summary: dict, now: datetime) -> Group:
     parts = []
     # An id is never split (`blue-gre` / `en`): the numbers' headers take two lines at 60 columns.
-    table = Table(title="exercises", title_justify="left", show_edge=False, box=box.SIMPLE_HEAD, pad_edge=False,
-                  collapse_padding=True)
+    table = Table(
+        title="exercises",
+        title_justify="left",
+        show_edge=False,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     table.add_column("exercise", no_wrap=True)
     for column in ("tries", "best", "last", "first 100%", "hints", "box"):
         table.add_column(column, justify="right", min_width=max(map(len, column.split())))
@@ -158,9 +193,14 @@ def progress_view(summary: dict, now: datetime) -> Group:
             continue
         first = item["time_to_first_100_s"]
         table.add_row(
-            item["exercise"], str(item["attempts"]), f"{item['best']:.0f}%", f"{item['last']:.0f}%",
-            minutes_and_seconds(first) if first is not None else "-", str(item["hints"]), str(item["box"]),
-        )  # fmt: skip
+            item["exercise"],
+            str(item["attempts"]),
+            f"{item['best']:.0f}%",
+            f"{item['last']:.0f}%",
+            minutes_and_seconds(first) if first is not None else "-",
+            str(item["hints"]),
+            str(item["box"]),
+        )
     parts.append(table)
     topics = Table(title="topics", title_justify="left", show_edge=False)
     for column in ("topic", "mastery", "last practised"):
@@ -176,13 +216,15 @@ def progress_view(summary: dict, now: datetime) -> Group:
     if summary["exams"]:
         parts.append(Text("exams (│ marks the 66% pass line)", style="bold"))
         for exam in summary["exams"][-12:]:
-            parts.append(Text.assemble(
-                _when(exam["time"]) + "  ", _bar(exam["score"], exam["passed"]),
-                f" {exam['score']:5.1f}% ",
-                ("PASS", "green") if exam["passed"] else ("FAIL", "red"),
-                (" practice" if exam["practice"] else "", "dim"),
-            ))  # fmt: skip
+            parts.append(
+                Text.assemble(
+                    _when(exam["time"]) + "  ",
+                    _bar(exam["score"], exam["passed"]),
+                    f" {exam['score']:5.1f}% ",
+                    ("PASS", "green") if exam["passed"] else ("FAIL", "red"),
+                    (" practice" if exam["practice"] else "", "dim"),
+                )
+            )
     else:
         parts.append(Text("no exams yet: ckaprep exam start", style="dim"))
     return Group(*parts)
-

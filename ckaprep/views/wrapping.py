@@ -268,18 +268,25 @@ def _notes_class():
             room = options.max_width - overhead
             while True:
                 widths = fitted_widths(_columns(header, rows), room)
-                movable = [(r, c) for r, row in enumerate(rows) for c, cell in enumerate(row)
-                           if cell.plain and not cell.plain.startswith(MOVED)]  # fmt: skip
+                movable = [
+                    (r, c)
+                    for r, row in enumerate(rows)
+                    for c, cell in enumerate(row)
+                    if cell.plain and not cell.plain.startswith(MOVED)
+                ]
                 if widths is not None or not movable:
                     break
                 # the cell whose leaving makes the narrowest table, the longest of those
-                r, c = min(movable, key=lambda at: (_least_without(header, rows, at), -_longest_word(rows[at[0]][at[1]])))
+                r, c = min(
+                    movable, key=lambda at: (_least_without(header, rows, at), -_longest_word(rows[at[0]][at[1]]))
+                )
                 if rows[r][c].plain not in [cell.plain for cell in below]:
                     below.append(rows[r][c])
                 number = [cell.plain for cell in below].index(rows[r][c].plain) + 1
                 rows[r][c] = Text(f"{MOVED}[{number}]", style="dim")
-            table = Table(box=SIMPLE, pad_edge=False, style="markdown.table.border", show_edge=True,
-                          collapse_padding=True)  # fmt: skip
+            table = Table(
+                box=SIMPLE, pad_edge=False, style="markdown.table.border", show_edge=True, collapse_padding=True
+            )
             for index, heading in enumerate(header):
                 heading = heading.copy()
                 heading.stylize("markdown.table.header")
@@ -289,8 +296,9 @@ def _notes_class():
             yield table
             for number, cell in enumerate(below, start=1):
                 label = f"[{number}] "
-                lines = uncropped_lines(console, WholeWords(cell), options.update_width(options.max_width - len(label)),
-                                        pad=False)  # fmt: skip
+                lines = uncropped_lines(
+                    console, WholeWords(cell), options.update_width(options.max_width - len(label)), pad=False
+                )
                 for index, line in enumerate(lines):
                     yield Segment(label if index == 0 else " " * len(label), console.get_style("dim"))
                     yield from line
@@ -315,8 +323,9 @@ def _notes_class():
 
         def render_number(self, console, options, number, last_number):
             number_width = len(str(last_number)) + 2
-            lines = uncropped_lines(console, self.elements, options.update(width=options.max_width - number_width),
-                                    self.style)  # fmt: skip
+            lines = uncropped_lines(
+                console, self.elements, options.update(width=options.max_width - number_width), self.style
+            )
             style = console.get_style("markdown.item.number", default="none")
             for index, line in enumerate(lines):
                 label = f"{number}".rjust(number_width - 1) + " " if index == 0 else " " * number_width
@@ -325,8 +334,14 @@ def _notes_class():
                 yield Segment.line()
 
     class Notes(md.Markdown):
-        elements = {**md.Markdown.elements, "paragraph_open": WrappedParagraph, "table_open": GivingWayTable,
-                    "fence": CommandBlock, "code_block": CommandBlock, "list_item_open": WholeListItem}  # fmt: skip
+        elements = {
+            **md.Markdown.elements,
+            "paragraph_open": WrappedParagraph,
+            "table_open": GivingWayTable,
+            "fence": CommandBlock,
+            "code_block": CommandBlock,
+            "list_item_open": WholeListItem,
+        }
 
         def _flatten_tokens(self, tokens):
             for token in super()._flatten_tokens(tokens):

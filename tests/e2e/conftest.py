@@ -44,7 +44,9 @@ def _reachable(kubectl: str, kubeconfig: str) -> tuple[bool, str]:
     try:
         p = subprocess.run(
             [kubectl, "--kubeconfig", kubeconfig, "--request-timeout=5s", "get", "--raw=/readyz"],
-            capture_output=True, text=True, timeout=20,
+            capture_output=True,
+            text=True,
+            timeout=20,
         )
     except (OSError, subprocess.TimeoutExpired) as e:
         return False, str(e)
@@ -56,8 +58,14 @@ class Cluster:
         self.kubeconfig = kubeconfig
         self.kubectl_path = kubectl_path
 
-    def kubectl(self, *args: str, check: bool = True, timeout: float = 120, input: str | None = None,
-                kubeconfig: str | None = None) -> subprocess.CompletedProcess:
+    def kubectl(
+        self,
+        *args: str,
+        check: bool = True,
+        timeout: float = 120,
+        input: str | None = None,
+        kubeconfig: str | None = None,
+    ) -> subprocess.CompletedProcess:
         cmd = [self.kubectl_path, "--kubeconfig", kubeconfig or self.kubeconfig, *args]
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input)

@@ -27,9 +27,7 @@ class CheckRun:
         return next(c for c in self.report["checks"] if c["id"] == check_id)
 
     def explain(self) -> str:
-        return "\n".join(
-            f"{c['id']}: {c['status']} | {c['found']} | {c['message']}" for c in self.report["checks"]
-        )
+        return "\n".join(f"{c['id']}: {c['status']} | {c['found']} | {c['message']}" for c in self.report["checks"])
 
 
 class Practice:
@@ -82,8 +80,9 @@ class Practice:
         """Run a solution's kubectl lines through bash, with our kubectl and kubeconfig."""
         kubectl_dir = os.path.dirname(self.cluster.kubectl_path)
         environ = dict(os.environ, KUBECONFIG=self.env.kubeconfig, PATH=f"{kubectl_dir}:{os.environ['PATH']}")
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=environ,
-                              capture_output=True, text=True, timeout=180)  # fmt: skip
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script], env=environ, capture_output=True, text=True, timeout=180
+        )
         assert done.returncode == 0, f"{script}\n{done.stdout}\n{done.stderr}"
 
     def reset(self):

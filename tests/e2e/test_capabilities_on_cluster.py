@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from ckaprep.catalogue.loading import load_catalogue
-
 from ckaprep.exit_status import ExitStatus
 from tests.e2e.conftest import ON_THIRD_CONFIG, REPO_ROOT
 
@@ -25,7 +24,11 @@ CAPABILITIES_ROLE = "ckaprep.io/role=capabilities"
 
 def _run(tmp_path: Path, argv: list[str], timeout: float = 240):
     """As test_doctor_plugin_try runs ckaprep: a state directory and HOME of the test's own."""
-    env = {"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path), "PATH": f"{BIN}:/usr/sbin:/usr/bin:/sbin:/bin"}
+    env = {
+        "CKAPREP_HOME": str(tmp_path / "state"),
+        "HOME": str(tmp_path),
+        "PATH": f"{BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
+    }
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
 
 
@@ -98,7 +101,11 @@ def test_doctor_finds_two_nodes_enforced_network_policy_and_traffic_across_nodes
     assert "NetworkPolicy enforced" in found["network-policy"], found
     assert "cross-node Service: ok" in found["cross-node"], found
     assert report["capabilities"] | {"dual_stack": None} == {
-        "nodes": 2, "network_policy": True, "cross_node": True, "dual_stack": None}
+        "nodes": 2,
+        "network_policy": True,
+        "cross_node": True,
+        "dual_stack": None,
+    }
     _scratch_namespaces_are_going(cluster)
 
     own = tmp_path / "own"

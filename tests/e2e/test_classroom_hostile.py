@@ -47,7 +47,9 @@ class Room:
             args += ["--seats", str(seats)]
         created = _run(self.trainer, *args)
         assert created.exit_code == 0, created.output
-        self.kubeconfigs = {int(s["seat"].rsplit("-", 1)[1]): s["kubeconfig"] for s in json.loads(created.stdout)["seats"]}
+        self.kubeconfigs = {
+            int(s["seat"].rsplit("-", 1)[1]): s["kubeconfig"] for s in json.loads(created.stdout)["seats"]
+        }
 
     def learner(self, number: int) -> Environment:
         return _env(self.tmp / f"learner-{number}", self.kubeconfigs[number])
@@ -103,8 +105,17 @@ def honest(room):
     room.seat_kubectl(1, "apply", "-f", "-", input=_solution_yaml("clusterip-create", right["params"]))
     wrong = json.loads(_run(room.learner(2), "start", "clusterip-create", "--seed", "42", "--json").stdout)
     p = wrong["params"]
-    room.seat_kubectl(2, "-n", room.home(2), "expose", "deployment", p["app"], f"--name={p['service']}",
-                      f"--port={p['port']}", f"--target-port={p['port']}")  # fmt: skip
+    room.seat_kubectl(
+        2,
+        "-n",
+        room.home(2),
+        "expose",
+        "deployment",
+        p["app"],
+        f"--name={p['service']}",
+        f"--port={p['port']}",
+        f"--target-port={p['port']}",
+    )
     graded = room.grades()
     assert graded[f"{room.name}-01"]["score"] == 100.0, graded
     assert graded[f"{room.name}-02"]["score"] < 100.0, graded
@@ -112,21 +123,42 @@ def honest(room):
 
 
 # -- the node and the seat's rights -------------------------------------------------------------------
-POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"},
-       "spec": {"containers": [{"name": "c", "image": "docker.io/library/busybox:1.36.1",
-                                "command": ["sleep", "3600"]}]}}  # fmt: skip
+POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "x"},
+    "spec": {"containers": [{"name": "c", "image": "docker.io/library/busybox:1.36.1", "command": ["sleep", "3600"]}]},
+}
 
 
-@pytest.mark.parametrize("name, change", [
-    ("privileged", {"containers": [{**POD["spec"]["containers"][0], "securityContext": {"privileged": True}}]}),
-    ("host-network", {"hostNetwork": True}),
-    ("host-pid", {"hostPID": True}),
-    ("host-path", {"volumes": [{"name": "root", "hostPath": {"path": "/"}}],
-                   "containers": [{**POD["spec"]["containers"][0],
-                                   "volumeMounts": [{"name": "root", "mountPath": "/host"}]}]}),
-    ("all-capabilities", {"containers": [{**POD["spec"]["containers"][0],
-                                          "securityContext": {"capabilities": {"add": ["SYS_ADMIN", "NET_ADMIN"]}}}]}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name, change",
+    [
+        ("privileged", {"containers": [{**POD["spec"]["containers"][0], "securityContext": {"privileged": True}}]}),
+        ("host-network", {"hostNetwork": True}),
+        ("host-pid", {"hostPID": True}),
+        (
+            "host-path",
+            {
+                "volumes": [{"name": "root", "hostPath": {"path": "/"}}],
+                "containers": [
+                    {**POD["spec"]["containers"][0], "volumeMounts": [{"name": "root", "mountPath": "/host"}]}
+                ],
+            },
+        ),
+        (
+            "all-capabilities",
+            {
+                "containers": [
+                    {
+                        **POD["spec"]["containers"][0],
+                        "securityContext": {"capabilities": {"add": ["SYS_ADMIN", "NET_ADMIN"]}},
+                    }
+                ]
+            },
+        ),
+    ],
+)
 def test_a_seat_cannot_run_a_pod_that_reaches_the_node(room, name, change):
     pod = json.loads(json.dumps(POD))
     pod["metadata"]["name"] = name
@@ -136,13 +168,18 @@ def test_a_seat_cannot_run_a_pod_that_reaches_the_node(room, name, change):
 
 
 def test_a_seat_cannot_share_its_rights_or_open_node_ports(room):
-    for subject in (["--group=system:unauthenticated"], [f"--serviceaccount={room.name}-seats:{room.name}-02"],
-                    ["--user=someone"]):  # fmt: skip
-        done = room.seat_kubectl(1, "-n", room.home(1), "create", "rolebinding", "share", "--clusterrole=edit",
-                                 *subject, check=False)  # fmt: skip
+    for subject in (
+        ["--group=system:unauthenticated"],
+        [f"--serviceaccount={room.name}-seats:{room.name}-02"],
+        ["--user=someone"],
+    ):
+        done = room.seat_kubectl(
+            1, "-n", room.home(1), "create", "rolebinding", "share", "--clusterrole=edit", *subject, check=False
+        )
         assert done.returncode != 0 and "forbidden" in done.stderr.lower(), done.stderr
-    node_port = room.seat_kubectl(1, "-n", room.home(1), "create", "service", "nodeport", "np", "--tcp=80:80",
-                                  check=False)  # fmt: skip
+    node_port = room.seat_kubectl(
+        1, "-n", room.home(1), "create", "service", "nodeport", "np", "--tcp=80:80", check=False
+    )
     assert node_port.returncode != 0 and "services.nodeports" in node_port.stderr, node_port.stderr
     # A plain Pod still runs: what the exercises make is admitted, with the LimitRange's defaults.
     pod = json.loads(json.dumps(POD))
@@ -168,8 +205,11 @@ def test_a_copied_attempt_and_edited_parameters_raise_no_score(room, honest):
 
 
 def test_forged_results_and_names_stay_the_learners_own(room, honest, tmp_path):
-    forged = [json.dumps({"kind": "check", "exercise": "dns-records", "score": 100.0, "passed": True}),
-              json.dumps({"kind": "check", "exercise": "env-vars", "score": 1e308}), "NaN"]  # fmt: skip
+    forged = [
+        json.dumps({"kind": "check", "exercise": "dns-records", "score": 100.0, "passed": True}),
+        json.dumps({"kind": "check", "exercise": "env-vars", "score": 1e308}),
+        "NaN",
+    ]
     room.edit_seat(3, **{"results.jsonl": "\n".join(forged) + "\n", "learner": "Mallory\x1b]0;x\x07\x1b[31m"})
     status = room.trainer_run("classroom", "status", room.name, "--json")
     assert [s["learner"] for s in json.loads(status.stdout)["seats"]] == ["Ada", "Bob", "Cy"]
@@ -185,11 +225,19 @@ def test_forged_results_and_names_stay_the_learners_own(room, honest, tmp_path):
 
 def test_bad_types_are_one_line_and_the_class_goes_on(room, honest, tmp_path):
     original = room.seat_data(2)["attempt.json"]
-    for bad in ({"attempt.json": json.dumps({"exercise": "clusterip-create", "seed": "x"})},
-                {"attempt.json": "{not json"}, {"exam.json": json.dumps({"id": 7, "deadline": "soon"})}):  # fmt: skip
+    for bad in (
+        {"attempt.json": json.dumps({"exercise": "clusterip-create", "seed": "x"})},
+        {"attempt.json": "{not json"},
+        {"exam.json": json.dumps({"id": 7, "deadline": "soon"})},
+    ):
         room.edit_seat(2, **bad)
-        for args in (["status"], ["grade", "--wait", "5"], ["grade", "--at-deadline", "--wait", "5"], ["report"],
-                     ["report", "--html", str(tmp_path / "r.html")]):  # fmt: skip
+        for args in (
+            ["status"],
+            ["grade", "--wait", "5"],
+            ["grade", "--at-deadline", "--wait", "5"],
+            ["report"],
+            ["report", "--html", str(tmp_path / "r.html")],
+        ):
             result = room.trainer_run("classroom", args[0], room.name, *args[1:])
             assert result.exit_code == 0, (bad, args, result.output)
         status = room.trainer_run("classroom", "status", room.name)
@@ -211,20 +259,33 @@ def test_the_trainer_never_empties_what_a_seat_points_at(room, honest, cluster):
         room.edit_seat(2, **{"attempt.json": json.dumps(attempt)})
         # Seat 1 is idle in this round: its work stays, since only seat 2 asked to be replaced.
         room.seat_kubectl(1, "-n", room.home(1), "delete", "configmap", SEAT_CM, "--ignore-not-found", check=False)
-        started = room.trainer_run("classroom", "exam", room.name, "--force", "--tasks", "1", "--minutes", "1",
-                                   "--seed", "7", "--json")  # fmt: skip
+        started = room.trainer_run(
+            "classroom", "exam", room.name, "--force", "--tasks", "1", "--minutes", "1", "--seed", "7", "--json"
+        )
         assert started.exit_code != 0  # seat 1's ConfigMap is gone: refused whole, before anything is emptied
         assert "is gone" in started.output
         assert cluster.kubectl("-n", victim, "get", "configmap", "precious", "-o", "name").stdout.strip()
         after_seat1 = cluster.kubectl("-n", room.home(1), "get", "deployments,services", "-o", "name").stdout.split()
         assert after_seat1 == before_seat1
-        recreate = room.trainer_run("classroom", "create", room.name, "--learners", str(room.tmp / "learners.txt"),
-                                    "--valid", "1h", "--out", str(room.tmp / "seats"), "--json")  # fmt: skip
+        recreate = room.trainer_run(
+            "classroom",
+            "create",
+            room.name,
+            "--learners",
+            str(room.tmp / "learners.txt"),
+            "--valid",
+            "1h",
+            "--out",
+            str(room.tmp / "seats"),
+            "--json",
+        )
         assert recreate.exit_code == 0, recreate.output
-        room.kubeconfigs = {int(s["seat"].rsplit("-", 1)[1]): s["kubeconfig"]
-                            for s in json.loads(recreate.stdout)["seats"]}  # fmt: skip
-        started = room.trainer_run("classroom", "exam", room.name, "--force", "--tasks", "1", "--minutes", "1",
-                                   "--seed", "7", "--json")  # fmt: skip
+        room.kubeconfigs = {
+            int(s["seat"].rsplit("-", 1)[1]): s["kubeconfig"] for s in json.loads(recreate.stdout)["seats"]
+        }
+        started = room.trainer_run(
+            "classroom", "exam", room.name, "--force", "--tasks", "1", "--minutes", "1", "--seed", "7", "--json"
+        )
         assert started.exit_code == 0, started.output
         assert cluster.kubectl("-n", victim, "get", "configmap", "precious", "-o", "name").stdout.strip()
         core = cluster.kubectl("-n", "kube-system", "get", "pods", "-o", "name").stdout.split()
@@ -276,12 +337,16 @@ def test_every_exercise_is_proven_inside_a_seat(tmp_path_factory, cluster):
     environ = {"PATH": f"{os.path.dirname(cluster.kubectl_path)}:{os.environ.get('PATH', '')}", "HOME": str(home)}
     verdicts, failures, guard = [], [], threading.Lock()
     try:
+
         def prove_in_seat(number: int, task: tuple) -> None:
             kubeconfig = room.kubeconfigs[number]
             seat = Seat(room.name, number, [room.home(number, "a"), room.home(number, "b")])
-            prover = Prover(cluster=KubeCluster(kubeconfig=kubeconfig, environ={}), workspace=SeatWorkspace(seat),
-                            options=GradingOptions(),
-                            kubectl=Kubectl(find_kubectl(environ), environ, kubeconfig=kubeconfig))  # fmt: skip
+            prover = Prover(
+                cluster=KubeCluster(kubeconfig=kubeconfig, environ={}),
+                workspace=SeatWorkspace(seat),
+                options=GradingOptions(),
+                kubectl=Kubectl(find_kubectl(environ), environ, kubeconfig=kubeconfig),
+            )
             try:
                 prover.run(*task, record=lambda v: verdicts.append(v))
             except Exception as exc:  # noqa: BLE001 (reported below, with the exercise)
@@ -295,7 +360,9 @@ def test_every_exercise_is_proven_inside_a_seat(tmp_path_factory, cluster):
     finally:
         room.delete()
     wrong = [v for v in verdicts if not v.ok and not (v.kind == WRONG and _refused_by_the_seat(v.problems))]
-    assert failures == [] and wrong == [], "\n".join(failures + [f"{v.exercise} {v.proof}: {v.problems}" for v in wrong])
+    assert failures == [] and wrong == [], "\n".join(
+        failures + [f"{v.exercise} {v.proof}: {v.problems}" for v in wrong]
+    )
     proven = {v.exercise for v in verdicts if v.ok}
     assert proven == set(catalogue), set(catalogue) - proven
     assert len(verdicts) == sum(1 + (task[1] is not None and task[2]) for task in tasks)

@@ -66,8 +66,9 @@ def _class_namespaces(kubectl, name: str) -> list[str]:
 @pytest.fixture(scope="module")
 def classroom(tmp_path_factory, cluster):
     room = Classroom(tmp_path_factory.mktemp("classroom"), cluster)
-    created = room.ckaprep("classroom", "create", room.name, "--seats", "3", "--valid", "1h",
-                           "--out", str(room.tmp / "seats"), "--json")  # fmt: skip
+    created = room.ckaprep(
+        "classroom", "create", room.name, "--seats", "3", "--valid", "1h", "--out", str(room.tmp / "seats"), "--json"
+    )
     assert created.exit_code == 0, created.output
     for seat in json.loads(created.stdout)["seats"]:
         number = int(seat["seat"].rsplit("-", 1)[1])
@@ -99,8 +100,17 @@ def test_seats_learners_grade_report_and_html(classroom: Classroom, kubectl, tmp
     room.seat_kubectl(1, "apply", "-f", "-", input=_yaml_solution("clusterip-create", right["params"]))
     wrong = _start(room.learner(2), "clusterip-create", 102)
     p = wrong["params"]
-    room.seat_kubectl(2, "-n", room.home(2), "expose", "deployment", p["app"], f"--name={p['service']}",
-                      f"--port={p['port']}", f"--target-port={p['port']}")  # fmt: skip
+    room.seat_kubectl(
+        2,
+        "-n",
+        room.home(2),
+        "expose",
+        "deployment",
+        p["app"],
+        f"--name={p['service']}",
+        f"--port={p['port']}",
+        f"--target-port={p['port']}",
+    )
     cross = _start(room.learner(3), "dns-cross-namespace", 103)
     assert cross["namespaces"] == [room.home(3, "a"), room.home(3, "b")]
     room.seat_kubectl(3, "apply", "-f", "-", input=_yaml_solution("dns-cross-namespace", cross["params"]))
@@ -113,7 +123,10 @@ def test_seats_learners_grade_report_and_html(classroom: Classroom, kubectl, tmp
     status = room.ckaprep("classroom", "status", room.name, "--json")
     assert status.exit_code == 0, status.output
     assert [s["exercise"] for s in json.loads(status.stdout)["seats"]] == [
-        "clusterip-create", "clusterip-create", "dns-cross-namespace"]
+        "clusterip-create",
+        "clusterip-create",
+        "dns-cross-namespace",
+    ]
 
     graded = room.ckaprep("classroom", "grade", room.name, "--json", "--wait", "30")
     assert graded.exit_code == 0, graded.output
@@ -121,8 +134,9 @@ def test_seats_learners_grade_report_and_html(classroom: Classroom, kubectl, tmp
     assert by_seat[f"{room.name}-01"]["score"] == 100.0, by_seat[f"{room.name}-01"]
     assert by_seat[f"{room.name}-02"]["score"] == own_score  # the same rule as the learner's check
     assert by_seat[f"{room.name}-03"]["score"] == 100.0, by_seat[f"{room.name}-03"]
-    recorded = kubectl("get", "configmaps", "-n", f"{room.name}-results", "-l", "ckaprep.io/role=result",
-                       "-o", "name").stdout.split()  # fmt: skip
+    recorded = kubectl(
+        "get", "configmaps", "-n", f"{room.name}-results", "-l", "ckaprep.io/role=result", "-o", "name"
+    ).stdout.split()
     assert len(recorded) == 3
 
     report = room.ckaprep("classroom", "report", room.name, "--json", "--html", str(tmp_path / "report.html"))
@@ -147,8 +161,17 @@ def test_a_seat_is_isolated(classroom: Classroom, kubectl):
     room = classroom
     other, results = room.home(2), f"{room.name}-results"
     if not kubectl("get", "pods", "-n", other, "-o", "name").stdout.split():
-        kubectl("run", "target", "-n", other, "--image=docker.io/library/busybox:1.36.1", "--restart=Never",
-                "--", "sleep", "3600")  # fmt: skip
+        kubectl(
+            "run",
+            "target",
+            "-n",
+            other,
+            "--image=docker.io/library/busybox:1.36.1",
+            "--restart=Never",
+            "--",
+            "sleep",
+            "3600",
+        )
     pod = kubectl("get", "pods", "-n", other, "-o", "name").stdout.split()[0]
 
     def denied(*args: str, input: str | None = None):
@@ -171,8 +194,13 @@ def test_a_seat_is_isolated(classroom: Classroom, kubectl):
     denied("label", "namespace", room.home(1), "x=y")
     denied("get", "configmaps", "-n", results)
     denied("create", "configmap", "fake-grade", "-n", results, "--from-literal=score=100")
-    denied("create", "clusterrolebinding", "sneaky", "--clusterrole=cluster-admin",
-           f"--serviceaccount={room.name}-seats:{room.name}-01")  # fmt: skip
+    denied(
+        "create",
+        "clusterrolebinding",
+        "sneaky",
+        "--clusterrole=cluster-admin",
+        f"--serviceaccount={room.name}-seats:{room.name}-01",
+    )
     # Its account lives outside its namespaces: it can neither mint itself a longer token nor delete it.
     denied("create", "token", f"{room.name}-01", "-n", f"{room.name}-seats", "--duration=48h")
     denied("delete", "serviceaccount", f"{room.name}-01", "-n", f"{room.name}-seats")
@@ -187,13 +215,18 @@ def test_a_seat_is_isolated(classroom: Classroom, kubectl):
 def _expired_token(namespace: str, account: str) -> str:
     """A token shaped like a seat's, expired an hour ago. The API server rejects it (401) like a
     real expired one; the TokenRequest API issues nothing shorter than 10 minutes to wait for."""
+
     def part(data: dict) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
     now = int(time.time())
-    claims = {"exp": now - 3600, "iat": now - 7200, "iss": "https://kubernetes.default.svc",
-              "sub": f"system:serviceaccount:{namespace}:{account}",
-              "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": account, "uid": "0"}}}
+    claims = {
+        "exp": now - 3600,
+        "iat": now - 7200,
+        "iss": "https://kubernetes.default.svc",
+        "sub": f"system:serviceaccount:{namespace}:{account}",
+        "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": account, "uid": "0"}},
+    }
     return f"{part({'alg': 'RS256', 'kid': 'x'})}.{part(claims)}.{part({'sig': 'none'})}"
 
 
@@ -204,10 +237,13 @@ def test_an_expired_seat_token_is_one_line_exit_3(classroom: Classroom, tmp_path
     expired.write_text(json.dumps(config))
     for args in (["status"], ["check"], ["start", "clusterip-create"]):
         done = subprocess.run(
-            [sys.executable, "-m", "ckaprep", "--kubeconfig", str(expired), *args], capture_output=True, text=True,
+            [sys.executable, "-m", "ckaprep", "--kubeconfig", str(expired), *args],
+            capture_output=True,
+            text=True,
             env={"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-            timeout=60, cwd=REPO_ROOT,
-        )  # fmt: skip
+            timeout=60,
+            cwd=REPO_ROOT,
+        )
         assert done.returncode == 3, (args, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and "seat's token" in lines[0] and "expired" in lines[0], done.stderr
@@ -215,8 +251,21 @@ def test_an_expired_seat_token_is_one_line_exit_3(classroom: Classroom, tmp_path
 
 def test_a_class_exam_graded_at_the_deadline(classroom: Classroom, kubectl):
     room = classroom
-    started = room.ckaprep("classroom", "exam", room.name, "--tasks", "1", "--minutes", "1", "--topic", "create",
-                           "--seed", "7", "--force", "--json")  # fmt: skip
+    started = room.ckaprep(
+        "classroom",
+        "exam",
+        room.name,
+        "--tasks",
+        "1",
+        "--minutes",
+        "1",
+        "--topic",
+        "create",
+        "--seed",
+        "7",
+        "--force",
+        "--json",
+    )
     assert started.exit_code == 0, started.output
     sheet = json.loads(started.stdout)
     assert len({tuple(seat["tasks"]) for seat in sheet["seats"]}) == 1  # the same draw everywhere
@@ -241,12 +290,26 @@ def test_create_again_adds_a_seat_and_renews_the_tokens(classroom: Classroom, tm
     learners = tmp_path / "learners.txt"
     learners.write_text("Ada\nGrace\nAlan\nEdsger\n")
     before = _run(room.learner(1), "exam", "status", "--json")
-    again = room.ckaprep("classroom", "create", room.name, "--learners", str(learners), "--valid", "1h",
-                         "--out", str(room.tmp / "seats"), "--json")  # fmt: skip
+    again = room.ckaprep(
+        "classroom",
+        "create",
+        room.name,
+        "--learners",
+        str(learners),
+        "--valid",
+        "1h",
+        "--out",
+        str(room.tmp / "seats"),
+        "--json",
+    )
     assert again.exit_code == 0, again.output
     seats = json.loads(again.stdout)["seats"]
-    assert [(s["learner"], s["new"]) for s in seats] == [("Ada", False), ("Grace", False), ("Alan", False),
-                                                         ("Edsger", True)]  # fmt: skip
+    assert [(s["learner"], s["new"]) for s in seats] == [
+        ("Ada", False),
+        ("Grace", False),
+        ("Alan", False),
+        ("Edsger", True),
+    ]
     # The renewed kubeconfig works, and the seat kept its state.
     renewed = _env(room.tmp / "learner-1-renewed", seats[0]["kubeconfig"])
     after = _run(renewed, "exam", "status", "--json")
@@ -263,8 +326,10 @@ def test_delete_leaves_nothing_and_the_seat_credentials_stop_working(classroom: 
     deleted = room.ckaprep("classroom", "delete", room.name, "--json")
     assert deleted.exit_code == 0, deleted.output
     names = json.loads(deleted.stdout)["deleted"]
-    assert {room.home(n, letter) for n in (1, 2, 3) for letter in "ab"} | {f"{room.name}-results",
-                                                                         f"{room.name}-seats"} <= set(names)
+    assert {room.home(n, letter) for n in (1, 2, 3) for letter in "ab"} | {
+        f"{room.name}-results",
+        f"{room.name}-seats",
+    } <= set(names)
     assert {f"{room.name}-0{n}-e1-a" for n in (1, 2, 3)} <= set(names)  # the exam's tasks
     assert _class_namespaces(kubectl, room.name) == []
     for kind in ("serviceaccounts", "rolebindings", "configmaps"):
@@ -277,11 +342,21 @@ def test_delete_leaves_nothing_and_the_seat_credentials_stop_working(classroom: 
 
 # -- the HTML report in a real browser -------------------------------------------------------------
 CHROMIUM_ISOLATION = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-default-apps",
-    "--metrics-recording-only", "--disable-domain-reliability", "--no-pings",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--metrics-recording-only",
+    "--disable-domain-reliability",
+    "--no-pings",
     # Nothing leaves the machine: every host name fails to resolve, any fetch would go nowhere.
-    "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=127.0.0.1:9",
 ]
 
 
@@ -301,8 +376,7 @@ def _html_in_chromium(page: Path, tmp: Path, seats: int, scores: list[float]) ->
     assert dom.stdout.count('class="learner-row"') == seats
     assert 'data-score="100.0"' in dom.stdout
     shot = tmp / "report.png"
-    done = subprocess.run([*common, f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
+    done = subprocess.run([*common, f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
     width, height, pixels = _read_png(shot.read_bytes())
     assert (width, height) == (1000, 700)
@@ -326,8 +400,8 @@ def _read_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int]]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, chunks, header = 8, [], None
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":
@@ -342,7 +416,7 @@ def _read_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int]]]:
     pixels = []
     for row in range(height):
         kind = raw[row * (stride + 1)]
-        line = bytearray(raw[row * (stride + 1) + 1:(row + 1) * (stride + 1)])
+        line = bytearray(raw[row * (stride + 1) + 1 : (row + 1) * (stride + 1)])
         for i in range(stride):
             left = line[i - channels] if i >= channels else 0
             up = previous[i]
@@ -357,6 +431,6 @@ def _read_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int]]]:
                 estimate = left + up - corner
                 pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - corner)
                 line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
-        pixels += [tuple(line[i:i + 3]) for i in range(0, stride, channels)]
+        pixels += [tuple(line[i : i + 3]) for i in range(0, stride, channels)]
         previous = line
     return width, height, pixels

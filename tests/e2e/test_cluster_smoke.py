@@ -17,6 +17,7 @@ import pytest
 
 KubectlFn = Callable[..., subprocess.CompletedProcess]
 
+
 def _pinned_images() -> dict[str, str]:
     """Image references from testcluster/versions.env, the one place they are pinned."""
     env = Path(__file__).resolve().parents[2] / "testcluster" / "versions.env"
@@ -41,19 +42,33 @@ def _httpd_cmd(port: int, body: str | None = None) -> str:
 
 def _curl_pod(name: str) -> dict:
     return {
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"role": "client"}},
-        "spec": {"terminationGracePeriodSeconds": 0,
-                 "containers": [{"name": "curl", "image": CURL, "command": ["sleep", "3600"]}]},
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"role": "client"}},
+        "spec": {
+            "terminationGracePeriodSeconds": 0,
+            "containers": [{"name": "curl", "image": CURL, "command": ["sleep", "3600"]}],
+        },
     }
 
 
 def _httpd_pod(name: str, labels: dict, port: int, body: str | None = None) -> dict:
     return {
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
-        "spec": {"terminationGracePeriodSeconds": 0, "containers": [{
-            "name": "httpd", "image": BUSYBOX, "command": ["sh", "-c", _httpd_cmd(port, body)],
-            "ports": [{"containerPort": port}],
-            "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 1}}]},
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "terminationGracePeriodSeconds": 0,
+            "containers": [
+                {
+                    "name": "httpd",
+                    "image": BUSYBOX,
+                    "command": ["sh", "-c", _httpd_cmd(port, body)],
+                    "ports": [{"containerPort": port}],
+                    "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 1},
+                }
+            ],
+        },
     }
 
 
@@ -78,7 +93,9 @@ def sh(kubectl: KubectlFn, ns: str, pod: str, script: str, check: bool = True) -
 
 def curl(kubectl: KubectlFn, ns: str, pod: str, url: str) -> str:
     """One HTTP GET from inside `pod`; retried briefly while kube-proxy catches up."""
-    return sh(kubectl, ns, pod, f"curl -sS --fail --max-time 5 --retry 10 --retry-all-errors --retry-delay 1 {url}").strip()
+    return sh(
+        kubectl, ns, pod, f"curl -sS --fail --max-time 5 --retry 10 --retry-all-errors --retry-delay 1 {url}"
+    ).strip()
 
 
 def cluster_ip(kubectl: KubectlFn, ns: str, svc: str) -> str:
@@ -92,8 +109,12 @@ def wait_ready_endpoints(kubectl: KubectlFn, ns: str, svc: str, count: int, time
     n = -1
     while time.monotonic() < deadline:
         out = kubectl("-n", ns, "get", "endpointslices", "-l", f"kubernetes.io/service-name={svc}", "-o", "json").stdout
-        n = sum(1 for s in json.loads(out)["items"] for e in (s.get("endpoints") or [])
-                if (e.get("conditions") or {}).get("ready", True))
+        n = sum(
+            1
+            for s in json.loads(out)["items"]
+            for e in (s.get("endpoints") or [])
+            if (e.get("conditions") or {}).get("ready", True)
+        )
         if n == count:
             return
         time.sleep(1)
@@ -103,15 +124,20 @@ def wait_ready_endpoints(kubectl: KubectlFn, ns: str, svc: str, count: int, time
 def test_clusterip_service_reached_by_name_fqdn_ip_and_env(kubectl: KubectlFn, namespace: str):
     ns = namespace
     deployment = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
-                 "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": _httpd_pod("x", {}, 8080)["spec"]}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": _httpd_pod("x", {}, 8080)["spec"]},
+        },
     }
     apply(kubectl, ns, deployment, _service("web", [{"port": 80, "targetPort": 8080}], {"app": "web"}))
     kubectl("-n", ns, "rollout", "status", "deployment/web", f"--timeout={WAIT}", timeout=150)
-    backends = set(kubectl("-n", ns, "get", "pods", "-l", "app=web", "-o",
-                           "jsonpath={.items[*].metadata.name}").stdout.split())
+    backends = set(
+        kubectl("-n", ns, "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}").stdout.split()
+    )
     assert len(backends) == 2, backends
     wait_ready_endpoints(kubectl, ns, "web", 2)
 
@@ -136,16 +162,35 @@ def test_clusterip_service_reached_by_name_fqdn_ip_and_env(kubectl: KubectlFn, n
 def test_two_port_service_routes_each_named_port(kubectl: KubectlFn, namespace: str):
     ns = namespace
     pod = {
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "two-ports", "labels": {"app": "two"}},
-        "spec": {"terminationGracePeriodSeconds": 0, "containers": [
-            {"name": "alpha", "image": BUSYBOX, "command": ["sh", "-c", _httpd_cmd(8080, "alpha-8080")],
-             "ports": [{"name": "web-alpha", "containerPort": 8080}]},
-            {"name": "beta", "image": BUSYBOX, "command": ["sh", "-c", _httpd_cmd(9090, "beta-9090")],
-             "ports": [{"name": "web-beta", "containerPort": 9090}]},
-        ]},
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "two-ports", "labels": {"app": "two"}},
+        "spec": {
+            "terminationGracePeriodSeconds": 0,
+            "containers": [
+                {
+                    "name": "alpha",
+                    "image": BUSYBOX,
+                    "command": ["sh", "-c", _httpd_cmd(8080, "alpha-8080")],
+                    "ports": [{"name": "web-alpha", "containerPort": 8080}],
+                },
+                {
+                    "name": "beta",
+                    "image": BUSYBOX,
+                    "command": ["sh", "-c", _httpd_cmd(9090, "beta-9090")],
+                    "ports": [{"name": "web-beta", "containerPort": 9090}],
+                },
+            ],
+        },
     }
-    svc = _service("multi", [{"name": "alpha", "port": 80, "targetPort": "web-alpha"},
-                             {"name": "beta", "port": 8000, "targetPort": "web-beta"}], {"app": "two"})
+    svc = _service(
+        "multi",
+        [
+            {"name": "alpha", "port": 80, "targetPort": "web-alpha"},
+            {"name": "beta", "port": 8000, "targetPort": "web-beta"},
+        ],
+        {"app": "two"},
+    )
     apply(kubectl, ns, pod, svc, _curl_pod("client"))
     wait_ready(kubectl, ns, "two-ports", "client")
     ip = cluster_ip(kubectl, ns, "multi")
@@ -157,8 +202,20 @@ def test_two_port_service_routes_each_named_port(kubectl: KubectlFn, namespace: 
     env = sh(kubectl, ns, "client", "echo $MULTI_SERVICE_PORT_ALPHA $MULTI_SERVICE_PORT_BETA").split()
     assert env == ["80", "8000"]
     # A port the Service does not expose is not reachable through it.
-    p = kubectl("-n", ns, "exec", "client", "--", "curl", "-sS", "--max-time", "3", "http://multi:8080/",
-                check=False, timeout=60)
+    p = kubectl(
+        "-n",
+        ns,
+        "exec",
+        "client",
+        "--",
+        "curl",
+        "-sS",
+        "--max-time",
+        "3",
+        "http://multi:8080/",
+        check=False,
+        timeout=60,
+    )
     assert p.returncode != 0, p.stdout
 
 
@@ -171,7 +228,8 @@ def test_selectorless_service_with_manual_endpoints(kubectl: KubectlFn, namespac
 
     # 1. A hand-made EndpointSlice.
     slice_ = {
-        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
         "metadata": {"name": "manual-1", "labels": {"kubernetes.io/service-name": "manual"}},
         "addressType": "IPv4",
         "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
@@ -183,13 +241,23 @@ def test_selectorless_service_with_manual_endpoints(kubectl: KubectlFn, namespac
 
     # 2. A hand-made Endpoints object, mirrored into an EndpointSlice by the control plane.
     endpoints = {
-        "apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "mirrored"},
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": "mirrored"},
         "subsets": [{"addresses": [{"ip": pod_ip}], "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}],
     }
     apply(kubectl, ns, _service("mirrored", [{"name": "http", "port": 80, "targetPort": 8080}], None), endpoints)
     wait_ready_endpoints(kubectl, ns, "mirrored", 1)
-    managed = kubectl("-n", ns, "get", "endpointslices", "-l", "kubernetes.io/service-name=mirrored", "-o",
-                      "jsonpath={.items[*].metadata.labels.endpointslice\\.kubernetes\\.io/managed-by}").stdout
+    managed = kubectl(
+        "-n",
+        ns,
+        "get",
+        "endpointslices",
+        "-l",
+        "kubernetes.io/service-name=mirrored",
+        "-o",
+        "jsonpath={.items[*].metadata.labels.endpointslice\\.kubernetes\\.io/managed-by}",
+    ).stdout
     assert "endpointslicemirroring-controller.k8s.io" in managed
     assert curl(kubectl, ns, "client", "http://mirrored/") == "manual-backend"
 
@@ -219,7 +287,11 @@ def test_limited_kubeconfig_is_confined_to_its_namespace(kubectl: KubectlFn, nam
     created = kubectl("-n", ns, "apply", "-f", "-", input=svc, kubeconfig=limited_kubeconfig, check=False)
     assert created.returncode == 0, created.stderr
     assert kubectl("-n", ns, "get", "svc", "limited", kubeconfig=limited_kubeconfig).returncode == 0
-    for args in (["-n", "kube-system", "get", "pods"], ["get", "nodes"], ["get", "namespaces"],
-                 ["-n", "default", "apply", "-f", "-"]):
+    for args in (
+        ["-n", "kube-system", "get", "pods"],
+        ["get", "nodes"],
+        ["get", "namespaces"],
+        ["-n", "default", "apply", "-f", "-"],
+    ):
         p = kubectl(*args, input=svc if "apply" in args else None, kubeconfig=limited_kubeconfig, check=False)
         assert p.returncode != 0 and "Forbidden" in p.stderr, (args, p.stdout, p.stderr)

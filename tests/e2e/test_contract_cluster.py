@@ -14,7 +14,14 @@ import pytest
 from ckaprep.environment import Environment
 from ckaprep.grading.probes import curl_argv, curl_exec_timeout_s, parse_curl_output
 from tests.contract import (
-    CLIENT, SCENARIOS, WRITE_REFUSALS, client_pod, expected_view, namespaced, slice_view, write_refusals,
+    CLIENT,
+    SCENARIOS,
+    WRITE_REFUSALS,
+    client_pod,
+    expected_view,
+    namespaced,
+    slice_view,
+    write_refusals,
 )
 
 pytestmark = [pytest.mark.second_config, pytest.mark.third_config]
@@ -41,16 +48,26 @@ def seam(cluster, tmp_path_factory):
 def test_the_cluster_meets_the_contract(scenario, namespace, kubectl, seam):
     items = namespaced(scenario.manifests + [client_pod()], namespace)
     kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
-    kubectl("-n", namespace, "wait", "--for=condition=Ready", "--timeout=120s",
-            *[f"pod/{p}" for p in scenario.ready_pods], timeout=180)  # fmt: skip
+    kubectl(
+        "-n",
+        namespace,
+        "wait",
+        "--for=condition=Ready",
+        "--timeout=120s",
+        *[f"pod/{p}" for p in scenario.ready_pods],
+        timeout=180,
+    )
 
     def view():
-        return slice_view(seam.list("EndpointSlice", namespace, f"kubernetes.io/service-name={scenario.service}"),
-                          scenario.service)  # fmt: skip
+        return slice_view(
+            seam.list("EndpointSlice", namespace, f"kubernetes.io/service-name={scenario.service}"), scenario.service
+        )
 
     if scenario.deletes:
-        before = [(family, ports, {pod: (True, True, False) if c[2] else c for pod, c in endpoints.items()})
-                  for family, ports, endpoints in expected_view(scenario)]  # fmt: skip
+        before = [
+            (family, ports, {pod: (True, True, False) if c[2] else c for pod, c in endpoints.items()})
+            for family, ports, endpoints in expected_view(scenario)
+        ]
         assert _until(view, before) == before, "the slices never listed every Pod before the deletion"
         for pod in scenario.deletes:
             kubectl("-n", namespace, "delete", "pod", pod, "--wait=false")
@@ -58,7 +75,9 @@ def test_the_cluster_meets_the_contract(scenario, namespace, kubectl, seam):
 
     def curl(url: str) -> int | None:
         argv = curl_argv([url])
-        done = kubectl("-n", namespace, "exec", CLIENT, "--", *argv, check=False, timeout=curl_exec_timeout_s([url]) + 30)
+        done = kubectl(
+            "-n", namespace, "exec", CLIENT, "--", *argv, check=False, timeout=curl_exec_timeout_s([url]) + 30
+        )
         return parse_curl_output([url], done.returncode, done.stdout, done.stderr)[0].exit_code
 
     for url, exit_code in scenario.curls.items():

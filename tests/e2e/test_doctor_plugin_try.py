@@ -18,8 +18,12 @@ BIN = Path(sys.executable).parent
 
 
 def _run(tmp_path: Path, argv: list[str], *, path_extra: str = "", timeout: float = 180, **environ):
-    env = {"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path),
-           "PATH": f"{path_extra}{BIN}:/usr/sbin:/usr/bin:/sbin:/bin", **environ}  # fmt: skip
+    env = {
+        "CKAPREP_HOME": str(tmp_path / "state"),
+        "HOME": str(tmp_path),
+        "PATH": f"{path_extra}{BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
+        **environ,
+    }
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
 
 
@@ -38,12 +42,23 @@ def test_doctor_passes_on_the_test_cluster_and_removes_its_namespace(tmp_path, c
     # What a cluster offers exercises that require it (one node, no NetworkPolicy, one address
     # family here) is a warning at most: tests/e2e/test_capabilities_on_cluster.py reads those.
     offers = {"nodes", "network-policy", "dual-stack"}
-    failed = [f for f in report["findings"] if f["status"] != "pass" and not (f["id"] in offers and f["status"] == "warn")]
+    failed = [
+        f for f in report["findings"] if f["status"] != "pass" and not (f["id"] in offers and f["status"] == "warn")
+    ]
     assert result.returncode == 0 and not failed, failed or result.stderr
     assert {f["id"] for f in report["findings"]} == {
-        "api", "permissions", "images", "cluster-domain", "dns-short", "dns-fqdn", "clusterip", "env-vars",
-        "endpoints-mirroring", "udp-image", *offers,
-    }  # fmt: skip
+        "api",
+        "permissions",
+        "images",
+        "cluster-domain",
+        "dns-short",
+        "dns-fqdn",
+        "clusterip",
+        "env-vars",
+        "endpoints-mirroring",
+        "udp-image",
+        *offers,
+    }
     domain = next(f["detail"] for f in report["findings"] if f["id"] == "cluster-domain")
     expected_domain = os.environ.get("CKAPREP_TEST_CLUSTER_DOMAIN", "cluster.local")
     assert domain == expected_domain
@@ -70,13 +85,19 @@ def test_doctor_names_an_unpullable_probe_image(tmp_path, cluster):
 def test_kubectl_runs_ckaprep_as_a_plugin_with_kubectl_flags(tmp_path, cluster):
     kubectl_dir = os.path.dirname(cluster.kubectl_path)
     plugin = ["kubectl", "ckaprep"]
-    started = _run(tmp_path, [*plugin, "start", "clusterip-create", "--seed", "9191", "--json",
-                              "--kubeconfig", cluster.kubeconfig], path_extra=f"{kubectl_dir}:")  # fmt: skip
+    started = _run(
+        tmp_path,
+        [*plugin, "start", "clusterip-create", "--seed", "9191", "--json", "--kubeconfig", cluster.kubeconfig],
+        path_extra=f"{kubectl_dir}:",
+    )
     assert started.returncode == 0, started.stderr
     namespace = json.loads(started.stdout)["namespace"]
     try:
-        checked = _run(tmp_path, [*plugin, "check", "--wait", "0", f"--kubeconfig={cluster.kubeconfig}"],
-                       path_extra=f"{kubectl_dir}:")  # fmt: skip
+        checked = _run(
+            tmp_path,
+            [*plugin, "check", "--wait", "0", f"--kubeconfig={cluster.kubeconfig}"],
+            path_extra=f"{kubectl_dir}:",
+        )
         assert checked.returncode == ExitStatus.CHECKS_FAILED, checked.stderr
     finally:
         reset = _run(tmp_path, [*plugin, "reset", "--kubeconfig", cluster.kubeconfig], path_extra=f"{kubectl_dir}:")

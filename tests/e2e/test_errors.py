@@ -7,16 +7,16 @@ import json
 import os
 import random
 import subprocess
-import time
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
 from ckaprep.catalogue.loading import load_catalogue
-from ckaprep.exit_status import ExitStatus
 from ckaprep.cluster.images import CURL_IMAGE
+from ckaprep.exit_status import ExitStatus
 from tests.e2e.practice import Practice
 from tests.testcluster import must_have_cluster
 
@@ -24,8 +24,9 @@ from tests.testcluster import must_have_cluster
 def _ckaprep(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     """The real entry point, in a child process, as a learner runs it."""
     env = {"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-m", "ckaprep", *args], capture_output=True, text=True,
-                          env=env, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "ckaprep", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def _kubeconfig_variant(source: str, tmp_path: Path, *, server=None, token=None, cluster=None, user=None) -> str:
@@ -78,9 +79,15 @@ def test_server_certificate_signed_by_another_ca(tmp_path, kubeconfig):
     user = config["users"][0]["user"]
     if "client-certificate-data" not in user:
         if must_have_cluster():
-            pytest.fail("the test cluster's kubeconfig has no inline client certificate; scripts/testcluster writes one")
-        pytest.skip("this cluster's kubeconfig has no inline client certificate to reuse as a CA (the test cluster's has)")
-    wrong = _kubeconfig_variant(kubeconfig, tmp_path, cluster={"certificate-authority-data": user["client-certificate-data"]})
+            pytest.fail(
+                "the test cluster's kubeconfig has no inline client certificate; scripts/testcluster writes one"
+            )
+        pytest.skip(
+            "this cluster's kubeconfig has no inline client certificate to reuse as a CA (the test cluster's has)"
+        )
+    wrong = _kubeconfig_variant(
+        kubeconfig, tmp_path, cluster={"certificate-authority-data": user["client-certificate-data"]}
+    )
     result = _ckaprep(tmp_path, "--kubeconfig", wrong, "start", "clusterip-create")
     _assert_one_line_error(result, ExitStatus.CLUSTER, "certificate cannot be verified")
     assert "certificate-authority-data" in result.stderr and wrong in result.stderr
@@ -88,8 +95,9 @@ def test_server_certificate_signed_by_another_ca(tmp_path, kubeconfig):
 
 def test_client_certificate_of_random_bytes(tmp_path, kubeconfig):
     random_data = base64.b64encode(os.urandom(96)).decode()
-    broken = _kubeconfig_variant(kubeconfig, tmp_path, user={"client-certificate-data": random_data,
-                                                              "client-key-data": random_data})  # fmt: skip
+    broken = _kubeconfig_variant(
+        kubeconfig, tmp_path, user={"client-certificate-data": random_data, "client-key-data": random_data}
+    )
     result = _ckaprep(tmp_path, "--kubeconfig", broken, "start", "clusterip-create")
     _assert_one_line_error(result, ExitStatus.CLUSTER, "client-certificate-data")
 
@@ -105,8 +113,14 @@ def test_probe_image_that_cannot_be_pulled(tmp_path, cluster):
     practice.start("clusterip-create", seed=424242)
     try:
         x = practice.params
-        practice.kubectl("expose", "deployment", x["app"], f"--name={x['service']}", f"--port={x['port']}",
-                         f"--target-port={x['target_port']}")  # fmt: skip
+        practice.kubectl(
+            "expose",
+            "deployment",
+            x["app"],
+            f"--name={x['service']}",
+            f"--port={x['port']}",
+            f"--target-port={x['target_port']}",
+        )
         image = "docker.io/library/ckaprep-missing:0.0"
         result = practice.ckaprep("check", "--probe-image", image)
         assert result.exit_code == ExitStatus.IMAGE_PULL, result.output
@@ -129,9 +143,22 @@ def test_ctrl_c_during_start_leaves_a_resettable_attempt(tmp_path, kubeconfig):
 
     env = {"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     child = subprocess.Popen(
-        [sys.executable, "-m", "ckaprep", "--kubeconfig", kubeconfig, "start", "clusterip-create", "--seed", str(random.SystemRandom().randrange(10**6))],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "ckaprep",
+            "--kubeconfig",
+            kubeconfig,
+            "start",
+            "clusterip-create",
+            "--seed",
+            str(random.SystemRandom().randrange(10**6)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     state_file = tmp_path / "state" / "attempt.json"
     deadline = time.monotonic() + 30
     while not state_file.exists() and time.monotonic() < deadline:
@@ -169,13 +196,24 @@ def test_probe_pods_never_left_behind_and_run_the_image_asked_for(tmp_path, clus
     env = {"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
 
     def check(*args, **extra):
-        return subprocess.run([sys.executable, "-m", "ckaprep", "--kubeconfig", kubeconfig, "check", *args],
-                              capture_output=True, text=True, env={**env, **extra}, timeout=300)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "ckaprep", "--kubeconfig", kubeconfig, "check", *args],
+            capture_output=True,
+            text=True,
+            env={**env, **extra},
+            timeout=300,
+        )
 
     try:
         x = practice.params
-        practice.kubectl("expose", "deployment", x["app"], f"--name={x['service']}", f"--port={x['port']}",
-                         f"--target-port={x['target_port']}")  # fmt: skip
+        practice.kubectl(
+            "expose",
+            "deployment",
+            x["app"],
+            f"--name={x['service']}",
+            f"--port={x['port']}",
+            f"--target-port={x['target_port']}",
+        )
         graded = check("--wait", "30")
         assert graded.returncode == ExitStatus.OK, graded.stdout + graded.stderr
         [running] = _probe_pods(practice)

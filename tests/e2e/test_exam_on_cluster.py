@@ -45,9 +45,20 @@ def _namespaces_with(kubectl, selector: str) -> list[str]:
 
 def test_three_task_exam_two_right_one_wrong(session: Practice, kubectl):
     started = session.ckaprep(
-        "exam", "start", "--tasks", "3", "--seed", str(_seed()), "--json",
-        "--topic", "kubectl", "--topic", "multi-port", "--topic", "named-ports",
-    )  # fmt: skip
+        "exam",
+        "start",
+        "--tasks",
+        "3",
+        "--seed",
+        str(_seed()),
+        "--json",
+        "--topic",
+        "kubectl",
+        "--topic",
+        "multi-port",
+        "--topic",
+        "named-ports",
+    )
     assert started.exit_code == 0, started.output
     sheet = json.loads(started.stdout)
     by_exercise = {t["exercise"]: t for t in sheet["tasks"]}
@@ -61,8 +72,16 @@ def test_three_task_exam_two_right_one_wrong(session: Practice, kubectl):
         kubectl("apply", "-f", "-", input=manifest)
     wrong = by_exercise[SOLVED_WRONG]["params"]
     # The Service's own port as the targetPort: the containers listen on another one.
-    kubectl("-n", wrong["namespace"], "expose", "deployment", wrong["app"], f"--name={wrong['service']}",
-            f"--port={wrong['port']}", f"--target-port={wrong['port']}")  # fmt: skip
+    kubectl(
+        "-n",
+        wrong["namespace"],
+        "expose",
+        "deployment",
+        wrong["app"],
+        f"--name={wrong['service']}",
+        f"--port={wrong['port']}",
+        f"--target-port={wrong['port']}",
+    )
 
     submitted = session.ckaprep("exam", "submit", "--json")
     result = json.loads(submitted.stdout)
@@ -116,8 +135,18 @@ def test_two_parallel_starts_leave_no_orphaned_namespace(tmp_path, cluster, kube
     environ = dict(os.environ, CKAPREP_HOME=str(home))
 
     def start(seed: int) -> subprocess.CompletedProcess:
-        argv = [sys.executable, "-m", "ckaprep", "--kubeconfig", cluster.kubeconfig,
-                "start", "clusterip-create", "--seed", str(seed), "--json"]  # fmt: skip
+        argv = [
+            sys.executable,
+            "-m",
+            "ckaprep",
+            "--kubeconfig",
+            cluster.kubeconfig,
+            "start",
+            "clusterip-create",
+            "--seed",
+            str(seed),
+            "--json",
+        ]
         return subprocess.run(argv, env=environ, capture_output=True, text=True, timeout=300)
 
     try:
@@ -132,8 +161,13 @@ def test_two_parallel_starts_leave_no_orphaned_namespace(tmp_path, cluster, kube
             assert namespace_state(kubectl, ns) == "gone", f"orphaned namespace {ns}"
         state = json.loads((home / "attempt.json").read_text())
         assert state["namespaces"] == planned[winner]
-        reset = subprocess.run([sys.executable, "-m", "ckaprep", "--kubeconfig", cluster.kubeconfig, "reset"],
-                               env=environ, capture_output=True, text=True, timeout=300)  # fmt: skip
+        reset = subprocess.run(
+            [sys.executable, "-m", "ckaprep", "--kubeconfig", cluster.kubeconfig, "reset"],
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert reset.returncode == 0, reset.stderr
         for ns in planned[winner]:
             assert namespace_state(kubectl, ns) == "gone", ns
@@ -148,8 +182,13 @@ def test_ctrl_c_during_exam_setup_leaves_a_resettable_exam(tmp_path, cluster, ku
 
     environ = dict(os.environ, CKAPREP_HOME=str(tmp_path / "state"))
     ckaprep = [sys.executable, "-m", "ckaprep", "--kubeconfig", cluster.kubeconfig]
-    child = subprocess.Popen(ckaprep + ["exam", "start", "--tasks", "4", "--seed", str(_seed())],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ)  # fmt: skip
+    child = subprocess.Popen(
+        ckaprep + ["exam", "start", "--tasks", "4", "--seed", str(_seed())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ,
+    )
     exam_file = tmp_path / "state" / "exam.json"
     deadline = time.monotonic() + 60
     while not exam_file.exists() and time.monotonic() < deadline:

@@ -48,8 +48,11 @@ SECOND_CONFIG -= NEEDS_THIRD
 
 
 def _marks(case: tuple[str, str]) -> list:
-    return [mark for mark, chosen in ((pytest.mark.second_config, SECOND_CONFIG), (pytest.mark.third_config, THIRD_CONFIG))
-            if case in chosen]
+    return [
+        mark
+        for mark, chosen in ((pytest.mark.second_config, SECOND_CONFIG), (pytest.mark.third_config, THIRD_CONFIG))
+        if case in chosen
+    ]
 
 
 PARAMS = [pytest.param(*case, id=f"{case[0]}:{case[1]}", marks=_marks(case)) for case in CASES]
@@ -117,9 +120,21 @@ def test_a_wrong_declaration_fails_the_proof_in_a_trainers_directory(cluster, tm
     (trainer / "trainer-expose.yaml").write_text(text)
     env = _environment(cluster, tmp_path / "home", CKAPREP_EXERCISES=str(trainer))
     result = CliRunner().invoke(
-        app, ["prove", "trainer-expose", "--proof", "expose", "--proof", "type-nodeport", "--keep-going", "--json",
-              "--jobs", "2"], obj=env,
-    )  # fmt: skip
+        app,
+        [
+            "prove",
+            "trainer-expose",
+            "--proof",
+            "expose",
+            "--proof",
+            "type-nodeport",
+            "--keep-going",
+            "--json",
+            "--jobs",
+            "2",
+        ],
+        obj=env,
+    )
     assert result.exit_code == 1, result.output
     right, row = json.loads(result.stdout)["proofs"]
     assert right["proof"] == "expose" and right["ok"] and right["score"] == 100, right

@@ -32,20 +32,29 @@ class Learner:
 
     def __init__(self, home: Path, kubeconfig: str, kubectl_path: str):
         self.home, self.kubeconfig = home, kubeconfig
-        self.environ = {"CKAPREP_HOME": str(home), "HOME": str(home), "KUBECONFIG": kubeconfig,
-                        "PATH": f"{os.path.dirname(kubectl_path)}:/usr/bin:/bin"}  # fmt: skip
+        self.environ = {
+            "CKAPREP_HOME": str(home),
+            "HOME": str(home),
+            "KUBECONFIG": kubeconfig,
+            "PATH": f"{os.path.dirname(kubectl_path)}:/usr/bin:/bin",
+        }
 
     def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "ckaprep", *args], capture_output=True, text=True,
-                              env=self.environ, timeout=timeout)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "ckaprep", *args], capture_output=True, text=True, env=self.environ, timeout=timeout
+        )
 
     def state(self) -> dict[str, str]:
         return {p.name: p.read_text() for p in self.home.glob("*.json")}
 
 
 def restart(component: str, down_s: int = 0) -> subprocess.Popen:
-    return subprocess.Popen([str(TESTCLUSTER), "restart", component, str(down_s)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [str(TESTCLUSTER), "restart", component, str(down_s)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finished(process: subprocess.Popen) -> None:
@@ -118,14 +127,20 @@ def test_start_and_check_across_an_api_server_restart(learner, cluster):
 def _cut_short(learner: Learner, cluster, *args: str) -> subprocess.CompletedProcess:
     """Run a start, and stop the API server once it has recorded what it began and made its
     first namespace: the start is cut short in the middle of its setup."""
-    process = subprocess.Popen([sys.executable, "-m", "ckaprep", *args], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=learner.environ)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ckaprep", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=learner.environ,
+    )
     down = None
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and process.poll() is None:
-            recorded = [json.loads(text) for name, text in learner.state().items()
-                        if name in ("attempt.json", "exam.json")]  # fmt: skip
+            recorded = [
+                json.loads(text) for name, text in learner.state().items() if name in ("attempt.json", "exam.json")
+            ]
             namespaces = [ns for r in recorded for t in r.get("tasks", [r]) for ns in t.get("namespaces", [])]
             made = namespaces and cluster.kubectl("get", "namespace", namespaces[0], check=False, timeout=10)
             if made and made.returncode == 0:
@@ -140,8 +155,9 @@ def _cut_short(learner: Learner, cluster, *args: str) -> subprocess.CompletedPro
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
-@pytest.mark.parametrize("command", [["start", "clusterip-create"], ["exam", "start", "--tasks", "2"]],
-                         ids=["start", "exam-start"])  # fmt: skip
+@pytest.mark.parametrize(
+    "command", [["start", "clusterip-create"], ["exam", "start", "--tasks", "2"]], ids=["start", "exam-start"]
+)
 def test_a_start_cut_short_by_an_api_server_restart_is_finished_by_running_it_again(learner, cluster, command):
     cut = _cut_short(learner, cluster, *command, "--seed", _seed())
     key = "exam.json" if command[0] == "exam" else "attempt.json"
@@ -186,8 +202,9 @@ def test_exam_submit_across_an_api_server_restart(learner, cluster):
 def test_classroom_grade_across_an_api_server_restart(tmp_path, cluster):
     trainer = Learner(tmp_path / "trainer", cluster.kubeconfig, cluster.kubectl_path)
     name = f"f24-{os.urandom(3).hex()}"
-    created = trainer.run("classroom", "create", name, "--seats", "2", "--valid", "1h", "--out", str(tmp_path / "k"),
-                          "--json")  # fmt: skip
+    created = trainer.run(
+        "classroom", "create", name, "--seats", "2", "--valid", "1h", "--out", str(tmp_path / "k"), "--json"
+    )
     assert created.returncode == 0, created.stderr
     try:
         seat = json.loads(created.stdout)["seats"][0]

@@ -33,8 +33,14 @@ def test_the_right_answer_right_after_a_rollout_is_graded_on_the_pods_that_stay(
     practice.start("clusterip-create", seed=_seed())
     app = practice.params["app"]
     # Pods that take their time to stop: the old ones stay terminating for a minute after a rollout.
-    practice.kubectl("patch", "deployment", app, "--type=merge", "-p",
-                     '{"spec":{"template":{"spec":{"terminationGracePeriodSeconds":60}}}}')  # fmt: skip
+    practice.kubectl(
+        "patch",
+        "deployment",
+        app,
+        "--type=merge",
+        "-p",
+        '{"spec":{"template":{"spec":{"terminationGracePeriodSeconds":60}}}}',
+    )
     practice.wait_rollout(app)
     practice.apply(practice.solution()["yaml"])
     before = set(_terminating(practice, f"app={app},tier=backend"))
@@ -96,6 +102,8 @@ def test_check_gives_up_at_wait_while_the_cluster_keeps_moving(practice):
 
     assert "probe-short" in run.failed, run.explain()
     notes = run.report["notes"]
-    assert any(n.startswith("The cluster was still moving (") and "when --wait (10 s) ran out" in n for n in notes), notes
+    assert any(n.startswith("The cluster was still moving (") and "when --wait (10 s) ran out" in n for n in notes), (
+        notes
+    )
     assert any(f"Service {service}" in n and "changed less than" in n for n in notes), notes
     assert 10 <= took < 60, took

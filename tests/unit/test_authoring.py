@@ -32,7 +32,12 @@ def test_an_exercise_id_is_a_name_never_a_path(run, exercise_id):
 @pytest.mark.parametrize(
     "old, new, field, problem",
     [
-        ("target_port: {int: [8100, 8999]", 'target_port: {int: [8100, "x"]', "params.target_port.int", "whole numbers"),
+        (
+            "target_port: {int: [8100, 8999]",
+            'target_port: {int: [8100, "x"]',
+            "params.target_port.int",
+            "whole numbers",
+        ),
         ("target_port: {int: [8100, 8999]", 'target_port: {int: ["a", "b"]', "params.target_port.int", "whole numbers"),
         ("target_port: {int: [8100, 8999]", "target_port: {int: [9000, 8100]", "params.target_port.int", "low <= high"),
         ("topics: [clusterip, kubectl]", "topics: [clusterip, {a: b}]", "topics[1]", "not a mapping"),
@@ -40,11 +45,19 @@ def test_an_exercise_id_is_a_name_never_a_path(run, exercise_id):
         ("  replicas: {value: 2}", "  replicas: {value: [2]}", "params.replicas.value", "text or a number"),
         ("    weight: 3\n", "    weight: 3\n    constraint: yes-please\n", "checks[1].constraint", "true or false"),
         ("    fails: [service-type]\n", "    fails: [service-typo]\n", "proofs[5].fails", "no check 'service-typo'"),
-        ("      - kubectl: [set, selector, service, \"${service}\", \"tier=debug\"]",
-         "      - kubectl: [set, selector, service, \"${servcie}\", \"tier=debug\"]", "proofs[3].steps[1]", "unknown parameter"),
+        (
+            '      - kubectl: [set, selector, service, "${service}", "tier=debug"]',
+            '      - kubectl: [set, selector, service, "${servcie}", "tier=debug"]',
+            "proofs[3].steps[1]",
+            "unknown parameter",
+        ),
         ("  - name: yaml\n", "  - name: fresh-start\n", "proofs[1].name", "reserved"),
-        ("  - name: yaml\n    steps:\n      - apply: |", "  - name: yaml\n    steps:\n      - shell: |", "proofs[1].steps[0]",
-         "exactly one of kubectl, apply"),
+        (
+            "  - name: yaml\n    steps:\n      - apply: |",
+            "  - name: yaml\n    steps:\n      - shell: |",
+            "proofs[1].steps[0]",
+            "exactly one of kubectl, apply",
+        ),
     ],
 )
 def test_strict_types_give_one_line_file_field_problem(run, tmp_path, old, new, field, problem):
@@ -125,8 +138,9 @@ def test_trainer_directory_lists_starts_checks_and_proves(run, env, fake, tmp_pa
     assert run("check", "--json", "--wait", "0").exit_code == ExitStatus.CHECKS_FAILED
     assert run("reset").exit_code == 0
     env.kubectl = FakeKubectl(fake)
-    proved = run("prove", "my-expose", "--json", "--proof", "fresh-start", "--proof", "expose",
-                 "--proof", "type-nodeport")  # fmt: skip
+    proved = run(
+        "prove", "my-expose", "--json", "--proof", "fresh-start", "--proof", "expose", "--proof", "type-nodeport"
+    )
     assert proved.exit_code == 0, proved.output
     rows = json.loads(proved.stdout)["proofs"]
     assert [(r["proof"], r["ok"]) for r in rows] == [("fresh-start", True), ("expose", True), ("type-nodeport", True)]
@@ -199,10 +213,14 @@ def test_a_file_with_the_id_of_another_trainers_exercise_is_told_so(run, tmp_pat
     assert alone.exit_code == 0 and alone.stderr == ""
     result = run("--exercises", str(theirs), "validate", str(mine / "expose-drill.yaml"))
     assert result.exit_code == 0, result.output
-    assert result.stderr.startswith(f"warning: {mine / 'expose-drill.yaml'}: id 'expose-drill' is also the id of "
-                                    f"{theirs / 'expose-drill.yml'}, in your exercise directories")  # fmt: skip
+    assert result.stderr.startswith(
+        f"warning: {mine / 'expose-drill.yaml'}: id 'expose-drill' is also the id of "
+        f"{theirs / 'expose-drill.yml'}, in your exercise directories"
+    )
     assert "refuse an id defined twice" in result.stderr and len(result.stderr.splitlines()) == 1
-    inside = run("--exercises", str(theirs), "--exercises", str(mine), "validate", "--json", str(mine / "expose-drill.yaml"))
+    inside = run(
+        "--exercises", str(theirs), "--exercises", str(mine), "validate", "--json", str(mine / "expose-drill.yaml")
+    )
     assert "also the id of" in json.loads(inside.stdout)[0]["warnings"][0]  # its own directory configured too
 
 
@@ -246,19 +264,30 @@ def test_prove_stops_on_an_unreachable_cluster_with_exit_3(run, env, fake):
 
 def test_prove_two_exercises_with_qualified_proof_names(run, env, fake):
     env.kubectl = FakeKubectl(fake)
-    result = run("prove", "clusterip-create", "clusterip-direct", "--json",
-                 "--proof", "clusterip-create:expose", "--proof", "clusterip-direct:fresh-start")  # fmt: skip
+    result = run(
+        "prove",
+        "clusterip-create",
+        "clusterip-direct",
+        "--json",
+        "--proof",
+        "clusterip-create:expose",
+        "--proof",
+        "clusterip-direct:fresh-start",
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)["proofs"]
     assert [(r["exercise"], r["proof"]) for r in rows] == [
-        ("clusterip-create", "expose"), ("clusterip-direct", "fresh-start")
+        ("clusterip-create", "expose"),
+        ("clusterip-direct", "fresh-start"),
     ]
     unknown = run("prove", "clusterip-create", "--proof", "clusterip-direct:expose")
     assert unknown.exit_code == ExitStatus.USAGE and "no proof named 'clusterip-direct:expose'" in unknown.stderr
 
 
 def test_validate_reports_every_problem_of_a_file_with_suggestions(run, tmp_path):
-    text = SOURCE.read_text().replace("id: clusterip-create", "id: many-faults").replace("minutes: ", "minutes: six #", 1)
+    text = (
+        SOURCE.read_text().replace("id: clusterip-create", "id: many-faults").replace("minutes: ", "minutes: six #", 1)
+    )
     text = text.replace("topics: [clusterip, kubectl]", "topics: [clusterip, dsn]")
     text = text.replace("kind: service_type", "kind: service_typ", 1).replace("    weight: 3\n", "    weight: 0\n", 1)
     text = text.replace("\nhints:", "\nhint: [x]\nhints:", 1)
@@ -277,7 +306,9 @@ def test_validate_reports_every_problem_of_a_file_with_suggestions(run, tmp_path
         "topics #2: unknown topic 'dsn'; did you mean dns? (topics: ",
     ]
     assert len(problems) == len(expected) and all(p.startswith(e) for p, e in zip(problems, expected)), problems
-    assert json.loads(run("validate", "--json", str(path)).stdout)[0]["problems"] == [line[len("error: "):] for line in lines]
+    assert json.loads(run("validate", "--json", str(path)).stdout)[0]["problems"] == [
+        line[len("error: ") :] for line in lines
+    ]
     listed = run("--exercises", str(tmp_path), "list", "--json")
     assert listed.exit_code == 0 and len(listed.stderr.splitlines()) == 1
     assert "(and 4 more problems; `ckaprep validate` on the file lists them)" in listed.stderr

@@ -12,18 +12,24 @@ from pathlib import Path
 import pytest
 
 from ckaprep.catalogue.capabilities import (
-    Capabilities, Requirement, RequiresError, fault_draw, parse_requires, select, supported_faults,
-)  # fmt: skip
+    Capabilities,
+    Requirement,
+    RequiresError,
+    fault_draw,
+    parse_requires,
+    select,
+    supported_faults,
+)
 from ckaprep.catalogue.loading import load_catalogue, load_exercise
-from tests.fake_cluster import FakeCluster
-from tests.fake_network import fake_node
 from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE
+from ckaprep.cluster.waiting import Waiter
 from ckaprep.errors import ExerciseFileError
 from ckaprep.exit_status import ExitStatus
 from ckaprep.grading.capability_probe import CROSS_NODE, find_capabilities, schedulable
 from ckaprep.practice.capability_cache import CapabilityCache
 from tests.conftest import FakeTime
-from ckaprep.cluster.waiting import Waiter
+from tests.fake_cluster import FakeCluster
+from tests.fake_network import fake_node
 
 EXERCISES = Path(__file__).resolve().parents[2] / "exercises"
 
@@ -80,22 +86,28 @@ def namespaces(fake: FakeCluster, prefix: str) -> list[str]:
 # -- the data side ---------------------------------------------------------------------------------
 def test_requires_parses_into_typed_requirements():
     assert parse_requires(["network-policy", {"nodes": 2}, "dual-stack"]) == (
-        Requirement("network-policy"), Requirement("nodes", 2), Requirement("dual-stack"))
+        Requirement("network-policy"),
+        Requirement("nodes", 2),
+        Requirement("dual-stack"),
+    )
     assert [r.text for r in parse_requires([{"nodes": 3}])] == ["nodes: 3"]
 
 
-@pytest.mark.parametrize("value, field, words", [
-    (["network-polcy"], "[0]", "did you mean network-policy?"),
-    (["dualstack"], "[0]", "did you mean dual-stack?"),
-    ([{"node": 2}], "[0]", "did you mean nodes?"),
-    ([{"nodes": 0}], "[0].nodes", "1 or more"),
-    ([{"nodes": "2"}], "[0].nodes", "whole number"),
-    ([{"nodes": True}], "[0].nodes", "whole number"),
-    (["nodes: 2"], "[0]", "{nodes: N}"),
-    (["network-policy", "network-policy"], "[1]", "twice"),
-    ("network-policy", "", "a list"),
-    ([3], "[0]", "a list of capabilities"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "value, field, words",
+    [
+        (["network-polcy"], "[0]", "did you mean network-policy?"),
+        (["dualstack"], "[0]", "did you mean dual-stack?"),
+        ([{"node": 2}], "[0]", "did you mean nodes?"),
+        ([{"nodes": 0}], "[0].nodes", "1 or more"),
+        ([{"nodes": "2"}], "[0].nodes", "whole number"),
+        ([{"nodes": True}], "[0].nodes", "whole number"),
+        (["nodes: 2"], "[0]", "{nodes: N}"),
+        (["network-policy", "network-policy"], "[1]", "twice"),
+        ("network-policy", "", "a list"),
+        ([3], "[0]", "a list of capabilities"),
+    ],
+)
 def test_a_malformed_requires_names_the_item_and_the_problem(value, field, words):
     with pytest.raises(RequiresError) as raised:
         parse_requires(value)
@@ -131,10 +143,12 @@ def test_what_a_cluster_lacks_is_named_and_what_is_unknown_is_not_held_against_i
     assert one_node.unmet(parse_requires([{"nodes": 2}])) == ["2 schedulable nodes needed, 1 found"]
     assert one_node.unmet(parse_requires([{"nodes": 1}])) == []
     assert Capabilities(nodes=2, cross_node=False).unmet(parse_requires([{"nodes": 2}])) == [
-        "Service traffic between nodes fails"]
+        "Service traffic between nodes fails"
+    ]
     assert Capabilities().unmet(parse_requires(["network-policy", {"nodes": 5}])) == []
     assert Capabilities(nodes=3).unknown(parse_requires(["network-policy", {"nodes": 2}])) == [
-        Requirement("network-policy")]
+        Requirement("network-policy")
+    ]
 
 
 def test_the_selection_leaves_out_what_the_cluster_cannot_run_and_says_why(own):
@@ -194,15 +208,18 @@ def test_the_fake_enforces_a_deny_all_policy_when_told(fake):
     assert probed.capabilities.network_policy is True
 
 
-@pytest.mark.parametrize("node, counted", [
-    (fake_node("n"), True),
-    (fake_node("n", ready=False), False),
-    (fake_node("n", unschedulable=True), False),
-    (fake_node("n", taints=[{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]), False),
-    (fake_node("n", taints=[{"key": "dedicated", "effect": "NoExecute"}]), False),
-    (fake_node("n", taints=[{"key": "spot", "effect": "PreferNoSchedule"}]), True),
-    (fake_node("n", taints=[{"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"}]), True),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "node, counted",
+    [
+        (fake_node("n"), True),
+        (fake_node("n", ready=False), False),
+        (fake_node("n", unschedulable=True), False),
+        (fake_node("n", taints=[{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]), False),
+        (fake_node("n", taints=[{"key": "dedicated", "effect": "NoExecute"}]), False),
+        (fake_node("n", taints=[{"key": "spot", "effect": "PreferNoSchedule"}]), True),
+        (fake_node("n", taints=[{"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"}]), True),
+    ],
+)
 def test_a_node_is_schedulable_when_ready_uncordoned_and_untainted_for_a_plain_pod(node, counted):
     assert schedulable(node) is counted
 
@@ -328,7 +345,9 @@ def test_list_leaves_out_what_doctor_found_missing_and_says_how_many(run, fake, 
     assert "np-allow" not in listed.stdout and "two-nodes" not in listed.stdout
     assert "clusterip-create" in listed.stdout
     text = " ".join(listed.stdout.split())
-    assert f"left out {LEFT_OUT} exercises this cluster cannot support" in text and "NetworkPolicy is not enforced" in text
+    assert (
+        f"left out {LEFT_OUT} exercises this cluster cannot support" in text and "NetworkPolicy is not enforced" in text
+    )
     assert fake.read_log == []  # from the cache: not a single request
     every = run("--exercises", str(own), "list", "--all")
     assert "np-allow" in every.stdout
@@ -405,14 +424,23 @@ def test_start_draws_only_the_faults_the_cluster_supports(run, fake, tmp_path, k
 
 
 def test_prove_refuses_a_named_exercise_the_cluster_cannot_run_and_leaves_it_out_of_the_catalogue(
-        run, env, fake, own, kubeconfig):  # fmt: skip
+    run, env, fake, own, kubeconfig
+):
     from tests.fake_kubectl import FakeKubectl
 
     env.kubectl = FakeKubectl(fake)
     named = run("--exercises", str(own), "prove", "np-allow")
     assert named.exit_code == ExitStatus.UNSUPPORTED and "NetworkPolicy is not enforced" in named.stderr
-    everything = run("--exercises", str(own), "prove", "--proof", "np-allow:fresh-start",
-                     "--proof", "clusterip-create:fresh-start", "--json")  # fmt: skip
+    everything = run(
+        "--exercises",
+        str(own),
+        "prove",
+        "--proof",
+        "np-allow:fresh-start",
+        "--proof",
+        "clusterip-create:fresh-start",
+        "--json",
+    )
     assert everything.exit_code == 0, everything.output
     assert [p["exercise"] for p in json.loads(everything.stdout)["proofs"]] == ["clusterip-create"]
     assert f"left out {LEFT_OUT} exercises" in everything.stderr
@@ -433,13 +461,30 @@ def test_a_kept_list_page_is_not_served_once_the_cluster_is_known_or_forgotten(r
 def test_a_class_exam_draws_only_what_the_cluster_can_run(run, fake, own, kubeconfig, tmp_path):
     from ckaprep.classroom.seats import create_class, namespaces_needed
 
-    create_class(fake, "k8s101", seats=2, namespaces=namespaces_needed(load_catalogue()), valid_s=3600,
-                 out_dir=tmp_path / "kubeconfigs")  # fmt: skip
+    create_class(
+        fake,
+        "k8s101",
+        seats=2,
+        namespaces=namespaces_needed(load_catalogue()),
+        valid_s=3600,
+        out_dir=tmp_path / "kubeconfigs",
+    )
     fake.mirrors_endpoints = True
     run("doctor")
     for seed in range(3):
-        started = run("--exercises", str(own), "classroom", "exam", "k8s101", "--tasks", "3", "--seed", str(seed),
-                      "--force", "--json")  # fmt: skip
+        started = run(
+            "--exercises",
+            str(own),
+            "classroom",
+            "exam",
+            "k8s101",
+            "--tasks",
+            "3",
+            "--seed",
+            str(seed),
+            "--force",
+            "--json",
+        )
         assert started.exit_code == 0, started.output
         drawn = {task for seat in json.loads(started.stdout)["seats"] for task in seat["tasks"]}
         assert drawn and not drawn & {"np-allow", "two-nodes"}
@@ -483,8 +528,14 @@ def test_a_seat_never_starts_an_exercise_whose_requirements_it_cannot_find_out(f
     from ckaprep.cli.application import app
     from ckaprep.environment import Environment
 
-    create_class(fake, "k8s101", seats=1, namespaces=namespaces_needed(load_catalogue()), valid_s=3600,
-                 out_dir=tmp_path / "kubeconfigs")  # fmt: skip
+    create_class(
+        fake,
+        "k8s101",
+        seats=1,
+        namespaces=namespaces_needed(load_catalogue()),
+        valid_s=3600,
+        out_dir=tmp_path / "kubeconfigs",
+    )
 
     class Seat:  # the shared fake, through the seat's ServiceAccount token
         def __getattr__(self, name):
@@ -494,9 +545,12 @@ def test_a_seat_never_starts_an_exercise_whose_requirements_it_cannot_find_out(f
             return "k8s101-seats", "k8s101-01"
 
     clock = FakeTime()
-    env = Environment(environ={"CKAPREP_HOME": str(tmp_path / "learner"), "HOME": str(tmp_path)},
-                      cluster_factory=lambda kubeconfig, context: Seat(), monotonic=clock.monotonic,
-                      sleep=clock.sleep)  # fmt: skip
+    env = Environment(
+        environ={"CKAPREP_HOME": str(tmp_path / "learner"), "HOME": str(tmp_path)},
+        cluster_factory=lambda kubeconfig, context: Seat(),
+        monotonic=clock.monotonic,
+        sleep=clock.sleep,
+    )
     before = sorted(k for k in fake.objects if k[0] in ("Namespace", "Pod"))
     result = CliRunner().invoke(app, ["--exercises", str(own), "start", "np-allow"], obj=env)
     assert result.exit_code == ExitStatus.UNSUPPORTED, result.output

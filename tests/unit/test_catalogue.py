@@ -5,10 +5,10 @@ import shutil
 import pytest
 
 from ckaprep.catalogue.loading import exercises_dir, load_catalogue, load_exercise
-from ckaprep.catalogue.validation import requirement_problems
 from ckaprep.catalogue.requirements import phrase_problem, requirement_words, sentences
-from ckaprep.errors import ExerciseFileError
 from ckaprep.catalogue.templating import render
+from ckaprep.catalogue.validation import requirement_problems
+from ckaprep.errors import ExerciseFileError
 from ckaprep.study.vocabulary import topic_names
 
 SOURCE = exercises_dir() / "clusterip-create.yaml"
@@ -159,7 +159,7 @@ def test_a_requirement_sentence_that_no_requirement_quotes_is_named(tmp_path):
         "task that asks for it (requirements: says), or say it in the task; a check the task does not ask for "
         "grades what the learner was never told",
         "task: the sentence \"listens on port ${port} and forwards to the containers' "
-        "port ${target_port}.\" states a requirement (it is a list item) that no requirement quotes: add "
+        'port ${target_port}." states a requirement (it is a list item) that no requirement quotes: add '
         "{says: <a phrase of it>, checks: [<the checks that grade it>]} to requirements, or, if it only "
         "describes the setup, the phrase to context",
     ]
@@ -182,8 +182,12 @@ def test_a_sentence_with_a_requirement_word_needs_a_requirement_or_context(tmp_p
     [
         ('says: "of type ClusterIP"', 'says: "of type NodePort"', "requirements[1].says", "is not in the task text"),
         ('says: "of type ClusterIP"', 'says: "${port}"', "requirements[1].says", "is in 2 sentences"),
-        ('says: "of type ClusterIP"', 'says: "of type ClusterIP that: sends traffic"', "requirements[1].says",
-         "runs over the end of a sentence"),
+        (
+            'says: "of type ClusterIP"',
+            'says: "of type ClusterIP that: sends traffic"',
+            "requirements[1].says",
+            "runs over the end of a sentence",
+        ),
         ("\nhints:\n", '\ncontext: ["a Pod that is not there"]\nhints:\n', "context[0]", "is not in the task text"),
     ],
 )

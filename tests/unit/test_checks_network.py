@@ -6,9 +6,9 @@ import json
 import pytest
 
 from ckaprep.catalogue.loading import find_exercise
+from ckaprep.cluster.service_range import NoServiceRange, service_range
 from ckaprep.errors import ExerciseFileError
 from ckaprep.grading.checks.network import answered_addresses
-from ckaprep.cluster.service_range import NoServiceRange, service_range
 from tests.helpers import NOW, apply_solution, failed, grade_now, start_on
 
 
@@ -141,8 +141,14 @@ def _web_service(p, cluster_ip=None):
 
 
 def _facts(fake, p, **data):
-    fake.apply({"apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": {"name": p["configmap"], "namespace": p["namespace"]}, "data": data})  # fmt: skip
+    fake.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": p["configmap"], "namespace": p["namespace"]},
+            "data": data,
+        }
+    )
 
 
 def test_start_reads_the_address_from_the_cluster(fake):

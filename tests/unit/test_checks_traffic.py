@@ -83,8 +83,9 @@ def test_session_affinity_default_timeout_is_named_as_the_default(fake):
 def test_session_affinity_other_timeout_names_the_one_asked_for(fake):
     _, attempt = start_on(fake, "session-affinity")
     ns, name = attempt.namespace, attempt.params["service"]
-    _patch_service(fake, ns, name, sessionAffinity="ClientIP",
-                   sessionAffinityConfig={"clientIP": {"timeoutSeconds": 30}})  # fmt: skip
+    _patch_service(
+        fake, ns, name, sessionAffinity="ClientIP", sessionAffinityConfig={"clientIP": {"timeoutSeconds": 30}}
+    )
     fail = _fails(fake, attempt, "session_affinity", service=name, timeout=1800)
     assert fail.found == "sessionAffinity: ClientIP, timeoutSeconds 30"
     assert "asks for 1800 seconds" in fail.message
@@ -131,9 +132,17 @@ def test_affinity_probe_names_a_port_the_service_lacks(fake):
 def _canary(fake, stable=None, canary=1, selector=None):
     _, attempt = start_on(fake, "canary-split")
     p, ns = attempt.params, attempt.namespace
-    fake.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": p["service"], "namespace": ns},
-                "spec": {"selector": selector or {"app": p["app"]},
-                         "ports": [{"port": p["port"], "targetPort": p["target_port"]}]}})  # fmt: skip
+    fake.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": p["service"], "namespace": ns},
+            "spec": {
+                "selector": selector or {"app": p["app"]},
+                "ports": [{"port": p["port"], "targetPort": p["target_port"]}],
+            },
+        }
+    )
     if stable is not None:
         _scale(fake, ns, f"{p['app']}-stable", stable)
         _scale(fake, ns, f"{p['app']}-canary", canary)
@@ -169,16 +178,22 @@ def test_track_endpoints_pods_of_no_track_are_named(fake):
     p = attempt.params
     _patch_service(fake, attempt.namespace, p["service"], selector={"app": p["app"]})
     fail = _fails(fake, attempt, "track_endpoints", service=p["service"], tracks={"version=green": 2})
-    blue = sorted(pod["metadata"]["name"] for pod in fake.list("Pod", attempt.namespace)
-                  if pod["metadata"]["labels"].get("version") == "blue")  # fmt: skip
+    blue = sorted(
+        pod["metadata"]["name"]
+        for pod in fake.list("Pod", attempt.namespace)
+        if pod["metadata"]["labels"].get("version") == "blue"
+    )
     assert "2 of no track" in fail.found and f"({', '.join(blue)})" in fail.found
     assert "also picks pods outside version=green" in fail.message
 
 
 def test_track_endpoints_not_ready_pods_do_not_count(fake):
     attempt = _canary(fake, stable=4)
-    [canary_pod] = [pod["metadata"]["name"] for pod in fake.list("Pod", attempt.namespace)
-                    if pod["metadata"]["labels"].get("track") == "canary"]  # fmt: skip
+    [canary_pod] = [
+        pod["metadata"]["name"]
+        for pod in fake.list("Pod", attempt.namespace)
+        if pod["metadata"]["labels"].get("track") == "canary"
+    ]
     fake.set_ready(attempt.namespace, canary_pod, False)
     fail = _fails(fake, attempt, "track_endpoints", service=attempt.params["service"], tracks=TRACKS)
     assert fail.found == "4 ready: 4 track=stable, 0 track=canary"
@@ -188,8 +203,9 @@ def test_track_endpoints_not_ready_pods_do_not_count(fake):
 def test_track_probe_reaches_both_tracks_and_stops_early(fake):
     attempt = _canary(fake, stable=4)
     p = attempt.params
-    outcome = _run(fake, attempt, "track_probe", service=p["service"], port=p["port"],
-                   tracks=["track=stable", "track=canary"])  # fmt: skip
+    outcome = _run(
+        fake, attempt, "track_probe", service=p["service"], port=p["port"], tracks=["track=stable", "track=canary"]
+    )
     assert outcome.found.startswith("20 requests: ")  # the fake's round robin answers both in one round
     curls = [argv for _, _, argv in fake.exec_log if argv[0] == "curl"]
     assert len(curls) == 1
@@ -199,8 +215,9 @@ def test_track_probe_a_track_without_endpoints_fails_at_once(fake):
     attempt = _canary(fake, stable=4)
     p = attempt.params
     _patch_service(fake, attempt.namespace, p["service"], selector={"app": p["app"], "version": "v1"})
-    fail = _fails(fake, attempt, "track_probe", service=p["service"], port=p["port"],
-                  tracks=["track=stable", "track=canary"])  # fmt: skip
+    fail = _fails(
+        fake, attempt, "track_probe", service=p["service"], port=p["port"], tracks=["track=stable", "track=canary"]
+    )
     assert fail.found == "20 requests: 20 by track=stable, 0 by track=canary"
     assert "No track=canary pod is a ready endpoint" in fail.message
 

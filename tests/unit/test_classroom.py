@@ -16,16 +16,28 @@ from typer.testing import CliRunner
 
 from ckaprep.catalogue.loading import find_exercise, load_catalogue
 from ckaprep.classroom.grades import SharedReads, class_report, grade_class
-from ckaprep.classroom.seats import ATTEMPT_KEY, CLASS_LABEL, RESULTS_KEY, SEAT_CONFIGMAP, create_class, delete_class, detect_seat, namespaces_needed, parse_duration, read_learners, results_namespace  # fmt: skip
-from ckaprep.views.classroom_html import report_html
+from ckaprep.classroom.seats import (
+    ATTEMPT_KEY,
+    CLASS_LABEL,
+    RESULTS_KEY,
+    SEAT_CONFIGMAP,
+    create_class,
+    delete_class,
+    detect_seat,
+    namespaces_needed,
+    parse_duration,
+    read_learners,
+    results_namespace,
+)
 from ckaprep.cli.application import app
-from tests.fake_cluster import FakeCluster
+from ckaprep.cluster.labels import OWNER_LABEL
 from ckaprep.environment import Environment
 from ckaprep.errors import UsageError
 from ckaprep.grading.engine import grade
-from ckaprep.cluster.labels import OWNER_LABEL
+from ckaprep.views.classroom_html import report_html
 from tests.conftest import FakeTime
-from tests.helpers import options, NOW, apply_solution
+from tests.fake_cluster import FakeCluster
+from tests.helpers import NOW, apply_solution, options
 
 CLASS = "k8s101"
 
@@ -56,8 +68,11 @@ def seat_env(tmp_path: Path, fake: FakeCluster, home: str) -> Environment:
     return Environment(
         environ={"CKAPREP_HOME": str(tmp_path / f"learner-{home}"), "HOME": str(tmp_path)},
         cluster_factory=lambda kubeconfig, context: cluster,
-        now=lambda: NOW, monotonic=clock.monotonic, sleep=clock.sleep, seat_aware=True,
-    )  # fmt: skip
+        now=lambda: NOW,
+        monotonic=clock.monotonic,
+        sleep=clock.sleep,
+        seat_aware=True,
+    )
 
 
 def run(env: Environment, *args):
@@ -66,8 +81,14 @@ def run(env: Environment, *args):
 
 @pytest.fixture
 def classroom(fake, tmp_path):
-    created = create_class(fake, CLASS, seats=3, namespaces=namespaces_needed(load_catalogue()), valid_s=8 * 3600,
-                           out_dir=tmp_path / "kubeconfigs")  # fmt: skip
+    created = create_class(
+        fake,
+        CLASS,
+        seats=3,
+        namespaces=namespaces_needed(load_catalogue()),
+        valid_s=8 * 3600,
+        out_dir=tmp_path / "kubeconfigs",
+    )
     return created
 
 
@@ -91,8 +112,15 @@ def test_create_makes_labelled_seats_with_edit_in_their_namespaces_only(fake, cl
     assert fake.get("ServiceAccount", "k8s101-seats", "k8s101-02")["metadata"]["labels"][CLASS_LABEL] == CLASS
     assert fake.list("RoleBinding", "k8s101-seats") == []
     # Nothing cluster-wide beyond namespaces: no ClusterRoleBinding could ever be granted.
-    assert {k for k, _, _ in fake.objects} == {"Namespace", "ServiceAccount", "Role", "RoleBinding", "ConfigMap",
-                                               "ResourceQuota", "LimitRange"}  # fmt: skip
+    assert {k for k, _, _ in fake.objects} == {
+        "Namespace",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ConfigMap",
+        "ResourceQuota",
+        "LimitRange",
+    }
     role = fake.get("Role", seat.home, "ckaprep-seat-endpoints")
     assert {r for rule in role["rules"] for r in rule["resources"]} == {"endpoints", "endpointslices"}
     assert "get" not in {v for rule in role["rules"] for v in rule["verbs"]}  # reading comes with edit
@@ -115,12 +143,21 @@ def test_create_again_adds_seats_keeps_state_and_names_learners(fake, classroom,
     assert run(env, "start", "clusterip-create", "--seed", "3").exit_code == 0
     learners = tmp_path / "learners.txt"
     learners.write_text("# the class\nAda Lovelace\nGrace Hopper\n\nAlan Turing\nEdsger Dijkstra\n")
-    again = create_class(fake, CLASS, seats=2, learners=read_learners(learners), namespaces=2, valid_s=3600,
-                         out_dir=tmp_path / "kubeconfigs")  # fmt: skip
+    again = create_class(
+        fake,
+        CLASS,
+        seats=2,
+        learners=read_learners(learners),
+        namespaces=2,
+        valid_s=3600,
+        out_dir=tmp_path / "kubeconfigs",
+    )
     assert [(c.seat.id, c.seat.learner, c.new) for c in again] == [
-        ("k8s101-01", "Ada Lovelace", False), ("k8s101-02", "Grace Hopper", False),
-        ("k8s101-03", "Alan Turing", False), ("k8s101-04", "Edsger Dijkstra", True),
-    ]  # fmt: skip
+        ("k8s101-01", "Ada Lovelace", False),
+        ("k8s101-02", "Grace Hopper", False),
+        ("k8s101-03", "Alan Turing", False),
+        ("k8s101-04", "Edsger Dijkstra", True),
+    ]
     configmap = fake.get("ConfigMap", "k8s101-01-a", SEAT_CONFIGMAP)
     assert json.loads(configmap["data"][ATTEMPT_KEY])["exercise"] == "clusterip-create"  # state kept
     assert configmap["data"]["learner"] == "Ada Lovelace"
@@ -205,8 +242,14 @@ def test_a_learner_starts_checks_and_resets_in_the_seat_without_creating_namespa
 def test_start_force_in_a_seat_empties_what_the_learner_made(fake, classroom, tmp_path):
     env = seat_env(tmp_path, fake, "k8s101-01-a")
     assert run(env, "start", "clusterip-create", "--seed", "1").exit_code == 0
-    fake.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "mine", "namespace": "k8s101-01-a"},
-                 "spec": {"ports": [{"port": 80}]}})  # fmt: skip
+    fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "mine", "namespace": "k8s101-01-a"},
+            "spec": {"ports": [{"port": 80}]},
+        }
+    )
     assert run(env, "start", "clusterip-create", "--seed", "2").exit_code == 2  # one at a time, as ever
     assert run(env, "start", "named-targetport", "--seed", "2", "--force").exit_code == 0
     assert fake.get("Service", "k8s101-01-a", "mine") is None
@@ -352,9 +395,20 @@ def _exam(fake, tmp_path, **options):
     from ckaprep.classroom.exams import start_class_exam
 
     clock = FakeTime()
-    return start_class_exam(fake, CLASS, _one_node_catalogue(), state_dir=tmp_path / "trainer", seed=21,
-                            now=lambda: NOW, tasks=2, minutes=20, topics=("create", "multi-port"), sleep=clock.sleep,
-                            clock=clock.monotonic, **options)  # fmt: skip
+    return start_class_exam(
+        fake,
+        CLASS,
+        _one_node_catalogue(),
+        state_dir=tmp_path / "trainer",
+        seed=21,
+        now=lambda: NOW,
+        tasks=2,
+        minutes=20,
+        topics=("create", "multi-port"),
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+        **options,
+    )
 
 
 def test_a_class_exam_is_the_same_draw_in_every_seat_with_one_deadline(fake, classroom, tmp_path):
@@ -462,10 +516,14 @@ def test_kube_paths_for_listing_across_namespaces_and_for_seat_kinds():
     from ckaprep.cluster.kube import KubeCluster
 
     assert KubeCluster._path("ConfigMap", None) == "/api/v1/configmaps"
-    assert KubeCluster._path("ConfigMap", "k8s101-01-a", "ckaprep-seat") == "/api/v1/namespaces/k8s101-01-a/configmaps/ckaprep-seat"
+    assert (
+        KubeCluster._path("ConfigMap", "k8s101-01-a", "ckaprep-seat")
+        == "/api/v1/namespaces/k8s101-01-a/configmaps/ckaprep-seat"
+    )
     assert KubeCluster._path("RoleBinding", "ns") == "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/rolebindings"
     assert KubeCluster._path("ServiceAccount", "k8s101-seats", "k8s101-01") + "/token" == (
-        "/api/v1/namespaces/k8s101-seats/serviceaccounts/k8s101-01/token")
+        "/api/v1/namespaces/k8s101-seats/serviceaccounts/k8s101-01/token"
+    )
 
 
 def test_an_exercise_that_reads_the_service_range_is_refused_in_a_seat_and_never_drawn(fake, classroom, tmp_path):
@@ -477,8 +535,17 @@ def test_an_exercise_that_reads_the_service_range_is_refused_in_a_seat_and_never
     assert refused.exit_code == 2 and "Service range" in refused.output
     from ckaprep.classroom.exams import start_class_exam
 
-    started = start_class_exam(fake, CLASS, catalogue, state_dir=tmp_path / "t", seed=3, now=lambda: NOW,
-                               tasks=len(catalogue) - 1, per_seat=True, sleep=lambda s: None)  # fmt: skip
+    started = start_class_exam(
+        fake,
+        CLASS,
+        catalogue,
+        state_dir=tmp_path / "t",
+        seed=3,
+        now=lambda: NOW,
+        tasks=len(catalogue) - 1,
+        per_seat=True,
+        sleep=lambda s: None,
+    )
     assert all("service-cidr" not in seat["tasks"] for seat in started["seats"])
 
 

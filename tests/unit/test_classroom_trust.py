@@ -29,8 +29,15 @@ pytestmark = pytest.mark.usefixtures("classroom")
 
 @pytest.fixture
 def classroom(fake, tmp_path):
-    return create_class(fake, CLASS, seats=3, namespaces=namespaces_needed(load_catalogue()), valid_s=8 * 3600,
-                        out_dir=tmp_path / "kubeconfigs", learners=["Ada", "Bob", "Cy"])  # fmt: skip
+    return create_class(
+        fake,
+        CLASS,
+        seats=3,
+        namespaces=namespaces_needed(load_catalogue()),
+        valid_s=8 * 3600,
+        out_dir=tmp_path / "kubeconfigs",
+        learners=["Ada", "Bob", "Cy"],
+    )
 
 
 @pytest.fixture
@@ -38,9 +45,11 @@ def trainer(fake, tmp_path) -> Environment:
     clock = FakeTime()
     return Environment(
         environ={"CKAPREP_HOME": str(tmp_path / "trainer"), "HOME": str(tmp_path)},
-        cluster_factory=lambda kubeconfig, context: fake, now=lambda: NOW, monotonic=clock.monotonic,
+        cluster_factory=lambda kubeconfig, context: fake,
+        now=lambda: NOW,
+        monotonic=clock.monotonic,
         sleep=clock.sleep,
-    )  # fmt: skip
+    )
 
 
 def run(env: Environment, *args: str):
@@ -77,9 +86,13 @@ def grades(fake) -> dict[str, dict]:
 def trainer_commands_stay_whole(trainer, tmp_path) -> dict[str, object]:
     """Every trainer command a class uses, each a clean exit (no crash, no traceback)."""
     outcomes = {}
-    for args in (["classroom", "status", CLASS], ["classroom", "grade", CLASS, "--wait", "1"],
-                 ["classroom", "grade", CLASS, "--at-deadline", "--wait", "1"], ["classroom", "report", CLASS],
-                 ["classroom", "report", CLASS, "--html", str(tmp_path / "r.html")]):  # fmt: skip
+    for args in (
+        ["classroom", "status", CLASS],
+        ["classroom", "grade", CLASS, "--wait", "1"],
+        ["classroom", "grade", CLASS, "--at-deadline", "--wait", "1"],
+        ["classroom", "report", CLASS],
+        ["classroom", "report", CLASS, "--html", str(tmp_path / "r.html")],
+    ):
         result = run(trainer, *args)
         assert result.exit_code == 0, (args, result.output)
         assert "Traceback" not in result.output and "\x1b]" not in result.output and "\x1b[31m" not in result.output
@@ -101,10 +114,17 @@ def test_edited_parameters_are_ignored(fake, tmp_path):
     env = seat_env(tmp_path, fake, f"{CLASS}-02-a")
     attempt = json.loads(seat_data(fake, 2)[ATTEMPT_KEY])
     # A wrong Service (targeting the Service port), then the task edited to ask for just that.
-    fake.create({"apiVersion": "v1", "kind": "Service",
-                 "metadata": {"name": attempt["params"]["service"], "namespace": f"{CLASS}-02-a"},
-                 "spec": {"selector": {"app": attempt["params"]["app"], "tier": "backend"},
-                          "ports": [{"port": attempt["params"]["port"], "targetPort": attempt["params"]["port"]}]}})
+    fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": attempt["params"]["service"], "namespace": f"{CLASS}-02-a"},
+            "spec": {
+                "selector": {"app": attempt["params"]["app"], "tier": "backend"},
+                "ports": [{"port": attempt["params"]["port"], "targetPort": attempt["params"]["port"]}],
+            },
+        }
+    )
     own = run(env, "check", "--json")
     assert own.exit_code == 1
     attempt["params"]["target_port"] = attempt["params"]["port"]
@@ -113,21 +133,37 @@ def test_edited_parameters_are_ignored(fake, tmp_path):
 
 
 def test_forged_results_count_in_no_average_or_mastery(fake, tmp_path, trainer):
-    forged = [{"kind": "check", "exercise": "clusterip-create", "score": 100.0, "passed": True, "elapsed_s": 60,
-               "failed": []},
-              {"kind": "check", "exercise": "dns-records", "score": 1e308, "passed": True},
-              {"kind": "check", "exercise": "env-vars", "score": float("nan"), "passed": True},
-              {"kind": "check", "exercise": "named-targetport", "score": 90, "elapsed_s": "forever"}]  # fmt: skip
+    forged = [
+        {
+            "kind": "check",
+            "exercise": "clusterip-create",
+            "score": 100.0,
+            "passed": True,
+            "elapsed_s": 60,
+            "failed": [],
+        },
+        {"kind": "check", "exercise": "dns-records", "score": 1e308, "passed": True},
+        {"kind": "check", "exercise": "env-vars", "score": float("nan"), "passed": True},
+        {"kind": "check", "exercise": "named-targetport", "score": 90, "elapsed_s": "forever"},
+    ]
     edit_seat(fake, 1, **{RESULTS_KEY: "\n".join(json.dumps(r) for r in forged) + "\nnot json\n"})
     report = class_report(fake, CLASS, load_catalogue())
     ada = next(r for r in report["learners"] if r["seat"] == f"{CLASS}-01")
-    assert ada["exercises"]["clusterip-create"] == {"score": 100.0, "passed": True, "elapsed_s": 60.0, "failed": [],
-                                                   "graded_by": "learner"}  # fmt: skip
+    assert ada["exercises"]["clusterip-create"] == {
+        "score": 100.0,
+        "passed": True,
+        "elapsed_s": 60.0,
+        "failed": [],
+        "graded_by": "learner",
+    }
     assert "dns-records" not in ada["exercises"] and "env-vars" not in ada["exercises"]  # out of range: dropped
     assert ada["exercises"]["named-targetport"]["elapsed_s"] is None
     assert ada["average"] is None and report["topics"] == [] and report["most_failed"] == []
     outcomes = trainer_commands_stay_whole(trainer, tmp_path)
-    assert "100%*" in outcomes["classroom report"].output and "counted in no average" in outcomes["classroom report"].output
+    assert (
+        "100%*" in outcomes["classroom report"].output
+        and "counted in no average" in outcomes["classroom report"].output
+    )
     assert "nan" not in outcomes["classroom report"].output.lower()
 
 
@@ -140,8 +176,14 @@ def test_namespaces_named_in_an_attempt_are_never_the_trainers_to_empty(fake, tm
     attempt = json.loads(seat_data(fake, 2)[ATTEMPT_KEY])
     attempt["namespaces"] = [f"{CLASS}-02-a", f"{CLASS}-01-a", "kube-system"]
     attempt["seat"] = None  # "not a seat": namespaces would be deleted, not emptied
-    edit_seat(fake, 2, **{ATTEMPT_KEY: json.dumps(attempt),
-                          EXAM_KEY: json.dumps({"id": "x", "tasks": [attempt], "namespaces": ["kube-system"]})})
+    edit_seat(
+        fake,
+        2,
+        **{
+            ATTEMPT_KEY: json.dumps(attempt),
+            EXAM_KEY: json.dumps({"id": "x", "tasks": [attempt], "namespaces": ["kube-system"]}),
+        },
+    )
     fake.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "precious", "namespace": "kube-system"}})
     started = run(trainer, "classroom", "exam", CLASS, "--force", "--tasks", "1", "--seed", "3", "--json")
     assert started.exit_code == 0, started.output
@@ -153,8 +195,18 @@ def test_namespaces_named_in_an_attempt_are_never_the_trainers_to_empty(fake, tm
 
 def test_a_pushed_deadline_moves_nothing_for_the_trainer(fake, tmp_path, trainer):
     clock = FakeTime()
-    start_class_exam(fake, CLASS, load_catalogue(), state_dir=tmp_path / "t", seed=4, now=lambda: NOW, tasks=1,
-                     minutes=10, sleep=clock.sleep, clock=clock.monotonic)  # fmt: skip
+    start_class_exam(
+        fake,
+        CLASS,
+        load_catalogue(),
+        state_dir=tmp_path / "t",
+        seed=4,
+        now=lambda: NOW,
+        tasks=1,
+        minutes=10,
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+    )
     deadline = class_exam_deadline(fake, CLASS)
     exam = json.loads(seat_data(fake, 3)[EXAM_KEY])
     exam["deadline"] = (deadline + timedelta(hours=24)).isoformat()
@@ -168,17 +220,32 @@ def test_a_pushed_deadline_moves_nothing_for_the_trainer(fake, tmp_path, trainer
     assert seat3["score"] == 0.0 and seat3["deadline"] == deadline.isoformat()  # graded as at the real deadline
 
 
-@pytest.mark.parametrize("bad", [
-    {EXAM_KEY: json.dumps({"id": 7, "tasks": "many"})},
-    {EXAM_KEY: "{not json"},
-    {ATTEMPT_KEY: json.dumps({"exercise": "clusterip-create", "seed": "x"})},
-    {ATTEMPT_KEY: json.dumps([1, 2])},
-    {ATTEMPT_KEY: json.dumps({"exercise": "nope", "params": {}, "namespaces": ["a"], "seed": 1,
-                              "started_at": "2026-01-01T00:00:00+00:00"})},
-    {"learner": "Mallory\x1b]0;pwned\x07\x1b[31m"},
-    {RESULTS_KEY: json.dumps({"kind": "check", "exercise": "clusterip-create", "score": 50,
-                              "elapsed_s": "a while", "failed": "all"})},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {EXAM_KEY: json.dumps({"id": 7, "tasks": "many"})},
+        {EXAM_KEY: "{not json"},
+        {ATTEMPT_KEY: json.dumps({"exercise": "clusterip-create", "seed": "x"})},
+        {ATTEMPT_KEY: json.dumps([1, 2])},
+        {
+            ATTEMPT_KEY: json.dumps(
+                {
+                    "exercise": "nope",
+                    "params": {},
+                    "namespaces": ["a"],
+                    "seed": 1,
+                    "started_at": "2026-01-01T00:00:00+00:00",
+                }
+            )
+        },
+        {"learner": "Mallory\x1b]0;pwned\x07\x1b[31m"},
+        {
+            RESULTS_KEY: json.dumps(
+                {"kind": "check", "exercise": "clusterip-create", "score": 50, "elapsed_s": "a while", "failed": "all"}
+            )
+        },
+    ],
+)
 def test_bad_types_are_one_line_about_that_seat_and_the_class_goes_on(fake, tmp_path, trainer, bad):
     solve(fake, tmp_path, 1, seed=5)
     edit_seat(fake, 2, **bad)
@@ -207,16 +274,22 @@ def test_a_missing_seat_configmap_is_reported_not_dropped(fake, tmp_path, traine
     fake.delete("ConfigMap", f"{CLASS}-02-a", SEAT_CONFIGMAP)
     status = run(trainer, "classroom", "status", CLASS)
     assert status.exit_code == 0 and f"seat {CLASS}-02: its seat ConfigMap {CLASS}-02-a/ckaprep-seat is gone" in (
-        " ".join(status.output.split()))
+        " ".join(status.output.split())
+    )
     assert grades(fake)[f"{CLASS}-02"]["problem"].startswith("its seat ConfigMap")
 
 
 def test_learners_keep_their_seats_by_name_and_a_renewal_revokes_old_tokens(fake, tmp_path):
     uid_before = fake.get("ServiceAccount", f"{CLASS}-seats", f"{CLASS}-02")["metadata"].get("uid")
-    again = create_class(fake, CLASS, seats=0, namespaces=2, valid_s=3600, out_dir=tmp_path / "k2",
-                         learners=["Cy", "Dee", "Ada", "Bob"])  # fmt: skip
+    again = create_class(
+        fake, CLASS, seats=0, namespaces=2, valid_s=3600, out_dir=tmp_path / "k2", learners=["Cy", "Dee", "Ada", "Bob"]
+    )
     assert {c.seat.id: c.seat.learner for c in again} == {
-        f"{CLASS}-01": "Ada", f"{CLASS}-02": "Bob", f"{CLASS}-03": "Cy", f"{CLASS}-04": "Dee"}
+        f"{CLASS}-01": "Ada",
+        f"{CLASS}-02": "Bob",
+        f"{CLASS}-03": "Cy",
+        f"{CLASS}-04": "Dee",
+    }
     account = fake.get("ServiceAccount", f"{CLASS}-seats", f"{CLASS}-02")
     assert account["metadata"]["annotations"]["ckaprep.io/learner"] == "Bob"
     assert account["metadata"].get("uid") != uid_before or uid_before is None  # made anew: old tokens fail
@@ -224,8 +297,16 @@ def test_learners_keep_their_seats_by_name_and_a_renewal_revokes_old_tokens(fake
         create_class(fake, CLASS, seats=0, namespaces=2, valid_s=3600, out_dir=tmp_path / "k3", learners=["Ada", "Ada"])
     kept = create_class(fake, CLASS, seats=0, namespaces=2, valid_s=3600, out_dir=tmp_path / "k4", learners=["Eve"])
     assert {c.seat.learner for c in kept} >= {"Ada", "Bob", "Cy", "Dee", "Eve"}  # nobody renamed unasked
-    renamed = create_class(fake, CLASS, seats=0, namespaces=2, valid_s=3600, out_dir=tmp_path / "k5",
-                           learners=["Ada", "Bob", "Cy", "Dee", "Fay"], rename=True)  # fmt: skip
+    renamed = create_class(
+        fake,
+        CLASS,
+        seats=0,
+        namespaces=2,
+        valid_s=3600,
+        out_dir=tmp_path / "k5",
+        learners=["Ada", "Bob", "Cy", "Dee", "Fay"],
+        rename=True,
+    )
     assert {c.seat.id: c.seat.learner for c in renamed}[f"{CLASS}-05"] == "Fay"
 
 
@@ -284,9 +365,9 @@ def test_a_seat_draws_no_fault_it_cannot_grade_and_the_trainer_draws_the_same(fa
     """Even on a cluster that offers two nodes and NetworkPolicy, a seat may not list Nodes nor
     try a policy: its pool draws only faults that require nothing, and the trainer, working the
     parameters out again from the seed, comes to the same faults."""
+    from ckaprep.catalogue.faults import FAULTS_PARAM
     from ckaprep.classroom.roster import trusted_attempt
     from ckaprep.classroom.seats import class_roster
-    from ckaprep.catalogue.faults import FAULTS_PARAM
 
     fake.set_nodes(2)
     fake.enforces_network_policy = True

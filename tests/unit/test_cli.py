@@ -5,8 +5,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ckaprep.cluster.images import BUSYBOX_IMAGE
 from ckaprep.cli.application import app
+from ckaprep.cluster.images import BUSYBOX_IMAGE
 from ckaprep.errors import ClusterUnreachable, ImagePullError, PermissionDenied
 from ckaprep.exit_status import ExitStatus
 from tests.helpers import solution_manifests
@@ -105,7 +105,11 @@ def test_reset_never_deletes_a_namespace_without_the_label(run, env, fake):
     [
         (ClusterUnreachable("cannot reach the cluster at https://x"), ExitStatus.CLUSTER, "cannot reach"),
         (PermissionDenied("permission denied: services is forbidden"), ExitStatus.CLUSTER, "forbidden"),
-        (ImagePullError("example.com/curl:1", "ImagePullBackOff", "probe"), ExitStatus.IMAGE_PULL, "example.com/curl:1"),
+        (
+            ImagePullError("example.com/curl:1", "ImagePullBackOff", "probe"),
+            ExitStatus.IMAGE_PULL,
+            "example.com/curl:1",
+        ),
     ],
 )
 def test_cluster_failures_are_one_line_errors(run, env, fake, failure, status, text):

@@ -7,15 +7,14 @@ import re
 import shlex
 
 import pytest
-
-from tests.helpers import offer_what_it_needs
 import typer.main
 from rich.console import Console
 
-from ckaprep.cli import application, base
 from ckaprep.catalogue.loading import load_catalogue
+from ckaprep.cli import application, base
 from ckaprep.study.notes import all_topics
 from ckaprep.views.wrapping import ShellCommand, break_command, commands_apart
+from tests.helpers import offer_what_it_needs
 
 WIDTHS = (60, 80, 120)
 CATALOGUE = load_catalogue()
@@ -60,10 +59,10 @@ def test_every_command_pastes_as_written_at_any_width(width_):
 
 
 def test_a_command_breaks_only_at_spaces_outside_quotes():
-    line = "kubectl -n shop patch svc web -p '{\"spec\": {\"selector\": {\"app\": \"web\"}}}' --type=merge"
+    line = 'kubectl -n shop patch svc web -p \'{"spec": {"selector": {"app": "web"}}}\' --type=merge'
     lines = break_command(line, 40)
     assert all(piece.endswith(" \\") for piece in lines[:-1])
-    assert "'{\"spec\": {\"selector\": {\"app\": \"web\"}}}'" in "\n".join(lines)
+    assert '\'{"spec": {"selector": {"app": "web"}}}\'' in "\n".join(lines)
     assert break_command("echo hi  # a comment that is far too long for the line", 30)[0].startswith("# ")
 
 
@@ -79,12 +78,18 @@ def test_a_line_that_goes_on_keeps_its_backslash_at_its_end():
 
 def test_personal_commands_go_apart_from_their_sentence():
     note = "Print its IP: `kubectl get svc web -n shop -o jsonpath='{.spec.clusterIP}'` now."
-    assert commands_apart(note) == "Print its IP:\n\n```bash\nkubectl get svc web -n shop -o jsonpath='{.spec.clusterIP}'\n```\n\nnow."
+    assert (
+        commands_apart(note)
+        == "Print its IP:\n\n```bash\nkubectl get svc web -n shop -o jsonpath='{.spec.clusterIP}'\n```\n\nnow."
+    )
     assert commands_apart("Run `kubectl get svc -A`.") == "Run\n\n```bash\nkubectl get svc -A\n```"
     assert commands_apart("First `kubectl get pods -A`, then `curl -s b` and look.") == (
         "First\n\n```bash\nkubectl get pods -A\n```\n\nthen\n\n```bash\ncurl -s b\n```\n\nand look."
     )
-    assert commands_apart("`kubectl expose deployment` takes a selector.") == "`kubectl expose deployment` takes a selector."
+    assert (
+        commands_apart("`kubectl expose deployment` takes a selector.")
+        == "`kubectl expose deployment` takes a selector."
+    )
 
 
 @pytest.mark.parametrize("topic", sorted(all_topics()))
@@ -190,10 +195,14 @@ def test_the_exam_review_prints_solutions_whole(run, width):
 def test_progress_keeps_every_id_whole(run, env, width):
     from ckaprep.practice.history import History, Record
 
-    History(env.state.history_path).append(*[
-        Record(kind="check", time="2026-01-01T00:00:00+00:00", score=50.0, exercise=e, attempt=f"{e}-1", failed=["x"])
-        for e in CATALOGUE
-    ])  # fmt: skip
+    History(env.state.history_path).append(
+        *[
+            Record(
+                kind="check", time="2026-01-01T00:00:00+00:00", score=50.0, exercise=e, attempt=f"{e}-1", failed=["x"]
+            )
+            for e in CATALOGUE
+        ]
+    )
     shown = run("progress").stdout
     lines = shown.splitlines()
     for exercise_id in CATALOGUE:

@@ -40,8 +40,9 @@ def bash_complete(tmp_path, *words: str, environ: dict | None = None) -> list[st
         "_ckaprep_completion ckaprep\n"
         'printf "%s\\n" "${COMPREPLY[@]}"\n'
     )
-    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60,
-                          env=environ or _isolated_env(tmp_path))  # fmt: skip
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=60, env=environ or _isolated_env(tmp_path)
+    )
     assert done.returncode == 0, done.stderr
     return [line for line in done.stdout.splitlines() if line]
 
@@ -69,10 +70,14 @@ def test_bash_completes_exercises_of_a_trainer_directory(tmp_path):
 
 
 def test_completion_never_imports_the_kubernetes_client(tmp_path):
-    environ = _isolated_env(tmp_path, COMP_WORDS="ckaprep start clu", COMP_CWORD="2",
-                            _CKAPREP_COMPLETE="complete_bash")  # fmt: skip
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "from ckaprep.cli.entry import main; main()"],
-                          capture_output=True, text=True, timeout=60, env=environ)  # fmt: skip
+    environ = _isolated_env(tmp_path, COMP_WORDS="ckaprep start clu", COMP_CWORD="2", _CKAPREP_COMPLETE="complete_bash")
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "from ckaprep.cli.entry import main; main()"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environ,
+    )
     assert "clusterip-create" in done.stdout
     imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line]
     assert "ckaprep.cli.completion" in imported  # the probe really saw the completion path
@@ -97,9 +102,12 @@ def test_a_real_zsh_loads_the_script(tmp_path):
         if must_have_cluster():
             pytest.fail("zsh is not installed; scripts/test installs it")
         pytest.skip("zsh is not installed (scripts/test installs it, so CI always has it)")
-    script = "autoload -Uz compinit && compinit -u && source <(ckaprep completion zsh) && print -r -- ${_comps[ckaprep]}"
-    done = subprocess.run(["zsh", "-c", script], capture_output=True, text=True, timeout=60,
-                          env=_isolated_env(tmp_path))  # fmt: skip
+    script = (
+        "autoload -Uz compinit && compinit -u && source <(ckaprep completion zsh) && print -r -- ${_comps[ckaprep]}"
+    )
+    done = subprocess.run(
+        ["zsh", "-c", script], capture_output=True, text=True, timeout=60, env=_isolated_env(tmp_path)
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "_ckaprep_completion", done.stdout  # compdef registered the function
 
@@ -110,11 +118,14 @@ def test_a_real_zsh_loads_the_script(tmp_path):
     [
         (["check", "--context", "kind-cka"], ["--context", "kind-cka", "check"]),
         (["check", "--context=kind-cka", "--json"], ["--context=kind-cka", "check", "--json"]),
-        (["--kubeconfig", "/k", "start", "x", "--context", "c"], ["--kubeconfig", "/k", "--context", "c", "start", "x"]),
+        (
+            ["--kubeconfig", "/k", "start", "x", "--context", "c"],
+            ["--kubeconfig", "/k", "--context", "c", "start", "x"],
+        ),
         (["explain", "--", "--context"], ["explain", "--", "--context"]),
         (["list"], ["list"]),
     ],
-)  # fmt: skip
+)
 def test_kubectl_global_flags_are_taken_anywhere(argv, hoisted):
     assert hoist_kubectl_flags(argv) == hoisted
 
@@ -143,21 +154,36 @@ def test_the_plugin_reads_kubeconfig_given_after_the_command(tmp_path, flag_styl
     kubeconfig = tmp_path / "closed.kubeconfig"
     kubeconfig.write_text(CLOSED_PORT_KUBECONFIG.replace("{port}", str(port)))
     flag = ["--kubeconfig", str(kubeconfig)] if flag_style == "separate" else [f"--kubeconfig={kubeconfig}"]
-    done = subprocess.run([str(_installed("kubectl-ckaprep")), "start", "clusterip-create", *flag],
-                          capture_output=True, text=True, timeout=60, env=_isolated_env(tmp_path))  # fmt: skip
+    done = subprocess.run(
+        [str(_installed("kubectl-ckaprep")), "start", "clusterip-create", *flag],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_isolated_env(tmp_path),
+    )
     assert done.returncode == ExitStatus.CLUSTER, done.stderr
     assert f"127.0.0.1:{port}" in done.stderr
 
 
 def test_the_plugin_help_speaks_of_kubectl_ckaprep(tmp_path):
-    done = subprocess.run([str(_installed("kubectl-ckaprep")), "--help"], capture_output=True, text=True,
-                          timeout=60, env=_isolated_env(tmp_path))  # fmt: skip
+    done = subprocess.run(
+        [str(_installed("kubectl-ckaprep")), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_isolated_env(tmp_path),
+    )
     assert done.returncode == 0 and "Usage: kubectl ckaprep" in done.stdout
 
 
 def test_kubectl_plugin_completion_speaks_cobra(tmp_path):
-    done = subprocess.run([str(_installed("kubectl_complete-ckaprep")), "explain", "dns-r"], capture_output=True,
-                          text=True, timeout=60, env=_isolated_env(tmp_path))  # fmt: skip
+    done = subprocess.run(
+        [str(_installed("kubectl_complete-ckaprep")), "explain", "dns-r"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_isolated_env(tmp_path),
+    )
     assert done.stdout.splitlines() == ["dns-records", ":4"], done.stderr
 
 
@@ -167,8 +193,13 @@ def test_kubectl_runs_the_plugin(tmp_path):
         if must_have_cluster():
             pytest.fail("no kubectl: scripts/testcluster builds one, and CI starts the test cluster first")
         pytest.skip("no kubectl (CKAPREP_KUBECTL, the test cluster's build, PATH); CI always has the test cluster's")
-    done = subprocess.run([kubectl, "ckaprep", "explain", "--json"], capture_output=True, text=True, timeout=60,
-                          env=_isolated_env(tmp_path, PATH=f"{BIN}:{os.path.dirname(kubectl)}:/usr/bin:/bin"))  # fmt: skip
+    done = subprocess.run(
+        [kubectl, "ckaprep", "explain", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_isolated_env(tmp_path, PATH=f"{BIN}:{os.path.dirname(kubectl)}:/usr/bin:/bin"),
+    )
     assert done.returncode == 0, done.stderr
     assert '"topic": "dns"' in done.stdout
 

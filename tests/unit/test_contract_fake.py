@@ -6,7 +6,14 @@ import pytest
 
 from ckaprep.grading.probes import curl_argv, parse_curl_output
 from tests.contract import (
-    CLIENT, SCENARIOS, WRITE_REFUSALS, client_pod, expected_view, namespaced, slice_view, write_refusals,
+    CLIENT,
+    SCENARIOS,
+    WRITE_REFUSALS,
+    client_pod,
+    expected_view,
+    namespaced,
+    slice_view,
+    write_refusals,
 )
 
 

@@ -33,8 +33,9 @@ NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def _render(renderable, width: int) -> str:
-    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False, markup=False,
-                      emoji=False, soft_wrap=False)  # fmt: skip
+    console = Console(
+        file=io.StringIO(), width=width, color_system=None, highlight=False, markup=False, emoji=False, soft_wrap=False
+    )
     console.print(renderable, crop=False)  # as `ckaprep.cli.base.rendered` prints
     return console.file.getvalue()
 

@@ -2,14 +2,22 @@
 
 import pytest
 
-from tests.helpers import options
-from tests.fake_cluster import DOMAIN, FakeCluster
+from ckaprep.attempts import Attempt
 from ckaprep.grading.checks import KINDS
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.grading.dns_probes import (
-    ERROR, NODATA, NXDOMAIN, OK, DNS_MARKER, SrvRecord, nslookup_argv, parse_nslookup_output, queries_of,
-)  # fmt: skip
-from ckaprep.attempts import Attempt
+    DNS_MARKER,
+    ERROR,
+    NODATA,
+    NXDOMAIN,
+    OK,
+    SrvRecord,
+    nslookup_argv,
+    parse_nslookup_output,
+    queries_of,
+)
+from tests.fake_cluster import DOMAIN, FakeCluster
+from tests.helpers import options
 
 NS, OTHER = "dns-aaaaa", "other-bbbbb"
 
@@ -50,8 +58,11 @@ def test_names_are_arguments_of_a_fixed_script_and_fully_qualified():
 
 
 def test_parse_real_nslookup_answers_in_order():
-    queries = [("A", "kubernetes.default.svc.cluster.local."), ("SRV", "_https._tcp.kubernetes.default.svc.cluster.local."),
-               ("A", "nope.default.svc.cluster.local.")]  # fmt: skip
+    queries = [
+        ("A", "kubernetes.default.svc.cluster.local."),
+        ("SRV", "_https._tcp.kubernetes.default.svc.cluster.local."),
+        ("A", "nope.default.svc.cluster.local."),
+    ]
     a, srv, missing = parse_nslookup_output(queries, 0, A_OUTPUT + SRV_OUTPUT + NXDOMAIN_OUTPUT, "")
     assert (a.status, a.addresses, a.name) == (OK, ("10.96.0.1",), "kubernetes.default.svc.cluster.local")
     assert srv.srv == (SrvRecord(0, 100, 443, "kubernetes.default.svc.cluster.local"),)
@@ -75,24 +86,50 @@ def _web(fake: FakeCluster, *, headless=False, publish=False, selector=None, nam
         spec["clusterIP"] = "None"
     if publish:
         spec["publishNotReadyAddresses"] = True
-    return fake.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NS}, "spec": spec})
+    return fake.create(
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NS}, "spec": spec}
+    )
 
 
 def _pod(fake: FakeCluster, name: str, labels: dict, ready: bool = True, ns: str = NS) -> dict:
-    fake.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": labels},
-                "spec": {"containers": [{"name": "c", "image": "busybox",
-                                         "command": ["sh", "-c", "exec httpd -f -p 8080 -h /www"]}]}})
+    fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": ns, "labels": labels},
+            "spec": {
+                "containers": [
+                    {"name": "c", "image": "busybox", "command": ["sh", "-c", "exec httpd -f -p 8080 -h /www"]}
+                ]
+            },
+        }
+    )
     if not ready:
         fake.set_ready(ns, name, False)
     return fake.get("Pod", ns, name)
 
 
 def _statefulset(fake: FakeCluster, service="db-peers"):
-    fake.create({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": NS},
-                 "spec": {"serviceName": service, "replicas": 2, "selector": {"matchLabels": {"app": "db"}},
-                          "template": {"metadata": {"labels": {"app": "db"}},
-                                       "spec": {"containers": [{"name": "db", "image": "busybox",
-                                                                "command": ["sh", "-c", "exec httpd -f -p 7000"]}]}}}})  # fmt: skip
+    fake.create(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "db", "namespace": NS},
+            "spec": {
+                "serviceName": service,
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": {
+                    "metadata": {"labels": {"app": "db"}},
+                    "spec": {
+                        "containers": [
+                            {"name": "db", "image": "busybox", "command": ["sh", "-c", "exec httpd -f -p 7000"]}
+                        ]
+                    },
+                },
+            },
+        }
+    )
 
 
 def _lookup(fake, rtype, name):
@@ -223,7 +260,9 @@ def test_pod_names_with_a_wrong_selector(cluster):
 
 
 def _answers(fake, **data):
-    fake.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "answers", "namespace": NS}, "data": data})
+    fake.apply(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "answers", "namespace": NS}, "data": data}
+    )
 
 
 def _answer_check(record, key, **extra):
@@ -234,8 +273,13 @@ def test_answers_compared_with_live_dns(cluster):
     _web(cluster)
     ip = cluster.get("Pod", NS, "client")["status"]["podIP"]
     srv = {"service": "web", "port_name": "http"}
-    _answers(cluster, FQDN=f"web.{NS}.svc.{DOMAIN}.", SRV=f"_http._tcp.web.{NS}.svc.{DOMAIN}", PORT="80",
-             POD=f"{ip.replace('.', '-')}.{NS}.pod.{DOMAIN}")  # fmt: skip
+    _answers(
+        cluster,
+        FQDN=f"web.{NS}.svc.{DOMAIN}.",
+        SRV=f"_http._tcp.web.{NS}.svc.{DOMAIN}",
+        PORT="80",
+        POD=f"{ip.replace('.', '-')}.{NS}.pod.{DOMAIN}",
+    )
     _run(cluster, "dns_answer", **_answer_check("service-fqdn", "FQDN", service="web"))
     _run(cluster, "dns_answer", **_answer_check("srv-name", "SRV", **srv))
     _run(cluster, "dns_answer", **_answer_check("srv-port", "PORT", **srv))
@@ -246,16 +290,31 @@ def test_wrong_answers_name_their_cause(cluster):
     _web(cluster)
     ip = cluster.get("Pod", NS, "client")["status"]["podIP"]
     srv = {"service": "web", "port_name": "http"}
-    _answers(cluster, FQDN=f"web.{NS}", OTHER_DOMAIN=f"web.{NS}.svc.cka.lab", SRV=f"http.tcp.web.{NS}.svc.{DOMAIN}",
-             PORT="8080", POD=f"{ip}.{NS}.pod.{DOMAIN}")  # fmt: skip
-    assert "ends with the cluster domain" in _fails(cluster, "dns_answer", **_answer_check("service-fqdn", "FQDN", service="web")).message
+    _answers(
+        cluster,
+        FQDN=f"web.{NS}",
+        OTHER_DOMAIN=f"web.{NS}.svc.cka.lab",
+        SRV=f"http.tcp.web.{NS}.svc.{DOMAIN}",
+        PORT="8080",
+        POD=f"{ip}.{NS}.pod.{DOMAIN}",
+    )
+    assert (
+        "ends with the cluster domain"
+        in _fails(cluster, "dns_answer", **_answer_check("service-fqdn", "FQDN", service="web")).message
+    )
     wrong_domain = _fails(cluster, "dns_answer", **_answer_check("service-fqdn", "OTHER_DOMAIN", service="web"))
     assert f"domain is {DOMAIN}, not cka.lab" in wrong_domain.message
     assert "underscore" in _fails(cluster, "dns_answer", **_answer_check("srv-name", "SRV", **srv)).message
     assert "is the targetPort" in _fails(cluster, "dns_answer", **_answer_check("srv-port", "PORT", **srv)).message
-    assert "dashes, not dots" in _fails(cluster, "dns_answer", **_answer_check("pod-a-record", "POD", pod="client")).message
+    assert (
+        "dashes, not dots"
+        in _fails(cluster, "dns_answer", **_answer_check("pod-a-record", "POD", pod="client")).message
+    )
     _answers(cluster, POD=f"{ip.replace('.', '-')}.{OTHER}.pod.{DOMAIN}")
-    assert f"is in namespace {NS}" in _fails(cluster, "dns_answer", **_answer_check("pod-a-record", "POD", pod="client")).message
+    assert (
+        f"is in namespace {NS}"
+        in _fails(cluster, "dns_answer", **_answer_check("pod-a-record", "POD", pod="client")).message
+    )
     missing = _fails(cluster, "dns_answer", **_answer_check("srv-port", "NOPE", **srv))
     assert "no key 'NOPE'" in missing.found
 
@@ -281,6 +340,7 @@ def test_a_failed_lookup_is_named_as_such(cluster, monkeypatch):
     def no_nslookup(namespace, pod, argv, timeout):
         if DNS_MARKER in argv:
             from ckaprep.cluster import ExecResult
+
             return ExecResult(127, "", "sh: nslookup: not found")
         return real_exec(namespace, pod, argv, timeout)
 
@@ -299,8 +359,12 @@ def test_proofs_hold_in_another_cluster_domain(monkeypatch, exercise_id):
 
     monkeypatch.setattr("tests.fake_cluster.DOMAIN", "cka.lab")
     fake, clock, seeds = FakeCluster(), FakeTime(), iter(range(300, 400))
-    prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), seeds=lambda: next(seeds),
-                    options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep))  # fmt: skip
+    prover = Prover(
+        cluster=fake,
+        kubectl=FakeKubectl(fake),
+        seeds=lambda: next(seeds),
+        options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep),
+    )
     exercise = load_catalogue()[exercise_id]
     verdicts = prover.exercise(exercise, exercise.proofs, fresh=True, report=lambda v: None)
     assert [v.problems for v in verdicts if not v.ok] == []

@@ -8,13 +8,13 @@ import pytest
 from typer.testing import CliRunner
 
 from ckaprep.cli.application import app
-from tests.fake_cluster import FakeCluster
+from ckaprep.cluster.images import COREDNS_IMAGE, CURL_IMAGE
+from ckaprep.cluster.waiting import Waiter
 from ckaprep.doctor import FAIL, PASS, WARN, diagnose
 from ckaprep.errors import ClusterUnreachable
 from ckaprep.exit_status import ExitStatus
-from ckaprep.cluster.images import COREDNS_IMAGE, CURL_IMAGE
-from ckaprep.cluster.waiting import Waiter
 from tests.conftest import FakeTime
+from tests.fake_cluster import FakeCluster
 
 
 @pytest.fixture
@@ -40,11 +40,21 @@ def doctor_namespaces(cluster: FakeCluster) -> list[str]:
 def test_a_healthy_cluster_passes_every_check_and_the_namespace_goes(healthy):
     diagnosis = diagnose(healthy, waiter=instant_waiter())
     assert statuses(diagnosis) == {
-        "api": PASS, "permissions": PASS, "images": PASS, "cluster-domain": PASS, "dns-short": PASS,
-        "dns-fqdn": PASS, "clusterip": PASS, "env-vars": PASS, "endpoints-mirroring": PASS, "udp-image": PASS,
+        "api": PASS,
+        "permissions": PASS,
+        "images": PASS,
+        "cluster-domain": PASS,
+        "dns-short": PASS,
+        "dns-fqdn": PASS,
+        "clusterip": PASS,
+        "env-vars": PASS,
+        "endpoints-mirroring": PASS,
+        "udp-image": PASS,
         # what the fake offers by default: one node, NetworkPolicy not enforced, one address family
-        "nodes": WARN, "network-policy": WARN, "dual-stack": WARN,
-    }  # fmt: skip
+        "nodes": WARN,
+        "network-policy": WARN,
+        "dual-stack": WARN,
+    }
     assert diagnosis.exit_status == ExitStatus.OK
     assert doctor_namespaces(healthy) == []
     assert any(argv[0] == "curl" for _, _, argv in healthy.exec_log)  # it really probed
@@ -116,9 +126,12 @@ def test_ctrl_c_removes_the_namespace(healthy):
 
 @pytest.mark.parametrize(
     "tweak, code",
-    [(lambda c: None, ExitStatus.OK), (lambda c: c.denied.add(("delete", "namespaces")), ExitStatus.CLUSTER),
-     (lambda c: c.unpullable.add(CURL_IMAGE), ExitStatus.IMAGE_PULL)],
-)  # fmt: skip
+    [
+        (lambda c: None, ExitStatus.OK),
+        (lambda c: c.denied.add(("delete", "namespaces")), ExitStatus.CLUSTER),
+        (lambda c: c.unpullable.add(CURL_IMAGE), ExitStatus.IMAGE_PULL),
+    ],
+)
 def test_the_command_prints_json_and_exits_with_the_cause(env, fake, tweak, code):
     fake.mirrors_endpoints = True
     tweak(fake)
@@ -188,7 +201,9 @@ def test_doctor_without_a_kubeconfig_says_how_to_get_a_cluster(env, width):
     from ckaprep.errors import NoKubeconfig
 
     def no_kubeconfig(*_):
-        raise NoKubeconfig("no kubeconfig: ~/.kube/config does not exist and KUBECONFIG is not set; pass --kubeconfig PATH")
+        raise NoKubeconfig(
+            "no kubeconfig: ~/.kube/config does not exist and KUBECONFIG is not set; pass --kubeconfig PATH"
+        )
 
     env.cluster_factory = no_kubeconfig
     saved = base.out._width

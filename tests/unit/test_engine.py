@@ -10,7 +10,7 @@ from ckaprep.grading.engine import grade
 from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.probes import cluster_domain_from_resolv_conf, curl_argv, parse_curl_output
 from tests.conftest import FakeTime
-from tests.helpers import options, apply_solution, start_on
+from tests.helpers import apply_solution, options, start_on
 
 
 def test_settling_checks_are_polled_until_they_pass(fake):
@@ -67,17 +67,30 @@ def test_a_starting_pod_is_waited_for_even_in_a_quiet_cluster(fake):
     apply_solution(fake, exercise, attempt)
     backends = [p["metadata"]["name"] for p in fake.list("Pod", attempt.namespace, "tier=backend")]
     for name in backends:
-        fake.patch("Pod", attempt.namespace, name, lambda pod: pod["status"].update(
-            phase="Pending", containerStatuses=[{"name": "web", "state": {"waiting": {"reason": "ContainerCreating"}}}],
-            conditions=[{"type": "Ready", "status": "False"}]))
+        fake.patch(
+            "Pod",
+            attempt.namespace,
+            name,
+            lambda pod: pod["status"].update(
+                phase="Pending",
+                containerStatuses=[{"name": "web", "state": {"waiting": {"reason": "ContainerCreating"}}}],
+                conditions=[{"type": "Ready", "status": "False"}],
+            ),
+        )
     clock = FakeTime()
 
     def sleep(seconds):
         clock.sleep(seconds)
         if clock.now >= 4:
             for name in backends:
-                fake.patch("Pod", attempt.namespace, name, lambda pod: pod["status"].update(
-                    phase="Running", containerStatuses=[], conditions=[{"type": "Ready", "status": "True"}]))
+                fake.patch(
+                    "Pod",
+                    attempt.namespace,
+                    name,
+                    lambda pod: pod["status"].update(
+                        phase="Running", containerStatuses=[], conditions=[{"type": "Ready", "status": "True"}]
+                    ),
+                )
 
     report, _ = grade(exercise, attempt, fake, options(wait_s=30, clock=clock.monotonic, sleep=sleep))
     assert report.passed
@@ -101,8 +114,13 @@ def test_a_broken_check_is_an_error_not_a_crash(fake, monkeypatch):
     def explode(ctx, spec):
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(checks.KINDS, "service_type", checks.KINDS["service_type"].__class__(
-        "service_type", explode, frozenset({"service"}), frozenset({"type", "namespace"}), False, "x"))
+    monkeypatch.setitem(
+        checks.KINDS,
+        "service_type",
+        checks.KINDS["service_type"].__class__(
+            "service_type", explode, frozenset({"service"}), frozenset({"type", "namespace"}), False, "x"
+        ),
+    )
     report, _ = grade(exercise, attempt, fake, options(sleep=lambda s: None))
     broken = next(c for c in report.checks if c.id == "service-type")
     assert broken.status == "error" and "boom" in broken.message
@@ -116,9 +134,15 @@ def test_probe_image_that_cannot_be_pulled_stops_grading(fake):
     def image_pull_backoff(pod):
         original(pod)
         if pod["metadata"]["name"].startswith("ckaprep-probe"):
-            pod["status"] = {"phase": "Pending", "containerStatuses": [{
-                "image": pod["spec"]["containers"][0]["image"],
-                "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}
+            pod["status"] = {
+                "phase": "Pending",
+                "containerStatuses": [
+                    {
+                        "image": pod["spec"]["containers"][0]["image"],
+                        "state": {"waiting": {"reason": "ImagePullBackOff"}},
+                    }
+                ],
+            }
 
     fake._admit_pod = image_pull_backoff
     with pytest.raises(ImagePullError, match="mirror.example/curl:1"):
@@ -227,9 +251,9 @@ def test_no_check_passes_while_a_controller_is_about_to_undo_the_answer(fake):
 def test_setup_waits_for_a_new_namespaces_default_service_account(fake):
     """After an API server restart, a new namespace has no `default` ServiceAccount for a while,
     and Pods are refused until the controller makes it: start waits, then creates them."""
+    from ckaprep.cluster.waiting import Waiter
     from ckaprep.errors import PermissionDenied
     from ckaprep.practice.lifecycle import create_once_admitted
-    from ckaprep.cluster.waiting import Waiter
 
     refusals = [2]
     real_create = fake.create
@@ -237,15 +261,21 @@ def test_setup_waits_for_a_new_namespaces_default_service_account(fake):
     def create(manifest):
         if manifest["kind"] == "Pod" and refusals[0]:
             refusals[0] -= 1
-            raise PermissionDenied('permission denied: pods "web" is forbidden: error looking up service account '
-                                   'shop/default: serviceaccount "default" not found')
+            raise PermissionDenied(
+                'permission denied: pods "web" is forbidden: error looking up service account '
+                'shop/default: serviceaccount "default" not found'
+            )
         return real_create(manifest)
 
     fake.create = create
     fake.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
     clock = FakeTime()
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop"},
-           "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+    }
     made = create_once_admitted(fake, pod, Waiter(clock=clock.monotonic, sleep=clock.sleep))
     assert made["metadata"]["name"] == "web" and refusals == [0] and 1 <= clock.now < 5
     fake.create = lambda manifest: (_ for _ in ()).throw(PermissionDenied("permission denied: pods is forbidden"))

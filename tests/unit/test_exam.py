@@ -6,13 +6,13 @@ from fractions import Fraction
 
 import pytest
 
-from ckaprep.cluster.images import BUSYBOX_IMAGE
 from ckaprep.catalogue.loading import find_exercise, load_catalogue
-from ckaprep.errors import UsageError
-from ckaprep.practice.exam import draw_exam, plan_exam, set_up_exam, verdict, weighted_total
-from ckaprep.exit_status import ExitStatus
-from ckaprep.practice.history import EXAM, EXAM_TASK, History
+from ckaprep.cluster.images import BUSYBOX_IMAGE
 from ckaprep.cluster.labels import ATTEMPT_LABEL, EXAM_LABEL
+from ckaprep.errors import UsageError
+from ckaprep.exit_status import ExitStatus
+from ckaprep.practice.exam import draw_exam, plan_exam, set_up_exam, verdict, weighted_total
+from ckaprep.practice.history import EXAM, EXAM_TASK, History
 from tests.helpers import NOW, apply_solution
 
 pytestmark = pytest.mark.usefixtures("clock")  # every test on the same wall clock
@@ -39,6 +39,7 @@ def test_the_same_seed_draws_the_same_exam():
     assert first.seeds == again.seeds
     others = {tuple(e.id for e in draw_exam(catalogue, seed=s, tasks=4).exercises) for s in range(1, 30)}
     assert len(others) > 1  # the seed matters
+
 
 def test_the_default_draw_covers_every_topic_with_distinct_exercises():
     catalogue = load_catalogue()
@@ -92,7 +93,9 @@ def test_the_seed_replays_the_exam(run, env):
     first = start(run, "--tasks", "3", "--seed", "21")
     assert run("exam", "reset").exit_code == 0
     again = start(run, "--tasks", "3", "--seed", "21")
-    assert [(t["exercise"], t["params"]) for t in first["tasks"]] == [(t["exercise"], t["params"]) for t in again["tasks"]]
+    assert [(t["exercise"], t["params"]) for t in first["tasks"]] == [
+        (t["exercise"], t["params"]) for t in again["tasks"]
+    ]
 
 
 def test_hint_solution_and_check_are_refused_during_an_exam(run, env):
@@ -215,12 +218,20 @@ def test_setup_runs_tasks_concurrently_with_one_progress_line(fake, tmp_path):
     draw = draw_exam(catalogue, seed=6, tasks=4)
     exam = plan_exam(draw, seed=6, now=NOW)
     lines, saved = [], []
-    set_up_exam(exam, draw.exercises, fake, record=lambda e: saved.append(len(e.tasks)), progress=lines.append,
-                sleep=lambda s: None)  # fmt: skip
+    set_up_exam(
+        exam,
+        draw.exercises,
+        fake,
+        record=lambda e: saved.append(len(e.tasks)),
+        progress=lines.append,
+        sleep=lambda s: None,
+    )
     assert lines[-1].startswith("4/4 tasks ready")
     assert all("tasks ready · task" in line for line in lines)
-    assert all(attempt.fingerprints or not any(m["kind"] == "Deployment" for m in ex.setup)
-               for attempt, ex in zip(exam.tasks, draw.exercises))  # fmt: skip
+    assert all(
+        attempt.fingerprints or not any(m["kind"] == "Deployment" for m in ex.setup)
+        for attempt, ex in zip(exam.tasks, draw.exercises)
+    )
 
 
 def test_a_failing_task_stops_the_exam_setup_and_can_be_reset(run, env, fake):

@@ -7,7 +7,7 @@ import pytest
 from ckaprep.catalogue.loading import find_exercise
 from ckaprep.practice.exam import Draw, grade_exam, plan_exam, set_up_exam
 from ckaprep.views.render_exam import result_view
-from tests.helpers import options, NOW, apply_solution, grade_now
+from tests.helpers import NOW, apply_solution, grade_now, options
 
 # Exercises with constraints (checks that earn nothing and deduct when broken).
 EXERCISES = ("readiness-probe", "clusterip-direct", "troubleshoot-broken")

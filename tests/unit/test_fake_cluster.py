@@ -6,8 +6,8 @@ fake's own mechanics around it: time, rollouts, kube-proxy's choices and its lag
 
 from datetime import timedelta
 
-from ckaprep.grading.engine import in_flux
 from ckaprep.grading.context import GradingContext
+from ckaprep.grading.engine import in_flux
 from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.probes import curl_argv, parse_curl_output
 from tests.contract import client_pod, service, web_pod
@@ -28,13 +28,19 @@ def _curl(fake, url):
 
 
 def _endpoints(fake, name):
-    return {e["targetRef"]["name"]: e["conditions"]
-            for s in fake.list("EndpointSlice", NS, f"kubernetes.io/service-name={name}") for e in s["endpoints"]}  # fmt: skip
+    return {
+        e["targetRef"]["name"]: e["conditions"]
+        for s in fake.list("EndpointSlice", NS, f"kubernetes.io/service-name={name}")
+        for e in s["endpoints"]
+    }
 
 
 def test_a_deleted_pod_terminates_for_its_grace_period(fake):
-    _setup(fake, web_pod("web-a", "web", 8080) | {"spec": web_pod("web-a", "web", 8080)["spec"]
-                                                  | {"terminationGracePeriodSeconds": 30}})  # fmt: skip
+    _setup(
+        fake,
+        web_pod("web-a", "web", 8080)
+        | {"spec": web_pod("web-a", "web", 8080)["spec"] | {"terminationGracePeriodSeconds": 30}},
+    )
     fake.quiet_for = timedelta(seconds=1)
     fake.delete("Pod", NS, "web-a")
     pod = fake.get("Pod", NS, "web-a")
@@ -69,7 +75,8 @@ def test_the_same_template_applied_again_rolls_nothing(fake):
     exercise, attempt = start_on(fake, "clusterip-create")
     before = fake.list("Pod", attempt.namespace, "tier=backend")
     [deployment] = [m for m in solution_manifests(exercise, attempt) if m["kind"] == "Deployment"] or [
-        fake.get("Deployment", attempt.namespace, attempt.params["app"])]
+        fake.get("Deployment", attempt.namespace, attempt.params["app"])
+    ]
     fake.apply(deployment)
     assert fake.list("Pod", attempt.namespace, "tier=backend") == before
 
@@ -135,7 +142,9 @@ def test_proxy_lag_routes_as_before_the_change(fake):
     _setup(fake, web_pod("web-a", "web", 8080), service("web", "web", 80, 8080))
     fake.proxy_lag = timedelta(seconds=10)
     fake.advance(60)
-    fake.create(web_pod("web-b", "web", 8080) | {"metadata": {"name": "web-b", "namespace": NS, "labels": {"app": "web"}}})
+    fake.create(
+        web_pod("web-b", "web", 8080) | {"metadata": {"name": "web-b", "namespace": NS, "labels": {"app": "web"}}}
+    )
     fake.set_ready(NS, "web-a", False)
     fake.quiet_for = timedelta(seconds=1)
     # The API shows web-b ready and web-a not; kube-proxy still sends to web-a only.
@@ -165,7 +174,9 @@ def test_a_pod_ip_reaches_that_pod(fake):
 def test_the_readiness_probe_exercise_setup_is_not_ready_and_its_answer_is(fake):
     exercise, attempt = start_on(fake, "readiness-probe")
     app = attempt.params["app"]
-    assert all(p["status"]["conditions"][0]["status"] == "False" for p in fake.list("Pod", attempt.namespace, f"app={app}"))
+    assert all(
+        p["status"]["conditions"][0]["status"] == "False" for p in fake.list("Pod", attempt.namespace, f"app={app}")
+    )
     apply_solution(fake, exercise, attempt)
     assert statuses(grade_now(exercise, attempt, fake))["pods-ready"] == "pass"
 
@@ -174,8 +185,14 @@ def test_addresses_left_to_the_fake_stay_out_of_the_static_band(fake):
     """As on the API server, a Service given no clusterIP never gets one of the range's first 256
     addresses, which are left to Services that ask for one (service-cidr asks for 20 to 250)."""
     for n in range(600):
-        fake.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"s{n}", "namespace": "ns"},
-                     "spec": {"ports": [{"port": 80}]}})  # fmt: skip
+        fake.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": f"s{n}", "namespace": "ns"},
+                "spec": {"ports": [{"port": 80}]},
+            }
+        )
     addresses = [s["spec"]["clusterIP"] for s in fake.list("Service", "ns")]
     assert len(set(addresses)) == 600
     assert not [a for a in addresses if a.startswith("10.96.0.")]

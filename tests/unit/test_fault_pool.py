@@ -8,11 +8,10 @@ import pytest
 from ckaprep.catalogue.faults import compatible, fault_pool
 from ckaprep.catalogue.loading import find_exercise, parse_yaml
 from ckaprep.catalogue.validation import _Validator, authoring_problems
-from tests.fake_cluster import DEFAULT_GRACE_S
 from ckaprep.errors import ExerciseFileError
-from tests.helpers import NOW, grade_now, solution_manifests, offer_what_it_needs
-
 from ckaprep.practice.lifecycle import start_attempt
+from tests.fake_cluster import DEFAULT_GRACE_S
+from tests.helpers import NOW, grade_now, offer_what_it_needs, solution_manifests
 
 POOL = find_exercise("troubleshoot-pool")
 FAULTS = list(fault_pool(POOL.faults))
@@ -132,23 +131,37 @@ def test_an_exercise_without_a_pool_cannot_pin_faults():
 
 
 def _pod(ns, name, container):
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": {"app": "a"}},
-            "spec": {"containers": [container]}}  # fmt: skip
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": ns, "labels": {"app": "a"}},
+        "spec": {"containers": [container]},
+    }
 
 
 def test_the_fake_holds_a_pod_whose_configmap_is_missing_until_it_exists(fake):
     from ckaprep.cluster.waiting import pod_is_ready, pod_is_stuck
 
-    container = {"name": "web", "image": "busybox", "envFrom": [{"configMapRef": {"name": "settings"}}],
-                 "command": ["sh", "-c", "exec httpd -f -p $(BIND_ADDRESS):8100"],
-                 "ports": [{"name": "http", "containerPort": 8100}],
-                 "readinessProbe": {"tcpSocket": {"port": "http"}}}  # fmt: skip
+    container = {
+        "name": "web",
+        "image": "busybox",
+        "envFrom": [{"configMapRef": {"name": "settings"}}],
+        "command": ["sh", "-c", "exec httpd -f -p $(BIND_ADDRESS):8100"],
+        "ports": [{"name": "http", "containerPort": 8100}],
+        "readinessProbe": {"tcpSocket": {"port": "http"}},
+    }
     fake.create(_pod("ns", "p", container))
     pod = fake.get("Pod", "ns", "p")
     assert pod_is_stuck(pod) and not pod_is_ready(pod)
     assert "settings" in pod["status"]["containerStatuses"][0]["state"]["waiting"]["message"]
-    fake.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "ns"},
-                 "data": {"BIND_ADDRESS": "127.0.0.1"}})  # fmt: skip
+    fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "settings", "namespace": "ns"},
+            "data": {"BIND_ADDRESS": "127.0.0.1"},
+        }
+    )
     pod = fake.get("Pod", "ns", "p")
     assert not pod_is_stuck(pod)
     assert not pod_is_ready(pod), "a server bound to 127.0.0.1 fails a probe from outside its pod"
@@ -160,10 +173,26 @@ def test_the_fake_holds_a_pod_whose_configmap_is_missing_until_it_exists(fake):
 
 
 def test_the_fake_refuses_tcp_to_a_udp_service_port(fake):
-    fake.create(_pod("ns", "p", {"name": "web", "image": "busybox", "command": ["sh", "-c", "httpd -f -p 8100"],
-                                 "ports": [{"containerPort": 8100}]}))  # fmt: skip
-    fake.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "ns"},
-                 "spec": {"selector": {"app": "a"}, "ports": [{"port": 80, "targetPort": 8100, "protocol": "UDP"}]}})
+    fake.create(
+        _pod(
+            "ns",
+            "p",
+            {
+                "name": "web",
+                "image": "busybox",
+                "command": ["sh", "-c", "httpd -f -p 8100"],
+                "ports": [{"containerPort": 8100}],
+            },
+        )
+    )
+    fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "s", "namespace": "ns"},
+            "spec": {"selector": {"app": "a"}, "ports": [{"port": 80, "targetPort": 8100, "protocol": "UDP"}]},
+        }
+    )
     assert fake._answer("ns", "http://s:80/")[0] == 28
     fake.objects[("Service", "ns", "s")]["spec"]["ports"][0]["protocol"] = "TCP"
     assert fake._answer("ns", "http://s:80/")[0] == 0

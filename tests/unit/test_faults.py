@@ -92,11 +92,26 @@ def certs(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("certs")
     for name, extra in (("server", ["-addext", "subjectAltName=IP:127.0.0.1"]), ("other", [])):
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-keyout", str(directory / f"{name}.key"), "-out", str(directory / f"{name}.crt"),
-             "-subj", f"/CN={name}", *extra],
-            check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-keyout",
+                str(directory / f"{name}.key"),
+                "-out",
+                str(directory / f"{name}.crt"),
+                "-subj",
+                f"/CN={name}",
+                *extra,
+            ],
+            check=True,
+            capture_output=True,
+        )
     return directory
 
 
@@ -113,26 +128,38 @@ def tls_server(certs):
 
 
 def test_client_certificate_data_of_random_bytes(tmp_path, refused):
-    config = write_kubeconfig(tmp_path / "random.kubeconfig", "https://127.0.0.1:6443",
-                              user={"client-certificate-data": b64(os.urandom(64)),
-                                    "client-key-data": b64(os.urandom(64))})  # fmt: skip
+    config = write_kubeconfig(
+        tmp_path / "random.kubeconfig",
+        "https://127.0.0.1:6443",
+        user={"client-certificate-data": b64(os.urandom(64)), "client-key-data": b64(os.urandom(64))},
+    )
     result = run_ckaprep(tmp_path, "--kubeconfig", str(config), "start", "clusterip-create")
     assert_one_line_error(result, CLUSTER, str(config), "client-certificate-data", "PEM")
     assert list((tmp_path / "tmp").iterdir()) == []  # the client's copies of the inline data are gone
 
 
 def test_client_key_data_of_random_bytes(tmp_path, certs):
-    config = write_kubeconfig(tmp_path / "key.kubeconfig", "https://127.0.0.1:6443",
-                              user={"client-certificate-data": b64((certs / "server.crt").read_bytes()),
-                                    "client-key-data": b64(os.urandom(300))})  # fmt: skip
+    config = write_kubeconfig(
+        tmp_path / "key.kubeconfig",
+        "https://127.0.0.1:6443",
+        user={
+            "client-certificate-data": b64((certs / "server.crt").read_bytes()),
+            "client-key-data": b64(os.urandom(300)),
+        },
+    )
     result = run_ckaprep(tmp_path, "--kubeconfig", str(config), "start", "clusterip-create")
     assert_one_line_error(result, CLUSTER, str(config), "client-key-data")
 
 
 def test_client_certificate_and_key_that_do_not_match(tmp_path, certs):
-    config = write_kubeconfig(tmp_path / "pair.kubeconfig", "https://127.0.0.1:6443",
-                              user={"client-certificate-data": b64((certs / "server.crt").read_bytes()),
-                                    "client-key-data": b64((certs / "other.key").read_bytes())})  # fmt: skip
+    config = write_kubeconfig(
+        tmp_path / "pair.kubeconfig",
+        "https://127.0.0.1:6443",
+        user={
+            "client-certificate-data": b64((certs / "server.crt").read_bytes()),
+            "client-key-data": b64((certs / "other.key").read_bytes()),
+        },
+    )
     result = run_ckaprep(tmp_path, "--kubeconfig", str(config), "start", "clusterip-create")
     assert_one_line_error(result, CLUSTER, "client-certificate-data and client-key-data")
 
@@ -178,8 +205,9 @@ def test_no_kubeconfig_at_all(tmp_path):
 
 
 def test_context_that_is_not_in_the_kubeconfig(tmp_path, refused):
-    result = run_ckaprep(tmp_path, "--kubeconfig", str(refused), "--context", "[bold]nope[/]", "start",
-                         "clusterip-create")  # fmt: skip
+    result = run_ckaprep(
+        tmp_path, "--kubeconfig", str(refused), "--context", "[bold]nope[/]", "start", "clusterip-create"
+    )
     assert_one_line_error(result, CLUSTER, str(refused), "[bold]nope[/]")
 
 
@@ -193,16 +221,18 @@ def test_connection_refused(tmp_path, refused):
 
 def test_server_that_never_answers(tmp_path, silent):
     config = write_kubeconfig(tmp_path / "silent.kubeconfig", f"https://127.0.0.1:{silent.port}")
-    result = run_ckaprep(tmp_path, "--kubeconfig", str(config), "start", "clusterip-create",
-                         CKAPREP_REQUEST_TIMEOUT="1")  # fmt: skip
+    result = run_ckaprep(
+        tmp_path, "--kubeconfig", str(config), "start", "clusterip-create", CKAPREP_REQUEST_TIMEOUT="1"
+    )
     assert_one_line_error(result, CLUSTER, "did not answer within 1 s", str(config))
 
 
 def test_server_certificate_that_cannot_be_verified(tmp_path, tls_server, certs):
     config = write_kubeconfig(
-        tmp_path / "ca.kubeconfig", f"https://127.0.0.1:{tls_server.port}",
+        tmp_path / "ca.kubeconfig",
+        f"https://127.0.0.1:{tls_server.port}",
         cluster={"certificate-authority-data": b64((certs / "other.crt").read_bytes())},
-    )  # fmt: skip
+    )
     result = run_ckaprep(tmp_path, "--kubeconfig", str(config), "start", "clusterip-create")
     assert_one_line_error(result, CLUSTER, "TLS", "cannot be verified", "certificate-authority-data", str(config))
 
@@ -216,19 +246,22 @@ def test_server_that_wants_a_client_certificate(tmp_path, certs):
     server = Listener(context)
     try:
         config = write_kubeconfig(
-            tmp_path / "mtls.kubeconfig", f"https://127.0.0.1:{server.port}",
+            tmp_path / "mtls.kubeconfig",
+            f"https://127.0.0.1:{server.port}",
             cluster={"certificate-authority-data": b64((certs / "server.crt").read_bytes())},
-        )  # fmt: skip
-        result = run_ckaprep(tmp_path, "--kubeconfig", str(config), "start", "clusterip-create",
-                             CKAPREP_REQUEST_TIMEOUT="5")  # fmt: skip
+        )
+        result = run_ckaprep(
+            tmp_path, "--kubeconfig", str(config), "start", "clusterip-create", CKAPREP_REQUEST_TIMEOUT="5"
+        )
     finally:
         server.close()
     assert_one_line_error(result, CLUSTER, "TLS", "client-certificate-data", str(config))
 
 
 def test_request_timeout_that_is_not_a_number(tmp_path, refused):
-    result = run_ckaprep(tmp_path, "--kubeconfig", str(refused), "start", "clusterip-create",
-                         CKAPREP_REQUEST_TIMEOUT="soon")  # fmt: skip
+    result = run_ckaprep(
+        tmp_path, "--kubeconfig", str(refused), "start", "clusterip-create", CKAPREP_REQUEST_TIMEOUT="soon"
+    )
     assert_one_line_error(result, USAGE, "CKAPREP_REQUEST_TIMEOUT='soon'")
 
 
@@ -236,9 +269,11 @@ def test_ctrl_c_while_the_cluster_does_not_answer(tmp_path, silent):
     config = write_kubeconfig(tmp_path / "silent.kubeconfig", f"https://127.0.0.1:{silent.port}")
     child = subprocess.Popen(
         [sys.executable, "-m", "ckaprep", "--kubeconfig", str(config), "start", "clusterip-create"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=child_env(tmp_path, CKAPREP_REQUEST_TIMEOUT="60"),
-    )  # fmt: skip
+    )
     assert silent.accepted.wait(30), "ckaprep never connected"
     time.sleep(0.2)
     child.send_signal(signal.SIGINT)
@@ -300,9 +335,17 @@ def test_names_longer_than_a_file_name_may_be(tmp_path, command):
 
 @pytest.mark.parametrize(
     "args",
-    [["--bogus"], ["start"], ["nosuch"], ["check", "--wait", "-1"], ["check", "--wait", "nan"],
-     ["check", "--wait", "inf"], ["start", "clusterip-create", "--seed", "soon"], ["list", "extra"]],
-)  # fmt: skip
+    [
+        ["--bogus"],
+        ["start"],
+        ["nosuch"],
+        ["check", "--wait", "-1"],
+        ["check", "--wait", "nan"],
+        ["check", "--wait", "inf"],
+        ["start", "clusterip-create", "--seed", "soon"],
+        ["list", "extra"],
+    ],
+)
 def test_usage_errors_are_one_line(tmp_path, args):
     assert_one_line_error(run_ckaprep(tmp_path, *args), USAGE, "(see `ckaprep")
 
@@ -335,8 +378,9 @@ def injected(tmp_path) -> dict[str, str]:
 
 def test_an_unexpected_error_is_reported_as_a_bug(tmp_path, injected):
     result = run_ckaprep(tmp_path, "list", **injected)
-    line = assert_one_line_error(result, ExitStatus.BUG, "bug in ckaprep",
-                                 "RuntimeError: injected fault [bold]not markup[/]")  # fmt: skip
+    line = assert_one_line_error(
+        result, ExitStatus.BUG, "bug in ckaprep", "RuntimeError: injected fault [bold]not markup[/]"
+    )
     saved = tmp_path / "state" / "last-traceback.txt"
     assert str(saved) in line
     assert "Traceback" in saved.read_text() and "injected fault" in saved.read_text()

@@ -12,8 +12,20 @@ def ago(seconds: float) -> str:
     return (NOW - timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
 
 
-def pod(name="web-1", *, ready=True, phase="Running", ip="10.244.0.5", labels=None, started=LONG_AGO,
-        waiting=None, probe=None, deleting=False, container_ports=None, conditions=None):  # fmt: skip
+def pod(
+    name="web-1",
+    *,
+    ready=True,
+    phase="Running",
+    ip="10.244.0.5",
+    labels=None,
+    started=LONG_AGO,
+    waiting=None,
+    probe=None,
+    deleting=False,
+    container_ports=None,
+    conditions=None,
+):
     container = {"name": "web", "image": "httpd", "ports": container_ports or []}
     if probe is not None:
         container["readinessProbe"] = probe
@@ -36,9 +48,11 @@ def pod(name="web-1", *, ready=True, phase="Running", ip="10.244.0.5", labels=No
 def service(name="web", selector=None, ports=None):
     return {
         "metadata": {"name": name, "creationTimestamp": LONG_AGO},
-        "spec": {"selector": selector if selector is not None else {"app": "web"},
-                 "ports": ports or [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]},
-    }  # fmt: skip
+        "spec": {
+            "selector": selector if selector is not None else {"app": "web"},
+            "ports": ports or [{"port": 80, "targetPort": 8080, "protocol": "TCP"}],
+        },
+    }
 
 
 def endpoint_slice(service_name="web", endpoints=(), ports=(("", 8080),), changed=LONG_AGO):
@@ -47,17 +61,27 @@ def endpoint_slice(service_name="web", endpoints=(), ports=(("", 8080),), change
             "name": f"{service_name}-abcde",
             "creationTimestamp": LONG_AGO,
             "managedFields": [{"manager": "kube-controller-manager", "time": changed}],
-            "labels": {"kubernetes.io/service-name": service_name,
-                       "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+            "labels": {
+                "kubernetes.io/service-name": service_name,
+                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+            },
         },
         "ports": [{"name": n, "port": p, "protocol": "TCP"} for n, p in ports],
         "endpoints": [{"addresses": [ip], "conditions": {"ready": r}} for ip, r in endpoints],
-    }  # fmt: skip
+    }
 
 
 def view(pods=(), services=(), slices=(), endpoints=(), deployments=(), replica_sets=(), stateful_sets=()):
-    return NamespaceView("ns", list(pods), list(services), list(slices), list(endpoints), list(deployments),
-                         list(replica_sets), list(stateful_sets))  # fmt: skip
+    return NamespaceView(
+        "ns",
+        list(pods),
+        list(services),
+        list(slices),
+        list(endpoints),
+        list(deployments),
+        list(replica_sets),
+        list(stateful_sets),
+    )
 
 
 def settled(**parts):
@@ -91,7 +115,10 @@ def test_a_terminating_pod_is_in_flux():
 def test_a_readiness_probe_gets_its_first_chance_then_a_failing_pod_is_settled():
     probe = {"httpGet": {"path": "/healthz", "port": 8080}, "initialDelaySeconds": 5, "periodSeconds": 3}
     # due after 5 + 3 x 1 + 2 s of slack = 10 s
-    assert "readiness probe has until 10 s after the start" in settled(pods=[pod(ready=False, probe=probe, started=ago(9))])[0]
+    assert (
+        "readiness probe has until 10 s after the start"
+        in settled(pods=[pod(ready=False, probe=probe, started=ago(9))])[0]
+    )
     assert settled(pods=[pod(ready=False, probe=probe, started=ago(11))]) == []
 
 
@@ -139,15 +166,22 @@ def test_a_service_without_a_selector_is_left_to_its_hand_made_endpoints():
 def test_a_recent_change_keeps_the_cluster_in_flux_for_kube_proxy_and_dns():
     fresh = endpoint_slice(endpoints=[("10.244.0.5", True)], changed=ago(SETTLE_AFTER_CHANGE_S - 1))
     reasons = settled(pods=[pod()], services=[service()], slices=[fresh])
-    assert reasons == ["EndpointSlice web-abcde changed less than 8 s ago (kube-proxy and DNS apply a change "
-                       "a moment after the API shows it)"]
+    assert reasons == [
+        "EndpointSlice web-abcde changed less than 8 s ago (kube-proxy and DNS apply a change "
+        "a moment after the API shows it)"
+    ]
     older = endpoint_slice(endpoints=[("10.244.0.5", True)], changed=ago(SETTLE_AFTER_CHANGE_S + 1))
     assert settled(pods=[pod()], services=[service()], slices=[older]) == []
 
 
 def test_probe_pods_are_not_the_learners_and_never_keep_it_in_flux():
-    probe_pod = pod("ckaprep-probe-1", labels={"ckaprep.io/role": "probe"}, phase="Pending", ready=False,
-                    waiting="ContainerCreating")  # fmt: skip
+    probe_pod = pod(
+        "ckaprep-probe-1",
+        labels={"ckaprep.io/role": "probe"},
+        phase="Pending",
+        ready=False,
+        waiting="ContainerCreating",
+    )
     probe_pod["metadata"]["creationTimestamp"] = ago(1)
     assert settled(pods=[probe_pod]) == []
 
@@ -163,13 +197,23 @@ def workload(kind="Deployment", name="web", *, replicas=2, running=2, generation
     meta = {"name": name, "uid": uid, "generation": generation, "creationTimestamp": LONG_AGO}
     if owner:
         meta["ownerReferences"] = [{"kind": "Deployment", "uid": owner, "controller": True, "name": "web"}]
-    return {"kind": kind, "metadata": meta, "spec": {"replicas": replicas},
-            "status": {"observedGeneration": observed, "replicas": running}}  # fmt: skip
+    return {
+        "kind": kind,
+        "metadata": meta,
+        "spec": {"replicas": replicas},
+        "status": {"observedGeneration": observed, "replicas": running},
+    }
 
 
 def test_a_workload_that_matches_its_spec_is_settled():
-    assert settled(deployments=[workload()], replica_sets=[workload("ReplicaSet", "web-abc", uid="r1", owner="d1")],
-                   stateful_sets=[workload("StatefulSet", "db", uid="s1")]) == []  # fmt: skip
+    assert (
+        settled(
+            deployments=[workload()],
+            replica_sets=[workload("ReplicaSet", "web-abc", uid="r1", owner="d1")],
+            stateful_sets=[workload("StatefulSet", "db", uid="s1")],
+        )
+        == []
+    )
 
 
 def test_a_change_its_controller_has_not_seen_is_in_flux():
@@ -179,14 +223,16 @@ def test_a_change_its_controller_has_not_seen_is_in_flux():
 
 def test_a_workload_running_another_count_than_its_spec_is_in_flux():
     assert settled(stateful_sets=[workload("StatefulSet", "db", replicas=3, running=1)]) == [
-        "StatefulSet db runs 1 Pod(s) and is told to run 3"]
+        "StatefulSet db runs 1 Pod(s) and is told to run 3"
+    ]
 
 
 def test_a_replica_set_scaled_by_hand_is_about_to_be_scaled_back():
     by_hand = workload("ReplicaSet", "web-abc", replicas=4, running=4, uid="r1", owner="d1")
     reasons = settled(deployments=[workload(replicas=2, running=4)], replica_sets=[by_hand])
-    assert ("ReplicaSet web-abc holds 4 replica(s) where Deployment web wants 2: the Deployment controller "
-            "sets it back") in reasons  # fmt: skip
+    assert (
+        "ReplicaSet web-abc holds 4 replica(s) where Deployment web wants 2: the Deployment controller sets it back"
+    ) in reasons
 
 
 def test_a_workload_whose_status_was_never_written_is_judged_by_its_age_only():
@@ -211,8 +257,10 @@ class _Reads:
 
 
 def _dns_slice(*conditions):
-    return {"metadata": {"name": "kube-dns-x"}, "endpoints": [{"addresses": ["10.244.0.2"], "conditions": c}
-                                                              for c in conditions]}  # fmt: skip
+    return {
+        "metadata": {"name": "kube-dns-x"},
+        "endpoints": [{"addresses": ["10.244.0.2"], "conditions": c} for c in conditions],
+    }
 
 
 def test_cluster_dns_restarting_keeps_a_check_waiting():
@@ -220,7 +268,8 @@ def test_cluster_dns_restarting_keeps_a_check_waiting():
 
     restarting = _dns_slice({"ready": False, "terminating": True}, {"ready": False})
     assert cluster_dns_down(_Reads([restarting])) == [
-        "cluster DNS (Service kube-system/kube-dns) has no Ready server: it is restarting"]
+        "cluster DNS (Service kube-system/kube-dns) has no Ready server: it is restarting"
+    ]
     assert cluster_dns_down(_Reads([_dns_slice({"ready": True}, {"ready": False})])) == []
     assert cluster_dns_down(_Reads([])) == []  # no such Service here: not judged
     assert cluster_dns_down(_Reads(refused=True)) == []  # a seat may not read kube-system
@@ -232,6 +281,7 @@ def test_a_slice_left_by_a_deleted_service_of_the_same_name_is_in_flux():
     old = endpoint_slice(endpoints=[("10.244.0.5", True)])
     old["metadata"]["ownerReferences"] = [{"kind": "Service", "name": "web", "uid": "old"}]
     assert settled(pods=[pod()], services=[current], slices=[old]) == [
-        "an EndpointSlice of an earlier Service named web is still being removed"]
+        "an EndpointSlice of an earlier Service named web is still being removed"
+    ]
     old["metadata"]["ownerReferences"][0]["uid"] = "new"
     assert settled(pods=[pod()], services=[current], slices=[old]) == []

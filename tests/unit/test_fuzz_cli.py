@@ -14,12 +14,42 @@ from hypothesis import strategies as st
 from tests.cli_process import EXPECTED_STATUSES, closed_port, run_ckaprep, stderr_lines, write_kubeconfig
 
 HOSTILE = [
-    "[/]", "[bold red]X[/]", "[link=file:///etc/passwd]x[/link]", ":thumbs_up:",
-    "../../../../../../etc/passwd", "../../ckaprep/study/topics/dns", "/", ".", "..", "/dev/null", "/dev/zero",
-    "-", "--", "x" * 300, "y" * 5000, "\x1b[31mred\x1b[0m", "two\nlines", "\r", "\t", "\x7f", "\u202etxet",
-    "%s%n", "{}", "{0!r}", "${HOME}", "$(id)", "'\"", "é日本語", "clusterip-create", "dns", "0", "-1",
-    "1e309", "nan", "99999999999999999999999999",
-]  # fmt: skip
+    "[/]",
+    "[bold red]X[/]",
+    "[link=file:///etc/passwd]x[/link]",
+    ":thumbs_up:",
+    "../../../../../../etc/passwd",
+    "../../ckaprep/study/topics/dns",
+    "/",
+    ".",
+    "..",
+    "/dev/null",
+    "/dev/zero",
+    "-",
+    "--",
+    "x" * 300,
+    "y" * 5000,
+    "\x1b[31mred\x1b[0m",
+    "two\nlines",
+    "\r",
+    "\t",
+    "\x7f",
+    "\u202etxet",
+    "%s%n",
+    "{}",
+    "{0!r}",
+    "${HOME}",
+    "$(id)",
+    "'\"",
+    "é日本語",
+    "clusterip-create",
+    "dns",
+    "0",
+    "-1",
+    "1e309",
+    "nan",
+    "99999999999999999999999999",
+]
 
 # A command line cannot hold a lone surrogate (the OS passes bytes; what is not UTF-8
 # arrives as raw_bytes below), and subprocess could not even encode one.
@@ -37,8 +67,24 @@ def command_lines(draw) -> list[str | bytes]:
         argv += ["--kubeconfig", draw(values)]
     if draw(st.booleans()):
         argv += ["--context", draw(values)]
-    command = draw(st.sampled_from(["list", "start", "check", "status", "hint", "solution", "reset",
-                                    "explain", "task", "exam", "classroom", "?"]))  # fmt: skip
+    command = draw(
+        st.sampled_from(
+            [
+                "list",
+                "start",
+                "check",
+                "status",
+                "hint",
+                "solution",
+                "reset",
+                "explain",
+                "task",
+                "exam",
+                "classroom",
+                "?",
+            ]
+        )
+    )
     if command == "?":
         return argv + [draw(values)]
     argv.append(command)
@@ -75,15 +121,22 @@ def command_lines(draw) -> list[str | bytes]:
 GROUPS = {
     "exam": {
         "start": {"--tasks": True, "--minutes": True, "--seed": True, "--topic": True, "--practice": False},
-        "status": {}, "task": {}, "flag": {"--clear": False}, "submit": {}, "review": {}, "reset": {},
+        "status": {},
+        "task": {},
+        "flag": {"--clear": False},
+        "submit": {},
+        "review": {},
+        "reset": {},
     },
     "classroom": {
         "create": {"--seats": True, "--learners": True, "--valid": True, "--out": True, "--parallel": True},
-        "status": {}, "exam": {"--tasks": True, "--draw": True, "--seed": True, "--topic": True},
+        "status": {},
+        "exam": {"--tasks": True, "--draw": True, "--seed": True, "--topic": True},
         "grade": {"--wait": True, "--parallel": True, "--at-deadline": False, "--probe-image": True},
-        "report": {"--html": True}, "delete": {},
+        "report": {"--html": True},
+        "delete": {},
     },
-}  # fmt: skip
+}
 
 ENVIRONMENT = ["CKAPREP_PROBE_IMAGE", "CKAPREP_REQUEST_TIMEOUT", "KUBECONFIG"]
 environments = st.dictionaries(st.sampled_from(ENVIRONMENT), values, max_size=2)
@@ -102,13 +155,16 @@ def active_sandbox(tmp_path_factory):
     from typer.testing import CliRunner
 
     from ckaprep.cli.application import app
-    from tests.fake_cluster import FakeCluster
     from ckaprep.environment import Environment
+    from tests.fake_cluster import FakeCluster
 
     home = tmp_path_factory.mktemp("fuzz-active")
     fake = FakeCluster()
-    env = Environment(environ={"CKAPREP_HOME": str(home / "state"), "HOME": str(home)},
-                      cluster_factory=lambda kubeconfig, context: fake, sleep=lambda s: None)  # fmt: skip
+    env = Environment(
+        environ={"CKAPREP_HOME": str(home / "state"), "HOME": str(home)},
+        cluster_factory=lambda kubeconfig, context: fake,
+        sleep=lambda s: None,
+    )
     started = CliRunner().invoke(app, ["start", "dns-cross-namespace", "--seed", "3"], obj=env)
     assert started.exit_code == 0, started.output
     kubeconfig = write_kubeconfig(home / "refused.kubeconfig", f"https://127.0.0.1:{closed_port()}")
@@ -123,8 +179,12 @@ def assert_contract(home, kubeconfig, argv, environ=None):
     assert len(stderr_lines(result)) <= 1, (argv, environ, result.stderr)
 
 
-@settings(max_examples=30, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(argv=command_lines())
 @example(argv=["start", "[/]"])
 @example(argv=["explain", "[bold red]X[/]"])
@@ -145,8 +205,12 @@ def test_hostile_command_lines(sandbox, argv):
     assert_contract(*sandbox, argv)
 
 
-@settings(max_examples=15, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=15,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(argv=command_lines(), environ=environments)
 @example(argv=["check", "--probe-image", "[/]"], environ={})
 @example(argv=["hint"], environ={"CKAPREP_REQUEST_TIMEOUT": "[/]"})

@@ -6,9 +6,9 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
+from ckaprep.catalogue.locations import exercises_dir
 from ckaprep.cli.application import app
 from ckaprep.cli.entry import GLOBAL_OPTIONS, hoist_global_options
-from ckaprep.catalogue.locations import exercises_dir
 from tests.cli_process import run_ckaprep
 
 
@@ -36,8 +36,11 @@ def test_a_global_option_after_any_command_is_taken(env, path, option):
         result = CliRunner().invoke(app, argv, obj=env)
         assert result.exit_code == 0, result.output
         assert "No such option" not in result.output
-        taken = {"--kubeconfig": env.kubeconfig, "--context": env.context,
-                 "--exercises": [str(d) for d in env.extra_exercise_dirs]}[option]  # fmt: skip
+        taken = {
+            "--kubeconfig": env.kubeconfig,
+            "--context": env.context,
+            "--exercises": [str(d) for d in env.extra_exercise_dirs],
+        }[option]
         assert taken in (value, [value]), (path, form, taken)
 
 
@@ -93,8 +96,16 @@ def test_completion_after_the_command_offers_the_global_options_and_the_contexts
     assert bash_complete(tmp_path, *given) == ["kind-cka", "lab"]  # --kubeconfig given before it
 
 
-@pytest.mark.parametrize("argv", [("check", "--context"), ("--context", "check"), ("--context", "start", "clusterip-create"),
-                                  ("check", "--context", "--json"), ("list", "--kubeconfig")])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("check", "--context"),
+        ("--context", "check"),
+        ("--context", "start", "clusterip-create"),
+        ("check", "--context", "--json"),
+        ("list", "--kubeconfig"),
+    ],
+)
 def test_a_global_option_without_its_value_is_one_usage_error(tmp_path, argv):
     from tests.cli_process import assert_one_line_error
 

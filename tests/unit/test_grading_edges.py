@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from ckaprep.grading.engine import grade
 from tests.conftest import FakeTime
-from tests.helpers import options, apply_solution, grade_now, recreate_pod, solution_manifests, start_on, statuses
+from tests.helpers import apply_solution, grade_now, options, recreate_pod, solution_manifests, start_on, statuses
 
 
 def _check(report, check_id):
@@ -25,9 +25,14 @@ def test_a_terminating_endpoint_that_says_ready_is_not_counted(fake):
     service["spec"]["publishNotReadyAddresses"] = True
     fake.apply(service)
     backend = fake.list("Pod", ns, "tier=backend")[0]
-    fake.create({"apiVersion": "v1", "kind": "Pod",
-                 "metadata": {"name": "leaving", "namespace": ns, "labels": backend["metadata"]["labels"]},
-                 "spec": backend["spec"] | {"terminationGracePeriodSeconds": 30}})  # fmt: skip
+    fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "leaving", "namespace": ns, "labels": backend["metadata"]["labels"]},
+            "spec": backend["spec"] | {"terminationGracePeriodSeconds": 30},
+        }
+    )
     fake.delete("Pod", ns, "leaving")
     fake.quiet_for = timedelta(seconds=2)
     [slice_] = fake.list("EndpointSlice", ns, f"kubernetes.io/service-name={p['service']}")
@@ -66,8 +71,9 @@ def test_check_gives_up_at_wait_while_the_cluster_keeps_moving(fake):
     report, _ = grade(exercise, attempt, fake, options(wait_s=6, clock=clock.monotonic, sleep=sleep))
     assert statuses(report)["endpoints"] == "fail"
     assert 6 <= clock.now <= 7
-    assert any(n.startswith("The cluster was still moving (") and "when --wait (6 s) ran out" in n
-               for n in report.notes), report.notes
+    assert any(
+        n.startswith("The cluster was still moving (") and "when --wait (6 s) ran out" in n for n in report.notes
+    ), report.notes
 
 
 def test_a_failure_is_final_once_the_cluster_has_been_quiet_long_enough(fake):
@@ -147,8 +153,9 @@ def test_a_wrong_answer_is_graded_by_credentials_that_may_not_list_nodes(fake):
     exercise, attempt = start_on(fake, "clusterip-create")
     apply_solution(fake, exercise, attempt)
     port = attempt.params["port"]
-    fake.patch("Service", attempt.namespace, attempt.params["service"],
-               lambda s: s["spec"]["ports"][0].update(targetPort=port))  # fmt: skip
+    fake.patch(
+        "Service", attempt.namespace, attempt.params["service"], lambda s: s["spec"]["ports"][0].update(targetPort=port)
+    )
     listed = fake.list
 
     def seat_list(kind, namespace, *args, **kw):

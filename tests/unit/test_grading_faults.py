@@ -33,9 +33,13 @@ def test_constraints_earn_nothing_and_deduct_when_broken():
 
 
 def test_rollout_restart_leaves_the_fingerprint_alone():
-    deployment = {"metadata": {"labels": {"app": "a"}},
-                  "spec": {"selector": {"matchLabels": {"app": "a"}},
-                           "template": {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": []}}}}  # fmt: skip
+    deployment = {
+        "metadata": {"labels": {"app": "a"}},
+        "spec": {
+            "selector": {"matchLabels": {"app": "a"}},
+            "template": {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": []}},
+        },
+    }
     before = fingerprint(deployment)
     deployment["spec"]["template"]["metadata"]["annotations"] = {"kubectl.kubernetes.io/restartedAt": "now"}
     assert fingerprint(deployment) == before
@@ -49,9 +53,12 @@ def test_terminating_pods_are_not_backends(fake):
         fake.apply(manifest)
     ns, app = attempt.namespace, attempt.params["app"]
     template = fake.get("Deployment", ns, app)
-    old = {"apiVersion": "v1", "kind": "Pod",
-           "metadata": {"name": f"{app}-old", "namespace": ns, "labels": {"app": app, "tier": "web"}},
-           "spec": template["spec"]["template"]["spec"] | {"terminationGracePeriodSeconds": 30}}  # fmt: skip
+    old = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": f"{app}-old", "namespace": ns, "labels": {"app": app, "tier": "web"}},
+        "spec": template["spec"]["template"]["spec"] | {"terminationGracePeriodSeconds": 30},
+    }
     fake.create(old)
     fake.delete("Pod", ns, f"{app}-old")
     fake.quiet_for = timedelta(seconds=2)  # graded right after: the old Pod is still terminating
@@ -125,8 +132,14 @@ def test_recorded_ip_names_what_was_recorded_instead(fake):
         "10.96.99.99": "changes when the Service is recreated",
     }
     for value, text in cases.items():
-        fake.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": p["configmap"], "namespace": ns},
-                    "data": {"SERVICE_IP": value}})  # fmt: skip
+        fake.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": p["configmap"], "namespace": ns},
+                "data": {"SERVICE_IP": value},
+            }
+        )
         check = next(c for c in grade_now(exercise, attempt, fake).checks if c.id == "recorded-ip")
         assert text in check.message, (value, check.message)
 
@@ -135,10 +148,22 @@ def test_unnamed_endpoints_port_is_not_called_none(fake):
     exercise, attempt = start_on(fake, "selectorless-endpoints")
     p = attempt.params
     ip = fake.get("Pod", p["legacy_ns"], p["server"])["status"]["podIP"]
-    fake.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": p["service"], "namespace": attempt.namespace},
-                "spec": {"ports": [{"name": p["port_name"], "port": p["port"], "targetPort": p["server_port"]}]}})
-    fake.apply({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": p["service"], "namespace": attempt.namespace},
-                "subsets": [{"addresses": [{"ip": ip}], "ports": [{"port": p["server_port"]}]}]})  # fmt: skip
+    fake.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": p["service"], "namespace": attempt.namespace},
+            "spec": {"ports": [{"name": p["port_name"], "port": p["port"], "targetPort": p["server_port"]}]},
+        }
+    )
+    fake.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": p["service"], "namespace": attempt.namespace},
+            "subsets": [{"addresses": [{"ip": ip}], "ports": [{"port": p["server_port"]}]}],
+        }
+    )
     check = next(c for c in grade_now(exercise, attempt, fake).checks if c.id == "endpoints")
     assert "None" not in check.found and "leaves its port unnamed" in check.found
 
@@ -148,16 +173,30 @@ def test_env_vars_client_recreated_from_another_image_fails(fake):
 
     exercise, attempt = start_on(fake, "env-vars")
     apply_solution(fake, exercise, attempt)
-    fake.patch("Pod", attempt.namespace, attempt.params["client"],
-               lambda pod: pod["spec"]["containers"][0].update(image="docker.io/curlimages/curl:8.11.1"))
+    fake.patch(
+        "Pod",
+        attempt.namespace,
+        attempt.params["client"],
+        lambda pod: pod["spec"]["containers"][0].update(image="docker.io/curlimages/curl:8.11.1"),
+    )
     report = grade_now(exercise, attempt, fake)
     assert failed(report) == {"client-kept"} and report.score < 100
 
 
 def test_failed_checks_are_readable_in_full_at_80_columns(fake):
     long_found = "http://a-rather-long-service-name.some-namespace-abcde.svc.cluster.local:8080/: connection refused"
-    checks = [CheckResult("probe", "curl reaches a backend", "fail", 1, "HTTP 200 from a backend via fqdn",
-                          long_found, "Nothing accepted the connection: check the Service port.", "a hint")]
+    checks = [
+        CheckResult(
+            "probe",
+            "curl reaches a backend",
+            "fail",
+            1,
+            "HTTP 200 from a backend via fqdn",
+            long_found,
+            "Nothing accepted the connection: check the Service port.",
+            "a hint",
+        )
+    ]
     buffer = io.StringIO()
     Console(file=buffer, width=80, color_system=None).print(report_view(Report("x", checks, 0.1), 10, 5))
     text = buffer.getvalue()

@@ -14,17 +14,32 @@ from typer.testing import CliRunner
 
 from ckaprep.catalogue.locations import exercises_dir
 from ckaprep.cli.application import app
-from tests.fake_cluster import FakeCluster
 from ckaprep.environment import Environment
 from ckaprep.exit_status import ExitStatus
 from tests.cli_process import child_env, run_ckaprep
+from tests.fake_cluster import FakeCluster
 
 COMMANDS = [
-    ("list",), ("list", "--json"), ("explain",), ("explain", "dns"), ("explain", "dnz"), ("--help",),
-    ("check", "--help"), ("--version",), ("progress",), ("next",), ("completion", "bash"),
-    ("validate", str(exercises_dir() / "dns-records.yaml")), ("task",), ("status",), ("hint",), ("solution",),
-    ("start", "nope"), ("exam", "status"), ("reset", "--forget", "--json"),
-]  # fmt: skip
+    ("list",),
+    ("list", "--json"),
+    ("explain",),
+    ("explain", "dns"),
+    ("explain", "dnz"),
+    ("--help",),
+    ("check", "--help"),
+    ("--version",),
+    ("progress",),
+    ("next",),
+    ("completion", "bash"),
+    ("validate", str(exercises_dir() / "dns-records.yaml")),
+    ("task",),
+    ("status",),
+    ("hint",),
+    ("solution",),
+    ("start", "nope"),
+    ("exam", "status"),
+    ("reset", "--forget", "--json"),
+]
 KEPT = {("list",), ("explain", "dns")}  # served from a kept page once rendered: run twice
 
 
@@ -33,8 +48,11 @@ def home(tmp_path_factory):
     """A home with an active exercise (started on a fake cluster), so `task`, `status`, `hint`
     and `solution` have something to print."""
     home = tmp_path_factory.mktemp("home")
-    env = Environment(environ={"CKAPREP_HOME": str(home / "state"), "HOME": str(home)},
-                      cluster_factory=lambda *_: FakeCluster(), sleep=lambda _: None)  # fmt: skip
+    env = Environment(
+        environ={"CKAPREP_HOME": str(home / "state"), "HOME": str(home)},
+        cluster_factory=lambda *_: FakeCluster(),
+        sleep=lambda _: None,
+    )
     started = CliRunner().invoke(app, ["start", "clusterip-create", "--seed", "3"], obj=env)
     assert started.exit_code == 0, started.output
     return home
@@ -59,15 +77,25 @@ def _no_traceback(result) -> None:
 
 
 def _spawn(home, args, **streams) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "ckaprep", *args], env=child_env(home), cwd=home,
-                            stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60, **streams)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "ckaprep", *args],
+        env=child_env(home),
+        cwd=home,
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=60,
+        **streams,
+    )
     result.stderr = result.stderr.decode("utf-8", "backslashreplace")
     return result
 
 
 def _commands():
-    return [pytest.param(args, id=" ".join(args).replace(str(exercises_dir()) + "/", "")) for args in COMMANDS
-            if args[0] != "reset"]  # fmt: skip
+    return [
+        pytest.param(args, id=" ".join(args).replace(str(exercises_dir()) + "/", ""))
+        for args in COMMANDS
+        if args[0] != "reset"
+    ]
 
 
 @pytest.mark.parametrize("args", _commands())
@@ -103,8 +131,14 @@ def _close_stdout():
 @pytest.mark.parametrize("args", _commands())
 def test_a_reader_that_goes_away_changes_no_status(home, normal, args):
     status, _ = normal[args]
-    child = subprocess.Popen([sys.executable, "-m", "ckaprep", *args], env=child_env(home), cwd=home,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-m", "ckaprep", *args],
+        env=child_env(home),
+        cwd=home,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     child.stdout.close()  # gone before the first write: every write fails with EPIPE
     stderr = child.stderr.read().decode("utf-8", "backslashreplace")
     assert child.wait(timeout=60) == status, stderr

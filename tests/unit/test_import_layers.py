@@ -22,7 +22,10 @@ KUBERNETES_AT_TOP = {"ckaprep.cluster.kube"}
 def lint_imports(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -42,7 +45,11 @@ def test_the_contracts_catch_an_upward_import(tmp_path):
     config.write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     done = subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--config", str(config)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode != 0
     assert "ckaprep.errors -> ckaprep.cli.base" in done.stdout

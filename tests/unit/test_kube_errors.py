@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from kubernetes.client.rest import ApiException
 from websocket import WebSocketBadStatusException
 
@@ -45,7 +44,9 @@ def test_exec_forbidden_is_permission_denied_with_the_apis_words(cluster, monkey
 
 
 def test_exec_refused_connection_says_refused(cluster, monkeypatch):
-    monkeypatch.setattr(kube, "websocket_call", failing_websocket_call(ConnectionRefusedError(111, "Connection refused")))
+    monkeypatch.setattr(
+        kube, "websocket_call", failing_websocket_call(ConnectionRefusedError(111, "Connection refused"))
+    )
     with pytest.raises(kube.ClusterUnreachable, match="refused the connection"):
         cluster.exec("ns", "p", ["true"], timeout=1)
 

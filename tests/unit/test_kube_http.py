@@ -18,10 +18,16 @@ import pytest
 
 from ckaprep.cluster import kube
 from ckaprep.errors import (
-    AlreadyExists, ClusterUnreachable, Conflict, CredentialsRejected, NotFound, PermissionDenied, Refused, UsageError,
+    AlreadyExists,
+    ClusterUnreachable,
+    Conflict,
+    CredentialsRejected,
+    NotFound,
+    PermissionDenied,
+    Refused,
+    UsageError,
 )
 from tests.cli_process import write_kubeconfig
-
 
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -54,12 +60,14 @@ class FakeApiServer:
 
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                server.requests.append({
-                    "method": self.command,
-                    "path": self.path,
-                    "headers": dict(self.headers),
-                    "body": self.rfile.read(length) if length else b"",
-                })  # fmt: skip
+                server.requests.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": self.rfile.read(length) if length else b"",
+                    }
+                )
                 status, body = server.answers.pop(0)
                 if status == "exec":
                     return self._exec(body)
@@ -136,8 +144,12 @@ def test_list_passes_the_label_selector(server, cluster):
 
 
 def test_create_posts_the_manifest_as_json(server, cluster):
-    manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ns1"},
-                "data": {"k": "v ü"}}  # fmt: skip
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c", "namespace": "ns1"},
+        "data": {"k": "v ü"},
+    }
     server.answer(201, manifest)
     assert cluster.create(manifest) == manifest
     [request] = server.requests
@@ -161,7 +173,7 @@ def test_a_missing_object_is_none_for_get_and_delete(server, cluster):
         (403, PermissionDenied, 'permission denied: services is forbidden: User "u" cannot list'),
         (404, UsageError, "refused POST /api/v1/namespaces/ns1/services: the namespace ns1 is gone"),
         (409, UsageError, 'refused POST /api/v1/namespaces/ns1/services: services "web" already exists'),
-        (422, UsageError, "Service \"web\" is invalid: spec.ports: Required value"),
+        (422, UsageError, 'Service "web" is invalid: spec.ports: Required value'),
         (500, ClusterUnreachable, "POST /api/v1/namespaces/ns1/services failed with HTTP 500: etcd is down"),
     ],
 )
@@ -198,11 +210,15 @@ def test_a_server_that_is_not_an_api_server(server, cluster):
 def exit_status(code: int) -> bytes:
     if code == 0:
         return json.dumps({"metadata": {}, "status": "Success"}).encode()
-    return json.dumps({
-        "metadata": {}, "status": "Failure", "reason": "NonZeroExitCode",
-        "message": f"command terminated with non-zero exit code: error executing command, exit status {code}",
-        "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
-    }).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "metadata": {},
+            "status": "Failure",
+            "reason": "NonZeroExitCode",
+            "message": f"command terminated with non-zero exit code: error executing command, exit status {code}",
+            "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
+        }
+    ).encode()
 
 
 def test_exec_sends_the_command_and_reads_the_channels_and_exit_code(server, cluster):
@@ -214,8 +230,11 @@ def test_exec_sends_the_command_and_reads_the_channels_and_exit_code(server, clu
     assert path == "/api/v1/namespaces/ns1/pods/probe-1/exec"
     assert parse_qs(query) == {
         "command": ["curl", "-s", "http://web:80/a b"],
-        "stdin": ["false"], "stdout": ["true"], "stderr": ["true"], "tty": ["false"],
-    }  # fmt: skip
+        "stdin": ["false"],
+        "stdout": ["true"],
+        "stderr": ["true"],
+        "tty": ["false"],
+    }
     assert request["headers"]["authorization"] == "Bearer tok-123"
 
 
@@ -278,8 +297,11 @@ def _seat_token(expiry: int) -> str:
     ("code", "message"),
     [
         (401, "Unauthorized"),  # the API server has noticed the ServiceAccount is gone
-        (403, 'configmaps "ckaprep-seat" is forbidden: User "system:serviceaccount:k8s101-seats:k8s101-01" '
-              'cannot get resource "configmaps" in API group "" in the namespace "k8s101-01-a"'),  # only RBAC has
+        (
+            403,
+            'configmaps "ckaprep-seat" is forbidden: User "system:serviceaccount:k8s101-seats:k8s101-01" '
+            'cannot get resource "configmaps" in API group "" in the namespace "k8s101-01-a"',
+        ),  # only RBAC has
     ],
 )
 def test_a_deleted_seat_says_so_whichever_refusal_the_api_server_gives(server, tmp_path, code, message):
@@ -310,8 +332,12 @@ def test_rejected_credentials_name_the_server_and_the_context(server, cluster, t
 
 @pytest.mark.parametrize(
     ("code", "reason", "error"),
-    [(404, "NotFound", NotFound), (409, "AlreadyExists", AlreadyExists), (409, "Conflict", Conflict),
-     (422, "Invalid", Refused)],
+    [
+        (404, "NotFound", NotFound),
+        (409, "AlreadyExists", AlreadyExists),
+        (409, "Conflict", Conflict),
+        (422, "Invalid", Refused),
+    ],
 )
 def test_each_refused_write_raises_an_error_of_its_own(server, cluster, code, reason, error):
     server.answer(code, status(code, "refused") | {"reason": reason})

@@ -4,8 +4,8 @@ import copy
 
 import pytest
 
-from ckaprep.grading.checks.constraints import differences, parse_path, record_key, record_of, shown_path
 from ckaprep.attempts import Attempt, attempt_from_json
+from ckaprep.grading.checks.constraints import differences, parse_path, record_key, record_of, shown_path
 from tests.helpers import grade_now, start_on
 
 
@@ -44,9 +44,14 @@ def test_changing_the_port_names_the_port_and_the_probe_blames_the_port(fake):
     exercise, attempt = start_on(fake, "clusterip-direct")
     params = attempt.params
     service = _service(fake, attempt, params["service"])
-    fake.create({"apiVersion": "v1", "kind": "ConfigMap",
-                 "metadata": {"name": params["configmap"], "namespace": attempt.namespace},
-                 "data": {"SERVICE_IP": service["spec"]["clusterIP"]}})  # fmt: skip
+    fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": params["configmap"], "namespace": attempt.namespace},
+            "data": {"SERVICE_IP": service["spec"]["clusterIP"]},
+        }
+    )
     service["spec"]["ports"][0]["port"] = params["target_port"]
     report = grade_now(exercise, attempt, fake)
     kept = _check(report, "service-kept")
@@ -62,8 +67,7 @@ def test_delete_and_recreate_is_a_new_uid(fake):
     ns, name = attempt.namespace, attempt.params["service"]
     old = fake.get("Service", ns, name)
     fake.delete("Service", ns, name)
-    fake.create({k: old[k] for k in ("apiVersion", "kind", "spec")}
-                | {"metadata": {"name": name, "namespace": ns}})  # fmt: skip
+    fake.create({k: old[k] for k in ("apiVersion", "kind", "spec")} | {"metadata": {"name": name, "namespace": ns}})
     check = _check(grade_now(exercise, attempt, fake), "service-kept")
     assert check.status == "fail" and check.found.startswith("deleted and recreated: new uid")
 
@@ -119,19 +123,23 @@ def test_ports_compare_by_name_in_any_order():
     assert (shown_path(path), before, after) == ("ports[b].port", 2, 3)
 
 
-@pytest.mark.parametrize("text, parts", [
-    ("spec.selector", ("spec", "selector")),
-    ("spec.ports[*].targetPort", ("spec", "ports", "[*]", "targetPort")),
-    ("spec.template.spec.containers[web].env", ("spec", "template", "spec", "containers", "[web]", "env")),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        ("spec.selector", ("spec", "selector")),
+        ("spec.ports[*].targetPort", ("spec", "ports", "[*]", "targetPort")),
+        ("spec.template.spec.containers[web].env", ("spec", "template", "spec", "containers", "[web]", "env")),
+    ],
+)
 def test_allow_paths_parse(text, parts):
     assert parse_path(text) == parts
 
 
 def test_records_survive_the_state_file(tmp_path):
     obj = {"metadata": {"uid": "u1", "labels": {"a": "b"}}, "spec": {"x": 1}, "status": {"y": 2}}
-    attempt = Attempt("e", {"namespace": "n"}, ["n"], "2026-01-01T00:00:00+00:00", 1,
-                      records={"Service/n/s": record_of(obj)})  # fmt: skip
+    attempt = Attempt(
+        "e", {"namespace": "n"}, ["n"], "2026-01-01T00:00:00+00:00", 1, records={"Service/n/s": record_of(obj)}
+    )
     from dataclasses import asdict
 
     loaded = attempt_from_json(tmp_path / "a.json", copy.deepcopy(asdict(attempt)))

@@ -19,7 +19,11 @@ NOT_ROOT = os.geteuid() != 0 and not must_have_cluster()
 
 
 def _run(tmp_path: Path, argv: list[str], timeout: float = 180):
-    env = {"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path), "PATH": f"{BIN}:/usr/sbin:/usr/bin:/sbin:/bin"}
+    env = {
+        "CKAPREP_HOME": str(tmp_path / "state"),
+        "HOME": str(tmp_path),
+        "PATH": f"{BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
+    }
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
 
 
@@ -30,8 +34,9 @@ def _doctor(tmp_path, kubeconfig, *extra):
 def _ckaprep(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     """The real entry point, in a child process, as a learner runs it."""
     env = {"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-m", "ckaprep", *args], capture_output=True, text=True,
-                          env=env, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "ckaprep", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def _assert_one_line_error(result, status: ExitStatus, text: str):
@@ -63,7 +68,13 @@ def test_try_refuses_without_root(tmp_path):
     # The script comes on standard input and runs from /: the other user may not be able to enter
     # the directory the checkout lies in (a `mktemp -d` one is 0700), and must not need to.
     script = (REPO_ROOT / "scripts" / "try").read_text()
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-s"],
-                            input=script, capture_output=True, text=True, timeout=60, cwd="/")  # fmt: skip
+    result = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-s"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "root" in result.stderr and "kind" in result.stderr

@@ -23,8 +23,14 @@ SAME = ("score", "failed", "passed", "exercise", "attempt", "seed", "hints", "so
 
 
 def test_check_exam_submit_and_classroom_grade_give_one_score_and_record(fake, tmp_path):
-    create_class(fake, CLASS, seats=1, namespaces=namespaces_needed(load_catalogue()), valid_s=3600,
-                 out_dir=tmp_path / "kubeconfigs")
+    create_class(
+        fake,
+        CLASS,
+        seats=1,
+        namespaces=namespaces_needed(load_catalogue()),
+        valid_s=3600,
+        out_dir=tmp_path / "kubeconfigs",
+    )
     learner = seat_env(tmp_path, fake, f"{CLASS}-01-a")
     started = run(learner, "start", "multi-port-named", "--seed", "3", "--json")
     assert started.exit_code == 0, started.output
@@ -44,14 +50,29 @@ def test_check_exam_submit_and_classroom_grade_give_one_score_and_record(fake, t
 
     # The trainer's first round reads a snapshot of the class; a settling check is read again live.
     clock = FakeTime()
-    graded = grade_class(fake, CLASS, {exercise.id: exercise}, now=NOW,
-                         options=options(wait_s=10, clock=clock.monotonic, sleep=clock.sleep))
+    graded = grade_class(
+        fake,
+        CLASS,
+        {exercise.id: exercise},
+        now=NOW,
+        options=options(wait_s=10, clock=clock.monotonic, sleep=clock.sleep),
+    )
     entry = graded["seats"][0]
 
     store = StateStore(tmp_path / "exam-state")
     task = dataclasses.replace(attempt, exam="e1")
-    store.save_exam(Exam(id="e1", seed=1, started_at=NOW.isoformat(), deadline=(NOW + timedelta(hours=2)).isoformat(),
-                         minutes=120, practice=False, tasks=[task], weights=[exercise.weight]))
+    store.save_exam(
+        Exam(
+            id="e1",
+            seed=1,
+            started_at=NOW.isoformat(),
+            deadline=(NOW + timedelta(hours=2)).isoformat(),
+            minutes=120,
+            practice=False,
+            tasks=[task],
+            weights=[exercise.weight],
+        )
+    )
     submit_exam(store, {exercise.id: exercise}, lambda context: fake, now=NOW, options=options())
     exam_record = [r for r in History(store.history_path).read()[0] if r.kind == EXAM_TASK][-1]
 

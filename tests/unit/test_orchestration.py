@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 from typer.testing import CliRunner
 
+from ckaprep.attempts import new_seed
 from ckaprep.catalogue.capabilities import fault_draw
 from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.cli.application import app
@@ -17,14 +18,16 @@ from ckaprep.practice.checking import check_and_record
 from ckaprep.practice.exam import draw_exam, plan_exam
 from ckaprep.practice.history import History
 from ckaprep.practice.lifecycle import rescued_start
-from ckaprep.attempts import new_seed
 from tests.helpers import NOW, apply_solution, options
 
 
-@pytest.mark.parametrize("args, reset", [
-    (["start", "clusterip-create", "--seed", "8"], "`ckaprep reset` to remove it"),
-    (["exam", "start", "--tasks", "2", "--seed", "3"], "`ckaprep exam reset` to remove it"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, reset",
+    [
+        (["start", "clusterip-create", "--seed", "8"], "`ckaprep reset` to remove it"),
+        (["exam", "start", "--tasks", "2", "--seed", "3"], "`ckaprep exam reset` to remove it"),
+    ],
+)
 def test_a_start_that_fails_half_way_says_so_and_how_to_clean_up_in_one_line(run, fake, args, reset):
     fake.unpullable = {BUSYBOX_IMAGE}
     result = run(*args)
@@ -53,8 +56,10 @@ def test_ctrl_c_during_setup_is_an_interruption_that_names_the_cleanup(run, env,
     fake.create = create
     result = run("start", "clusterip-create", "--seed", "8")
     assert result.exit_code == ExitStatus.INTERRUPTED
-    assert ("interrupted; the exercise was only partly set up: run the same `ckaprep start` again to "
-            "finish it, or `ckaprep reset` to remove it") in " ".join(result.stderr.split())
+    assert (
+        "interrupted; the exercise was only partly set up: run the same `ckaprep start` again to "
+        "finish it, or `ckaprep reset` to remove it"
+    ) in " ".join(result.stderr.split())
     assert env.state.load() is not None
 
 
@@ -118,8 +123,9 @@ def test_the_same_exam_start_run_again_finishes_an_exam_cut_short(run, env, fake
     fake.create = create
     cut = run("exam", "start", "--tasks", "2", "--seed", "3")
     assert cut.exit_code == ExitStatus.CLUSTER
-    assert ("run the same `ckaprep exam start` again to finish it, or `ckaprep exam reset` to remove it"
-            in " ".join(cut.stderr.split()))
+    assert "run the same `ckaprep exam start` again to finish it, or `ckaprep exam reset` to remove it" in " ".join(
+        cut.stderr.split()
+    )
     first = env.state.load_exam()
     assert first is not None and not first.set_up_done
     again = run("exam", "start", "--tasks", "3", "--seed", "4")  # another draw asked: the cut one is finished
@@ -159,8 +165,9 @@ def test_an_exam_plans_its_tasks_with_the_parameters_it_drew():
     catalogue = load_catalogue()
     draw = draw_exam(catalogue, seed=5, tasks=3)
     # A fault pool draws, by the seed, only faults whose requires are known to be met.
-    assert [p for p in draw.params] == [ex.choose_params(s, faults=fault_draw(ex.faults, s, None))
-                                        for ex, s in zip(draw.exercises, draw.seeds)]  # fmt: skip
+    assert [p for p in draw.params] == [
+        ex.choose_params(s, faults=fault_draw(ex.faults, s, None)) for ex, s in zip(draw.exercises, draw.seeds)
+    ]
     marked = [dict(p, marker=str(n)) for n, p in enumerate(draw.params)]
     exam = plan_exam(dataclasses.replace(draw, params=marked), seed=5, now=NOW)
     assert [task.params.get("marker") for task in exam.tasks] == ["0", "1", "2"]  # not drawn again

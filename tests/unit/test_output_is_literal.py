@@ -36,8 +36,9 @@ def test_messages_from_the_api_are_printed_in_full(env, fake):
 def test_a_report_shows_markup_literally():
     from ckaprep.views.render import report_view
 
-    check = CheckResult(id="c", title=MARKUP, weight=1, status="fail", expected=MARKUP,
-                        found=MARKUP, message=MARKUP, hint=MARKUP)  # fmt: skip
+    check = CheckResult(
+        id="c", title=MARKUP, weight=1, status="fail", expected=MARKUP, found=MARKUP, message=MARKUP, hint=MARKUP
+    )
     text = rendered(report_view(Report(exercise="e", checks=[check], grading_s=0.1, notes=[MARKUP]), 5, 8))
     # title (in the table and above the detail block), expected, found, why, hint and the note
     assert text.count("[bold red]X[/]") == 7
@@ -83,7 +84,9 @@ def test_reset_that_removed_nothing_says_so(env, fake):
     namespace = env.state.load().namespace
     fake.patch("Namespace", None, namespace, lambda ns: ns["metadata"].update(labels={}))
     result = runner.invoke(app, ["reset"], obj=env)
-    assert "no namespace removed" in result.stdout and "removed" not in result.stdout.replace("no namespace removed", "")
+    assert "no namespace removed" in result.stdout and "removed" not in result.stdout.replace(
+        "no namespace removed", ""
+    )
 
 
 def test_a_failed_start_says_how_to_clean_up_in_the_same_line(env, fake):
@@ -91,8 +94,10 @@ def test_a_failed_start_says_how_to_clean_up_in_the_same_line(env, fake):
 
     def backoff(pod):
         original(pod)
-        pod["status"] = {"phase": "Pending", "containerStatuses": [{
-            "image": "busybox", "state": {"waiting": {"reason": "ErrImagePull"}}}]}  # fmt: skip
+        pod["status"] = {
+            "phase": "Pending",
+            "containerStatuses": [{"image": "busybox", "state": {"waiting": {"reason": "ErrImagePull"}}}],
+        }
 
     fake._admit_pod = backoff
     result = CliRunner().invoke(app, ["start", "clusterip-create", "--seed", "8"], obj=env)

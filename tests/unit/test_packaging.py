@@ -18,8 +18,9 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     done = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     # hatchling comes with the test extras (pip install -e '.[test]'), so a build that fails is a
     # broken build, whatever its traceback says.
     assert done.returncode == 0, done.stderr
@@ -49,8 +50,14 @@ def test_the_product_imports_nothing_from_the_tests():
     found = []
     for path in sorted((ROOT / "ckaprep").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            found += [f"{path.relative_to(ROOT)} imports {m}" for m in modules
-                      if m.split(".")[0] in ("tests", "pytest", "hypothesis")]
+            modules = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
+            found += [
+                f"{path.relative_to(ROOT)} imports {m}"
+                for m in modules
+                if m.split(".")[0] in ("tests", "pytest", "hypothesis")
+            ]
     assert found == []

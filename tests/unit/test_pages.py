@@ -24,7 +24,9 @@ def test_the_second_run_prints_the_same_bytes_without_loading_typer(tmp_path, ar
     assert " typer" in first.stderr  # the first run rendered through the command line
     imported = [line.rsplit("|", 1)[-1].strip() for line in second.stderr.splitlines() if "|" in line]
     assert "ckaprep.cli.kept_pages" in imported  # the probe really saw the kept page served
-    assert not [m for m in imported if m.split(".")[0] == "typer" or m in ("ckaprep.cli.base", "ckaprep.cli.application")]
+    assert not [
+        m for m in imported if m.split(".")[0] == "typer" or m in ("ckaprep.cli.base", "ckaprep.cli.application")
+    ]
 
 
 def test_options_and_unknown_topics_go_to_the_command_line(tmp_path):
@@ -56,8 +58,9 @@ def test_completion_and_debug_runs_are_never_served(tmp_path, monkeypatch):
 def test_a_reader_that_is_gone_gets_no_traceback(tmp_path):
     run(tmp_path, "list")
     env = {"CKAPREP_HOME": str(tmp_path), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    child = subprocess.Popen([sys.executable, "-m", "ckaprep", "list"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env=env)  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-m", "ckaprep", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
     child.stdout.close()  # nobody reads: the write fails with EPIPE
     stderr = child.stderr.read().decode()
     assert child.wait() == 0 and stderr == ""

@@ -118,7 +118,9 @@ def test_the_shipped_parse_of_the_built_in_exercises_is_current():
     assert sorted(shipped) == sorted(f.name for f in files)
     for file in files:
         text = file.read_text()
-        assert shipped[file.name]["sha256"] == text_digest(text), f"{file.name}: run python -m ckaprep.catalogue.ship_parsed"
+        assert shipped[file.name]["sha256"] == text_digest(text), (
+            f"{file.name}: run python -m ckaprep.catalogue.ship_parsed"
+        )
         assert shipped[file.name]["data"] == parse_yaml(text), file.name
 
 
@@ -134,7 +136,9 @@ def test_a_first_run_takes_the_built_in_exercises_from_the_shipped_parse(tmp_pat
     for file in exercises_dir().glob("*.yaml"):
         (edited / file.name).write_text(file.read_text())
     (edited / "parsed.json").write_text((exercises_dir() / "parsed.json").read_text())
-    (edited / "env-vars.yaml").write_text((edited / "env-vars.yaml").read_text().replace("title: ", "title: Edited ", 1))
+    (edited / "env-vars.yaml").write_text(
+        (edited / "env-vars.yaml").read_text().replace("title: ", "title: Edited ", 1)
+    )
     monkeypatch.setattr("ckaprep.catalogue.locations.exercises_dir", lambda: edited)
     shipped._shipped.cache_clear()
     try:

@@ -3,12 +3,12 @@ grade traffic from where a client stands, on the simulated cluster."""
 
 import pytest
 
+from ckaprep.attempts import Attempt
 from ckaprep.cluster import netpol
-from tests.fake_cluster import FakeCluster
 from ckaprep.cluster.labels import OWNER_LABEL, ROLE_LABEL
 from ckaprep.grading.checks import KINDS
 from ckaprep.grading.context import PLACEMENT_LABEL, Fail, GradingContext, Placement
-from ckaprep.attempts import Attempt
+from tests.fake_cluster import FakeCluster
 from tests.helpers import failed, grade_now, options, start_on
 
 
@@ -23,6 +23,7 @@ def _two_enforcing_nodes(fake=None):
 @pytest.fixture(autouse=True)
 def two_nodes_that_enforce_policies(fake):
     _two_enforcing_nodes(fake)
+
 
 NS = "shop"
 
@@ -41,9 +42,13 @@ def test_a_pod_no_policy_selects_is_open_and_a_selected_one_takes_only_what_a_ru
     assert netpol.ingress([], web, api, 8080).allowed
     deny = _policy("deny", {"podSelector": {}, "policyTypes": ["Ingress"]})
     assert not netpol.ingress([deny], web, api, 8080).allowed
-    allow = _policy("allow", {"podSelector": {"matchLabels": {"app": "api"}},
-                              "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}],
-                                           "ports": [{"port": 8080}]}]})  # fmt: skip
+    allow = _policy(
+        "allow",
+        {
+            "podSelector": {"matchLabels": {"app": "api"}},
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}], "ports": [{"port": 8080}]}],
+        },
+    )
     assert netpol.ingress([deny, allow], web, api, 8080).allowed  # policies add up
     assert not netpol.ingress([deny, allow], web, api, 80).allowed
     assert not netpol.ingress([deny, allow], _peer({"app": "batch"}), api, 8080).allowed
@@ -78,8 +83,12 @@ def test_namespace_and_pod_selector_in_one_item_are_an_and_in_two_items_an_or():
 
 
 def test_match_expressions_and_end_port():
-    selector = {"matchExpressions": [{"key": "app", "operator": "In", "values": ["a", "b"]},
-                                     {"key": "debug", "operator": "DoesNotExist"}]}  # fmt: skip
+    selector = {
+        "matchExpressions": [
+            {"key": "app", "operator": "In", "values": ["a", "b"]},
+            {"key": "debug", "operator": "DoesNotExist"},
+        ]
+    }
     assert netpol.selector_matches(selector, {"app": "b"})
     assert not netpol.selector_matches(selector, {"app": "b", "debug": "1"})
     ranged = _policy("p", {"podSelector": {}, "ingress": [{"ports": [{"port": 8000, "endPort": 8100}]}]})
@@ -125,19 +134,35 @@ def test_nodes_leave_out_a_cordoned_node():
 
 # -- the simulated cluster -------------------------------------------------------------------------
 def _web(fake, name, labels, extra_spec=None, port=8080):
-    spec = {"containers": [{"name": "web", "image": "busybox",
-                            "command": ["sh", "-c", f"httpd -f -p {port}"]}]} | (extra_spec or {})  # fmt: skip
-    return fake.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NS, "labels": labels},
-                        "spec": spec})  # fmt: skip
+    spec = {"containers": [{"name": "web", "image": "busybox", "command": ["sh", "-c", f"httpd -f -p {port}"]}]} | (
+        extra_spec or {}
+    )
+    return fake.create(
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NS, "labels": labels}, "spec": spec}
+    )
 
 
 def test_the_fake_schedules_by_affinity_and_leaves_a_pod_that_fits_nowhere_pending():
     fake = _two_enforcing_nodes()
     first = _web(fake, "a1", {"app": "a"})
-    together = {"affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-        {"labelSelector": {"matchLabels": {"app": "a"}}, "topologyKey": "kubernetes.io/hostname"}]}}}
-    apart = {"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-        {"labelSelector": {"matchLabels": {"app": "a"}}, "topologyKey": "kubernetes.io/hostname"}]}}}
+    together = {
+        "affinity": {
+            "podAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {"labelSelector": {"matchLabels": {"app": "a"}}, "topologyKey": "kubernetes.io/hostname"}
+                ]
+            }
+        }
+    }
+    apart = {
+        "affinity": {
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {"labelSelector": {"matchLabels": {"app": "a"}}, "topologyKey": "kubernetes.io/hostname"}
+                ]
+            }
+        }
+    }
     assert _web(fake, "a2", {"app": "b"}, together)["spec"]["nodeName"] == first["spec"]["nodeName"]
     assert _web(fake, "b1", {"app": "c"}, apart)["spec"]["nodeName"] != first["spec"]["nodeName"]
     fake.node_names = [first["spec"]["nodeName"]]
@@ -146,8 +171,14 @@ def test_the_fake_schedules_by_affinity_and_leaves_a_pod_that_fits_nowhere_pendi
 
 
 def _service(fake, name, selector, **spec):
-    return fake.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NS},
-                        "spec": {"selector": selector, "ports": [{"port": 80, "targetPort": 8080}]} | spec})  # fmt: skip
+    return fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": NS},
+            "spec": {"selector": selector, "ports": [{"port": 80, "targetPort": 8080}]} | spec,
+        }
+    )
 
 
 def _curl_from(ctx, node, url, labels=None, times=4):
@@ -174,11 +205,25 @@ def test_the_fake_enforces_policies_and_a_client_without_dns_egress_cannot_resol
     _web(fake, "api", {"app": "api"})
     svc = _service(fake, "api", {"app": "api"})
     fake.create(_policy("deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}))
-    fake.create(_policy("out", {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Egress"],
-                                "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "api"}}}]}]}))  # fmt: skip
-    fake.create(_policy("in", {"podSelector": {"matchLabels": {"app": "api"}},
-                               "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}],
-                                            "ports": [{"port": 8080}]}]}))  # fmt: skip
+    fake.create(
+        _policy(
+            "out",
+            {
+                "podSelector": {"matchLabels": {"app": "web"}},
+                "policyTypes": ["Egress"],
+                "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "api"}}}]}],
+            },
+        )
+    )
+    fake.create(
+        _policy(
+            "in",
+            {
+                "podSelector": {"matchLabels": {"app": "api"}},
+                "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}], "ports": [{"port": 8080}]}],
+            },
+        )
+    )
     by_ip = _curl_from(ctx, None, f"http://{svc['spec']['clusterIP']}:80/", {"app": "web"}, times=1)[0]
     assert by_ip.exit_code == 0 and by_ip.answered_by == "api"
     by_name = _curl_from(ctx, None, "http://api:80/", {"app": "web"}, times=1)[0]
@@ -229,12 +274,25 @@ def test_a_must_fail_probe_never_passes_against_a_service_with_nothing_behind_it
 def test_netpol_allow_service_grades_the_service_port_rule_by_its_cause(fake):
     exercise, attempt = start_on(fake, "netpol-allow-service")
     p = attempt.params
-    fake.apply(_policy(f"{p['app']}-in", {
-        "podSelector": {"matchLabels": {"app": p["app"]}},
-        "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": p["client"]}}}], "ports": [{"port": p["port"]}]}],
-    }, attempt.namespace))
-    fake.apply(_policy(f"{p['client']}-out", {"podSelector": {"matchLabels": {"app": p["client"]}},
-                                              "policyTypes": ["Egress"], "egress": [{}]}, attempt.namespace))  # fmt: skip
+    fake.apply(
+        _policy(
+            f"{p['app']}-in",
+            {
+                "podSelector": {"matchLabels": {"app": p["app"]}},
+                "ingress": [
+                    {"from": [{"podSelector": {"matchLabels": {"app": p["client"]}}}], "ports": [{"port": p["port"]}]}
+                ],
+            },
+            attempt.namespace,
+        )
+    )
+    fake.apply(
+        _policy(
+            f"{p['client']}-out",
+            {"podSelector": {"matchLabels": {"app": p["client"]}}, "policyTypes": ["Egress"], "egress": [{}]},
+            attempt.namespace,
+        )
+    )
     report = grade_now(exercise, attempt, fake)
     assert failed(report) == {"reach", "pods-port"}
     reason = next(c for c in report.checks if c.id == "pods-port")

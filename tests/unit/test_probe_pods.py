@@ -2,12 +2,12 @@
 
 import pytest
 
+from ckaprep.cluster.labels import PROBE_ROLE, ROLE_LABEL
 from ckaprep.errors import ImagePullError
 from ckaprep.grading.context import GradingContext
-from ckaprep.grading.options import GradingOptions
 from ckaprep.grading.engine import grade
-from ckaprep.cluster.labels import PROBE_ROLE, ROLE_LABEL
-from tests.helpers import options, apply_solution, start_on
+from ckaprep.grading.options import GradingOptions
+from tests.helpers import apply_solution, options, start_on
 
 GOOD = "mirror.example/curl:1"
 BAD = "mirror.example/missing:0"
@@ -25,8 +25,10 @@ def images_fail_to_pull(fake, images):
         original(pod)
         image = pod["spec"]["containers"][0]["image"]
         if image in images:
-            pod["status"] = {"phase": "Pending", "containerStatuses": [
-                {"image": image, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}  # fmt: skip
+            pod["status"] = {
+                "phase": "Pending",
+                "containerStatuses": [{"image": image, "state": {"waiting": {"reason": "ImagePullBackOff"}}}],
+            }
 
     fake._admit_pod = admit
 
@@ -84,8 +86,7 @@ def test_failed_probe_pods_from_an_earlier_run_are_cleaned_up(fake):
     apply_solution(fake, exercise, attempt)
     ctx = GradingContext(fake, attempt, GradingOptions(probe_image=GOOD))
     stale = ctx.probe_pod()
-    fake.patch("Pod", attempt.namespace, stale["metadata"]["name"],
-               lambda pod: pod["status"].update(phase="Failed"))  # fmt: skip
+    fake.patch("Pod", attempt.namespace, stale["metadata"]["name"], lambda pod: pod["status"].update(phase="Failed"))
     report, _ = grade(exercise, attempt, fake, options(probe_image=GOOD, sleep=lambda s: None))
     assert report.passed
     names = [p["metadata"]["name"] for p in probe_pods(fake, attempt.namespace)]
@@ -115,8 +116,13 @@ def test_ctrl_c_while_a_probe_pod_starts_deletes_it(fake):
 def test_a_pod_ckaprep_did_not_make_is_never_deleted(fake):
     exercise, attempt = start_on(fake, "clusterip-create")
     apply_solution(fake, exercise, attempt)
-    fake.create({"apiVersion": "v1", "kind": "Pod",
-                 "metadata": {"name": "learners", "namespace": attempt.namespace, "labels": {ROLE_LABEL: PROBE_ROLE}},
-                 "spec": {"containers": [{"name": "c", "image": "somebody/else:1"}]}})  # fmt: skip
+    fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "learners", "namespace": attempt.namespace, "labels": {ROLE_LABEL: PROBE_ROLE}},
+            "spec": {"containers": [{"name": "c", "image": "somebody/else:1"}]},
+        }
+    )
     grade(exercise, attempt, fake, options(probe_image=GOOD, sleep=lambda s: None))
     assert fake.get("Pod", attempt.namespace, "learners") is not None

@@ -17,8 +17,18 @@ CATALOGUE = load_catalogue()
 
 def rec(exercise, day, score, attempt, *, kind=CHECK, hints=0, solution=False, elapsed=60.0, hour=0):
     when = NOW + timedelta(days=day, hours=hour)
-    return Record(kind=kind, time=when.isoformat(), score=score, exercise=exercise, attempt=attempt,
-                  seed=1, hints=hints, solution_shown=solution, elapsed_s=elapsed, passed=score >= 100)  # fmt: skip
+    return Record(
+        kind=kind,
+        time=when.isoformat(),
+        score=score,
+        exercise=exercise,
+        attempt=attempt,
+        seed=1,
+        hints=hints,
+        solution_shown=solution,
+        elapsed_s=elapsed,
+        passed=score >= 100,
+    )
 
 
 # -- the file -----------------------------------------------------------------------------
@@ -193,7 +203,9 @@ def test_progress_reset_asks_first(run, env, monkeypatch):
 
 def test_start_next_starts_the_suggested_exercise(run, env):
     env.now = lambda: NOW
-    History(env.state.history_path).append(*[rec(ex, 0, 100.0, f"{ex}-1") for ex in CATALOGUE if ex != "dns-cross-namespace"])
+    History(env.state.history_path).append(
+        *[rec(ex, 0, 100.0, f"{ex}-1") for ex in CATALOGUE if ex != "dns-cross-namespace"]
+    )
     started = run("start", "--next", "--json")
     assert started.exit_code == 0, started.output
     assert json.loads(started.stdout)["id"] == "dns-cross-namespace"

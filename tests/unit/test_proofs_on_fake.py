@@ -6,12 +6,12 @@ declaration that disagrees with the grading shows up here first, in seconds.
 
 import pytest
 
-from tests.helpers import offer_what_it_needs, options
 from ckaprep.catalogue.exercise import FRESH_START
 from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.practice.proving import Prover
 from tests.conftest import FakeTime
 from tests.fake_kubectl import FakeKubectl
+from tests.helpers import offer_what_it_needs, options
 
 CATALOGUE = load_catalogue()
 CASES = [(ex.id, proof.name) for ex in CATALOGUE.values() for proof in ex.proofs]
@@ -21,8 +21,12 @@ CASES += [(exercise_id, FRESH_START) for exercise_id in CATALOGUE]
 def _prover(fake) -> Prover:
     clock = FakeTime()
     seeds = iter(range(100, 200))
-    return Prover(cluster=fake, kubectl=FakeKubectl(fake), seeds=lambda: next(seeds),
-                  options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep))  # fmt: skip
+    return Prover(
+        cluster=fake,
+        kubectl=FakeKubectl(fake),
+        seeds=lambda: next(seeds),
+        options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep),
+    )
 
 
 @pytest.mark.parametrize("exercise_id, proof_name", CASES, ids=[f"{e}:{p}" for e, p in CASES])

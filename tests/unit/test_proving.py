@@ -5,21 +5,25 @@ import json
 
 import pytest
 
-from tests.helpers import options
 from ckaprep.catalogue.exercise import FRESH_START, Proof
 from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.errors import UsageError
 from ckaprep.practice.proving import Kubectl, Prover, find_kubectl, judge, run_steps
 from tests.conftest import FakeTime
 from tests.fake_kubectl import FakeKubectl
+from tests.helpers import options
 
 CATALOGUE = load_catalogue()
 
 
 def _prove(fake, exercise, proofs, fresh=False):
     clock = FakeTime()
-    prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), seeds=lambda: 5,
-                    options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep))  # fmt: skip
+    prover = Prover(
+        cluster=fake,
+        kubectl=FakeKubectl(fake),
+        seeds=lambda: 5,
+        options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep),
+    )
     return prover.exercise(exercise, proofs, fresh=fresh, report=lambda v: None)
 
 
@@ -63,7 +67,9 @@ def test_fresh_start_is_graded_in_the_first_proofs_attempt(fake):
 
 
 def test_a_failing_step_is_reported_and_cleaned_up(fake):
-    proof = Proof(name="broken", steps=[{"kubectl": ["expose", "deployment", "nope", "--port=80"]}], fails=("selector",))
+    proof = Proof(
+        name="broken", steps=[{"kubectl": ["expose", "deployment", "nope", "--port=80"]}], fails=("selector",)
+    )
     [verdict] = _prove(fake, CATALOGUE["clusterip-create"], [proof])
     assert not verdict.ok and "step 1 (kubectl -n" in verdict.problems[0] and "exited 1" in verdict.problems[0]
     assert fake.list("Namespace", None) == []
@@ -79,12 +85,18 @@ def test_steps_are_argument_vectors_with_parameters_and_captures():
             seen.append((args, namespace, stdin))
             return StepResult(0, " 10.0.0.7\n", "")
 
-    proof = Proof(name="p", steps=[
-        {"capture": "ip", "kubectl": ["get", "svc", "${service}", "-o", "jsonpath={.spec.clusterIP}"]},
-        {"kubectl": ["create", "configmap", "c", "--from-literal=IP=${ip}; rm -rf /"]},
-        {"apply": "kind: Service\nspec: {ports: [{port: ${port}}]}\n---\nkind: ConfigMap\n"
-                  "metadata: {name: c, namespace: mine}\n", "namespace": "${other}"},
-    ])  # fmt: skip
+    proof = Proof(
+        name="p",
+        steps=[
+            {"capture": "ip", "kubectl": ["get", "svc", "${service}", "-o", "jsonpath={.spec.clusterIP}"]},
+            {"kubectl": ["create", "configmap", "c", "--from-literal=IP=${ip}; rm -rf /"]},
+            {
+                "apply": "kind: Service\nspec: {ports: [{port: ${port}}]}\n---\nkind: ConfigMap\n"
+                "metadata: {name: c, namespace: mine}\n",
+                "namespace": "${other}",
+            },
+        ],
+    )
     values = run_steps(proof, {"service": "web", "port": 80, "other": "ns2"}, "ns1", Recorder())
     assert values["ip"] == "10.0.0.7"
     assert seen[1] == (["create", "configmap", "c", "--from-literal=IP=10.0.0.7; rm -rf /"], "ns1", None)
@@ -119,8 +131,11 @@ def test_missing_kubectl_is_a_clear_usage_error(tmp_path):
 def test_judge_accepts_may_fail():
     from ckaprep.grading.report import CheckResult, Report
 
-    checks = [CheckResult("a", "A", "fail", 1, "", ""), CheckResult("b", "B", "fail", 1, "", ""),
-              CheckResult("c", "C", "pass", 1, "", "")]  # fmt: skip
+    checks = [
+        CheckResult("a", "A", "fail", 1, "", ""),
+        CheckResult("b", "B", "fail", 1, "", ""),
+        CheckResult("c", "C", "pass", 1, "", ""),
+    ]
     report = Report("x", checks, 0.0)
     assert judge(Proof(name="p", steps=[], fails=("a",), may_fail=("b",)), report, {}) == []
     assert judge(Proof(name="p", steps=[], fails=("a",)), report, {}) == ["b failed: "]
@@ -148,9 +163,8 @@ class RefusingWaiter:
 
 
 def test_a_proofs_namespaces_are_deleted_without_waiting_and_awaited_at_the_end(fake):
-    from ckaprep.practice.lifecycle import delete_attempts, start_attempt
-
     from ckaprep.attempts import utc_now
+    from ckaprep.practice.lifecycle import delete_attempts, start_attempt
 
     attempt = start_attempt(CATALOGUE["clusterip-create"], fake, seed=3, now=utc_now(), record=lambda a: None)
     deleting: list[str] = []
@@ -158,8 +172,12 @@ def test_a_proofs_namespaces_are_deleted_without_waiting_and_awaited_at_the_end(
     assert deleting == attempt.namespaces
     exercise = CATALOGUE["clusterip-create"]
     clock = FakeTime()
-    prover = Prover(cluster=fake, kubectl=FakeKubectl(fake), seeds=lambda: 5,
-                    options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep))  # fmt: skip
+    prover = Prover(
+        cluster=fake,
+        kubectl=FakeKubectl(fake),
+        seeds=lambda: 5,
+        options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep),
+    )
     prover.exercise(exercise, exercise.proofs[:2], fresh=False, report=lambda v: None)
     assert prover.deleting == [] and fake.list("Namespace", None) == []
 
@@ -179,8 +197,10 @@ def test_prove_on_a_cluster_that_refuses_the_connection_says_nothing_may_remain(
     fake.failure = ClusterUnreachable("the cluster at https://x refused the connection", reached_server=False)
     result = _prove_on(env, fake)
     assert result.exit_code == 3, result.output
-    assert result.stderr.splitlines() == ["      … clusterip-create expose",
-                                          "error: the cluster at https://x refused the connection"]  # fmt: skip
+    assert result.stderr.splitlines() == [
+        "      … clusterip-create expose",
+        "error: the cluster at https://x refused the connection",
+    ]
 
 
 def test_prove_stopped_after_creating_names_what_may_remain(env, fake, monkeypatch):
@@ -200,5 +220,7 @@ def test_prove_stopped_after_creating_names_what_may_remain(env, fake, monkeypat
     [remain] = [line for line in result.stderr.splitlines() if "may remain" in line]
     fake.failure = None
     [namespace] = [ns["metadata"]["name"] for ns in fake.list("Namespace", None)]  # left: the cluster went away
-    assert remain == f"prove stopped; namespaces {namespace} may remain: " \
+    assert (
+        remain == f"prove stopped; namespaces {namespace} may remain: "
         "kubectl get namespaces -l app.kubernetes.io/managed-by=ckaprep"
+    )

@@ -10,10 +10,10 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
+from ckaprep.catalogue.locations import exercises_dir
 from ckaprep.cli.application import app
 from ckaprep.environment import Environment
 from ckaprep.exit_status import ExitStatus
-from ckaprep.catalogue.locations import exercises_dir
 from tests.cli_process import run_ckaprep, write_kubeconfig
 
 SOURCE = exercises_dir() / "clusterip-create.yaml"
@@ -33,13 +33,39 @@ def tls_server(tmp_path):
     if not shutil.which("openssl"):
         pytest.skip("openssl is needed to make a certificate for the test server")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
 
     class Refuse(http.server.BaseHTTPRequestHandler):
         def _answer(self):
-            body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                               "message": "Unauthorized", "reason": "Unauthorized", "code": 401}).encode()  # fmt: skip
+            body = json.dumps(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "status": "Failure",
+                    "message": "Unauthorized",
+                    "reason": "Unauthorized",
+                    "code": 401,
+                }
+            ).encode()
             self.send_response(401)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -73,7 +99,11 @@ def test_an_unused_check_parameter_is_refused_alike_by_validate_list_and_start(r
     text = text.replace("params:\n", "params:\n  extra_port: {int: [7000, 7001]}\n", 1)
     checks = text.index("checks:\n")
     title = text.index("    title: ", checks)
-    text = text[:title] + "    title: Port ${extra_port}, which the task never states\n" + text[text.index("\n", title) + 1:]
+    text = (
+        text[:title]
+        + "    title: Port ${extra_port}, which the task never states\n"
+        + text[text.index("\n", title) + 1 :]
+    )
     path = tmp_path / "my-create.yaml"
     path.write_text(text)
     validated = run("validate", str(path))
@@ -88,7 +118,9 @@ def test_an_unused_check_parameter_is_refused_alike_by_validate_list_and_start(r
 def test_exercises_option_naming_a_file_and_validate_of_a_directory(run, tmp_path):
     copy = tmp_path / "x.yaml"
     copy.write_text("id: x\n")
-    _one_line(run("--exercises", str(copy), "list"), ExitStatus.USAGE, f"--exercises takes a directory, and {copy} is a file")
+    _one_line(
+        run("--exercises", str(copy), "list"), ExitStatus.USAGE, f"--exercises takes a directory, and {copy} is a file"
+    )
     result = run("validate", str(tmp_path))
     assert result.exit_code == ExitStatus.USAGE
     assert "is a directory; give the exercise files in it" in result.stderr and "Is a directory" not in result.stderr
@@ -137,8 +169,9 @@ def test_a_home_that_is_a_file_is_handled_alike_by_explain_and_list(tmp_path):
 
 
 def test_reset_forget_drops_an_attempt_whose_cluster_is_gone(tmp_path, fake):
-    env = Environment(environ={"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)},
-                      cluster_factory=lambda *_: fake)  # fmt: skip
+    env = Environment(
+        environ={"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)}, cluster_factory=lambda *_: fake
+    )
     runner = CliRunner()
     assert runner.invoke(app, ["start", "clusterip-create", "--seed", "3"], obj=env).exit_code == 0
     namespaces = env.state.load().namespaces
@@ -179,13 +212,19 @@ def test_start_forgives_case_and_suggests_a_close_id(run):
 def test_reset_on_a_gone_cluster_points_to_forget(tmp_path, fake):
     from ckaprep.errors import ClusterUnreachable
 
-    env = Environment(environ={"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)},
-                      cluster_factory=lambda *_: fake, sleep=lambda _: None)  # fmt: skip
+    env = Environment(
+        environ={"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)},
+        cluster_factory=lambda *_: fake,
+        sleep=lambda _: None,
+    )
     runner = CliRunner()
     assert runner.invoke(app, ["start", "clusterip-create", "--seed", "3"], obj=env).exit_code == 0
     fake.failure = ClusterUnreachable("the cluster at https://x refused the connection", reached_server=False)
-    _one_line(runner.invoke(app, ["reset"], obj=env), ExitStatus.CLUSTER,
-              "refused the connection; if that cluster is gone for good, `ckaprep reset --forget` drops the exercise")
+    _one_line(
+        runner.invoke(app, ["reset"], obj=env),
+        ExitStatus.CLUSTER,
+        "refused the connection; if that cluster is gone for good, `ckaprep reset --forget` drops the exercise",
+    )
     assert env.state.load() is not None  # kept: reset did not happen
     assert runner.invoke(app, ["reset", "--forget"], obj=env).exit_code == 0
     fake.failure = None
@@ -251,8 +290,9 @@ def test_next_prints_each_command_whole_at_60_columns(run):
 def test_ctrl_d_at_the_progress_reset_prompt_keeps_the_history(run, env, monkeypatch):
     from ckaprep.practice.history import History, Record
 
-    History(env.state.history_path).append(Record(kind="check", time="2026-01-01T00:00:00+00:00", score=5.0,
-                                                  exercise="env-vars", attempt="a"))  # fmt: skip
+    History(env.state.history_path).append(
+        Record(kind="check", time="2026-01-01T00:00:00+00:00", score=5.0, exercise="env-vars", attempt="a")
+    )
     monkeypatch.setattr("ckaprep.cli.study.stdin_is_terminal", lambda: True)
     result = run("progress", "--reset", input="")  # end of input at once: Ctrl-D
     assert result.exit_code == 0, result.output

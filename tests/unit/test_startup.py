@@ -14,9 +14,11 @@ def test_kubernetes_is_not_imported(args, tmp_path):
         "print('KUBERNETES_LOADED' if 'kubernetes' in sys.modules else 'CLEAN', file=sys.stderr)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
         env={"CKAPREP_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-    )  # fmt: skip
+    )
     assert result.stderr.strip().endswith("CLEAN"), result.stderr
 
 
@@ -32,9 +34,11 @@ def test_warm_caches_spare_the_yaml_parser_and_the_markdown_renderer(args, tmp_p
         " file=sys.stderr)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
         env={"CKAPREP_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-    )  # fmt: skip
+    )
     assert result.stderr.strip().splitlines()[-1] == "loaded: []", result.stderr
     if args[0] != "--help":
         assert (tmp_path / "cache" / "parsed-yaml.json").is_file()

@@ -8,16 +8,16 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
+from ckaprep.attempts import Attempt
 from ckaprep.catalogue.loading import find_exercise
 from ckaprep.cli.application import app
+from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL
+from ckaprep.cluster.waiting import Waiter
 from ckaprep.environment import Environment
 from ckaprep.errors import StateError
 from ckaprep.exit_status import ExitStatus
-from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL
 from ckaprep.practice.lifecycle import OwnCluster, delete_attempts, start_drill
-from ckaprep.attempts import Attempt
 from ckaprep.practice.state import StateStore
-from ckaprep.cluster.waiting import Waiter
 from tests.helpers import NOW
 
 
@@ -43,8 +43,12 @@ def test_every_namespace_carries_the_attempt_id(run, env, fake):
 def test_a_namespace_of_another_attempt_is_never_deleted(run, env, fake):
     assert run("start", "clusterip-create", "--seed", "2").exit_code == 0
     attempt = env.state.load()
-    fake.patch("Namespace", None, attempt.namespace,
-               lambda ns: ns["metadata"]["labels"].update({ATTEMPT_LABEL: "someone-else"}))  # fmt: skip
+    fake.patch(
+        "Namespace",
+        None,
+        attempt.namespace,
+        lambda ns: ns["metadata"]["labels"].update({ATTEMPT_LABEL: "someone-else"}),
+    )
     result = run("reset")
     assert result.exit_code == 0
     assert "left namespace" in result.stderr
@@ -58,8 +62,9 @@ def test_a_second_state_directory_cannot_take_a_live_namespace(env, fake, tmp_pa
     assert first.exit_code == 0
     mine = env.state.load()
     before = fake.get("Namespace", None, mine.namespace)
-    other = Environment(environ={"CKAPREP_HOME": str(tmp_path / "other")},
-                        cluster_factory=lambda *_: fake, sleep=lambda s: None)  # fmt: skip
+    other = Environment(
+        environ={"CKAPREP_HOME": str(tmp_path / "other")}, cluster_factory=lambda *_: fake, sleep=lambda s: None
+    )
     second = runner.invoke(app, ["start", "clusterip-create", "--seed", "6", "--force"], obj=other)
     assert second.exit_code == ExitStatus.USAGE
     assert "another ckaprep attempt" in second.stderr
@@ -78,11 +83,13 @@ def test_deletion_needs_both_labels(fake):
 
 
 def test_an_attempt_from_before_ids_removes_only_unlabelled_namespaces(fake):
-    legacy = Attempt(exercise="clusterip-create", params={}, namespaces=["old-ns", "new-ns"],
-                     started_at=NOW.isoformat(), seed=1)  # fmt: skip
+    legacy = Attempt(
+        exercise="clusterip-create", params={}, namespaces=["old-ns", "new-ns"], started_at=NOW.isoformat(), seed=1
+    )
     fake.create({"kind": "Namespace", "metadata": {"name": "old-ns", "labels": {OWNER_LABEL: "ckaprep"}}})
-    fake.create({"kind": "Namespace", "metadata": {"name": "new-ns",
-                 "labels": {OWNER_LABEL: "ckaprep", ATTEMPT_LABEL: "abc"}}})  # fmt: skip
+    fake.create(
+        {"kind": "Namespace", "metadata": {"name": "new-ns", "labels": {OWNER_LABEL: "ckaprep", ATTEMPT_LABEL: "abc"}}}
+    )
     assert delete_attempts(fake, [legacy]) == ["new-ns"]
     assert fake.get("Namespace", None, "old-ns") is None
 
@@ -115,7 +122,14 @@ def test_two_concurrent_starts_never_orphan_a_namespace(fake, tmp_path):
         assert first_recorded.wait(10)
         waiter = Waiter(progress=lambda m: "waiting for another" in m and second_waiting.set())
         try:
-            start_drill(OwnCluster(StateStore(tmp_path)), find_exercise("multi-port-named"), fake, seed=2, now=NOW, waiter=waiter)
+            start_drill(
+                OwnCluster(StateStore(tmp_path)),
+                find_exercise("multi-port-named"),
+                fake,
+                seed=2,
+                now=NOW,
+                waiter=waiter,
+            )
         except StateError as exc:
             outcome["second"] = exc.message
 
@@ -222,6 +236,7 @@ def test_a_state_directory_that_cannot_be_written(run, env, monkeypatch):
     directory.chmod(0o500)
     try:
         if os.geteuid() == 0:  # root writes anyway: refuse the way the kernel would for others
+
             def refuse(*args, **kwargs):
                 raise PermissionError(13, "Permission denied")
 
@@ -262,12 +277,17 @@ def test_the_lock_holds_across_processes(tmp_path):
     import sys
 
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from ckaprep.practice.state import StateStore\n"
-         "with StateStore(Path(sys.argv[1])).locked():\n"
-         "    print('held', flush=True); time.sleep(60)", str(tmp_path)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from ckaprep.practice.state import StateStore\n"
+            "with StateStore(Path(sys.argv[1])).locked():\n"
+            "    print('held', flush=True); time.sleep(60)",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(StateError, match="still holds"):

@@ -17,7 +17,7 @@ def test_task_prints_what_start_printed_and_the_time_used(run, clock):
     again = run("task")
     assert again.exit_code == 0, again.output
     assert again.stdout.startswith(started.stdout)
-    assert again.stdout[len(started.stdout):].strip() == "Time used: 3m05s of 6 min suggested"
+    assert again.stdout[len(started.stdout) :].strip() == "Time used: 3m05s of 6 min suggested"
     clock[0] += timedelta(minutes=5)
     assert "8m05s of 6 min suggested (2m05s over)" in run("task").stdout
 

@@ -15,9 +15,9 @@ import pytest
 from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.catalogue.requirements import normalised, sentences
 from ckaprep.catalogue.templating import render
-from tests.fake_cluster import FakeCluster
 from ckaprep.cluster.waiting import pod_is_ready
 from ckaprep.practice.lifecycle import start_attempt
+from tests.fake_cluster import FakeCluster
 from tests.helpers import NOW, offer_what_it_needs
 
 CATALOGUE = load_catalogue()
@@ -59,12 +59,16 @@ def _untrue(fake, exercise, declared: dict[str, str]) -> list[str]:
     said = {render(key, params): phrase for key, phrase in declared.items()}
     task = normalised(exercise.task)
     problems = [f"{owner}: never Ready, and the task does not say so" for owner in sorted(not_ready - set(said))]
-    problems += [f"{owner}: Ready, yet the task says {phrase!r}"
-                 for owner, phrase in said.items() if owner not in not_ready]  # fmt: skip
+    problems += [
+        f"{owner}: Ready, yet the task says {phrase!r}" for owner, phrase in said.items() if owner not in not_ready
+    ]
     problems += [f"{owner}: the task does not say {phrase!r}" for owner, phrase in said.items() if phrase not in task]
     if not_ready:
-        problems += [f"a setup Pod never becomes Ready, yet the task says {s.text!r}"
-                     for s in sentences(exercise.task) if READY_BY_ITSELF.search(s.text)]  # fmt: skip
+        problems += [
+            f"a setup Pod never becomes Ready, yet the task says {s.text!r}"
+            for s in sentences(exercise.task)
+            if READY_BY_ITSELF.search(s.text)
+        ]
     return problems
 
 
@@ -92,8 +96,10 @@ def test_a_pod_that_never_becomes_ready_is_caught_with_what_the_task_says_of_it(
     )
     old = dataclasses.replace(exercise, task=before)
     problems = _untrue(fake, old, {"Pod/${warming}": "is not Ready"})
-    assert problems == ["a setup Pod never becomes Ready, yet the task says 'Leave Pod ${warming} in place: it becomes "
-                        "Ready by itself once it has warmed up.'"]
+    assert problems == [
+        "a setup Pod never becomes Ready, yet the task says 'Leave Pod ${warming} in place: it becomes "
+        "Ready by itself once it has warmed up.'"
+    ]
     # The Pod left undeclared: the setup says more than the task.
     undeclared = _untrue(FakeCluster(), exercise, {})
     assert [p.split(": ", 1)[1] for p in undeclared] == ["never Ready, and the task does not say so"]

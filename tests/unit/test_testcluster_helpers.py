@@ -16,7 +16,10 @@ def _kubectl(returncode: int, stdout: str = "", stderr: str = ""):
 
 
 def test_not_found_is_gone():
-    assert namespace_state(_kubectl(1, stderr='Error from server (NotFound): namespaces "ns-1" not found'), "ns-1") == "gone"
+    assert (
+        namespace_state(_kubectl(1, stderr='Error from server (NotFound): namespaces "ns-1" not found'), "ns-1")
+        == "gone"
+    )
 
 
 def test_a_namespace_still_there_gives_its_phase():

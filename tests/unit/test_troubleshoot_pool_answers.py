@@ -27,8 +27,9 @@ def _relabel(fake, attempt, **labels):
 
 
 def _fix_udp(fake, attempt):
-    fake.patch("Service", attempt.namespace, attempt.params["service"],
-               lambda s: s["spec"]["ports"][0].update(protocol="TCP"))  # fmt: skip
+    fake.patch(
+        "Service", attempt.namespace, attempt.params["service"], lambda s: s["spec"]["ports"][0].update(protocol="TCP")
+    )
 
 
 def test_relabelling_the_pods_instead_of_fixing_the_service_breaks_a_constraint(fake):
@@ -49,8 +50,12 @@ def test_the_service_made_to_follow_the_pods_keeps_the_constraint(fake):
     attempt = _start(fake, ["pod-labels-changed", "udp-protocol"])
     _fix_udp(fake, attempt)
     p = attempt.params
-    fake.patch("Service", attempt.namespace, p["service"],
-               lambda s: s["spec"].update(selector={"app": p["app"], "tier": p["new_tier"]}))  # fmt: skip
+    fake.patch(
+        "Service",
+        attempt.namespace,
+        p["service"],
+        lambda s: s["spec"].update(selector={"app": p["app"], "tier": p["new_tier"]}),
+    )
     report = grade_now(POOL, attempt, fake)
     assert report.score == 100, [(c.id, c.found) for c in report.checks if c.status != "pass"]
     assert "2 Pod(s), each labelled as the template says" in _check(report, "pod-labels-kept").found
@@ -78,9 +83,14 @@ def test_an_added_label_or_a_pod_released_from_its_replicaset_counts_as_relabell
 def test_pods_of_another_owner_are_not_the_deployments(fake):
     attempt = _start(fake, ["selector-typo", "readiness-path"])
     app = attempt.params["app"]
-    fake.create({"apiVersion": "v1", "kind": "Pod",
-                 "metadata": {"name": f"{app}-debug", "namespace": attempt.namespace, "labels": {"run": "debug"}},
-                 "spec": {"containers": [{"name": "c", "image": "busybox"}]}})  # fmt: skip
+    fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": f"{app}-debug", "namespace": attempt.namespace, "labels": {"run": "debug"}},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        }
+    )
     assert _check(grade_now(POOL, attempt, fake), "pod-labels-kept").status == "pass"
 
 
@@ -101,9 +111,18 @@ def test_an_external_name_service_left_as_it_is_fails_naming_the_alias(fake):
 def test_the_external_name_fixed_back_to_cluster_ip_gets_an_address_and_full_marks(fake):
     attempt = _start(fake, ["external-name", "udp-protocol"])
     p = attempt.params
-    fake.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": p["service"], "namespace": attempt.namespace},
-                "spec": {"type": "ClusterIP", "selector": {"app": p["app"], "tier": "web"},
-                         "ports": [{"name": "http", "port": p["port"], "targetPort": "http"}]}})  # fmt: skip
+    fake.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": p["service"], "namespace": attempt.namespace},
+            "spec": {
+                "type": "ClusterIP",
+                "selector": {"app": p["app"], "tier": "web"},
+                "ports": [{"name": "http", "port": p["port"], "targetPort": "http"}],
+            },
+        }
+    )
     assert fake.get("Service", attempt.namespace, p["service"])["spec"]["clusterIP"].startswith("10.96.")
     report = grade_now(POOL, attempt, fake)
     assert report.score == 100, [(c.id, c.found) for c in report.checks if c.status != "pass"]
@@ -113,8 +132,14 @@ def _hand_written_endpoints(fake, attempt, ip, port):
     """The Service's selector removed, and Endpoints written for it by hand."""
     p = attempt.params
     fake.patch("Service", attempt.namespace, p["service"], lambda s: s["spec"].pop("selector"))
-    fake.create({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": p["service"], "namespace": attempt.namespace},
-                 "subsets": [{"addresses": [{"ip": ip}], "ports": [{"name": "http", "port": port}]}]})  # fmt: skip
+    fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": p["service"], "namespace": attempt.namespace},
+            "subsets": [{"addresses": [{"ip": ip}], "ports": [{"name": "http", "port": port}]}],
+        }
+    )
 
 
 def test_a_selectorless_service_with_a_stale_endpoint_names_the_address(fake):
@@ -123,9 +148,11 @@ def test_a_selectorless_service_with_a_stale_endpoint_names_the_address(fake):
     _hand_written_endpoints(fake, attempt, "192.0.2.10", p["target_port"])
     check = _check(grade_now(POOL, attempt, fake), "short-name")
     assert check.status == "fail"
-    assert (f"Service {p['service']} has no selector, so its endpoints are what was written by hand: "
-            f"Endpoints {p['service']} points at 192.0.2.10 (port {p['target_port']}), "
-            "and no Pod has that address now.") in check.message  # fmt: skip
+    assert (
+        f"Service {p['service']} has no selector, so its endpoints are what was written by hand: "
+        f"Endpoints {p['service']} points at 192.0.2.10 (port {p['target_port']}), "
+        "and no Pod has that address now."
+    ) in check.message
     assert "kubectl set selector" in check.message
 
 
@@ -137,8 +164,10 @@ def test_a_selectorless_service_sending_a_pod_the_wrong_port_names_the_port(fake
     _hand_written_endpoints(fake, attempt, ip, p["wrong_target"])
     check = _check(grade_now(POOL, attempt, fake), "short-name")
     assert check.status == "fail"
-    assert (f"Endpoints {p['service']} sends port {p['wrong_target']} to Pod {pod['metadata']['name']} ({ip}), "
-            f"which declares {p['target_port']}.") in check.message  # fmt: skip
+    assert (
+        f"Endpoints {p['service']} sends port {p['wrong_target']} to Pod {pod['metadata']['name']} ({ip}), "
+        f"which declares {p['target_port']}."
+    ) in check.message
 
 
 def test_endpoints_written_by_hand_for_todays_pods_answer_but_do_not_pass(fake):
@@ -146,9 +175,19 @@ def test_endpoints_written_by_hand_for_todays_pods_answer_but_do_not_pass(fake):
     p = attempt.params
     fake.mirrors_endpoints = True  # as the real controller: hand-made Endpoints become a slice
     fake.delete("Endpoints", attempt.namespace, p["service"])
-    fake.create({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": p["service"], "namespace": attempt.namespace},
-                 "subsets": [{"addresses": [{"ip": pod["status"]["podIP"]} for pod in _deployment_pods(fake, attempt)],
-                              "ports": [{"name": "http", "port": p["target_port"]}]}]})  # fmt: skip
+    fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": p["service"], "namespace": attempt.namespace},
+            "subsets": [
+                {
+                    "addresses": [{"ip": pod["status"]["podIP"]} for pod in _deployment_pods(fake, attempt)],
+                    "ports": [{"name": "http", "port": p["target_port"]}],
+                }
+            ],
+        }
+    )
     check = _check(grade_now(POOL, attempt, fake), "short-name")
     assert check.status == "fail"
     assert "→" in check.found and check.found.endswith(f"but Service {p['service']} has no selector")
@@ -167,9 +206,18 @@ def test_a_fixed_service_whose_name_dns_still_caches_says_so():
     fake = CachingDns()
     attempt = _start(fake, ["external-name", "udp-protocol"])
     p = attempt.params
-    fake.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": p["service"], "namespace": attempt.namespace},
-                "spec": {"type": "ClusterIP", "selector": {"app": p["app"], "tier": "web"},
-                         "ports": [{"name": "http", "port": p["port"], "targetPort": "http"}]}})  # fmt: skip
+    fake.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": p["service"], "namespace": attempt.namespace},
+            "spec": {
+                "type": "ClusterIP",
+                "selector": {"app": p["app"], "tier": "web"},
+                "ports": [{"name": "http", "port": p["port"], "targetPort": "http"}],
+            },
+        }
+    )
     report = grade_now(POOL, attempt, fake)
     short, client = _check(report, "short-name"), _check(report, "client-url")
     assert f"Service {p['service']} exists now, yet {p['service']} did not resolve" in short.message
@@ -180,12 +228,27 @@ def test_a_fixed_service_whose_name_dns_still_caches_says_so():
 def test_a_url_in_another_cluster_domain_is_not_blamed_on_the_dns_cache(fake):
     attempt = _start(fake, ["external-name", "udp-protocol"])
     p = attempt.params
-    fake.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": p["service"], "namespace": attempt.namespace},
-                "spec": {"type": "ClusterIP", "selector": {"app": p["app"], "tier": "web"},
-                         "ports": [{"name": "http", "port": p["port"], "targetPort": "http"}]}})  # fmt: skip
+    fake.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": p["service"], "namespace": attempt.namespace},
+            "spec": {
+                "type": "ClusterIP",
+                "selector": {"app": p["app"], "tier": "web"},
+                "ports": [{"name": "http", "port": p["port"], "targetPort": "http"}],
+            },
+        }
+    )
     url = f"http://{p['service']}.{attempt.namespace}.svc.example.org:{p['port']}"
-    fake.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "client-config", "namespace": p["client_ns"]},
-                "data": {"BACKEND_URL": url}})  # fmt: skip
+    fake.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "client-config", "namespace": p["client_ns"]},
+            "data": {"BACKEND_URL": url},
+        }
+    )
     client = _check(grade_now(POOL, attempt, fake), "client-url")
     assert client.status == "fail" and "DNS lookup failed" in client.found
     assert "cache" not in client.message and "does not resolve" in client.message
@@ -218,8 +281,12 @@ def test_credentials_that_may_not_list_nodes_ask_from_one_plain_client(fake):
 
     fake.list = seat_list
     p = attempt.params
-    fake.patch("Service", attempt.namespace, p["service"],
-               lambda s: s["spec"].update(selector={"app": p["app"], "tier": p["new_tier"]}))  # fmt: skip
+    fake.patch(
+        "Service",
+        attempt.namespace,
+        p["service"],
+        lambda s: s["spec"].update(selector={"app": p["app"], "tier": p["new_tier"]}),
+    )
     report = grade_now(POOL, attempt, fake)
     assert report.score == 100, [(c.id, c.found) for c in report.checks if c.status != "pass"]
     assert "from node" not in _check(report, "short-name").found

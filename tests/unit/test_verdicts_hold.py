@@ -208,8 +208,12 @@ def test_a_label_set_on_todays_pods_by_hand_is_not_the_templates(fake):
     exercise, attempt = _answered(fake, "multi-port-named")
     app = attempt.params["app"]
     for pod in fake.list("Pod", attempt.namespace, f"app={app}"):
-        fake.patch("Pod", attempt.namespace, pod["metadata"]["name"],
-                   lambda p: p["metadata"]["labels"].update({"picked": "yes"}))  # fmt: skip
+        fake.patch(
+            "Pod",
+            attempt.namespace,
+            pod["metadata"]["name"],
+            lambda p: p["metadata"]["labels"].update({"picked": "yes"}),
+        )
     result = _selector_with(fake, exercise, attempt, {"picked": "yes"})
     assert result.status == "fail"
     assert "picked=yes is not a label of Deployment" in result.found
@@ -247,8 +251,9 @@ def test_a_service_that_finds_its_pods_through_a_pinned_selector_fails_the_probe
     from tests.helpers import NOW
 
     pool = find_exercise("troubleshoot-pool")
-    attempt = start_attempt(pool, fake, seed=11, now=NOW, record=lambda a: None,
-                            faults=["selector-typo", "client-short-name"])  # fmt: skip
+    attempt = start_attempt(
+        pool, fake, seed=11, now=NOW, record=lambda a: None, faults=["selector-typo", "client-short-name"]
+    )
     p, ns = attempt.params, attempt.namespace
     pod = fake.list("Pod", ns, f"app={p['app']},tier=web")[0]
     selector = {"app": p["app"], "tier": "web", "pod-template-hash": pod["metadata"]["labels"]["pod-template-hash"]}
@@ -304,18 +309,21 @@ def test_a_tcp_probe_through_a_name_of_another_protocol_says_why_nothing_answers
 
 
 # -- one image, written several ways ---------------------------------------------------------------
-@pytest.mark.parametrize("written, normalized", [
-    ("busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
-    ("docker.io/library/busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
-    ("library/busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
-    ("index.docker.io/library/busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
-    ("busybox", "docker.io/library/busybox:latest"),
-    ("curlimages/curl:8.11.1", "docker.io/curlimages/curl:8.11.1"),
-    ("registry.k8s.io/coredns/coredns:v1.14.7", "registry.k8s.io/coredns/coredns:v1.14.7"),
-    ("localhost:5000/web", "localhost:5000/web:latest"),
-    ("busybox@sha256:" + "a" * 64, "docker.io/library/busybox@sha256:" + "a" * 64),
-    ("busybox:1.36.1@sha256:" + "a" * 64, "docker.io/library/busybox@sha256:" + "a" * 64),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "written, normalized",
+    [
+        ("busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
+        ("docker.io/library/busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
+        ("library/busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
+        ("index.docker.io/library/busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
+        ("busybox", "docker.io/library/busybox:latest"),
+        ("curlimages/curl:8.11.1", "docker.io/curlimages/curl:8.11.1"),
+        ("registry.k8s.io/coredns/coredns:v1.14.7", "registry.k8s.io/coredns/coredns:v1.14.7"),
+        ("localhost:5000/web", "localhost:5000/web:latest"),
+        ("busybox@sha256:" + "a" * 64, "docker.io/library/busybox@sha256:" + "a" * 64),
+        ("busybox:1.36.1@sha256:" + "a" * 64, "docker.io/library/busybox@sha256:" + "a" * 64),
+    ],
+)
 def test_image_references_are_read_as_the_runtime_reads_them(written, normalized):
     from ckaprep.cluster.images import normalized_image
 
@@ -339,8 +347,14 @@ def _client_recreated_with(fake, image: str):
     fake.wait_until_gone("Pod", ns, client)
     spec = copy.deepcopy(pod["spec"])
     spec["containers"][0]["image"] = image
-    fake.create({"apiVersion": "v1", "kind": "Pod", "spec": spec,
-                 "metadata": {"name": client, "namespace": ns, "labels": pod["metadata"]["labels"]}})  # fmt: skip
+    fake.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "spec": spec,
+            "metadata": {"name": client, "namespace": ns, "labels": pod["metadata"]["labels"]},
+        }
+    )
     return _check(grade_now(exercise, attempt, fake), "client-kept")
 
 
@@ -372,8 +386,14 @@ def test_a_deployment_kept_as_it_is_may_have_its_image_written_another_way(fake)
 # -- a failing probe says what the task says -------------------------------------------------------
 def _clusterip_direct_with(fake, data: dict):
     exercise, attempt = start_on(fake, "clusterip-direct")
-    fake.apply({"apiVersion": "v1", "kind": "ConfigMap", "data": data,
-                "metadata": {"name": attempt.params["configmap"], "namespace": attempt.namespace}})  # fmt: skip
+    fake.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "data": data,
+            "metadata": {"name": attempt.params["configmap"], "namespace": attempt.namespace},
+        }
+    )
     return attempt, _check(grade_now(exercise, attempt, fake), "recorded-ip-works")
 
 
@@ -381,16 +401,20 @@ def test_the_probe_of_a_recorded_address_asks_for_an_address_not_a_url(fake):
     attempt, result = _clusterip_direct_with(fake, {"CLUSTER_IP": "10.96.0.1"})
     assert result.status == "fail"
     assert "URL" not in result.expected
-    assert f"holds the address of Service {attempt.params['service']} (just the address, no port and no scheme)" \
-        in result.expected  # fmt: skip
+    assert (
+        f"holds the address of Service {attempt.params['service']} (just the address, no port and no scheme)"
+        in result.expected
+    )
 
 
 def test_the_probe_of_a_recorded_address_names_the_clients_request(fake):
     attempt, result = _clusterip_direct_with(fake, {"SERVICE_IP": "10.96.255.254"})
     assert result.status == "fail"
     assert "URL" not in result.expected
-    assert f"for curl http://<SERVICE_IP>:{attempt.params['port']}, SERVICE_IP being the address in ConfigMap" \
-        in result.expected  # fmt: skip
+    assert (
+        f"for curl http://<SERVICE_IP>:{attempt.params['port']}, SERVICE_IP being the address in ConfigMap"
+        in result.expected
+    )
     assert f"holds 10.96.255.254, which is not the ClusterIP of Service {attempt.params['service']}" in result.message
 
 

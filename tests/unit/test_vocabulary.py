@@ -10,8 +10,14 @@ from ckaprep.errors import ExerciseFileError, UsageError
 from ckaprep.exit_status import ExitStatus
 from ckaprep.study.vocabulary import ALIASES, TOPICS_DIR, canonical, resolve, topic_names
 
-OLD_NAMES = {"cluster-ip": "clusterip", "named-ports": "ports", "readiness": "selectors-and-endpoints",
-             "clusterip": "clusterip", "ports": "ports", "create": "clusterip"}  # fmt: skip
+OLD_NAMES = {
+    "cluster-ip": "clusterip",
+    "named-ports": "ports",
+    "readiness": "selectors-and-endpoints",
+    "clusterip": "clusterip",
+    "ports": "ports",
+    "create": "clusterip",
+}
 
 
 def test_every_exercise_topic_is_a_page():

@@ -7,6 +7,7 @@ import re
 from ckaprep.grading.checks.base import Outcome, check_kind
 from ckaprep.grading.context import Fail, GradingContext
 
+
 @check_kind("configmap_value")
 def configmap_value(ctx: GradingContext, spec: dict) -> Outcome:
     """A ConfigMap key holds the expected value."""

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ckaprep.catalogue.check_fields import CHECK_FIELDS, COMMON_FIELDS  # noqa: F401 (COMMON_FIELDS: part of this API)
-from ckaprep.grading.context import GradingContext
 from ckaprep.cluster.labels import matches, parse_selector, selector_string
+from ckaprep.grading.context import GradingContext
 
 
 @dataclass(frozen=True)
@@ -47,13 +47,17 @@ def check_kind(name: str, *, settles=False):
 
     def register(func):
         KINDS[name] = CheckKind(
-            name, func, fields.required, fields.optional, settles,
-            (func.__doc__ or "").strip().splitlines()[0], fields.choices,
-        )  # fmt: skip
+            name,
+            func,
+            fields.required,
+            fields.optional,
+            settles,
+            (func.__doc__ or "").strip().splitlines()[0],
+            fields.choices,
+        )
         return func
 
     return register
-
 
 
 def names_of(objs: list[dict]) -> list[str]:
@@ -168,14 +172,13 @@ def describe_target(target) -> str:
 # selector that names one picks today's Pods and none (or one) of those made later.
 PINNING_LABELS = {
     "pod-template-hash": "the Deployment controller gives only the Pods of one ReplicaSet, "
-                         "those of one version of the pod template",
-    "controller-revision-hash": "the StatefulSet controller gives only the Pods of one revision "
-                                "of its pod template",
+    "those of one version of the pod template",
+    "controller-revision-hash": "the StatefulSet controller gives only the Pods of one revision of its pod template",
     "statefulset.kubernetes.io/pod-name": "the StatefulSet controller gives one Pod alone",
     "apps.kubernetes.io/pod-index": "the StatefulSet controller gives one Pod alone",
     "topology.kubernetes.io/zone": "the API server copies onto a Pod from the Node it is placed on",
     "topology.kubernetes.io/region": "the API server copies onto a Pod from the Node it is placed on",
-}  # fmt: skip
+}
 
 
 def pinning_labels(selector: dict, asked: dict) -> list[tuple[str, str]]:
@@ -210,8 +213,11 @@ def why_pinned(ctx: GradingContext, label: tuple[str, str], pods: list[dict], na
         f"{w['kind']} {w['metadata']['name']}: {selector_string(template_labels(w))}"
         for w in workloads_of(ctx, pods, namespace)
     )
-    instead = (f"Select on the labels of the pod template instead ({shown})." if shown
-               else "Select on the labels the backend Pods share instead.")  # fmt: skip
+    instead = (
+        f"Select on the labels of the pod template instead ({shown})."
+        if shown
+        else "Select on the labels the backend Pods share instead."
+    )
     said = f"The selector includes {key}={value}, a label {PINNING_LABELS[key]}."
     if key in ("pod-template-hash", "controller-revision-hash"):
         said += (
@@ -230,4 +236,3 @@ def why_pinned(ctx: GradingContext, label: tuple[str, str], pods: list[dict], na
     else:
         said += " The Service sends everything to that one Pod, and none to the others."
     return f"{said} {instead}"
-

@@ -6,9 +6,10 @@ import hashlib
 import json
 import re
 
+from ckaprep.cluster.images import normalized_image, same_image
 from ckaprep.grading.checks.base import NODE_TOPOLOGY_LABELS, Outcome, check_kind, identity_labels, is_terminating
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.cluster.images import normalized_image, same_image
+
 
 def fingerprint(obj: dict) -> str:
     """A hash of what a learner must not change in a Deployment: labels, selector, pod template."""
@@ -44,7 +45,9 @@ def deployment_unchanged(ctx: GradingContext, spec: dict) -> Outcome:
     if recorded is None:
         raise Fail(expected, "no record of the Deployment at start", "Run `ckaprep reset` and start again.")
     if fingerprint(deployment) != recorded:
-        raise Fail(expected, "the Deployment was changed", "The task is to fix the Service and leave the Deployment as it was.")
+        raise Fail(
+            expected, "the Deployment was changed", "The task is to fix the Service and leave the Deployment as it was."
+        )
     return Outcome(expected, "unchanged")
 
 
@@ -97,23 +100,29 @@ def _probe_problem(container: dict, path: str, port: int) -> tuple[str, str] | N
     probe = container["readinessProbe"]
     words = _probe_words(probe)
     if "httpGet" not in probe:
-        return (f"the readinessProbe is {words}",
-                f"The server reports its readiness at {path}; only an HTTP GET of that path asks it. "
-                f"{'A command that always succeeds' if 'exec' in probe else 'Another kind of probe'} can call "
-                "a Pod Ready that cannot serve yet.")  # fmt: skip
+        return (
+            f"the readinessProbe is {words}",
+            f"The server reports its readiness at {path}; only an HTTP GET of that path asks it. "
+            f"{'A command that always succeeds' if 'exec' in probe else 'Another kind of probe'} can call "
+            "a Pod Ready that cannot serve yet.",
+        )
     get = probe["httpGet"] or {}
     asked = get.get("port")
     named = {p.get("name"): p.get("containerPort") for p in container.get("ports") or [] if p.get("name")}
     number = named.get(asked) if isinstance(asked, str) and not asked.isdigit() else int(asked) if asked else None
     if isinstance(asked, str) and not asked.isdigit() and number is None:
-        return (f"the readinessProbe asks port {asked!r}, which names no port of the container",
-                f"Name the port in the container's ports, or give the number {port}.")
+        return (
+            f"the readinessProbe asks port {asked!r}, which names no port of the container",
+            f"Name the port in the container's ports, or give the number {port}.",
+        )
     if number != port:
         return (f"the readinessProbe is {words}", f"The web server listens on port {port}; the probe must ask there.")
     if (get.get("path") or "/") != path:
-        return (f"the readinessProbe is {words}",
-                f"The server reports its readiness at {path}; another path may answer while the Pod cannot "
-                "serve yet (a page at / is there from the start).")  # fmt: skip
+        return (
+            f"the readinessProbe is {words}",
+            f"The server reports its readiness at {path}; another path may answer while the Pod cannot "
+            "serve yet (a page at / is there from the start).",
+        )
     return None
 
 
@@ -171,9 +180,8 @@ def pod_labels_kept(ctx: GradingContext, spec: dict) -> Outcome:
     relabelled = [p for p in pods if identity_labels(p) not in allowed]
     if relabelled:
         first = relabelled[0]
-        found = (
-            f"Pod {first['metadata']['name']} was relabelled by hand: "
-            + "; ".join(_label_changes(identity_labels(first), given))
+        found = f"Pod {first['metadata']['name']} was relabelled by hand: " + "; ".join(
+            _label_changes(identity_labels(first), given)
         )
         if len(relabelled) > 1:
             found += f" (and {len(relabelled) - 1} more Pod(s) of {name})"
@@ -340,7 +348,7 @@ def differences(old, new, path: tuple = ()) -> list[tuple[tuple, object, object]
 
 
 def parse_path(text: str) -> tuple:
-    """"spec.ports[*].targetPort" -> ("spec", "ports", "[*]", "targetPort")."""
+    """ "spec.ports[*].targetPort" -> ("spec", "ports", "[*]", "targetPort")."""
     return tuple(p for p in re.split(r"\.|(\[[^\]]*\])", text) if p)
 
 

@@ -7,11 +7,11 @@ the cluster domain that pod's resolv.conf names, so a lab with another domain gr
 
 from __future__ import annotations
 
+from ckaprep.cluster.labels import matches, parse_selector, selector_string
+from ckaprep.cluster.waiting import pod_is_ready
 from ckaprep.grading.checks.base import Outcome, backend_pods, check_kind, identity_labels, labels_of, live_pods
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.grading.dns_probes import ERROR, NXDOMAIN, OK, DnsAnswer, dashed, plain
-from ckaprep.cluster.labels import matches, parse_selector, selector_string
-from ckaprep.cluster.waiting import pod_is_ready
 
 TTL_NOTE = "cluster DNS may still hold an older answer for up to 30 s (its TTL)"
 RECREATE = "clusterIP cannot be changed in place: delete the Service and create it again"
@@ -27,10 +27,12 @@ def _ip(pod: dict) -> str | None:
 
 def _statefulset_pods(ctx: GradingContext, name: str, namespace: str) -> list[dict]:
     owned = [
-        p for p in live_pods(ctx, namespace)
-        if any(o.get("kind") == "StatefulSet" and o.get("name") == name
-               for o in p["metadata"].get("ownerReferences") or [])
-    ]  # fmt: skip
+        p
+        for p in live_pods(ctx, namespace)
+        if any(
+            o.get("kind") == "StatefulSet" and o.get("name") == name for o in p["metadata"].get("ownerReferences") or []
+        )
+    ]
     return sorted(owned, key=lambda p: p["metadata"]["name"])
 
 
@@ -137,8 +139,9 @@ def _lookup_trouble(answer: DnsAnswer) -> str:
     return ""
 
 
-def _why_not_ready_pods(ctx: GradingContext, spec: dict, service: dict, answer: DnsAnswer,
-                        ready: set[str], ns: str) -> str:  # fmt: skip
+def _why_not_ready_pods(
+    ctx: GradingContext, spec: dict, service: dict, answer: DnsAnswer, ready: set[str], ns: str
+) -> str:
     if trouble := _lookup_trouble(answer):
         return trouble
     got = set(answer.addresses)
@@ -208,9 +211,10 @@ def dns_pod_names(ctx: GradingContext, spec: dict) -> Outcome:
     names = [f"{(p['spec'].get('hostname') or p['metadata']['name'])}.{service_name}.{ns}.svc.{domain}" for p in pods]
     answers = ctx.dns_lookup_many([("A", n) for n in names])
     unresolved = [
-        f"{n} → {a.cause}" for n, a, p in zip(names, answers, pods)
+        f"{n} → {a.cause}"
+        for n, a, p in zip(names, answers, pods)
         if not (a.status == OK and list(a.addresses) == [_ip(p)])
-    ]  # fmt: skip
+    ]
     if unresolved:
         raise Fail(expected, "; ".join(unresolved), _why_no_pod_names(ctx, spec, service, pods, answers))
     urls = [f"http://{n}:{port}/" for n in names]
@@ -231,8 +235,9 @@ def dns_pod_names(ctx: GradingContext, spec: dict) -> Outcome:
     return Outcome(expected, f"{len(names)} names resolve to their Pods and answer ({shown})")
 
 
-def _why_no_pod_names(ctx: GradingContext, spec: dict, service: dict, pods: list[dict],
-                      answers: list[DnsAnswer]) -> str:  # fmt: skip
+def _why_no_pod_names(
+    ctx: GradingContext, spec: dict, service: dict, pods: list[dict], answers: list[DnsAnswer]
+) -> str:
     trouble = next((t for a in answers if (t := _lookup_trouble(a))), "")
     if trouble:
         return trouble
@@ -281,7 +286,9 @@ def dns_answer(ctx: GradingContext, spec: dict) -> Outcome:
         raise Fail(expected, f"no ConfigMap {spec['configmap']!r} in namespace {ns}")
     data = cm.get("data") or {}
     if key not in data:
-        raise Fail(expected, f"no key {key!r} in ConfigMap {spec['configmap']} (keys: {', '.join(sorted(data)) or 'none'})")
+        raise Fail(
+            expected, f"no key {key!r} in ConfigMap {spec['configmap']} (keys: {', '.join(sorted(data)) or 'none'})"
+        )
     value = str(data[key]).strip()
     want, served = _served(ctx, spec, ns)
     expected = f"{key} = {want} ({asked}, as DNS serves it: {served})"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ckaprep.cluster.labels import matches
+from ckaprep.cluster.waiting import pod_is_ready
 from ckaprep.grading.checks.base import (
     Outcome,
     backend_pods,
@@ -13,9 +15,8 @@ from ckaprep.grading.checks.base import (
     names_of,
     protocol_mismatch,
 )
-from ckaprep.cluster.labels import matches
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.cluster.waiting import pod_is_ready
+
 
 def _slices(ctx: GradingContext, service: str, namespace: str | None) -> list[dict]:
     return ctx.list("EndpointSlice", namespace, f"kubernetes.io/service-name={service}")
@@ -115,8 +116,7 @@ def manual_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
         if want_ip not in ips:
             stale = ", ".join(sorted(ips)) or "no addresses"
             problems.append(
-                f"{source} lists {stale}, not the server's current IP {want_ip}"
-                + (" (a stale IP?)" if ips else "")
+                f"{source} lists {stale}, not the server's current IP {want_ip}" + (" (a stale IP?)" if ips else "")
             )
             continue
         matching = [p for p in ports if p.get("port") == want_port]
@@ -127,7 +127,8 @@ def manual_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
         if want_name is not None and not any(p.get("name") == want_name for p in matching):
             got_names = [p.get("name") for p in matching]
             described = (
-                "leaves its port unnamed" if not any(got_names)
+                "leaves its port unnamed"
+                if not any(got_names)
                 else f"names its port {', '.join(repr(n) for n in got_names if n)}"
             )
             problems.append(f"{source} {described}; it must match the Service port name {want_name!r}")
@@ -137,9 +138,7 @@ def manual_endpoints(ctx: GradingContext, spec: dict) -> Outcome:
 
 
 def _is_manual_slice(item: dict) -> bool:
-    return labels_of(item).get("endpointslice.kubernetes.io/managed-by") != (
-        "endpointslice-controller.k8s.io"
-    )
+    return labels_of(item).get("endpointslice.kubernetes.io/managed-by") != ("endpointslice-controller.k8s.io")
 
 
 def manual_endpoint_sets(ctx: GradingContext, service: str, ns: str | None):
@@ -159,8 +158,6 @@ def manual_endpoint_sets(ctx: GradingContext, service: str, ns: str | None):
     return found
 
 
-
-
 @check_kind("pods_ready", settles=True)
 def pods_ready(ctx: GradingContext, spec: dict) -> Outcome:
     """The backend pods are Ready, so they receive traffic."""
@@ -172,7 +169,9 @@ def pods_ready(ctx: GradingContext, spec: dict) -> Outcome:
         return Outcome(expected, found)
     probes = {
         json.dumps(c.get("readinessProbe"), sort_keys=True)
-        for p in pods for c in p["spec"].get("containers") or [] if c.get("readinessProbe")
+        for p in pods
+        for c in p["spec"].get("containers") or []
+        if c.get("readinessProbe")
     }
     message = "A pod that is not Ready is kept out of the Service's endpoints, so it gets no traffic."
     if probes and len(ready) < len(pods):

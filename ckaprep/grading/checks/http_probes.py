@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from ckaprep.catalogue.templating import env_name
+from ckaprep.cluster.labels import matches, parse_selector, selector_string
+from ckaprep.cluster.waiting import pod_is_ready
 from ckaprep.grading.checks.base import (
     PROBE_ADVISORS,
     Outcome,
@@ -21,9 +24,6 @@ from ckaprep.grading.checks.base import (
 )
 from ckaprep.grading.checks.endpoints import manual_endpoint_sets
 from ckaprep.grading.context import Fail, GradingContext, Placement
-from ckaprep.cluster.labels import matches, parse_selector, selector_string
-from ckaprep.catalogue.templating import env_name
-from ckaprep.cluster.waiting import pod_is_ready
 
 # How a report says what each `via` asked for, in the learner's words.
 PROBE_VIA_WORDS = {
@@ -56,8 +56,8 @@ def _port_entries(service: dict, wanted: list | None) -> list[dict]:
         return ports
     chosen = []
     for item in wanted:
-        entry = find_service_port(service, name=item) if isinstance(item, str) else (
-            find_service_port(service, port=item)
+        entry = (
+            find_service_port(service, name=item) if isinstance(item, str) else (find_service_port(service, port=item))
         )
         if entry is None:
             listing = ", ".join(port_label(p) for p in ports) or "none"
@@ -85,7 +85,9 @@ def _judge_probe(result, backends: set[str], expect_body: str | None) -> str | N
         return f"{result.url}: answered by {result.answered_by or 'an empty page'!r}, not a backend pod"
     if expect_body is not None and expect_body not in result.body:
         reply = " ".join(result.body.split())[:60]
-        return f"{result.url}: reached the wrong port of {result.answered_by} (reply {reply!r}, expected {expect_body!r})"
+        return (
+            f"{result.url}: reached the wrong port of {result.answered_by} (reply {reply!r}, expected {expect_body!r})"
+        )
     return None
 
 
@@ -112,8 +114,10 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
         for node in nodes:
             batch = ctx.curl_many(urls, source_ns, placement=Placement.of({}, node))
             results += batch
-            verdicts += [f"from node {node}: {v}" if v else None
-                         for v in (_judge_probe(r, backends, spec.get("expect_body")) for r in batch)]  # fmt: skip
+            verdicts += [
+                f"from node {node}: {v}" if v else None
+                for v in (_judge_probe(r, backends, spec.get("expect_body")) for r in batch)
+            ]
     else:
         results = ctx.curl_many(urls, source_ns)
         verdicts = [_judge_probe(r, backends, spec.get("expect_body")) for r in results]
@@ -144,18 +148,28 @@ def http_probe(ctx: GradingContext, spec: dict) -> Outcome:
     name = service["metadata"]["name"]
     if spec.get("through_selector") and not selector:
         # It answers today, from endpoints someone wrote; the next Pod replacement breaks it.
-        raise Fail(expected, f"{answered}, but Service {name} has no selector",
-                   f"Its endpoints were written by hand: they go stale as soon as the Pods are replaced. "
-                   f"Give Service {name} a selector that picks the Pods, and let the control plane keep "
-                   "the endpoints.")  # fmt: skip
+        raise Fail(
+            expected,
+            f"{answered}, but Service {name} has no selector",
+            f"Its endpoints were written by hand: they go stale as soon as the Pods are replaced. "
+            f"Give Service {name} a selector that picks the Pods, and let the control plane keep "
+            "the endpoints.",
+        )
     asked = parse_selector(spec.get("backends") or "")
     pinned = pinning_labels(selector, asked) if spec.get("through_selector") else []
     if pinned:
         # It answers today, from the Pods of one ReplicaSet (or one Pod); the next rollout breaks it.
         key, value = pinned[0]
-        raise Fail(expected, f"{answered}, but Service {name}'s selector names {key}={value}",
-                   why_pinned(ctx, pinned[0], backend_pods(ctx, spec) if spec.get("backends") else [],
-                              service["metadata"]["namespace"]))  # fmt: skip
+        raise Fail(
+            expected,
+            f"{answered}, but Service {name}'s selector names {key}={value}",
+            why_pinned(
+                ctx,
+                pinned[0],
+                backend_pods(ctx, spec) if spec.get("backends") else [],
+                service["metadata"]["namespace"],
+            ),
+        )
     return Outcome(expected, answered)
 
 
@@ -169,8 +183,10 @@ def _via_words(spec: dict, service: dict) -> str:
     """How the report says what the probe asked for, in the task's words."""
     if spec["via"] == "configmap" and spec.get("holds") == "address":
         key = spec["key"]
-        return (f"for curl http://<{key}>:{_configmap_port(spec, service)}, {key} being the address "
-                f"in ConfigMap {spec['configmap']}")  # fmt: skip
+        return (
+            f"for curl http://<{key}>:{_configmap_port(spec, service)}, {key} being the address "
+            f"in ConfigMap {spec['configmap']}"
+        )
     return PROBE_VIA_WORDS[spec["via"]]
 
 
@@ -180,8 +196,11 @@ def _probe_urls(ctx: GradingContext, spec: dict, service: dict, source_ns: str) 
         cm = ctx.get("ConfigMap", spec["configmap"], source_ns)
         value = ((cm or {}).get("data") or {}).get(spec["key"])
         if not value:
-            what = (f"the address of Service {service['metadata']['name']} (just the address, no port "
-                    "and no scheme)") if spec.get("holds") == "address" else "a URL"  # fmt: skip
+            what = (
+                (f"the address of Service {service['metadata']['name']} (just the address, no port and no scheme)")
+                if spec.get("holds") == "address"
+                else "a URL"
+            )
             raise Fail(
                 f"ConfigMap {spec['configmap']} key {spec['key']!r} holds {what}",
                 "ConfigMap missing" if cm is None else f"key {spec['key']!r} missing or empty",
@@ -333,8 +352,12 @@ def service_diagnosis(ctx: GradingContext, service: dict, failed) -> str:
                 f"Service {name}'s targetPort {target!r} names no container port of the pods it "
                 "selects, so they get no traffic on it."
             )
-        declared = {e.get("containerPort") for p in pods for c in p["spec"].get("containers") or []
-                    for e in c.get("ports") or []}  # fmt: skip
+        declared = {
+            e.get("containerPort")
+            for p in pods
+            for c in p["spec"].get("containers") or []
+            for e in c.get("ports") or []
+        }
         if isinstance(target, int) and declared and target not in declared:
             listing = ", ".join(str(d) for d in sorted(declared, key=str))
             return (
@@ -372,8 +395,9 @@ def _selectorless_diagnosis(ctx: GradingContext, service: dict) -> str:
                     f"Service {name} has no selector, so its endpoints are what was written by hand: "
                     f"{source} points at {ip} (port {shown}), and no Pod has that address now. {fix}"
                 )
-            declared = {e.get("containerPort") for c in pod["spec"].get("containers") or []
-                        for e in c.get("ports") or []}  # fmt: skip
+            declared = {
+                e.get("containerPort") for c in pod["spec"].get("containers") or [] for e in c.get("ports") or []
+            }
             wrong = [n for n in numbers if declared and n not in declared]
             if wrong:
                 listing = ", ".join(str(d) for d in sorted(declared, key=str))
@@ -393,10 +417,7 @@ def _not_ready_reason(pod: dict) -> str:
             detail = f" ({waiting['message']})" if waiting.get("message") else ""
             return f"{pod['metadata']['name']} is waiting: {waiting['reason']}{detail}."
     if status.get("phase") == "Running":
-        return (
-            f"{pod['metadata']['name']} runs, but its readiness probe fails "
-            "(kubectl describe pod shows why)."
-        )
+        return f"{pod['metadata']['name']} runs, but its readiness probe fails (kubectl describe pod shows why)."
     return f"{pod['metadata']['name']} is {status.get('phase') or 'not started'}."
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ckaprep.cluster.labels import selector_string
+from ckaprep.cluster.service_range import service_range
 from ckaprep.grading.checks.base import (
     Outcome,
     backend_pods,
@@ -15,8 +17,6 @@ from ckaprep.grading.checks.base import (
 )
 from ckaprep.grading.checks.http_probes import _judge_probe
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.cluster.labels import selector_string
-from ckaprep.cluster.service_range import service_range
 
 # -- ExternalName ------------------------------------------------------------------------
 
@@ -178,9 +178,11 @@ def _why_no_udp_answer(ctx: GradingContext, service: dict, port: int, pods: list
     target = udp.get("targetPort", port)
     listening = {
         (e.get("name"), e.get("containerPort"))
-        for p in pods for c in p["spec"].get("containers") or [] for e in c.get("ports") or []
+        for p in pods
+        for c in p["spec"].get("containers") or []
+        for e in c.get("ports") or []
         if e.get("protocol", "TCP") == "UDP"
-    }  # fmt: skip
+    }
     if pods and not any(target in (name, number) for name, number in listening):
         shown = ", ".join(sorted(f"{n} ({name})" if name else str(n) for name, n in listening)) or "none"
         mismatch = protocol_mismatch(pods, target, "UDP") if isinstance(target, str) else ""
@@ -218,10 +220,7 @@ def static_cluster_ip(ctx: GradingContext, spec: dict) -> Outcome:
     elif got_offset == offset - 1:
         why = f"That is {offset - 1} above the base, one short. {recreate}"
     else:
-        why = (
-            "Without spec.clusterIP Kubernetes picks a free address itself. "
-            f"{recreate}"
-        )
+        why = f"Without spec.clusterIP Kubernetes picks a free address itself. {recreate}"
     raise Fail(expected, f"clusterIP {got}", why)
 
 
@@ -244,8 +243,9 @@ def service_cidr_answer(ctx: GradingContext, spec: dict) -> Outcome:
     try:
         loose = ipaddress.ip_network(value, strict=False)
     except ValueError:
-        raise Fail(expected, repr(value), f"The answer is a range in CIDR notation, such as 10.0.0.0/16. {where}") \
-            from None
+        raise Fail(
+            expected, repr(value), f"The answer is a range in CIDR notation, such as 10.0.0.0/16. {where}"
+        ) from None
     if "/" not in value:
         why = f"{value} is an address; a range also needs its prefix length (/16, /12 …). {where}"
         raise Fail(expected, repr(value), why)

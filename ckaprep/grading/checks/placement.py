@@ -15,12 +15,18 @@ from collections import Counter
 
 from ckaprep.cluster import netpol
 from ckaprep.cluster.labels import parse_selector, selector_string
+from ckaprep.cluster.waiting import pod_is_ready
 from ckaprep.grading.checks.base import (
-    PROBE_ADVISORS, Outcome, check_kind, find_service_port, labels_of, live_pods, port_label,
-)  # fmt: skip
+    PROBE_ADVISORS,
+    Outcome,
+    check_kind,
+    find_service_port,
+    labels_of,
+    live_pods,
+    port_label,
+)
 from ckaprep.grading.checks.http_probes import service_diagnosis  # the same advice as http_probe
 from ckaprep.grading.context import Fail, GradingContext, Placement
-from ckaprep.cluster.waiting import pod_is_ready
 
 BLOCKED_TIMEOUT_S = 3  # per try of a connection that must be refused: curl connects for 2 s at most
 BLOCKED_TRIES = 2
@@ -94,8 +100,11 @@ def _require_port(service: dict, port) -> dict:
     entry = find_service_port(service, port=port)
     if entry is None:
         listing = ", ".join(port_label(p) for p in service["spec"].get("ports") or []) or "none"
-        raise Fail(f"Service {service['metadata']['name']} has port {port}",
-                   f"no such port (its ports: {listing})", "The task names this port, and clients use it.")  # fmt: skip
+        raise Fail(
+            f"Service {service['metadata']['name']} has port {port}",
+            f"no such port (its ports: {listing})",
+            "The task names this port, and clients use it.",
+        )
     return entry
 
 
@@ -115,8 +124,11 @@ def _placements(ctx: GradingContext, spec: dict) -> list[Placement | None]:
     if spec.get("from_each_node"):
         nodes = [n["metadata"]["name"] for n in ctx.nodes()]
         if not nodes:
-            raise Fail("a client on each node", "no node a Pod can be placed on",
-                       "Every node is cordoned or tainted NoSchedule.")  # fmt: skip
+            raise Fail(
+                "a client on each node",
+                "no node a Pod can be placed on",
+                "Every node is cordoned or tainted NoSchedule.",
+            )
         return [Placement.of(labels, n) for n in nodes]
     return [Placement.of(labels)] if labels else [None]
 
@@ -153,26 +165,33 @@ def traffic_probe(ctx: GradingContext, spec: dict) -> Outcome:
         _require_port(service, spec["port"])
         what = f"Service {service['metadata']['name']} on port {spec['port']}"
         if expect == "blocked" and not _ready_backends(ctx, service):
-            raise Fail(f"{what} refuses the client", f"Service {spec['service']} has no ready endpoints",
-                       "A refusal proves nothing while nothing could answer: the Service's Pods must be "
-                       "Ready and selected.")  # fmt: skip
+            raise Fail(
+                f"{what} refuses the client",
+                f"Service {spec['service']} has no ready endpoints",
+                "A refusal proves nothing while nothing could answer: the Service's Pods must be Ready and selected.",
+            )
     else:
         pod = ctx.get("Pod", spec["pod"], target_ns)
         what = f"Pod {spec['pod']} on port {spec['port']}"
         if pod is None or not pod_is_ready(pod):
-            raise Fail(f"{what} is reachable as the task says", f"Pod {spec['pod']} is missing or not Ready",
-                       "The Pod must run and be Ready before its traffic can be judged.")  # fmt: skip
+            raise Fail(
+                f"{what} is reachable as the task says",
+                f"Pod {spec['pod']} is missing or not Ready",
+                "The Pod must run and be Ready before its traffic can be judged.",
+            )
     backends = set()
     if spec.get("backends"):
         wanted = parse_selector(spec["backends"])
-        backends = {p["metadata"]["name"] for p in live_pods(ctx, target_ns)
-                    if all(labels_of(p).get(k) == v for k, v in wanted.items())}  # fmt: skip
+        backends = {
+            p["metadata"]["name"]
+            for p in live_pods(ctx, target_ns)
+            if all(labels_of(p).get(k) == v for k, v in wanted.items())
+        }
     clients = " and ".join(_client_words(p, source_ns) for p in placements)
     if expect == "pass":
         expected = f"{clients} {'each ' if len(placements) > 1 else ''}reaches {what}"
     else:
-        expected = (f"{clients} gets no answer from {what} "
-                    f"({BLOCKED_TRIES} tries, {BLOCKED_TIMEOUT_S} s each)")  # fmt: skip
+        expected = f"{clients} gets no answer from {what} ({BLOCKED_TRIES} tries, {BLOCKED_TIMEOUT_S} s each)"
     problems, seen = [], []
     for placement in placements:
         url = _url(ctx, spec, service, pod, source_ns, placement)
@@ -253,24 +272,35 @@ def _why(ctx, spec, expect, service, pod, source_ns, problem) -> str:
     out = netpol.egress(policies, client, _peer(ctx, destination), int(port))
     into = netpol.ingress(policies, client, _peer(ctx, destination), int(port))
     name = destination["metadata"]["name"]
-    hop = (f"Policies judge the connection after kube-proxy has sent it to a Pod: {name}, "
-           f"port {port}.") if service is not None else ""  # fmt: skip
+    hop = (
+        (f"Policies judge the connection after kube-proxy has sent it to a Pod: {name}, port {port}.")
+        if service is not None
+        else ""
+    )
     if expect == "pass":
         if not out.allowed:
-            return (f"The client ({shown}) is selected for egress by {', '.join(out.isolating)}, and no "
-                    f"egress rule allows it to {name} on port {port}. {hop}").strip()
+            return (
+                f"The client ({shown}) is selected for egress by {', '.join(out.isolating)}, and no "
+                f"egress rule allows it to {name} on port {port}. {hop}"
+            ).strip()
         if not into.allowed:
-            return (f"{name} is selected for ingress by {', '.join(into.isolating)}, and no ingress rule "
-                    f"allows a client labelled {shown} on port {port}. {hop}").strip()
+            return (
+                f"{name} is selected for ingress by {', '.join(into.isolating)}, and no ingress rule "
+                f"allows a client labelled {shown} on port {port}. {hop}"
+            ).strip()
         diagnosis = service_diagnosis(ctx, service, [result]) if service is not None and result is not None else ""
         return diagnosis or f"The policies allow this connection, yet it failed: {_cause(result)}."
     reasons = []
     if out.isolating:  # the client's own egress policies let it out: they are what to narrow
-        reasons.append(f"its egress to {name} on port {port} is allowed by {', '.join(out.allowing)}"
-                       + _too_wide(policies, out.allowing, "egress"))  # fmt: skip
+        reasons.append(
+            f"its egress to {name} on port {port} is allowed by {', '.join(out.allowing)}"
+            + _too_wide(policies, out.allowing, "egress")
+        )
     if into.isolating:
-        reasons.append(f"ingress to {name} is allowed by {', '.join(into.allowing)}"
-                       + _too_wide(policies, into.allowing, "ingress"))  # fmt: skip
+        reasons.append(
+            f"ingress to {name} is allowed by {', '.join(into.allowing)}"
+            + _too_wide(policies, into.allowing, "ingress")
+        )
     elif not out.isolating:
         reasons.append(f"no NetworkPolicy selects the client for egress, nor {name} for ingress")
     else:
@@ -297,12 +327,17 @@ def _why_dns(ctx, client: netpol.Peer, shown: str, expect: str, protocol: str) -
     policies = _policies(ctx, client.namespace)
     dns_pod = _dns_peer(ctx)
     verdict = netpol.egress(policies, client, dns_pod, 53, protocol)
-    effect = ("every name lookup goes unanswered" if protocol == "UDP" else
-              "a lookup whose answer is too large for UDP, retried over TCP, goes unanswered")  # fmt: skip
+    effect = (
+        "every name lookup goes unanswered"
+        if protocol == "UDP"
+        else "a lookup whose answer is too large for UDP, retried over TCP, goes unanswered"
+    )
     if expect == "pass" and not verdict.allowed:
-        return (f"The client ({shown}) is selected for egress by {', '.join(verdict.isolating)}, and no "
-                f"rule allows {protocol} port 53 to the cluster DNS Pods ({selector_string(DNS_POD_LABELS)} "
-                f"in {DNS_NAMESPACE}): {effect}.")  # fmt: skip
+        return (
+            f"The client ({shown}) is selected for egress by {', '.join(verdict.isolating)}, and no "
+            f"rule allows {protocol} port 53 to the cluster DNS Pods ({selector_string(DNS_POD_LABELS)} "
+            f"in {DNS_NAMESPACE}): {effect}."
+        )
     if expect == "pass":
         return ""
     return f"Egress to the DNS server over {protocol} is allowed, and the task says it must not be."
@@ -310,10 +345,11 @@ def _why_dns(ctx, client: netpol.Peer, shown: str, expect: str, protocol: str) -
 
 def _dns_peer(ctx: GradingContext) -> netpol.Peer:
     return netpol.Peer(
-        DNS_NAMESPACE, dict(DNS_POD_LABELS),
+        DNS_NAMESPACE,
+        dict(DNS_POD_LABELS),
         {netpol.NAMESPACE_NAME_LABEL: DNS_NAMESPACE},
         named_ports={("dns", "UDP"): 53, ("dns-tcp", "TCP"): 53, ("metrics", "TCP"): 9153},
-    )  # fmt: skip
+    )
 
 
 # -- the policy objects ---------------------------------------------------------------------------
@@ -328,8 +364,10 @@ def policy_allows_port(ctx: GradingContext, spec: dict) -> Outcome:
     labels = _labels(spec)
     wanted = parse_selector(spec["backends"])
     pods = [p for p in live_pods(ctx, ns) if all(labels_of(p).get(k) == v for k, v in wanted.items())]
-    expected = (f"an ingress rule lets Pods labelled {spec['from_labels']} into the {spec['backends']} Pods "
-                f"on port {port} (the Pods' port)")  # fmt: skip
+    expected = (
+        f"an ingress rule lets Pods labelled {spec['from_labels']} into the {spec['backends']} Pods "
+        f"on port {port} (the Pods' port)"
+    )
     if not pods:
         raise Fail(expected, f"no Pod labelled {spec['backends']}", "The backend Pods must exist to be judged.")
     client = _virtual_peer(ctx, source_ns, labels)
@@ -339,9 +377,12 @@ def policy_allows_port(ctx: GradingContext, spec: dict) -> Outcome:
     if verdict.isolating and verdict.allowing:
         return Outcome(expected, f"allowed by {', '.join(verdict.allowing)}")
     if not verdict.isolating:
-        raise Fail(expected, f"no NetworkPolicy selects the {spec['backends']} Pods for ingress",
-                   "Without a policy that selects them the Pods take traffic from everyone; the task "
-                   "keeps them isolated and lets only the named clients in.")  # fmt: skip
+        raise Fail(
+            expected,
+            f"no NetworkPolicy selects the {spec['backends']} Pods for ingress",
+            "Without a policy that selects them the Pods take traffic from everyone; the task "
+            "keeps them isolated and lets only the named clients in.",
+        )
     on_service_port = netpol.ingress(policies, client, backend, service_port, protocol)
     if port != service_port and on_service_port.allowing:
         raise Fail(
@@ -351,8 +392,11 @@ def policy_allows_port(ctx: GradingContext, spec: dict) -> Outcome:
             f"port {service_port} to a Pod and its port {port}: the rule must name {port} (the "
             f"targetPort), or the container port's name.",
         )
-    raise Fail(expected, f"no rule of {', '.join(verdict.isolating)} allows it",
-               f"Add an ingress rule from Pods labelled {spec['from_labels']} on port {port}.")  # fmt: skip
+    raise Fail(
+        expected,
+        f"no rule of {', '.join(verdict.isolating)} allows it",
+        f"Add an ingress rule from Pods labelled {spec['from_labels']} on port {port}.",
+    )
 
 
 @check_kind("dns_egress_allowed")
@@ -363,22 +407,32 @@ def dns_egress_allowed(ctx: GradingContext, spec: dict) -> Outcome:
     shown = spec["client"]
     client = _virtual_peer(ctx, ns, parse_selector(shown))
     policies = _policies(ctx, ns)
-    expected = (f"Pods labelled {shown} may send DNS (UDP and TCP 53) to the cluster DNS Pods "
-                f"({selector_string(DNS_POD_LABELS)} in {DNS_NAMESPACE}) and to no other Pod")  # fmt: skip
+    expected = (
+        f"Pods labelled {shown} may send DNS (UDP and TCP 53) to the cluster DNS Pods "
+        f"({selector_string(DNS_POD_LABELS)} in {DNS_NAMESPACE}) and to no other Pod"
+    )
     dns = _dns_peer(ctx)
     udp = netpol.egress(policies, client, dns, 53, "UDP")
     tcp = netpol.egress(policies, client, dns, 53, "TCP")
     if not udp.isolating:
-        raise Fail(expected, f"no NetworkPolicy selects the Pods labelled {shown} for egress",
-                   "The client's egress must stay restricted; add DNS to its policy rather than "
-                   "removing the policy.")  # fmt: skip
+        raise Fail(
+            expected,
+            f"no NetworkPolicy selects the Pods labelled {shown} for egress",
+            "The client's egress must stay restricted; add DNS to its policy rather than removing the policy.",
+        )
     strangers = [
         netpol.Peer(ns, {"ckaprep.io/any": "pod"}, {netpol.NAMESPACE_NAME_LABEL: ns}),
         netpol.Peer(DNS_NAMESPACE, {"k8s-app": "not-dns"}, {netpol.NAMESPACE_NAME_LABEL: DNS_NAMESPACE}),
         netpol.Peer("ckaprep-elsewhere", {"k8s-app": "kube-dns"}, {netpol.NAMESPACE_NAME_LABEL: "ckaprep-elsewhere"}),
     ]
-    for stranger, words in zip(strangers, ("a Pod in its own namespace", f"another Pod in {DNS_NAMESPACE}",
-                                           f"a Pod labelled {selector_string(DNS_POD_LABELS)} in another namespace")):  # fmt: skip
+    for stranger, words in zip(
+        strangers,
+        (
+            "a Pod in its own namespace",
+            f"another Pod in {DNS_NAMESPACE}",
+            f"a Pod labelled {selector_string(DNS_POD_LABELS)} in another namespace",
+        ),
+    ):
         for protocol in ("UDP", "TCP"):
             wide = netpol.egress(policies, client, stranger, 53, protocol)
             if wide.allowing:
@@ -392,15 +446,23 @@ def dns_egress_allowed(ctx: GradingContext, spec: dict) -> Outcome:
     if udp.allowing and tcp.allowing:
         return Outcome(expected, f"UDP by {', '.join(udp.allowing)}, TCP by {', '.join(tcp.allowing)}")
     if udp.allowing:
-        raise Fail(expected, "UDP 53 allowed, TCP 53 not",
-                   "DNS also runs over TCP: an answer too large for UDP comes back truncated and is asked "
-                   "again over TCP. Allow port 53 with protocol TCP as well.")  # fmt: skip
+        raise Fail(
+            expected,
+            "UDP 53 allowed, TCP 53 not",
+            "DNS also runs over TCP: an answer too large for UDP comes back truncated and is asked "
+            "again over TCP. Allow port 53 with protocol TCP as well.",
+        )
     if tcp.allowing:
-        raise Fail(expected, "TCP 53 allowed, UDP 53 not",
-                   "A port without a protocol means TCP, but lookups go over UDP first: add port 53 "
-                   "with protocol UDP.")  # fmt: skip
-    raise Fail(expected, "neither UDP nor TCP port 53 is allowed to the cluster DNS Pods",
-               f"The egress policies ({', '.join(udp.isolating)}) allow no DNS, so no name resolves.")  # fmt: skip
+        raise Fail(
+            expected,
+            "TCP 53 allowed, UDP 53 not",
+            "A port without a protocol means TCP, but lookups go over UDP first: add port 53 with protocol UDP.",
+        )
+    raise Fail(
+        expected,
+        "neither UDP nor TCP port 53 is allowed to the cluster DNS Pods",
+        f"The egress policies ({', '.join(udp.isolating)}) allow no DNS, so no name resolves.",
+    )
 
 
 # -- which backend answers, per node ----------------------------------------------------------
@@ -420,16 +482,20 @@ def node_traffic(ctx: GradingContext, spec: dict) -> Outcome:
     expected = {
         "local": "from a client on every node, every answer comes from a backend on that node",
         "prefer-local": "from a client on every node, answers come from a backend on that node when "
-                        "it has one, and from another node's backend when it has none",
+        "it has one, and from another node's backend when it has none",
         "answered": "a client on every node is answered by a backend, wherever it runs",
     }[expect]
     if len(nodes) < 2:
-        raise Fail(expected, f"{len(nodes)} node(s) Pods can be placed on",
-                   "This needs a cluster with two schedulable nodes.")  # fmt: skip
+        raise Fail(
+            expected, f"{len(nodes)} node(s) Pods can be placed on", "This needs a cluster with two schedulable nodes."
+        )
     backends = _ready_backends(ctx, service)
     if not backends:
-        raise Fail(expected, f"Service {spec['service']} has no ready endpoints",
-                   "Its Pods must be Ready and selected before traffic can be judged.")  # fmt: skip
+        raise Fail(
+            expected,
+            f"Service {spec['service']} has no ready endpoints",
+            "Its Pods must be Ready and selected before traffic can be judged.",
+        )
     where = {p["metadata"]["name"]: _node_of(p) for p in backends}
     url = f"http://{service['spec'].get('clusterIP')}:{port}/"
     found, problems = [], []
@@ -444,16 +510,25 @@ def node_traffic(ctx: GradingContext, spec: dict) -> Outcome:
         found.append(line)
         if expect == "answered":
             if failed or not answers:
-                problems.append(f"{node}: {len(failed)} of {count} request(s) got no answer"
-                                + ("" if local else f", and {node} runs no backend of {spec['service']}"))
+                problems.append(
+                    f"{node}: {len(failed)} of {count} request(s) got no answer"
+                    + ("" if local else f", and {node} runs no backend of {spec['service']}")
+                )
             continue
         if local and (remote or failed):
-            problems.append(f"{node} has {len(local)} local backend(s), yet "
-                            + (f"{sum(remote.values())} of {count} answers came from another node"
-                               if remote else f"{len(failed)} request(s) failed"))  # fmt: skip
+            problems.append(
+                f"{node} has {len(local)} local backend(s), yet "
+                + (
+                    f"{sum(remote.values())} of {count} answers came from another node"
+                    if remote
+                    else f"{len(failed)} request(s) failed"
+                )
+            )
         elif not local and expect == "local":
-            problems.append(f"{node} runs no backend of {spec['service']}, so its clients "
-                            + ("are answered from another node" if answers else "get no answer"))  # fmt: skip
+            problems.append(
+                f"{node} runs no backend of {spec['service']}, so its clients "
+                + ("are answered from another node" if answers else "get no answer")
+            )
         elif not local and (failed or not answers):
             problems.append(f"{node} runs no backend, and its clients got no answer ({len(failed)} of {count} failed)")
     if problems:
@@ -468,18 +543,24 @@ def _why_node(service: dict, expect: str, problems: list[str]) -> str:
     first = problems[0]
     said = f"internalTrafficPolicy: {itp}" + (f", trafficDistribution: {dist}" if dist else "")
     if "answers came from another node" in first:
-        return (f"{first}. The Service has {said}: kube-proxy spreads each client's connections over "
-                "endpoints on every node.")  # fmt: skip
+        return (
+            f"{first}. The Service has {said}: kube-proxy spreads each client's connections over "
+            "endpoints on every node."
+        )
     if "get no answer" in first or "got no answer" in first or "request(s) got no answer" in first:
         if itp == "Local":
-            return (f"{first}. With internalTrafficPolicy: Local, kube-proxy sends a client's traffic only "
-                    "to endpoints on the client's own node and turns it away when there is none; it never "
-                    "falls back to another node." + (" A preference (trafficDistribution) falls back."
-                                                     if expect == "prefer-local" else ""))  # fmt: skip
+            return (
+                f"{first}. With internalTrafficPolicy: Local, kube-proxy sends a client's traffic only "
+                "to endpoints on the client's own node and turns it away when there is none; it never "
+                "falls back to another node."
+                + (" A preference (trafficDistribution) falls back." if expect == "prefer-local" else "")
+            )
         return f"{first}. The Service has {said}."
     if "answered from another node" in first:
-        return (f"{first}: every node needs a Ready backend of its own (with Local the traffic would be "
-                "turned away instead).")  # fmt: skip
+        return (
+            f"{first}: every node needs a Ready backend of its own (with Local the traffic would be "
+            "turned away instead)."
+        )
     return f"{first}. The Service has {said}."
 
 
@@ -495,17 +576,22 @@ def traffic_field(ctx: GradingContext, spec: dict) -> Outcome:
         return Outcome(expected, found)
     other = service["spec"]
     if field == "trafficDistribution" and got == "PreferClose":
-        why = ("PreferClose is the older name of PreferSameZone (same zone, not same node); the task "
-               f"asks for {want}.")  # fmt: skip
+        why = f"PreferClose is the older name of PreferSameZone (same zone, not same node); the task asks for {want}."
     elif field == "trafficDistribution" and other.get("internalTrafficPolicy") == "Local":
-        why = ("internalTrafficPolicy: Local is no preference: it turns away traffic from a node without a "
-               f"local backend. trafficDistribution: {want} prefers close backends and falls back.")  # fmt: skip
+        why = (
+            "internalTrafficPolicy: Local is no preference: it turns away traffic from a node without a "
+            f"local backend. trafficDistribution: {want} prefers close backends and falls back."
+        )
     elif field == "internalTrafficPolicy" and other.get("externalTrafficPolicy") == "Local":
-        why = ("externalTrafficPolicy governs traffic from outside the cluster (NodePort, LoadBalancer); "
-               "clients inside the cluster follow internalTrafficPolicy.")  # fmt: skip
+        why = (
+            "externalTrafficPolicy governs traffic from outside the cluster (NodePort, LoadBalancer); "
+            "clients inside the cluster follow internalTrafficPolicy."
+        )
     elif field == "internalTrafficPolicy" and other.get("trafficDistribution"):
-        why = (f"trafficDistribution: {other['trafficDistribution']} is a preference that falls back to "
-               "other nodes; the task asks for internalTrafficPolicy, which never does.")  # fmt: skip
+        why = (
+            f"trafficDistribution: {other['trafficDistribution']} is a preference that falls back to "
+            "other nodes; the task asks for internalTrafficPolicy, which never does."
+        )
     else:
         why = f"Set spec.{field}: {want} on Service {spec['service']}."
     raise Fail(expected, found, why)
@@ -518,8 +604,11 @@ def node_answer(ctx: GradingContext, spec: dict) -> Outcome:
     their names, separated by commas or spaces, in any order)."""
     ns = spec.get("namespace") or ctx.namespace
     wanted = parse_selector(spec["pods"])
-    pods = [p for p in live_pods(ctx, spec.get("pods_namespace") or ns)
-            if all(labels_of(p).get(k) == v for k, v in wanted.items())]  # fmt: skip
+    pods = [
+        p
+        for p in live_pods(ctx, spec.get("pods_namespace") or ns)
+        if all(labels_of(p).get(k) == v for k, v in wanted.items())
+    ]
     nodes = sorted({_node_of(p) for p in pods})
     expected = f"{spec['key']} = the node the {spec['pods']} Pods run on ({', '.join(nodes) or 'none'})"
     if not pods:
@@ -527,7 +616,7 @@ def node_answer(ctx: GradingContext, spec: dict) -> Outcome:
     cm = ctx.get("ConfigMap", spec["configmap"], ns)
     if cm is None:
         raise Fail(expected, f"no ConfigMap {spec['configmap']!r} in {ns}")
-    value = ((cm.get("data") or {}).get(spec["key"]))
+    value = (cm.get("data") or {}).get(spec["key"])
     if value is None:
         keys = ", ".join(sorted(cm.get("data") or {})) or "none"
         raise Fail(expected, f"no key {spec['key']!r} (keys: {keys})")
@@ -543,8 +632,10 @@ def node_answer(ctx: GradingContext, spec: dict) -> Outcome:
     elif any(v in ips for v in given):
         why = "That is a Pod's IP address; the task asks for the name of its node (kubectl get pods -o wide)."
     elif set(given) & all_nodes:
-        why = (f"That node does not run the {spec['pods']} Pods: they run on {', '.join(nodes)} "
-               "(kubectl get pods -o wide, column NODE).")  # fmt: skip
+        why = (
+            f"That node does not run the {spec['pods']} Pods: they run on {', '.join(nodes)} "
+            "(kubectl get pods -o wide, column NODE)."
+        )
     else:
         why = "That is no node of this cluster: read the NODE column of kubectl get pods -o wide."
     raise Fail(expected, repr(value.strip()), why)
@@ -574,22 +665,34 @@ def network_advice(ctx: GradingContext, service: dict, failed, source_ns: str) -
     name = backends[0]["metadata"]["name"]
     out = netpol.egress(policies, client, _peer(ctx, backends[0]), int(port))
     if not out.allowed:
-        return (f"NetworkPolicy {', '.join(out.isolating)} in {source_ns} limits the Pods' egress, and no rule "
-                f"lets them reach {name} on port {port} (the Pods' port, after kube-proxy).")  # fmt: skip
+        return (
+            f"NetworkPolicy {', '.join(out.isolating)} in {source_ns} limits the Pods' egress, and no rule "
+            f"lets them reach {name} on port {port} (the Pods' port, after kube-proxy)."
+        )
     into = netpol.ingress(policies, client, _peer(ctx, backends[0]), int(port))
     if not into.allowed:
         on_service_port = netpol.ingress(policies, client, _peer(ctx, backends[0]), int(entry["port"]))
-        said = (f" {', '.join(on_service_port.allowing)} names port {entry['port']}, the Service's port; a policy "
-                f"sees the Pods' port {port}.") if on_service_port.allowing and entry["port"] != port else ""  # fmt: skip
-        return (f"NetworkPolicy {', '.join(into.isolating)} selects {name} for ingress, and no rule lets this "
-                f"client in on port {port}.{said}")  # fmt: skip
+        said = (
+            (
+                f" {', '.join(on_service_port.allowing)} names port {entry['port']}, the Service's port; a policy "
+                f"sees the Pods' port {port}."
+            )
+            if on_service_port.allowing and entry["port"] != port
+            else ""
+        )
+        return (
+            f"NetworkPolicy {', '.join(into.isolating)} selects {name} for ingress, and no rule lets this "
+            f"client in on port {port}.{said}"
+        )
     nodes_with = {_node_of(p) for p in backends}
     bare = [n["metadata"]["name"] for n in ctx.nodes_if_readable() or [] if n["metadata"]["name"] not in nodes_with]
     if service["spec"].get("internalTrafficPolicy") == "Local" and bare:
         nodes = sorted({_node_of(p) for p in backends})
-        return (f"Service {service['metadata']['name']} has internalTrafficPolicy: Local, and its ready Pods run "
-                f"only on {', '.join(nodes)}: a client on another node has no local endpoint, and kube-proxy "
-                "turns its traffic away (refused or dropped) instead of sending it to another node.")  # fmt: skip
+        return (
+            f"Service {service['metadata']['name']} has internalTrafficPolicy: Local, and its ready Pods run "
+            f"only on {', '.join(nodes)}: a client on another node has no local endpoint, and kube-proxy "
+            "turns its traffic away (refused or dropped) instead of sending it to another node."
+        )
     return ""
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ckaprep.catalogue.templating import env_name
 from ckaprep.grading.checks.base import Outcome, check_kind, find_service_port
 from ckaprep.grading.context import Fail, GradingContext, created_at, parse_env
-from ckaprep.catalogue.templating import env_name
+
 
 @check_kind("env_vars")
 def env_vars(ctx: GradingContext, spec: dict) -> Outcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ckaprep.cluster.labels import matches, parse_selector, selector_string
 from ckaprep.grading.checks.base import (
     Outcome,
     backend_pods,
@@ -16,13 +17,12 @@ from ckaprep.grading.checks.base import (
     names_of,
     pinning_labels,
     port_label,
-    template_labels,
     protocol_mismatch,
+    template_labels,
     why_pinned,
     workloads_of,
 )
 from ckaprep.grading.context import Fail, GradingContext
-from ckaprep.cluster.labels import matches, parse_selector, selector_string
 
 # What a Service of another type does beyond a ClusterIP Service, said when the task asks for ClusterIP.
 TYPE_EFFECTS = {
@@ -67,10 +67,14 @@ def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
     expected = f"selects exactly the {len(wanted)} backend pod(s) labelled {spec['backends']}"
     selector = service["spec"].get("selector") or {}
     if not selector:
-        manual = "; Endpoints written by hand go stale when the Pods are replaced" if ctx.get(
-            "Endpoints", spec["service"], spec.get("namespace")) else ""  # fmt: skip
-        raise Fail(expected, "the Service has no selector",
-                   f"Without a selector nothing keeps its endpoints current{manual}.")
+        manual = (
+            "; Endpoints written by hand go stale when the Pods are replaced"
+            if ctx.get("Endpoints", spec["service"], spec.get("namespace"))
+            else ""
+        )
+        raise Fail(
+            expected, "the Service has no selector", f"Without a selector nothing keeps its endpoints current{manual}."
+        )
     selected = [p for p in live_pods(ctx, spec.get("namespace")) if matches(selector, labels_of(p))]
     found = f"selector {selector_string(selector)} selects {len(selected)} pod(s)"
     asked = parse_selector(spec["backends"])  # a label the task itself names never pins
@@ -89,8 +93,7 @@ def service_selector(ctx: GradingContext, spec: dict) -> Outcome:
         raise Fail(
             expected,
             found,
-            f"It selects only pods that are not backends: {described}; it misses every backend "
-            f"(labelled {labels}).",
+            f"It selects only pods that are not backends: {described}; it misses every backend (labelled {labels}).",
         )
     if extra and missing:
         raise Fail(
@@ -136,8 +139,9 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
     entry = find_service_port(service, port=want_port, name=want_name)
     if entry is not None and want_name is None and entry.get("protocol", "TCP") != want_protocol:
         # One number may carry TCP and UDP (two ports, like kube-dns): take the task's protocol.
-        entry = next((p for p in ports if p.get("port") == want_port
-                      and p.get("protocol", "TCP") == want_protocol), entry)  # fmt: skip
+        entry = next(
+            (p for p in ports if p.get("port") == want_port and p.get("protocol", "TCP") == want_protocol), entry
+        )
     if entry is None:
         by_number = find_service_port(service, port=want_port)
         if want_name and by_number is not None:
@@ -152,7 +156,8 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
                 expected,
                 f"port {want_port} has no name",
                 f"Multi-port Services need a name on every port; the task names this one {want_name!r}."
-                if len(ports) > 1 else f"The task asks for the port name {want_name!r}.",
+                if len(ports) > 1
+                else f"The task asks for the port name {want_name!r}.",
             )
         raise Fail(expected, f"Service ports: {listing}")
     if entry.get("port") != want_port:
@@ -182,32 +187,36 @@ def service_port(ctx: GradingContext, spec: dict) -> Outcome:
         if not pods:
             raise Fail(expected, found, "A named targetPort needs backend pods to resolve it.")
         if resolved != {want_target}:
-            shown = ", ".join(str(r) if r else f"nothing (no {protocol} port of that name)"
-                              for r in sorted(resolved, key=str))  # fmt: skip
+            shown = ", ".join(
+                str(r) if r else f"nothing (no {protocol} port of that name)" for r in sorted(resolved, key=str)
+            )
             right_names = sorted({n for p in pods for n in container_port_names(p, want_target, protocol)})
             if None in resolved:
                 mismatch = protocol_mismatch(pods, got_target, protocol)
                 message = (
-                    mismatch.removesuffix(".") if mismatch
-                    else f"No container port of the backends is named {got_target!r}"
-                ) + f"; the backends listen on {want_target}" + (f" over {protocol}" if protocol != "TCP" else "")
-            else:
-                message = (
-                    f"The name {got_target!r} is the backends' port {shown}, not the task's port "
-                    f"{want_target}"
+                    (
+                        mismatch.removesuffix(".")
+                        if mismatch
+                        else f"No container port of the backends is named {got_target!r}"
+                    )
+                    + f"; the backends listen on {want_target}"
+                    + (f" over {protocol}" if protocol != "TCP" else "")
                 )
+            else:
+                message = f"The name {got_target!r} is the backends' port {shown}, not the task's port {want_target}"
             message += f" (named {' or '.join(map(repr, right_names))})." if right_names else "."
             raise Fail(expected, f"{found}, which the backend pods resolve to: {shown}", message)
         return Outcome(expected, f"{found} (= {want_target} in the pods)")
     if got_target != want_target:
         pods = backend_pods(ctx, spec) if spec.get("backends") else []
-        declared = {e.get("containerPort") for p in pods for c in p["spec"].get("containers") or []
-                    for e in c.get("ports") or []}  # fmt: skip
+        declared = {
+            e.get("containerPort")
+            for p in pods
+            for c in p["spec"].get("containers") or []
+            for e in c.get("ports") or []
+        }
         if got_target in declared:
-            message = (
-                f"{got_target} is another port of the backends; the task's port forwards to "
-                f"{want_target}."
-            )
+            message = f"{got_target} is another port of the backends; the task's port forwards to {want_target}."
         else:
             message = f"The backends listen on {want_target}; traffic to {got_target} is refused."
         raise Fail(expected, found, message)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ckaprep.cluster.labels import matches, parse_selector, selector_string
 from ckaprep.grading.checks.base import Outcome, check_kind, find_service_port, labels_of, live_pods, port_label
 from ckaprep.grading.context import Fail, GradingContext
 from ckaprep.grading.probes import curl_argv, curl_exec_timeout_s, parse_curl_output
-from ckaprep.cluster.labels import matches, parse_selector, selector_string
 
 DEFAULT_AFFINITY_TIMEOUT_S = 10800  # what the API server fills in for ClientIP without a timeout
 # Requests in one sticky probe. Without affinity kube-proxy picks an endpoint at random for
@@ -127,8 +127,11 @@ def affinity_probe(ctx: GradingContext, spec: dict) -> Outcome:
             "With fewer than two ready endpoints every request reaches the same Pod whatever the "
             "affinity, so stickiness cannot be shown; the Deployment's Pods must all be Ready.",
         )
-    backends = {p["metadata"]["name"] for p in ctx.pods(spec.get("namespace"))
-                if matches(parse_selector(spec["backends"]), labels_of(p))}  # fmt: skip
+    backends = {
+        p["metadata"]["name"]
+        for p in ctx.pods(spec.get("namespace"))
+        if matches(parse_selector(spec["backends"]), labels_of(p))
+    }
     results = _curl_in_turn(ctx, service, url, count)
     failure = _failed_requests(results)
     if failure:
@@ -136,8 +139,11 @@ def affinity_probe(ctx: GradingContext, spec: dict) -> Outcome:
     counts = Counter(r.answered_by for r in results)
     strangers = sorted(set(counts) - backends)
     if strangers:
-        raise Fail(expected, f"answered by {_spread(counts)}",
-                   f"{', '.join(strangers)} is not a backend pod labelled {spec['backends']}.")  # fmt: skip
+        raise Fail(
+            expected,
+            f"answered by {_spread(counts)}",
+            f"{', '.join(strangers)} is not a backend pod labelled {spec['backends']}.",
+        )
     if len(counts) > 1:
         raise Fail(
             expected,
@@ -149,8 +155,7 @@ def affinity_probe(ctx: GradingContext, spec: dict) -> Outcome:
     pod = next(iter(counts))
     return Outcome(
         expected,
-        f"all {count} answered by {pod}, one of {len(ready)} ready endpoints "
-        f"(by chance: 1 in {chance:,})",
+        f"all {count} answered by {pod}, one of {len(ready)} ready endpoints (by chance: 1 in {chance:,})",
     )
 
 
@@ -237,14 +242,17 @@ def track_probe(ctx: GradingContext, spec: dict) -> Outcome:
     found = f"{sent} requests: " + ", ".join(f"{per_track[t]} by {t}" for t in tracks)
     strangers = sorted(name or "an empty page" for name in counts if track_by_pod.get(name) is None)
     if strangers:
-        raise Fail(expected, f"{found}, {per_track['other']} by others ({', '.join(strangers)})",
-                   "Something outside the tracks answered: check which pods the selector picks.")  # fmt: skip
+        raise Fail(
+            expected,
+            f"{found}, {per_track['other']} by others ({', '.join(strangers)})",
+            "Something outside the tracks answered: check which pods the selector picks.",
+        )
     unanswered = [t for t in tracks if not per_track[t]]
     if unanswered:
         why = (
             f"No {' or '.join(unanswered)} pod is a ready endpoint of the Service, so none can answer."
-            if missing_endpoints else
-            f"{sent} requests never reached {' or '.join(unanswered)}, although it has ready endpoints."
+            if missing_endpoints
+            else f"{sent} requests never reached {' or '.join(unanswered)}, although it has ready endpoints."
         )
         raise Fail(expected, found, why)
     return Outcome(expected, found)
