@@ -74,10 +74,12 @@ build_coredns() {
   local bin=$CACHE_DIR/bin work=$CACHE_DIR/work/coredns
   [ -x "$bin/coredns" ] && return 0
   _reuse coredns && return 0
-  log "building CoreDNS $CORE_DNS_VERSION (the plugins manifests/coredns.yaml uses)"
+  log "building CoreDNS $CORE_DNS_VERSION (the plugins the cluster and the exercises use)"
   _write_wrapper_mod "$work" github.com/coredns/coredns "$CORE_DNS_VERSION" "$CORE_DNS_VERSION"
   # CoreDNS's own main links every plugin (core/plugin); a build of our own links only those the
-  # test cluster's Corefile names, as CoreDNS's plugin.cfg allows, and compiles far less.
+  # test cluster's Corefile and the exercises' Corefiles name (udp-service runs the image as a
+  # DNS server of its own), as CoreDNS's plugin.cfg allows, and compiles far less.
+  # tests/unit/test_testcluster_helpers.py holds this list to those Corefiles.
   cat > "$work/main.go" <<'GO'
 package main
 
@@ -90,6 +92,7 @@ import (
 	_ "github.com/coredns/coredns/plugin/loop"
 	_ "github.com/coredns/coredns/plugin/ready"
 	_ "github.com/coredns/coredns/plugin/reload"
+	_ "github.com/coredns/coredns/plugin/template"
 )
 
 func main() {
