@@ -55,8 +55,8 @@ class Environment:
     def workspace(self) -> Workspace:
         """Where this command's attempt runs and its state is kept: the seat these credentials
         belong to, for the commands that act on the active exercise, else a cluster of one's own."""
-        # Imported here: setting exercises up pulls in grading, which --help and explain never need.
-        from ckaprep.practice.lifecycle import OwnCluster
+        # Imported here, as everything a command may not need: startup time is a feature.
+        from ckaprep.practice.workspace import OwnCluster
 
         local = StateStore(state_dir(self.environ))
         if not self.seat_aware:

@@ -20,9 +20,7 @@ from ckaprep.cluster.labels import (
     EXERCISE_LABEL,
     OWNER_LABEL,
     OWNER_VALUE,
-    attempt_of,
     belongs_to,
-    is_owned,
     matches,
 )
 from ckaprep.cluster.service_range import CLAIMS_ANNOTATION
@@ -32,7 +30,6 @@ from ckaprep.errors import (
     ClusterError,
     ImagePullError,
     Interrupted,
-    NotOwnedError,
     PermissionDenied,
     StateError,
     WaitTimeout,
@@ -40,34 +37,15 @@ from ckaprep.errors import (
 from ckaprep.grading.checks import fingerprint
 from ckaprep.grading.checks.constraints import record_key, record_of
 from ckaprep.practice.state import StateStore
-from ckaprep.practice.workspace import Workspace
+from ckaprep.practice.workspace import (  # noqa: F401 (OwnCluster, ensure_namespaces_free: part of this API)
+    OWN_CLUSTER,
+    OwnCluster,
+    Workspace,
+    ensure_namespaces_free,
+)
 
 SETUP_TIMEOUT_S = 180
 DELETE_TIMEOUT_S = 120
-
-
-class OwnCluster:
-    """A cluster of one's own: each attempt creates namespaces of its own, and reset deletes them."""
-
-    seat_id = None
-
-    def __init__(self, store: StateStore | None = None):
-        self.store = store
-
-    def place(self, exercise: Exercise, seed: int, *, faults=None, params=None):
-        params = params if params is not None else exercise.choose_params(seed, faults=faults)
-        return params, exercise.namespaces_for(params)
-
-    def prepare(self, cluster: Cluster, namespaces: list[str], *, waiter: Waiter) -> None:
-        ensure_namespaces_free(cluster, namespaces)
-
-    def clear(self, cluster: Cluster, namespaces: list[str], *, waiter: Waiter) -> None:
-        raise StateError(
-            f"namespace(s) {', '.join(namespaces)} belong to a classroom seat; reset them with the seat's kubeconfig"
-        )
-
-
-OWN_CLUSTER = OwnCluster()
 
 
 def plan_attempt(
@@ -234,24 +212,6 @@ def records_at_start(cluster: Cluster, manifests: list[dict], created: list) -> 
         if stored is not None:
             records[record_key(manifest["kind"], namespace, meta["name"])] = record_of(stored)
     return records
-
-
-def ensure_namespaces_free(cluster: Cluster, namespaces: list[str]) -> None:
-    """Refuse any namespace that already exists: ckaprep never reuses or replaces one it did not
-    create for the attempt at hand, even one labelled as ckaprep's from another state directory."""
-    for ns in namespaces:
-        existing = cluster.get("Namespace", None, ns)
-        if existing is None:
-            continue
-        if not is_owned(existing):
-            raise NotOwnedError(
-                f"namespace {ns} already exists and was not created by ckaprep; it will not be touched "
-                "(start again with another --seed)"
-            )
-        raise StateError(
-            f"namespace {ns} already exists for another ckaprep attempt ({ATTEMPT_LABEL}="
-            f"{attempt_of(existing) or 'none'}); reset that attempt, or start again with another --seed"
-        )
 
 
 def _setup_is_settled(cluster: Cluster, manifests: list[dict], namespaces: list[str], mode: str) -> bool:

@@ -1,4 +1,4 @@
-"""`--help` and `explain` stay fast: they never import the kubernetes client."""
+"""`--help` and `explain` stay fast: they never import the kubernetes client, nor grading."""
 
 import subprocess
 import sys
@@ -42,3 +42,22 @@ def test_warm_caches_spare_the_yaml_parser_and_the_markdown_renderer(args, tmp_p
     assert result.stderr.strip().splitlines()[-1] == "loaded: []", result.stderr
     if args[0] != "--help":
         assert (tmp_path / "cache" / "parsed-yaml.json").is_file()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["explain"], ["explain", "dns"], ["list"]])
+def test_grading_and_setting_up_are_not_imported(args, tmp_path):
+    """Reading the state for the notes' personal panel needs the state, not what sets exercises
+    up or grades them."""
+    code = (
+        "import sys; from ckaprep.cli.application import app\n"
+        f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('ckaprep.grading.checks', 'ckaprep.grading.engine', 'ckaprep.practice.lifecycle'))),"
+        " file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"CKAPREP_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert result.stderr.strip().endswith("[]"), result.stderr
