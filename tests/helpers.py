@@ -101,3 +101,17 @@ def statuses(report) -> dict[str, str]:
 
 def failed(report) -> set[str]:
     return {c.id for c in report.checks if c.status != "pass"}
+
+
+def refuse_listing_nodes(cluster) -> None:
+    """Make the fake refuse to list Nodes, as a classroom seat's credentials are refused."""
+    from ckaprep.errors import PermissionDenied
+
+    listed = cluster.list
+
+    def seat_list(kind, namespace, *args, **kw):
+        if kind == "Node":
+            raise PermissionDenied('permission denied: nodes is forbidden: User "seat" cannot list resource "nodes"')
+        return listed(kind, namespace, *args, **kw)
+
+    cluster.list = seat_list

@@ -6,7 +6,16 @@ from datetime import timedelta
 
 from ckaprep.grading.engine import grade
 from tests.conftest import FakeTime
-from tests.helpers import apply_solution, grade_now, options, recreate_pod, solution_manifests, start_on, statuses
+from tests.helpers import (
+    apply_solution,
+    grade_now,
+    options,
+    recreate_pod,
+    refuse_listing_nodes,
+    solution_manifests,
+    start_on,
+    statuses,
+)
 
 
 def _check(report, check_id):
@@ -148,22 +157,13 @@ def test_service_selector_on_a_service_without_selector(fake):
 def test_a_wrong_answer_is_graded_by_credentials_that_may_not_list_nodes(fake):
     """A classroom seat may not list Nodes. Advice that would read them (a policy, Local without a
     local endpoint) does without, and the wrong answer fails by its cause: never an error."""
-    from ckaprep.errors import PermissionDenied
-
     exercise, attempt = start_on(fake, "clusterip-create")
     apply_solution(fake, exercise, attempt)
     port = attempt.params["port"]
     fake.patch(
         "Service", attempt.namespace, attempt.params["service"], lambda s: s["spec"]["ports"][0].update(targetPort=port)
     )
-    listed = fake.list
-
-    def seat_list(kind, namespace, *args, **kw):
-        if kind == "Node":
-            raise PermissionDenied('permission denied: nodes is forbidden: User "seat" cannot list resource "nodes"')
-        return listed(kind, namespace, *args, **kw)
-
-    fake.list = seat_list
+    refuse_listing_nodes(fake)
     report = grade_now(exercise, attempt, fake)
     assert "error" not in statuses(report).values(), [(c.id, c.found) for c in report.checks]
     assert "fail" in statuses(report).values()

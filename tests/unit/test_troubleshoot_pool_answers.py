@@ -2,7 +2,7 @@
 
 from ckaprep.catalogue.loading import find_exercise
 from ckaprep.practice.lifecycle import start_attempt
-from tests.helpers import NOW, failed, grade_now
+from tests.helpers import NOW, failed, grade_now, refuse_listing_nodes
 
 POOL = find_exercise("troubleshoot-pool")
 
@@ -265,21 +265,12 @@ def test_the_zone_the_api_server_copies_from_the_node_is_not_a_relabelling(fake)
 def test_credentials_that_may_not_list_nodes_ask_from_one_plain_client(fake):
     """A classroom seat may not list Nodes: the short-name check, which spreads its clients over
     the nodes where it can, still grades, from one client, on a two-node cluster too."""
-    from ckaprep.errors import PermissionDenied
-
     fake.set_nodes(2)
     attempt = _start(fake, ["pod-labels-changed", "udp-protocol"])
     _fix_udp(fake, attempt)
     report = grade_now(POOL, attempt, fake)
     assert failed(report) == {"short-name", "client-url"}  # the selector still misses the Pods
-    listed = fake.list
-
-    def seat_list(kind, namespace, *args, **kw):
-        if kind == "Node":
-            raise PermissionDenied('permission denied: nodes is forbidden: User "seat" cannot list resource "nodes"')
-        return listed(kind, namespace, *args, **kw)
-
-    fake.list = seat_list
+    refuse_listing_nodes(fake)
     p = attempt.params
     fake.patch(
         "Service",
