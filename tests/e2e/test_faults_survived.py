@@ -22,7 +22,10 @@ from ckaprep.catalogue.loading import find_exercise
 from ckaprep.exit_status import ExitStatus
 from tests.testcluster import TESTCLUSTER
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="restarting a component of the test cluster needs root")
+pytestmark = [
+    pytest.mark.alone,  # the restarts would break whatever runs beside them
+    pytest.mark.skipif(os.geteuid() != 0, reason="restarting a component of the test cluster needs root"),
+]
 
 API_DOWN_S = 10
 
