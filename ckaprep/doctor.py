@@ -486,15 +486,15 @@ def _images_start(cluster, diagnosis, namespace, probe_image, busybox_image, wai
 def _curl(exec_, url: str, waiter: Waiter) -> tuple[bool, str]:
     """Tried again for a few seconds: kube-proxy programs a new Service a moment after its
     endpoints are ready, and some modes (nftables) take longer than others."""
-    deadline = waiter.clock() + PROBE_SETTLE_S
+    deadline = waiter.clock.monotonic() + PROBE_SETTLE_S
     while True:
         done = exec_(curl_argv([url]))
         [result] = parse_curl_output([url], done.returncode, done.stdout, done.stderr)
         if result.exit_code == 0 and result.http_status == 200 and result.answered_by == "web":
             return True, f"{url} answered by pod web"
-        if waiter.clock() >= deadline:
+        if waiter.clock.monotonic() >= deadline:
             return False, f"{url}: {result.cause} (still after {PROBE_SETTLE_S}s)"
-        waiter.sleep(1.0)
+        waiter.clock.sleep(1.0)
 
 
 def _environment(exec_, diagnosis: Diagnosis, cluster_ip: str) -> None:

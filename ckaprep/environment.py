@@ -7,20 +7,18 @@ directory, a fixed clock) instead of patching globals.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ckaprep.clock import SYSTEM_CLOCK, Clock
 from ckaprep.cluster import Cluster
 from ckaprep.cluster.images import CURL_IMAGE
 from ckaprep.practice.state import StateStore, state_dir
 
 if TYPE_CHECKING:
     from ckaprep.practice.workspace import Workspace
-from ckaprep.attempts import utc_now
 
 ClusterFactory = Callable[[str | None, str | None], Cluster]
 
@@ -36,15 +34,13 @@ def connect_to_kubernetes(kubeconfig: str | None, context: str | None) -> Cluste
 class Environment:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cluster_factory: ClusterFactory = connect_to_kubernetes
-    now: Callable[[], datetime] = utc_now
+    # The wall clock, the monotonic one and sleep: tests pass a fake so that waits take no time.
+    clock: Clock = SYSTEM_CLOCK
     exercises_dir: Path | None = None  # the built-in catalogue; tests point it elsewhere
     extra_exercise_dirs: list[Path] = field(default_factory=list)  # from --exercises
     kubectl: Callable | None = None  # how `prove` runs kubectl steps; None finds kubectl on PATH
     kubeconfig: str | None = None
     context: str | None = None
-    # Polling time, separate from wall-clock `now` so tests can run waits instantly.
-    monotonic: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
     # Set for the commands that act on the active exercise: in a classroom seat, its state is
     # kept in the cluster. Other commands never reach the cluster for it.
     seat_aware: bool = False
@@ -104,10 +100,10 @@ class Environment:
         )
 
     def waiter(self, progress=None):
-        """How to wait in this environment: its clock and sleep, progress to `progress`."""
+        """How to wait in this environment: on its clock, progress to `progress`."""
         from ckaprep.cluster.waiting import Waiter, no_progress
 
-        return Waiter(progress=progress or no_progress, clock=self.monotonic, sleep=self.sleep)
+        return Waiter(progress=progress or no_progress, clock=self.clock)
 
     def exercise_dirs(self) -> list[Path]:
         """The built-in exercises, then --exercises directories, then $CKAPREP_EXERCISES."""

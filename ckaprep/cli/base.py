@@ -356,7 +356,7 @@ def suggest(env: Environment, *, quiet: bool = False, among: dict | None = None)
     exercises = (
         among if among is not None else supported_only(catalogue(env), known_capabilities(env), unknown_note=False)
     )  # a suggestion, not a listing
-    suggestion = next_exercise(read_history(env), exercises, env.now())
+    suggestion = next_exercise(read_history(env), exercises, env.clock.now())
     if not quiet:
         err.print(f"next: {suggestion.reason}", soft_wrap=True)
     return suggestion
@@ -419,7 +419,7 @@ def known_capabilities(env: Environment):
     """What a recent `doctor` (or `start`) found this cluster to offer, from the cache alone:
     no request to the cluster. None when nothing fresh is known."""
     cache = capability_cache(env)
-    return cache.fresh(cache.cluster_of(env.environ, env.kubeconfig, env.context), env.now())
+    return cache.fresh(cache.cluster_of(env.environ, env.kubeconfig, env.context), env.clock.now())
 
 
 def found_capabilities(env: Environment, exercises, progress=None):
@@ -445,7 +445,7 @@ def found_capabilities(env: Environment, exercises, progress=None):
         exercises,
         cache=cache,
         cluster_name=cache.cluster_of(env.environ, env.kubeconfig, env.context),
-        now=env.now(),
+        now=env.clock.now(),
         probe=probe,
     )
 

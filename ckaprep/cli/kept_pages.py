@@ -63,7 +63,7 @@ def list_content(env: Environment) -> tuple:
     from ckaprep.practice.capability_cache import CapabilityCache
 
     cache = CapabilityCache.for_environ(env.environ)
-    known = cache.fresh(cache.cluster_of(env.environ, env.kubeconfig, env.context), env.now())
+    known = cache.fresh(cache.cluster_of(env.environ, env.kubeconfig, env.context), env.clock.now())
     return (exercise_files_stamp(env.exercise_dirs()), known.to_json() if known is not None else None)
 
 

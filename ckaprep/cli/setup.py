@@ -57,7 +57,7 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
             cache.put(
                 cache.cluster_of(env.environ, env.kubeconfig, env.context),
                 diagnosis.capabilities,
-                env.now(),
+                env.clock.now(),
                 replace=True,
             )
     if as_json:

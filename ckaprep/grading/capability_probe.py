@@ -358,7 +358,7 @@ def _reach(cluster, namespace: str, url: str, waiter: Waiter, *, until: bool, ti
     """Ask `url` from the client once a second until it answers (`until=True`) or stops
     answering twice in a row (`until=False`), for at most `timeout_s`. Returns (whether it
     answers, as that judges it; why the last request was not answered)."""
-    deadline = waiter.clock() + timeout_s
+    deadline = waiter.clock.monotonic() + timeout_s
     refused_in_a_row = 0
     while True:
         done = cluster.exec(namespace, "client", curl_argv([url], timeout_s=CURL_TIMEOUT_S), timeout=CURL_TIMEOUT_S + 6)
@@ -367,7 +367,7 @@ def _reach(cluster, namespace: str, url: str, waiter: Waiter, *, until: bool, ti
         refused_in_a_row = 0 if answered else refused_in_a_row + 1
         # Stopped means twice in a row: one lost connection on a busy node proves no policy.
         done_waiting = answered if until else refused_in_a_row >= 2
-        if done_waiting or waiter.clock() >= deadline:
+        if done_waiting or waiter.clock.monotonic() >= deadline:
             still = answered if until else refused_in_a_row < 2
             return still, "" if answered else result.cause
-        waiter.sleep(1.0)
+        waiter.clock.sleep(1.0)

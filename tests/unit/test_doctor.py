@@ -26,7 +26,7 @@ def healthy() -> FakeCluster:
 
 def instant_waiter() -> Waiter:
     clock = FakeTime()
-    return Waiter(clock=clock.monotonic, sleep=clock.sleep)
+    return Waiter(clock=clock)
 
 
 def statuses(diagnosis) -> dict[str, str]:

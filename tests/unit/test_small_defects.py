@@ -15,6 +15,7 @@ from ckaprep.cli.application import app
 from ckaprep.environment import Environment
 from ckaprep.exit_status import ExitStatus
 from tests.cli_process import run_ckaprep, write_kubeconfig
+from tests.conftest import FakeTime
 
 SOURCE = exercises_dir() / "clusterip-create.yaml"
 
@@ -215,7 +216,7 @@ def test_reset_on_a_gone_cluster_points_to_forget(tmp_path, fake):
     env = Environment(
         environ={"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)},
         cluster_factory=lambda *_: fake,
-        sleep=lambda _: None,
+        clock=FakeTime(),
     )
     runner = CliRunner()
     assert runner.invoke(app, ["start", "clusterip-create", "--seed", "3"], obj=env).exit_code == 0
