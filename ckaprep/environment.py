@@ -7,10 +7,11 @@ directory, a fixed clock) instead of patching globals.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from ckaprep.clock import SYSTEM_CLOCK, Clock
 from ckaprep.cluster import Cluster
@@ -18,6 +19,8 @@ from ckaprep.cluster.images import CURL_IMAGE
 from ckaprep.practice.state import StateStore, state_dir
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ckaprep.practice.workspace import Workspace
 
 ClusterFactory = Callable[[str | None, str | None], Cluster]
@@ -44,8 +47,13 @@ class Environment:
     # Set for the commands that act on the active exercise: in a classroom seat, its state is
     # kept in the cluster. Other commands never reach the cluster for it.
     seat_aware: bool = False
+    # Where a command writes; None is sys.stdout or sys.stderr as they are when it writes, so
+    # that typer's CliRunner, which swaps them while a command runs, gets what it prints.
+    stdout: TextIO | None = None
+    stderr: TextIO | None = None
     _workspace: Workspace | None = field(default=None, repr=False, compare=False)
     _clusters: dict[tuple, Cluster] = field(default_factory=dict, repr=False, compare=False)
+    _consoles: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def workspace(self) -> Workspace:
@@ -60,6 +68,37 @@ class Environment:
         if self._workspace is None:
             self._workspace = self._find_seat(local) or OwnCluster(local)
         return self._workspace
+
+    @property
+    def out_file(self) -> TextIO:
+        return self.stdout or sys.stdout
+
+    @property
+    def err_file(self) -> TextIO:
+        return self.stderr or sys.stderr
+
+    @property
+    def out(self) -> Console:
+        """The console on this environment's stdout: what a command prints as its result."""
+        from ckaprep.views.consoles import output_console
+
+        return self._console("out", lambda: output_console(self.stdout))
+
+    @property
+    def err(self) -> Console:
+        """The console on this environment's stderr: errors, warnings, notes and progress."""
+        from ckaprep.views.consoles import error_console
+
+        return self._console("err", lambda: error_console(self.stderr))
+
+    def _console(self, name: str, make: Callable[[], Console]) -> Console:
+        # rich reads the terminal's size from COLUMNS and LINES when a console is made, if they
+        # are set: a console is made again when they change (as tests change them per command).
+        size = (os.environ.get("COLUMNS"), os.environ.get("LINES"))
+        made = self._consoles.get(name)
+        if made is None or made[0] != size:
+            made = self._consoles[name] = (size, make())
+        return made[1]
 
     @property
     def state(self) -> StateStore:

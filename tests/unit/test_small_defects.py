@@ -276,15 +276,9 @@ def test_topics_are_listed_in_one_order_and_a_longer_word_finds_its_topic(run):
     _one_line(run("explain", "udp-services"), ExitStatus.USAGE, "did you mean udp or ")
 
 
-def test_next_prints_each_command_whole_at_60_columns(run):
-    from ckaprep.cli import base
-
-    saved = base.out._width
-    base.out.width = 60
-    try:
-        shown = run("next").stdout.splitlines()
-    finally:
-        base.out._width = saved
+def test_next_prints_each_command_whole_at_60_columns(run, env):
+    env.out.width = 60
+    shown = run("next").stdout.splitlines()
     assert "  ckaprep start --next" in shown and "  ckaprep start clusterip-create" in shown
 
 
