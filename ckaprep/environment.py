@@ -14,16 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from ckaprep.clock import SYSTEM_CLOCK, Clock
-from ckaprep.cluster import Cluster
-from ckaprep.cluster.images import CURL_IMAGE
-from ckaprep.practice.state import StateStore, state_dir
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ckaprep.cluster import Cluster
+    from ckaprep.practice.state import StateStore
     from ckaprep.practice.workspace import Workspace
 
-ClusterFactory = Callable[[str | None, str | None], Cluster]
+# Imported only where used, as everything below: `list` and `explain` served from the kept
+# pages start with this module and must start fast.
+ClusterFactory = Callable[[str | None, str | None], "Cluster"]
 
 
 def connect_to_kubernetes(kubeconfig: str | None, context: str | None) -> Cluster:
@@ -60,6 +61,7 @@ class Environment:
         """Where this command's attempt runs and its state is kept: the seat these credentials
         belong to, for the commands that act on the active exercise, else a cluster of one's own."""
         # Imported here, as everything a command may not need: startup time is a feature.
+        from ckaprep.practice.state import StateStore, state_dir
         from ckaprep.practice.workspace import OwnCluster
 
         local = StateStore(state_dir(self.environ))
@@ -127,6 +129,8 @@ class Environment:
     @property
     def default_probe_image(self) -> str:
         """The one place that reads $CKAPREP_PROBE_IMAGE."""
+        from ckaprep.cluster.images import CURL_IMAGE
+
         return self.environ.get("CKAPREP_PROBE_IMAGE") or CURL_IMAGE
 
     def grading_options(self, *, wait_s: float, probe_image: str | None = None, progress=None):

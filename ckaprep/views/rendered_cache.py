@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -49,6 +48,8 @@ class RenderedCache:
             return
         with contextlib.suppress(OSError):
             self.directory.mkdir(parents=True, exist_ok=True)
+            import tempfile  # only when writing: reading, on the way to a kept page, must start fast
+
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as out:
