@@ -38,7 +38,9 @@ def pod_is_stuck(pod: dict | None) -> bool:
 
 
 def pod_is_running(pod: dict | None) -> bool:
-    return bool(pod) and (pod.get("status") or {}).get("phase") == "Running"
+    if not pod:
+        return False
+    return (pod.get("status") or {}).get("phase") == "Running"
 
 
 def pod_is_ready(pod: dict | None) -> bool:

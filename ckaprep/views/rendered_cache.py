@@ -58,13 +58,14 @@ class RenderedCache:
             finally:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)
-            self._prune()
+            _prune(self.directory)
 
-    def _prune(self) -> None:
-        entries = [p for p in self.directory.iterdir() if not p.name.startswith(".")]
-        if len(entries) <= KEEP_ENTRIES:
-            return
-        entries.sort(key=lambda p: p.stat().st_mtime)
-        for old in entries[: len(entries) - KEEP_ENTRIES]:
-            with contextlib.suppress(OSError):
-                old.unlink()
+
+def _prune(directory: Path) -> None:
+    entries = [p for p in directory.iterdir() if not p.name.startswith(".")]
+    if len(entries) <= KEEP_ENTRIES:
+        return
+    entries.sort(key=lambda p: p.stat().st_mtime)
+    for old in entries[: len(entries) - KEEP_ENTRIES]:
+        with contextlib.suppress(OSError):
+            old.unlink()
