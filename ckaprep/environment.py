@@ -1,13 +1,12 @@
 """Everything a command takes from the world, in one injectable object.
 
 Tests pass their own Environment (a fake cluster, a temporary state
-directory, a fixed clock) instead of patching globals.
+directory, a fixed clock, streams of their own) instead of patching globals.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +21,8 @@ if TYPE_CHECKING:
     from ckaprep.practice.state import StateStore
     from ckaprep.practice.workspace import Workspace
 
-# Imported only where used, as everything below: `list` and `explain` served from the kept
-# pages start with this module and must start fast.
+# The cluster seam and the state are imported where used: `list` and `explain`, served from the
+# kept pages, start with this module.
 ClusterFactory = Callable[[str | None, str | None], "Cluster"]
 
 
@@ -70,14 +69,6 @@ class Environment:
         if self._workspace is None:
             self._workspace = self._find_seat(local) or OwnCluster(local)
         return self._workspace
-
-    @property
-    def out_file(self) -> TextIO:
-        return self.stdout or sys.stdout
-
-    @property
-    def err_file(self) -> TextIO:
-        return self.stderr or sys.stderr
 
     @property
     def out(self) -> Console:

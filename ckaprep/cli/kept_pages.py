@@ -81,6 +81,6 @@ def serve_kept_page(args: list[str]) -> bool:
         return False
     if text is None:
         return False
-    env.out_file.write(text)  # an OutputError, if any, is the caller's to report (ckaprep.cli.streams)
-    env.out_file.flush()
+    env.out.file.write(text)  # an OutputError, if any, is the caller's to report (ckaprep.cli.streams)
+    env.out.file.flush()
     return True
