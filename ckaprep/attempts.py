@@ -11,15 +11,12 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ckaprep.clock import SYSTEM_CLOCK
 from ckaprep.errors import StateError
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def new_id() -> str:
@@ -66,7 +63,7 @@ class Attempt:
 
     def elapsed_s(self, now: datetime | None = None) -> float:
         started = datetime.fromisoformat(self.started_at)
-        return ((now or utc_now()) - started).total_seconds()
+        return ((now or SYSTEM_CLOCK.now()) - started).total_seconds()
 
 
 @dataclass

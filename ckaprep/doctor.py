@@ -9,8 +9,6 @@ injected environment variables and the mirroring of hand-made Endpoints.
 
 from __future__ import annotations
 
-import random
-import string
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
@@ -18,7 +16,7 @@ from ckaprep.catalogue.capabilities import Capabilities
 from ckaprep.catalogue.templating import env_name
 from ckaprep.cluster import Cluster
 from ckaprep.cluster.images import BUSYBOX_IMAGE, COREDNS_IMAGE, CURL_IMAGE
-from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL
+from ckaprep.cluster.scratch import scratch_name, scratch_namespace
 from ckaprep.cluster.waiting import Waiter, raise_if_image_pull_failed, ready_and_running
 from ckaprep.errors import ClusterError, ImagePullError, WaitTimeout
 from ckaprep.exit_status import ExitStatus
@@ -130,23 +128,10 @@ def diagnose(
         return diagnosis
     if not _permissions(cluster, diagnosis):
         return diagnosis
-    namespace = namespace or "ckaprep-doctor-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
+    namespace = namespace or scratch_name("ckaprep-doctor-")
     diagnosis.namespace = namespace
-    waiter.progress(f"creating namespace {namespace}")
-    cluster.create(
-        {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {
-                "name": namespace,
-                "labels": {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: DOCTOR_ROLE, ATTEMPT_LABEL: namespace},
-            },
-        }
-    )
-    try:
+    with scratch_namespace(cluster, namespace, DOCTOR_ROLE, waiter.progress):
         _in_namespace(cluster, diagnosis, namespace, probe_image, busybox_image, waiter)
-    finally:  # Ctrl-C included; the namespace goes in the background
-        cluster.delete("Namespace", None, namespace)
     if diagnosis.failure_status not in (ExitStatus.IMAGE_PULL, ExitStatus.TIMEOUT, ExitStatus.CLUSTER):
         _capabilities(cluster, diagnosis, probe_image, busybox_image, waiter, needed)
     return diagnosis
@@ -486,15 +471,15 @@ def _images_start(cluster, diagnosis, namespace, probe_image, busybox_image, wai
 def _curl(exec_, url: str, waiter: Waiter) -> tuple[bool, str]:
     """Tried again for a few seconds: kube-proxy programs a new Service a moment after its
     endpoints are ready, and some modes (nftables) take longer than others."""
-    deadline = waiter.clock() + PROBE_SETTLE_S
+    deadline = waiter.clock.monotonic() + PROBE_SETTLE_S
     while True:
         done = exec_(curl_argv([url]))
         [result] = parse_curl_output([url], done.returncode, done.stdout, done.stderr)
         if result.exit_code == 0 and result.http_status == 200 and result.answered_by == "web":
             return True, f"{url} answered by pod web"
-        if waiter.clock() >= deadline:
+        if waiter.clock.monotonic() >= deadline:
             return False, f"{url}: {result.cause} (still after {PROBE_SETTLE_S}s)"
-        waiter.sleep(1.0)
+        waiter.clock.sleep(1.0)
 
 
 def _environment(exec_, diagnosis: Diagnosis, cluster_ip: str) -> None:

@@ -1,28 +1,29 @@
 """Everything a command takes from the world, in one injectable object.
 
 Tests pass their own Environment (a fake cluster, a temporary state
-directory, a fixed clock) instead of patching globals.
+directory, a fixed clock, streams of their own) instead of patching globals.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
-from ckaprep.cluster import Cluster
-from ckaprep.cluster.images import CURL_IMAGE
-from ckaprep.practice.state import StateStore, state_dir
+from ckaprep.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
-    from ckaprep.practice.workspace import Workspace
-from ckaprep.attempts import utc_now
+    from rich.console import Console
 
-ClusterFactory = Callable[[str | None, str | None], Cluster]
+    from ckaprep.cluster import Cluster
+    from ckaprep.practice.state import StateStore
+    from ckaprep.practice.workspace import Workspace
+
+# The cluster seam and the state are imported where used: `list` and `explain`, served from the
+# kept pages, start with this module.
+ClusterFactory = Callable[[str | None, str | None], "Cluster"]
 
 
 def connect_to_kubernetes(kubeconfig: str | None, context: str | None) -> Cluster:
@@ -36,26 +37,30 @@ def connect_to_kubernetes(kubeconfig: str | None, context: str | None) -> Cluste
 class Environment:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cluster_factory: ClusterFactory = connect_to_kubernetes
-    now: Callable[[], datetime] = utc_now
+    # The wall clock, the monotonic one and sleep: tests pass a fake so that waits take no time.
+    clock: Clock = SYSTEM_CLOCK
     exercises_dir: Path | None = None  # the built-in catalogue; tests point it elsewhere
     extra_exercise_dirs: list[Path] = field(default_factory=list)  # from --exercises
     kubectl: Callable | None = None  # how `prove` runs kubectl steps; None finds kubectl on PATH
     kubeconfig: str | None = None
     context: str | None = None
-    # Polling time, separate from wall-clock `now` so tests can run waits instantly.
-    monotonic: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
     # Set for the commands that act on the active exercise: in a classroom seat, its state is
     # kept in the cluster. Other commands never reach the cluster for it.
     seat_aware: bool = False
+    # Where a command writes; None is sys.stdout or sys.stderr as they are when it writes, so
+    # that typer's CliRunner, which swaps them while a command runs, gets what it prints.
+    stdout: TextIO | None = None
+    stderr: TextIO | None = None
     _workspace: Workspace | None = field(default=None, repr=False, compare=False)
     _clusters: dict[tuple, Cluster] = field(default_factory=dict, repr=False, compare=False)
+    _consoles: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def workspace(self) -> Workspace:
         """Where this command's attempt runs and its state is kept: the seat these credentials
         belong to, for the commands that act on the active exercise, else a cluster of one's own."""
         # Imported here, as everything a command may not need: startup time is a feature.
+        from ckaprep.practice.state import StateStore, state_dir
         from ckaprep.practice.workspace import OwnCluster
 
         local = StateStore(state_dir(self.environ))
@@ -64,6 +69,29 @@ class Environment:
         if self._workspace is None:
             self._workspace = self._find_seat(local) or OwnCluster(local)
         return self._workspace
+
+    @property
+    def out(self) -> Console:
+        """The console on this environment's stdout: what a command prints as its result."""
+        from ckaprep.views.consoles import output_console
+
+        return self._console("out", lambda: output_console(self.stdout))
+
+    @property
+    def err(self) -> Console:
+        """The console on this environment's stderr: errors, warnings, notes and progress."""
+        from ckaprep.views.consoles import error_console
+
+        return self._console("err", lambda: error_console(self.stderr))
+
+    def _console(self, name: str, make: Callable[[], Console]) -> Console:
+        # rich reads the terminal's size from COLUMNS and LINES when a console is made, if they
+        # are set: a console is made again when they change (as tests change them per command).
+        size = (os.environ.get("COLUMNS"), os.environ.get("LINES"))
+        made = self._consoles.get(name)
+        if made is None or made[0] != size:
+            made = self._consoles[name] = (size, make())
+        return made[1]
 
     @property
     def state(self) -> StateStore:
@@ -92,6 +120,8 @@ class Environment:
     @property
     def default_probe_image(self) -> str:
         """The one place that reads $CKAPREP_PROBE_IMAGE."""
+        from ckaprep.cluster.images import CURL_IMAGE
+
         return self.environ.get("CKAPREP_PROBE_IMAGE") or CURL_IMAGE
 
     def grading_options(self, *, wait_s: float, probe_image: str | None = None, progress=None):
@@ -104,10 +134,10 @@ class Environment:
         )
 
     def waiter(self, progress=None):
-        """How to wait in this environment: its clock and sleep, progress to `progress`."""
+        """How to wait in this environment: on its clock, progress to `progress`."""
         from ckaprep.cluster.waiting import Waiter, no_progress
 
-        return Waiter(progress=progress or no_progress, clock=self.monotonic, sleep=self.sleep)
+        return Waiter(progress=progress or no_progress, clock=self.clock)
 
     def exercise_dirs(self) -> list[Path]:
         """The built-in exercises, then --exercises directories, then $CKAPREP_EXERCISES."""

@@ -12,7 +12,6 @@ import contextlib
 import copy
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -69,6 +68,8 @@ class ParsedYamlCache:
         document = {"format": FORMAT, "ckaprep": __version__, "entries": self._entries}
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile  # only when writing: reading, on the way to a kept page, must start fast
+
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".parsed-yaml.")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as out:

@@ -1,8 +1,10 @@
 import signal
+from datetime import datetime
 
 import pytest
 import typer.testing
 
+from ckaprep.clock import Clock
 from ckaprep.environment import Environment
 from tests.fake_cluster import FakeCluster
 
@@ -34,29 +36,34 @@ def fake() -> FakeCluster:
     return FakeCluster()
 
 
-class FakeTime:
-    """A monotonic clock that only moves when something sleeps."""
+class FakeTime(Clock):
+    """A monotonic clock that only moves when something sleeps (`elapsed` seconds so far), then
+    calls `on_sleep`; the wall clock is the real one until a test fixes it (`wall`)."""
 
-    def __init__(self):
-        self.now = 0.0
+    def __init__(self, wall: datetime | None = None, on_sleep=lambda seconds: None):
+        self.elapsed = 0.0
+        self.wall = [wall] if wall is not None else None
+        self.on_sleep = on_sleep
+
+    def now(self) -> datetime:
+        return self.wall[0] if self.wall else super().now()
 
     def monotonic(self) -> float:
-        return self.now
+        return self.elapsed
 
     def sleep(self, seconds: float) -> None:
-        self.now += seconds
+        self.elapsed += seconds
+        self.on_sleep(seconds)
 
 
 @pytest.fixture
 def env(tmp_path, fake) -> Environment:
     """An environment whose cluster is the fake, whose state lives in a temp dir,
     and whose waits take no real time."""
-    clock = FakeTime()
     return Environment(
         environ={"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)},
         cluster_factory=lambda kubeconfig, context: fake,
-        monotonic=clock.monotonic,
-        sleep=clock.sleep,
+        clock=FakeTime(),
     )
 
 
@@ -76,6 +83,5 @@ def clock(env):
     """The wall clock of `env`, fixed at NOW until a test moves it: `clock[0] += timedelta(...)`."""
     from tests.helpers import NOW
 
-    now = [NOW]
-    env.now = lambda: now[0]
-    return now
+    env.clock.wall = [NOW]
+    return env.clock.wall

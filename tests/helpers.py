@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 
 from ruamel.yaml import YAML
@@ -13,6 +12,7 @@ from ckaprep.cluster.waiting import Waiter, no_progress
 from ckaprep.grading.engine import grade
 from ckaprep.grading.options import GradingOptions
 from ckaprep.practice.lifecycle import start_attempt
+from tests.conftest import FakeTime
 from tests.fake_cluster import DOMAIN, FakeCluster
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -83,10 +83,10 @@ def apply_solution(fake: FakeCluster, exercise, attempt) -> None:
         recreate_pod(fake, attempt.namespace, attempt.params["client"])
 
 
-def options(*, probe_image=CURL_IMAGE, wait_s=0.0, clock=time.monotonic, sleep=lambda s: None, progress=no_progress):
-    """Grading options for a test: no real sleeping unless a test gives its own sleep."""
+def options(*, probe_image=CURL_IMAGE, wait_s=0.0, clock=None, progress=no_progress):
+    """Grading options for a test: waits take no real time unless a test gives its own clock."""
     return GradingOptions(
-        probe_image=probe_image, wait_s=wait_s, waiter=Waiter(progress=progress, clock=clock, sleep=sleep)
+        probe_image=probe_image, wait_s=wait_s, waiter=Waiter(progress=progress, clock=clock or FakeTime())
     )
 
 

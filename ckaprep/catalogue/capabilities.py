@@ -13,9 +13,7 @@ An exercise file (or a fault of a fault pool) may say
 
 from __future__ import annotations
 
-import difflib
 import itertools
-import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +64,8 @@ def parse_requires(value: Any) -> tuple[Requirement, ...]:
         where = f"[{i}]"
         if isinstance(item, str):
             if item not in FLAGS:
+                import difflib  # only for a mistake: `list` reads capabilities and must start fast
+
                 close = difflib.get_close_matches(item, CAPABILITIES, n=1, cutoff=0.5)
                 guess = f"; did you mean {close[0]}?" if close else ""
                 hint = " (write nodes as {nodes: N})" if item.strip().startswith(NODES) else ""
@@ -77,6 +77,8 @@ def parse_requires(value: Any) -> tuple[Requirement, ...]:
             keys = list(item)
             if keys != [NODES]:
                 unknown = next((k for k in keys if k != NODES), keys[0] if keys else "")
+                import difflib
+
                 close = difflib.get_close_matches(str(unknown), CAPABILITIES, n=1, cutoff=0.5)
                 guess = f"; did you mean {close[0]}?" if close else ""
                 raise RequiresError(where, f"unknown capability {unknown!r}{guess}: a mapping is {{nodes: N}}")
@@ -192,6 +194,8 @@ def fault_draw(faults: Mapping, seed: int, capabilities: Capabilities | None) ->
     draws = [list(c) for c in itertools.combinations([f["id"] for f in pool], faults["draw"]) if _apart(pool, c)]
     if not draws:
         return None
+    import random  # drawing happens at start, never in `list`
+
     return random.Random(seed).choice(draws)
 
 

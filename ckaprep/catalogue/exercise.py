@@ -130,8 +130,10 @@ class Exercise:
         names = []
         for entry in self.namespaces:
             match = PLACEHOLDER.fullmatch(entry.strip()) if isinstance(entry, str) else None
-            plain = match and not match.group(2) and match.group(1) in self.params
-            names.append(match.group(1) if plain else None)
+            if match is not None and not match.group(2) and match.group(1) in self.params:
+                names.append(match.group(1))
+            else:
+                names.append(None)
         return names
 
     def resolve_cluster_params(self, params: dict[str, Any], cluster) -> dict[str, Any]:

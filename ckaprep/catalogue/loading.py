@@ -122,7 +122,8 @@ class Catalogue:
 
     def load(self) -> tuple[dict[str, Exercise], list[ExerciseFileError]]:
         """Every exercise, and the problems of the trainers' files that were skipped."""
-        exercises, skipped = {}, []
+        exercises: dict[str, Exercise] = {}
+        skipped: list[ExerciseFileError] = []
         for exercise_id, paths in sorted(self._files().items()):
             paths = self._builtin_first(paths, skipped)
             if len(paths) > 1:

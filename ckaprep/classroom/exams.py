@@ -6,7 +6,6 @@ Plain functions over the cluster seam: no terminal, progress goes to a callback.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -30,6 +29,7 @@ from ckaprep.classroom.seats import (
     seat_namespace,
     seat_rights,
 )
+from ckaprep.clock import SYSTEM_CLOCK, Clock
 from ckaprep.cluster import Cluster
 from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 from ckaprep.errors import StateError
@@ -50,7 +50,7 @@ def start_class_exam(
     *,
     state_dir: Path,
     seed: int,
-    now: Callable[[], datetime],
+    clock: Clock = SYSTEM_CLOCK,
     tasks: int | None = None,
     topics: list[str] | tuple[str, ...] = (),
     minutes: int | None = None,
@@ -58,8 +58,6 @@ def start_class_exam(
     force: bool = False,
     parallel: int = DEFAULT_PARALLEL,
     progress: Progress = no_progress,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> dict:
     """The same mock exam in every seat (or a draw per seat), set up by the trainer in namespaces
     of its own per task, with one clock for everyone: it starts once every seat is ready.
@@ -94,7 +92,7 @@ def start_class_exam(
         # Only the namespaces the class labelled as this seat's are emptied: whatever the
         # learner's state names, the trainer's rights act on nothing else.
         if has_learner_state(view) or view.exam_namespaces:
-            empty_namespaces(cluster, seat.namespaces + view.exam_namespaces, waiter=Waiter(clock=clock, sleep=sleep))
+            empty_namespaces(cluster, seat.namespaces + view.exam_namespaces, waiter=Waiter(clock=clock))
             store.clear()
             store.clear_exam()
         task_seats = []
@@ -111,12 +109,12 @@ def start_class_exam(
         exam = plan_exam(
             draw,
             seed=seed + (seat.number if per_seat else 0),
-            now=now(),
+            now=clock.now(),
             exam_id=exam_id,
             workspace_of=lambda number: SeatWorkspace(task_seats[number - 1]),
         )
         store.save_exam(exam)
-        set_up_exam(exam, draw.exercises, cluster, record=store.save_exam, clock=clock, sleep=sleep)
+        set_up_exam(exam, draw.exercises, cluster, record=store.save_exam, clock=clock)
         with guard:
             done[0] += 1
             progress(f"{done[0]}/{len(views)} seats set up")
@@ -124,7 +122,7 @@ def start_class_exam(
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         exams = list(pool.map(one, views))
-    started = now()
+    started = clock.now()
     seats = [view.seat for view in views]
     for seat, exam in zip(seats, exams):  # one clock for the whole class, from now
         start_clock(exam, started)
@@ -159,15 +157,14 @@ def class_exam_deadline(cluster: Cluster, class_name: str) -> datetime | None:
 def wait_for_deadline(
     deadline: datetime | None,
     *,
-    now: Callable[[], datetime],
-    sleep: Callable[[float], None],
+    clock: Clock,
     waiting: Callable[[float], None] = lambda seconds_left: None,
 ) -> None:
     """Return once `deadline` has passed (at once when there is none), telling `waiting` the
     seconds left about once a second."""
-    while deadline is not None and (left := (deadline - now()).total_seconds()) > 0:
+    while deadline is not None and (left := (deadline - clock.now()).total_seconds()) > 0:
         waiting(left)
-        sleep(min(left, 1.0))
+        clock.sleep(min(left, 1.0))
 
 
 def grade_seat_exam(exam: Exam, catalogue, cluster, *, now: datetime, options: GradingOptions) -> dict:

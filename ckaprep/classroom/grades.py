@@ -128,7 +128,7 @@ def grade_class(
     namespaces |= {ns for exam in exams.values() for ns in exam.namespaces}
     shared = SharedReads(cluster, namespaces)
     round_id = new_id()
-    started = clock()
+    started = clock.monotonic()
     guard = threading.Lock()
     graded = [0]
     quiet = options.with_progress(no_progress)  # seats report as a whole, below
@@ -203,7 +203,7 @@ def grade_class(
         "class": class_name,
         "round": round_id,
         "graded_at": now.isoformat(),
-        "seconds": round(clock() - started, 2),
+        "seconds": round(clock.monotonic() - started, 2),
         "seats": results,
         "shared_lists": dict(shared.requests),
     }

@@ -225,10 +225,9 @@ def prove(
         cluster=env.cluster(),
         kubectl=kubectl,
         options=env.grading_options(wait_s=0, probe_image=probe_image),
-        now=env.now,
         on_start=lambda exercise_id, name: err.print(f"      … {exercise_id} {name}", markup=False, style="dim"),
     )
-    started = env.monotonic()
+    started = env.clock.monotonic()
     tasks = [task for ex, proofs, fresh in plan for task in plan_tasks(ex, proofs, fresh)]
     try:
         done = prover.run_all(tasks, jobs=jobs, report=report, keep_going=keep_going)
@@ -240,7 +239,7 @@ def prove(
             out.print(
                 proof_table(
                     sorted(done, key=lambda v: rows.index((v.exercise, v.proof))),
-                    env.monotonic() - started,
+                    env.clock.monotonic() - started,
                     total - len(done),
                 )
             )
@@ -254,7 +253,7 @@ def prove(
             )
         raise
     verdicts = sorted(done, key=lambda v: rows.index((v.exercise, v.proof)))
-    elapsed = env.monotonic() - started
+    elapsed = env.clock.monotonic() - started
     stopped = len(verdicts) < total
     if as_json:
         print_json(

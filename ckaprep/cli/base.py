@@ -8,18 +8,15 @@ import copy
 import functools
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 import typer.core
-from rich.console import Console
 from rich.text import Text
 
 from ckaprep import __version__
-from ckaprep.cli.kept_pages import attempt_for_notes, list_content, page_key, stdout_console  # noqa: F401 (for study)
-from ckaprep.cli.streams import TerminalEnviron
+from ckaprep.cli.kept_pages import attempt_for_notes, list_content, page_key  # noqa: F401 (for study)
 from ckaprep.environment import Environment
 from ckaprep.errors import CkaprepError, one_line
 from ckaprep.exit_status import ExitStatus
@@ -135,9 +132,36 @@ def command_group(name: str | None = None, help: str | None = None) -> typer.Typ
     )
 
 
-out = stdout_console()
-# No markup or emoji codes: names, messages from the API and file contents print as they are.
-err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True, _environ=TerminalEnviron())
+_running: list[Environment] = []  # the Environment of the command running now
+
+
+def running_environment() -> Environment:
+    """The Environment the running command was started with; a default one before any command
+    has started (an error while reading the command line)."""
+    if not _running:
+        _running.append(Environment())
+    return _running[0]
+
+
+def run_with(env: Environment) -> Environment:
+    """Make `env` the running command's Environment: `out` and `err` print on its streams."""
+    _running[:] = [env]
+    return env
+
+
+class _EnvironmentConsole:
+    """`out` or `err` of the running command's Environment, looked up at each use: a test that
+    gives the command line an Environment with streams of its own gets what it prints."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        return getattr(getattr(running_environment(), self._name), attr)
+
+
+out = _EnvironmentConsole("out")
+err = _EnvironmentConsole("err")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
@@ -147,12 +171,12 @@ def environment(ctx: typer.Context) -> Environment:
     root = ctx.find_root()
     if not isinstance(root.obj, Environment):
         root.obj = Environment()
-    return root.obj
+    return run_with(root.obj)
 
 
 def print_json(data) -> None:
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
-    sys.stdout.flush()
+    out.file.write(json.dumps(data, indent=2) + "\n")
+    out.file.flush()
 
 
 reported: list[BaseException] = []  # what a command already told the user about
@@ -267,9 +291,9 @@ ProbeImageOption = Annotated[
 
 
 # -- the global options ---------------------------------------------------------------------
-def _version(value: bool):
+def _version(ctx: typer.Context, value: bool):
     if value:
-        out.print(f"ckaprep {__version__}")
+        environment(ctx).out.print(f"ckaprep {__version__}")
         raise typer.Exit()
 
 
@@ -356,7 +380,7 @@ def suggest(env: Environment, *, quiet: bool = False, among: dict | None = None)
     exercises = (
         among if among is not None else supported_only(catalogue(env), known_capabilities(env), unknown_note=False)
     )  # a suggestion, not a listing
-    suggestion = next_exercise(read_history(env), exercises, env.now())
+    suggestion = next_exercise(read_history(env), exercises, env.clock.now())
     if not quiet:
         err.print(f"next: {suggestion.reason}", soft_wrap=True)
     return suggestion
@@ -419,7 +443,7 @@ def known_capabilities(env: Environment):
     """What a recent `doctor` (or `start`) found this cluster to offer, from the cache alone:
     no request to the cluster. None when nothing fresh is known."""
     cache = capability_cache(env)
-    return cache.fresh(cache.cluster_of(env.environ, env.kubeconfig, env.context), env.now())
+    return cache.fresh(cache.cluster_of(env.environ, env.kubeconfig, env.context), env.clock.now())
 
 
 def found_capabilities(env: Environment, exercises, progress=None):
@@ -445,7 +469,7 @@ def found_capabilities(env: Environment, exercises, progress=None):
         exercises,
         cache=cache,
         cluster_name=cache.cluster_of(env.environ, env.kubeconfig, env.context),
-        now=env.now(),
+        now=env.clock.now(),
         probe=probe,
     )
 

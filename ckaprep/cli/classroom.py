@@ -5,7 +5,6 @@ The work happens in ckaprep.classroom and ckaprep.views.classroom_html.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -96,7 +95,7 @@ def classroom_create(
     valid_s = parse_duration(valid)
     needed = namespaces_needed(catalogue(env))
     cluster = env.cluster()
-    began = time.monotonic()
+    began = env.clock.monotonic()
     with Spinner() as progress:
         progress("setting up seats")
         created = create_class(
@@ -111,7 +110,7 @@ def classroom_create(
             progress=progress,
             rename=rename,
         )
-    took = time.monotonic() - began
+    took = env.clock.monotonic() - began
     if as_json:
         print_json(
             {
@@ -148,7 +147,7 @@ def classroom_status(ctx: typer.Context, class_name: ClassName, as_json: JsonOpt
     from ckaprep.classroom.seats import check_class_name
 
     env = environment(ctx)
-    rows = class_status(env.cluster(), check_class_name(class_name), env.now(), catalogue(env))
+    rows = class_status(env.cluster(), check_class_name(class_name), env.clock.now(), catalogue(env))
     if as_json:
         print_json({"class": class_name, "seats": rows})
         return
@@ -207,7 +206,7 @@ def classroom_exam(
             {k: ex for k, ex in everything.items() if not ex.requires},
             state_dir=env.state.directory,
             seed=seed,
-            now=env.now,
+            clock=env.clock,
             tasks=tasks,
             topics=topic or (),
             minutes=minutes,
@@ -215,8 +214,6 @@ def classroom_exam(
             force=force,
             parallel=parallel,
             progress=progress,
-            clock=env.monotonic,
-            sleep=env.sleep,
         )
     if as_json:
         print_json(started)
@@ -251,8 +248,7 @@ def classroom_grade(
         deadline = class_exam_deadline(env.cluster(), check_class_name(class_name)) if at_deadline else None
         wait_for_deadline(
             deadline,
-            now=env.now,
-            sleep=env.sleep,
+            clock=env.clock,
             waiting=lambda left: progress(f"grading at the deadline, in {minutes(left)}"),
         )
         progress("grading")
@@ -261,7 +257,7 @@ def classroom_grade(
             env.cluster(),
             check_class_name(class_name),
             catalogue(env),
-            now=env.now(),
+            now=env.clock.now(),
             options=options,
             parallel=parallel,
         )
@@ -288,13 +284,13 @@ def classroom_report(
     from ckaprep.classroom.seats import check_class_name
 
     env = environment(ctx)
-    report = class_report(env.cluster(), check_class_name(class_name), catalogue(env), env.now())
+    report = class_report(env.cluster(), check_class_name(class_name), catalogue(env), env.clock.now())
     if html is not None:
         from ckaprep.errors import UsageError
         from ckaprep.views.classroom_html import report_html
 
         try:
-            html.write_text(report_html(report, env.now()), encoding="utf-8")
+            html.write_text(report_html(report, env.clock.now()), encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"--html {html}: {exc.strerror or exc}") from None
         err.print(f"wrote {html}")

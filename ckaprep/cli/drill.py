@@ -171,7 +171,7 @@ def start(
             exercise,
             cluster,
             seed=seed,
-            now=env.now(),
+            now=env.clock.now(),
             force=force,
             context=env.context,
             waiter=waiter(env, progress),
@@ -227,7 +227,7 @@ def task_command(
         raise UsageError("N picks a task of an exam; a single exercise has one task: run `ckaprep task`")
     attempt = store.require()
     exercise = find_exercise(env, attempt.exercise)
-    elapsed = attempt.elapsed_s(env.now())
+    elapsed = attempt.elapsed_s(env.clock.now())
     if as_json:
         print_json(_task_json(exercise, attempt) | {"elapsed_s": round(elapsed, 1), "minutes": exercise.minutes})
         return
@@ -264,7 +264,7 @@ def check(
     env = environment(ctx)
     with Spinner() as progress:
         options = env.grading_options(wait_s=wait, probe_image=probe_image, progress=progress)
-        checked = check_and_record(env.state, env.catalogue().find, env.cluster, options, now=env.now)
+        checked = check_and_record(env.state, env.catalogue().find, env.cluster, options, clock=env.clock)
     for warning in checked.warnings:
         err.print(f"warning: {warning}", soft_wrap=True)
     report = checked.report
@@ -287,7 +287,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False):
     if env.state.load() is None and env.state.load_exam() is not None:
         return run_instead(ctx, "exam", "status", ["--json"] if as_json else [])
     attempt = env.state.require()
-    elapsed = attempt.elapsed_s(env.now())
+    elapsed = attempt.elapsed_s(env.clock.now())
     try:
         minutes = find_exercise(env, attempt.exercise).minutes
     except CkaprepError:  # the exercise's file is gone: no suggestion to compare with

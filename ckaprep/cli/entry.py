@@ -104,12 +104,12 @@ def run(args: list[str] | None, prog_name: str) -> None:
     import typer
 
     from ckaprep.cli.application import app
-    from ckaprep.cli.base import print_error, reported, say_interrupted
+    from ckaprep.cli.base import print_error, reported, run_with, say_interrupted
     from ckaprep.environment import Environment
     from ckaprep.errors import CkaprepError
     from ckaprep.exit_status import ExitStatus
 
-    env = Environment()
+    env = run_with(Environment())
     try:
         _refuse_an_option_as_value(args or [])
         status = app(args=args, prog_name=prog_name, standalone_mode=False, obj=env)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Optional
 
 import typer
@@ -51,7 +50,7 @@ def _load(ctx: typer.Context):
         err.print("time is up: submitting the exam")
         return _submit(ctx, auto=True)
 
-    return load_exam(env.state, catalogue(env), now=env.now, submit_overdue=submit_overdue)
+    return load_exam(env.state, catalogue(env), clock=env.clock, submit_overdue=submit_overdue)
 
 
 def _submit(ctx: typer.Context, *, auto: bool):
@@ -61,7 +60,7 @@ def _submit(ctx: typer.Context, *, auto: bool):
     with Spinner() as progress:
         progress("grading")
         options = env.grading_options(wait_s=SUBMIT_WAIT_S, progress=progress)
-        return submit_exam(env.state, catalogue(env), env.cluster, now=env.now(), auto=auto, options=options)
+        return submit_exam(env.state, catalogue(env), env.cluster, now=env.clock.now(), auto=auto, options=options)
 
 
 def _show_result(exam, as_json: bool) -> None:
@@ -137,7 +136,7 @@ def exam_start(
 
     env = environment(ctx)
     seed = new_seed(seed)
-    began = time.monotonic()
+    began = env.clock.monotonic()
     with Spinner() as progress:
         # Only what this cluster can run is drawn: found out now when not known from the last hour.
         everything = catalogue(env)
@@ -158,7 +157,6 @@ def exam_start(
             cluster,
             draw,
             seed=seed,
-            now=env.now,
             practice=practice,
             force=force,
             context=env.context,
@@ -167,7 +165,7 @@ def exam_start(
         )
     # The exam set up may be one cut short earlier and finished now, not this draw.
     exercises = [everything[task.exercise] for task in exam.tasks]
-    err.print(f"set up {len(exam.tasks)} tasks in {time.monotonic() - began:.1f}s", style="dim")
+    err.print(f"set up {len(exam.tasks)} tasks in {env.clock.monotonic() - began:.1f}s", style="dim")
     if as_json:
         print_json(_sheet_json(exam, exercises))
         return
@@ -191,7 +189,7 @@ def exam_status(ctx: typer.Context, as_json: JsonOption = False):
             item["flagged"] = item["number"] in exam.flagged
         result = exam.result or {}
         data |= {
-            "time_left_s": round(max(0.0, exam.time_left_s(env.now())), 1),
+            "time_left_s": round(max(0.0, exam.time_left_s(env.clock.now())), 1),
             "submitted": exam.submitted,
             "score": result.get("score"),
             "verdict": result.get("verdict"),
@@ -200,7 +198,7 @@ def exam_status(ctx: typer.Context, as_json: JsonOption = False):
         return
     from ckaprep.views.render_exam import status_view
 
-    out.print(status_view(exam, exercises, env.now()))
+    out.print(status_view(exam, exercises, env.clock.now()))
 
 
 @commands.command("task")
@@ -224,7 +222,7 @@ def exam_task(ctx: typer.Context, number: TaskNumber, as_json: JsonOption = Fals
 
     out.print(task_view(exam, number, exercise))
     if not exam.submitted:
-        left = minutes_and_seconds(exam.time_left_s(environment(ctx).now()))
+        left = minutes_and_seconds(exam.time_left_s(environment(ctx).clock.now()))
         out.print(Text.assemble(("Time left: ", "bold"), f"{left} of {exam.minutes} min"))
 
 

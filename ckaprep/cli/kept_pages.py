@@ -10,18 +10,10 @@ command line, which renders, prints and keeps the page.
 
 from __future__ import annotations
 
-import sys
-
 from rich.console import Console
 
-from ckaprep.cli.streams import TerminalEnviron
 from ckaprep.environment import Environment
 from ckaprep.views.rendered_cache import RenderedCache
-
-
-def stdout_console() -> Console:
-    # No markup or emoji codes: names, messages from the API and file contents print as they are.
-    return Console(highlight=False, soft_wrap=False, markup=False, emoji=False, _environ=TerminalEnviron())
 
 
 def page_key(console: Console, name: str, content: tuple) -> str:
@@ -63,7 +55,7 @@ def list_content(env: Environment) -> tuple:
     from ckaprep.practice.capability_cache import CapabilityCache
 
     cache = CapabilityCache.for_environ(env.environ)
-    known = cache.fresh(cache.cluster_of(env.environ, env.kubeconfig, env.context), env.now())
+    known = cache.fresh(cache.cluster_of(env.environ, env.kubeconfig, env.context), env.clock.now())
     return (exercise_files_stamp(env.exercise_dirs()), known.to_json() if known is not None else None)
 
 
@@ -75,7 +67,7 @@ def kept_page(args: list[str], env: Environment) -> str | None:
         name, content = "topic", topic_content(env, args[1])
     else:
         return None
-    return RenderedCache.for_environ(env.environ).get(page_key(stdout_console(), name, content))
+    return RenderedCache.for_environ(env.environ).get(page_key(env.out, name, content))
 
 
 def serve_kept_page(args: list[str]) -> bool:
@@ -89,6 +81,6 @@ def serve_kept_page(args: list[str]) -> bool:
         return False
     if text is None:
         return False
-    sys.stdout.write(text)  # an OutputError, if any, is the caller's to report (ckaprep.cli.streams)
-    sys.stdout.flush()
+    env.out.file.write(text)  # an OutputError, if any, is the caller's to report (ckaprep.cli.streams)
+    env.out.file.flush()
     return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -17,6 +16,7 @@ from ckaprep.cli.base import (
     completion_script,
     environment,
     handles_errors,
+    out,
     print_json,
     print_trimmed,
 )
@@ -57,7 +57,7 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False, probe_image: ProbeIm
             cache.put(
                 cache.cluster_of(env.environ, env.kubeconfig, env.context),
                 diagnosis.capabilities,
-                env.now(),
+                env.clock.now(),
                 replace=True,
             )
     if as_json:
@@ -86,4 +86,4 @@ def completion(
 
     Enable it for the current bash session with: source <(ckaprep completion bash)
     """
-    sys.stdout.write(completion_script(shell) + "\n")
+    out.file.write(completion_script(shell) + "\n")

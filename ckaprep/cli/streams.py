@@ -18,12 +18,8 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Iterator, Mapping
 
 from ckaprep.errors import OutputError
-
-# Narrower than this, nothing reads; COLUMNS=1 is taken as this many columns.
-MIN_COLUMNS = 20
 
 
 class _Descriptor(io.RawIOBase):
@@ -109,24 +105,3 @@ def finish() -> None:
     for stream in (sys.stderr, sys.stdout):
         if stream is not None:
             stream.flush()
-
-
-class TerminalEnviron(Mapping):
-    """os.environ as rich reads it for the terminal's size: a COLUMNS or LINES that is not a
-    positive number counts as unset (COLUMNS=0 would print nothing at all, errors included),
-    and COLUMNS below MIN_COLUMNS counts as MIN_COLUMNS."""
-
-    def __getitem__(self, key: str) -> str:
-        value = os.environ[key]
-        if key in ("COLUMNS", "LINES"):
-            if not value.isdigit() or int(value) == 0:
-                raise KeyError(key)
-            if key == "COLUMNS":
-                return str(max(int(value), MIN_COLUMNS))
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(os.environ)
-
-    def __len__(self) -> int:
-        return len(os.environ)

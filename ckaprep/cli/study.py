@@ -124,7 +124,7 @@ def progress_command(
         return
     from ckaprep.views.render_exam import progress_view
 
-    out.print(progress_view(summary, env.now()))
+    out.print(progress_view(summary, env.clock.now()))
 
 
 @commands.command("next")

@@ -7,6 +7,7 @@ real API server.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -70,7 +71,8 @@ class Cluster(Protocol):
     def delete(self, kind: str, namespace: str | None, name: str) -> None:
         """Delete if present; a missing object is not an error."""
 
-    def exec(self, namespace: str, pod: str, argv: list[str], timeout: float) -> ExecResult: ...
+    # builtins.list: inside the class, `list` is the method above.
+    def exec(self, namespace: str, pod: str, argv: builtins.list[str], timeout: float) -> ExecResult: ...
 
     def describe(self) -> str:
         """Where this cluster is, for messages (context and server)."""

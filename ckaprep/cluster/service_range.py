@@ -90,7 +90,7 @@ def claimed_addresses(cluster: Cluster) -> set[str]:
     """Addresses claimed by the namespaces of ckaprep's live attempts."""
     from ckaprep.cluster.labels import OWNER_LABEL, OWNER_VALUE
 
-    claimed = set()
+    claimed: set[str] = set()
     for namespace in cluster.list("Namespace", None, f"{OWNER_LABEL}={OWNER_VALUE}"):
         text = (namespace["metadata"].get("annotations") or {}).get(CLAIMS_ANNOTATION, "")
         claimed.update(a for a in text.split(",") if a)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ckaprep.clock import SYSTEM_CLOCK, Clock
 from ckaprep.errors import ImagePullError, WaitTimeout
 
 IMAGE_PULL_REASONS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
@@ -38,7 +38,9 @@ def pod_is_stuck(pod: dict | None) -> bool:
 
 
 def pod_is_running(pod: dict | None) -> bool:
-    return bool(pod) and (pod.get("status") or {}).get("phase") == "Running"
+    if not pod:
+        return False
+    return (pod.get("status") or {}).get("phase") == "Running"
 
 
 def pod_is_ready(pod: dict | None) -> bool:
@@ -62,16 +64,13 @@ def ready_and_running(cluster, namespace: str, ready: str, running: str) -> Call
 
 @dataclass(frozen=True)
 class Waiter:
-    """How to wait: where progress goes, and which clock and sleep to use (tests pass fakes)."""
+    """How to wait: where progress goes, and which clock to poll and sleep on (tests pass a fake)."""
 
     progress: Progress = no_progress
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
+    clock: Clock = SYSTEM_CLOCK
 
     def until(self, condition: Callable[[], bool], *, timeout_s: float, what: str) -> None:
-        wait_until(
-            condition, timeout_s=timeout_s, what=what, progress=self.progress, clock=self.clock, sleep=self.sleep
-        )
+        wait_until(condition, timeout_s=timeout_s, what=what, progress=self.progress, clock=self.clock)
 
 
 def wait_until(
@@ -80,13 +79,12 @@ def wait_until(
     timeout_s: float,
     what: str,
     progress: Progress = no_progress,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Clock = SYSTEM_CLOCK,
     interval_s: float = 1.0,
 ) -> None:
-    deadline = clock() + timeout_s
+    deadline = clock.monotonic() + timeout_s
     progress(what)
     while not condition():
-        if clock() >= deadline:
+        if clock.monotonic() >= deadline:
             raise WaitTimeout(f"timed out after {timeout_s:.0f}s {what}")
-        sleep(interval_s)
+        clock.sleep(interval_s)

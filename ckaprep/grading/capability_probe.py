@@ -15,14 +15,12 @@ returns (Ctrl-C included). Plain library code: progress goes to the waiter.
 
 from __future__ import annotations
 
-import random
-import string
 from dataclasses import dataclass, field
 
 from ckaprep.catalogue.capabilities import DUAL_STACK, NETWORK_POLICY, NODES, Capabilities
 from ckaprep.cluster import Cluster
 from ckaprep.cluster.images import BUSYBOX_IMAGE, CURL_IMAGE
-from ckaprep.cluster.labels import ATTEMPT_LABEL, OWNER_LABEL, OWNER_VALUE, ROLE_LABEL
+from ckaprep.cluster.scratch import scratch_name, scratch_namespace
 from ckaprep.cluster.waiting import Waiter, ready_and_running
 from ckaprep.errors import CkaprepError, PermissionDenied, Refused
 from ckaprep.grading.probes import curl_argv, parse_curl_output
@@ -108,28 +106,13 @@ def find_capabilities(
     probed = Probed(Capabilities())
     nodes = _nodes(cluster, probed)
     if DUAL_STACK in want or NETWORK_POLICY in want or (CROSS_NODE in want and len(nodes) >= 2):
-        namespace = namespace or "ckaprep-capabilities-" + "".join(
-            random.choices(string.ascii_lowercase + string.digits, k=5)
-        )
+        namespace = namespace or scratch_name("ckaprep-capabilities-")
         probed.namespace = namespace
-        waiter.progress(f"creating namespace {namespace}")
-        cluster.create(
-            {
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {
-                    "name": namespace,
-                    "labels": {OWNER_LABEL: OWNER_VALUE, ROLE_LABEL: CAPABILITIES_ROLE, ATTEMPT_LABEL: namespace},
-                },
-            }
-        )
-        try:
+        with scratch_namespace(cluster, namespace, CAPABILITIES_ROLE, waiter.progress):
             if DUAL_STACK in want:
                 _dual_stack(cluster, probed, namespace)
             if NETWORK_POLICY in want or (CROSS_NODE in want and len(nodes) >= 2):
                 _traffic(cluster, probed, namespace, nodes, want, busybox_image, curl_image, waiter)
-        finally:  # Ctrl-C included; the namespace goes in the background
-            cluster.delete("Namespace", None, namespace)
     return probed
 
 
@@ -358,7 +341,7 @@ def _reach(cluster, namespace: str, url: str, waiter: Waiter, *, until: bool, ti
     """Ask `url` from the client once a second until it answers (`until=True`) or stops
     answering twice in a row (`until=False`), for at most `timeout_s`. Returns (whether it
     answers, as that judges it; why the last request was not answered)."""
-    deadline = waiter.clock() + timeout_s
+    deadline = waiter.clock.monotonic() + timeout_s
     refused_in_a_row = 0
     while True:
         done = cluster.exec(namespace, "client", curl_argv([url], timeout_s=CURL_TIMEOUT_S), timeout=CURL_TIMEOUT_S + 6)
@@ -367,7 +350,7 @@ def _reach(cluster, namespace: str, url: str, waiter: Waiter, *, until: bool, ti
         refused_in_a_row = 0 if answered else refused_in_a_row + 1
         # Stopped means twice in a row: one lost connection on a busy node proves no policy.
         done_waiting = answered if until else refused_in_a_row >= 2
-        if done_waiting or waiter.clock() >= deadline:
+        if done_waiting or waiter.clock.monotonic() >= deadline:
             still = answered if until else refused_in_a_row < 2
             return still, "" if answered else result.cause
-        waiter.sleep(1.0)
+        waiter.clock.sleep(1.0)

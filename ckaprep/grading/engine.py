@@ -52,8 +52,8 @@ def grade(
     no verdict is given while a controller may still change it. At the end of the wait, the
     verdict says that the cluster was still moving."""
     wait_s, waiter = options.wait_s, options.waiter
-    progress, clock, sleep = waiter.progress, waiter.clock, waiter.sleep
-    started = clock()
+    progress, clock = waiter.progress, waiter.clock
+    started = clock.monotonic()
     for namespace in attempt.namespaces:
         if cluster.get("Namespace", None, namespace) is None:
             raise StateError(
@@ -74,7 +74,7 @@ def grade(
             reasons = in_flux(ctx, attempt.namespaces, policies=_reads_policies(checks))
             if not reasons:
                 break  # nothing can change the verdict any more
-            if clock() - started >= wait_s:
+            if clock.monotonic() - started >= wait_s:
                 passing = any(results[c.id].status == PASS for c in settling)
                 if wait_s > 0 or passing:
                     ctx.note(
@@ -87,14 +87,16 @@ def grade(
             pending = settling
             waited_for += [r for r in reasons if r not in waited_for]
             progress(f"waiting: {reasons[0]}")
-            sleep(POLL_INTERVAL_S)
+            clock.sleep(POLL_INTERVAL_S)
             ctx.refresh()
     if waited_for:
-        ctx.note(f"Waited {clock() - started:.0f} s while the cluster settled: " + "; ".join(waited_for) + ".")
+        ctx.note(
+            f"Waited {clock.monotonic() - started:.0f} s while the cluster settled: " + "; ".join(waited_for) + "."
+        )
     report = Report(
         exercise=exercise.id,
         checks=[results[c.id] for c in checks],
-        grading_s=clock() - started,
+        grading_s=clock.monotonic() - started,
         notes=ctx.notes,
     )
     return report, ctx

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,6 +58,8 @@ class CapabilityCache:
         """Atomically; a cache that cannot be written is only slower next time."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile  # only when writing: reading, on the way to a kept page, must start fast
+
             handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=".capabilities-")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(data, out)

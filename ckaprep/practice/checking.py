@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from ckaprep.attempts import Attempt, Exam, require_params
 from ckaprep.catalogue.exercise import Exercise
+from ckaprep.clock import Clock
 from ckaprep.cluster import Cluster
 from ckaprep.errors import CkaprepError
 from ckaprep.grading.options import GradingOptions
@@ -48,14 +48,14 @@ def check_and_record(
     cluster_for: Callable[[str | None], Cluster],
     options: GradingOptions,
     *,
-    now: Callable[[], datetime],
+    clock: Clock,
 ) -> Checked:
     """Grade the active attempt on its cluster, learn the cluster's DNS domain for the notes,
     and append the result to the history."""
     attempt, exercise, exam = active_attempt(store, find_exercise, "check")
     options.waiter.progress("grading")
     result = grade_task(exercise, attempt, cluster_for(attempt.context), options)
-    elapsed = attempt.elapsed_s(now())
+    elapsed = attempt.elapsed_s(clock.now())
     warnings = []
     try:
         domain = next(iter(result.context.known_domains().values()), None)
@@ -65,7 +65,7 @@ def check_and_record(
                 if fresh.id == attempt.id:
                     fresh.cluster_domain = domain
                     save_current(store, fresh, current_exam)
-        store.remember(result.record(kind=CHECK, time=now(), elapsed_s=elapsed, practice=exam is not None))
+        store.remember(result.record(kind=CHECK, time=clock.now(), elapsed_s=elapsed, practice=exam is not None))
     except CkaprepError as exc:
         warnings.append(exc.message)
     return Checked(exercise, attempt, result.report, elapsed, result, warnings)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
@@ -16,6 +15,7 @@ from fractions import Fraction
 
 from ckaprep.attempts import Attempt, Exam, new_id, require_params
 from ckaprep.catalogue.exercise import Exercise
+from ckaprep.clock import SYSTEM_CLOCK, Clock
 from ckaprep.cluster import Cluster
 from ckaprep.cluster.waiting import Progress, Waiter, no_progress
 from ckaprep.errors import StateError, UsageError
@@ -138,6 +138,24 @@ class _Cancelled(Exception):
     pass
 
 
+class _CancellableClock(Clock):
+    """A task's clock in an exam's setup: once another task has failed, its next sleep ends it."""
+
+    def __init__(self, clock: Clock, cancelled: threading.Event):
+        self._clock, self._cancelled = clock, cancelled
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def monotonic(self) -> float:
+        return self._clock.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if self._cancelled.is_set():
+            raise _Cancelled()
+        self._clock.sleep(seconds)
+
+
 def set_up_exam(
     exam: Exam,
     exercises: list[Exercise],
@@ -145,8 +163,7 @@ def set_up_exam(
     *,
     record: Callable[[Exam], None],
     progress: Progress = no_progress,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Clock = SYSTEM_CLOCK,
     timeout_s: float = SETUP_TIMEOUT_S,
     parallel: int = MAX_PARALLEL_SETUP,
     resume: bool = False,
@@ -168,18 +185,13 @@ def set_up_exam(
                 status[number] = message
                 progress(summary(number))
 
-        def task_sleep(seconds: float) -> None:
-            if cancelled.is_set():
-                raise _Cancelled()
-            sleep(seconds)
-
         def save(_: Attempt) -> None:
             with guard:
                 record(exam)
 
         if resume and attempt.set_up_done:
             return
-        waiter = Waiter(progress=task_progress, clock=clock, sleep=task_sleep)
+        waiter = Waiter(progress=task_progress, clock=_CancellableClock(clock, cancelled))
         set_up(exercise, attempt, cluster, record=save, waiter=waiter, timeout_s=timeout_s, resume=resume)
         task_progress("ready")
 
@@ -206,7 +218,6 @@ def start_exam(
     draw: Draw,
     *,
     seed: int,
-    now: Callable[[], datetime],
     practice: bool = False,
     force: bool = False,
     context: str | None = None,
@@ -241,11 +252,10 @@ def start_exam(
                     record=store.save_exam,
                     progress=waiter.progress,
                     clock=waiter.clock,
-                    sleep=waiter.sleep,
                     timeout_s=timeout_s,
                     resume=True,
                 )
-                start_clock(old, now())
+                start_clock(old, waiter.clock.now())
                 store.save_exam(old)
                 return old
             if old is not None:
@@ -257,7 +267,7 @@ def start_exam(
                     )
                 delete_attempts(cluster, old.tasks, waiter=waiter, workspace=workspace)
                 store.clear_exam()
-            exam = plan_exam(draw, seed=seed, now=now(), practice=practice, context=context)
+            exam = plan_exam(draw, seed=seed, now=waiter.clock.now(), practice=practice, context=context)
             for attempt in exam.tasks:
                 ensure_namespaces_free(cluster, attempt.namespaces)
             store.save_exam(exam)
@@ -268,10 +278,9 @@ def start_exam(
                 record=store.save_exam,
                 progress=waiter.progress,
                 clock=waiter.clock,
-                sleep=waiter.sleep,
                 timeout_s=timeout_s,
             )
-            start_clock(exam, now())
+            start_clock(exam, waiter.clock.now())
             store.save_exam(exam)
             return exam
 
@@ -458,7 +467,7 @@ def load_exam(
     store: StateStore,
     catalogue: dict[str, Exercise],
     *,
-    now: Callable[[], datetime],
+    clock: Clock,
     submit_overdue: Callable[[], Exam],
 ) -> tuple[Exam, list[Exercise], bool]:
     """The active exam and its exercises. An exam past its deadline is submitted first (by
@@ -466,7 +475,7 @@ def load_exam(
     result. Returns (exam, exercises, submitted_just_now)."""
     exam = store.require_exam()
     exercises = check_exam(store, exam, catalogue)
-    if not is_overdue(exam, now()):
+    if not is_overdue(exam, clock.now()):
         return exam, exercises, False
     return submit_overdue(), exercises, True
 

@@ -14,9 +14,8 @@ import subprocess
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from ckaprep.attempts import Attempt, new_seed, utc_now
+from ckaprep.attempts import Attempt, new_seed
 from ckaprep.catalogue.exercise import FRESH_START, Exercise, Proof
 from ckaprep.catalogue.templating import render
 from ckaprep.cluster import KINDS as CLUSTER_KINDS
@@ -194,7 +193,6 @@ class Prover:
     cluster: Cluster
     kubectl: Kubectl
     options: GradingOptions = field(default_factory=GradingOptions)  # each proof sets its own wait
-    now: Callable[[], datetime] = utc_now
     seeds: Callable[[], int] = new_seed  # called with no argument: a fresh seed each time
     stop: threading.Event = field(default_factory=threading.Event)
     on_start: Callable[[str, str], None] = lambda exercise, proof: None  # progress for long runs
@@ -292,7 +290,7 @@ class Prover:
                 exercise,
                 _NotingCreates(self.cluster, self.created),
                 seed=seed,
-                now=self.now(),
+                now=self.waiter.clock.now(),
                 record=attempts.append,
                 waiter=self.waiter,
                 faults=list(proof.faults) if proof and proof.faults else None,
@@ -342,7 +340,7 @@ class Prover:
         return self.options.waiter
 
     def clock(self) -> float:
-        return self.options.waiter.clock()
+        return self.options.waiter.clock.monotonic()
 
     def _grade(self, exercise: Exercise, attempt: Attempt, wait_s: float) -> Report:
         report, _ = grade(exercise, attempt, self.cluster, self.options.with_wait(wait_s))

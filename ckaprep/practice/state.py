@@ -17,7 +17,6 @@ import fcntl
 import json
 import os
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ckaprep.attempts import Attempt, Exam, attempt_from_json, exam_from_json
+from ckaprep.clock import SYSTEM_CLOCK, Clock
 from ckaprep.errors import StateError
 
 ACTIVE_FILE = "attempt.json"
@@ -166,8 +166,7 @@ class StateStore:
         *,
         wait_s: float = LOCK_WAIT_S,
         progress: Callable[[str], None] = lambda _: None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> Iterator[None]:
         """Hold the state lock: another command holding it is waited for, up to `wait_s`.
 
@@ -184,7 +183,7 @@ class StateStore:
         except OSError as exc:
             raise StateError(f"lock file {self.lock_path} cannot be opened: {exc.strerror or exc}") from None
         try:
-            deadline = clock() + wait_s
+            deadline = clock.monotonic() + wait_s
             told = False
             while True:
                 try:
@@ -193,7 +192,7 @@ class StateStore:
                 except OSError as exc:
                     if exc.errno not in (errno.EAGAIN, errno.EACCES):
                         raise StateError(f"lock file {self.lock_path} cannot be locked: {exc.strerror}") from None
-                if clock() >= deadline:
+                if clock.monotonic() >= deadline:
                     raise StateError(
                         f"another ckaprep command still holds {self.lock_path} after {wait_s:.0f}s; "
                         "try again when it has finished"
@@ -201,7 +200,7 @@ class StateStore:
                 if not told:
                     progress("waiting for another ckaprep command to finish")
                     told = True
-                sleep(0.2)
+                clock.sleep(0.2)
             try:
                 yield
             finally:

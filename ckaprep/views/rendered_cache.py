@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -49,6 +48,8 @@ class RenderedCache:
             return
         with contextlib.suppress(OSError):
             self.directory.mkdir(parents=True, exist_ok=True)
+            import tempfile  # only when writing: reading, on the way to a kept page, must start fast
+
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -57,13 +58,14 @@ class RenderedCache:
             finally:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)
-            self._prune()
+            _prune(self.directory)
 
-    def _prune(self) -> None:
-        entries = [p for p in self.directory.iterdir() if not p.name.startswith(".")]
-        if len(entries) <= KEEP_ENTRIES:
-            return
-        entries.sort(key=lambda p: p.stat().st_mtime)
-        for old in entries[: len(entries) - KEEP_ENTRIES]:
-            with contextlib.suppress(OSError):
-                old.unlink()
+
+def _prune(directory: Path) -> None:
+    entries = [p for p in directory.iterdir() if not p.name.startswith(".")]
+    if len(entries) <= KEEP_ENTRIES:
+        return
+    entries.sort(key=lambda p: p.stat().st_mtime)
+    for old in entries[: len(entries) - KEEP_ENTRIES]:
+        with contextlib.suppress(OSError):
+            old.unlink()

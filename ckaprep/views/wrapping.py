@@ -27,7 +27,8 @@ CONTINUATION_INDENT = "    "
 def _scan(line: str, quote: str | None) -> tuple[list[int], str | None, int]:
     """Spaces outside quotes where `line` may break, the quote still open at its end, and
     where a trailing comment starts (len(line) when there is none)."""
-    breaks, escaped = [], False
+    breaks: list[int] = []
+    escaped = False
     for i, char in enumerate(line):
         if escaped:
             escaped = False

@@ -331,17 +331,11 @@ def test_yml_files_list_start_and_complete_like_yaml_ones(run, tmp_path, monkeyp
 
 
 @pytest.mark.parametrize("width", [60, 80, 120])
-def test_a_63_character_id_leaves_list_readable(run, tmp_path, width):
-    from ckaprep.cli import base
-
+def test_a_63_character_id_leaves_list_readable(run, env, tmp_path, width):
     long_id = "a" * 30 + "-" + "b" * 32
     (tmp_path / f"{long_id}.yaml").write_text(SOURCE.read_text().replace("id: clusterip-create", f"id: {long_id}"))
-    saved = base.out._width
-    base.out.width = width
-    try:
-        listed = run("--exercises", str(tmp_path), "list").stdout
-    finally:
-        base.out._width = saved
+    env.out.width = width
+    listed = run("--exercises", str(tmp_path), "list").stdout
     lines = listed.splitlines()
     assert long_id in lines or any(line.startswith(f"│ {long_id} │ ") for line in lines), listed  # whole
     for title in ("Switch a Service from blue to green", "Expose a Deployment with a ClusterIP Service"):

@@ -42,7 +42,7 @@ NEED_POLICY = 1 + sum(1 for ex in _BUILT_IN if [r.capability for r in ex.require
 
 def instant() -> Waiter:
     clock = FakeTime()
-    return Waiter(clock=clock.monotonic, sleep=clock.sleep)
+    return Waiter(clock=clock)
 
 
 def with_requires(directory: Path, source: str, new_id: str, requires: str) -> Path:
@@ -544,12 +544,10 @@ def test_a_seat_never_starts_an_exercise_whose_requirements_it_cannot_find_out(f
         def service_account(self):
             return "k8s101-seats", "k8s101-01"
 
-    clock = FakeTime()
     env = Environment(
         environ={"CKAPREP_HOME": str(tmp_path / "learner"), "HOME": str(tmp_path)},
         cluster_factory=lambda kubeconfig, context: Seat(),
-        monotonic=clock.monotonic,
-        sleep=clock.sleep,
+        clock=FakeTime(),
     )
     before = sorted(k for k in fake.objects if k[0] in ("Namespace", "Pod"))
     result = CliRunner().invoke(app, ["--exercises", str(own), "start", "np-allow"], obj=env)

@@ -63,14 +63,11 @@ class SeatCredentials:
 
 
 def seat_env(tmp_path: Path, fake: FakeCluster, home: str) -> Environment:
-    clock = FakeTime()
     cluster = SeatCredentials(fake, home)
     return Environment(
         environ={"CKAPREP_HOME": str(tmp_path / f"learner-{home}"), "HOME": str(tmp_path)},
         cluster_factory=lambda kubeconfig, context: cluster,
-        now=lambda: NOW,
-        monotonic=clock.monotonic,
-        sleep=clock.sleep,
+        clock=FakeTime(NOW),
         seat_aware=True,
     )
 
@@ -266,7 +263,7 @@ def test_a_cross_namespace_exercise_uses_two_of_the_seat_namespaces(fake, classr
     attempt = env.state.load()
     exercise = find_exercise("dns-cross-namespace")
     apply_solution(fake, exercise, attempt)
-    report, _ = grade(exercise, attempt, fake, options(sleep=lambda s: None))
+    report, _ = grade(exercise, attempt, fake, options())
     assert report.score == 100.0
 
 
@@ -291,7 +288,7 @@ def test_grade_scores_every_seat_like_check_and_records_where_seats_cannot_write
     assert by_seat["k8s101-03"]["score"] is None and by_seat["k8s101-03"]["problem"] == "no active exercise"
     # The same rule and number as the learner's own check.
     env = seat_env(tmp_path, fake, "k8s101-02-a")
-    own, _ = grade(exercise, env.state.load(), fake, options(sleep=lambda s: None))
+    own, _ = grade(exercise, env.state.load(), fake, options())
     assert own.score == wrong["score"] and [c.id for c in own.checks if c.status != "pass"] == wrong["failed"]
     recorded = fake.list("ConfigMap", results_namespace(CLASS))
     assert sorted(json.loads(c["data"]["result.json"])["seat"] for c in recorded) == ["k8s101-01", "k8s101-02"]
@@ -394,19 +391,16 @@ def _one_node_catalogue() -> dict:
 def _exam(fake, tmp_path, **options):
     from ckaprep.classroom.exams import start_class_exam
 
-    clock = FakeTime()
     return start_class_exam(
         fake,
         CLASS,
         _one_node_catalogue(),
         state_dir=tmp_path / "trainer",
         seed=21,
-        now=lambda: NOW,
+        clock=FakeTime(NOW),
         tasks=2,
         minutes=20,
         topics=("create", "multi-port"),
-        sleep=clock.sleep,
-        clock=clock.monotonic,
         **options,
     )
 
@@ -541,10 +535,9 @@ def test_an_exercise_that_reads_the_service_range_is_refused_in_a_seat_and_never
         catalogue,
         state_dir=tmp_path / "t",
         seed=3,
-        now=lambda: NOW,
+        clock=FakeTime(NOW),
         tasks=len(catalogue) - 1,
         per_seat=True,
-        sleep=lambda s: None,
     )
     assert all("service-cidr" not in seat["tasks"] for seat in started["seats"])
 

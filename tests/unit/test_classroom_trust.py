@@ -42,13 +42,10 @@ def classroom(fake, tmp_path):
 
 @pytest.fixture
 def trainer(fake, tmp_path) -> Environment:
-    clock = FakeTime()
     return Environment(
         environ={"CKAPREP_HOME": str(tmp_path / "trainer"), "HOME": str(tmp_path)},
         cluster_factory=lambda kubeconfig, context: fake,
-        now=lambda: NOW,
-        monotonic=clock.monotonic,
-        sleep=clock.sleep,
+        clock=FakeTime(NOW),
     )
 
 
@@ -194,18 +191,15 @@ def test_namespaces_named_in_an_attempt_are_never_the_trainers_to_empty(fake, tm
 
 
 def test_a_pushed_deadline_moves_nothing_for_the_trainer(fake, tmp_path, trainer):
-    clock = FakeTime()
     start_class_exam(
         fake,
         CLASS,
         load_catalogue(),
         state_dir=tmp_path / "t",
         seed=4,
-        now=lambda: NOW,
+        clock=FakeTime(NOW),
         tasks=1,
         minutes=10,
-        sleep=clock.sleep,
-        clock=clock.monotonic,
     )
     deadline = class_exam_deadline(fake, CLASS)
     exam = json.loads(seat_data(fake, 3)[EXAM_KEY])

@@ -11,7 +11,7 @@ import typer.main
 from rich.console import Console
 
 from ckaprep.catalogue.loading import load_catalogue
-from ckaprep.cli import application, base
+from ckaprep.cli import application
 from ckaprep.study.notes import all_topics
 from ckaprep.views.wrapping import ShellCommand, break_command, commands_apart
 from tests.helpers import offer_what_it_needs
@@ -22,11 +22,9 @@ FENCE = re.compile(r"```(?:bash|sh|console)\n(.*?)```", re.S)
 
 
 @pytest.fixture(params=WIDTHS)
-def width(request):
-    saved = base.out._width
-    base.out.width = request.param
-    yield request.param
-    base.out._width = saved
+def width(request, env):
+    env.out.width = request.param  # the console of the command line's Environment
+    return request.param
 
 
 def _render(renderable, width: int) -> str:

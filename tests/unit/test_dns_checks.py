@@ -363,7 +363,7 @@ def test_proofs_hold_in_another_cluster_domain(monkeypatch, exercise_id):
         cluster=fake,
         kubectl=FakeKubectl(fake),
         seeds=lambda: next(seeds),
-        options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep),
+        options=options(probe_image="curl", clock=clock),
     )
     exercise = load_catalogue()[exercise_id]
     verdicts = prover.exercise(exercise, exercise.proofs, fresh=True, report=lambda v: None)

@@ -26,7 +26,7 @@ def healthy() -> FakeCluster:
 
 def instant_waiter() -> Waiter:
     clock = FakeTime()
-    return Waiter(clock=clock.monotonic, sleep=clock.sleep)
+    return Waiter(clock=clock)
 
 
 def statuses(diagnosis) -> dict[str, str]:
@@ -197,7 +197,6 @@ def test_a_service_that_never_answers_fails_with_the_cause(healthy):
 
 @pytest.mark.parametrize("width", [60, 80, 120])
 def test_doctor_without_a_kubeconfig_says_how_to_get_a_cluster(env, width):
-    from ckaprep.cli import base
     from ckaprep.errors import NoKubeconfig
 
     def no_kubeconfig(*_):
@@ -206,12 +205,8 @@ def test_doctor_without_a_kubeconfig_says_how_to_get_a_cluster(env, width):
         )
 
     env.cluster_factory = no_kubeconfig
-    saved = base.out._width
-    base.out.width = width
-    try:
-        result = CliRunner().invoke(app, ["doctor"], obj=env)
-    finally:
-        base.out._width = saved
+    env.out.width = width
+    result = CliRunner().invoke(app, ["doctor"], obj=env)
     assert result.exit_code == ExitStatus.CLUSTER, result.output
     lines = [line.strip() for line in result.stdout.splitlines()]
     for command in ("kind create cluster --name cka", "minikube start", "k3d cluster create cka", "sudo scripts/try"):

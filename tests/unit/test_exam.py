@@ -9,10 +9,12 @@ import pytest
 from ckaprep.catalogue.loading import find_exercise, load_catalogue
 from ckaprep.cluster.images import BUSYBOX_IMAGE
 from ckaprep.cluster.labels import ATTEMPT_LABEL, EXAM_LABEL
+from ckaprep.cluster.waiting import Waiter
 from ckaprep.errors import UsageError
 from ckaprep.exit_status import ExitStatus
 from ckaprep.practice.exam import draw_exam, plan_exam, set_up_exam, verdict, weighted_total
 from ckaprep.practice.history import EXAM, EXAM_TASK, History
+from tests.conftest import FakeTime
 from tests.helpers import NOW, apply_solution
 
 pytestmark = pytest.mark.usefixtures("clock")  # every test on the same wall clock
@@ -224,7 +226,7 @@ def test_setup_runs_tasks_concurrently_with_one_progress_line(fake, tmp_path):
         fake,
         record=lambda e: saved.append(len(e.tasks)),
         progress=lines.append,
-        sleep=lambda s: None,
+        clock=FakeTime(),
     )
     assert lines[-1].startswith("4/4 tasks ready")
     assert all("tasks ready · task" in line for line in lines)
@@ -250,8 +252,14 @@ def test_the_clock_starts_once_the_tasks_are_set_up(fake, tmp_path):
     from ckaprep.practice.state import StateStore
 
     times = iter([NOW, NOW + timedelta(minutes=2)])  # setup took two minutes
+
+    class SetUpInTwoMinutes(FakeTime):
+        def now(self):
+            return next(times)
+
     draw = draw_exam(load_catalogue(), seed=4, tasks=2, minutes=30)
-    exam = start_exam(OwnCluster(StateStore(tmp_path)), fake, draw, seed=4, now=lambda: next(times))
+    waiter = Waiter(clock=SetUpInTwoMinutes())
+    exam = start_exam(OwnCluster(StateStore(tmp_path)), fake, draw, seed=4, waiter=waiter)
     assert exam.started_at == (NOW + timedelta(minutes=2)).isoformat()
     assert exam.deadline == (NOW + timedelta(minutes=32)).isoformat()
     assert StateStore(tmp_path).load_exam().deadline == exam.deadline

@@ -7,6 +7,7 @@ import pytest
 from ckaprep.catalogue.loading import find_exercise
 from ckaprep.practice.exam import Draw, grade_exam, plan_exam, set_up_exam
 from ckaprep.views.render_exam import result_view
+from tests.conftest import FakeTime
 from tests.helpers import NOW, apply_solution, grade_now, options
 
 # Exercises with constraints (checks that earn nothing and deduct when broken).
@@ -18,7 +19,7 @@ def exam(fake):
     exercises = [find_exercise(e) for e in EXERCISES]
     draw = Draw(exercises, [11, 12, 13], [ex.choose_params(s) for ex, s in zip(exercises, [11, 12, 13])], 30)
     planned = plan_exam(draw, seed=5, now=NOW, practice=True)
-    set_up_exam(planned, exercises, fake, record=lambda e: None, sleep=lambda s: None)
+    set_up_exam(planned, exercises, fake, record=lambda e: None, clock=FakeTime())
     return planned, exercises
 
 

@@ -444,7 +444,6 @@ def test_ctrl_c_outside_any_command_still_says_interrupted(monkeypatch, capsys):
 
     monkeypatch.setattr(application, "app", swallowed)
     monkeypatch.setattr(base, "reported", [])
-    monkeypatch.setattr(base, "err", base.Console(file=sys.stderr, markup=False))
     with pytest.raises(SystemExit) as exited:
         entry.command_line()
     assert exited.value.code == ExitStatus.INTERRUPTED

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.cli_process import EXPECTED_STATUSES, closed_port, run_ckaprep, stderr_lines, write_kubeconfig
+from tests.conftest import FakeTime
 
 HOSTILE = [
     "[/]",
@@ -163,7 +164,7 @@ def active_sandbox(tmp_path_factory):
     env = Environment(
         environ={"CKAPREP_HOME": str(home / "state"), "HOME": str(home)},
         cluster_factory=lambda kubeconfig, context: fake,
-        sleep=lambda s: None,
+        clock=FakeTime(),
     )
     started = CliRunner().invoke(app, ["start", "dns-cross-namespace", "--seed", "3"], obj=env)
     assert started.exit_code == 0, started.output

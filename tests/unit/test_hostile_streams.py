@@ -17,6 +17,7 @@ from ckaprep.cli.application import app
 from ckaprep.environment import Environment
 from ckaprep.exit_status import ExitStatus
 from tests.cli_process import child_env, run_ckaprep
+from tests.conftest import FakeTime
 from tests.fake_cluster import FakeCluster
 
 COMMANDS = [
@@ -51,7 +52,7 @@ def home(tmp_path_factory):
     env = Environment(
         environ={"CKAPREP_HOME": str(home / "state"), "HOME": str(home)},
         cluster_factory=lambda *_: FakeCluster(),
-        sleep=lambda _: None,
+        clock=FakeTime(),
     )
     started = CliRunner().invoke(app, ["start", "clusterip-create", "--seed", "3"], obj=env)
     assert started.exit_code == 0, started.output

@@ -55,7 +55,7 @@ def test_check_exam_submit_and_classroom_grade_give_one_score_and_record(fake, t
         CLASS,
         {exercise.id: exercise},
         now=NOW,
-        options=options(wait_s=10, clock=clock.monotonic, sleep=clock.sleep),
+        options=options(wait_s=10, clock=clock),
     )
     entry = graded["seats"][0]
 

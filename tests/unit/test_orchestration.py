@@ -203,7 +203,7 @@ def test_check_grades_and_records_in_one_step(env, fake):
     assert CliRunner().invoke(app, ["start", "dns-cross-namespace", "--seed", "8"], obj=env).exit_code == 0
     attempt = env.state.load()
     apply_solution(fake, exercise, attempt)
-    checked = check_and_record(env.state, env.catalogue().find, env.cluster, options(wait_s=10), now=env.now)
+    checked = check_and_record(env.state, env.catalogue().find, env.cluster, options(wait_s=10), clock=env.clock)
     assert checked.report.passed and checked.warnings == []
     records, _ = History(env.state.history_path).read()
     assert [(r.kind, r.score, r.attempt) for r in records] == [("check", 100.0, attempt.id)]
@@ -213,5 +213,5 @@ def test_check_grades_and_records_in_one_step(env, fake):
 def test_a_history_that_cannot_be_written_costs_a_warning_not_the_grade(env, fake):
     assert CliRunner().invoke(app, ["start", "clusterip-create", "--seed", "8"], obj=env).exit_code == 0
     env.state.history_path.mkdir(parents=True)  # a directory where the history file should be
-    checked = check_and_record(env.state, env.catalogue().find, env.cluster, options(), now=env.now)
+    checked = check_and_record(env.state, env.catalogue().find, env.cluster, options(), clock=env.clock)
     assert checked.report.score == 0 and checked.warnings

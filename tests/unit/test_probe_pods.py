@@ -7,6 +7,7 @@ from ckaprep.errors import ImagePullError
 from ckaprep.grading.context import GradingContext
 from ckaprep.grading.engine import grade
 from ckaprep.grading.options import GradingOptions
+from tests.conftest import FakeTime
 from tests.helpers import apply_solution, options, start_on
 
 GOOD = "mirror.example/curl:1"
@@ -51,7 +52,7 @@ def test_a_probe_pod_that_cannot_pull_is_deleted_and_made_once(fake):
     images_fail_to_pull(fake, {BAD})
     created = count_creates(fake)
     with pytest.raises(ImagePullError, match=BAD):
-        grade(exercise, attempt, fake, options(probe_image=BAD, sleep=lambda s: None))
+        grade(exercise, attempt, fake, options(probe_image=BAD))
     assert probe_pods(fake, attempt.namespace) == []
     assert len([n for n in created if n.startswith("ckaprep-probe")]) == 1
 
@@ -59,13 +60,13 @@ def test_a_probe_pod_that_cannot_pull_is_deleted_and_made_once(fake):
 def test_a_running_probe_pod_with_another_image_is_replaced(fake):
     exercise, attempt = start_on(fake, "clusterip-create")
     apply_solution(fake, exercise, attempt)
-    report, _ = grade(exercise, attempt, fake, options(probe_image=GOOD, sleep=lambda s: None))
+    report, _ = grade(exercise, attempt, fake, options(probe_image=GOOD))
     assert report.passed
     [old] = probe_pods(fake, attempt.namespace)
 
     images_fail_to_pull(fake, {BAD})
     with pytest.raises(ImagePullError, match=BAD):  # never graded with the old pod's image
-        grade(exercise, attempt, fake, options(probe_image=BAD, sleep=lambda s: None))
+        grade(exercise, attempt, fake, options(probe_image=BAD))
     assert probe_pods(fake, attempt.namespace) == []
     assert fake.get("Pod", attempt.namespace, old["metadata"]["name"]) is None
 
@@ -74,7 +75,7 @@ def test_the_replacement_runs_the_image_asked_for(fake):
     exercise, attempt = start_on(fake, "clusterip-create")
     GradingContext(fake, attempt, GradingOptions(probe_image=GOOD)).probe_pod()
     apply_solution(fake, exercise, attempt)
-    report, _ = grade(exercise, attempt, fake, options(probe_image="other.example/curl:2", sleep=lambda s: None))
+    report, _ = grade(exercise, attempt, fake, options(probe_image="other.example/curl:2"))
     assert report.passed
     [pod] = probe_pods(fake, attempt.namespace)
     assert pod["spec"]["containers"][0]["image"] == "other.example/curl:2"
@@ -87,7 +88,7 @@ def test_failed_probe_pods_from_an_earlier_run_are_cleaned_up(fake):
     ctx = GradingContext(fake, attempt, GradingOptions(probe_image=GOOD))
     stale = ctx.probe_pod()
     fake.patch("Pod", attempt.namespace, stale["metadata"]["name"], lambda pod: pod["status"].update(phase="Failed"))
-    report, _ = grade(exercise, attempt, fake, options(probe_image=GOOD, sleep=lambda s: None))
+    report, _ = grade(exercise, attempt, fake, options(probe_image=GOOD))
     assert report.passed
     names = [p["metadata"]["name"] for p in probe_pods(fake, attempt.namespace)]
     assert stale["metadata"]["name"] not in names and len(names) == 1
@@ -109,7 +110,7 @@ def test_ctrl_c_while_a_probe_pod_starts_deletes_it(fake):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        grade(exercise, attempt, fake, options(probe_image=GOOD, sleep=interrupt))
+        grade(exercise, attempt, fake, options(probe_image=GOOD, clock=FakeTime(on_sleep=interrupt)))
     assert probe_pods(fake, attempt.namespace) == []
 
 
@@ -124,5 +125,5 @@ def test_a_pod_ckaprep_did_not_make_is_never_deleted(fake):
             "spec": {"containers": [{"name": "c", "image": "somebody/else:1"}]},
         }
     )
-    grade(exercise, attempt, fake, options(probe_image=GOOD, sleep=lambda s: None))
+    grade(exercise, attempt, fake, options(probe_image=GOOD))
     assert fake.get("Pod", attempt.namespace, "learners") is not None

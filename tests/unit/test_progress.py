@@ -157,7 +157,7 @@ def test_topic_mastery_counts_untried_exercises_as_zero():
 
 # -- the commands -------------------------------------------------------------------------
 def test_check_appends_to_the_history_and_next_uses_it(run, env):
-    env.now = lambda: NOW
+    env.clock.wall = [NOW]
     assert run("start", "env-vars", "--seed", "3").exit_code == 0
     run("hint")
     assert run("check", "--wait", "0").exit_code == ExitStatus.CHECKS_FAILED
@@ -179,7 +179,7 @@ def test_progress_chart_shows_exams_against_the_pass_line(run, env):
         Record(kind=EXAM, time=NOW.isoformat(), score=72.5, exam="e1", passed=True),
         Record(kind=EXAM, time=(NOW + timedelta(days=1)).isoformat(), score=30.0, exam="e2"),
     )
-    env.now = lambda: NOW + timedelta(days=2)
+    env.clock.wall = [NOW + timedelta(days=2)]
     result = run("progress")
     assert result.exit_code == 0
     lines = [line for line in result.stdout.splitlines() if "PASS" in line or "FAIL" in line]
@@ -202,7 +202,7 @@ def test_progress_reset_asks_first(run, env, monkeypatch):
 
 
 def test_start_next_starts_the_suggested_exercise(run, env):
-    env.now = lambda: NOW
+    env.clock.wall = [NOW]
     History(env.state.history_path).append(
         *[rec(ex, 0, 100.0, f"{ex}-1") for ex in CATALOGUE if ex != "dns-cross-namespace"]
     )
@@ -225,7 +225,7 @@ def test_every_built_in_exercise_is_on_the_study_path_once():
 def test_next_on_a_fresh_history_starts_the_study_path_and_walks_it(run, env):
     from ckaprep.catalogue.study_path import PATH
 
-    env.now = lambda: NOW
+    env.clock.wall = [NOW]
     suggestion = json.loads(run("next", "--json").stdout)
     assert suggestion["exercise"] == PATH[0] == "clusterip-create"
     assert "step 1 of 24 of the study path (basics)" in suggestion["reason"]

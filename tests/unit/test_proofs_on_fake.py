@@ -25,7 +25,7 @@ def _prover(fake) -> Prover:
         cluster=fake,
         kubectl=FakeKubectl(fake),
         seeds=lambda: next(seeds),
-        options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep),
+        options=options(probe_image="curl", clock=clock),
     )
 
 

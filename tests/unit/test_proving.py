@@ -22,7 +22,7 @@ def _prove(fake, exercise, proofs, fresh=False):
         cluster=fake,
         kubectl=FakeKubectl(fake),
         seeds=lambda: 5,
-        options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep),
+        options=options(probe_image="curl", clock=clock),
     )
     return prover.exercise(exercise, proofs, fresh=fresh, report=lambda v: None)
 
@@ -163,10 +163,10 @@ class RefusingWaiter:
 
 
 def test_a_proofs_namespaces_are_deleted_without_waiting_and_awaited_at_the_end(fake):
-    from ckaprep.attempts import utc_now
+    from ckaprep.clock import SYSTEM_CLOCK
     from ckaprep.practice.lifecycle import delete_attempts, start_attempt
 
-    attempt = start_attempt(CATALOGUE["clusterip-create"], fake, seed=3, now=utc_now(), record=lambda a: None)
+    attempt = start_attempt(CATALOGUE["clusterip-create"], fake, seed=3, now=SYSTEM_CLOCK.now(), record=lambda a: None)
     deleting: list[str] = []
     delete_attempts(fake, [attempt], waiter=RefusingWaiter(), deleting_out=deleting)
     assert deleting == attempt.namespaces
@@ -176,7 +176,7 @@ def test_a_proofs_namespaces_are_deleted_without_waiting_and_awaited_at_the_end(
         cluster=fake,
         kubectl=FakeKubectl(fake),
         seeds=lambda: 5,
-        options=options(probe_image="curl", clock=clock.monotonic, sleep=clock.sleep),
+        options=options(probe_image="curl", clock=clock),
     )
     prover.exercise(exercise, exercise.proofs[:2], fresh=False, report=lambda v: None)
     assert prover.deleting == [] and fake.list("Namespace", None) == []

@@ -27,11 +27,9 @@ def test_the_second_explain_prints_exactly_what_the_first_rendered(tmp_path):
 
 
 def test_another_page_or_terminal_width_is_rendered_anew(tmp_path, monkeypatch):
-    from ckaprep.cli import base
-
     wide = explain(tmp_path, "dns")
     explain(tmp_path, "ports")
-    monkeypatch.setattr(base.out, "_width", 50)
+    monkeypatch.setenv("COLUMNS", "50")
     narrow = explain(tmp_path, "dns")
     assert len(rendered_files(tmp_path)) == 3
     assert narrow != wide

@@ -15,6 +15,7 @@ from ckaprep.cli.application import app
 from ckaprep.environment import Environment
 from ckaprep.exit_status import ExitStatus
 from tests.cli_process import run_ckaprep, write_kubeconfig
+from tests.conftest import FakeTime
 
 SOURCE = exercises_dir() / "clusterip-create.yaml"
 
@@ -215,7 +216,7 @@ def test_reset_on_a_gone_cluster_points_to_forget(tmp_path, fake):
     env = Environment(
         environ={"CKAPREP_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)},
         cluster_factory=lambda *_: fake,
-        sleep=lambda _: None,
+        clock=FakeTime(),
     )
     runner = CliRunner()
     assert runner.invoke(app, ["start", "clusterip-create", "--seed", "3"], obj=env).exit_code == 0
@@ -275,15 +276,9 @@ def test_topics_are_listed_in_one_order_and_a_longer_word_finds_its_topic(run):
     _one_line(run("explain", "udp-services"), ExitStatus.USAGE, "did you mean udp or ")
 
 
-def test_next_prints_each_command_whole_at_60_columns(run):
-    from ckaprep.cli import base
-
-    saved = base.out._width
-    base.out.width = 60
-    try:
-        shown = run("next").stdout.splitlines()
-    finally:
-        base.out._width = saved
+def test_next_prints_each_command_whole_at_60_columns(run, env):
+    env.out.width = 60
+    shown = run("next").stdout.splitlines()
     assert "  ckaprep start --next" in shown and "  ckaprep start clusterip-create" in shown
 
 

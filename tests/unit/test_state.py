@@ -18,6 +18,7 @@ from ckaprep.errors import StateError
 from ckaprep.exit_status import ExitStatus
 from ckaprep.practice.lifecycle import OwnCluster, delete_attempts, start_drill
 from ckaprep.practice.state import StateStore
+from tests.conftest import FakeTime
 from tests.helpers import NOW
 
 
@@ -63,7 +64,7 @@ def test_a_second_state_directory_cannot_take_a_live_namespace(env, fake, tmp_pa
     mine = env.state.load()
     before = fake.get("Namespace", None, mine.namespace)
     other = Environment(
-        environ={"CKAPREP_HOME": str(tmp_path / "other")}, cluster_factory=lambda *_: fake, sleep=lambda s: None
+        environ={"CKAPREP_HOME": str(tmp_path / "other")}, cluster_factory=lambda *_: fake, clock=FakeTime()
     )
     second = runner.invoke(app, ["start", "clusterip-create", "--seed", "6", "--force"], obj=other)
     assert second.exit_code == ExitStatus.USAGE
@@ -147,14 +148,9 @@ def test_two_concurrent_starts_never_orphan_a_namespace(fake, tmp_path):
 
 def test_a_lock_held_too_long_is_a_clear_error(tmp_path):
     store = StateStore(tmp_path)
-    clock = [0.0]
-
-    def sleep(seconds):
-        clock[0] += seconds
-
     with store.locked():
         with pytest.raises(StateError, match="another ckaprep command still holds"):
-            with StateStore(tmp_path).locked(wait_s=5, clock=lambda: clock[0], sleep=sleep):
+            with StateStore(tmp_path).locked(wait_s=5, clock=FakeTime()):
                 pass
     with StateStore(tmp_path).locked(wait_s=0):  # released again
         pass

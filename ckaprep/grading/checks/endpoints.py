@@ -29,7 +29,8 @@ def _covers_service_ports(item: dict, service: dict) -> bool:
 
 
 def _slice_addresses(slices: list[dict]) -> tuple[set[str], set[str]]:
-    ready, not_ready = set(), set()
+    ready: set[str] = set()
+    not_ready: set[str] = set()
     for item in slices:
         for endpoint in item.get("endpoints") or []:
             # A missing "ready" condition means ready, per the EndpointSlice API;
