@@ -18,6 +18,9 @@ from ckaprep.catalogue.loading import load_catalogue
 from ckaprep.exit_status import ExitStatus
 from tests.e2e.conftest import ON_THIRD_CONFIG, REPO_ROOT
 
+# Every scratch namespace of the cluster's capability probes is looked at, whoever made it.
+pytestmark = pytest.mark.alone
+
 BIN = Path(sys.executable).parent
 CAPABILITIES_ROLE = "ckaprep.io/role=capabilities"
 
@@ -48,10 +51,6 @@ def _own_exercise(directory: Path, new_id: str, requires: str) -> Path:
     path = directory / f"{new_id}.yaml"
     path.write_text(text + f"\nrequires: {requires}\n")
     return path
-
-
-# Every scratch namespace of the cluster's capability probes is looked at, whoever made it.
-pytestmark = pytest.mark.alone
 
 
 def _ckaprep(tmp_path: Path, kubeconfig: str, *args: str):
